@@ -15,6 +15,7 @@
 
 #include "core/alloc.h"
 #include "lance/codec.h"
+#include "fixture_file.h"
 #include "unit.h"
 
 static const unsigned WORD_BITS[4] = {8, 16, 32, 64};
@@ -408,30 +409,6 @@ UNIT_TEST(out_of_line_bitpacking_too_few_blocks_is_corrupt)
 	CHECK(lance_ool_bitpack_decode(buf, sizeof(buf), 16, 17, 10, back, &err) == CORE_ERR_CORRUPT);
 }
 
-/* Read a whole file; NULL when it cannot be read. */
-static uint8_t *
-ReadFile(const char *path, size_t *len)
-{
-	FILE	   *f = fopen(path, "rb");
-	uint8_t    *buf;
-	long		size;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = core_malloc(size);
-	if (fread(buf, 1, size, f) != (size_t) size)
-	{
-		core_free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*len = (size_t) size;
-	return buf;
-}
-
 /*
  * LanceDB's own bytes: the `id` column of scalars_50k_v2_1 (0..49999) is
  * inline-bitpacked; the record our encoder makes for 0..1023 must appear
@@ -439,28 +416,19 @@ ReadFile(const char *path, size_t *len)
  */
 UNIT_TEST(inline_bitpacking_of_ids_matches_lancedb_bytes_in_the_fixture)
 {
-	const char *dir = unit_fixture_dir();
 	char		path[1024];
-	char		cmd[1200];
-	FILE	   *ls;
 	uint8_t    *file;
 	size_t		file_len;
 	int			t;
 	bool		found = false;
 
-	if (dir == NULL)
+	file = fixture_read("scalars_50k_v2_1.lance/data/*.lance", &file_len,
+						path, sizeof(path));
+	if (file == NULL)
 	{
-		printf("    (skipped: LANCEDB_FIXTURES not set)\n");
+		printf("    (skipped: no LANCEDB_FIXTURES)\n");
 		return;
 	}
-	snprintf(cmd, sizeof(cmd), "ls %s/scalars_50k_v2_1.lance/data/*.lance", dir);
-	ls = popen(cmd, "r");
-	CHECK(ls != NULL);
-	CHECK(fgets(path, sizeof(path), ls) != NULL);
-	pclose(ls);
-	path[strcspn(path, "\n")] = 0;
-	file = ReadFile(path, &file_len);
-	CHECK_MSG(file != NULL, "cannot read %s", path);
 	for (t = 2; t < 4 && !found; t++)
 	{
 		unsigned	T = WORD_BITS[t];
@@ -475,6 +443,6 @@ UNIT_TEST(inline_bitpacking_of_ids_matches_lancedb_bytes_in_the_fixture)
 		CHECK(lance_inline_bitpack_encode(vals, T, 1024, enc, &len, &err) == CORE_OK);
 		found = memmem(file, file_len, enc, len) != NULL;
 	}
-	core_free(file);
+	free(file);
 	CHECK_MSG(found, "no FastLanes record of ids 0..1023 in %s", path);
 }
