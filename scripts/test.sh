@@ -7,7 +7,8 @@
 # core reader against LanceDB, pg_regress, and the real-client tests.  The
 # cluster is stopped at the end even when a layer fails.
 #
-# Environment: SKIP_DEPS=1 skips the package check (for quick local reruns).
+# Environment: SKIP_DEPS=1 skips the package check (for quick local reruns);
+# LANCEDB_SHARED points at the shared folder (default ../shared).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -73,6 +74,26 @@ client() {
 	return $status
 }
 
+# The real LanceDB (pinned in ../shared/interop) makes the fixtures that
+# the core and the foreign tables are compared against.  It is installed
+# into a git-ignored folder of ours, reused while package.json is unchanged.
+prepare_lancedb() {
+	local dir=test/interop/.lancedb
+	mkdir -p "$dir"
+	cp "$SHARED/interop/lancedb_ref.mjs" "$dir/"
+	if ! cmp -s "$SHARED/interop/package.json" "$dir/package.json" || [ ! -d "$dir/node_modules" ]; then
+		cp "$SHARED/interop/package.json" "$dir/"
+		(cd "$dir" && npm install --no-audit --no-fund --silent) || return 1
+	fi
+	node "$dir/lancedb_ref.mjs" make-fixtures "$WORK/fixtures" >"$WORK/fixtures.log" 2>&1 ||
+		{ cat "$WORK/fixtures.log"; return 1; }
+	export LANCEDB_REF=$ROOT/$dir/lancedb_ref.mjs LANCEDB_FIXTURES=$WORK/fixtures
+}
+
+if ! prepare_lancedb; then
+	echo "could not install LanceDB or make its fixtures"
+	failed=$((failed + 1))
+fi
 run_layer unit make -s unit
 cluster_start || { echo "0 passed, 1 failed"; exit 1; }
 run_layer regress regress
