@@ -89,6 +89,24 @@ VectorReportBadElement(float value)
 }
 
 /*
+ * Narrow a float8 to a vector element: NaN and infinities are refused as
+ * always, and so is a finite value too large for float4, which would
+ * otherwise become an infinity.  Underflow to zero is accepted.
+ */
+float
+VectorElementFromDouble(double value)
+{
+	float		result = (float) value;
+
+	if (isinf(result) && !isinf(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("value %g is out of range for type vector", value)));
+	VectorCheckElement(result);
+	return result;
+}
+
+/*
  * Order two vectors: element by element first, then the shorter first, as
  * Postgres orders arrays (and as pgvector does, so btree indexes and
  * ORDER BY agree with it).

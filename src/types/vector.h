@@ -48,6 +48,7 @@ extern void VectorCheckDim(int dim);
 extern void VectorCheckTypmod(int32 typmod, int dim);
 extern void VectorCheckSameDims(const Vector *a, const Vector *b);
 extern void VectorReportBadElement(float value) pg_attribute_noreturn();
+extern float VectorElementFromDouble(double value);
 extern int	VectorCompare(const Vector *a, const Vector *b);
 
 /*

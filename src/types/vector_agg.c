@@ -149,8 +149,7 @@ vector_avg(PG_FUNCTION_ARGS)
 	result = VectorNew(dim);
 	for (int i = 0; i < dim; i++)
 	{
-		result->x[i] = (float) (values[i + 1] / count);
-		VectorCheckElement(result->x[i]);
+		result->x[i] = VectorElementFromDouble(values[i + 1] / count);
 	}
 	PG_RETURN_VECTOR_P(result);
 }

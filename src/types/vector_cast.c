@@ -12,8 +12,6 @@
  */
 #include "postgres.h"
 
-#include <float.h>
-
 #include "catalog/pg_type.h"
 #include "types/vector.h"
 #include "utils/array.h"
@@ -22,22 +20,6 @@
 
 PG_FUNCTION_INFO_V1(array_to_vector);
 PG_FUNCTION_INFO_V1(vector_to_float4);
-
-/*
- * Narrow a float8 element to float4, refusing a finite value that float4
- * cannot hold rather than storing an infinity.
- */
-static float
-NarrowElement(double value)
-{
-	float		result = (float) value;
-
-	if (isinf(result) && !isinf(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("value %g is out of range for type vector", value)));
-	return result;
-}
 
 /*
  * Convert a one-dimensional array of int4, float4, float8 or numeric to a
@@ -93,8 +75,7 @@ array_to_vector(PG_FUNCTION_ARGS)
 				value = DatumGetFloat4(elems[i]);
 				break;
 			case FLOAT8OID:
-				/* NaN and infinities pass here, to be named below */
-				value = NarrowElement(DatumGetFloat8(elems[i]));
+				value = VectorElementFromDouble(DatumGetFloat8(elems[i]));
 				break;
 			default:
 				/* numeric_float4 itself refuses what float4 cannot hold */
