@@ -16,7 +16,7 @@
 
 extern const DistanceKernels distance_scalar_table;
 
-#if (defined(__x86_64__) || defined(__i386__)) && defined(DISTANCE_WITH_SIMD)
+#if defined(__x86_64__) || defined(__i386__)
 #define DISTANCE_HAVE_X86 1
 extern const DistanceKernels distance_avx2_table;
 extern const DistanceKernels distance_avx512_table;
