@@ -111,5 +111,10 @@ _PG_init(void)
 							 assign_kernel,
 							 NULL);
 
+	/*
+	 * Last: this drops any placeholder under lancedb. not defined above, so
+	 * a GUC defined after it would lose a value SET before the library
+	 * loaded.
+	 */
 	MarkGUCPrefixReserved("lancedb");
 }

@@ -51,7 +51,7 @@ SkipSpace(const char *p)
 /*
  * Report text that is not a vector literal.
  */
-static void
+static void pg_attribute_noreturn()
 ReportBadSyntax(const char *lit, const char *detail)
 {
 	ereport(ERROR,

@@ -226,54 +226,63 @@ binary_quantize(PG_FUNCTION_ARGS)
 }
 
 /*
- * Comparison operators and the btree support function.  All share
+ * Compare the two vector arguments.  Frees detoasted copies, since a sort
+ * or an index build calls the comparison many times in one memory context.
+ */
+static int
+CompareArgs(FunctionCallInfo fcinfo)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+	int			result = VectorCompare(a, b);
+
+	PG_FREE_IF_COPY(a, 0);
+	PG_FREE_IF_COPY(b, 1);
+	return result;
+}
+
+/*
+ * The comparison operators and the btree support function, all in
  * VectorCompare's order.
  */
 Datum
 vector_lt(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(VectorCompare(PG_GETARG_VECTOR_P(0),
-								 PG_GETARG_VECTOR_P(1)) < 0);
+	PG_RETURN_BOOL(CompareArgs(fcinfo) < 0);
 }
 
 Datum
 vector_le(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(VectorCompare(PG_GETARG_VECTOR_P(0),
-								 PG_GETARG_VECTOR_P(1)) <= 0);
+	PG_RETURN_BOOL(CompareArgs(fcinfo) <= 0);
 }
 
 Datum
 vector_eq(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(VectorCompare(PG_GETARG_VECTOR_P(0),
-								 PG_GETARG_VECTOR_P(1)) == 0);
+	PG_RETURN_BOOL(CompareArgs(fcinfo) == 0);
 }
 
 Datum
 vector_ne(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(VectorCompare(PG_GETARG_VECTOR_P(0),
-								 PG_GETARG_VECTOR_P(1)) != 0);
+	PG_RETURN_BOOL(CompareArgs(fcinfo) != 0);
 }
 
 Datum
 vector_ge(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(VectorCompare(PG_GETARG_VECTOR_P(0),
-								 PG_GETARG_VECTOR_P(1)) >= 0);
+	PG_RETURN_BOOL(CompareArgs(fcinfo) >= 0);
 }
 
 Datum
 vector_gt(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(VectorCompare(PG_GETARG_VECTOR_P(0),
-								 PG_GETARG_VECTOR_P(1)) > 0);
+	PG_RETURN_BOOL(CompareArgs(fcinfo) > 0);
 }
 
 Datum
 vector_cmp(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(VectorCompare(PG_GETARG_VECTOR_P(0),
-								  PG_GETARG_VECTOR_P(1)));
+	PG_RETURN_INT32(CompareArgs(fcinfo));
 }
