@@ -52,11 +52,16 @@ WERROR ?= -Werror
 PG_CFLAGS = $(WARNINGS) $(WERROR)
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/lance/proto
 
-EXTRA_CLEAN = $(PROTO_C) $(PROTO_H) test/unit/run_unit bench/kernels/bench_kernels \
+EXTRA_CLEAN = $(OBJS:.o=.d) $(PROTO_C) $(PROTO_H) test/unit/run_unit bench/kernels/bench_kernels \
 	results regression.diffs regression.out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Rebuild an object when a header it includes changes (PGXS does not track
+# headers unless the server was configured with --enable-depend).
+$(OBJS): CFLAGS += -MMD -MP
+-include $(OBJS:.o=.d)
 
 # The core sees only its own headers (and the system's).
 $(CORE_OBJS): override CPPFLAGS = -D_GNU_SOURCE -I$(srcdir)/src -I$(srcdir)/src/lance/proto

@@ -1,0 +1,383 @@
+/*-------------------------------------------------------------------------
+ *
+ * distance_avx2.c
+ *	  Float32 distance kernels for AVX2 with FMA (8 lanes).
+ *
+ * Built with -mavx2 -mfma; nothing here may run before distance_dispatch.c
+ * has checked the CPU and the OS.
+ *
+ * Two shapes of loop:
+ *	- one-to-one keeps four accumulators (32 floats per iteration): an FMA
+ *	  has a latency of 4 cycles and two issue per cycle on current cores,
+ *	  so fewer independent sums would leave the units idle;
+ *	- one-to-many compares the query with four rows at a time, loading each
+ *	  query chunk once for the four, with two accumulators per row, which is
+ *	  again eight sums in flight.  The four sums are reduced together, which
+ *	  costs about as much as reducing one.
+ * A dim that is not a multiple of 8 ends with a masked load: the lanes past
+ * the end read as 0 in both inputs (and are never touched in memory), so
+ * they add 0 to every kernel.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "kernels/distance_impl.h"
+
+#ifdef DISTANCE_HAVE_X86
+
+#include <immintrin.h>
+
+#define LANES 8
+#define ROWS 4					/* rows per pass of the one-to-many loops */
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+typedef __m256 (*StepFn) (__m256 acc, __m256 q, __m256 x);
+
+/* -1 in the first eight entries, 0 in the last eight: tail masks by offset. */
+static const int tail_mask_bits[2 * LANES] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0
+};
+
+/* Mask selecting the first r (1..7) lanes. */
+static ALWAYS_INLINE __m256i
+tail_mask(size_t r)
+{
+	return _mm256_loadu_si256((const __m256i *) (tail_mask_bits + LANES - r));
+}
+
+/* Sum the eight lanes of v. */
+static ALWAYS_INLINE float
+hsum(__m256 v)
+{
+	__m128		s = _mm_add_ps(_mm256_castps256_ps128(v),
+							   _mm256_extractf128_ps(v, 1));
+
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
+
+/* Sum each of four vectors' lanes into one lane of the result, in order. */
+static ALWAYS_INLINE __m128
+hsum4(__m256 a, __m256 b, __m256 c, __m256 d)
+{
+	__m256		ab = _mm256_hadd_ps(a, b);
+	__m256		cd = _mm256_hadd_ps(c, d);
+	__m256		abcd = _mm256_hadd_ps(ab, cd);
+
+	/* low half holds lanes 0-3 of each input's sum, high half lanes 4-7 */
+	return _mm_add_ps(_mm256_castps256_ps128(abcd),
+					  _mm256_extractf128_ps(abcd, 1));
+}
+
+/* acc + (x - q)^2 */
+static ALWAYS_INLINE __m256
+l2_step(__m256 acc, __m256 q, __m256 x)
+{
+	__m256		d = _mm256_sub_ps(x, q);
+
+	return _mm256_fmadd_ps(d, d, acc);
+}
+
+/* acc + q * x */
+static ALWAYS_INLINE __m256
+dot_step(__m256 acc, __m256 q, __m256 x)
+{
+	return _mm256_fmadd_ps(q, x, acc);
+}
+
+/* acc + |x - q|, clearing the sign bit */
+static ALWAYS_INLINE __m256
+l1_step(__m256 acc, __m256 q, __m256 x)
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+
+	return _mm256_add_ps(acc, _mm256_andnot_ps(sign, _mm256_sub_ps(x, q)));
+}
+
+/* Reduce a and b with step over dim floats; the shared one-to-one loop. */
+static ALWAYS_INLINE float
+one_to_one(const float *a, const float *b, size_t dim, StepFn step)
+{
+	__m256		s0 = _mm256_setzero_ps();
+	__m256		s1 = _mm256_setzero_ps();
+	__m256		s2 = _mm256_setzero_ps();
+	__m256		s3 = _mm256_setzero_ps();
+	size_t		i = 0;
+
+	for (; i + 4 * LANES <= dim; i += 4 * LANES)
+	{
+		s0 = step(s0, _mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+		s1 = step(s1, _mm256_loadu_ps(a + i + LANES),
+				  _mm256_loadu_ps(b + i + LANES));
+		s2 = step(s2, _mm256_loadu_ps(a + i + 2 * LANES),
+				  _mm256_loadu_ps(b + i + 2 * LANES));
+		s3 = step(s3, _mm256_loadu_ps(a + i + 3 * LANES),
+				  _mm256_loadu_ps(b + i + 3 * LANES));
+	}
+	for (; i + LANES <= dim; i += LANES)
+		s0 = step(s0, _mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+	if (i < dim)
+	{
+		__m256i		m = tail_mask(dim - i);
+
+		s1 = step(s1, _mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m));
+	}
+	return hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+/*
+ * Reduce q against n rows with step, ROWS rows per pass; the shared
+ * one-to-many loop.  Leftover rows go through the one-to-one loop.
+ */
+static ALWAYS_INLINE void
+one_to_many(const float *q, const float *base, size_t n, size_t dim,
+			float *out, StepFn step)
+{
+	size_t		r = 0;
+
+	for (; r + ROWS <= n; r += ROWS)
+	{
+		const float *x0 = base + r * dim;
+		const float *x1 = x0 + dim;
+		const float *x2 = x1 + dim;
+		const float *x3 = x2 + dim;
+		__m256		a0 = _mm256_setzero_ps(),
+					b0 = _mm256_setzero_ps();
+		__m256		a1 = _mm256_setzero_ps(),
+					b1 = _mm256_setzero_ps();
+		__m256		a2 = _mm256_setzero_ps(),
+					b2 = _mm256_setzero_ps();
+		__m256		a3 = _mm256_setzero_ps(),
+					b3 = _mm256_setzero_ps();
+		size_t		i = 0;
+
+		for (; i + 2 * LANES <= dim; i += 2 * LANES)
+		{
+			__m256		qa = _mm256_loadu_ps(q + i);
+			__m256		qb = _mm256_loadu_ps(q + i + LANES);
+
+			a0 = step(a0, qa, _mm256_loadu_ps(x0 + i));
+			a1 = step(a1, qa, _mm256_loadu_ps(x1 + i));
+			a2 = step(a2, qa, _mm256_loadu_ps(x2 + i));
+			a3 = step(a3, qa, _mm256_loadu_ps(x3 + i));
+			b0 = step(b0, qb, _mm256_loadu_ps(x0 + i + LANES));
+			b1 = step(b1, qb, _mm256_loadu_ps(x1 + i + LANES));
+			b2 = step(b2, qb, _mm256_loadu_ps(x2 + i + LANES));
+			b3 = step(b3, qb, _mm256_loadu_ps(x3 + i + LANES));
+		}
+		if (i + LANES <= dim)
+		{
+			__m256		qa = _mm256_loadu_ps(q + i);
+
+			a0 = step(a0, qa, _mm256_loadu_ps(x0 + i));
+			a1 = step(a1, qa, _mm256_loadu_ps(x1 + i));
+			a2 = step(a2, qa, _mm256_loadu_ps(x2 + i));
+			a3 = step(a3, qa, _mm256_loadu_ps(x3 + i));
+			i += LANES;
+		}
+		if (i < dim)
+		{
+			__m256i		m = tail_mask(dim - i);
+			__m256		qb = _mm256_maskload_ps(q + i, m);
+
+			b0 = step(b0, qb, _mm256_maskload_ps(x0 + i, m));
+			b1 = step(b1, qb, _mm256_maskload_ps(x1 + i, m));
+			b2 = step(b2, qb, _mm256_maskload_ps(x2 + i, m));
+			b3 = step(b3, qb, _mm256_maskload_ps(x3 + i, m));
+		}
+		_mm_storeu_ps(out + r, hsum4(_mm256_add_ps(a0, b0),
+									 _mm256_add_ps(a1, b1),
+									 _mm256_add_ps(a2, b2),
+									 _mm256_add_ps(a3, b3)));
+	}
+	for (; r < n; r++)
+		out[r] = one_to_one(q, base + r * dim, dim, step);
+}
+
+/* Return the squared Euclidean distance of a and b. */
+static float
+avx2_l2sq(const float *a, const float *b, size_t dim)
+{
+	return one_to_one(a, b, dim, l2_step);
+}
+
+/* Return the inner product of a and b. */
+static float
+avx2_dot(const float *a, const float *b, size_t dim)
+{
+	return one_to_one(a, b, dim, dot_step);
+}
+
+/* Return the taxicab (L1) distance of a and b. */
+static float
+avx2_l1(const float *a, const float *b, size_t dim)
+{
+	return one_to_one(a, b, dim, l1_step);
+}
+
+/* Squared L2 of q against each of n rows. */
+static void
+avx2_l2sq_many(const float *q, const float *base, size_t n, size_t dim,
+			   float *out)
+{
+	one_to_many(q, base, n, dim, out, l2_step);
+}
+
+/* Inner product of q with each of n rows. */
+static void
+avx2_dot_many(const float *q, const float *base, size_t n, size_t dim,
+			  float *out)
+{
+	one_to_many(q, base, n, dim, out, dot_step);
+}
+
+/* L1 distance of q to each of n rows. */
+static void
+avx2_l1_many(const float *q, const float *base, size_t n, size_t dim,
+			 float *out)
+{
+	one_to_many(q, base, n, dim, out, l1_step);
+}
+
+/*
+ * Compute a.b, |a|^2 and |b|^2 in one pass; two accumulators per sum give
+ * six independent FMA chains.
+ */
+static void
+avx2_dot_norms(const float *a, const float *b, size_t dim,
+			   float *dot, float *norm_a, float *norm_b)
+{
+	__m256		d0 = _mm256_setzero_ps(),
+				d1 = _mm256_setzero_ps();
+	__m256		na0 = _mm256_setzero_ps(),
+				na1 = _mm256_setzero_ps();
+	__m256		nb0 = _mm256_setzero_ps(),
+				nb1 = _mm256_setzero_ps();
+	size_t		i = 0;
+
+	for (; i + 2 * LANES <= dim; i += 2 * LANES)
+	{
+		__m256		x0 = _mm256_loadu_ps(a + i);
+		__m256		y0 = _mm256_loadu_ps(b + i);
+		__m256		x1 = _mm256_loadu_ps(a + i + LANES);
+		__m256		y1 = _mm256_loadu_ps(b + i + LANES);
+
+		d0 = _mm256_fmadd_ps(x0, y0, d0);
+		na0 = _mm256_fmadd_ps(x0, x0, na0);
+		nb0 = _mm256_fmadd_ps(y0, y0, nb0);
+		d1 = _mm256_fmadd_ps(x1, y1, d1);
+		na1 = _mm256_fmadd_ps(x1, x1, na1);
+		nb1 = _mm256_fmadd_ps(y1, y1, nb1);
+	}
+	if (i + LANES <= dim)
+	{
+		__m256		x0 = _mm256_loadu_ps(a + i);
+		__m256		y0 = _mm256_loadu_ps(b + i);
+
+		d0 = _mm256_fmadd_ps(x0, y0, d0);
+		na0 = _mm256_fmadd_ps(x0, x0, na0);
+		nb0 = _mm256_fmadd_ps(y0, y0, nb0);
+		i += LANES;
+	}
+	if (i < dim)
+	{
+		__m256i		m = tail_mask(dim - i);
+		__m256		x1 = _mm256_maskload_ps(a + i, m);
+		__m256		y1 = _mm256_maskload_ps(b + i, m);
+
+		d1 = _mm256_fmadd_ps(x1, y1, d1);
+		na1 = _mm256_fmadd_ps(x1, x1, na1);
+		nb1 = _mm256_fmadd_ps(y1, y1, nb1);
+	}
+	*dot = hsum(_mm256_add_ps(d0, d1));
+	*norm_a = hsum(_mm256_add_ps(na0, na1));
+	*norm_b = hsum(_mm256_add_ps(nb0, nb1));
+}
+
+/*
+ * Inner product with q and squared norm of each of n rows, ROWS rows per
+ * pass: a dot and a norm sum per row is already eight independent chains.
+ */
+static void
+avx2_dot_norms_many(const float *q, const float *base, size_t n,
+					size_t dim, float *dots, float *norms)
+{
+	size_t		r = 0;
+
+	for (; r + ROWS <= n; r += ROWS)
+	{
+		const float *x0 = base + r * dim;
+		const float *x1 = x0 + dim;
+		const float *x2 = x1 + dim;
+		const float *x3 = x2 + dim;
+		__m256		d0 = _mm256_setzero_ps(),
+					n0 = _mm256_setzero_ps();
+		__m256		d1 = _mm256_setzero_ps(),
+					n1 = _mm256_setzero_ps();
+		__m256		d2 = _mm256_setzero_ps(),
+					n2 = _mm256_setzero_ps();
+		__m256		d3 = _mm256_setzero_ps(),
+					n3 = _mm256_setzero_ps();
+		size_t		i = 0;
+
+		for (; i + LANES <= dim; i += LANES)
+		{
+			__m256		qv = _mm256_loadu_ps(q + i);
+			__m256		v0 = _mm256_loadu_ps(x0 + i);
+			__m256		v1 = _mm256_loadu_ps(x1 + i);
+			__m256		v2 = _mm256_loadu_ps(x2 + i);
+			__m256		v3 = _mm256_loadu_ps(x3 + i);
+
+			d0 = _mm256_fmadd_ps(qv, v0, d0);
+			n0 = _mm256_fmadd_ps(v0, v0, n0);
+			d1 = _mm256_fmadd_ps(qv, v1, d1);
+			n1 = _mm256_fmadd_ps(v1, v1, n1);
+			d2 = _mm256_fmadd_ps(qv, v2, d2);
+			n2 = _mm256_fmadd_ps(v2, v2, n2);
+			d3 = _mm256_fmadd_ps(qv, v3, d3);
+			n3 = _mm256_fmadd_ps(v3, v3, n3);
+		}
+		if (i < dim)
+		{
+			__m256i		m = tail_mask(dim - i);
+			__m256		qv = _mm256_maskload_ps(q + i, m);
+			__m256		v0 = _mm256_maskload_ps(x0 + i, m);
+			__m256		v1 = _mm256_maskload_ps(x1 + i, m);
+			__m256		v2 = _mm256_maskload_ps(x2 + i, m);
+			__m256		v3 = _mm256_maskload_ps(x3 + i, m);
+
+			d0 = _mm256_fmadd_ps(qv, v0, d0);
+			n0 = _mm256_fmadd_ps(v0, v0, n0);
+			d1 = _mm256_fmadd_ps(qv, v1, d1);
+			n1 = _mm256_fmadd_ps(v1, v1, n1);
+			d2 = _mm256_fmadd_ps(qv, v2, d2);
+			n2 = _mm256_fmadd_ps(v2, v2, n2);
+			d3 = _mm256_fmadd_ps(qv, v3, d3);
+			n3 = _mm256_fmadd_ps(v3, v3, n3);
+		}
+		_mm_storeu_ps(dots + r, hsum4(d0, d1, d2, d3));
+		_mm_storeu_ps(norms + r, hsum4(n0, n1, n2, n3));
+	}
+	for (; r < n; r++)
+	{
+		float		unused;
+
+		avx2_dot_norms(q, base + r * dim, dim, &dots[r], &unused, &norms[r]);
+	}
+}
+
+const DistanceKernels distance_avx2_table = {
+	.isa = KERNEL_ISA_AVX2,
+	.name = "avx2",
+	.l2sq = avx2_l2sq,
+	.dot = avx2_dot,
+	.l1 = avx2_l1,
+	.dot_norms = avx2_dot_norms,
+	.l2sq_many = avx2_l2sq_many,
+	.dot_many = avx2_dot_many,
+	.l1_many = avx2_l1_many,
+	.dot_norms_many = avx2_dot_norms_many,
+};
+
+#endif							/* DISTANCE_HAVE_X86 */
