@@ -1,0 +1,75 @@
+/*-------------------------------------------------------------------------
+ *
+ * lance_fdw.h
+ *	  Shared declarations of the lancedb_fdw foreign-data wrapper.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LANCEDB_FDW_LANCE_FDW_H
+#define LANCEDB_FDW_LANCE_FDW_H
+
+#include "postgres.h"
+
+#include "commands/explain.h"
+#include "core/error.h"
+#include "foreign/fdwapi.h"
+#include "lance/dataset.h"
+#include "nodes/pathnodes.h"
+#include "nodes/pg_list.h"
+
+/* Where a foreign table's dataset is and which version to read. */
+typedef struct LanceTableOptions
+{
+	char	   *location;		/* the dataset directory: path or URI */
+	uint64		version;		/* 0 = the newest */
+} LanceTableOptions;
+
+/* What a foreign scan produces. */
+typedef enum LanceScanKind
+{
+	LANCE_SCAN_ROWS,			/* the table's rows */
+	LANCE_SCAN_COUNT			/* one row: count(*) from the manifest */
+} LanceScanKind;
+
+/* A dataset opened for reading, freed with its memory context (source.c). */
+typedef struct LanceSource LanceSource;
+
+/* option.c */
+extern bool lance_location_is_local(const char *location);
+extern void lance_check_local_read(const char *location);
+extern uint64 lance_parse_version(const char *value);
+extern char *lance_dataset_location(const char *root, const char *name);
+extern LanceTableOptions *lance_get_table_options(Oid foreigntableid);
+extern char *lance_column_field_name(Oid foreigntableid, AttrNumber attnum,
+									 const char *attname);
+
+/* source.c */
+extern void lance_report_core_error(const CoreError *err) pg_attribute_noreturn();
+extern LanceSource *lance_source_open(const char *location, uint64 version);
+extern const LanceSchema *lance_source_schema(LanceSource *src);
+extern const LanceManifest *lance_source_manifest(LanceSource *src);
+extern uint64 lance_source_version(LanceSource *src);
+extern int64 lance_source_live_rows(LanceSource *src);
+extern void lance_source_start(LanceSource *src, const char *const *fields, int n);
+extern LanceBatch *lance_source_next(LanceSource *src);
+extern void lance_source_restart(LanceSource *src);
+
+/* fdw.c */
+extern ForeignScan *lance_make_count_plan(PlannerInfo *root, RelOptInfo *upperrel,
+										  ForeignPath *best_path, List *tlist);
+
+/* fdw_scan.c */
+extern List *lance_scan_private(LanceTableOptions *opts, uint64 planned_version,
+								int num_fragments, List *attnums, LanceScanKind kind);
+extern void lanceBeginForeignScan(ForeignScanState *node, int eflags);
+extern TupleTableSlot *lanceIterateForeignScan(ForeignScanState *node);
+extern void lanceReScanForeignScan(ForeignScanState *node);
+extern void lanceEndForeignScan(ForeignScanState *node);
+extern void lanceExplainForeignScan(ForeignScanState *node, ExplainState *es);
+extern bool lanceAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+									 BlockNumber *totalpages);
+
+/* import.c */
+extern List *lanceImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
+
+#endif							/* LANCEDB_FDW_LANCE_FDW_H */

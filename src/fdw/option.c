@@ -1,0 +1,280 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.c
+ *	  Options of lancedb_fdw servers, foreign tables and columns: the
+ *	  validator, and the resolution of a foreign table to its dataset.
+ *
+ * A server names a root (a directory of datasets, Lance's "directory
+ * namespace"); a foreign table names one dataset under it with `table`
+ * ('items' is <root>/items.lance) or anywhere with `path`, and may pin a
+ * `version` for time travel.  Reading a local path needs superuser or
+ * pg_read_server_files, as file_fdw requires: a server is a grant of a
+ * directory, so `table` may not climb out of it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/reloptions.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+
+#include "fdw/lance_fdw.h"
+
+typedef struct LanceOptionDef
+{
+	const char *name;
+	Oid			context;		/* catalog the option belongs to */
+} LanceOptionDef;
+
+static const LanceOptionDef lance_options[] = {
+	{"uri", ForeignServerRelationId},
+	{"table", ForeignTableRelationId},
+	{"path", ForeignTableRelationId},
+	{"version", ForeignTableRelationId},
+	{"column_name", AttributeRelationId},
+	{NULL, InvalidOid}
+};
+
+PG_FUNCTION_INFO_V1(lancedb_fdw_validator);
+
+static bool
+is_valid_option(const char *name, Oid context)
+{
+	for (const LanceOptionDef *opt = lance_options; opt->name; opt++)
+	{
+		if (opt->context == context && strcmp(opt->name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Report an unknown option, listing the ones this catalog accepts. */
+static void
+report_invalid_option(const char *name, Oid context)
+{
+	StringInfoData valid;
+
+	initStringInfo(&valid);
+	for (const LanceOptionDef *opt = lance_options; opt->name; opt++)
+	{
+		if (opt->context == context)
+			appendStringInfo(&valid, "%s%s", valid.len > 0 ? ", " : "", opt->name);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid option \"%s\"", name),
+			 valid.len > 0
+			 ? errhint("Valid options in this context are: %s.", valid.data)
+			 : errhint("There are no valid options in this context.")));
+}
+
+/*
+ * Whether a location is on this server's file system: a plain path or a
+ * file:// URI.  Object-store URIs (s3://, gs://, az://) are not.
+ */
+bool
+lance_location_is_local(const char *location)
+{
+	const char *sep = strstr(location, "://");
+
+	return sep == NULL || strncmp(location, "file://", 7) == 0;
+}
+
+/*
+ * Check the current user may read local files, as file_fdw does: the
+ * dataset's bytes become query results.
+ */
+void
+lance_check_local_read(const char *location)
+{
+	if (!lance_location_is_local(location))
+		return;
+	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read Lance datasets on the server's file system"),
+				 errdetail("Location \"%s\" is a local path.", location),
+				 errhint("Only superusers and roles with privileges of the pg_read_server_files role may use local Lance datasets.")));
+}
+
+/* Check a `table` name stays under the server's root. */
+static void
+check_table_name(const char *name)
+{
+	const char *p = name;
+
+	if (*name == '\0' || *name == '/' || strstr(name, "://") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"table\": \"%s\"", name),
+				 errdetail("A table is named relative to the server's uri."),
+				 errhint("Use option \"path\" for a dataset at a full path or URI.")));
+
+	/* no ".." component: a server grants its root, not its parent */
+	while (*p)
+	{
+		const char *end = strchr(p, '/');
+		size_t		len = end ? (size_t) (end - p) : strlen(p);
+
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid value for option \"table\": \"%s\"", name),
+					 errdetail("A table name may not contain \"..\".")));
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+}
+
+/* Parse a `version` option: a positive integer. */
+uint64
+lance_parse_version(const char *value)
+{
+	char	   *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || v == 0 || value[0] == '-')
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"version\": \"%s\"", value),
+				 errdetail("A version is a positive integer.")));
+	return (uint64) v;
+}
+
+/*
+ * lancedb_fdw_validator
+ *		Check the options of a CREATE/ALTER SERVER, USER MAPPING, FOREIGN TABLE
+ *		or a column, as they are given.
+ */
+Datum
+lancedb_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	bool		has_table = false;
+	bool		has_path = false;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+		char	   *value = defGetString(def);
+
+		if (!is_valid_option(def->defname, catalog))
+			report_invalid_option(def->defname, catalog);
+
+		if (strcmp(def->defname, "uri") == 0 || strcmp(def->defname, "path") == 0)
+		{
+			if (*value == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"%s\" may not be empty", def->defname)));
+			lance_check_local_read(value);
+			has_path |= strcmp(def->defname, "path") == 0;
+		}
+		else if (strcmp(def->defname, "table") == 0)
+		{
+			check_table_name(value);
+			has_table = true;
+		}
+		else if (strcmp(def->defname, "version") == 0)
+			(void) lance_parse_version(value);
+	}
+
+	if (has_table && has_path)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("options \"table\" and \"path\" cannot be used together"),
+				 errhint("Use \"table\" for a dataset under the server's uri, \"path\" for one elsewhere.")));
+
+	PG_RETURN_VOID();
+}
+
+/* The value of one option in a list, or NULL. */
+static char *
+find_option(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, name) == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}
+
+/*
+ * Join a root and a dataset name into the dataset's location, adding the
+ * ".lance" suffix Lance's directory namespace uses.
+ */
+char *
+lance_dataset_location(const char *root, const char *name)
+{
+	size_t		len = strlen(root);
+	bool		has_suffix = strlen(name) > 6 &&
+		strcmp(name + strlen(name) - 6, ".lance") == 0;
+
+	while (len > 1 && root[len - 1] == '/')
+		len--;
+	return psprintf("%.*s/%s%s", (int) len, root, name, has_suffix ? "" : ".lance");
+}
+
+/*
+ * Resolve a foreign table to where its dataset lives and which version
+ * to read.  Checks local-file privileges again: options were validated when
+ * they were set, perhaps by another role than the one reading now.
+ */
+LanceTableOptions *
+lance_get_table_options(Oid foreigntableid)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ForeignServer *server = GetForeignServer(table->serverid);
+	LanceTableOptions *opts = palloc0(sizeof(LanceTableOptions));
+	char	   *root = find_option(server->options, "uri");
+	char	   *name = find_option(table->options, "table");
+	char	   *path = find_option(table->options, "path");
+	char	   *version = find_option(table->options, "version");
+
+	if (path != NULL)
+		opts->location = path;
+	else
+	{
+		if (root == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("foreign table \"%s\" has no dataset location",
+							get_rel_name(foreigntableid)),
+					 errhint("Give the server option \"uri\" or the table option \"path\".")));
+		opts->location = lance_dataset_location(root,
+												name ? name : get_rel_name(foreigntableid));
+	}
+	opts->version = version ? lance_parse_version(version) : 0;
+	lance_check_local_read(opts->location);
+	return opts;
+}
+
+/* The Lance field a column maps to: its column_name option, or its name. */
+char *
+lance_column_field_name(Oid foreigntableid, AttrNumber attnum, const char *attname)
+{
+	List	   *options = GetForeignColumnOptions(foreigntableid, attnum);
+	char	   *name = find_option(options, "column_name");
+
+	return name ? name : pstrdup(attname);
+}
