@@ -22,6 +22,11 @@ PGFILEDESC = "lancedb_fdw - Lance datasets, vector indexes and BM25 in PostgreSQ
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
+# Isolation specs (concurrency) run with installcheck when there are any:
+# test/isolation/specs/NAME.spec with test/isolation/expected/NAME.out.
+ISOLATION := $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
+
 PG_CONFIG ?= pg_config
 
 # Bitcode for the JIT would need the ISA flags below in clang too; the
