@@ -94,10 +94,37 @@ if ! prepare_lancedb; then
 	echo "could not install LanceDB or make its fixtures"
 	failed=$((failed + 1))
 fi
+# TAP tests (crash recovery, replication) start clusters of their own with
+# PostgreSQL::Test::Cluster, which refuses to run as root: run them as the
+# postgres user then, with their scratch space in a folder it owns.
+tap() {
+	local pgxs bindir scratch as=()
+	pgxs=$(dirname "$(pg_config --pgxs)")/..
+	bindir=$(pg_config --bindir)
+	scratch=$(mktemp -d "$WORK/tap.XXXXXX")
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres "$scratch"
+		as=(runuser -u postgres --)
+	fi
+	"${as[@]}" env PATH="$bindir:$PATH" PERL5LIB="$pgxs/test/perl" TESTDIR="$scratch" \
+		PG_REGRESS="$pgxs/test/regress/pg_regress" prove --timer test/tap/*.pl >"$WORK/tap.raw" 2>&1
+	local status=$?
+	cat "$WORK/tap.raw"
+	# prove prints "Files=N, Tests=M" and, on failure, "Failed K/M subtests"
+	local total failed_n
+	total=$(grep -Eo 'Tests=[0-9]+' "$WORK/tap.raw" | tail -1 | cut -d= -f2)
+	failed_n=$(grep -Eo 'Failed [0-9]+/[0-9]+ subtests' "$WORK/tap.raw" | awk -F'[ /]' '{s+=$2} END {print s+0}')
+	[ -n "$total" ] && echo "$((total - failed_n)) passed, $failed_n failed"
+	return $status
+}
+
 run_layer unit make -s unit
 cluster_start || { echo "0 passed, 1 failed"; exit 1; }
 run_layer regress regress
 run_layer client client
+if compgen -G "test/tap/*.pl" >/dev/null; then
+	run_layer tap tap
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

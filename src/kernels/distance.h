@@ -7,7 +7,8 @@
  * AVX-512F, each compiled in its own file with its own -m flags so nothing
  * is built for a CPU that may not run it.  The table is picked once, on
  * first use, from the CPU's features; LANCEDB_KERNEL in the environment or
- * distance_kernels_select() (the lancedb.kernel GUC) can force a path.
+ * distance_kernels_select() (the lancedb.kernel GUC) can force a path.  A
+ * LANCEDB_KERNEL that names no path this CPU runs is ignored ("auto").
  *
  * Conventions shared by every path:
  *	- inputs need no alignment;

@@ -14,6 +14,12 @@
  *	  query chunk once for the four, with two accumulators per row, which is
  *	  again eight sums in flight.  The four sums are reduced together, which
  *	  costs about as much as reducing one.
+ * Reading four rows in lockstep is a pattern the hardware prefetchers
+ * follow badly: on AMD Zen 4 it halved the rate at which rows came from
+ * DRAM (about 10 GB/s instead of 20-25).  So the one-to-many loops
+ * prefetch PREFETCH_BYTES ahead themselves, in address order, one line for
+ * each line they consume; that restores the streaming rate and costs a few
+ * percent when the rows are already in L1.
  * A dim that is not a multiple of 8 ends with a masked load: the lanes past
  * the end read as 0 in both inputs (and are never touched in memory), so
  * they add 0 to every kernel.
@@ -25,9 +31,14 @@
 #ifdef DISTANCE_HAVE_X86
 
 #include <immintrin.h>
+#include <stdint.h>
 
 #define LANES 8
 #define ROWS 4					/* rows per pass of the one-to-many loops */
+#define CACHE_LINE 64
+#define PREFETCH_BYTES 4096	/* how far ahead of the current rows to fetch */
+/* lines the loops consume per chunk of LANES floats in each of ROWS rows */
+#define PREFETCH_LINES (ROWS * LANES * (int) sizeof(float) / CACHE_LINE)
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -70,11 +81,11 @@ hsum4(__m256 a, __m256 b, __m256 c, __m256 d)
 					  _mm256_extractf128_ps(abcd, 1));
 }
 
-/* acc + (x - q)^2 */
+/* acc + (q - x)^2; q - x so the subtraction can read x from memory */
 static ALWAYS_INLINE __m256
 l2_step(__m256 acc, __m256 q, __m256 x)
 {
-	__m256		d = _mm256_sub_ps(x, q);
+	__m256		d = _mm256_sub_ps(q, x);
 
 	return _mm256_fmadd_ps(d, d, acc);
 }
@@ -86,13 +97,30 @@ dot_step(__m256 acc, __m256 q, __m256 x)
 	return _mm256_fmadd_ps(q, x, acc);
 }
 
-/* acc + |x - q|, clearing the sign bit */
+/* acc + |q - x|, clearing the sign bit */
 static ALWAYS_INLINE __m256
 l1_step(__m256 acc, __m256 q, __m256 x)
 {
 	const __m256 sign = _mm256_set1_ps(-0.0f);
 
-	return _mm256_add_ps(acc, _mm256_andnot_ps(sign, _mm256_sub_ps(x, q)));
+	return _mm256_add_ps(acc, _mm256_andnot_ps(sign, _mm256_sub_ps(q, x)));
+}
+
+/*
+ * Prefetch `lines` cache lines from pf on, in address order.  See the file
+ * header: the one-to-many loops read ROWS rows in lockstep, a pattern the
+ * hardware prefetchers follow badly, so they fetch the data ahead of them
+ * themselves, as much per iteration as the iteration consumes.  A prefetch
+ * never faults, so running past the end of the rows is harmless.
+ */
+static ALWAYS_INLINE const char *
+prefetch_lines(const char *pf, int lines)
+{
+	int			k;
+
+	for (k = 0; k < lines; k++)
+		_mm_prefetch(pf + k * CACHE_LINE, _MM_HINT_T0);
+	return pf + lines * CACHE_LINE;
 }
 
 /* Reduce a and b with step over dim floats; the shared one-to-one loop. */
@@ -142,6 +170,7 @@ one_to_many(const float *q, const float *base, size_t n, size_t dim,
 		const float *x1 = x0 + dim;
 		const float *x2 = x1 + dim;
 		const float *x3 = x2 + dim;
+		const char *pf = (const char *) ((uintptr_t) x0 + PREFETCH_BYTES);
 		__m256		a0 = _mm256_setzero_ps(),
 					b0 = _mm256_setzero_ps();
 		__m256		a1 = _mm256_setzero_ps(),
@@ -157,10 +186,12 @@ one_to_many(const float *q, const float *base, size_t n, size_t dim,
 			__m256		qa = _mm256_loadu_ps(q + i);
 			__m256		qb = _mm256_loadu_ps(q + i + LANES);
 
+			pf = prefetch_lines(pf, PREFETCH_LINES);
 			a0 = step(a0, qa, _mm256_loadu_ps(x0 + i));
 			a1 = step(a1, qa, _mm256_loadu_ps(x1 + i));
 			a2 = step(a2, qa, _mm256_loadu_ps(x2 + i));
 			a3 = step(a3, qa, _mm256_loadu_ps(x3 + i));
+			pf = prefetch_lines(pf, PREFETCH_LINES);
 			b0 = step(b0, qb, _mm256_loadu_ps(x0 + i + LANES));
 			b1 = step(b1, qb, _mm256_loadu_ps(x1 + i + LANES));
 			b2 = step(b2, qb, _mm256_loadu_ps(x2 + i + LANES));
@@ -170,6 +201,7 @@ one_to_many(const float *q, const float *base, size_t n, size_t dim,
 		{
 			__m256		qa = _mm256_loadu_ps(q + i);
 
+			pf = prefetch_lines(pf, PREFETCH_LINES);
 			a0 = step(a0, qa, _mm256_loadu_ps(x0 + i));
 			a1 = step(a1, qa, _mm256_loadu_ps(x1 + i));
 			a2 = step(a2, qa, _mm256_loadu_ps(x2 + i));
@@ -311,6 +343,7 @@ avx2_dot_norms_many(const float *q, const float *base, size_t n,
 		const float *x1 = x0 + dim;
 		const float *x2 = x1 + dim;
 		const float *x3 = x2 + dim;
+		const char *pf = (const char *) ((uintptr_t) x0 + PREFETCH_BYTES);
 		__m256		d0 = _mm256_setzero_ps(),
 					n0 = _mm256_setzero_ps();
 		__m256		d1 = _mm256_setzero_ps(),
@@ -329,6 +362,7 @@ avx2_dot_norms_many(const float *q, const float *base, size_t n,
 			__m256		v2 = _mm256_loadu_ps(x2 + i);
 			__m256		v3 = _mm256_loadu_ps(x3 + i);
 
+			pf = prefetch_lines(pf, PREFETCH_LINES);
 			d0 = _mm256_fmadd_ps(qv, v0, d0);
 			n0 = _mm256_fmadd_ps(v0, v0, n0);
 			d1 = _mm256_fmadd_ps(qv, v1, d1);

@@ -9,9 +9,10 @@
  *
  * The loops have the shape of distance_avx2.c's (four accumulators one to
  * one; four rows per pass sharing each query load, two accumulators per row,
- * one to many), twice as wide.  Tails use AVX-512's masked loads: the lanes
- * past the end are zero in both inputs and their memory is not touched (a
- * masked-off lane cannot fault), so they add 0 to every kernel.
+ * one to many, prefetching ahead in address order), twice as wide; the
+ * reasons are in that file's header.  Tails use AVX-512's masked loads: the
+ * lanes past the end are zero in both inputs and their memory is not
+ * touched (a masked-off lane cannot fault), so they add 0 to every kernel.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,9 +21,14 @@
 #ifdef DISTANCE_HAVE_X86
 
 #include <immintrin.h>
+#include <stdint.h>
 
 #define LANES 16
 #define ROWS 4					/* rows per pass of the one-to-many loops */
+#define CACHE_LINE 64
+#define PREFETCH_BYTES 4096	/* how far ahead of the current rows to fetch */
+/* lines the loops consume per chunk of LANES floats in each of ROWS rows */
+#define PREFETCH_LINES (ROWS * LANES * (int) sizeof(float) / CACHE_LINE)
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -55,11 +61,11 @@ hsum4(__m512 a, __m512 b, __m512 c, __m512 d)
 					  _mm256_extractf128_ps(abcd, 1));
 }
 
-/* acc + (x - q)^2 */
+/* acc + (q - x)^2; q - x so the subtraction can read x from memory */
 static ALWAYS_INLINE __m512
 l2_step(__m512 acc, __m512 q, __m512 x)
 {
-	__m512		d = _mm512_sub_ps(x, q);
+	__m512		d = _mm512_sub_ps(q, x);
 
 	return _mm512_fmadd_ps(d, d, acc);
 }
@@ -71,11 +77,28 @@ dot_step(__m512 acc, __m512 q, __m512 x)
 	return _mm512_fmadd_ps(q, x, acc);
 }
 
-/* acc + |x - q| */
+/* acc + |q - x| */
 static ALWAYS_INLINE __m512
 l1_step(__m512 acc, __m512 q, __m512 x)
 {
-	return _mm512_add_ps(acc, _mm512_abs_ps(_mm512_sub_ps(x, q)));
+	return _mm512_add_ps(acc, _mm512_abs_ps(_mm512_sub_ps(q, x)));
+}
+
+/*
+ * Prefetch `lines` cache lines from pf on, in address order.  See the file
+ * header: the one-to-many loops read ROWS rows in lockstep, a pattern the
+ * hardware prefetchers follow badly, so they fetch the data ahead of them
+ * themselves, as much per iteration as the iteration consumes.  A prefetch
+ * never faults, so running past the end of the rows is harmless.
+ */
+static ALWAYS_INLINE const char *
+prefetch_lines(const char *pf, int lines)
+{
+	int			k;
+
+	for (k = 0; k < lines; k++)
+		_mm_prefetch(pf + k * CACHE_LINE, _MM_HINT_T0);
+	return pf + lines * CACHE_LINE;
 }
 
 /* Reduce a and b with step over dim floats; the shared one-to-one loop. */
@@ -127,6 +150,7 @@ one_to_many(const float *q, const float *base, size_t n, size_t dim,
 		const float *x1 = x0 + dim;
 		const float *x2 = x1 + dim;
 		const float *x3 = x2 + dim;
+		const char *pf = (const char *) ((uintptr_t) x0 + PREFETCH_BYTES);
 		__m512		a0 = _mm512_setzero_ps(),
 					b0 = _mm512_setzero_ps();
 		__m512		a1 = _mm512_setzero_ps(),
@@ -142,10 +166,12 @@ one_to_many(const float *q, const float *base, size_t n, size_t dim,
 			__m512		qa = _mm512_loadu_ps(q + i);
 			__m512		qb = _mm512_loadu_ps(q + i + LANES);
 
+			pf = prefetch_lines(pf, PREFETCH_LINES);
 			a0 = step(a0, qa, _mm512_loadu_ps(x0 + i));
 			a1 = step(a1, qa, _mm512_loadu_ps(x1 + i));
 			a2 = step(a2, qa, _mm512_loadu_ps(x2 + i));
 			a3 = step(a3, qa, _mm512_loadu_ps(x3 + i));
+			pf = prefetch_lines(pf, PREFETCH_LINES);
 			b0 = step(b0, qb, _mm512_loadu_ps(x0 + i + LANES));
 			b1 = step(b1, qb, _mm512_loadu_ps(x1 + i + LANES));
 			b2 = step(b2, qb, _mm512_loadu_ps(x2 + i + LANES));
@@ -155,6 +181,7 @@ one_to_many(const float *q, const float *base, size_t n, size_t dim,
 		{
 			__m512		qa = _mm512_loadu_ps(q + i);
 
+			pf = prefetch_lines(pf, PREFETCH_LINES);
 			a0 = step(a0, qa, _mm512_loadu_ps(x0 + i));
 			a1 = step(a1, qa, _mm512_loadu_ps(x1 + i));
 			a2 = step(a2, qa, _mm512_loadu_ps(x2 + i));
@@ -296,6 +323,7 @@ avx512_dot_norms_many(const float *q, const float *base, size_t n,
 		const float *x1 = x0 + dim;
 		const float *x2 = x1 + dim;
 		const float *x3 = x2 + dim;
+		const char *pf = (const char *) ((uintptr_t) x0 + PREFETCH_BYTES);
 		__m512		d0 = _mm512_setzero_ps(),
 					n0 = _mm512_setzero_ps();
 		__m512		d1 = _mm512_setzero_ps(),
@@ -316,6 +344,7 @@ avx512_dot_norms_many(const float *q, const float *base, size_t n,
 			__m512		v2 = _mm512_maskz_loadu_ps(m, x2 + i);
 			__m512		v3 = _mm512_maskz_loadu_ps(m, x3 + i);
 
+			pf = prefetch_lines(pf, PREFETCH_LINES);
 			d0 = _mm512_fmadd_ps(qv, v0, d0);
 			n0 = _mm512_fmadd_ps(v0, v0, n0);
 			d1 = _mm512_fmadd_ps(qv, v1, d1);

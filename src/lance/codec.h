@@ -221,6 +221,9 @@ extern CoreStatus lance_variable_encode_miniblock(const uint64_t *offsets,
  */
 #define LANCE_FSST_MAX_SYMBOLS 255
 
+/* lance's decoder insists on a table buffer of exactly this size */
+#define LANCE_FSST_TABLE_BYTES (8 + 256 * 8 + 256)
+
 typedef struct LanceFsstTable
 {
 	bool		enabled;		/* false: values are stored uncompressed */
@@ -229,7 +232,10 @@ typedef struct LanceFsstTable
 	uint8_t		lengths[LANCE_FSST_MAX_SYMBOLS];	/* 1..8 */
 } LanceFsstTable;
 
-/* Parse lance's serialized symbol table (the encoding's symbol_table). */
+/*
+ * Parse lance's serialized symbol table (the encoding's symbol_table);
+ * only the 8 + 9 * nsymbols bytes it uses need be there.
+ */
 extern CoreStatus lance_fsst_parse_table(const uint8_t *buf, size_t len,
 										 LanceFsstTable *table, CoreError *err);
 
@@ -245,7 +251,10 @@ extern CoreStatus lance_fsst_decode(const LanceFsstTable *table,
 									uint64_t *out_offsets, uint8_t **out_bytes,
 									size_t *out_len, CoreError *err);
 
-/* Serialized size of a table (8 + 9 * nsymbols). */
+/*
+ * Serialized size of a table: always LANCE_FSST_TABLE_BYTES (the header,
+ * the symbols and their lengths, then zeros), as lance writes it.
+ */
 extern size_t lance_fsst_table_size(const LanceFsstTable *table);
 
 /* Serialize a table into out (lance_fsst_table_size bytes). */

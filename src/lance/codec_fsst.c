@@ -183,7 +183,7 @@ lance_fsst_decode(const LanceFsstTable *table, const uint64_t *offsets,
 size_t
 lance_fsst_table_size(const LanceFsstTable *table)
 {
-	return 8 + (size_t) table->nsymbols * 9;
+	return LANCE_FSST_TABLE_BYTES;
 }
 
 void
@@ -193,6 +193,7 @@ lance_fsst_write_table(const LanceFsstTable *table, uint8_t *out)
 		((uint64_t) (table->enabled ? 1 : 0) << 24) | table->nsymbols;
 	unsigned	i;
 
+	memset(out, 0, LANCE_FSST_TABLE_BYTES);
 	codec_st64(out, info);
 	for (i = 0; i < table->nsymbols; i++)
 	{

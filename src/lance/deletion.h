@@ -9,6 +9,9 @@
  *	  single non-null uint32 column, values unsorted, buffers optionally
  *	  compressed (zstd or lz4 frame, Arrow BodyCompression);
  *	- file_type 1, ".bin": a 32-bit Roaring bitmap, portable serialization.
+ * An Arrow file may hold at most LANCE_DELETION_ARROW_MAX_ROWS offsets (lance
+ * switches to Roaring above 5000, so a larger one is suspect and would
+ * otherwise let a tiny compressed file ask for gigabytes).
  * Both load into one LanceDeletionSet that answers "is offset k deleted"
  * in constant time for a scan.
  *
@@ -24,6 +27,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "lance/codec.h"
 
 /* DeletionFile.file_type values of the manifest. */
 typedef enum LanceDeletionFileType
@@ -31,6 +35,8 @@ typedef enum LanceDeletionFileType
 	LANCE_DELETION_ARROW = 0,
 	LANCE_DELETION_BITMAP = 1
 } LanceDeletionFileType;
+
+#define LANCE_DELETION_ARROW_MAX_ROWS (16 * 1024 * 1024)
 
 typedef struct LanceDeletionSet LanceDeletionSet;
 
@@ -81,11 +87,14 @@ extern size_t lance_deletion_next(const LanceDeletionSet *set, uint32_t from,
 								  uint32_t *out, size_t cap);
 
 /*
- * Serialize, for writers: Arrow IPC file (uncompressed buffers, the schema
- * LanceDB writes) or Roaring portable bitmap.  *out is allocated with
- * core_malloc.
+ * Serialize, for writers.  Arrow: an IPC file with one batch of the
+ * uint32 column LanceDB writes, offsets ascending, the buffers compressed
+ * with body_compression (LANCE_COMPRESSION_NONE; ZSTD as lance does; LZ4
+ * for Arrow's LZ4_FRAME).  Bitmap: Roaring portable format.  *out is
+ * allocated with core_malloc.
  */
 extern CoreStatus lance_deletion_write_arrow(const LanceDeletionSet *set,
+											 LanceCompression body_compression,
 											 uint8_t **out, size_t *out_len,
 											 CoreError *err);
 extern CoreStatus lance_deletion_write_bitmap(const LanceDeletionSet *set,

@@ -172,7 +172,7 @@ convert_fragment(const char *name, const Lt__DataFragment *pf, LanceFragmentRef 
 							  "%s: fragment %" PRIu64 " deletion file lives under base path %u; multiple base paths are not supported",
 							  name, f->id, pdel->base_id);
 		f->has_deletion = true;
-		f->deletion.kind = (LanceDeletionKind) pdel->file_type;
+		f->deletion.kind = (LanceDeletionFileType) pdel->file_type;
 		f->deletion.read_version = pdel->read_version;
 		f->deletion.id = pdel->id;
 		f->deletion.num_deleted_rows = pdel->num_deleted_rows;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "lance/deletion.h"
 #include "lance/schema.h"
 #include "storage/storage.h"
 
@@ -41,15 +42,9 @@
 	 LANCE_FLAG_TABLE_CONFIG | LANCE_FLAG_NO_TRANSACTIONS | LANCE_FLAG_COVERED_INDEX_META | \
 	 LANCE_FLAG_MIXED_FILE_VERSIONS)
 
-typedef enum LanceDeletionKind
-{
-	LANCE_DELETION_ARROW = 0,	/* _deletions/{frag}-{rv}-{id}.arrow */
-	LANCE_DELETION_BITMAP = 1	/* _deletions/{frag}-{rv}-{id}.bin */
-} LanceDeletionKind;
-
 typedef struct LanceDeletionRef
 {
-	LanceDeletionKind kind;
+	LanceDeletionFileType kind; /* .arrow or .bin (deletion.h) */
 	uint64_t	read_version;
 	uint64_t	id;
 	uint64_t	num_deleted_rows;

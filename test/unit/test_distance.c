@@ -179,8 +179,76 @@ check_value(const DistanceKernels *t, Kernel k, const char *shape,
 }
 
 /*
- * Run one kernel on every available path and every test dim, one to one
- * and one to many, with both operands one float off alignment.
+ * Check a kernel's one-to-one result and its one-to-many results over
+ * MANY_ROWS rows against the reference.
+ */
+static bool
+check_one_and_many(const DistanceKernels *t, Kernel k, size_t dim,
+				   const float *q, const float *base)
+{
+	float		one;
+	float		out[MANY_ROWS];
+	size_t		r;
+
+	switch (k)
+	{
+		case K_L2SQ:
+			one = t->l2sq(q, base, dim);
+			t->l2sq_many(q, base, MANY_ROWS, dim, out);
+			break;
+		case K_DOT:
+			one = t->dot(q, base, dim);
+			t->dot_many(q, base, MANY_ROWS, dim, out);
+			break;
+		default:
+			one = t->l1(q, base, dim);
+			t->l1_many(q, base, MANY_ROWS, dim, out);
+			break;
+	}
+	if (!check_value(t, k, "one", dim, 0, one, q, base))
+		return false;
+	for (r = 0; r < MANY_ROWS; r++)
+	{
+		if (!check_value(t, k, "many", dim, r, out[r], q, base + r * dim))
+			return false;
+	}
+	return true;
+}
+
+/* Check all three parts of dot_norms and both parts of dot_norms_many. */
+static bool
+check_dot_norms(const DistanceKernels *t, size_t dim,
+				const float *q, const float *base)
+{
+	float		dot,
+				na,
+				nb;
+	float		dots[MANY_ROWS];
+	float		norms[MANY_ROWS];
+	size_t		r;
+
+	t->dot_norms(q, base, dim, &dot, &na, &nb);
+	if (!check_value(t, K_DOT, "dot_norms.dot", dim, 0, dot, q, base) ||
+		!check_value(t, K_NORM, "dot_norms.norm_a", dim, 0, na, q, q) ||
+		!check_value(t, K_NORM, "dot_norms.norm_b", dim, 0, nb, base, base))
+		return false;
+
+	t->dot_norms_many(q, base, MANY_ROWS, dim, dots, norms);
+	for (r = 0; r < MANY_ROWS; r++)
+	{
+		const float *x = base + r * dim;
+
+		if (!check_value(t, K_DOT, "dot_norms_many.dot", dim, r, dots[r], q, x) ||
+			!check_value(t, K_NORM, "dot_norms_many.norm", dim, r, norms[r], x, x))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Run one kernel (K_NORM meaning dot_norms) on every available path and
+ * every test dim, one to one and one to many, with both operands one float
+ * off alignment.  Stops at the first failure.
  */
 static void
 check_kernel_on_every_path(Kernel k)
@@ -190,73 +258,29 @@ check_kernel_on_every_path(Kernel k)
 	size_t		maxdim = 16000;
 	float	   *qbuf = malloc((maxdim + 1) * sizeof(float));
 	float	   *bbuf = malloc((MANY_ROWS * maxdim + 1) * sizeof(float));
-	float		out[MANY_ROWS];
-	float		out2[MANY_ROWS];
+	const float *q = qbuf + 1;	/* unaligned on purpose */
+	const float *base = bbuf + 1;
+	bool		ok = true;
 	int			isa;
 
 	fill_random(qbuf, maxdim + 1, 1);
 	fill_random(bbuf, MANY_ROWS * maxdim + 1, 2);
 
-	for (isa = 0; isa < KERNEL_ISA_COUNT; isa++)
+	for (isa = 0; ok && isa < KERNEL_ISA_COUNT; isa++)
 	{
 		const DistanceKernels *t = distance_kernels_for((KernelIsa) isa);
 		size_t		di;
 
 		if (t == NULL)
 			continue;
-		for (di = 0; di < ndims; di++)
+		for (di = 0; ok && di < ndims; di++)
 		{
-			size_t		dim = dims[di];
-			const float *q = qbuf + 1;	/* unaligned on purpose */
-			const float *base = bbuf + 1;
-			float		one,
-						dot,
-						na,
-						nb;
-			size_t		r;
-
-			switch (k)
-			{
-				case K_L2SQ:
-					one = t->l2sq(q, base, dim);
-					t->l2sq_many(q, base, MANY_ROWS, dim, out);
-					break;
-				case K_DOT:
-					one = t->dot(q, base, dim);
-					t->dot_many(q, base, MANY_ROWS, dim, out);
-					break;
-				case K_L1:
-					one = t->l1(q, base, dim);
-					t->l1_many(q, base, MANY_ROWS, dim, out);
-					break;
-				default:
-					/* dot_norms: all three parts, both shapes */
-					t->dot_norms(q, base, dim, &dot, &na, &nb);
-					if (!check_value(t, K_DOT, "dot_norms.dot", dim, 0, dot, q, base) ||
-						!check_value(t, K_NORM, "dot_norms.norm_a", dim, 0, na, q, q) ||
-						!check_value(t, K_NORM, "dot_norms.norm_b", dim, 0, nb, base, base))
-						goto done;
-					t->dot_norms_many(q, base, MANY_ROWS, dim, out, out2);
-					for (r = 0; r < MANY_ROWS; r++)
-					{
-						const float *x = base + r * dim;
-
-						if (!check_value(t, K_DOT, "dot_norms_many.dot", dim, r, out[r], q, x) ||
-							!check_value(t, K_NORM, "dot_norms_many.norm", dim, r, out2[r], x, x))
-							goto done;
-					}
-					continue;
-			}
-			if (!check_value(t, k, "one", dim, 0, one, q, base))
-				goto done;
-			for (r = 0; r < MANY_ROWS; r++)
-			{
-				if (!check_value(t, k, "many", dim, r, out[r], q, base + r * dim))
-					goto done;
-			}
+			if (k == K_NORM)
+				ok = check_dot_norms(t, dims[di], q, base);
+			else
+				ok = check_one_and_many(t, k, dims[di], q, base);
 		}
 	}
-done:
 	free(qbuf);
 	free(bbuf);
 }
@@ -332,6 +356,41 @@ UNIT_TEST(kernels_never_read_past_the_last_element)
 		}
 	}
 	munmap(map, 4 * page);
+}
+
+UNIT_TEST(empty_vectors_and_empty_blocks_give_zero_and_write_nothing)
+{
+	float		v[4] = {1.0f, 2.0f, 3.0f, 4.0f};
+	int			isa;
+
+	for (isa = 0; isa < KERNEL_ISA_COUNT; isa++)
+	{
+		const DistanceKernels *t = distance_kernels_for((KernelIsa) isa);
+		float		out[5] = {-1.0f, -1.0f, -1.0f, -1.0f, -1.0f};
+		float		out2[5] = {-1.0f, -1.0f, -1.0f, -1.0f, -1.0f};
+		float		d = -1.0f,
+					na = -1.0f,
+					nb = -1.0f;
+		int			i;
+
+		if (t == NULL)
+			continue;
+		CHECK_MSG(t->l2sq(v, v + 1, 0) == 0.0f, "%s l2sq dim 0", t->name);
+		CHECK_MSG(t->dot(v, v + 1, 0) == 0.0f, "%s dot dim 0", t->name);
+		CHECK_MSG(t->l1(v, v + 1, 0) == 0.0f, "%s l1 dim 0", t->name);
+		t->dot_norms(v, v + 1, 0, &d, &na, &nb);
+		CHECK_MSG(d == 0.0f && na == 0.0f && nb == 0.0f, "%s dot_norms dim 0", t->name);
+
+		/* n = 0 writes nothing */
+		t->l2sq_many(v, v, 0, 4, out);
+		t->dot_norms_many(v, v, 0, 4, out, out2);
+		CHECK_MSG(out[0] == -1.0f && out2[0] == -1.0f, "%s wrote with n = 0", t->name);
+
+		/* dim 0: every row is empty, every result 0 */
+		t->l1_many(v, v, 5, 0, out);
+		for (i = 0; i < 5; i++)
+			CHECK_MSG(out[i] == 0.0f, "%s l1_many dim 0 row %d", t->name, i);
+	}
 }
 
 UNIT_TEST(scalar_path_is_always_available)
