@@ -24,6 +24,11 @@ make -j2 WERROR=-Werror >/tmp/lancedb_fdw_build.log 2>&1 &&
 
 . scripts/cluster.sh
 WORK=$(mktemp -d /tmp/lancedb_fdw_test.XXXXXX)
+# the server reads the fixtures and writes in scratch/ as its own user
+chmod 755 "$WORK"
+mkdir "$WORK/scratch"
+[ "$(id -u)" -eq 0 ] && chown postgres "$WORK/scratch"
+export LANCEDB_SCRATCH=$WORK/scratch
 trap 'cluster_stop; rm -rf "$WORK"' EXIT
 
 passed=0

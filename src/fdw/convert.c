@@ -21,9 +21,15 @@
 
 #include <math.h>
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "common/int.h"
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -32,8 +38,11 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/float.h"
+#include "utils/fmgroids.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -53,22 +62,40 @@ static void write_json(StringInfo buf, const LanceType *type, const LanceField *
  * ---------------------------------------------------------------------
  */
 
+/* The schema our extension was created in (PG 15 does not export this). */
+static Oid
+extension_namespace(Oid ext)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			nsp = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		nsp = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
+}
+
+/*
+ * The OID of our vector type.  Not cached across calls: the extension may
+ * be dropped and created again in one session.
+ */
 Oid
 lance_vector_type_oid(void)
 {
-	static Oid	cached = InvalidOid;
-	Oid			ext;
-	Oid			nsp;
+	Oid			ext = get_extension_oid("lancedb_fdw", true);
 
-	if (OidIsValid(cached))
-		return cached;
-	ext = get_extension_oid("lancedb_fdw", true);
 	if (!OidIsValid(ext))
 		return InvalidOid;
-	nsp = get_extension_schema(ext);
-	cached = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-							 CStringGetDatum("vector"), ObjectIdGetDatum(nsp));
-	return cached;
+	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("vector"),
+						   ObjectIdGetDatum(extension_namespace(ext)));
 }
 
 static bool
@@ -558,15 +585,22 @@ read_bytes(const LanceType *type, const LanceArray *a, int64 row, int64 *len)
 	}
 }
 
-/* UTF-8 from a file as text in the server's encoding; invalid bytes are an error. */
+/*
+ * UTF-8 from a file as a NUL-terminated string in the server's encoding;
+ * invalid UTF-8 is an error.  The conversion hands back its input when the
+ * encodings match, and a value's bytes in a page are not terminated.
+ */
 static char *
 utf8_to_server(const char *bytes, int64 len)
 {
+	char	   *s;
+
 	if (len > MaxAllocSize - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("Lance string value of %lld bytes is too long", (long long) len)));
-	return pg_any_to_server(bytes, (int) len, PG_UTF8);
+	s = pg_any_to_server(bytes, (int) len, PG_UTF8);
+	return s == bytes ? pnstrdup(bytes, len) : s;
 }
 
 static Datum

@@ -20,6 +20,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "commands/explain.h"
+#include "commands/vacuum.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "miscadmin.h"
@@ -29,6 +30,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/ruleutils.h"
 #include "utils/sampling.h"
 
 #include "fdw/convert.h"
@@ -177,9 +179,6 @@ lanceBeginForeignScan(ForeignScanState *node, int eflags)
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
-
-	/* privileges may have changed since the plan was made */
-	lance_check_local_read(ss->location);
 
 	ss->scan_cxt = AllocSetContextCreate(node->ss.ps.state->es_query_cxt,
 										 "lancedb_fdw scan", ALLOCSET_DEFAULT_SIZES);

@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "commands/defrem.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
@@ -104,7 +105,6 @@ lanceImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("server \"%s\" has no option \"uri\"", server->servername),
 				 errhint("IMPORT FOREIGN SCHEMA lists the datasets under the server's uri.")));
-	lance_check_local_read(root);
 	if (!at_root && (strstr(stmt->remote_schema, "..") || stmt->remote_schema[0] == '/'))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),

@@ -7,9 +7,10 @@
  * A server names a root (a directory of datasets, Lance's "directory
  * namespace"); a foreign table names one dataset under it with `table`
  * ('items' is <root>/items.lance) or anywhere with `path`, and may pin a
- * `version` for time travel.  Reading a local path needs superuser or
- * pg_read_server_files, as file_fdw requires: a server is a grant of a
- * directory, so `table` may not climb out of it.
+ * `version` for time travel.  Setting a local path (a server's uri, a
+ * table's path) needs superuser or pg_read_server_files, as file_fdw
+ * requires; a server is then a grant of its directory to the roles given
+ * USAGE on it, so `table` may not climb out of it.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +28,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "fdw/lance_fdw.h"
 
@@ -237,8 +239,8 @@ lance_dataset_location(const char *root, const char *name)
 
 /*
  * Resolve a foreign table to where its dataset lives and which version
- * to read.  Checks local-file privileges again: options were validated when
- * they were set, perhaps by another role than the one reading now.
+ * to read.  Privileges were checked when the location was set, as
+ * file_fdw does: whoever may read the table (a GRANT) may read its data.
  */
 LanceTableOptions *
 lance_get_table_options(Oid foreigntableid)
@@ -265,7 +267,6 @@ lance_get_table_options(Oid foreigntableid)
 												name ? name : get_rel_name(foreigntableid));
 	}
 	opts->version = version ? lance_parse_version(version) : 0;
-	lance_check_local_read(opts->location);
 	return opts;
 }
 

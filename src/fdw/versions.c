@@ -7,6 +7,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_class.h"
 #include "catalog/pg_foreign_table.h"
 #include "fmgr.h"
 #include "funcapi.h"

@@ -31,6 +31,7 @@ function lancedb(...args) {
 }
 
 const client = new pg.Client({ types: { getTypeParser: () => (v) => v } });
+const pinned = new Set();	// tables whose version option is set
 
 // --- normalizing our values to the dump's conventions ---------------------
 
@@ -65,7 +66,7 @@ function sameValue(ours, theirs, arrowType) {
   if (/^(Int|Uint|Decimal)/.test(arrowType)) return BigInt(ours) === BigInt(theirs);
   if (arrowType === 'Float32' || arrowType === 'Float16') return floatEqual(ours, theirs, true);
   if (arrowType === 'Float64') return floatEqual(ours, theirs, false);
-  if (arrowType === 'Bool') return (ours === true || ours === 't') === theirs;
+  if (arrowType === 'Bool') return (ours === true || ours === 't' || ours === 'true') === theirs;
   if (/^(Binary|LargeBinary|FixedSizeBinary)/.test(arrowType))
     return ours.replace(/^\\x/, '') === theirs;
   if (/^Timestamp/.test(arrowType)) return timestampToUnit(ours, arrowType) === BigInt(theirs);
@@ -116,13 +117,19 @@ function sameStruct(obj, theirs, arrowType) {
 // Compare the columns the version and the foreign table share: time travel
 // may reach a version with fields the newest schema dropped, or lacks.
 async function compareVersion(table, version, versionSchema) {
-  const have = new Set((await client.query(
-    "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
-    [`lance_fixtures.${table}`])).rows.map((r) => r.attname));
-  const schema = versionSchema.filter((f) => have.has(f.name));
-  await client.query(`ALTER FOREIGN TABLE lance_fixtures.${table} OPTIONS (SET version '${version}')`);
-  const cols = schema.map((f) => /^(List|LargeList|FixedSizeList|Struct)/.test(f.type) && !/^FixedSizeList\[\d+\]<Float32>$/.test(f.type)
-    ? `to_jsonb(${client.escapeIdentifier(f.name)})::text` : `${client.escapeIdentifier(f.name)}::text`);
+  const types = new Map((await client.query(
+    `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+      WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+    [`lance_fixtures.${table}`])).rows.map((r) => [r.attname, r.type]));
+  const schema = versionSchema.filter((f) => types.has(f.name));
+  const verb = pinned.has(table) ? 'SET' : 'ADD';
+  pinned.add(table);
+  await client.query(`ALTER FOREIGN TABLE lance_fixtures.${table} OPTIONS (${verb} version '${version}')`);
+  // arrays and jsonb as JSON; everything else (vectors too) in its text form
+  const cols = schema.map((f) => {
+    const id = client.escapeIdentifier(f.name);
+    return /\[\]$|^jsonb$/.test(types.get(f.name)) ? `to_jsonb(${id})::text` : `${id}::text`;
+  });
   const ours = (await client.query({
     text: `SELECT ${cols.join(', ') || '1'} FROM lance_fixtures.${table}`, rowMode: 'array',
   })).rows;
@@ -134,7 +141,7 @@ async function compareVersion(table, version, versionSchema) {
     for (let c = 0; c < schema.length; c++) {
       const f = schema[c];
       let mine = ours[r][c];
-      if (mine !== null && /^FixedSizeList\[\d+\]<Float32>$/.test(f.type)) mine = JSON.parse(mine);
+      if (mine !== null && /^FixedSizeList/.test(f.type)) mine = JSON.parse(mine);
       if (!sameValue(mine, theirs[r][f.name], f.type))
         return `row ${r} column ${f.name}: ours ${JSON.stringify(ours[r][c])}, LanceDB ${JSON.stringify(theirs[r][f.name])}`;
     }
@@ -151,6 +158,10 @@ async function main() {
   await client.query(`CREATE SERVER lance_fixtures_srv FOREIGN DATA WRAPPER lancedb_fdw OPTIONS (uri ${client.escapeLiteral(fixturesDir)})`);
   await client.query('CREATE SCHEMA lance_fixtures');
   await client.query('IMPORT FOREIGN SCHEMA lance FROM SERVER lance_fixtures_srv INTO lance_fixtures');
+  // v4 holds null elements, which type vector refuses (tested in pg_regress);
+  // real[] holds them, as a user with such data would declare it
+  for (const t of ['types_v2_0', 'types_v2_1', 'types_v2_2'])
+    await client.query(`ALTER FOREIGN TABLE lance_fixtures.${t} ALTER COLUMN v4 TYPE real[]`);
 
   let passed = 0;
   let failed = 0;
