@@ -99,6 +99,13 @@ if ! prepare_lancedb; then
 	echo "could not install LanceDB or make its fixtures"
 	failed=$((failed + 1))
 fi
+# Every LanceDB-made fixture, at every version, read through foreign tables
+# and compared value by value with LanceDB's own reading of it.
+interop_fdw() {
+	(cd test/interop && npm install --no-audit --no-fund --silent >/dev/null 2>&1) || return 1
+	node test/interop/compare_fdw.mjs "$LANCEDB_REF" "$LANCEDB_FIXTURES"
+}
+
 # TAP tests (crash recovery, replication) start clusters of their own with
 # PostgreSQL::Test::Cluster, which refuses to run as root: run them as the
 # postgres user then, with their scratch space in a folder it owns.
@@ -127,6 +134,9 @@ run_layer unit make -s unit
 cluster_start || { echo "0 passed, 1 failed"; exit 1; }
 run_layer regress regress
 run_layer client client
+if [ -n "${LANCEDB_FIXTURES:-}" ]; then
+	run_layer interop-fdw interop_fdw
+fi
 if compgen -G "test/tap/*.pl" >/dev/null; then
 	run_layer tap tap
 fi
