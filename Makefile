@@ -58,6 +58,7 @@ PG_CFLAGS = $(WARNINGS) $(WERROR)
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/lance/proto
 
 EXTRA_CLEAN = $(OBJS:.o=.d) $(PROTO_C) $(PROTO_H) test/unit/run_unit bench/kernels/bench_kernels \
+	test/interop/lance_dump \
 	results regression.diffs regression.out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -94,6 +95,23 @@ test/unit/run_unit: $(UNIT_SRCS) $(CORE_OBJS) test/unit/unit.h
 .PHONY: unit bench
 unit: test/unit/run_unit
 	test/unit/run_unit
+
+# --- interop with the real LanceDB -----------------------------------------
+#   make test/interop/lance_dump   our reader as a command (prints a dataset
+#                                  the way lancedb_ref.mjs dump does)
+#   make interop-core              compare it with LanceDB on every fixture
+#                                  table and version; needs LANCEDB_FIXTURES
+#                                  (made by lancedb_ref.mjs make-fixtures) and
+#                                  LANCEDB_REF (the folder of lancedb_ref.mjs,
+#                                  default test/interop/.lancedb)
+
+test/interop/lance_dump: test/interop/lance_dump.c $(CORE_OBJS)
+	$(CC) $(CFLAGS) $(WARNINGS) $(WERROR) -D_GNU_SOURCE -I$(srcdir)/src \
+		-o $@ $< $(CORE_OBJS) $(CORE_LIBS)
+
+.PHONY: interop-core
+interop-core: test/interop/lance_dump
+	test/interop/compare_core.sh
 
 bench/kernels/bench_kernels: bench/kernels/bench_kernels.c $(CORE_OBJS)
 	$(CC) $(CFLAGS) $(WARNINGS) $(WERROR) -D_GNU_SOURCE -I$(srcdir)/src \
