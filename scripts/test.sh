@@ -92,7 +92,7 @@ prepare_lancedb() {
 	fi
 	node "$dir/lancedb_ref.mjs" make-fixtures "$WORK/fixtures" >"$WORK/fixtures.log" 2>&1 ||
 		{ cat "$WORK/fixtures.log"; return 1; }
-	export LANCEDB_REF=$ROOT/$dir/lancedb_ref.mjs LANCEDB_FIXTURES=$WORK/fixtures
+	export LANCEDB_REF=$ROOT/$dir LANCEDB_FIXTURES=$WORK/fixtures
 }
 
 if ! prepare_lancedb; then
@@ -103,7 +103,7 @@ fi
 # and compared value by value with LanceDB's own reading of it.
 interop_fdw() {
 	(cd test/interop && npm install --no-audit --no-fund --silent >/dev/null 2>&1) || return 1
-	node test/interop/compare_fdw.mjs "$LANCEDB_REF" "$LANCEDB_FIXTURES"
+	node test/interop/compare_fdw.mjs "$LANCEDB_REF/lancedb_ref.mjs" "$LANCEDB_FIXTURES"
 }
 
 # TAP tests (crash recovery, replication) start clusters of their own with
@@ -131,6 +131,9 @@ tap() {
 }
 
 run_layer unit make -s unit
+if [ -n "${LANCEDB_FIXTURES:-}" ]; then
+	run_layer interop-core make -s interop-core
+fi
 cluster_start || { echo "0 passed, 1 failed"; exit 1; }
 run_layer regress regress
 run_layer client client
