@@ -120,29 +120,25 @@ bench/kernels/bench_kernels: bench/kernels/bench_kernels.c $(CORE_OBJS)
 bench: bench/kernels/bench_kernels
 	bench/kernels/bench_kernels
 
-# --- fuzzing the codecs (clang + libFuzzer; not part of the PGXS build) ----
-#   make fuzz-codec [FUZZ_SECONDS=60]   build test/fuzz/fuzz_codec and run it,
-#   corpus in .build/ (seeded with the fixtures' deletion files if set).
+# --- fuzzing (clang + libFuzzer + ASan/UBSan; not part of the PGXS build) --
+#   make fuzz [FUZZ_SECONDS=60]   build every target and run each for that
+#                                 long; seeds come from LANCEDB_FIXTURES.
+#   fuzz_codec     every codec and deletion-file reader (selector byte first)
+#   fuzz_manifest  the manifest parser, seeded with the fixtures' manifests
+#   fuzz_datafile  a data file of a copied fixture dataset, scanned whole;
+#                  run once per file format (2.0, 2.1, 2.2)
+# Corpora live in .build/; a crash leaves its input there as crash-*.
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_CODEC_SRCS = $(sort $(wildcard src/core/*.c src/lance/codec_*.c)) src/lance/deletion.c
-FUZZ_CODEC_CORPUS = .build/fuzz_codec_corpus
+FUZZ_CORE_SRCS = $(filter-out src/kernels/%,$(CORE_SRCS))
+FUZZ_TARGETS = test/fuzz/fuzz_codec test/fuzz/fuzz_manifest test/fuzz/fuzz_datafile
 
-test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c $(FUZZ_CODEC_SRCS) $(wildcard src/lance/*.h)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -D_GNU_SOURCE -I$(srcdir)/src -o $@ \
-		test/fuzz/fuzz_codec.c $(FUZZ_CODEC_SRCS) -lzstd -llz4 -lroaring
+test/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_CORE_SRCS) $(PROTO_H) $(wildcard src/*/*.h)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -D_GNU_SOURCE -I$(srcdir)/src -I$(srcdir)/src/lance/proto -o $@ \
+		$< $(FUZZ_CORE_SRCS) $(CORE_LIBS)
 
-.PHONY: fuzz-codec
-fuzz-codec: test/fuzz/fuzz_codec
-	mkdir -p $(FUZZ_CODEC_CORPUS)
-	if [ -n "$$LANCEDB_FIXTURES" ]; then \
-		for f in "$$LANCEDB_FIXTURES"/*/_deletions/*.arrow; do \
-			[ -f "$$f" ] && { printf '\013\000\000\000'; cat "$$f"; } > $(FUZZ_CODEC_CORPUS)/seed-$$(basename "$$f"); \
-		done; \
-		for f in "$$LANCEDB_FIXTURES"/*/_deletions/*.bin; do \
-			[ -f "$$f" ] && { printf '\014\000\000\000'; cat "$$f"; } > $(FUZZ_CODEC_CORPUS)/seed-$$(basename "$$f"); \
-		done; \
-	fi; true
-	test/fuzz/fuzz_codec -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 $(FUZZ_CODEC_CORPUS)
+.PHONY: fuzz
+fuzz: $(FUZZ_TARGETS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) test/fuzz/run.sh

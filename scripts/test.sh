@@ -8,6 +8,7 @@
 # cluster is stopped at the end even when a layer fails.
 #
 # Environment: SKIP_DEPS=1 skips the package check (for quick local reruns);
+# FUZZ_SECONDS sets each fuzz target's time (default 30);
 # LANCEDB_SHARED points at the shared folder (default ../shared).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -131,6 +132,9 @@ tap() {
 }
 
 run_layer unit make -s unit
+if [ -n "${LANCEDB_FIXTURES:-}" ]; then
+	run_layer fuzz make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
+fi
 if [ -n "${LANCEDB_FIXTURES:-}" ]; then
 	run_layer interop-core make -s interop-core
 fi
