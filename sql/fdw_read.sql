@@ -134,6 +134,13 @@ EXECUTE by_id(42);
 SELECT count(*) FROM (SELECT 1 FROM lf.types_v2_2 LIMIT 7) s;
 SELECT * FROM explain_lance('SELECT 1 FROM lf.types_v2_2');
 
+-- ANALYZE samples every row of a small dataset
+ANALYZE lf.types_v2_2;
+SELECT reltuples FROM pg_class WHERE oid = 'lf.types_v2_2'::regclass;
+SELECT attname, null_frac > 0 AS has_nulls, n_distinct
+FROM pg_stats WHERE schemaname = 'lf' AND tablename = 'types_v2_2' AND attname IN ('id', 'b')
+ORDER BY attname;
+
 --
 -- Time travel and versions
 --
