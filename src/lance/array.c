@@ -375,7 +375,8 @@ lance_array_append(LanceArray *dst, const LanceArray *src, int64_t start, int64_
 			set_offset(dst, dst->length + i, dbase + lance_array_offset(src, start + i) - base);
 		if (is_var_bytes(dst->type->id))
 		{
-			memcpy(dst->values + dst->values_size, src->values + base, (size_t) (end - base));
+			if (end > base)
+				memcpy(dst->values + dst->values_size, src->values + base, (size_t) (end - base));
 			dst->values_size += end - base;
 		}
 		else

@@ -533,7 +533,8 @@ lance_dataset_take(LanceDataset *ds, const uint64_t *row_addrs, int64_t count,
 		status = core_error(err, CORE_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	memcpy(uniq, row_addrs, sizeof(uint64_t) * (size_t) count);
+	if (count)
+		memcpy(uniq, row_addrs, sizeof(uint64_t) * (size_t) count);
 	qsort(uniq, (size_t) count, sizeof(uint64_t), compare_u64);
 	for (int64_t i = 0; i < count; i++)
 		if (nuniq == 0 || uniq[nuniq - 1] != uniq[i])
@@ -621,7 +622,8 @@ lance_dataset_take(LanceDataset *ds, const uint64_t *row_addrs, int64_t count,
 	}
 	if (status == CORE_OK)
 	{
-		memcpy(b->row_addrs, row_addrs, sizeof(uint64_t) * (size_t) count);
+		if (count)
+			memcpy(b->row_addrs, row_addrs, sizeof(uint64_t) * (size_t) count);
 		*out = b;
 		b = NULL;
 	}

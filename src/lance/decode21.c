@@ -27,6 +27,7 @@
  *-------------------------------------------------------------------------
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -382,11 +383,15 @@ alloc_offsets(Dec21 *d, uint64_t n, Raw *out)
 	return CORE_OK;
 }
 
+static Status decode_miniblock(Dec21 *d, const Enc *enc, const ByteSpan *bufs, int nbufs,
+							   uint64_t n, Raw *out);
+
 /*
  * Mini-block context: n values from a chunk's value buffers.
  */
 static Status
-decode_miniblock(Dec21 *d, const Enc *enc, const ByteSpan *bufs, int nbufs, uint64_t n, Raw *out)
+decode_miniblock_impl(Dec21 *d, const Enc *enc, const ByteSpan *bufs, int nbufs, uint64_t n,
+					  Raw *out)
 {
 	Status		status;
 
@@ -519,11 +524,22 @@ decode_miniblock(Dec21 *d, const Enc *enc, const ByteSpan *bufs, int nbufs, uint
 	}
 }
 
+/* Decode and, on failure, free whatever the output had taken. */
+static Status
+decode_miniblock(Dec21 *d, const Enc *enc, const ByteSpan *bufs, int nbufs, uint64_t n, Raw *out)
+{
+	Status		status = decode_miniblock_impl(d, enc, bufs, nbufs, n, out);
+
+	if (status != CORE_OK)
+		raw_free(out);
+	return status;
+}
+
 /*
  * Block context: one buffer holding all n values (levels, dictionaries).
  */
 static Status
-decode_block(Dec21 *d, const Enc *enc, ByteSpan buf, uint64_t n, Raw *out)
+decode_block_impl(Dec21 *d, const Enc *enc, ByteSpan buf, uint64_t n, Raw *out)
 {
 	Status		status;
 
@@ -618,6 +634,16 @@ decode_block(Dec21 *d, const Enc *enc, ByteSpan buf, uint64_t n, Raw *out)
 	}
 }
 
+static Status
+decode_block(Dec21 *d, const Enc *enc, ByteSpan buf, uint64_t n, Raw *out)
+{
+	Status		status = decode_block_impl(d, enc, buf, n, out);
+
+	if (status != CORE_OK)
+		raw_free(out);
+	return status;
+}
+
 /* Levels of a block: n u16 values appended to *levels. */
 static Status
 decode_levels(Dec21 *d, const Enc *enc, ByteSpan buf, uint64_t n, uint16_t *levels)
@@ -706,7 +732,8 @@ append_raw(Dec21 *d, LanceArray *a, const Raw *r)
 					else
 						((int32_t *) a->offsets)[a->length + i] = (int32_t) o;
 				}
-				memcpy(a->values + a->values_size, r->data + base, (size_t) bytes);
+				if (bytes)
+					memcpy(a->values + a->values_size, r->data + base, (size_t) bytes);
 				a->values_size += (int64_t) bytes;
 				a->length += n;
 				return CORE_OK;
@@ -1277,6 +1304,8 @@ decode_miniblock_layout(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePa
 	LanceArray *dict = NULL;
 	Path		path;
 	Status		status;
+	const char *page_what = d->what;
+	char		chunk_what[600];
 
 	*out = NULL;
 	memset(&path, 0, sizeof(path));
@@ -1319,6 +1348,8 @@ decode_miniblock_layout(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePa
 		ByteSpan	vbufs[8];
 		Raw			raw;
 
+		snprintf(chunk_what, sizeof(chunk_what), "%s chunk %" PRIu64, page_what, k);
+		d->what = chunk_what;
 		span_uint(meta, k * word_bytes, word_bytes, &word);
 		size = ((word >> 4) + 1) * 8;
 		if (!span_sub(chunks, at, size, &chunk))
@@ -1381,10 +1412,7 @@ decode_miniblock_layout(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePa
 
 		status = decode_miniblock(d, mb->value_compression, vbufs, nvalbufs, nvals, &raw);
 		if (status != CORE_OK)
-		{
-			core_error_prefix(d->err, "chunk %" PRIu64, k);
 			goto done;
-		}
 		status = has_dict ? u64vec_append_raw(d, &idx, &raw) : append_raw(d, vals, &raw);
 		raw_free(&raw);
 		if (status != CORE_OK)
@@ -1397,6 +1425,7 @@ short_chunk:
 							d->what, k, size);
 		goto done;
 	}
+	d->what = page_what;
 	if (items_left != 0)
 	{
 		status = core_error(d->err, CORE_ERR_CORRUPT,
@@ -1424,12 +1453,11 @@ short_chunk:
 								d->what, mb->num_dictionary_items);
 			goto done;
 		}
+		snprintf(chunk_what, sizeof(chunk_what), "%s dictionary", page_what);
+		d->what = chunk_what;
 		status = decode_block(d, mb->dictionary, dict_buf, mb->num_dictionary_items, &raw);
 		if (status != CORE_OK)
-		{
-			core_error_prefix(d->err, "dictionary");
 			goto done;
-		}
 		status = new_leaf(d, leaf, &dict);
 		if (status == CORE_OK)
 			status = append_raw(d, dict, &raw);
@@ -1454,10 +1482,12 @@ short_chunk:
 							d->what, vals->length, path.nodes[path.depth - 1].length);
 		goto done;
 	}
+	d->what = page_what;
 	status = assemble(d, &path, vals, rows, out);
 	vals = NULL;
 
 done:
+	d->what = page_what;
 	lance_array_free(vals);
 	lance_array_free(dict);
 	core_free(rep.v);
@@ -1663,10 +1693,7 @@ decode_fullzip_layout(Dec21 *d, const Le21__FullZipLayout *fz, const LancePageDa
 
 					status = decompress(d, per_value, v, &plain, &plain_len);
 					if (status != CORE_OK)
-					{
-						core_error_prefix(d->err, "value %" PRIu64, i);
 						goto done;
-					}
 					status = bytevec_push(d, &bytes, plain, plain_len);
 					core_free(plain);
 				}
