@@ -115,6 +115,7 @@ tu_read(const char *path, size_t *len)
 	uint8_t    *buf = NULL;
 	long		size;
 
+	*len = 0;
 	if (f == NULL)
 		return NULL;
 	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
