@@ -1048,6 +1048,33 @@ unravel(Dec21 *d, Path *p, const uint16_t *rep, const uint16_t *def, uint64_t co
 	int			R = p->num_lists;
 	Status		status;
 
+	/* the common case, a top-level leaf: def 0 = valid, its null level = null */
+	if (p->depth == 1 && rep == NULL)
+	{
+		Node	   *node = &p->nodes[0];
+		int64_t		n = (int64_t) count;
+
+		if (count > INT32_MAX)
+			return core_error(d->err, CORE_ERR_CORRUPT, "%s: %" PRIu64 " levels", d->what, count);
+		node->validity = core_malloc((size_t) ((n + 7) / 8 + 1));
+		if (node->validity == NULL)
+			return core_error(d->err, CORE_ERR_NOMEM, "%s: out of memory", d->what);
+		memset(node->validity, 0xff, (size_t) ((n + 7) / 8 + 1));
+		node->cap = n;
+		node->length = n;
+		for (int64_t i = 0; def && i < n; i++)
+		{
+			if (def[i] == 0)
+				continue;
+			if (def[i] != node->null_level)
+				return core_error(d->err, CORE_ERR_CORRUPT, "%s: level %" PRId64 ": definition %d above %d",
+								  d->what, i, def[i], p->max_def);
+			lance_bit_set(node->validity, i, false);
+			node->nulls++;
+		}
+		return CORE_OK;
+	}
+
 	if (rep == NULL && R > 0)
 		return core_error(d->err, CORE_ERR_CORRUPT, "%s: list column without repetition levels", d->what);
 	for (uint64_t i = 0; i < count; i++)
@@ -1254,30 +1281,48 @@ leaf_all_null(Dec21 *d, LanceArray *a)
 	return CORE_OK;
 }
 
-/* Dictionary entries for the visible slots; nulls where the leaf is null. */
+/*
+ * Dictionary entries for the visible slots.  A null slot's index may be
+ * anything (even past the dictionary): it takes entry 0, and assemble()
+ * then marks it null from the levels.
+ */
 static Status
 gather_dictionary(Dec21 *d, const Path *p, const LanceArray *dict, const U64Vec *idx,
 				  LanceArray *out)
 {
 	const Node *leaf = &p->nodes[p->depth - 1];
+	int64_t    *rows;
 	Status		status;
 
+	if (dict->length == 0)
+	{
+		if (leaf->nulls != (int64_t) idx->n)
+			return core_error(d->err, CORE_ERR_CORRUPT, "%s: non-null values with an empty dictionary",
+							  d->what);
+		return lance_array_append_nulls(out, (int64_t) idx->n, d->err);
+	}
+	rows = core_mallocarray((size_t) (idx->n ? idx->n : 1), sizeof(int64_t));
+	if (rows == NULL)
+		return core_error(d->err, CORE_ERR_NOMEM, "%s: out of memory", d->what);
 	for (uint64_t i = 0; i < idx->n; i++)
 	{
 		bool		valid = leaf->validity == NULL || lance_bit_get(leaf->validity, (int64_t) i);
 
 		if (!valid)
-			status = lance_array_append_nulls(out, 1, d->err);
+			rows[i] = 0;
 		else if (idx->v[i] >= (uint64_t) dict->length)
-			status = core_error(d->err, CORE_ERR_CORRUPT,
-								"%s: value %" PRIu64 " uses dictionary entry %" PRIu64 " of %" PRId64,
-								d->what, i, idx->v[i], dict->length);
+		{
+			core_free(rows);
+			return core_error(d->err, CORE_ERR_CORRUPT,
+							  "%s: value %" PRIu64 " uses dictionary entry %" PRIu64 " of %" PRId64,
+							  d->what, i, idx->v[i], dict->length);
+		}
 		else
-			status = lance_array_append(out, dict, (int64_t) idx->v[i], 1, d->err);
-		if (status != CORE_OK)
-			return status;
+			rows[i] = (int64_t) idx->v[i];
 	}
-	return CORE_OK;
+	status = lance_array_append_rows(out, dict, rows, (int64_t) idx->n, d->err);
+	core_free(rows);
+	return status;
 }
 
 static Status
@@ -1505,7 +1550,7 @@ typedef struct ByteVec
 	uint64_t	cap;
 } ByteVec;
 
-/* Make the vector n bytes long (new bytes zeroed). */
+/* Make the vector n bytes long (new bytes uninitialized). */
 static Status
 bytevec_resize(Dec21 *d, ByteVec *b, uint64_t n)
 {
@@ -1521,7 +1566,6 @@ bytevec_resize(Dec21 *d, ByteVec *b, uint64_t n)
 		grown = core_realloc(b->v, (size_t) cap);
 		if (grown == NULL)
 			return core_error(d->err, CORE_ERR_NOMEM, "%s: out of memory", d->what);
-		memset(grown + b->cap, 0, (size_t) (cap - b->cap));
 		b->v = grown;
 		b->cap = cap;
 	}
@@ -1572,6 +1616,7 @@ decode_fullzip_layout(Dec21 *d, const Le21__FullZipLayout *fz, const LancePageDa
 	unsigned	item_bits = 0;
 	bool		fsl_validity = false;
 	const Le21__BufferCompression *per_value = NULL;
+	const uint8_t *in_place = NULL;
 
 	*out = NULL;
 	memset(&path, 0, sizeof(path));
@@ -1658,6 +1703,15 @@ decode_fullzip_layout(Dec21 *d, const Le21__FullZipLayout *fz, const LancePageDa
 	}
 
 	c = cursor_make(data->buffers[0]);
+	if (ctrl_bytes == 0 && !variable && !fsl_validity)
+	{
+		/* no levels, fixed width: the stream is just the values, used in place */
+		if (nlevels > data->buffers[0].len / value_bytes)
+			goto short_stream;
+		in_place = data->buffers[0].data;
+		nvalues = nlevels;
+		nlevels = 0;			/* skip the loop below */
+	}
 	for (uint64_t i = 0; i < nlevels; i++)
 	{
 		uint64_t	ctrl = 0;
@@ -1740,7 +1794,7 @@ decode_fullzip_layout(Dec21 *d, const Le21__FullZipLayout *fz, const LancePageDa
 					 ctrl_bytes && fz->bits_def ? def.v : NULL, ctrl_bytes ? nlevels : rows);
 	if (status != CORE_OK)
 		goto done;
-	if (ctrl_bytes == 0 && nlevels != rows)
+	if (ctrl_bytes == 0 && nvalues != rows)
 	{
 		status = core_error(d->err, CORE_ERR_CORRUPT, "%s: %" PRIu64 " full-zip values for %" PRIu64 " rows",
 							d->what, nlevels, rows);
@@ -1754,8 +1808,8 @@ decode_fullzip_layout(Dec21 *d, const Le21__FullZipLayout *fz, const LancePageDa
 
 		memset(&raw, 0, sizeof(raw));
 		raw.n = nvalues;
-		raw.data = bytes.v ? bytes.v : (const uint8_t *) "";
-		raw.data_len = bytes.n;
+		raw.data = in_place ? in_place : bytes.v ? bytes.v : (const uint8_t *) "";
+		raw.data_len = in_place ? nvalues * value_bytes : bytes.n;
 		if (variable)
 		{
 			raw.is_var = true;
@@ -2018,9 +2072,16 @@ decode_constant_layout(Dec21 *d, const Le21__ConstantLayout *cl, const LancePage
 								d->what, slots);
 			goto done;
 		}
-		for (int64_t i = 0; i < slots; i++)
 		{
-			status = lance_array_append(vals, scalar, 0, 1, d->err);
+			int64_t    *zeros = core_calloc((size_t) (slots ? slots : 1), sizeof(int64_t));
+
+			if (zeros == NULL)
+			{
+				status = core_error(d->err, CORE_ERR_NOMEM, "%s: out of memory", d->what);
+				goto done;
+			}
+			status = lance_array_append_rows(vals, scalar, zeros, slots, d->err);
+			core_free(zeros);
 			if (status != CORE_OK)
 				goto done;
 		}
