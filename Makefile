@@ -88,7 +88,7 @@ $(EXT_SCRIPT): $(EXT_PARTS)
 
 UNIT_SRCS = $(sort $(wildcard test/unit/*.c))
 
-test/unit/run_unit: $(UNIT_SRCS) $(CORE_OBJS) test/unit/unit.h
+test/unit/run_unit: $(UNIT_SRCS) $(CORE_OBJS) $(wildcard test/unit/*.h)
 	$(CC) $(CFLAGS) $(WARNINGS) $(WERROR) -D_GNU_SOURCE -I$(srcdir)/src -I$(srcdir)/src/lance/proto \
 		-o $@ $(UNIT_SRCS) $(CORE_OBJS) $(CORE_LIBS)
 

@@ -223,16 +223,18 @@ lance_array_new_like(const LanceArray *proto, LanceArray **out, CoreError *err)
 	return CORE_OK;
 }
 
-/* Grow buf (holding old_bytes) to new_bytes, zeroing the new part. */
+/*
+ * Grow buf to new_bytes.  The new part is left uninitialized: every append
+ * writes the bytes of the rows it adds (nulls included), so zeroing would
+ * only touch memory that is about to be overwritten.
+ */
 static bool
-grow(void **buf, int64_t old_bytes, int64_t new_bytes)
+grow(void **buf, int64_t new_bytes)
 {
 	uint8_t    *p = core_realloc(*buf, (size_t) new_bytes);
 
 	if (p == NULL)
 		return false;
-	if (new_bytes > old_bytes)
-		memset(p + old_bytes, 0, (size_t) (new_bytes - old_bytes));
 	*buf = p;
 	return true;
 }
@@ -246,43 +248,44 @@ lance_array_reserve(LanceArray *a, int64_t rows, int64_t value_bytes, CoreError 
 		return core_error(err, CORE_ERR_NOMEM, "array of %" PRId64 " rows is too large", need);
 	if (need > a->cap_rows)
 	{
-		int64_t		cap = a->cap_rows ? a->cap_rows : 64;
+		/* the first reservation is exact (a batch, a page); then doubling */
+		int64_t		cap = a->cap_rows ? a->cap_rows : need;
 		int64_t		width = own_value_width(a->type);
 
 		while (cap < need)
 			cap *= 2;
-		if (a->validity && !grow((void **) &a->validity, (a->cap_rows + 7) / 8, (cap + 7) / 8))
+		if (a->validity && !grow((void **) &a->validity, (cap + 7) / 8))
 			return core_error(err, CORE_ERR_NOMEM, "out of memory growing an array");
 		if (a->offsets)
 		{
 			int64_t		w = lance_array_large_offsets(a) ? 8 : 4;
 
-			if (!grow(&a->offsets, (a->cap_rows + 1) * w, (cap + 1) * w))
+			if (!grow(&a->offsets, (cap + 1) * w))
 				return core_error(err, CORE_ERR_NOMEM, "out of memory growing an array");
 		}
 		if (a->type->id == LANCE_TYPE_BOOL)
 		{
-			if (!grow((void **) &a->values, (a->cap_rows + 7) / 8, (cap + 7) / 8))
+			if (!grow((void **) &a->values, (cap + 7) / 8))
 				return core_error(err, CORE_ERR_NOMEM, "out of memory growing an array");
 		}
 		else if (width > 0)
 		{
 			if (cap > INT64_MAX / width ||
-				!grow((void **) &a->values, a->cap_rows * width, cap * width))
+				!grow((void **) &a->values, cap * width))
 				return core_error(err, CORE_ERR_NOMEM, "out of memory growing an array");
 		}
 		a->cap_rows = cap;
 	}
 	if (is_var_bytes(a->type->id) && a->values_size + value_bytes > a->cap_values)
 	{
-		int64_t		cap = a->cap_values ? a->cap_values : 256;
 		int64_t		want = a->values_size + value_bytes;
+		int64_t		cap = a->cap_values ? a->cap_values : want;
 
 		if (want > (INT64_C(1) << 42))
 			return core_error(err, CORE_ERR_NOMEM, "array of %" PRId64 " bytes is too large", want);
 		while (cap < want)
 			cap *= 2;
-		if (!grow((void **) &a->values, a->cap_values, cap))
+		if (!grow((void **) &a->values, cap))
 			return core_error(err, CORE_ERR_NOMEM, "out of memory growing an array");
 		a->cap_values = cap;
 	}
@@ -375,7 +378,8 @@ lance_array_append(LanceArray *dst, const LanceArray *src, int64_t start, int64_
 			set_offset(dst, dst->length + i, dbase + lance_array_offset(src, start + i) - base);
 		if (is_var_bytes(dst->type->id))
 		{
-			memcpy(dst->values + dst->values_size, src->values + base, (size_t) (end - base));
+			if (end > base)
+				memcpy(dst->values + dst->values_size, src->values + base, (size_t) (end - base));
 			dst->values_size += end - base;
 		}
 		else
@@ -408,6 +412,111 @@ lance_array_append(LanceArray *dst, const LanceArray *src, int64_t start, int64_
 	else if (dst->type->id == LANCE_TYPE_BOOL)
 		dst->values_size = (dst->length + count + 7) / 8;
 	dst->length += count;
+	return CORE_OK;
+}
+
+CoreStatus
+lance_array_append_rows(LanceArray *dst, const LanceArray *src, const int64_t *rows, int64_t n,
+						CoreError *err)
+{
+	int64_t		width = own_value_width(dst->type);
+	int64_t		bytes = 0;
+	CoreStatus	status;
+
+	if (dst->type->id != src->type->id || dst->num_children != src->num_children)
+		return core_error(err, CORE_ERR_INVALID, "appending a %s array to a %s array",
+						  lance_type_name(src->type->id), lance_type_name(dst->type->id));
+	for (int64_t i = 0; i < n; i++)
+	{
+		if (rows[i] < 0 || rows[i] >= src->length)
+			return core_error(err, CORE_ERR_INVALID, "row %" PRId64 " outside an array of %" PRId64,
+							  rows[i], src->length);
+		if (is_var_bytes(dst->type->id))
+			bytes += lance_array_offset(src, rows[i] + 1) - lance_array_offset(src, rows[i]);
+	}
+	/* nested types: row by row */
+	if (dst->num_children > 0 || dst->type->id == LANCE_TYPE_NULL)
+	{
+		for (int64_t i = 0; i < n; i++)
+		{
+			status = lance_array_append(dst, src, rows[i], 1, err);
+			if (status != CORE_OK)
+				return status;
+		}
+		return CORE_OK;
+	}
+	status = lance_array_reserve(dst, n, bytes, err);
+	if (status != CORE_OK)
+		return status;
+	if (src->validity && src->null_count > 0)
+	{
+		status = materialize_validity(dst, err);
+		if (status != CORE_OK)
+			return status;
+		for (int64_t i = 0; i < n; i++)
+		{
+			bool		valid = lance_bit_get(src->validity, rows[i]);
+
+			lance_bit_set(dst->validity, dst->length + i, valid);
+			dst->null_count += !valid;
+		}
+	}
+	else if (dst->validity)
+		for (int64_t i = 0; i < n; i++)
+			lance_bit_set(dst->validity, dst->length + i, true);
+
+	if (dst->type->id == LANCE_TYPE_BOOL)
+	{
+		for (int64_t i = 0; i < n; i++)
+			lance_bit_set(dst->values, dst->length + i, lance_bit_get(src->values, rows[i]));
+		dst->values_size = (dst->length + n + 7) / 8;
+	}
+	else if (width == 4)
+	{
+		uint32_t   *d = (uint32_t *) (void *) dst->values + dst->length;
+		const uint32_t *sv = (const uint32_t *) (const void *) src->values;
+
+		for (int64_t i = 0; i < n; i++)
+			d[i] = sv[rows[i]];
+		dst->values_size = (dst->length + n) * 4;
+	}
+	else if (width == 8)
+	{
+		uint64_t   *d = (uint64_t *) (void *) dst->values + dst->length;
+		const uint64_t *sv = (const uint64_t *) (const void *) src->values;
+
+		for (int64_t i = 0; i < n; i++)
+			d[i] = sv[rows[i]];
+		dst->values_size = (dst->length + n) * 8;
+	}
+	else if (width > 0)
+	{
+		for (int64_t i = 0; i < n; i++)
+			memcpy(dst->values + (dst->length + i) * width, src->values + rows[i] * width,
+				   (size_t) width);
+		dst->values_size = (dst->length + n) * width;
+	}
+	else if (is_var_bytes(dst->type->id))
+	{
+		int64_t		at = lance_array_offset(dst, dst->length);
+
+		if (!lance_array_large_offsets(dst) && at + bytes > INT32_MAX)
+			return core_error(err, CORE_ERR_NOMEM,
+							  "a %s column exceeds 2 GiB in one batch; use large_ types",
+							  lance_type_name(dst->type->id));
+		for (int64_t i = 0; i < n; i++)
+		{
+			int64_t		a = lance_array_offset(src, rows[i]);
+			int64_t		len = lance_array_offset(src, rows[i] + 1) - a;
+
+			if (len > 0)
+				memcpy(dst->values + dst->values_size, src->values + a, (size_t) len);
+			dst->values_size += len;
+			at += len;
+			set_offset(dst, dst->length + i + 1, at);
+		}
+	}
+	dst->length += n;
 	return CORE_OK;
 }
 

@@ -83,6 +83,14 @@ extern void lance_array_free(LanceArray *array);
 extern CoreStatus lance_array_append(LanceArray *dst, const LanceArray *src, int64_t start,
 									 int64_t count, CoreError *err);
 
+/*
+ * Append the rows src[rows[0]], src[rows[1]], ... (n of them, any order,
+ * repeats allowed, each < src->length) to dst: a gather, for dictionaries
+ * and take().  Flat types are copied without per-row calls.
+ */
+extern CoreStatus lance_array_append_rows(LanceArray *dst, const LanceArray *src,
+										  const int64_t *rows, int64_t n, CoreError *err);
+
 /* Append count null rows (empty lists, zeroed values). */
 extern CoreStatus lance_array_append_nulls(LanceArray *dst, int64_t count, CoreError *err);
 

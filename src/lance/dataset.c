@@ -533,7 +533,8 @@ lance_dataset_take(LanceDataset *ds, const uint64_t *row_addrs, int64_t count,
 		status = core_error(err, CORE_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	memcpy(uniq, row_addrs, sizeof(uint64_t) * (size_t) count);
+	if (count)
+		memcpy(uniq, row_addrs, sizeof(uint64_t) * (size_t) count);
 	qsort(uniq, (size_t) count, sizeof(uint64_t), compare_u64);
 	for (int64_t i = 0; i < count; i++)
 		if (nuniq == 0 || uniq[nuniq - 1] != uniq[i])
@@ -612,16 +613,26 @@ lance_dataset_take(LanceDataset *ds, const uint64_t *row_addrs, int64_t count,
 
 	/* put the rows in the order asked for */
 	status = batch_new(nfields, fields, count, &b, err);
-	for (int c = 0; c < nfields && status == CORE_OK; c++)
+	if (status == CORE_OK)
 	{
-		status = lance_array_new_like(acc[c], &b->columns[c], err);
+		int64_t    *rows = core_mallocarray((size_t) (count ? count : 1), sizeof(int64_t));
+
+		if (rows == NULL)
+			status = core_error(err, CORE_ERR_NOMEM, "out of memory");
 		for (int64_t i = 0; i < count && status == CORE_OK; i++)
-			status = lance_array_append(b->columns[c], acc[c], find_addr(uniq, nuniq, row_addrs[i]),
-										1, err);
+			rows[i] = find_addr(uniq, nuniq, row_addrs[i]);
+		for (int c = 0; c < nfields && status == CORE_OK; c++)
+		{
+			status = lance_array_new_like(acc[c], &b->columns[c], err);
+			if (status == CORE_OK)
+				status = lance_array_append_rows(b->columns[c], acc[c], rows, count, err);
+		}
+		core_free(rows);
 	}
 	if (status == CORE_OK)
 	{
-		memcpy(b->row_addrs, row_addrs, sizeof(uint64_t) * (size_t) count);
+		if (count)
+			memcpy(b->row_addrs, row_addrs, sizeof(uint64_t) * (size_t) count);
 		*out = b;
 		b = NULL;
 	}

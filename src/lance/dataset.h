@@ -97,7 +97,11 @@ extern const LanceManifest *lance_dataset_manifest(const LanceDataset *ds);
 extern const LanceSchema *lance_dataset_schema(const LanceDataset *ds);
 extern uint64_t lance_dataset_version(const LanceDataset *ds);
 
-/* Live rows (physical rows minus deleted rows), from the manifest alone. */
+/*
+ * Live rows (physical rows minus deleted rows), from the manifest alone.
+ * (A deletion file whose count the manifest does not record, as very old
+ * writers did, counts as deleting nothing here.)
+ */
 extern uint64_t lance_dataset_count_rows(const LanceDataset *ds);
 
 /* Every version of the dataset at path, oldest first (reads each manifest). */

@@ -212,7 +212,8 @@ fill_fixed(Dec20 *d, LanceArray *a, const Flat20 *f, uint64_t n)
 	status = lance_array_reserve(a, (int64_t) n, 0, d->err);
 	if (status != CORE_OK)
 		return status;
-	memcpy(a->values, f->values.data, f->values.len);
+	if (f->values.len)
+		memcpy(a->values, f->values.data, f->values.len);
 	a->values_size = (int64_t) f->values.len;
 	a->length = (int64_t) n;
 	if (f->validity.len)

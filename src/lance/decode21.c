@@ -27,6 +27,7 @@
  *-------------------------------------------------------------------------
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -382,11 +383,15 @@ alloc_offsets(Dec21 *d, uint64_t n, Raw *out)
 	return CORE_OK;
 }
 
+static Status decode_miniblock(Dec21 *d, const Enc *enc, const ByteSpan *bufs, int nbufs,
+							   uint64_t n, Raw *out);
+
 /*
  * Mini-block context: n values from a chunk's value buffers.
  */
 static Status
-decode_miniblock(Dec21 *d, const Enc *enc, const ByteSpan *bufs, int nbufs, uint64_t n, Raw *out)
+decode_miniblock_impl(Dec21 *d, const Enc *enc, const ByteSpan *bufs, int nbufs, uint64_t n,
+					  Raw *out)
 {
 	Status		status;
 
@@ -519,11 +524,22 @@ decode_miniblock(Dec21 *d, const Enc *enc, const ByteSpan *bufs, int nbufs, uint
 	}
 }
 
+/* Decode and, on failure, free whatever the output had taken. */
+static Status
+decode_miniblock(Dec21 *d, const Enc *enc, const ByteSpan *bufs, int nbufs, uint64_t n, Raw *out)
+{
+	Status		status = decode_miniblock_impl(d, enc, bufs, nbufs, n, out);
+
+	if (status != CORE_OK)
+		raw_free(out);
+	return status;
+}
+
 /*
  * Block context: one buffer holding all n values (levels, dictionaries).
  */
 static Status
-decode_block(Dec21 *d, const Enc *enc, ByteSpan buf, uint64_t n, Raw *out)
+decode_block_impl(Dec21 *d, const Enc *enc, ByteSpan buf, uint64_t n, Raw *out)
 {
 	Status		status;
 
@@ -618,6 +634,16 @@ decode_block(Dec21 *d, const Enc *enc, ByteSpan buf, uint64_t n, Raw *out)
 	}
 }
 
+static Status
+decode_block(Dec21 *d, const Enc *enc, ByteSpan buf, uint64_t n, Raw *out)
+{
+	Status		status = decode_block_impl(d, enc, buf, n, out);
+
+	if (status != CORE_OK)
+		raw_free(out);
+	return status;
+}
+
 /* Levels of a block: n u16 values appended to *levels. */
 static Status
 decode_levels(Dec21 *d, const Enc *enc, ByteSpan buf, uint64_t n, uint16_t *levels)
@@ -706,7 +732,8 @@ append_raw(Dec21 *d, LanceArray *a, const Raw *r)
 					else
 						((int32_t *) a->offsets)[a->length + i] = (int32_t) o;
 				}
-				memcpy(a->values + a->values_size, r->data + base, (size_t) bytes);
+				if (bytes)
+					memcpy(a->values + a->values_size, r->data + base, (size_t) bytes);
 				a->values_size += (int64_t) bytes;
 				a->length += n;
 				return CORE_OK;
@@ -1021,6 +1048,33 @@ unravel(Dec21 *d, Path *p, const uint16_t *rep, const uint16_t *def, uint64_t co
 	int			R = p->num_lists;
 	Status		status;
 
+	/* the common case, a top-level leaf: def 0 = valid, its null level = null */
+	if (p->depth == 1 && rep == NULL)
+	{
+		Node	   *node = &p->nodes[0];
+		int64_t		n = (int64_t) count;
+
+		if (count > INT32_MAX)
+			return core_error(d->err, CORE_ERR_CORRUPT, "%s: %" PRIu64 " levels", d->what, count);
+		node->validity = core_malloc((size_t) ((n + 7) / 8 + 1));
+		if (node->validity == NULL)
+			return core_error(d->err, CORE_ERR_NOMEM, "%s: out of memory", d->what);
+		memset(node->validity, 0xff, (size_t) ((n + 7) / 8 + 1));
+		node->cap = n;
+		node->length = n;
+		for (int64_t i = 0; def && i < n; i++)
+		{
+			if (def[i] == 0)
+				continue;
+			if (def[i] != node->null_level)
+				return core_error(d->err, CORE_ERR_CORRUPT, "%s: level %" PRId64 ": definition %d above %d",
+								  d->what, i, def[i], p->max_def);
+			lance_bit_set(node->validity, i, false);
+			node->nulls++;
+		}
+		return CORE_OK;
+	}
+
 	if (rep == NULL && R > 0)
 		return core_error(d->err, CORE_ERR_CORRUPT, "%s: list column without repetition levels", d->what);
 	for (uint64_t i = 0; i < count; i++)
@@ -1227,30 +1281,48 @@ leaf_all_null(Dec21 *d, LanceArray *a)
 	return CORE_OK;
 }
 
-/* Dictionary entries for the visible slots; nulls where the leaf is null. */
+/*
+ * Dictionary entries for the visible slots.  A null slot's index may be
+ * anything (even past the dictionary): it takes entry 0, and assemble()
+ * then marks it null from the levels.
+ */
 static Status
 gather_dictionary(Dec21 *d, const Path *p, const LanceArray *dict, const U64Vec *idx,
 				  LanceArray *out)
 {
 	const Node *leaf = &p->nodes[p->depth - 1];
+	int64_t    *rows;
 	Status		status;
 
+	if (dict->length == 0)
+	{
+		if (leaf->nulls != (int64_t) idx->n)
+			return core_error(d->err, CORE_ERR_CORRUPT, "%s: non-null values with an empty dictionary",
+							  d->what);
+		return lance_array_append_nulls(out, (int64_t) idx->n, d->err);
+	}
+	rows = core_mallocarray((size_t) (idx->n ? idx->n : 1), sizeof(int64_t));
+	if (rows == NULL)
+		return core_error(d->err, CORE_ERR_NOMEM, "%s: out of memory", d->what);
 	for (uint64_t i = 0; i < idx->n; i++)
 	{
 		bool		valid = leaf->validity == NULL || lance_bit_get(leaf->validity, (int64_t) i);
 
 		if (!valid)
-			status = lance_array_append_nulls(out, 1, d->err);
+			rows[i] = 0;
 		else if (idx->v[i] >= (uint64_t) dict->length)
-			status = core_error(d->err, CORE_ERR_CORRUPT,
-								"%s: value %" PRIu64 " uses dictionary entry %" PRIu64 " of %" PRId64,
-								d->what, i, idx->v[i], dict->length);
+		{
+			core_free(rows);
+			return core_error(d->err, CORE_ERR_CORRUPT,
+							  "%s: value %" PRIu64 " uses dictionary entry %" PRIu64 " of %" PRId64,
+							  d->what, i, idx->v[i], dict->length);
+		}
 		else
-			status = lance_array_append(out, dict, (int64_t) idx->v[i], 1, d->err);
-		if (status != CORE_OK)
-			return status;
+			rows[i] = (int64_t) idx->v[i];
 	}
-	return CORE_OK;
+	status = lance_array_append_rows(out, dict, rows, (int64_t) idx->n, d->err);
+	core_free(rows);
+	return status;
 }
 
 static Status
@@ -1277,6 +1349,8 @@ decode_miniblock_layout(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePa
 	LanceArray *dict = NULL;
 	Path		path;
 	Status		status;
+	const char *page_what = d->what;
+	char		chunk_what[600];
 
 	*out = NULL;
 	memset(&path, 0, sizeof(path));
@@ -1319,6 +1393,8 @@ decode_miniblock_layout(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePa
 		ByteSpan	vbufs[8];
 		Raw			raw;
 
+		snprintf(chunk_what, sizeof(chunk_what), "%s chunk %" PRIu64, page_what, k);
+		d->what = chunk_what;
 		span_uint(meta, k * word_bytes, word_bytes, &word);
 		size = ((word >> 4) + 1) * 8;
 		if (!span_sub(chunks, at, size, &chunk))
@@ -1381,10 +1457,7 @@ decode_miniblock_layout(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePa
 
 		status = decode_miniblock(d, mb->value_compression, vbufs, nvalbufs, nvals, &raw);
 		if (status != CORE_OK)
-		{
-			core_error_prefix(d->err, "chunk %" PRIu64, k);
 			goto done;
-		}
 		status = has_dict ? u64vec_append_raw(d, &idx, &raw) : append_raw(d, vals, &raw);
 		raw_free(&raw);
 		if (status != CORE_OK)
@@ -1397,6 +1470,7 @@ short_chunk:
 							d->what, k, size);
 		goto done;
 	}
+	d->what = page_what;
 	if (items_left != 0)
 	{
 		status = core_error(d->err, CORE_ERR_CORRUPT,
@@ -1424,12 +1498,11 @@ short_chunk:
 								d->what, mb->num_dictionary_items);
 			goto done;
 		}
+		snprintf(chunk_what, sizeof(chunk_what), "%s dictionary", page_what);
+		d->what = chunk_what;
 		status = decode_block(d, mb->dictionary, dict_buf, mb->num_dictionary_items, &raw);
 		if (status != CORE_OK)
-		{
-			core_error_prefix(d->err, "dictionary");
 			goto done;
-		}
 		status = new_leaf(d, leaf, &dict);
 		if (status == CORE_OK)
 			status = append_raw(d, dict, &raw);
@@ -1454,10 +1527,12 @@ short_chunk:
 							d->what, vals->length, path.nodes[path.depth - 1].length);
 		goto done;
 	}
+	d->what = page_what;
 	status = assemble(d, &path, vals, rows, out);
 	vals = NULL;
 
 done:
+	d->what = page_what;
 	lance_array_free(vals);
 	lance_array_free(dict);
 	core_free(rep.v);
@@ -1475,7 +1550,7 @@ typedef struct ByteVec
 	uint64_t	cap;
 } ByteVec;
 
-/* Make the vector n bytes long (new bytes zeroed). */
+/* Make the vector n bytes long (new bytes uninitialized). */
 static Status
 bytevec_resize(Dec21 *d, ByteVec *b, uint64_t n)
 {
@@ -1491,7 +1566,6 @@ bytevec_resize(Dec21 *d, ByteVec *b, uint64_t n)
 		grown = core_realloc(b->v, (size_t) cap);
 		if (grown == NULL)
 			return core_error(d->err, CORE_ERR_NOMEM, "%s: out of memory", d->what);
-		memset(grown + b->cap, 0, (size_t) (cap - b->cap));
 		b->v = grown;
 		b->cap = cap;
 	}
@@ -1542,6 +1616,7 @@ decode_fullzip_layout(Dec21 *d, const Le21__FullZipLayout *fz, const LancePageDa
 	unsigned	item_bits = 0;
 	bool		fsl_validity = false;
 	const Le21__BufferCompression *per_value = NULL;
+	const uint8_t *in_place = NULL;
 
 	*out = NULL;
 	memset(&path, 0, sizeof(path));
@@ -1628,6 +1703,15 @@ decode_fullzip_layout(Dec21 *d, const Le21__FullZipLayout *fz, const LancePageDa
 	}
 
 	c = cursor_make(data->buffers[0]);
+	if (ctrl_bytes == 0 && !variable && !fsl_validity)
+	{
+		/* no levels, fixed width: the stream is just the values, used in place */
+		if (nlevels > data->buffers[0].len / value_bytes)
+			goto short_stream;
+		in_place = data->buffers[0].data;
+		nvalues = nlevels;
+		nlevels = 0;			/* skip the loop below */
+	}
 	for (uint64_t i = 0; i < nlevels; i++)
 	{
 		uint64_t	ctrl = 0;
@@ -1663,10 +1747,7 @@ decode_fullzip_layout(Dec21 *d, const Le21__FullZipLayout *fz, const LancePageDa
 
 					status = decompress(d, per_value, v, &plain, &plain_len);
 					if (status != CORE_OK)
-					{
-						core_error_prefix(d->err, "value %" PRIu64, i);
 						goto done;
-					}
 					status = bytevec_push(d, &bytes, plain, plain_len);
 					core_free(plain);
 				}
@@ -1713,7 +1794,7 @@ decode_fullzip_layout(Dec21 *d, const Le21__FullZipLayout *fz, const LancePageDa
 					 ctrl_bytes && fz->bits_def ? def.v : NULL, ctrl_bytes ? nlevels : rows);
 	if (status != CORE_OK)
 		goto done;
-	if (ctrl_bytes == 0 && nlevels != rows)
+	if (ctrl_bytes == 0 && nvalues != rows)
 	{
 		status = core_error(d->err, CORE_ERR_CORRUPT, "%s: %" PRIu64 " full-zip values for %" PRIu64 " rows",
 							d->what, nlevels, rows);
@@ -1727,8 +1808,8 @@ decode_fullzip_layout(Dec21 *d, const Le21__FullZipLayout *fz, const LancePageDa
 
 		memset(&raw, 0, sizeof(raw));
 		raw.n = nvalues;
-		raw.data = bytes.v ? bytes.v : (const uint8_t *) "";
-		raw.data_len = bytes.n;
+		raw.data = in_place ? in_place : bytes.v ? bytes.v : (const uint8_t *) "";
+		raw.data_len = in_place ? nvalues * value_bytes : bytes.n;
 		if (variable)
 		{
 			raw.is_var = true;
@@ -1991,9 +2072,16 @@ decode_constant_layout(Dec21 *d, const Le21__ConstantLayout *cl, const LancePage
 								d->what, slots);
 			goto done;
 		}
-		for (int64_t i = 0; i < slots; i++)
 		{
-			status = lance_array_append(vals, scalar, 0, 1, d->err);
+			int64_t    *zeros = core_calloc((size_t) (slots ? slots : 1), sizeof(int64_t));
+
+			if (zeros == NULL)
+			{
+				status = core_error(d->err, CORE_ERR_NOMEM, "%s: out of memory", d->what);
+				goto done;
+			}
+			status = lance_array_append_rows(vals, scalar, zeros, slots, d->err);
+			core_free(zeros);
 			if (status != CORE_OK)
 				goto done;
 		}

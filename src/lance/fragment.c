@@ -812,7 +812,9 @@ lance_fragment_load_deletions(Storage *st, const char *dataset, const LanceFragm
 		core_free(path);
 		return status;
 	}
-	if (lance_deletion_count(*out) != frag->deletion.num_deleted_rows)
+	/* 0 = not recorded (older writers); anything else must agree */
+	if (frag->deletion.num_deleted_rows != 0 &&
+		lance_deletion_count(*out) != frag->deletion.num_deleted_rows)
 		status = core_error(err, CORE_ERR_CORRUPT,
 							"%s: deletion file holds %" PRIu64 " rows, the manifest says %" PRIu64,
 							path, lance_deletion_count(*out), frag->deletion.num_deleted_rows);

@@ -111,7 +111,7 @@ lance_type_parse(const char *lt, LanceType *type)
 	}
 	if (strncmp(lt, "time32:", 7) == 0 || strncmp(lt, "time64:", 7) == 0)
 	{
-		bool		is64 = lt[5] == '6';
+		bool		is64 = lt[4] == '6';
 
 		if (!parse_unit(lt + 7, strlen(lt + 7), &type->unit))
 			return false;

@@ -13,7 +13,9 @@
 #
 # Each table is dumped with row addresses at each of its versions, and once
 # more at its newest version with a projection (last column, first column)
-# to exercise column selection.  Lines must be identical, except that
+# to exercise column selection.  Then every 7th row of LanceDB's dump, in
+# reverse order, is fetched by row address (lance_dump --take, the random
+# access path) and compared with those lines.  Lines must be identical, except that
 # non-integer numbers are compared as doubles (so "1.5" equals "1.50").
 # Prints one line per case, then "N passed, N failed"; exits 1 on failure.
 
@@ -99,6 +101,42 @@ run_case() {
 	fi
 }
 
+# run_take NAME DATASET VERSION: rows by address against LanceDB's lines
+run_take() {
+	name=$1
+	ds=$2
+	version=$3
+	if ! node "$refdir/lancedb_ref.mjs" dump "$ds" --version "$version" --rowaddr > "$work/all.jsonl" 2> "$work/ref.err"; then
+		echo "FAIL  $name: lancedb_ref failed: $(grep -v WARN "$work/ref.err" | head -3)"
+		failed=$((failed + 1))
+		return
+	fi
+	node -e '
+		const fs = require("fs");
+		const lines = fs.readFileSync(process.argv[1], "utf8").split("\n").filter((l) => l);
+		const pick = lines.filter((_, i) => i % 7 === 3).reverse();
+		fs.writeFileSync(process.argv[2], pick.map((l) => l + "\n").join(""));
+		fs.writeFileSync(process.argv[3], pick.map((l) => /"_rowaddr":(\d+)/.exec(l)[1]).join(","));
+	' "$work/all.jsonl" "$work/ref.jsonl" "$work/addrs.txt"
+	if [ ! -s "$work/addrs.txt" ]; then
+		return
+	fi
+	if ! "$dump" "$ds" --version "$version" --rowaddr --take "$(cat "$work/addrs.txt")" \
+			> "$work/ours.jsonl" 2> "$work/ours.err"; then
+		echo "FAIL  $name: lance_dump failed: $(head -3 "$work/ours.err")"
+		failed=$((failed + 1))
+		return
+	fi
+	if cmp -s "$work/ref.jsonl" "$work/ours.jsonl" ||
+		node "$work/same.mjs" "$work/ref.jsonl" "$work/ours.jsonl" > "$work/diff.txt"; then
+		echo "ok    $name ($(wc -l < "$work/ours.jsonl") rows)"
+		passed=$((passed + 1))
+	else
+		echo "FAIL  $name: $(cat "$work/diff.txt")"
+		failed=$((failed + 1))
+	fi
+}
+
 if [ -f "$fixtures/fixtures.json" ]; then
 	tables=$(node -e 'for (const t of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))) console.log(t.table)' "$fixtures/fixtures.json")
 else
@@ -125,6 +163,7 @@ for table in $tables; do
 	if [ -n "$cols" ]; then
 		run_case "$table@$last --columns $cols" "$ds" --version "$last" --columns "$cols"
 	fi
+	run_take "$table@$last take" "$ds" "$last"
 done
 
 echo "$passed passed, $failed failed"

@@ -7,6 +7,10 @@
  *	  lance_dump DATASET_DIR [--version N] [--rowaddr] [--columns a,b,c]
  *	  lance_dump DATASET_DIR --versions
  *	  lance_dump DATASET_DIR --count
+ *	  lance_dump DATASET_DIR --take ADDR,ADDR,... [--version N] [--rowaddr] [--columns a,b]
+ *
+ * --take prints the rows at those row addresses, in that order, through
+ * the random-access path (lance_dataset_take) instead of a scan.
  *
  * Value conventions (shared/interop/README.md): integers exact, floats as
  * the shortest decimal that reads back as the same double (JavaScript's
@@ -332,6 +336,8 @@ print_value(FILE *out, const LanceArray *a, const LanceField *field, int64_t i)
 	}
 }
 
+static void print_batch(const LanceBatch *b, bool rowaddr);
+
 /* Split "a,b,c" into names (modifies s). */
 static int
 split_columns(char *s, const char ***names)
@@ -358,6 +364,7 @@ main(int argc, char **argv)
 	bool		list_versions = false;
 	bool		count = false;
 	char	   *columns = NULL;
+	char	   *take = NULL;
 	const char **names = NULL;
 	int			num_names = 0;
 	Storage    *st;
@@ -381,6 +388,8 @@ main(int argc, char **argv)
 			list_versions = true;
 		else if (strcmp(argv[i], "--count") == 0)
 			count = true;
+		else if (strcmp(argv[i], "--take") == 0 && i + 1 < argc)
+			take = argv[++i];
 		else if (argv[i][0] != '-' && dir == NULL)
 			dir = argv[i];
 		else
@@ -418,6 +427,24 @@ main(int argc, char **argv)
 	}
 	if (columns)
 		num_names = split_columns(columns, &names);
+	if (take)
+	{
+		uint64_t   *addrs = calloc(strlen(take) / 2 + 2, sizeof(uint64_t));
+		int64_t		n = 0;
+
+		for (char *tok = strtok(take, ","); tok; tok = strtok(NULL, ","))
+			addrs[n++] = strtoull(tok, NULL, 10);
+		if (lance_dataset_take(ds, addrs, n, names, num_names, &b, &err) != CORE_OK)
+			die(err.msg);
+		free(addrs);
+		print_batch(b, rowaddr);
+		lance_batch_free(b);
+		fflush(stdout);
+		lance_dataset_close(ds);
+		storage_close(st);
+		free(names);
+		return 0;
+	}
 	memset(&opts, 0, sizeof(opts));
 	opts.columns = names;
 	opts.num_columns = num_names;
@@ -425,28 +452,7 @@ main(int argc, char **argv)
 		die(err.msg);
 	while ((status = lance_scanner_next(sc, &b, &err)) == CORE_OK && b)
 	{
-		for (int64_t r = 0; r < b->num_rows; r++)
-		{
-			bool		first = true;
-
-			fputc('{', stdout);
-			if (rowaddr)
-			{
-				printf("\"_rowaddr\":%" PRIu64, b->row_addrs[r]);
-				first = false;
-			}
-			for (int c = 0; c < b->num_columns; c++)
-			{
-				if (!first)
-					fputc(',', stdout);
-				first = false;
-				print_string(stdout, (const uint8_t *) b->fields[c]->name,
-							 (int64_t) strlen(b->fields[c]->name));
-				fputc(':', stdout);
-				print_value(stdout, b->columns[c], b->fields[c], r);
-			}
-			fputs("}\n", stdout);
-		}
+		print_batch(b, rowaddr);
 		lance_batch_free(b);
 	}
 	fflush(stdout);
@@ -457,4 +463,32 @@ main(int argc, char **argv)
 	storage_close(st);
 	free(names);
 	return 0;
+}
+
+/* Print a batch as JSON lines. */
+static void
+print_batch(const LanceBatch *b, bool rowaddr)
+{
+	for (int64_t r = 0; r < b->num_rows; r++)
+	{
+		bool		first = true;
+
+		fputc('{', stdout);
+		if (rowaddr)
+		{
+			printf("\"_rowaddr\":%" PRIu64, b->row_addrs[r]);
+			first = false;
+		}
+		for (int c = 0; c < b->num_columns; c++)
+		{
+			if (!first)
+				fputc(',', stdout);
+			first = false;
+			print_string(stdout, (const uint8_t *) b->fields[c]->name,
+						 (int64_t) strlen(b->fields[c]->name));
+			fputc(':', stdout);
+			print_value(stdout, b->columns[c], b->fields[c], r);
+		}
+		fputs("}\n", stdout);
+	}
 }
