@@ -101,3 +101,30 @@ bench/kernels/bench_kernels: bench/kernels/bench_kernels.c $(CORE_OBJS)
 
 bench: bench/kernels/bench_kernels
 	bench/kernels/bench_kernels
+
+# --- fuzzing the codecs (clang + libFuzzer; not part of the PGXS build) ----
+#   make fuzz-codec [FUZZ_SECONDS=60]   build test/fuzz/fuzz_codec and run it,
+#   corpus in .build/ (seeded with the fixtures' deletion files if set).
+
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_CODEC_SRCS = $(sort $(wildcard src/core/*.c src/lance/codec_*.c)) src/lance/deletion.c
+FUZZ_CODEC_CORPUS = .build/fuzz_codec_corpus
+
+test/fuzz/fuzz_codec: test/fuzz/fuzz_codec.c $(FUZZ_CODEC_SRCS) $(wildcard src/lance/*.h)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -D_GNU_SOURCE -I$(srcdir)/src -o $@ \
+		test/fuzz/fuzz_codec.c $(FUZZ_CODEC_SRCS) -lzstd -llz4 -lroaring
+
+.PHONY: fuzz-codec
+fuzz-codec: test/fuzz/fuzz_codec
+	mkdir -p $(FUZZ_CODEC_CORPUS)
+	if [ -n "$$LANCEDB_FIXTURES" ]; then \
+		for f in "$$LANCEDB_FIXTURES"/*/_deletions/*.arrow; do \
+			[ -f "$$f" ] && { printf '\013\000\000\000'; cat "$$f"; } > $(FUZZ_CODEC_CORPUS)/seed-$$(basename "$$f"); \
+		done; \
+		for f in "$$LANCEDB_FIXTURES"/*/_deletions/*.bin; do \
+			[ -f "$$f" ] && { printf '\014\000\000\000'; cat "$$f"; } > $(FUZZ_CODEC_CORPUS)/seed-$$(basename "$$f"); \
+		done; \
+	fi; true
+	test/fuzz/fuzz_codec -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 $(FUZZ_CODEC_CORPUS)

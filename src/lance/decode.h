@@ -1,0 +1,56 @@
+/*-------------------------------------------------------------------------
+ *
+ * decode.h
+ *	  Turning one page of a Lance data file into an Arrow-shaped array.
+ *	  Internal to src/lance: the fragment reader is the only caller.
+ *
+ * File format 2.0 (decode20.c): every field, parents included, has a
+ * column.  A page of a leaf column decodes to its values; a page of a
+ * list column decodes to offsets and validity relative to the page's own
+ * items (which live in the child field's column: the caller appends
+ * *num_items of them to out->children[0]); a page of a struct column
+ * decodes to `rows` valid rows whose member arrays the caller fills.
+ *
+ * File formats 2.1 / 2.2 (decode21.c): only leaf fields have columns, and
+ * each value carries repetition/definition levels that say where lists
+ * start and which ancestor is null or empty.  A page of a leaf column
+ * decodes to a "path array": an array of the top-level field's type in
+ * which every struct keeps only the one child on the way to this leaf.
+ * The fragment reader merges the path arrays of a field's leaves.
+ *
+ * `what` names the place for messages ("data/x.lance: column 3 page 0").
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LANCEDB_LANCE_DECODE_H
+#define LANCEDB_LANCE_DECODE_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "lance/array.h"
+#include "lance/datafile.h"
+#include "lance/schema.h"
+
+/* Upper bound on the bytes one decoded page may take. */
+#define LANCE_MAX_PAGE_BYTES (UINT64_C(1) << 30)
+
+extern CoreStatus lance_decode20_page(const char *what, ByteSpan encoding,
+									  const LancePageData *data, uint64_t rows,
+									  const LanceField *field, LanceArray **out,
+									  uint64_t *num_items, CoreError *err);
+
+/*
+ * The item count of a 2.0 list page, read from its encoding alone (the
+ * reader needs every page's count to map list pages to item rows).
+ */
+extern CoreStatus lance_decode20_list_items(const char *what, ByteSpan encoding,
+											uint64_t *num_items, CoreError *err);
+
+extern CoreStatus lance_decode21_page(const char *what, LanceFileVersion version,
+									  ByteSpan encoding, const LancePageData *data,
+									  uint64_t rows, const LanceField *top,
+									  const LanceField *leaf, LanceArray **out,
+									  CoreError *err);
+
+#endif							/* LANCEDB_LANCE_DECODE_H */

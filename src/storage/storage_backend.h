@@ -1,0 +1,44 @@
+/*-------------------------------------------------------------------------
+ *
+ * storage_backend.h
+ *	  The table a storage backend fills, for backend authors only.
+ *
+ * storage.c checks arguments and dispatches through these; a backend
+ * reports errors naming the full location (storage_root + path).  Users
+ * of storage include storage.h, never this.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LANCEDB_STORAGE_BACKEND_H
+#define LANCEDB_STORAGE_BACKEND_H
+
+#include <stdbool.h>
+
+#include "storage/storage.h"
+
+typedef struct StorageOps
+{
+	const char *name;			/* "local", "s3", ... */
+
+	CoreStatus	(*size) (Storage *st, const char *path, uint64_t *size, CoreError *err);
+	CoreStatus	(*read_many) (Storage *st, StorageRange *ranges, size_t count,
+							  CoreError *err);
+	CoreStatus	(*list) (Storage *st, const char *prefix, StorageListing *out,
+						 CoreError *err);
+	CoreStatus	(*put) (Storage *st, const char *path, const uint8_t *data, size_t size,
+						bool if_absent, CoreError *err);
+	CoreStatus	(*remove) (Storage *st, const char *path, CoreError *err);
+	void		(*close) (Storage *st);
+} StorageOps;
+
+struct Storage
+{
+	const StorageOps *ops;
+	char	   *root;			/* as given to storage_open */
+	void	   *impl;			/* the backend's own state */
+};
+
+/* Backends: fill *out (root already copied into it). */
+extern CoreStatus storage_local_open(const char *path, Storage *st, CoreError *err);
+
+#endif							/* LANCEDB_STORAGE_BACKEND_H */
