@@ -109,6 +109,7 @@ strbuf_finish(StrBuf *sb)
 		strbuf_free(sb);
 		return NULL;
 	}
+	sb->data[sb->len] = '\0';	/* nothing was appended: still a string */
 	s = sb->data;
 	strbuf_init(sb);
 	return s;

@@ -319,9 +319,10 @@ large_put_goes_up_in_parts_and_reads_back(void)
 	storage_get_stats(st, &s0);
 	CHECK_MSG(storage_put(st, "big/file.lance", data, n, &err) == CORE_OK, "%s", err.msg);
 	storage_get_stats(st, &s1);
-	/* initiate + 3 parts + complete */
-	CHECK_MSG(s1.requests - s0.requests == 5, "%llu requests",
-			  (unsigned long long) (s1.requests - s0.requests));
+	/* 3 parts, plus initiate and complete (S3) or the block list (Azure) */
+	CHECK_MSG(s1.requests - s0.requests == (uint64_t) atoi(getenv("MULTIPART_REQUESTS") ?
+														 getenv("MULTIPART_REQUESTS") : "5"),
+			  "%llu requests", (unsigned long long) (s1.requests - s0.requests));
 	CHECK_MSG(storage_read_all(st, "big/file.lance", n, &got, &got_n, &err) == CORE_OK, "%s", err.msg);
 	CHECK(got_n == n && memcmp(got, data, n) == 0);
 	free(got);
