@@ -165,3 +165,17 @@ UNIT_TEST(sigv4_uri_encode_keeps_unreserved_and_encodes_the_rest)
 	core_free(a);
 	core_free(b);
 }
+
+UNIT_TEST(sigv4_presigned_url_carries_the_session_token)
+{
+	SigV4Key	k = s3_key;
+	char	   *q;
+
+	k.session_token = "tok/en+1=";
+	q = sigv4_presign_query(&k, "20130524T000000Z", 60, "GET", "/test.txt", NULL,
+							"examplebucket.s3.amazonaws.com");
+	CHECK(q != NULL);
+	CHECK_MSG(strstr(q, "&X-Amz-Security-Token=tok%2Fen%2B1%3D&X-Amz-Signature=") != NULL,
+			  "got %s", q);
+	core_free(q);
+}
