@@ -63,6 +63,7 @@ typedef struct AzureStorage
 	char	   *bearer;			/* bearer token, or NULL */
 	uint64_t	coalesce_gap;
 	uint64_t	part_size;
+	long		list_page_size; /* maxresults per listing page; 0: the store's */
 } AzureStorage;
 
 /* One query parameter: name and raw (unencoded) value. */
@@ -521,13 +522,22 @@ az_list(Storage *st, const char *prefix, StorageListing *out, CoreError *err)
 	do
 	{
 		HttpRequest req = {0};
-		AzParam		params[5] = {
+		char		page[24];
+		AzParam		params[6] = {
 			{"restype", "container"}, {"comp", "list"}, {"delimiter", "/"},
-			{"prefix", list_prefix}, {"marker", marker ? marker : ""}
+			{"prefix", list_prefix}
 		};
+		int			nparams = 4;
 
+		if (a->list_page_size > 0)
+		{
+			snprintf(page, sizeof(page), "%ld", a->list_page_size);
+			params[nparams++] = (AzParam) {"maxresults", page};
+		}
+		if (marker)
+			params[nparams++] = (AzParam) {"marker", marker};
 		req.max_body = LIST_MAX_BODY;
-		status = az_prepare(a, &req, "GET", NULL, params, marker ? 5 : 4, NULL, NULL, false,
+		status = az_prepare(a, &req, "GET", NULL, params, nparams, NULL, NULL, false,
 							NULL, 0, err);
 		core_free(marker);
 		marker = NULL;
@@ -834,6 +844,9 @@ setup(AzureStorage *a, const char *location, const StorageOptions *opts, Storage
 							4000L * 1024 * 1024, &n, err) != CORE_OK)
 		return CORE_ERR_INVALID;
 	a->part_size = (uint64_t) n;
+	if (storage_options_int(opts, SOPT_LIST_PAGE_SIZE, 0, 1, 5000, &a->list_page_size,
+							err) != CORE_OK)
+		return CORE_ERR_INVALID;
 	if (remote_http_config(opts, &cfg, err) != CORE_OK)
 		return CORE_ERR_INVALID;
 	if (http_client_new(&cfg, &a->http, err) != CORE_OK)

@@ -36,6 +36,7 @@ static const OptionSpec option_specs[] = {
 	{SOPT_MAX_IN_FLIGHT, false, {"max_requests_in_flight"}},
 	{SOPT_COALESCE_BYTES, false, {"coalesce_bytes"}},
 	{SOPT_MULTIPART_PART_SIZE, false, {"multipart_part_size"}},
+	{SOPT_LIST_PAGE_SIZE, false, {"list_page_size"}},
 	{SOPT_ENDPOINT, false, {"endpoint", "aws_endpoint", "aws_endpoint_url", "endpoint_url",
 	"azure_endpoint", "google_base_url", "base_url"}},
 	/* S3 */
@@ -153,7 +154,7 @@ storage_option_names(void)
 	static const char names[] =
 		"allow_http, allow_invalid_certificates, connect_timeout, timeout, user_agent, "
 		"client_max_retries, client_retry_timeout, max_requests_in_flight, coalesce_bytes, "
-		"multipart_part_size, endpoint, aws_access_key_id, aws_secret_access_key, "
+		"multipart_part_size, list_page_size, endpoint, aws_access_key_id, aws_secret_access_key, "
 		"aws_session_token, aws_region, aws_virtual_hosted_style_request, aws_skip_signature, "
 		"aws_unsigned_payload, azure_storage_account_name, azure_storage_account_key, "
 		"azure_storage_sas_key, azure_storage_use_emulator, bearer_token, "

@@ -51,6 +51,7 @@ typedef struct S3Storage
 	bool		unsigned_payload;
 	uint64_t	coalesce_gap;
 	uint64_t	part_size;
+	long		list_page_size; /* max-keys per listing page; 0: the store's */
 } S3Storage;
 
 static char *
@@ -496,6 +497,8 @@ s3_list(Storage *st, const char *prefix, StorageListing *out, CoreError *err)
 
 		strbuf_init(&sb);
 		strbuf_appendf(&sb, "list-type=2&delimiter=%%2F&prefix=%s", enc_prefix);
+		if (s->list_page_size > 0)
+			strbuf_appendf(&sb, "&max-keys=%ld", s->list_page_size);
 		if (token)
 		{
 			char	   *enc_token = sigv4_uri_encode(token, strlen(token), false);
@@ -957,6 +960,9 @@ s3_open_dialect(const char *location, const StorageOptions *opts, const S3Dialec
 	if (status != CORE_OK)
 		goto fail;
 	s->part_size = (uint64_t) n;
+	status = storage_options_int(opts, SOPT_LIST_PAGE_SIZE, 0, 1, 5000, &s->list_page_size, err);
+	if (status != CORE_OK)
+		goto fail;
 	{
 		bool		b;
 

@@ -119,7 +119,7 @@ function list(res, params) {
 		}
 	}
 	const todo = entries.filter(([k]) => k > after);
-	const page = todo.slice(0, pageSize);
+	const page = todo.slice(0, Math.min(pageSize, Number(params.get('max-keys') || pageSize)));
 	const truncated = todo.length > page.length;
 	res.writeHead(200, { 'content-type': 'application/xml' });
 	res.end(`<?xml version='1.0' encoding='UTF-8'?><ListBucketResult><Name>${BUCKET}</Name>` +

@@ -57,7 +57,7 @@ run_s3() {
 	local opts=(endpoint=http://127.0.0.1:7480 allow_http=true region=us-east-1
 		aws_access_key_id=$S3_KEY aws_secret_access_key=$S3_SECRET)
 	STORE_LABEL=s3 SECRET_OPTION=aws_secret_access_key BAD_SECRET=not-the-secret-0123456789 \
-		MISSING_BUCKET_URI=s3://no-such-bucket-here/x LIST_PAGINATION=1 ENDPOINT_IS_HTTP=1 \
+		MISSING_BUCKET_URI=s3://no-such-bucket-here/x ENDPOINT_IS_HTTP=1 \
 		FAULT_PROXY=http://127.0.0.1:7481 WRONG_REGION_CASE=1 \
 		"$WORK/storage_it" "s3://$bucket/$prefix" "${opts[@]}"
 	# virtual-hosted style: bucket.localhost (curl resolves *.localhost to loopback)
@@ -121,7 +121,7 @@ run_gcs() {
 	start_proxy 4444 4443 || return 1
 	local opts=(endpoint=http://127.0.0.1:4443 allow_http=true)
 	STORE_LABEL=gcs-jwt SECRET_OPTION=google_service_account_key BAD_SECRET="$(sa_json "$k/other.pem")" \
-		MISSING_BUCKET_URI=gs://no-such-bucket/x LIST_PAGINATION=1 LIST_PAGE_OBJECTS=20 \
+		MISSING_BUCKET_URI=gs://no-such-bucket/x \
 		FAULT_PROXY=http://127.0.0.1:4444 ENDPOINT_IS_HTTP=1 \
 		"$WORK/storage_it" "gs://lance-it/jwt$$" "${opts[@]}" \
 		"google_service_account_key=$(sa_json "$k/key.pem")"
