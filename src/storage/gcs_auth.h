@@ -5,7 +5,7 @@
  *
  * As object_store (and so Lance) does, no OAuth token endpoint is called:
  * the token is a JWT signed with the key's RSA private key (RS256), with
- * iss = sub = the account's e-mail, the devstorage scope and a one-hour
+ * iss = sub = the account's e-mail, the cloud-platform scope and a one-hour
  * lifetime, and kid = the key's id.  Google accepts such a JWT directly
  * as a bearer token.  Tokens are remade five minutes before they expire.
  *
@@ -18,7 +18,8 @@
 
 #include "core/error.h"
 
-#define GCS_SCOPE "https://www.googleapis.com/auth/devstorage.read_write"
+/* the scope object_store asks for, which GCS accepts for storage */
+#define GCS_SCOPE "https://www.googleapis.com/auth/cloud-platform"
 #define GCS_TOKEN_LIFETIME 3600
 
 typedef struct GcsCredentials GcsCredentials;

@@ -6,7 +6,7 @@
 // It checks credentials the way GCS does and refuses anything else:
 //   - "Authorization: Bearer <JWT>": a self-signed service-account JWT,
 //     RS256 over header.claims under the account's public key, with
-//     iss = sub = CLIENT_EMAIL, a devstorage scope, iat not in the future
+//     iss = sub = CLIENT_EMAIL, a devstorage or cloud-platform scope, iat not in the future
 //     and exp in the future (at most an hour after iat);
 //   - "AWS4-HMAC-SHA256" (S3-interoperable HMAC keys): the SigV4 signature
 //     recomputed from the request as received, and the payload hash checked
@@ -26,8 +26,22 @@ const publicKey = crypto.createPublicKey(fs.readFileSync(pubPath));
 const pageSize = Number(pageSizeArg || 1000);
 const BUCKET = 'lance-it';
 const objects = new Map();		// key -> Buffer
+const meta = new Map();			// key -> { etag, generation, modified }
 const uploads = new Map();		// uploadId -> Map(partNumber -> Buffer)
 let generation = 1;
+
+// Store an object with the metadata GCS keeps (object_store needs the ETag
+// and the modification time on every answer).
+function store(key, data) {
+	objects.set(key, data);
+	meta.set(key, { etag: `"${crypto.createHash('md5').update(data).digest('hex')}"`,
+		generation: String(generation++), modified: new Date() });
+}
+
+function metaHeaders(key) {
+	const m = meta.get(key);
+	return { etag: m.etag, 'last-modified': m.modified.toUTCString(), 'x-goog-generation': m.generation };
+}
 
 function xmlEscape(s) {
 	return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -53,7 +67,10 @@ function checkJwt(token) {
 	if (!ok) return 'bad signature';
 	const now = Math.floor(Date.now() / 1000);
 	if (claims.iss !== clientEmail || claims.sub !== clientEmail) return 'wrong issuer';
-	if (typeof claims.scope !== 'string' || !claims.scope.includes('devstorage')) return 'no storage scope';
+	// GCS takes a storage scope or the all-of-cloud one (object_store's)
+	if (typeof claims.scope !== 'string' || !claims.scope.split(' ').some((s) =>
+		s.startsWith('https://www.googleapis.com/auth/devstorage.') ||
+		s === 'https://www.googleapis.com/auth/cloud-platform')) return 'no storage scope';
 	if (!(claims.exp > now) || claims.iat > now + 60 || claims.exp - claims.iat > 3600) return 'expired';
 	return null;
 }
@@ -115,7 +132,10 @@ function list(res, params) {
 				entries.push([p, `<CommonPrefixes><Prefix>${xmlEscape(p)}</Prefix></CommonPrefixes>`]);
 			}
 		} else {
-			entries.push([k, `<Contents><Key>${xmlEscape(k)}</Key><Size>${objects.get(k).length}</Size></Contents>`]);
+			const m = meta.get(k);
+			entries.push([k, `<Contents><Key>${xmlEscape(k)}</Key><Generation>${m.generation}</Generation>` +
+				`<LastModified>${m.modified.toISOString()}</LastModified><ETag>${xmlEscape(m.etag)}</ETag>` +
+				`<Size>${objects.get(k).length}</Size></Contents>`]);
 		}
 	}
 	const todo = entries.filter(([k]) => k > after);
@@ -166,9 +186,9 @@ const server = http.createServer((req, res) => {
 			const parts = uploads.get(params.get('uploadId'));
 			if (!parts) return sendError(res, 404, 'NoSuchUpload');
 			const numbers = [...body.toString().matchAll(/<PartNumber>(\d+)<\/PartNumber>/g)].map((m) => Number(m[1]));
-			objects.set(key, Buffer.concat(numbers.map((n) => parts.get(n))));
+			store(key, Buffer.concat(numbers.map((n) => parts.get(n))));
 			uploads.delete(params.get('uploadId'));
-			res.writeHead(200, { 'content-type': 'application/xml' });
+			res.writeHead(200, { 'content-type': 'application/xml', ...metaHeaders(key) });
 			return res.end(`<CompleteMultipartUploadResult><Key>${xmlEscape(key)}</Key></CompleteMultipartUploadResult>`);
 		}
 		if (req.method === 'DELETE' && params.has('uploadId')) {
@@ -179,13 +199,14 @@ const server = http.createServer((req, res) => {
 		if (req.method === 'PUT') {
 			if (req.headers['x-goog-if-generation-match'] === '0' && objects.has(key))
 				return sendError(res, 412, 'PreconditionFailed');
-			objects.set(key, body);
-			res.writeHead(200, { 'x-goog-generation': String(generation++) });
+			store(key, body);
+			res.writeHead(200, metaHeaders(key));
 			return res.end();
 		}
 		if (req.method === 'DELETE') {
 			if (!objects.has(key)) return sendError(res, 404, 'NoSuchKey');
 			objects.delete(key);
+			meta.delete(key);
 			res.writeHead(204);
 			return res.end();
 		}
@@ -194,14 +215,14 @@ const server = http.createServer((req, res) => {
 			if (!data) return sendError(res, 404, 'NoSuchKey');
 			const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range || '');
 			if (!m) {
-				res.writeHead(200, { 'content-length': data.length });
+				res.writeHead(200, { 'content-length': data.length, ...metaHeaders(key) });
 				return res.end(req.method === 'HEAD' ? undefined : data);
 			}
 			const start = Number(m[1]);
 			const end = Math.min(Number(m[2]), data.length - 1);
 			if (start >= data.length) return sendError(res, 416, 'InvalidRange');
 			res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${data.length}`,
-				'content-length': end - start + 1 });
+				'content-length': end - start + 1, ...metaHeaders(key) });
 			return res.end(data.subarray(start, end + 1));
 		}
 		return sendError(res, 405, 'MethodNotAllowed');

@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# The object-store backends against real servers on 127.0.0.1:
-#   S3   Ceph radosgw (Debian packages; validates SigV4 and conditional PUT)
-#   ...  each behind the fault proxy too (503s, dropped connections)
+# The object-store backends against servers on 127.0.0.1 (README.md here):
+#   S3     Ceph radosgw (Debian packages; validates SigV4 and conditional PUT)
+#   Azure  Azurite from npm (validates SharedKey and SAS)
+#   GCS    gcs_mock.js (validates RS256 JWTs and SigV4 HMAC as GCS does)
+# each also behind the fault proxy (503s, dropped connections), and for each
+# store the interop check with the real LanceDB: a table LanceDB writes into
+# the store is read by the core reader over that store, and a LanceDB-made
+# dataset uploaded by our backend is read back by LanceDB from the store.
 # Every server is started here and stopped on exit.  Prints
-# "N passed, N failed" over all stores.
+# "N passed, N failed" over everything.
 #
-# Needs: `make` done (the core objects), radosgw/ceph-mon/ceph-osd, node.
+# Needs: `make` done (the core objects), radosgw/ceph-mon/ceph-osd, node,
+# openssl; LanceDB is installed into test/interop/.lancedb as
+# scripts/test.sh does (LANCEDB_SHARED points at the shared folder).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -22,10 +29,58 @@ cleanup() {
 }
 trap cleanup EXIT
 
-CORE_OBJS=$(ls src/core/*.o src/storage/*.o)
-gcc -O2 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -D_GNU_SOURCE -Isrc -o "$WORK/storage_it" \
-	test/storage/storage_it.c $CORE_OBJS -lcurl -lssl -lcrypto ||
+CFLAGS=(-O2 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+	-D_GNU_SOURCE -Isrc -Isrc/lance/proto)
+gcc "${CFLAGS[@]}" -o "$WORK/storage_it" test/storage/storage_it.c src/core/*.o src/storage/*.o \
+	-lcurl -lssl -lcrypto &&
+	gcc "${CFLAGS[@]}" -o "$WORK/lance_over_store" test/storage/lance_over_store.c src/core/*.o \
+		src/storage/*.o src/lance/*.o src/lance/proto/*.o \
+		-lcurl -lssl -lcrypto -lzstd -llz4 -lprotobuf-c -lroaring -lm ||
 	{ echo "0 passed, 1 failed"; exit 1; }
+
+# LanceDB, pinned in the shared folder, installed where scripts/test.sh puts it
+SHARED=${LANCEDB_SHARED:-$ROOT/../shared}
+LDB=test/interop/.lancedb
+if [ ! -d "$LDB/node_modules/@lancedb/lancedb" ]; then
+	mkdir -p "$LDB" && cp "$SHARED/interop/package.json" "$LDB/" &&
+		(cd "$LDB" && npm install --no-audit --no-fund --silent >/dev/null 2>&1) ||
+		{ echo "could not install LanceDB"; echo "0 passed, 1 failed"; exit 1; }
+fi
+cp test/storage/lancedb_store.mjs "$LDB/"
+node "$LDB/lancedb_store.mjs" write "$WORK/local" t '{}' >/dev/null 2>"$WORK/local.log" &&
+	LOCAL_SUM=$(node "$LDB/lancedb_store.mjs" sum "$WORK/local" t '{}' 2>/dev/null) ||
+	{ cat "$WORK/local.log"; echo "0 passed, 1 failed"; exit 1; }
+
+# interop LABEL URI LANCEDB_OPTIONS_JSON [our key=value ...]
+interop() {
+	local label=$1 uri=$2 ldb_opts=$3 p=0 f=0 theirs ours
+	shift 3
+	if node "$LDB/lancedb_store.mjs" write "$uri/written" t "$ldb_opts" >"$WORK/ldb.log" 2>&1 &&
+		theirs=$(node "$LDB/lancedb_store.mjs" sum "$uri/written" t "$ldb_opts" 2>>"$WORK/ldb.log") &&
+		ours=$("$WORK/lance_over_store" sum "$uri/written" t "$@" | head -1) &&
+		[ "$ours" = "$theirs" ]; then
+		echo "ok   $label: lancedb_writes_into_the_store_and_the_core_reads_it"
+		p=$((p + 1))
+	else
+		tail -5 "$WORK/ldb.log"
+		echo "    LanceDB: ${theirs:-?}  core: ${ours:-?}"
+		echo "FAIL $label: lancedb_writes_into_the_store_and_the_core_reads_it"
+		f=$((f + 1))
+	fi
+	theirs=""
+	if "$WORK/lance_over_store" copy "$WORK/local" "$uri/uploaded" t "$@" &&
+		theirs=$(node "$LDB/lancedb_store.mjs" sum "$uri/uploaded" t "$ldb_opts" 2>"$WORK/ldb.log") &&
+		[ "$theirs" = "$LOCAL_SUM" ]; then
+		echo "ok   $label: our_upload_of_a_lancedb_dataset_reads_back_in_lancedb"
+		p=$((p + 1))
+	else
+		tail -5 "$WORK/ldb.log"
+		echo "    LanceDB from the store: ${theirs:-?}  locally: $LOCAL_SUM"
+		echo "FAIL $label: our_upload_of_a_lancedb_dataset_reads_back_in_lancedb"
+		f=$((f + 1))
+	fi
+	echo "$p passed, $f failed"
+}
 
 passed=0
 failed=0
@@ -63,6 +118,9 @@ run_s3() {
 	# virtual-hosted style: bucket.localhost (curl resolves *.localhost to loopback)
 	STORE_LABEL=s3-virtual-hosted "$WORK/storage_it" "s3://$bucket/$prefix-vh" \
 		"${opts[@]}" endpoint=http://localhost:7480 virtual_hosted_style_request=true -- ranges
+	interop s3-lancedb "s3://$bucket/$prefix-interop" \
+		"{\"aws_access_key_id\":\"$S3_KEY\",\"aws_secret_access_key\":\"$S3_SECRET\",\"aws_endpoint\":\"http://127.0.0.1:7480\",\"aws_region\":\"us-east-1\",\"allow_http\":\"true\"}" \
+		"${opts[@]}"
 }
 
 # --- Azure: Azurite (npm, in a git-ignored node_modules here) -------------
@@ -95,6 +153,9 @@ run_azure() {
 	bad_sas=$(echo "$sas" | sed 's/sig=[^&]*/sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D/')
 	STORE_LABEL=azure-sas SECRET_OPTION=sas_token BAD_SECRET="$bad_sas" MULTIPART_REQUESTS=4 \
 		"$WORK/storage_it" "az://lance-it/sas$$" "${opts[@]}" "sas_token=$sas"
+	interop azure-lancedb "az://lance-it/interop$$" \
+		"{\"account_name\":\"devstoreaccount1\",\"account_key\":\"$AZ_KEY\",\"use_emulator\":\"true\",\"allow_http\":\"true\"}" \
+		"${opts[@]}" "azure_storage_account_key=$AZ_KEY"
 }
 
 # --- GCS: the XML-API mock in this folder (no emulator installs here) ------
@@ -106,10 +167,11 @@ run_gcs() {
 		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$k/other.pem" 2>/dev/null ||
 		{ echo "could not make RSA keys"; return 1; }
 	local email=tester@lance-it.iam.gserviceaccount.com
+	# a service-account key file; gcs_base_url points object_store at the mock
 	sa_json() {
 		node -e 'const fs=require("fs");console.log(JSON.stringify({type:"service_account",
 			project_id:"lance-it",private_key_id:"k1",private_key:fs.readFileSync(process.argv[1],"utf8"),
-			client_email:process.argv[2]}))' "$1" "$email"
+			client_email:process.argv[2],gcs_base_url:"http://127.0.0.1:4443"}))' "$1" "$email"
 	}
 	node test/storage/gcs_mock.js 4443 "$k/pub.pem" "$email" GOOG1TESTHMACID gcs-hmac-secret-0001 7 \
 		>"$WORK/gcs-mock.log" 2>&1 &
@@ -128,6 +190,11 @@ run_gcs() {
 	STORE_LABEL=gcs-hmac SECRET_OPTION=google_hmac_secret BAD_SECRET=not-the-hmac-secret \
 		"$WORK/storage_it" "gs://lance-it/hmac$$" "${opts[@]}" \
 		google_hmac_access_id=GOOG1TESTHMACID google_hmac_secret=gcs-hmac-secret-0001
+	local sa
+	sa=$(sa_json "$k/key.pem")
+	interop gcs-lancedb "gs://lance-it/interop$$" \
+		"$(node -e 'console.log(JSON.stringify({google_service_account_key:process.argv[1],allow_http:"true"}))' "$sa")" \
+		allow_http=true "google_service_account_key=$sa"
 }
 
 for store in s3 azure gcs; do

@@ -233,7 +233,7 @@ UNIT_TEST(gcs_jwt_is_rs256_signed_with_the_account_claims)
 			  strstr((char *) part, "\"sub\":\"sa@proj.iam.gserviceaccount.com\"") &&
 			  strstr((char *) part, "\"iat\":1700000000") &&
 			  strstr((char *) part, "\"exp\":1700003600") &&
-			  strstr((char *) part, "devstorage"), "claims %.*s", (int) n, part);
+			  strstr((char *) part, "\"scope\":\"https://www.googleapis.com/auth/cloud-platform\""), "claims %.*s", (int) n, part);
 	free(part);
 
 	/* the signature verifies under the public half over header.claims */
