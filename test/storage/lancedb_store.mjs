@@ -2,6 +2,7 @@
 //
 //   node lancedb_store.mjs write DB_URI TABLE OPTIONS_JSON   create TABLE (2 versions, a delete)
 //   node lancedb_store.mjs sum DB_URI TABLE OPTIONS_JSON     print {"rows": N, "sum": S}
+//   node lancedb_store.mjs bench DB_URI TABLE ROWS           a benchmark table, 100k rows a fragment
 //
 // DB_URI is s3://bucket/prefix or az://container/prefix; OPTIONS_JSON is
 // LanceDB's storageOptions (endpoint, credentials, allow_http, ...).  Run
@@ -10,7 +11,7 @@
 import * as lancedb from "@lancedb/lancedb";
 
 const [cmd, uri, table, optsJson] = process.argv.slice(2);
-const storageOptions = JSON.parse(optsJson);
+const storageOptions = cmd === "bench" ? {} : JSON.parse(optsJson);
 
 async function main() {
 	const db = await lancedb.connect(uri, { storageOptions });
@@ -21,6 +22,16 @@ async function main() {
 		const t = await db.createTable(table, rows(0, 3000), { mode: "overwrite" });
 		await t.add(rows(3000, 2000));
 		await t.delete("id % 100 = 7");
+		console.log(JSON.stringify({ rows: await t.countRows() }));
+	} else if (cmd === "bench") {
+		const total = Number(optsJson);
+		const rows = (from, n) => Array.from({ length: n }, (_, i) => ({
+			id: BigInt(from + i), name: `row number ${from + i}`, score: (from + i) * 0.5,
+			vec: Array.from({ length: 16 }, (_, d) => Math.sin(from + i + d)),
+		}));
+		const t = await db.createTable(table, rows(0, Math.min(100000, total)), { mode: "overwrite" });
+		for (let from = 100000; from < total; from += 100000)
+			await t.add(rows(from, Math.min(100000, total - from)));
 		console.log(JSON.stringify({ rows: await t.countRows() }));
 	} else if (cmd === "sum") {
 		const t = await db.openTable(table);
