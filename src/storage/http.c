@@ -406,13 +406,16 @@ finish_attempt(HttpClient *c, HttpRequest *req, CURLcode code)
 	curl_off_t	down = 0;
 	curl_off_t	up = 0;
 	curl_off_t	clen = -1;
+	long		connects = 0;
 
 	req->curl_code = code;
 	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &req->status);
 	curl_easy_getinfo(req->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
 	curl_easy_getinfo(req->easy, CURLINFO_SIZE_UPLOAD_T, &up);
 	curl_easy_getinfo(req->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen);
+	curl_easy_getinfo(req->easy, CURLINFO_NUM_CONNECTS, &connects);
 	req->content_length = clen;
+	c->stats.connections += (uint64_t) connects;
 	c->stats.bytes_read += (uint64_t) down;
 	c->stats.bytes_written += (uint64_t) up;
 	/* an overflow aborted the write: that is ours, not the network's */

@@ -84,6 +84,7 @@ typedef struct StorageStats
 	uint64_t	retries;
 	uint64_t	bytes_read;		/* response bytes received */
 	uint64_t	bytes_written;	/* request bytes sent */
+	uint64_t	connections;	/* new connections opened (the rest reused one) */
 } StorageStats;
 
 extern void storage_get_stats(const Storage *st, StorageStats *stats);

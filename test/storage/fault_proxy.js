@@ -7,6 +7,7 @@
 //   .../flaky503/...     the first two requests for each path get 503
 //   .../dropped/...      the connection is closed without an answer
 //   .../wrongregion/...  301 PermanentRedirect naming region eu-west-1
+//   .../stalled/...      the request is read and never answered
 'use strict';
 const http = require('http');
 
@@ -16,6 +17,10 @@ const seen = new Map();
 const server = http.createServer((req, res) => {
 	if (req.url.includes('/dropped/')) {
 		req.socket.destroy();
+		return;
+	}
+	if (req.url.includes('/stalled/')) {
+		req.resume();
 		return;
 	}
 	if (req.url.includes('/wrongregion/')) {

@@ -615,6 +615,73 @@ server_gone_mid_read_is_a_clear_error(void)
 }
 
 static void
+silent_server_times_out_instead_of_hanging(void)
+{
+	const char *proxy = getenv("FAULT_PROXY");
+	Storage    *st;
+	CoreError	err;
+	uint8_t		buf[4];
+	CoreStatus	s;
+
+	CHECK_MSG(proxy, "FAULT_PROXY must be set");
+	st = open_root(root_uri, make_options("endpoint", proxy, "timeout", "500ms",
+										  "client_max_retries", "1", NULL));
+	CHECK(st != NULL);
+	s = storage_read(st, "stalled/x", 0, 4, buf, &err);
+	CHECK_MSG(s == CORE_ERR_IO, "status %s: %s", core_status_name(s), err.msg);
+	CHECK_MSG(strstr(err.msg, "did not answer in time") != NULL && strstr(err.msg, "2 attempts"),
+			  "%s", err.msg);
+	storage_close(st);
+}
+
+/* Says "stop" from its fifth call on: some waiting has happened by then. */
+static bool
+cancel_after_a_while(void *arg)
+{
+	return ++(*(int *) arg) > 4;
+}
+
+static void
+cancel_interrupts_a_wait_on_a_silent_server(void)
+{
+	const char *proxy = getenv("FAULT_PROXY");
+	Storage    *st;
+	CoreError	err;
+	uint8_t		buf[4];
+	int			calls = 0;
+	CoreStatus	s;
+
+	CHECK_MSG(proxy, "FAULT_PROXY must be set");
+	/* the default timeout (30 s) and retries would outlast any test */
+	st = open_root(root_uri, make_options("endpoint", proxy, NULL));
+	CHECK(st != NULL);
+	storage_set_cancel(st, cancel_after_a_while, &calls);
+	s = storage_read(st, "stalled/y", 0, 4, buf, &err);
+	CHECK_MSG(s == CORE_ERR_CANCELED, "status %s: %s", core_status_name(s), err.msg);
+	CHECK(calls == 5);
+	storage_close(st);
+}
+
+static void
+connections_are_reused_across_calls(void)
+{
+	Storage    *st = open_default();
+	CoreError	err;
+	uint8_t		buf[8];
+	StorageStats stats;
+
+	CHECK(st != NULL);
+	CHECK(storage_put(st, "reuse/x", (const uint8_t *) "12345678", 8, &err) == CORE_OK);
+	for (int i = 0; i < 5; i++)
+		CHECK_MSG(storage_read(st, "reuse/x", 0, 8, buf, &err) == CORE_OK, "%s", err.msg);
+	storage_get_stats(st, &stats);
+	CHECK_MSG(stats.requests == 6 && stats.connections == 1,
+			  "%llu connections for %llu sequential requests",
+			  (unsigned long long) stats.connections, (unsigned long long) stats.requests);
+	storage_close(st);
+}
+
+static void
 wrong_region_names_the_right_one(void)
 {
 	const char *proxy = getenv("FAULT_PROXY");
@@ -663,6 +730,9 @@ static const Case cases[] = {
 	{"injected_503s_are_retried_then_succeed", injected_503s_are_retried_then_succeed, "FAULT_PROXY"},
 	{"server_gone_mid_read_is_a_clear_error", server_gone_mid_read_is_a_clear_error, "FAULT_PROXY"},
 	{"wrong_region_names_the_right_one", wrong_region_names_the_right_one, "WRONG_REGION_CASE"},
+	{"silent_server_times_out_instead_of_hanging", silent_server_times_out_instead_of_hanging, "FAULT_PROXY"},
+	{"cancel_interrupts_a_wait_on_a_silent_server", cancel_interrupts_a_wait_on_a_silent_server, "FAULT_PROXY"},
+	{"connections_are_reused_across_calls", connections_are_reused_across_calls},
 };
 
 int
