@@ -1,6 +1,7 @@
 // A small mock of the GCS XML API for the storage tests, on 127.0.0.1 only.
 //
-//   node gcs_mock.js PORT PUBLIC_KEY_PEM CLIENT_EMAIL HMAC_ID HMAC_SECRET [PAGE_SIZE]
+//   node gcs_mock.js PORT PUBLIC_KEY_PEM CLIENT_EMAIL HMAC_ID HMAC_SECRET [PAGE_SIZE
+//                    [TEMP_ID TEMP_SECRET SESSION_TOKEN]]
 //
 // No GCS emulator can be installed here, so this mock stands in for one.
 // It checks credentials the way GCS does and refuses anything else:
@@ -10,7 +11,9 @@
 //     and exp in the future (at most an hour after iat);
 //   - "AWS4-HMAC-SHA256" (S3-interoperable HMAC keys): the SigV4 signature
 //     recomputed from the request as received, and the payload hash checked
-//     against the body.
+//     against the body.  The optional temporary credentials stand for AWS
+//     STS ones, which no local S3 server checks: requests signed with
+//     TEMP_ID must carry x-amz-security-token = SESSION_TOKEN, signed.
 // Objects live in memory in one bucket, "lance-it".  Supported: GET (with
 // Range) and HEAD of objects, PUT (x-goog-if-generation-match: 0 -> 412
 // when the object exists), DELETE, list-type=2 listings with prefix,
@@ -21,7 +24,8 @@ const crypto = require('crypto');
 const fs = require('fs');
 const http = require('http');
 
-const [port, pubPath, clientEmail, hmacId, hmacSecret, pageSizeArg] = process.argv.slice(2);
+const [port, pubPath, clientEmail, hmacId, hmacSecret, pageSizeArg, tempId, tempSecret,
+	sessionToken] = process.argv.slice(2);
 const publicKey = crypto.createPublicKey(fs.readFileSync(pubPath));
 const pageSize = Number(pageSizeArg || 1000);
 const BUCKET = 'lance-it';
@@ -83,7 +87,12 @@ function checkSigV4(req, auth, body) {
 	const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(auth);
 	if (!m) return 'malformed authorization';
 	const [, id, date, region, service, signed, signature] = m;
-	if (id !== hmacId) return 'unknown access id';
+	let secret = hmacSecret;
+	if (tempId && id === tempId) {
+		secret = tempSecret;
+		if (req.headers['x-amz-security-token'] !== sessionToken) return 'bad or missing session token';
+		if (!signed.split(';').includes('x-amz-security-token')) return 'session token not signed';
+	} else if (id !== hmacId) return 'unknown access id';
 	const payload = req.headers['x-amz-content-sha256'];
 	if (!payload) return 'no payload hash';
 	if (payload !== 'UNSIGNED-PAYLOAD' && payload !== crypto.createHash('sha256').update(body).digest('hex'))
@@ -103,7 +112,7 @@ function checkSigV4(req, auth, body) {
 	const toSign = ['AWS4-HMAC-SHA256', req.headers['x-amz-date'], `${date}/${region}/${service}/aws4_request`,
 		crypto.createHash('sha256').update(canonical).digest('hex')].join('\n');
 	const h = (k, s) => crypto.createHmac('sha256', k).update(s).digest();
-	const key = h(h(h(h('AWS4' + hmacSecret, date), region), service), 'aws4_request');
+	const key = h(h(h(h('AWS4' + secret, date), region), service), 'aws4_request');
 	if (h(key, toSign).toString('hex') !== signature) return 'signature mismatch';
 	return null;
 }
@@ -197,7 +206,9 @@ const server = http.createServer((req, res) => {
 			return res.end();
 		}
 		if (req.method === 'PUT') {
-			if (req.headers['x-goog-if-generation-match'] === '0' && objects.has(key))
+			// GCS's precondition, and S3's for clients signing as S3
+			if ((req.headers['x-goog-if-generation-match'] === '0' || req.headers['if-none-match'] === '*') &&
+				objects.has(key))
 				return sendError(res, 412, 'PreconditionFailed');
 			store(key, body);
 			res.writeHead(200, metaHeaders(key));
