@@ -10,8 +10,9 @@ set -euo pipefail
 build=(build-essential pkg-config postgresql-15 postgresql-server-dev-15
 	libzstd-dev liblz4-dev libcurl4-openssl-dev libssl-dev libopenblas-dev
 	libprotobuf-c-dev protobuf-c-compiler libroaring-dev)
-# clang + its runtime for the libFuzzer targets; IPC::Run for the TAP tests.
-testing=(clang libclang-rt-14-dev libipc-run-perl)
+# clang + its runtime for the libFuzzer targets; IPC::Run for the TAP tests;
+# Ceph's radosgw (with a mon and an OSD) as the S3 server of test/storage.
+testing=(clang libclang-rt-14-dev libipc-run-perl radosgw ceph-mon ceph-osd)
 
 want=("${build[@]}")
 [ "${1:-}" = "--test" ] && want+=("${testing[@]}")

@@ -8,35 +8,64 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/alloc.h"
 #include "storage/storage_backend.h"
+#include "storage/storage_options.h"
 
-/* Schemes of object stores whose backends are not built yet. */
-static const char *const remote_schemes[] = {"s3://", "s3+ddb://", "gs://", "gcs://",
-"az://", "abfs://", "abfss://", "azure://", "http://", "https://", NULL};
+typedef CoreStatus (*RemoteOpenFn) (const char *location, const StorageOptions *opts,
+								   Storage *st, CoreError *err);
 
-/* Open a storage rooted at a local path or file:// URI. */
+/* URI schemes of object stores, as object_store spells them. */
+static const struct
+{
+	const char *prefix;
+	RemoteOpenFn open;
+}			remote_schemes[] = {
+	{"s3://", storage_s3_open},
+	{"s3a://", storage_s3_open},
+	{"gs://", storage_gcs_open},
+	{"gcs://", storage_gcs_open},
+	{"az://", storage_azure_open},
+	{"azure://", storage_azure_open},
+	{"abfs://", storage_azure_open},
+	{"abfss://", storage_azure_open},
+};
+
 CoreStatus
 storage_open(const char *uri, Storage **out, CoreError *err)
 {
+	return storage_open_with_options(uri, NULL, out, err);
+}
+
+/* Open a storage rooted at a local path, a file:// URI or an object store. */
+CoreStatus
+storage_open_with_options(const char *uri, const StorageOptions *opts, Storage **out,
+						  CoreError *err)
+{
 	Storage    *st;
 	const char *path = uri;
+	RemoteOpenFn remote = NULL;
 	CoreStatus	status;
 
 	*out = NULL;
 	if (uri == NULL || *uri == '\0')
 		return core_error(err, CORE_ERR_INVALID, "storage location is empty");
-	for (int i = 0; remote_schemes[i]; i++)
+	for (size_t i = 0; i < sizeof(remote_schemes) / sizeof(remote_schemes[0]); i++)
 	{
-		if (strncmp(uri, remote_schemes[i], strlen(remote_schemes[i])) == 0)
-			return core_error(err, CORE_ERR_UNSUPPORTED,
-							  "%s: object store scheme \"%.*s\" is not supported yet",
-							  uri, (int) (strlen(remote_schemes[i]) - 3), remote_schemes[i]);
+		size_t		n = strlen(remote_schemes[i].prefix);
+
+		if (strncasecmp(uri, remote_schemes[i].prefix, n) == 0)
+		{
+			remote = remote_schemes[i].open;
+			path = uri + n;
+			break;
+		}
 	}
-	if (strncmp(uri, "file://", 7) == 0)
+	if (remote == NULL && strncmp(uri, "file://", 7) == 0)
 		path = uri + 7;
-	if (strstr(path, "://") != NULL)
+	if (remote == NULL && strstr(path, "://") != NULL)
 		return core_error(err, CORE_ERR_UNSUPPORTED, "%s: unknown storage scheme", uri);
 	if (*path == '\0')
 		return core_error(err, CORE_ERR_INVALID, "%s: empty path", uri);
@@ -44,7 +73,7 @@ storage_open(const char *uri, Storage **out, CoreError *err)
 	st = core_calloc(1, sizeof(Storage));
 	if (st == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "out of memory opening %s", uri);
-	st->root = core_strdup(path);
+	st->root = core_strdup(remote ? uri : path);
 	if (st->root == NULL)
 	{
 		core_free(st);
@@ -54,7 +83,10 @@ storage_open(const char *uri, Storage **out, CoreError *err)
 	for (size_t n = strlen(st->root); n > 1 && st->root[n - 1] == '/'; n--)
 		st->root[n - 1] = '\0';
 
-	status = storage_local_open(st->root, st, err);
+	if (remote)
+		status = remote(st->root + (path - uri), opts, st, err);
+	else
+		status = storage_local_open(st->root, st, err);
 	if (status != CORE_OK)
 	{
 		core_free(st->root);
@@ -63,6 +95,29 @@ storage_open(const char *uri, Storage **out, CoreError *err)
 	}
 	*out = st;
 	return CORE_OK;
+}
+
+void
+storage_set_cancel(Storage *st, StorageCancelFn fn, void *arg)
+{
+	st->cancel_fn = fn;
+	st->cancel_arg = arg;
+}
+
+bool
+storage_canceled(void *arg)
+{
+	Storage    *st = arg;
+
+	return st->cancel_fn != NULL && st->cancel_fn(st->cancel_arg);
+}
+
+void
+storage_get_stats(const Storage *st, StorageStats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	if (st->ops->stats)
+		st->ops->stats(st, stats);
 }
 
 void

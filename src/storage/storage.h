@@ -21,6 +21,7 @@
 #ifndef LANCEDB_STORAGE_STORAGE_H
 #define LANCEDB_STORAGE_STORAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,10 +54,40 @@ typedef struct StorageListing
 
 /*
  * Open a storage rooted at uri: a local path ("/data/db" or
- * "file:///data/db").  Object-store schemes (s3://, gs://, az://) are
- * recognised and refused as unsupported until their backends exist.
+ * "file:///data/db"), or an object store: s3://bucket/prefix,
+ * gs://bucket/prefix, az://container/prefix (also abfs[s]://, azure://,
+ * gcs://).  storage_open uses no options: object stores then get their
+ * defaults and anonymous access.
  */
 extern CoreStatus storage_open(const char *uri, Storage **out, CoreError *err);
+
+/*
+ * Open with settings and credentials (storage_options.h); opts is only
+ * read during the call, and may be NULL.
+ */
+struct StorageOptions;
+extern CoreStatus storage_open_with_options(const char *uri, const struct StorageOptions *opts,
+											Storage **out, CoreError *err);
+
+/*
+ * A callback polled between waits on the network (about every 50 ms);
+ * returning true abandons the call in progress with CORE_ERR_CANCELED.
+ * The Postgres side passes one that checks for a pending interrupt.
+ */
+typedef bool (*StorageCancelFn) (void *arg);
+extern void storage_set_cancel(Storage *st, StorageCancelFn fn, void *arg);
+
+/* What a storage has done since it was opened (for EXPLAIN and benchmarks). */
+typedef struct StorageStats
+{
+	uint64_t	requests;		/* requests sent, retries included */
+	uint64_t	retries;
+	uint64_t	bytes_read;		/* response bytes received */
+	uint64_t	bytes_written;	/* request bytes sent */
+	uint64_t	connections;	/* new connections opened (the rest reused one) */
+} StorageStats;
+
+extern void storage_get_stats(const Storage *st, StorageStats *stats);
 extern void storage_close(Storage *st);
 
 /* The root as given to storage_open (for messages). */

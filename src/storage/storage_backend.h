@@ -29,6 +29,8 @@ typedef struct StorageOps
 						bool if_absent, CoreError *err);
 	CoreStatus	(*remove) (Storage *st, const char *path, CoreError *err);
 	void		(*close) (Storage *st);
+	/* optional: counters; local files leave it NULL (all zero) */
+	void		(*stats) (const Storage *st, StorageStats *stats);
 } StorageOps;
 
 struct Storage
@@ -36,9 +38,26 @@ struct Storage
 	const StorageOps *ops;
 	char	   *root;			/* as given to storage_open */
 	void	   *impl;			/* the backend's own state */
+	StorageCancelFn cancel_fn;	/* storage_set_cancel's, or NULL */
+	void	   *cancel_arg;
 };
 
 /* Backends: fill *out (root already copied into it). */
 extern CoreStatus storage_local_open(const char *path, Storage *st, CoreError *err);
+
+/*
+ * Object stores: location is what follows the scheme ("bucket/prefix");
+ * opts may be NULL.
+ */
+struct StorageOptions;
+extern CoreStatus storage_s3_open(const char *location, const struct StorageOptions *opts,
+								  Storage *st, CoreError *err);
+extern CoreStatus storage_gcs_open(const char *location, const struct StorageOptions *opts,
+								   Storage *st, CoreError *err);
+extern CoreStatus storage_azure_open(const char *location, const struct StorageOptions *opts,
+									 Storage *st, CoreError *err);
+
+/* Whether the caller asked to stop (the backends' HTTP clients poll this). */
+extern bool storage_canceled(void *st);
 
 #endif							/* LANCEDB_STORAGE_BACKEND_H */
