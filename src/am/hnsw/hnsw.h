@@ -25,6 +25,7 @@
 #include "access/amapi.h"
 #include "access/generic_xlog.h"
 #include "access/reloptions.h"
+#include "common/pg_prng.h"
 #include "nodes/execnodes.h"
 #include "storage/bufmgr.h"
 #include "storage/itemptr.h"
@@ -43,6 +44,7 @@
 #define HNSW_DEFAULT_EF_SEARCH 40
 #define HNSW_MAX_EF_SEARCH	1000
 #define HNSW_DEFAULT_MAX_SCAN_TUPLES 20000
+#define HNSW_BUILD_SEED		UINT64CONST(0x6C616E6365686E73)
 
 /*
  * Levels beyond this are vanishingly rare (p = m^-level) and are capped,
@@ -247,7 +249,7 @@ extern int	HnswOptionM(Relation index);
 extern int	HnswOptionEfConstruction(Relation index);
 extern void HnswReadMeta(Relation index, HnswMetaPageData *meta);
 extern void HnswInitPage(Page page);
-extern int	HnswRandomLevel(int m);
+extern int	HnswRandomLevel(pg_prng_state *state, int m);
 extern bool HnswPrepareVector(HnswMetric metric, const float *in, int dim, float *out);
 extern float HnswDistance(HnswMetric metric, const float *a, const float *b, int dim);
 extern void HnswCheckDims(Relation index, int expected, int actual);
@@ -281,7 +283,8 @@ extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
 					   IndexUniqueCheck checkUnique, bool indexUnchanged,
 					   IndexInfo *indexInfo);
 extern void HnswInsertElement(Relation index, const HnswShape *shape,
-							  const float *vec, ItemPointer heaptid);
+							  const float *vec, ItemPointer heaptid,
+							  pg_prng_state *prng);
 extern uint32 HnswAddElementItem(Relation index, const HnswShape *shape,
 								 HnswElementTuple etup, Size size,
 								 BlockNumber *hint);

@@ -64,7 +64,7 @@ typedef struct BuildState
 	bool		onDisk;			/* graph outgrew memory: insert on disk */
 	BlockNumber nblocks;		/* pages written so far */
 	double		indtuples;
-	double		reltuples;
+	pg_prng_state prng;			/* levels, from a fixed seed */
 	MemoryContext graphCtx;
 	MemoryContext tmpCtx;
 } BuildState;
@@ -416,7 +416,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 
 		if (HnswPrepareVector(g->shape.metric, v->x, g->shape.dim, prepared))
 		{
-			HnswInsertElement(index, &g->shape, prepared, tid);
+			HnswInsertElement(index, &g->shape, prepared, tid, &bs->prng);
 			bs->indtuples++;
 		}
 		MemoryContextSwitchTo(old);
@@ -436,7 +436,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		MemoryContextReset(bs->tmpCtx);
 		return;
 	}
-	level = HnswRandomLevel(g->shape.m);
+	level = HnswRandomLevel(&bs->prng, g->shape.m);
 	g->tids[pos] = *tid;
 	g->levels[pos] = level;
 	memset(g->slots0 + (Size) pos * 2 * g->shape.m, 0xFF, sizeof(uint32) * 2 * g->shape.m);
@@ -503,6 +503,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	memset(&bs, 0, sizeof(bs));
 	bs.heap = heap;
 	bs.index = index;
+	pg_prng_seed(&bs.prng, HNSW_BUILD_SEED);
 	ShapeFromOptions(index, &bs.graph.shape);
 	if (bs.graph.shape.dim > 0)
 		SetBuildDim(&bs, bs.graph.shape.dim);

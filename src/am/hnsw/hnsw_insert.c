@@ -310,9 +310,9 @@ SetEntry(Relation index, uint32 id, int level, int dim)
  */
 void
 HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
-				  ItemPointer heaptid)
+				  ItemPointer heaptid, pg_prng_state *prng)
 {
-	int			level = HnswRandomLevel(shape->m);
+	int			level = HnswRandomLevel(prng, shape->m);
 	LOCKMODE	lockmode = ShareLock;
 	HnswMetaPageData meta;
 	HnswGraphReader reader = HnswDiskReader(index, shape);
@@ -452,7 +452,7 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 
 	prepared = palloc(sizeof(float) * shape.dim);
 	if (HnswPrepareVector(shape.metric, v->x, shape.dim, prepared))
-		HnswInsertElement(index, &shape, prepared, heap_tid);
+		HnswInsertElement(index, &shape, prepared, heap_tid, &pg_global_prng_state);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(tmp);

@@ -85,11 +85,13 @@ HnswInitPage(Page page)
 /*
  * Draw an element's level: floor(-ln(U) * mL) with mL = 1/ln(m), the
  * paper's choice, so each level holds about 1/m of the one below.
+ * Builds draw from a generator with a fixed seed, so that the same rows in
+ * the same order give the same graph (and the same recall) every time.
  */
 int
-HnswRandomLevel(int m)
+HnswRandomLevel(pg_prng_state *state, int m)
 {
-	double		u = pg_prng_double(&pg_global_prng_state);
+	double		u = pg_prng_double(state);
 	double		level;
 
 	/* pg_prng_double is in [0, 1); 0 would give an infinite level */
@@ -165,7 +167,7 @@ HnswCheckDims(Relation index, int expected, int actual)
 /*
  * The largest dimension an index with this m can hold: vectors are stored
  * whole, so an element of the highest level, with all its neighbour
- * arrays, must fit on one page (1,877 dimensions at m = 16 on 8 kB pages).
+ * arrays, must fit on one page (1,876 dimensions at m = 16 on 8 kB pages).
  */
 int
 HnswMaxDim(int m)
