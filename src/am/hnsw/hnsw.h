@@ -193,6 +193,14 @@ typedef struct HnswGraphReader
 	void		(*visit) (void *arg, const float *query, const uint32 *ids,
 						  int n, HnswCandidate *out);
 	void	   *arg;
+
+	/*
+	 * A graph whose ids are dense positions (a build's) may lend an array
+	 * of one mark per id: a search then marks ids visited with a fresh
+	 * epoch number instead of hashing them.  NULL for the disk reader.
+	 */
+	uint32	   *marks;
+	uint32	   *epoch;
 } HnswGraphReader;
 
 /*
@@ -208,6 +216,8 @@ typedef struct HnswGraphReader
 typedef struct HnswSearch
 {
 	HnswGraphReader reader;
+	bool		resumable;		/* keep "far" so HnswSearchNext can go on */
+	uint32		epoch;			/* this search's mark, with reader.marks */
 	const float *query;
 	int			dim;
 	int			ef;
@@ -260,7 +270,8 @@ extern HnswGraphReader HnswDiskReader(Relation index, const HnswShape *shape);
 /* hnsw_search.c */
 extern HnswSearch *HnswSearchBegin(HnswGraphReader reader, const float *query,
 								   int dim, int m, int ef, int level,
-								   const HnswCandidate *entries, int nentries);
+								   const HnswCandidate *entries, int nentries,
+								   bool resumable);
 extern bool HnswSearchNext(HnswSearch *search, HnswCandidate *result);
 extern int	HnswSearchRun(HnswSearch *search, HnswCandidate *out, int max);
 extern void HnswSearchEnd(HnswSearch *search);

@@ -45,6 +45,8 @@ typedef struct BuildGraph
 	uint8	   *levels;
 	uint32	   *slots0;			/* n x 2m level-0 neighbour positions */
 	uint32	  **upper;			/* levels 1.. of an element, or NULL */
+	uint32	   *marks;			/* visited marks for searches, per position */
+	uint32		epoch;
 	uint32		entry;
 	int			entryLevel;
 	Size		memUsed;
@@ -128,6 +130,7 @@ GraphGrow(BuildGraph *g)
 		g->levels = MemoryContextAllocHuge(CurrentMemoryContext, cap);
 		g->slots0 = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * s0 * cap);
 		g->upper = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32 *) * cap);
+		g->marks = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * cap);
 	}
 	else
 	{
@@ -136,7 +139,9 @@ GraphGrow(BuildGraph *g)
 		g->levels = repalloc_huge(g->levels, cap);
 		g->slots0 = repalloc_huge(g->slots0, sizeof(uint32) * s0 * cap);
 		g->upper = repalloc_huge(g->upper, sizeof(uint32 *) * cap);
+		g->marks = repalloc_huge(g->marks, sizeof(uint32) * cap);
 	}
+	memset(g->marks + g->cap, 0, sizeof(uint32) * (cap - g->cap));
 	g->cap = cap;
 }
 
@@ -197,7 +202,7 @@ GraphAddLink(BuildGraph *g, uint32 pos, int level, uint32 newPos)
 static void
 GraphInsert(BuildGraph *g, uint32 pos, MemoryContext tmpCtx)
 {
-	HnswGraphReader reader = {GraphNeighbors, GraphVisit, g};
+	HnswGraphReader reader = {GraphNeighbors, GraphVisit, g, g->marks, &g->epoch};
 	int			level = g->levels[pos];
 	const float *vec = GraphVec(g, pos);
 	int			ef = Max(g->shape.efConstruction, 2 * g->shape.m);
@@ -223,7 +228,7 @@ GraphInsert(BuildGraph *g, uint32 pos, MemoryContext tmpCtx)
 	for (int lc = top; lc >= 0; lc--)
 	{
 		HnswSearch *s = HnswSearchBegin(reader, vec, g->shape.dim, g->shape.m, ef,
-										lc, entries, nentries);
+										lc, entries, nentries, false);
 		HnswCandidate *found = palloc(sizeof(HnswCandidate) * ef);
 		const float **vecs = palloc(sizeof(float *) * ef);
 		int			nfound = HnswSearchRun(s, found, ef);
@@ -284,7 +289,54 @@ AppendPage(Relation index, ForkNumber fork, Page image)
 }
 
 /*
- * Write the in-memory graph: lay elements out in position order, then fill
+ * The order elements are laid out on disk: breadth first over level 0
+ * from the entry point, so that an element's neighbours mostly land on
+ * its own page or the next ones.  A search then meets many neighbours on
+ * pages it has just read, and sorted neighbour ids share page locks.
+ * Elements no link reaches (none, in a sound graph) follow in position
+ * order.
+ */
+static uint32 *
+LayoutOrder(BuildGraph *g)
+{
+	uint32	   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(g->n, 1));
+	bool	   *placed = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(bool) * Max(g->n, 1));
+	int64		head = 0;
+	int64		tail = 0;
+
+	memset(placed, 0, sizeof(bool) * g->n);
+	if (g->n > 0)
+	{
+		order[tail++] = g->entry;
+		placed[g->entry] = true;
+	}
+	for (int64 next = 0; tail < g->n; next++)
+	{
+		while (head < tail && tail < g->n)
+		{
+			const uint32 *slots = GraphSlots(g, order[head++], 0);
+
+			for (int i = 0; i < 2 * g->shape.m; i++)
+			{
+				if (slots[i] != HNSW_INVALID_ID && !placed[slots[i]])
+				{
+					placed[slots[i]] = true;
+					order[tail++] = slots[i];
+				}
+			}
+		}
+		if (tail < g->n && !placed[next])
+		{
+			placed[next] = true;
+			order[tail++] = (uint32) next;
+		}
+	}
+	pfree(placed);
+	return order;
+}
+
+/*
+ * Write the in-memory graph: lay elements out (LayoutOrder), then fill
  * each page once with links translated to on-disk ids, then WAL-log the
  * pages in bulk.
  */
@@ -295,20 +347,23 @@ WriteGraph(BuildState *bs)
 	HnswShape  *shape = &g->shape;
 	Size		room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData));
 	uint32	   *ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(g->n, 1));
+	uint32	   *order;
 	PGAlignedBlock block;
 	Page		page = (Page) block.data;
 	Size		used = 0;
 	int			count = 0;
 	BlockNumber blkno = 1;
 	HnswElementTuple etup = palloc(HnswElementSize(shape, HNSW_MAX_LEVEL));
-	int64		pos = 0;
+	int64		k = 0;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_WRITE);
+	order = LayoutOrder(g);
 
 	/* where every element goes */
 	for (int64 i = 0; i < g->n; i++)
 	{
-		Size		need = MAXALIGN(HnswElementSize(shape, g->levels[i])) + sizeof(ItemIdData);
+		uint32		pos = order[i];
+		Size		need = MAXALIGN(HnswElementSize(shape, g->levels[pos])) + sizeof(ItemIdData);
 
 		if (used + need > room || count == HNSW_MAX_PER_PAGE)
 		{
@@ -322,18 +377,19 @@ WriteGraph(BuildState *bs)
 					 errmsg("index \"%s\" cannot grow past %u pages",
 							RelationGetRelationName(bs->index), HNSW_MAX_BLOCK)));
 		used += need;
-		ids[i] = HnswIdMake(blkno, ++count);
+		ids[pos] = HnswIdMake(blkno, ++count);
 	}
 
 	InitMetaPage(page, shape, g->n > 0 ? ids[g->entry] : HNSW_INVALID_ID,
 				 g->n > 0 ? g->entryLevel : -1, g->n > 0 ? blkno : HNSW_METAPAGE_BLKNO);
 	AppendPage(bs->index, MAIN_FORKNUM, page);
 
-	for (BlockNumber b = 1; pos < g->n; b++)
+	for (BlockNumber b = 1; k < g->n; b++)
 	{
 		HnswInitPage(page);
-		while (pos < g->n && HnswIdBlock(ids[pos]) == b)
+		while (k < g->n && HnswIdBlock(ids[order[k]]) == b)
 		{
+			uint32		pos = order[k];
 			int			level = g->levels[pos];
 			Size		size = HnswElementSize(shape, level);
 			uint32	   *slots = HnswElementSlots(etup, shape->dim);
@@ -355,7 +411,7 @@ WriteGraph(BuildState *bs)
 				HnswIdOffset(ids[pos]))
 				elog(ERROR, "failed to add element to index \"%s\"",
 					 RelationGetRelationName(bs->index));
-			pos++;
+			k++;
 		}
 		AppendPage(bs->index, MAIN_FORKNUM, page);
 	}
@@ -364,6 +420,7 @@ WriteGraph(BuildState *bs)
 	if (RelationNeedsWAL(bs->index))
 		log_newpage_range(bs->index, MAIN_FORKNUM, 0, bs->nblocks, true);
 	pfree(ids);
+	pfree(order);
 	pfree(etup);
 }
 
@@ -372,7 +429,7 @@ static Size
 GraphElementBytes(const HnswShape *shape, int level)
 {
 	return sizeof(float) * shape->dim + sizeof(ItemPointerData) + 1 +
-		sizeof(uint32) * 2 * shape->m + sizeof(uint32 *) +
+		sizeof(uint32) * (2 * shape->m + 1) + sizeof(uint32 *) +
 		(level > 0 ? sizeof(uint32) * shape->m * level : 0);
 }
 

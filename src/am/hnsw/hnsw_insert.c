@@ -364,7 +364,7 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 		for (int lc = top; lc >= 0; lc--)
 		{
 			HnswSearch *s = HnswSearchBegin(reader, vec, shape->dim, shape->m, ef,
-											lc, entries, nentries);
+											lc, entries, nentries, false);
 			int			nfound = HnswSearchRun(s, found, ef);
 			int			nvec = 0;
 

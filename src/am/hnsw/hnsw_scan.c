@@ -120,7 +120,7 @@ StartSearch(IndexScanDesc scan)
 			 RelationGetRelationName(scan->indexRelation));
 	entry = HnswGreedyDescend(reader, query, shape.dim, shape.m, entry, meta.entryLevel, 1);
 	so->search = HnswSearchBegin(reader, query, shape.dim, shape.m, hnsw_ef_search, 0,
-								 &entry, 1);
+								 &entry, 1, true);
 }
 
 /* amgettuple: the next row, nearest first */

@@ -220,7 +220,8 @@ NearInsert(HnswSearch *s, HnswCandidate c)
 /*
  * Take in a newly discovered element: it joins the window if it is among
  * the ef closest (pushing the window's farthest out to "far"), and only
- * then becomes a candidate to expand, as in the paper.
+ * then becomes a candidate to expand, as in the paper.  A one-shot search
+ * (builds, inserts) keeps no "far": what leaves the window is dropped.
  */
 static void
 Discover(HnswSearch *s, HnswCandidate c)
@@ -231,14 +232,30 @@ Discover(HnswSearch *s, HnswCandidate c)
 
 		if (c.dist >= worst.dist)
 		{
-			HeapPush(&s->far, &s->farLen, &s->farCap, c);
+			if (s->resumable)
+				HeapPush(&s->far, &s->farLen, &s->farCap, c);
 			return;
 		}
 		s->nearLen--;
-		HeapPush(&s->far, &s->farLen, &s->farCap, worst);
+		if (s->resumable)
+			HeapPush(&s->far, &s->farLen, &s->farCap, worst);
 	}
 	NearInsert(s, c);
 	HeapPush(&s->cand, &s->candLen, &s->candCap, c);
+}
+
+/* Mark id visited; returns false if it was already. */
+static inline bool
+MarkVisited(HnswSearch *s, uint32 id)
+{
+	if (s->reader.marks != NULL)
+	{
+		if (s->reader.marks[id] == s->epoch)
+			return false;
+		s->reader.marks[id] = s->epoch;
+		return true;
+	}
+	return VisitedAdd(s->visited, id);
 }
 
 /*
@@ -258,16 +275,32 @@ Advance(HnswSearch *s)
 		if (NearCount(s) >= s->ef && c.dist > s->near[s->nearLen - 1].dist)
 			break;
 		HeapPop(s->cand, &s->candLen);
-		if (!VisitedMarkExpanded(s->visited, c.id))
+
+		/*
+		 * Only a resumable search can meet a candidate twice (when it comes
+		 * back from "far"); a one-shot search pushes each element once.
+		 */
+		if (s->resumable && !VisitedMarkExpanded(s->visited, c.id))
 			continue;
 
 		CHECK_FOR_INTERRUPTS();
 		nnbr = s->reader.neighbors(s->reader.arg, c.id, s->level, s->nbrIds);
 		for (int i = 0; i < nnbr; i++)
-			if (VisitedAdd(s->visited, s->nbrIds[i]))
+			if (MarkVisited(s, s->nbrIds[i]))
 				s->nbrIds[nnew++] = s->nbrIds[i];
 		if (nnew == 0)
 			continue;
+
+		/* ids of one page are adjacent: sorted, they share one page lock */
+		for (int i = 1; i < nnew; i++)
+		{
+			uint32		id = s->nbrIds[i];
+			int			j = i - 1;
+
+			for (; j >= 0 && s->nbrIds[j] > id; j--)
+				s->nbrIds[j + 1] = s->nbrIds[j];
+			s->nbrIds[j + 1] = id;
+		}
 		s->reader.visit(s->reader.arg, s->query, s->nbrIds, nnew, s->nbrCands);
 		s->visitedCount += nnew;
 		for (int i = 0; i < nnew; i++)
@@ -283,12 +316,14 @@ Advance(HnswSearch *s)
  */
 HnswSearch *
 HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
-				int ef, int level, const HnswCandidate *entries, int nentries)
+				int ef, int level, const HnswCandidate *entries, int nentries,
+				bool resumable)
 {
 	HnswSearch *s = palloc0(sizeof(HnswSearch));
 	int			slots = HnswLevelSlots(m, 0);
 
 	s->reader = reader;
+	s->resumable = resumable;
 	s->query = query;
 	s->dim = dim;
 	s->ef = Max(ef, 1);
@@ -299,13 +334,19 @@ HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
 	s->far = palloc(sizeof(HnswCandidate) * s->farCap);
 	s->candCap = 64;
 	s->cand = palloc(sizeof(HnswCandidate) * s->candCap);
-	s->visited = VisitedCreate(Max(256, s->ef * slots));
+	if (reader.marks != NULL && !resumable)
+		s->epoch = ++(*reader.epoch);
+	else
+	{
+		s->reader.marks = NULL;
+		s->visited = VisitedCreate(Max(256, s->ef * slots));
+	}
 	s->nbrIds = palloc(sizeof(uint32) * slots);
 	s->nbrCands = palloc(sizeof(HnswCandidate) * slots);
 
 	for (int i = 0; i < nentries; i++)
 	{
-		if (VisitedAdd(s->visited, entries[i].id) && entries[i].dist < FLT_MAX)
+		if (MarkVisited(s, entries[i].id) && entries[i].dist < FLT_MAX)
 			Discover(s, entries[i]);
 	}
 	s->visitedCount = nentries;
@@ -321,6 +362,7 @@ HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
 bool
 HnswSearchNext(HnswSearch *s, HnswCandidate *result)
 {
+	Assert(s->resumable);
 	Advance(s);
 	if (NearCount(s) == 0)
 		return false;
@@ -358,9 +400,12 @@ HnswSearchEnd(HnswSearch *s)
 	pfree(s->near);
 	pfree(s->far);
 	pfree(s->cand);
-	pfree(s->visited->keys);
-	pfree(s->visited->expanded);
-	pfree(s->visited);
+	if (s->visited != NULL)
+	{
+		pfree(s->visited->keys);
+		pfree(s->visited->expanded);
+		pfree(s->visited);
+	}
 	pfree(s->nbrIds);
 	pfree(s->nbrCands);
 	pfree(s);
@@ -376,7 +421,7 @@ HnswGreedyDescend(HnswGraphReader reader, const float *query, int dim, int m,
 {
 	for (int level = fromLevel; level >= toLevel; level--)
 	{
-		HnswSearch *s = HnswSearchBegin(reader, query, dim, m, 1, level, &entry, 1);
+		HnswSearch *s = HnswSearchBegin(reader, query, dim, m, 1, level, &entry, 1, false);
 		HnswCandidate best;
 
 		if (HnswSearchRun(s, &best, 1) == 1)

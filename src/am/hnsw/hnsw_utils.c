@@ -288,5 +288,7 @@ HnswDiskReader(Relation index, const HnswShape *shape)
 	reader.neighbors = DiskNeighbors;
 	reader.visit = DiskVisit;
 	reader.arg = r;
+	reader.marks = NULL;
+	reader.epoch = NULL;
 	return reader;
 }
