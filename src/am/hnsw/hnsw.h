@@ -44,6 +44,12 @@
 #define HNSW_DEFAULT_EF_SEARCH 40
 #define HNSW_MAX_EF_SEARCH	1000
 #define HNSW_DEFAULT_MAX_SCAN_TUPLES 20000
+/*
+ * Past its first ef results, a resumable search widens its window to this
+ * many times the results produced so far: producing the r-th nearest
+ * well takes a window several times r, as producing the 10th takes ef_search.
+ */
+#define HNSW_WINDOW_GROWTH	2
 #define HNSW_BUILD_SEED		UINT64CONST(0x6C616E6365686E73)
 
 /*
@@ -220,7 +226,9 @@ typedef struct HnswSearch
 	uint32		epoch;			/* this search's mark, with reader.marks */
 	const float *query;
 	int			dim;
-	int			ef;
+	int			ef;				/* current window size */
+	int			efBase;			/* the window a one-shot search would use */
+	int64		returned;		/* results produced by HnswSearchNext */
 	int			level;
 
 	HnswCandidate *near;		/* near[nearHead .. nearLen) sorted ascending */

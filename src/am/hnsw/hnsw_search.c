@@ -327,6 +327,7 @@ HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
 	s->query = query;
 	s->dim = dim;
 	s->ef = Max(ef, 1);
+	s->efBase = s->ef;
 	s->level = level;
 	s->nearCap = 2 * s->ef + 1;
 	s->near = palloc(sizeof(HnswCandidate) * s->nearCap);
@@ -358,6 +359,8 @@ HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
  * the part of the graph reachable from the entries is exhausted.  After
  * the first ef results the order is no longer guaranteed exact: a later
  * expansion may still find an element closer than one already produced.
+ * The window grows with the results produced, so the r-th result comes
+ * from a search about HNSW_WINDOW_GROWTH * r wide.
  */
 bool
 HnswSearchNext(HnswSearch *s, HnswCandidate *result)
@@ -367,9 +370,21 @@ HnswSearchNext(HnswSearch *s, HnswCandidate *result)
 	if (NearCount(s) == 0)
 		return false;
 	*result = s->near[s->nearHead++];
+	s->returned++;
 
-	/* keep the window at ef: the closest of "far" moves up */
-	if (s->farLen > 0)
+	/* widen the window with the results produced (HNSW_WINDOW_GROWTH) */
+	if (s->returned * HNSW_WINDOW_GROWTH > s->ef)
+	{
+		s->ef = (int) Min(s->returned * HNSW_WINDOW_GROWTH, (int64) INT_MAX / 4);
+		if (s->nearCap < 2 * s->ef + 1)
+		{
+			s->nearCap = 2 * s->ef + 1;
+			s->near = repalloc_huge(s->near, sizeof(HnswCandidate) * s->nearCap);
+		}
+	}
+
+	/* refill the window from "far", whose closest is beyond all of it */
+	while (s->farLen > 0 && NearCount(s) < s->ef)
 	{
 		HnswCandidate c = HeapPop(s->far, &s->farLen);
 
