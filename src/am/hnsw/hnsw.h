@@ -227,7 +227,6 @@ typedef struct HnswSearch
 	const float *query;
 	int			dim;
 	int			ef;				/* current window size */
-	int			efBase;			/* the window a one-shot search would use */
 	int64		returned;		/* results produced by HnswSearchNext */
 	int			level;
 

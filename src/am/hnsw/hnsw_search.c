@@ -327,7 +327,6 @@ HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
 	s->query = query;
 	s->dim = dim;
 	s->ef = Max(ef, 1);
-	s->efBase = s->ef;
 	s->level = level;
 	s->nearCap = 2 * s->ef + 1;
 	s->near = palloc(sizeof(HnswCandidate) * s->nearCap);
