@@ -2,7 +2,7 @@
 #
 # bench/ann/run.sh - lance_hnsw against pgvector's HNSW, side by side.
 #
-#   bench/ann/run.sh [-n 100000] [--values "20 40 80 120 200"] [--nq 1000]
+#   bench/ann/run.sh [-n 100000] [--values "20 40 80 120 200"] [--nq 1000] [--reps 1]
 #
 # Uses the shared harness (../shared/bench-ann, see its README): builds its
 # annbench helper into .build/bench-ann (git-ignored), makes the synthetic
@@ -25,6 +25,7 @@ WORK=$ROOT/.build/bench-ann
 N=100000
 NQ=1000
 VALUES="20 40 80 120 200"
+REPS=1
 HOST=${ANN_HOST:-${PGHOST:-/tmp}}
 PORT=${ANN_PORT:-${PGPORT:-5432}}
 USER_=${ANN_USER:-${PGUSER:-postgres}}
@@ -34,7 +35,8 @@ while [ $# -gt 0 ]; do
 		-n) N=$2; shift 2 ;;
 		--nq) NQ=$2; shift 2 ;;
 		--values) VALUES=$2; shift 2 ;;
-		*) echo "usage: $0 [-n N] [--nq N] [--values \"ef ...\"]" >&2; exit 2 ;;
+		--reps) REPS=$2; shift 2 ;;
+		*) echo "usage: $0 [-n N] [--nq N] [--values \"ef ...\"] [--reps R]" >&2; exit 2 ;;
 	esac
 done
 
@@ -53,7 +55,7 @@ for db in ann_pgvector ann_lance; do
 done
 
 export SEARCH_VALUES=$VALUES
-common=(-n "$N" --nq "$NQ" --clients 0 -o "$WORK/results")
+common=(-n "$N" --nq "$NQ" --reps "$REPS" --clients 0 -o "$WORK/results")
 "$HARNESS/run.sh" -p "$HARNESS/profiles/pgvector-hnsw.sh" -c "$(conn ann_pgvector)" "${common[@]}"
 "$HARNESS/run.sh" -p "$HARNESS/profiles/ours-hnsw.sh" -c "$(conn ann_lance)" "${common[@]}"
 
