@@ -206,6 +206,8 @@ typedef struct DiskReader
 {
 	Relation	index;
 	HnswShape	shape;
+	Buffer	   *bufs;			/* scratch for DiskVisit: one per neighbour */
+	int			nbufs;
 } DiskReader;
 
 /*
@@ -238,28 +240,61 @@ DiskNeighbors(void *arg, uint32 id, int level, uint32 *out)
 
 /*
  * Compute the distance from the query to each element, reading the vector
- * in place under a share lock.  Consecutive ids on one page share one pin.
+ * in place under a share lock.  The neighbours of one element sit on
+ * scattered pages, and each first touch of a page waits on memory; so all
+ * pages are pinned first and their items prefetched, and only then are the
+ * distances computed, with the waits overlapped rather than in series.
+ * Consecutive ids on one page share one pin and one lock.
  */
 static void
 DiskVisit(void *arg, const float *query, const uint32 *ids, int n,
 		  HnswCandidate *out)
 {
 	DiskReader *r = (DiskReader *) arg;
-	Buffer		buf = InvalidBuffer;
+	Buffer	   *bufs = r->bufs;
+	Size		vecBytes = sizeof(float) * r->shape.dim;
+	int			locked = -1;
+
+	Assert(n <= r->nbufs);
+
+	/* pin, and ask for the line pointers (their address needs no read) */
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0 && HnswIdBlock(ids[i]) == HnswIdBlock(ids[i - 1]))
+			bufs[i] = bufs[i - 1];
+		else
+			bufs[i] = ReadBuffer(r->index, HnswIdBlock(ids[i]));
+		__builtin_prefetch(PageGetItemId(BufferGetPage(bufs[i]), HnswIdOffset(ids[i])));
+	}
+
+	/*
+	 * Ask for the items.  The line pointers are read without the content
+	 * lock, only to aim the prefetch: a stale value costs a useless
+	 * prefetch, never a wrong result.
+	 */
+	for (int i = 0; i < n; i++)
+	{
+		Page		page = BufferGetPage(bufs[i]);
+		ItemIdData	lp = *PageGetItemId(page, HnswIdOffset(ids[i]));
+		const char *item = (const char *) page + lp.lp_off;
+
+		if (lp.lp_flags == LP_NORMAL && lp.lp_off < BLCKSZ)
+			for (Size off = 0; off < offsetof(HnswElementTupleData, vec) + vecBytes; off += 64)
+				__builtin_prefetch(item + off);
+	}
 
 	for (int i = 0; i < n; i++)
 	{
-		BlockNumber blk = HnswIdBlock(ids[i]);
 		HnswElementTuple etup;
 
-		if (!BufferIsValid(buf) || BufferGetBlockNumber(buf) != blk)
+		if (locked < 0 || bufs[i] != bufs[locked])
 		{
-			if (BufferIsValid(buf))
-				UnlockReleaseBuffer(buf);
-			buf = ReadBuffer(r->index, blk);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			if (locked >= 0)
+				LockBuffer(bufs[locked], BUFFER_LOCK_UNLOCK);
+			LockBuffer(bufs[i], BUFFER_LOCK_SHARE);
+			locked = i;
 		}
-		etup = HnswGetElement(BufferGetPage(buf), ids[i]);
+		etup = HnswGetElement(BufferGetPage(bufs[i]), ids[i]);
 		out[i].id = ids[i];
 		if (etup == NULL)
 		{
@@ -272,8 +307,11 @@ DiskVisit(void *arg, const float *query, const uint32 *ids, int n,
 		out[i].deleted = (etup->flags & HNSW_ELEMENT_DELETED) != 0;
 		out[i].tid = etup->heaptid;
 	}
-	if (BufferIsValid(buf))
-		UnlockReleaseBuffer(buf);
+	if (locked >= 0)
+		LockBuffer(bufs[locked], BUFFER_LOCK_UNLOCK);
+	for (int i = 0; i < n; i++)
+		if (i == 0 || bufs[i] != bufs[i - 1])
+			ReleaseBuffer(bufs[i]);
 }
 
 /* A reader of the index's pages; its state lives in the current context. */
@@ -285,6 +323,8 @@ HnswDiskReader(Relation index, const HnswShape *shape)
 
 	r->index = index;
 	r->shape = *shape;
+	r->nbufs = HnswLevelSlots(shape->m, 0);
+	r->bufs = palloc(sizeof(Buffer) * r->nbufs);
 	reader.neighbors = DiskNeighbors;
 	reader.visit = DiskVisit;
 	reader.arg = r;
