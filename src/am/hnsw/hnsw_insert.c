@@ -1,0 +1,460 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnsw_insert.c
+ *	  Adding one element to an index on disk (aminsert).
+ *
+ * The paper's INSERT (Algorithm 1): find the element's neighbours level by
+ * level, write it with its links, then link each neighbour back, pruning
+ * the neighbour's list with the selection heuristic when it is full.
+ *
+ * Locking: inserts hold the HNSW_UPDATE_LOCK page lock in share mode, so
+ * they run concurrently with each other; one that will raise the entry
+ * point, and VACUUM while it repairs links, take it exclusively.  Buffer
+ * locks are only ever held one at a time (the meta page may be locked
+ * while a new page is held), and a neighbour's list is rewritten only if
+ * it is still what the pruning decision was computed from.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+
+#include "am/hnsw/hnsw.h"
+#include "storage/freespace.h"
+#include "storage/lmgr.h"
+#include "types/vector.h"
+#include "utils/memutils.h"
+
+/* times a neighbour's list is re-read when it changed under us */
+#define HNSW_LINK_RETRIES	3
+
+/*
+ * Copy an element's vector; false if the element is gone or deleted, so
+ * that it is not linked to.
+ */
+static bool
+LoadVector(Relation index, const HnswShape *shape, uint32 id, float *out)
+{
+	Buffer		buf = ReadBuffer(index, HnswIdBlock(id));
+	HnswElementTuple etup;
+	bool		found = false;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	etup = HnswGetElement(BufferGetPage(buf), id);
+	if (etup != NULL && !(etup->flags & HNSW_ELEMENT_DELETED))
+	{
+		memcpy(out, etup->vec, sizeof(float) * shape->dim);
+		found = true;
+	}
+	UnlockReleaseBuffer(buf);
+	return found;
+}
+
+/* Whether an element item of size bytes fits on a page. */
+static bool
+PageFits(Page page, Size size)
+{
+	if (PageGetFreeSpace(page) < MAXALIGN(size))
+		return false;
+	return PageGetMaxOffsetNumber(page) < HNSW_MAX_PER_PAGE || PageHasFreeLinePointers(page);
+}
+
+/* Add the item to a locked buffer's page, WAL-logged; returns its id. */
+static uint32
+AddToBuffer(Relation index, Buffer buf, HnswElementTuple etup, Size size, bool newPage)
+{
+	GenericXLogState *state = GenericXLogStart(index);
+	Page		page = GenericXLogRegisterBuffer(state, buf, newPage ? GENERIC_XLOG_FULL_IMAGE : 0);
+	OffsetNumber off;
+
+	if (newPage)
+		HnswInitPage(page);
+	off = PageAddItem(page, (Item) etup, size, InvalidOffsetNumber, false, false);
+	if (off == InvalidOffsetNumber || off > HNSW_MAX_PER_PAGE)
+		elog(ERROR, "failed to add element to index \"%s\"", RelationGetRelationName(index));
+	GenericXLogFinish(state);
+	return HnswIdMake(BufferGetBlockNumber(buf), off);
+}
+
+/* Point the meta page's insert hint at a new last page. */
+static void
+SetLastBlock(Relation index, BlockNumber blkno)
+{
+	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	GenericXLogState *state;
+	HnswMetaPage meta;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	state = GenericXLogStart(index);
+	meta = HnswPageGetMeta(GenericXLogRegisterBuffer(state, buf, 0));
+	if (meta->lastBlock < blkno)
+		meta->lastBlock = blkno;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Store an element item on a page with room: one the free space map knows
+ * (space freed by VACUUM), else the last page, else a new page.  *hint is
+ * the last page, kept up to date.  Returns the element's id.
+ */
+uint32
+HnswAddElementItem(Relation index, const HnswShape *shape, HnswElementTuple etup,
+				   Size size, BlockNumber *hint)
+{
+	BlockNumber tries[2];
+	Buffer		buf;
+	BlockNumber blkno;
+	uint32		id;
+
+	tries[0] = GetPageWithFreeSpace(index, MAXALIGN(size) + sizeof(ItemIdData));
+	tries[1] = *hint;
+	for (int i = 0; i < 2; i++)
+	{
+		if (tries[i] == InvalidBlockNumber || tries[i] == HNSW_METAPAGE_BLKNO)
+			continue;
+		buf = ReadBuffer(index, tries[i]);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		if (PageFits(BufferGetPage(buf), size))
+		{
+			id = AddToBuffer(index, buf, etup, size, false);
+			UnlockReleaseBuffer(buf);
+			return id;
+		}
+		if (i == 0)
+			RecordPageWithFreeSpace(index, tries[i], PageGetFreeSpace(BufferGetPage(buf)));
+		UnlockReleaseBuffer(buf);
+	}
+
+	LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBuffer(index, P_NEW);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	UnlockRelationForExtension(index, ExclusiveLock);
+	blkno = BufferGetBlockNumber(buf);
+	if (blkno > HNSW_MAX_BLOCK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("index \"%s\" cannot grow past %u pages",
+						RelationGetRelationName(index), HNSW_MAX_BLOCK)));
+	id = AddToBuffer(index, buf, etup, size, true);
+	UnlockReleaseBuffer(buf);
+	SetLastBlock(index, blkno);
+	*hint = blkno;
+	return id;
+}
+
+/*
+ * Link element "from" to newId at a level.  A free slot takes the link
+ * directly; a full list is pruned with the heuristic over its current
+ * members plus the new one, and rewritten only if the new one survives.
+ */
+static void
+AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
+		uint32 newId, const float *newVec)
+{
+	int			nslots = HnswLevelSlots(shape->m, level);
+	int			start = HnswLevelStart(shape->m, level);
+	uint32	   *seen = palloc(sizeof(uint32) * nslots);
+	float	   *fromVec = palloc(sizeof(float) * shape->dim);
+	float	   *vecs = palloc(sizeof(float) * shape->dim * (nslots + 1));
+	const float **vecPtrs = palloc(sizeof(float *) * (nslots + 1));
+	HnswCandidate *cands = palloc(sizeof(HnswCandidate) * (nslots + 1));
+	uint32	   *chosen = palloc(sizeof(uint32) * nslots);
+
+	for (int attempt = 0; attempt < HNSW_LINK_RETRIES; attempt++)
+	{
+		Buffer		buf = ReadBuffer(index, HnswIdBlock(from));
+		HnswElementTuple etup;
+		uint32	   *slots;
+		int			free = -1;
+		int			ncands = 0;
+		int			nchosen;
+		bool		changed;
+		GenericXLogState *state;
+
+		/* read the list; take a free slot at once */
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		etup = HnswGetElement(BufferGetPage(buf), from);
+		if (etup == NULL || level > etup->level)
+		{
+			UnlockReleaseBuffer(buf);
+			break;
+		}
+		slots = HnswElementSlots(etup, shape->dim) + start;
+		for (int i = 0; i < nslots; i++)
+		{
+			if (slots[i] == newId)
+			{
+				free = -2;
+				break;
+			}
+			if (slots[i] == HNSW_INVALID_ID && free == -1)
+				free = i;
+		}
+		if (free == -2)
+		{
+			UnlockReleaseBuffer(buf);
+			break;
+		}
+		if (free >= 0)
+		{
+			state = GenericXLogStart(index);
+			etup = HnswGetElement(GenericXLogRegisterBuffer(state, buf, 0), from);
+			HnswElementSlots(etup, shape->dim)[start + free] = newId;
+			GenericXLogFinish(state);
+			UnlockReleaseBuffer(buf);
+			break;
+		}
+		memcpy(seen, slots, sizeof(uint32) * nslots);
+		memcpy(fromVec, etup->vec, sizeof(float) * shape->dim);
+		UnlockReleaseBuffer(buf);
+
+		/* full: decide with no lock held, since it reads other pages */
+		for (int i = 0; i < nslots; i++)
+		{
+			float	   *v = vecs + (Size) ncands * shape->dim;
+
+			if (!LoadVector(index, shape, seen[i], v))
+				continue;
+			cands[ncands].id = seen[i];
+			cands[ncands].dist = HnswDistance(shape->metric, fromVec, v, shape->dim);
+			cands[ncands].deleted = false;
+			vecPtrs[ncands++] = v;
+		}
+		memcpy(vecs + (Size) ncands * shape->dim, newVec, sizeof(float) * shape->dim);
+		cands[ncands].id = newId;
+		cands[ncands].dist = HnswDistance(shape->metric, fromVec, newVec, shape->dim);
+		cands[ncands].deleted = false;
+		vecPtrs[ncands] = vecs + (Size) ncands * shape->dim;
+		ncands++;
+
+		/* sort by distance, carrying the vector pointers along */
+		for (int i = 1; i < ncands; i++)
+		{
+			HnswCandidate c = cands[i];
+			const float *v = vecPtrs[i];
+			int			j = i - 1;
+
+			while (j >= 0 && cands[j].dist > c.dist)
+			{
+				cands[j + 1] = cands[j];
+				vecPtrs[j + 1] = vecPtrs[j];
+				j--;
+			}
+			cands[j + 1] = c;
+			vecPtrs[j + 1] = v;
+		}
+		nchosen = HnswSelectNeighbors(shape->metric, shape->dim, cands, ncands,
+									  vecPtrs, nslots, chosen);
+		changed = false;
+		for (int i = 0; i < nchosen; i++)
+			if (chosen[i] == newId)
+				changed = true;
+		if (!changed)
+			break;
+
+		/* write it back if nobody changed the list meanwhile */
+		buf = ReadBuffer(index, HnswIdBlock(from));
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		etup = HnswGetElement(BufferGetPage(buf), from);
+		if (etup == NULL || level > etup->level)
+		{
+			UnlockReleaseBuffer(buf);
+			break;
+		}
+		if (memcmp(HnswElementSlots(etup, shape->dim) + start, seen,
+				   sizeof(uint32) * nslots) != 0)
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		state = GenericXLogStart(index);
+		etup = HnswGetElement(GenericXLogRegisterBuffer(state, buf, 0), from);
+		slots = HnswElementSlots(etup, shape->dim) + start;
+		for (int i = 0; i < nslots; i++)
+			slots[i] = i < nchosen ? chosen[i] : HNSW_INVALID_ID;
+		GenericXLogFinish(state);
+		UnlockReleaseBuffer(buf);
+		break;
+	}
+	pfree(seen);
+	pfree(fromVec);
+	pfree(vecs);
+	pfree(vecPtrs);
+	pfree(cands);
+	pfree(chosen);
+}
+
+/* Make the new element the entry point (under the exclusive update lock). */
+static void
+SetEntry(Relation index, uint32 id, int level, int dim)
+{
+	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	GenericXLogState *state;
+	HnswMetaPage meta;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	state = GenericXLogStart(index);
+	meta = HnswPageGetMeta(GenericXLogRegisterBuffer(state, buf, 0));
+	meta->entryId = id;
+	meta->entryLevel = level;
+	meta->dim = dim;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Insert one prepared vector (normalized already under cosine) pointing at
+ * heaptid.  Runs in the caller's memory context, which it fills.
+ */
+void
+HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
+				  ItemPointer heaptid, pg_prng_state *prng)
+{
+	int			level = HnswRandomLevel(prng, shape->m);
+	LOCKMODE	lockmode = ShareLock;
+	HnswMetaPageData meta;
+	HnswGraphReader reader = HnswDiskReader(index, shape);
+	Size		size = HnswElementSize(shape, level);
+	HnswElementTuple etup = palloc0(size);
+	uint32	   *slots = HnswElementSlots(etup, shape->dim);
+	int			nslotsAll = HnswLevelStart(shape->m, level) + HnswLevelSlots(shape->m, level);
+	int			ef = Max(shape->efConstruction, 2 * shape->m);
+	HnswCandidate *found = palloc(sizeof(HnswCandidate) * ef);
+	float	   *vecs = palloc(sizeof(float) * shape->dim * ef);
+	const float **vecPtrs = palloc(sizeof(float *) * ef);
+	uint32		id;
+	int			top;
+
+	etup->heaptid = *heaptid;
+	etup->level = level;
+	etup->flags = 0;
+	memcpy(etup->vec, vec, sizeof(float) * shape->dim);
+	for (int i = 0; i < nslotsAll; i++)
+		slots[i] = HNSW_INVALID_ID;
+
+	LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+	HnswReadMeta(index, &meta);
+	if (meta.entryId == HNSW_INVALID_ID || level > meta.entryLevel)
+	{
+		UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+		lockmode = ExclusiveLock;
+		LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+		HnswReadMeta(index, &meta);
+	}
+	/* a concurrent first insert may have fixed the dimension meanwhile */
+	if (meta.dim != 0)
+		HnswCheckDims(index, meta.dim, shape->dim);
+
+	top = Min(level, meta.entryLevel);
+	if (meta.entryId != HNSW_INVALID_ID)
+	{
+		HnswCandidate entry;
+		HnswCandidate *entries = &entry;
+		int			nentries = 1;
+
+		reader.visit(reader.arg, vec, &meta.entryId, 1, &entry);
+		if (entry.dist == FLT_MAX)
+			elog(ERROR, "entry point of index \"%s\" is missing",
+				 RelationGetRelationName(index));
+		entry = HnswGreedyDescend(reader, vec, shape->dim, shape->m, entry,
+								  meta.entryLevel, top + 1);
+
+		for (int lc = top; lc >= 0; lc--)
+		{
+			HnswSearch *s = HnswSearchBegin(reader, vec, shape->dim, shape->m, ef,
+											lc, entries, nentries, false);
+			int			nfound = HnswSearchRun(s, found, ef);
+			int			nvec = 0;
+
+			HnswSearchEnd(s);
+			for (int i = 0; i < nfound; i++)
+			{
+				float	   *v = vecs + (Size) i * shape->dim;
+
+				vecPtrs[i] = NULL;
+				if (!found[i].deleted && LoadVector(index, shape, found[i].id, v))
+				{
+					vecPtrs[i] = v;
+					nvec++;
+				}
+			}
+			if (nvec > 0)
+				HnswSelectNeighbors(shape->metric, shape->dim, found, nfound, vecPtrs,
+									HnswLevelSlots(shape->m, lc),
+									slots + HnswLevelStart(shape->m, lc));
+
+			/* the next level starts from everything found here */
+			entries = palloc(sizeof(HnswCandidate) * nfound);
+			memcpy(entries, found, sizeof(HnswCandidate) * nfound);
+			nentries = nfound;
+		}
+	}
+
+	id = HnswAddElementItem(index, shape, etup, size, &meta.lastBlock);
+
+	for (int lc = top; lc >= 0 && meta.entryId != HNSW_INVALID_ID; lc--)
+	{
+		const uint32 *ls = slots + HnswLevelStart(shape->m, lc);
+
+		for (int i = 0; i < HnswLevelSlots(shape->m, lc) && ls[i] != HNSW_INVALID_ID; i++)
+			AddLink(index, shape, ls[i], lc, id, vec);
+	}
+
+	if (meta.entryId == HNSW_INVALID_ID || level > meta.entryLevel)
+		SetEntry(index, id, level, shape->dim);
+
+	UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+}
+
+/*
+ * aminsert: index one row.  NULLs, and zero vectors under cosine, are not
+ * indexed.  The work runs in a temporary context, freed before returning.
+ */
+bool
+hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+		   Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
+		   IndexInfo *indexInfo)
+{
+	MemoryContext tmp;
+	MemoryContext old;
+	Vector	   *v;
+	HnswShape	shape;
+	HnswMetaPageData meta;
+	float	   *prepared;
+
+	if (isnull[0])
+		return false;
+
+	tmp = AllocSetContextCreate(CurrentMemoryContext, "lance_hnsw insert",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(tmp);
+
+	v = DatumGetVector(values[0]);
+	HnswReadMeta(index, &meta);
+	shape.dim = meta.dim;
+	shape.m = meta.m;
+	shape.efConstruction = meta.efConstruction;
+	shape.metric = (HnswMetric) meta.metric;
+
+	/* an index built on an empty table of an untyped column takes the first dimension it sees */
+	if (shape.dim == 0)
+	{
+		if (v->dim > HnswMaxDim(shape.m))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("vector has %d dimensions, lance_hnsw with m = %d indexes at most %d",
+							v->dim, shape.m, HnswMaxDim(shape.m))));
+		shape.dim = v->dim;
+	}
+	HnswCheckDims(index, shape.dim, v->dim);
+
+	prepared = palloc(sizeof(float) * shape.dim);
+	if (HnswPrepareVector(shape.metric, v->x, shape.dim, prepared))
+		HnswInsertElement(index, &shape, prepared, heap_tid, &pg_global_prng_state);
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(tmp);
+	return false;
+}

@@ -1,0 +1,486 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnsw_search.c
+ *	  Searching one level of the graph, and choosing an element's neighbours.
+ *
+ * The same routines serve the in-memory graph of a build and the pages of
+ * an index: they read the graph only through an HnswGraphReader.  The
+ * search keeps no per-candidate allocations: candidates live in arrays
+ * (a sorted window, two binary heaps) and visited ids in an open-addressed
+ * hash set, because a query at ef_search 40 on 100k vectors touches about a
+ * thousand elements and allocator overhead would show.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+
+#include "am/hnsw/hnsw.h"
+#include "miscadmin.h"
+
+/* open-addressed set of ids, with an "expanded" mark per id */
+typedef struct HnswVisited
+{
+	uint32	   *keys;			/* HNSW_INVALID_ID marks an empty slot */
+	uint8	   *expanded;
+	uint32		mask;
+	uint32		count;
+} HnswVisited;
+
+/* Fibonacci hashing: ids of one page differ only in their low bits */
+static inline uint32
+VisitedHash(uint32 id)
+{
+	return (uint32) ((id * UINT64CONST(0x9E3779B97F4A7C15)) >> 32);
+}
+
+static HnswVisited *
+VisitedCreate(uint32 capacity)
+{
+	HnswVisited *v = palloc(sizeof(HnswVisited));
+	uint32		size = 64;
+
+	while (size < capacity * 2)
+		size <<= 1;
+	v->keys = palloc(sizeof(uint32) * size);
+	memset(v->keys, 0xFF, sizeof(uint32) * size);
+	v->expanded = palloc0(size);
+	v->mask = size - 1;
+	v->count = 0;
+	return v;
+}
+
+static uint32 VisitedSlot(HnswVisited *v, uint32 id);
+
+/* Double the table, keeping the marks. */
+static void
+VisitedGrow(HnswVisited *v)
+{
+	uint32	   *oldKeys = v->keys;
+	uint8	   *oldExpanded = v->expanded;
+	uint32		oldSize = v->mask + 1;
+	uint32		size = oldSize * 2;
+
+	v->keys = palloc(sizeof(uint32) * size);
+	memset(v->keys, 0xFF, sizeof(uint32) * size);
+	v->expanded = palloc0(size);
+	v->mask = size - 1;
+	v->count = 0;
+	for (uint32 i = 0; i < oldSize; i++)
+	{
+		if (oldKeys[i] != HNSW_INVALID_ID)
+		{
+			uint32		slot = VisitedSlot(v, oldKeys[i]);
+
+			v->keys[slot] = oldKeys[i];
+			v->expanded[slot] = oldExpanded[i];
+			v->count++;
+		}
+	}
+	pfree(oldKeys);
+	pfree(oldExpanded);
+}
+
+/* The slot holding id, or the empty slot where it would go. */
+static uint32
+VisitedSlot(HnswVisited *v, uint32 id)
+{
+	uint32		slot = VisitedHash(id) & v->mask;
+
+	while (v->keys[slot] != HNSW_INVALID_ID && v->keys[slot] != id)
+		slot = (slot + 1) & v->mask;
+	return slot;
+}
+
+/* Add id; returns false if it was there already. */
+static bool
+VisitedAdd(HnswVisited *v, uint32 id)
+{
+	uint32		slot;
+
+	if ((v->count + 1) * 2 > v->mask + 1)
+		VisitedGrow(v);
+	slot = VisitedSlot(v, id);
+	if (v->keys[slot] == id)
+		return false;
+	v->keys[slot] = id;
+	v->count++;
+	return true;
+}
+
+/* Mark id expanded; returns false if it was marked already. */
+static bool
+VisitedMarkExpanded(HnswVisited *v, uint32 id)
+{
+	uint32		slot = VisitedSlot(v, id);
+
+	if (v->keys[slot] != id)
+	{
+		VisitedAdd(v, id);
+		slot = VisitedSlot(v, id);
+	}
+	if (v->expanded[slot])
+		return false;
+	v->expanded[slot] = 1;
+	return true;
+}
+
+/* --- binary min-heaps of candidates, keyed on distance --- */
+
+static void
+HeapPush(HnswCandidate **heap, int *len, int *cap, HnswCandidate c)
+{
+	HnswCandidate *h;
+	int			i;
+
+	if (*len == *cap)
+	{
+		*cap *= 2;
+		*heap = repalloc_huge(*heap, sizeof(HnswCandidate) * *cap);
+	}
+	h = *heap;
+	i = (*len)++;
+	while (i > 0)
+	{
+		int			parent = (i - 1) / 2;
+
+		if (h[parent].dist <= c.dist)
+			break;
+		h[i] = h[parent];
+		i = parent;
+	}
+	h[i] = c;
+}
+
+static HnswCandidate
+HeapPop(HnswCandidate *h, int *len)
+{
+	HnswCandidate top = h[0];
+	HnswCandidate last = h[--(*len)];
+	int			n = *len;
+	int			i = 0;
+
+	for (;;)
+	{
+		int			child = 2 * i + 1;
+
+		if (child >= n)
+			break;
+		if (child + 1 < n && h[child + 1].dist < h[child].dist)
+			child++;
+		if (last.dist <= h[child].dist)
+			break;
+		h[i] = h[child];
+		i = child;
+	}
+	if (n > 0)
+		h[i] = last;
+	return top;
+}
+
+/* --- the sorted window of the ef closest unreturned elements --- */
+
+static inline int
+NearCount(const HnswSearch *s)
+{
+	return s->nearLen - s->nearHead;
+}
+
+/* Insert c into the window, which has room. */
+static void
+NearInsert(HnswSearch *s, HnswCandidate c)
+{
+	int			lo = s->nearHead;
+	int			hi = s->nearLen;
+
+	if (s->nearLen == s->nearCap)
+	{
+		/* slide the live part back to the start of the array */
+		memmove(s->near, s->near + s->nearHead, sizeof(HnswCandidate) * NearCount(s));
+		s->nearLen -= s->nearHead;
+		s->nearHead = 0;
+		lo = 0;
+		hi = s->nearLen;
+	}
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (s->near[mid].dist <= c.dist)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(s->near + lo + 1, s->near + lo, sizeof(HnswCandidate) * (s->nearLen - lo));
+	s->near[lo] = c;
+	s->nearLen++;
+}
+
+/*
+ * Take in a newly discovered element: it joins the window if it is among
+ * the ef closest (pushing the window's farthest out to "far"), and only
+ * then becomes a candidate to expand, as in the paper.  A one-shot search
+ * (builds, inserts) keeps no "far": what leaves the window is dropped.
+ */
+static void
+Discover(HnswSearch *s, HnswCandidate c)
+{
+	if (NearCount(s) >= s->ef)
+	{
+		HnswCandidate worst = s->near[s->nearLen - 1];
+
+		if (c.dist >= worst.dist)
+		{
+			if (s->resumable)
+				HeapPush(&s->far, &s->farLen, &s->farCap, c);
+			return;
+		}
+		s->nearLen--;
+		if (s->resumable)
+			HeapPush(&s->far, &s->farLen, &s->farCap, worst);
+	}
+	NearInsert(s, c);
+	HeapPush(&s->cand, &s->candLen, &s->candCap, c);
+}
+
+/* Mark id visited; returns false if it was already. */
+static inline bool
+MarkVisited(HnswSearch *s, uint32 id)
+{
+	if (s->reader.marks != NULL)
+	{
+		if (s->reader.marks[id] == s->epoch)
+			return false;
+		s->reader.marks[id] = s->epoch;
+		return true;
+	}
+	return VisitedAdd(s->visited, id);
+}
+
+/*
+ * Expand candidates until the closest unexpanded one is farther than the
+ * farthest element of a full window: the stopping rule of the paper's
+ * SEARCH-LAYER.
+ */
+static void
+Advance(HnswSearch *s)
+{
+	while (s->candLen > 0)
+	{
+		HnswCandidate c = s->cand[0];
+		int			nnbr;
+		int			nnew = 0;
+
+		if (NearCount(s) >= s->ef && c.dist > s->near[s->nearLen - 1].dist)
+			break;
+		HeapPop(s->cand, &s->candLen);
+
+		/*
+		 * Only a resumable search can meet a candidate twice (when it comes
+		 * back from "far"); a one-shot search pushes each element once.
+		 */
+		if (s->resumable && !VisitedMarkExpanded(s->visited, c.id))
+			continue;
+
+		CHECK_FOR_INTERRUPTS();
+		nnbr = s->reader.neighbors(s->reader.arg, c.id, s->level, s->nbrIds);
+		for (int i = 0; i < nnbr; i++)
+			if (MarkVisited(s, s->nbrIds[i]))
+				s->nbrIds[nnew++] = s->nbrIds[i];
+		if (nnew == 0)
+			continue;
+
+		/* ids of one page are adjacent: sorted, they share one page lock */
+		for (int i = 1; i < nnew; i++)
+		{
+			uint32		id = s->nbrIds[i];
+			int			j = i - 1;
+
+			for (; j >= 0 && s->nbrIds[j] > id; j--)
+				s->nbrIds[j + 1] = s->nbrIds[j];
+			s->nbrIds[j + 1] = id;
+		}
+		s->reader.visit(s->reader.arg, s->query, s->nbrIds, nnew, s->nbrCands);
+		s->visitedCount += nnew;
+		for (int i = 0; i < nnew; i++)
+			if (s->nbrCands[i].dist < FLT_MAX)
+				Discover(s, s->nbrCands[i]);
+	}
+}
+
+/*
+ * Start a search of one level from the given entry elements (whose
+ * distances are known).  The search state is allocated in the current
+ * memory context.
+ */
+HnswSearch *
+HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
+				int ef, int level, const HnswCandidate *entries, int nentries,
+				bool resumable)
+{
+	HnswSearch *s = palloc0(sizeof(HnswSearch));
+	int			slots = HnswLevelSlots(m, 0);
+
+	s->reader = reader;
+	s->resumable = resumable;
+	s->query = query;
+	s->dim = dim;
+	s->ef = Max(ef, 1);
+	s->level = level;
+	s->nearCap = 2 * s->ef + 1;
+	s->near = palloc(sizeof(HnswCandidate) * s->nearCap);
+	s->farCap = 64;
+	s->far = palloc(sizeof(HnswCandidate) * s->farCap);
+	s->candCap = 64;
+	s->cand = palloc(sizeof(HnswCandidate) * s->candCap);
+	if (reader.marks != NULL && !resumable)
+		s->epoch = ++(*reader.epoch);
+	else
+	{
+		s->reader.marks = NULL;
+		s->visited = VisitedCreate(Max(256, s->ef * slots));
+	}
+	s->nbrIds = palloc(sizeof(uint32) * slots);
+	s->nbrCands = palloc(sizeof(HnswCandidate) * slots);
+
+	for (int i = 0; i < nentries; i++)
+	{
+		if (MarkVisited(s, entries[i].id) && entries[i].dist < FLT_MAX)
+			Discover(s, entries[i]);
+	}
+	s->visitedCount = nentries;
+	return s;
+}
+
+/*
+ * Produce the next closest element not yet produced, or return false when
+ * the part of the graph reachable from the entries is exhausted.  After
+ * the first ef results the order is no longer guaranteed exact: a later
+ * expansion may still find an element closer than one already produced.
+ * The window grows with the results produced, so the r-th result comes
+ * from a search about HNSW_WINDOW_GROWTH * r wide.
+ */
+bool
+HnswSearchNext(HnswSearch *s, HnswCandidate *result)
+{
+	Assert(s->resumable);
+	Advance(s);
+	if (NearCount(s) == 0)
+		return false;
+	*result = s->near[s->nearHead++];
+	s->returned++;
+
+	/* widen the window with the results produced (HNSW_WINDOW_GROWTH) */
+	if (s->returned * HNSW_WINDOW_GROWTH > s->ef)
+	{
+		s->ef = (int) Min(s->returned * HNSW_WINDOW_GROWTH, (int64) INT_MAX / 4);
+		if (s->nearCap < 2 * s->ef + 1)
+		{
+			s->nearCap = 2 * s->ef + 1;
+			s->near = repalloc_huge(s->near, sizeof(HnswCandidate) * s->nearCap);
+		}
+	}
+
+	/* refill the window from "far", whose closest is beyond all of it */
+	while (s->farLen > 0 && NearCount(s) < s->ef)
+	{
+		HnswCandidate c = HeapPop(s->far, &s->farLen);
+
+		NearInsert(s, c);
+		HeapPush(&s->cand, &s->candLen, &s->candCap, c);
+	}
+	return true;
+}
+
+/*
+ * Run the search to its stopping point and copy the (at most max) closest
+ * elements found, nearest first, without consuming them.
+ */
+int
+HnswSearchRun(HnswSearch *s, HnswCandidate *out, int max)
+{
+	int			n;
+
+	Advance(s);
+	n = Min(NearCount(s), max);
+	memcpy(out, s->near + s->nearHead, sizeof(HnswCandidate) * n);
+	return n;
+}
+
+void
+HnswSearchEnd(HnswSearch *s)
+{
+	pfree(s->near);
+	pfree(s->far);
+	pfree(s->cand);
+	if (s->visited != NULL)
+	{
+		pfree(s->visited->keys);
+		pfree(s->visited->expanded);
+		pfree(s->visited);
+	}
+	pfree(s->nbrIds);
+	pfree(s->nbrCands);
+	pfree(s);
+}
+
+/*
+ * Walk greedily (ef = 1) from entry down the levels fromLevel .. toLevel,
+ * returning the closest element found on toLevel.
+ */
+HnswCandidate
+HnswGreedyDescend(HnswGraphReader reader, const float *query, int dim, int m,
+				  HnswCandidate entry, int fromLevel, int toLevel)
+{
+	for (int level = fromLevel; level >= toLevel; level--)
+	{
+		HnswSearch *s = HnswSearchBegin(reader, query, dim, m, 1, level, &entry, 1, false);
+		HnswCandidate best;
+
+		if (HnswSearchRun(s, &best, 1) == 1)
+			entry = best;
+		HnswSearchEnd(s);
+	}
+	return entry;
+}
+
+/*
+ * Choose up to max neighbours among candidates sorted nearest first, with
+ * the paper's heuristic (Algorithm 4, without extending the candidates or
+ * keeping pruned ones): a candidate is taken only if it is closer to the
+ * base element than to every neighbour already taken, which keeps links
+ * pointing in diverse directions and the graph navigable across clusters.
+ * vecs[i] is candidate i's vector.  Deleted candidates are never taken.
+ * Returns how many ids were written to out.
+ */
+int
+HnswSelectNeighbors(HnswMetric metric, int dim, const HnswCandidate *cands,
+					int ncands, const float *const *vecs, int max, uint32 *out)
+{
+	int			nsel = 0;
+	int		   *sel = palloc(sizeof(int) * Max(max, 1));
+
+	for (int i = 0; i < ncands && nsel < max; i++)
+	{
+		bool		keep = true;
+
+		if (cands[i].deleted || vecs[i] == NULL)
+			continue;
+		for (int j = 0; j < nsel; j++)
+		{
+			if (HnswDistance(metric, vecs[i], vecs[sel[j]], dim) < cands[i].dist)
+			{
+				keep = false;
+				break;
+			}
+		}
+		if (keep)
+		{
+			sel[nsel] = i;
+			out[nsel++] = cands[i].id;
+		}
+	}
+	pfree(sel);
+	return nsel;
+}

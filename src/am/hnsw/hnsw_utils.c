@@ -1,0 +1,334 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnsw_utils.c
+ *	  Pages, the meta page, distances and reading the graph from disk.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "am/hnsw/hnsw.h"
+#include "common/pg_prng.h"
+#include "kernels/distance.h"
+#include "storage/bufpage.h"
+
+/* The index's m option. */
+int
+HnswOptionM(Relation index)
+{
+	HnswOptions *opts = (HnswOptions *) index->rd_options;
+
+	return opts ? opts->m : HNSW_DEFAULT_M;
+}
+
+/* The index's ef_construction option. */
+int
+HnswOptionEfConstruction(Relation index)
+{
+	HnswOptions *opts = (HnswOptions *) index->rd_options;
+
+	return opts ? opts->efConstruction : HNSW_DEFAULT_EF_CONSTRUCTION;
+}
+
+/*
+ * Copy the meta page's contents, checking that this is one of our indexes
+ * in a version we read.
+ */
+void
+HnswReadMeta(Relation index, HnswMetaPageData *meta)
+{
+	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	HnswMetaPage m;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	m = HnswPageGetMeta(BufferGetPage(buf));
+	if (m->magic != HNSW_MAGIC || m->version != HNSW_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not a lance_hnsw index of version %d",
+						RelationGetRelationName(index), HNSW_VERSION),
+				 errdetail("The meta page holds magic 0x%08X, version %u.",
+						   m->magic, m->version),
+				 errhint("REINDEX the index.")));
+	*meta = *m;
+	UnlockReleaseBuffer(buf);
+}
+
+/* Fill shape from the meta page. */
+void
+HnswGetShape(Relation index, HnswShape *shape)
+{
+	HnswMetaPageData meta;
+
+	HnswReadMeta(index, &meta);
+	shape->dim = meta.dim;
+	shape->m = meta.m;
+	shape->efConstruction = meta.efConstruction;
+	shape->metric = (HnswMetric) meta.metric;
+}
+
+/* Initialize an empty element page. */
+void
+HnswInitPage(Page page)
+{
+	HnswPageOpaqueData *opaque;
+
+	PageInit(page, BLCKSZ, sizeof(HnswPageOpaqueData));
+	opaque = (HnswPageOpaqueData *) PageGetSpecialPointer(page);
+	opaque->pageId = HNSW_PAGE_ID;
+	opaque->unused = 0;
+}
+
+/*
+ * Draw an element's level: floor(-ln(U) * mL) with mL = 1/ln(m), the
+ * paper's choice, so each level holds about 1/m of the one below.
+ * Builds draw from a generator with a fixed seed, so that the same rows in
+ * the same order give the same graph (and the same recall) every time.
+ */
+int
+HnswRandomLevel(pg_prng_state *state, int m)
+{
+	double		u = pg_prng_double(state);
+	double		level;
+
+	/* pg_prng_double is in [0, 1); 0 would give an infinite level */
+	if (u <= 0.0)
+		u = DBL_MIN;
+	level = -log(u) / log((double) m);
+	return (int) Min(level, (double) HNSW_MAX_LEVEL);
+}
+
+/*
+ * Copy a vector into the form the index stores and searches with: as is,
+ * or scaled to unit length for cosine (so that cosine order is inner
+ * product order).  Returns false for a zero vector under cosine, whose
+ * cosine distance is undefined; such vectors are not indexed, as in
+ * pgvector.
+ */
+bool
+HnswPrepareVector(HnswMetric metric, const float *in, int dim, float *out)
+{
+	memcpy(out, in, sizeof(float) * dim);
+	if (metric == HNSW_METRIC_COSINE)
+	{
+		double		norm = 0.0;
+
+		for (int i = 0; i < dim; i++)
+			norm += (double) in[i] * in[i];
+		if (norm <= 0.0)
+			return false;
+		norm = sqrt(norm);
+		for (int i = 0; i < dim; i++)
+			out[i] = (float) (in[i] / norm);
+	}
+	return true;
+}
+
+/*
+ * The distance the graph is ordered by: squared L2 (same order as L2),
+ * negative inner product (for cosine on unit vectors: 1 - cosine distance
+ * away, same order) or L1.
+ */
+float
+HnswDistance(HnswMetric metric, const float *a, const float *b, int dim)
+{
+	const DistanceKernels *k = distance_kernels();
+
+	switch (metric)
+	{
+		case HNSW_METRIC_L2:
+			return k->l2sq(a, b, dim);
+		case HNSW_METRIC_IP:
+		case HNSW_METRIC_COSINE:
+			return -k->dot(a, b, dim);
+		case HNSW_METRIC_L1:
+			return k->l1(a, b, dim);
+	}
+	elog(ERROR, "unknown lance_hnsw metric %d", (int) metric);
+	return 0;					/* keep compiler quiet */
+}
+
+/*
+ * Refuse a vector whose dimension differs from the index's.
+ */
+void
+HnswCheckDims(Relation index, int expected, int actual)
+{
+	if (expected != actual)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vector has %d dimensions, index \"%s\" has %d",
+						actual, RelationGetRelationName(index), expected)));
+}
+
+/*
+ * The largest dimension an index with this m can hold: vectors are stored
+ * whole, so an element of the highest level, with all its neighbour
+ * arrays, must fit on one page (1,876 dimensions at m = 16 on 8 kB pages).
+ */
+int
+HnswMaxDim(int m)
+{
+	Size		room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
+		MAXALIGN(sizeof(HnswPageOpaqueData)) - sizeof(ItemIdData);
+	Size		fixed = offsetof(HnswElementTupleData, vec) +
+		sizeof(uint32) * (HnswLevelStart(m, HNSW_MAX_LEVEL) + HnswLevelSlots(m, HNSW_MAX_LEVEL));
+
+	/* round down so that MAXALIGN of the item still fits */
+	room &= ~((Size) MAXIMUM_ALIGNOF - 1);
+	return (int) ((room - fixed) / sizeof(float));
+}
+
+/*
+ * The element item an id names on a page that is pinned and locked, or
+ * NULL if the line pointer is out of range or unused (the element was
+ * removed by VACUUM).
+ */
+HnswElementTuple
+HnswGetElement(Page page, uint32 id)
+{
+	OffsetNumber off = HnswIdOffset(id);
+	ItemId		itemid;
+
+	if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page))
+		return NULL;
+	itemid = PageGetItemId(page, off);
+	if (!ItemIdIsNormal(itemid))
+		return NULL;
+	return (HnswElementTuple) PageGetItem(page, itemid);
+}
+
+/* reading the graph from the index's pages */
+typedef struct DiskReader
+{
+	Relation	index;
+	HnswShape	shape;
+	Buffer	   *bufs;			/* scratch for DiskVisit: one per neighbour */
+	int			nbufs;
+} DiskReader;
+
+/*
+ * Copy an element's links at a level under a share lock; an element that
+ * is gone or does not live on that level has none.
+ */
+static int
+DiskNeighbors(void *arg, uint32 id, int level, uint32 *out)
+{
+	DiskReader *r = (DiskReader *) arg;
+	Buffer		buf = ReadBuffer(r->index, HnswIdBlock(id));
+	HnswElementTuple etup;
+	int			n = 0;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	etup = HnswGetElement(BufferGetPage(buf), id);
+	if (etup != NULL && level <= etup->level)
+	{
+		const uint32 *slots = HnswElementSlots(etup, r->shape.dim) +
+			HnswLevelStart(r->shape.m, level);
+		int			nslots = HnswLevelSlots(r->shape.m, level);
+
+		for (int i = 0; i < nslots; i++)
+			if (slots[i] != HNSW_INVALID_ID)
+				out[n++] = slots[i];
+	}
+	UnlockReleaseBuffer(buf);
+	return n;
+}
+
+/*
+ * Compute the distance from the query to each element, reading the vector
+ * in place under a share lock.  The neighbours of one element sit on
+ * scattered pages, and each first touch of a page waits on memory; so all
+ * pages are pinned first and their items prefetched, and only then are the
+ * distances computed, with the waits overlapped rather than in series.
+ * Consecutive ids on one page share one pin and one lock.
+ */
+static void
+DiskVisit(void *arg, const float *query, const uint32 *ids, int n,
+		  HnswCandidate *out)
+{
+	DiskReader *r = (DiskReader *) arg;
+	Buffer	   *bufs = r->bufs;
+	Size		vecBytes = sizeof(float) * r->shape.dim;
+	int			locked = -1;
+
+	Assert(n <= r->nbufs);
+
+	/* pin, and ask for the line pointers (their address needs no read) */
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0 && HnswIdBlock(ids[i]) == HnswIdBlock(ids[i - 1]))
+			bufs[i] = bufs[i - 1];
+		else
+			bufs[i] = ReadBuffer(r->index, HnswIdBlock(ids[i]));
+		__builtin_prefetch(PageGetItemId(BufferGetPage(bufs[i]), HnswIdOffset(ids[i])));
+	}
+
+	/*
+	 * Ask for the items.  The line pointers are read without the content
+	 * lock, only to aim the prefetch: a stale value costs a useless
+	 * prefetch, never a wrong result.
+	 */
+	for (int i = 0; i < n; i++)
+	{
+		Page		page = BufferGetPage(bufs[i]);
+		ItemIdData	lp = *PageGetItemId(page, HnswIdOffset(ids[i]));
+		const char *item = (const char *) page + lp.lp_off;
+
+		if (lp.lp_flags == LP_NORMAL && lp.lp_off < BLCKSZ)
+			for (Size off = 0; off < offsetof(HnswElementTupleData, vec) + vecBytes; off += 64)
+				__builtin_prefetch(item + off);
+	}
+
+	for (int i = 0; i < n; i++)
+	{
+		HnswElementTuple etup;
+
+		if (locked < 0 || bufs[i] != bufs[locked])
+		{
+			if (locked >= 0)
+				LockBuffer(bufs[locked], BUFFER_LOCK_UNLOCK);
+			LockBuffer(bufs[i], BUFFER_LOCK_SHARE);
+			locked = i;
+		}
+		etup = HnswGetElement(BufferGetPage(bufs[i]), ids[i]);
+		out[i].id = ids[i];
+		if (etup == NULL)
+		{
+			out[i].dist = FLT_MAX;
+			out[i].deleted = true;
+			ItemPointerSetInvalid(&out[i].tid);
+			continue;
+		}
+		out[i].dist = HnswDistance(r->shape.metric, query, etup->vec, r->shape.dim);
+		out[i].deleted = (etup->flags & HNSW_ELEMENT_DELETED) != 0;
+		out[i].tid = etup->heaptid;
+	}
+	if (locked >= 0)
+		LockBuffer(bufs[locked], BUFFER_LOCK_UNLOCK);
+	for (int i = 0; i < n; i++)
+		if (i == 0 || bufs[i] != bufs[i - 1])
+			ReleaseBuffer(bufs[i]);
+}
+
+/* A reader of the index's pages; its state lives in the current context. */
+HnswGraphReader
+HnswDiskReader(Relation index, const HnswShape *shape)
+{
+	DiskReader *r = palloc(sizeof(DiskReader));
+	HnswGraphReader reader;
+
+	r->index = index;
+	r->shape = *shape;
+	r->nbufs = HnswLevelSlots(shape->m, 0);
+	r->bufs = palloc(sizeof(Buffer) * r->nbufs);
+	reader.neighbors = DiskNeighbors;
+	reader.visit = DiskVisit;
+	reader.arg = r;
+	reader.marks = NULL;
+	reader.epoch = NULL;
+	return reader;
+}
