@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 
+#include "am/ivfpq/ivfpq.h"
 #include "fmgr.h"
 #include "kernels/distance.h"
 #include "utils/guc.h"
@@ -110,6 +111,7 @@ _PG_init(void)
 							 check_kernel,
 							 assign_kernel,
 							 NULL);
+	IvfpqInit();
 
 	/*
 	 * Last: this drops any placeholder under lancedb. not defined above, so

@@ -1,0 +1,116 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivfpq_vacuum.c
+ *	  lance_ivfpq: remove entries of dead rows.
+ *
+ * Every list is walked page by page; entries whose heap rows VACUUM reports
+ * dead are deleted from the page under one generic WAL record per page.
+ * Pages stay in their lists even when empty (inserts only append to a
+ * list's tail), so the structure never changes shape during a vacuum and
+ * concurrent scans and inserts need no more than their page locks.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "am/ivfpq/ivfpq.h"
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/rel.h"
+
+/*
+ * Walk every list, deleting (when callback is not NULL) the entries it
+ * reports dead, and count the entries that remain.
+ */
+static void
+WalkLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+		  IndexBulkDeleteCallback callback, void *callback_state)
+{
+	Relation	index = info->index;
+	const IvfpqCache *cache = IvfpqGetCache(index);
+	int			lists = cache->meta.lists;
+	BlockNumber dirstart = cache->meta.directory_start;
+
+	for (int l = 0; l < lists; l++)
+	{
+		Buffer		buf;
+		BlockNumber blkno;
+
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, dirstart + l / IVFPQ_LISTS_PER_PAGE,
+								 RBM_NORMAL, info->strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		blkno = IvfpqDirectoryEntry(BufferGetPage(buf), l)->head;
+		UnlockReleaseBuffer(buf);
+
+		while (BlockNumberIsValid(blkno))
+		{
+			OffsetNumber dead[MaxIndexTuplesPerPage];
+			int			ndead = 0;
+			Page		page;
+			OffsetNumber maxoff;
+
+			vacuum_delay_point();
+			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
+			LockBuffer(buf, callback ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			maxoff = PageGetMaxOffsetNumber(page);
+			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+			{
+				ItemId		iid = PageGetItemId(page, off);
+				IvfpqTuple	tup;
+
+				if (!ItemIdIsNormal(iid))
+					continue;
+				tup = (IvfpqTuple) PageGetItem(page, iid);
+				if (callback && callback(&tup->heap_tid, callback_state))
+					dead[ndead++] = off;
+				else
+					stats->num_index_tuples += 1;
+			}
+			if (ndead > 0)
+			{
+				GenericXLogState *state = GenericXLogStart(index);
+				Page		wpage = GenericXLogRegisterBuffer(state, buf, 0);
+
+				PageIndexMultiDelete(wpage, dead, ndead);
+				GenericXLogFinish(state);
+				stats->tuples_removed += ndead;
+			}
+			blkno = IvfpqPageGetOpaque(page)->next;
+			UnlockReleaseBuffer(buf);
+		}
+	}
+}
+
+/*
+ * ambulkdelete
+ */
+IndexBulkDeleteResult *
+ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+				IndexBulkDeleteCallback callback, void *callback_state)
+{
+	if (stats == NULL)
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+	stats->num_index_tuples = 0;
+	WalkLists(info, stats, callback, callback_state);
+	return stats;
+}
+
+/*
+ * amvacuumcleanup: count the entries when no bulk delete ran.
+ */
+IndexBulkDeleteResult *
+ivfpqvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+{
+	if (info->analyze_only)
+		return stats;
+	if (stats == NULL)
+	{
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+		WalkLists(info, stats, NULL, NULL);
+	}
+	stats->num_pages = RelationGetNumberOfBlocks(info->index);
+	return stats;
+}
