@@ -137,6 +137,14 @@ typedef IvfpqTupleData *IvfpqTuple;
 
 #define IVFPQ_TUPLE_SIZE(m)		(offsetof(IvfpqTupleData, codes) + (m))
 
+/*
+ * Most entries an entry page can hold: one-byte codes make items smaller
+ * than any index tuple, so MaxIndexTuplesPerPage is too low a bound.
+ */
+#define IVFPQ_MAX_ITEMS_PER_PAGE \
+	((BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(IvfpqPageOpaqueData))) / \
+	 (MAXALIGN(IVFPQ_TUPLE_SIZE(1)) + sizeof(ItemIdData)))
+
 /* bytes of payload on a float or directory page */
 #define IVFPQ_PAGE_PAYLOAD \
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(IvfpqPageOpaqueData)))

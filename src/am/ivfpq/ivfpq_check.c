@@ -103,6 +103,9 @@ CheckList(CheckState *cs, int list, IvfpqListData entry, int m)
 		Page		page = BufferGetPage(buf);
 		OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
 
+		if (maxoff > IVFPQ_MAX_ITEMS_PER_PAGE)
+			CORRUPT("index \"%s\": list %d block %u holds %u items, more than fit on a page",
+					cs->name, list, blkno, maxoff);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
 			ItemId		iid = PageGetItemId(page, off);

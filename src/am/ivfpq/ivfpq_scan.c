@@ -103,9 +103,6 @@ typedef struct IvfpqScanOpaqueData
 
 typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
 
-/* the most entries a page can hold */
-#define IVFPQ_MAX_ITEMS_PER_PAGE	MaxIndexTuplesPerPage
-
 static inline uint64
 TidToId(ItemPointer tid)
 {
@@ -324,6 +321,11 @@ ScanList(IndexScanDesc scan, int list)
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		maxoff = PageGetMaxOffsetNumber(page);
+		if (maxoff > IVFPQ_MAX_ITEMS_PER_PAGE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("index \"%s\": block %u holds %u items, more than fit on a page",
+							RelationGetRelationName(index), blkno, maxoff)));
 
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 			if (ItemIdIsNormal(PageGetItemId(page, off)))

@@ -3,8 +3,10 @@
  * ivfpq_vacuum.c
  *	  lance_ivfpq: remove entries of dead rows.
  *
- * Every list is walked page by page; entries whose heap rows VACUUM reports
- * dead are deleted from the page under one generic WAL record per page.
+ * Every list is walked page by page; a page with entries whose heap rows
+ * VACUUM reports dead is rewritten without them under one generic WAL
+ * record.  Item numbers change, which is safe: a scan copies a page's
+ * entries under its lock and keeps no item pointers into it.
  * Pages stay in their lists even when empty (inserts only append to a
  * list's tail), so the structure never changes shape during a vacuum and
  * concurrent scans and inserts need no more than their page locks.
@@ -19,6 +21,38 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/rel.h"
+
+/*
+ * Rewrite a page without the given (ascending) items.  PageIndexMultiDelete
+ * would do, but it assumes at most MaxIndexTuplesPerPage items, and entries
+ * with short codes pack more than that onto a page.
+ */
+static void
+CompactPage(Page page, const OffsetNumber *dead, int ndead)
+{
+	PGAlignedBlock tmp;
+	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+	int			d = 0;
+
+	memcpy(tmp.data, page, BLCKSZ);
+	IvfpqInitPage(page, IVFPQ_PAGE_ENTRIES);
+	IvfpqPageGetOpaque(page)->next = IvfpqPageGetOpaque(tmp.data)->next;
+	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+	{
+		ItemId		iid = PageGetItemId(tmp.data, off);
+
+		if (d < ndead && dead[d] == off)
+		{
+			d++;
+			continue;
+		}
+		if (!ItemIdIsNormal(iid))
+			continue;
+		if (PageAddItem(page, PageGetItem(tmp.data, iid), ItemIdGetLength(iid),
+						InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+			elog(ERROR, "could not re-add an index entry while compacting a page");
+	}
+}
 
 /*
  * Walk every list, deleting (when callback is not NULL) the entries it
@@ -46,7 +80,7 @@ WalkLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 		while (BlockNumberIsValid(blkno))
 		{
-			OffsetNumber dead[MaxIndexTuplesPerPage];
+			OffsetNumber dead[IVFPQ_MAX_ITEMS_PER_PAGE];
 			int			ndead = 0;
 			Page		page;
 			OffsetNumber maxoff;
@@ -56,6 +90,11 @@ WalkLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			LockBuffer(buf, callback ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
 			maxoff = PageGetMaxOffsetNumber(page);
+			if (maxoff > IVFPQ_MAX_ITEMS_PER_PAGE)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("index \"%s\": block %u holds %u items, more than fit on a page",
+								RelationGetRelationName(index), blkno, maxoff)));
 			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 			{
 				ItemId		iid = PageGetItemId(page, off);
@@ -74,7 +113,7 @@ WalkLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 				GenericXLogState *state = GenericXLogStart(index);
 				Page		wpage = GenericXLogRegisterBuffer(state, buf, 0);
 
-				PageIndexMultiDelete(wpage, dead, ndead);
+				CompactPage(wpage, dead, ndead);
 				GenericXLogFinish(state);
 				stats->tuples_removed += ndead;
 			}
