@@ -13,9 +13,10 @@
 #include "core/alloc.h"
 #include "kernels/distance.h"
 #include "kernels/kmeans.h"
+#include "kernels/kmeans_impl.h"
 
-/* Floats in one block of the distance matrix: 4 MiB stays in L2/L3. */
-#define KMEANS_BLOCK_FLOATS (1u << 20)
+/* Floats in one block of the distance matrix: 1 MiB stays in cache. */
+#define KMEANS_BLOCK_FLOATS (1u << 18)
 
 /* Relative improvement of the total error below which training stops. */
 #define KMEANS_TOLERANCE	1e-4
@@ -75,6 +76,43 @@ assign_scalar(const float *x, size_t n, size_t dim, const float *c, size_t k,
 	return CORE_OK;
 }
 
+size_t
+kmeans_argmin_scalar(const float *g, const float *cnorm, size_t k, float *best)
+{
+	size_t		bi = 0;
+	float		b = g[0] + cnorm[0];
+
+	for (size_t j = 1; j < k; j++)
+	{
+		float		d = g[j] + cnorm[j];
+
+		if (d < b)
+		{
+			b = d;
+			bi = j;
+		}
+	}
+	*best = b;
+	return bi;
+}
+
+/* The argmin for the selected distance kernels' instruction set. */
+static KmeansArgminFn
+select_argmin(void)
+{
+	switch (distance_kernels()->isa)
+	{
+#if defined(__x86_64__) || defined(__i386__)
+		case KERNEL_ISA_AVX512:
+			return kmeans_argmin_avx512;
+		case KERNEL_ISA_AVX2:
+			return kmeans_argmin_avx2;
+#endif
+		default:
+			return kmeans_argmin_scalar;
+	}
+}
+
 /*
  * Blocks of rows against all centroids: G = X C^T by sgemm, then
  * |x|^2 - 2 g + |c|^2 and the minimum per row.
@@ -88,6 +126,8 @@ assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
 	float	   *cnorm;
 	float	   *xnorm;
 	float	   *g;
+
+	KmeansArgminFn argmin = select_argmin();
 
 	if (block == 0)
 		block = 1;
@@ -125,20 +165,9 @@ assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
 					0.0f, g, (int) k);
 		for (size_t i = 0; i < rows; i++)
 		{
-			const float *gi = g + i * k;
-			size_t		best = 0;
-			float		bestd = gi[0] + cnorm[0];
+			float		bestd;
+			size_t		best = argmin(g + i * k, cnorm, k, &bestd);
 
-			for (size_t j = 1; j < k; j++)
-			{
-				float		d = gi[j] + cnorm[j];
-
-				if (d < bestd)
-				{
-					bestd = d;
-					best = j;
-				}
-			}
 			assign[start + i] = (int32_t) best;
 			if (dist)
 			{

@@ -14,6 +14,7 @@
 
 #include "kernels/distance.h"
 #include "kernels/kmeans.h"
+#include "kernels/kmeans_impl.h"
 #include "unit.h"
 
 /* A uniform float in [-1, 1). */
@@ -181,4 +182,36 @@ UNIT_TEST(kmeans_cancel_stops_training)
 	free(x);
 	free(c);
 	CHECK(st == CORE_ERR_CANCELED);
+}
+
+UNIT_TEST(kmeans_simd_argmin_equals_scalar_including_ties)
+{
+	/* lengths around the lane widths; values with many exact ties */
+	for (size_t k = 1; k <= 70; k++)
+	{
+		float		g[70];
+		float		cn[70];
+		uint64_t	state = k;
+		float		want_d;
+		size_t		want;
+
+		for (size_t j = 0; j < k; j++)
+		{
+			g[j] = (float) (kmeans_random(&state) % 5);
+			cn[j] = (float) (kmeans_random(&state) % 3);
+		}
+		want = kmeans_argmin_scalar(g, cn, k, &want_d);
+		for (int isa = KERNEL_ISA_AVX2; isa <= KERNEL_ISA_AVX512; isa++)
+		{
+			float		d;
+			size_t		got;
+
+			if (!distance_isa_supported((KernelIsa) isa))
+				continue;
+			got = isa == KERNEL_ISA_AVX2 ? kmeans_argmin_avx2(g, cn, k, &d)
+				: kmeans_argmin_avx512(g, cn, k, &d);
+			CHECK_MSG(got == want && d == want_d, "k %zu isa %d: %zu (%g), want %zu (%g)",
+					  k, isa, got, d, want, want_d);
+		}
+	}
 }
