@@ -365,8 +365,28 @@ ReserveDirectory(Relation index, ForkNumber forknum, int lists)
 }
 
 /*
+ * Fill k centroids of dim floats from n rows without training: row i % k,
+ * or zeros when there are no rows.  Used when a table has fewer rows than
+ * centroids to train; with n <= k every row is its own centroid, exact.
+ */
+static void
+UntrainedCentroids(const float *rows, int64 n, Size stride, Size dim, int k,
+				   float *out)
+{
+	for (int c = 0; c < k; c++)
+	{
+		if (n == 0)
+			memset(out + (Size) c * dim, 0, sizeof(float) * dim);
+		else
+			memcpy(out + (Size) c * dim, rows + (Size) (c % n) * stride, sizeof(float) * dim);
+	}
+}
+
+/*
  * Train the centroids on the sample, then the codebooks on the residuals of
- * (part of) it.
+ * (part of) it.  Too few rows for either is not an error (TRUNCATE rebuilds
+ * indexes on an empty table, and ORMs create indexes before loading data):
+ * the rows themselves stand in for centroids and the build says so.
  */
 static void
 Train(IvfpqBuildState *bs, int sample_rate, int max_iterations)
@@ -375,18 +395,30 @@ Train(IvfpqBuildState *bs, int sample_rate, int max_iterations)
 	CoreError	err;
 	int64		ivf_rows = Min(bs->sample_len, (int64) bs->lists * sample_rate);
 	int64		pq_rows = Min(bs->sample_len, (int64) PQ_KSUB * sample_rate);
+	Size		dsub = bs->dim / bs->m;
 	int32	   *assign;
 	float	   *resid;
+
+	if (ivf_rows < bs->lists || pq_rows < PQ_KSUB)
+		ereport(NOTICE,
+				(errmsg("lance_ivfpq index \"%s\" created with %lld rows, too few to train",
+						RelationGetRelationName(bs->index), (long long) bs->rows),
+				 errdetail("Training needs at least %d rows: one per list (lists = %d) and %d per PQ codebook; "
+						   "until then rows stand in for centroids and recall may be low.",
+						   Max(bs->lists, PQ_KSUB), bs->lists, PQ_KSUB),
+				 errhint("REINDEX the index once the table holds its data.")));
 
 	opts.max_iterations = max_iterations;
 	opts.seed = IVFPQ_SEED;
 	opts.cancel = IvfpqCancelRequested;
 	bs->centroids = palloc_extended(sizeof(float) * bs->lists * bs->dim, MCXT_ALLOC_HUGE);
-	if (kmeans_train(bs->sample, ivf_rows, bs->dim, bs->lists, &opts, bs->centroids, &err) != CORE_OK)
+	if (ivf_rows < bs->lists)
+		UntrainedCentroids(bs->sample, ivf_rows, bs->dim, bs->dim, bs->lists, bs->centroids);
+	else if (kmeans_train(bs->sample, ivf_rows, bs->dim, bs->lists, &opts, bs->centroids, &err) != CORE_OK)
 		IvfpqReportCoreError(&err, bs->index);
 
-	assign = palloc_extended(sizeof(int32) * pq_rows, MCXT_ALLOC_HUGE);
-	resid = palloc_extended(sizeof(float) * pq_rows * bs->dim, MCXT_ALLOC_HUGE);
+	assign = palloc_extended(sizeof(int32) * Max(pq_rows, 1), MCXT_ALLOC_HUGE);
+	resid = palloc_extended(sizeof(float) * Max(pq_rows, 1) * bs->dim, MCXT_ALLOC_HUGE);
 	if (kmeans_assign(bs->sample, pq_rows, bs->dim, bs->centroids, bs->lists, true,
 					  assign, NULL, IvfpqCancelRequested, NULL, &err) != CORE_OK)
 		IvfpqReportCoreError(&err, bs->index);
@@ -396,7 +428,13 @@ Train(IvfpqBuildState *bs, int sample_rate, int max_iterations)
 				bs->centroids[(Size) assign[i] * bs->dim + d];
 
 	bs->codebook = palloc(sizeof(float) * PQ_KSUB * bs->dim);
-	if (pq_train(resid, pq_rows, bs->dim, bs->m, &opts, bs->codebook, &err) != CORE_OK)
+	if (pq_rows < PQ_KSUB)
+	{
+		for (int j = 0; j < bs->m; j++)
+			UntrainedCentroids(resid + j * dsub, pq_rows, bs->dim, dsub, PQ_KSUB,
+							   bs->codebook + (Size) j * PQ_KSUB * dsub);
+	}
+	else if (pq_train(resid, pq_rows, bs->dim, bs->m, &opts, bs->codebook, &err) != CORE_OK)
 		IvfpqReportCoreError(&err, bs->index);
 	pfree(assign);
 	pfree(resid);
@@ -420,7 +458,6 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	double		est_visfrac;
 	int64		want;
 	int64		cap_by_memory;
-	int			min_rows;
 	Buffer		metabuf;
 	BlockNumber centroid_start;
 	BlockNumber codebook_start;
@@ -470,15 +507,6 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 
 	bs->lists = lists_opt > 0 ? lists_opt : Max(1, (int) rint(sqrt((double) bs->rows)));
 	bs->lists = Min(bs->lists, IVFPQ_MAX_LISTS);
-	min_rows = Max(bs->lists, PQ_KSUB);
-	if (bs->rows < min_rows || bs->sample_len < min_rows)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot build lance_ivfpq index \"%s\": %lld rows are too few to train it",
-						RelationGetRelationName(index), (long long) bs->rows),
-				 errdetail("Training needs at least %d non-null rows: one per list (lists = %d) and %d per PQ codebook.",
-						   min_rows, bs->lists, PQ_KSUB),
-				 errhint("Create the index after loading the data, or lower lists.")));
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_IVFPQ_PHASE_KMEANS);
 	Train(bs, sample_rate, max_iterations);
