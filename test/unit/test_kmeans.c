@@ -215,3 +215,45 @@ UNIT_TEST(kmeans_simd_argmin_equals_scalar_including_ties)
 		}
 	}
 }
+
+UNIT_TEST(kmeans_sgemm_path_matches_scalar_path_at_pq_subspace_dimensions)
+{
+	static const size_t dims[] = {1, 4, 16, 31, 32};
+	const DistanceKernels *dk = distance_kernels();
+
+	for (size_t t = 0; t < sizeof(dims) / sizeof(dims[0]); t++)
+	{
+		size_t		n = 2000,
+					dim = dims[t],
+					k = 250;	/* not a multiple of any SIMD width */
+		float	   *x = make_blobs(n, dim, 30, 10 + t);
+		float	   *c = make_blobs(k, dim, 30, 20 + t);
+		int32_t    *a1 = malloc(n * sizeof(int32_t));
+		int32_t    *a2 = malloc(n * sizeof(int32_t));
+		float	   *d1 = malloc(n * sizeof(float));
+		float	   *d2 = malloc(n * sizeof(float));
+		CoreError	err;
+		size_t		bad = 0;
+		bool		ok1 = kmeans_assign(x, n, dim, c, k, true, a1, d1, NULL, NULL, &err) == CORE_OK;
+		bool		ok2 = kmeans_assign(x, n, dim, c, k, false, a2, d2, NULL, NULL, &err) == CORE_OK;
+
+		for (size_t i = 0; ok1 && ok2 && i < n; i++)
+		{
+			float		e1 = dk->l2sq(x + i * dim, c + (size_t) a1[i] * dim, dim);
+			float		e2 = dk->l2sq(x + i * dim, c + (size_t) a2[i] * dim, dim);
+
+			if (a1[i] < 0 || a1[i] >= (int32_t) k ||
+				fabsf(e1 - e2) > 1e-3f * (1.0f + e2) ||
+				fabsf(d1[i] - d2[i]) > 1e-3f * (1.0f + d2[i]))
+				bad++;
+		}
+		free(x);
+		free(c);
+		free(a1);
+		free(a2);
+		free(d1);
+		free(d2);
+		CHECK(ok1 && ok2);
+		CHECK_MSG(bad == 0, "dim %zu: %zu rows differ from the scalar path", dim, bad);
+	}
+}
