@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "am/hnsw/hnsw.h"
+#include "am/ivfpq/ivfpq.h"
 #include "fmgr.h"
 #include "kernels/distance.h"
 #include "utils/guc.h"
@@ -112,6 +113,7 @@ _PG_init(void)
 							 assign_kernel,
 							 NULL);
 	hnsw_init_gucs();
+	IvfpqInit();
 
 	/*
 	 * Last: this drops any placeholder under lancedb. not defined above, so

@@ -1,0 +1,343 @@
+/*-------------------------------------------------------------------------
+ *
+ * kmeans.c
+ *	  Lloyd's k-means with an sgemm distance matrix (see kmeans.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "kernels/distance.h"
+#include "kernels/kmeans.h"
+#include "kernels/kmeans_impl.h"
+
+/* Floats in one block of the distance matrix: 1 MiB stays in cache. */
+#define KMEANS_BLOCK_FLOATS (1u << 18)
+
+/* Relative improvement of the total error below which training stops. */
+#define KMEANS_TOLERANCE	1e-4
+
+/* How far a split moves the two halves apart (faiss uses the same). */
+#define KMEANS_SPLIT_EPS	(1.0f / 1024.0f)
+
+uint64_t
+kmeans_random(uint64_t *state)
+{
+	uint64_t	z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Squared norm of each of n rows. */
+static void
+row_norms(const float *x, size_t n, size_t dim, float *norms)
+{
+	const DistanceKernels *dk = distance_kernels();
+
+	for (size_t i = 0; i < n; i++)
+		norms[i] = dk->dot(x + i * dim, x + i * dim, dim);
+}
+
+/* One distance kernel call per row. */
+static CoreStatus
+assign_scalar(const float *x, size_t n, size_t dim, const float *c, size_t k,
+			  int32_t *assign, float *dist, KmeansCancelFn cancel, void *arg,
+			  CoreError *err)
+{
+	const DistanceKernels *dk = distance_kernels();
+	float	   *d = core_mallocarray(k, sizeof(float));
+
+	if (d == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "k-means: out of memory for %zu distances", k);
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t		best = 0;
+
+		if ((i & 1023) == 0 && cancel && cancel(arg))
+		{
+			core_free(d);
+			return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
+		}
+		dk->l2sq_many(x + i * dim, c, k, dim, d);
+		for (size_t j = 1; j < k; j++)
+			if (d[j] < d[best])
+				best = j;
+		assign[i] = (int32_t) best;
+		if (dist)
+			dist[i] = d[best];
+	}
+	core_free(d);
+	return CORE_OK;
+}
+
+size_t
+kmeans_argmin_scalar(const float *g, const float *cnorm, size_t k, float *best)
+{
+	size_t		bi = 0;
+	float		b = g[0] + cnorm[0];
+
+	for (size_t j = 1; j < k; j++)
+	{
+		float		d = g[j] + cnorm[j];
+
+		if (d < b)
+		{
+			b = d;
+			bi = j;
+		}
+	}
+	*best = b;
+	return bi;
+}
+
+/* The argmin for the selected distance kernels' instruction set. */
+static KmeansArgminFn
+select_argmin(void)
+{
+	switch (distance_kernels()->isa)
+	{
+#if defined(__x86_64__) || defined(__i386__)
+		case KERNEL_ISA_AVX512:
+			return kmeans_argmin_avx512;
+		case KERNEL_ISA_AVX2:
+			return kmeans_argmin_avx2;
+#endif
+		default:
+			return kmeans_argmin_scalar;
+	}
+}
+
+/*
+ * Blocks of rows against all centroids: G = X C^T by sgemm, then
+ * |x|^2 - 2 g + |c|^2 and the minimum per row.
+ */
+static CoreStatus
+assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
+			int32_t *assign, float *dist, KmeansCancelFn cancel, void *arg,
+			CoreError *err)
+{
+	size_t		block = KMEANS_BLOCK_FLOATS / k;
+	float	   *cnorm;
+	float	   *xnorm;
+	float	   *g;
+
+	KmeansArgminFn argmin = select_argmin();
+
+	if (block == 0)
+		block = 1;
+	if (block > n)
+		block = n;
+	cnorm = core_mallocarray(k, sizeof(float));
+	xnorm = core_mallocarray(block, sizeof(float));
+	g = core_mallocarray(block * k, sizeof(float));
+	if (cnorm == NULL || xnorm == NULL || g == NULL)
+	{
+		core_free(cnorm);
+		core_free(xnorm);
+		core_free(g);
+		return core_error(err, CORE_ERR_NOMEM,
+						  "k-means: out of memory for a %zu x %zu distance block", block, k);
+	}
+	row_norms(c, k, dim, cnorm);
+
+	for (size_t start = 0; start < n; start += block)
+	{
+		size_t		rows = n - start < block ? n - start : block;
+		const float *xb = x + start * dim;
+
+		if (cancel && cancel(arg))
+		{
+			core_free(cnorm);
+			core_free(xnorm);
+			core_free(g);
+			return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
+		}
+		row_norms(xb, rows, dim, xnorm);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+					(int) rows, (int) k, (int) dim,
+					-2.0f, xb, (int) dim, c, (int) dim,
+					0.0f, g, (int) k);
+		for (size_t i = 0; i < rows; i++)
+		{
+			float		bestd;
+			size_t		best = argmin(g + i * k, cnorm, k, &bestd);
+
+			assign[start + i] = (int32_t) best;
+			if (dist)
+			{
+				/* cancellation can leave a tiny negative: clamp */
+				float		d = xnorm[i] + bestd;
+
+				dist[start + i] = d > 0.0f ? d : 0.0f;
+			}
+		}
+	}
+	core_free(cnorm);
+	core_free(xnorm);
+	core_free(g);
+	return CORE_OK;
+}
+
+CoreStatus
+kmeans_assign(const float *x, size_t n, size_t dim, const float *centroids,
+			  size_t k, bool use_blas, int32_t *assign, float *dist,
+			  KmeansCancelFn cancel, void *cancel_arg, CoreError *err)
+{
+	if (k == 0 || dim == 0)
+		return core_error(err, CORE_ERR_INVALID, "k-means: %zu centroids of dimension %zu", k, dim);
+	/* sgemm takes int sizes */
+	if (k > INT32_MAX || dim > INT32_MAX)
+		return core_error(err, CORE_ERR_INVALID, "k-means: %zu centroids of dimension %zu exceed int", k, dim);
+	if (n == 0)
+		return CORE_OK;
+	if (use_blas)
+		return assign_blas(x, n, dim, centroids, k, assign, dist, cancel, cancel_arg, err);
+	return assign_scalar(x, n, dim, centroids, k, assign, dist, cancel, cancel_arg, err);
+}
+
+/* Start from k distinct rows (a partial Fisher-Yates shuffle). */
+static CoreStatus
+init_from_rows(const float *x, size_t n, size_t dim, size_t k, uint64_t seed,
+			   float *centroids, CoreError *err)
+{
+	uint32_t   *idx = core_mallocarray(n, sizeof(uint32_t));
+	uint64_t	state = seed;
+
+	if (idx == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "k-means: out of memory for %zu row numbers", n);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = (uint32_t) i;
+	for (size_t i = 0; i < k; i++)
+	{
+		size_t		j = i + kmeans_random(&state) % (n - i);
+		uint32_t	t = idx[i];
+
+		idx[i] = idx[j];
+		idx[j] = t;
+		memcpy(centroids + i * dim, x + (size_t) idx[i] * dim, dim * sizeof(float));
+	}
+	core_free(idx);
+	return CORE_OK;
+}
+
+/*
+ * Give each empty cluster half of the largest one: both take the big
+ * centroid, nudged in opposite directions, so the next pass splits its rows.
+ */
+static void
+repair_empty(float *centroids, size_t k, size_t dim, size_t *counts)
+{
+	for (size_t e = 0; e < k; e++)
+	{
+		size_t		big = 0;
+		float	   *ce;
+		float	   *cb;
+
+		if (counts[e] > 0)
+			continue;
+		for (size_t j = 1; j < k; j++)
+			if (counts[j] > counts[big])
+				big = j;
+		if (counts[big] < 2)
+			return;				/* nothing left to split */
+		ce = centroids + e * dim;
+		cb = centroids + big * dim;
+		for (size_t d = 0; d < dim; d++)
+		{
+			float		sign = (d % 2 == 0) ? 1.0f : -1.0f;
+
+			ce[d] = cb[d] * (1.0f + sign * KMEANS_SPLIT_EPS);
+			cb[d] = cb[d] * (1.0f - sign * KMEANS_SPLIT_EPS);
+		}
+		counts[e] = counts[big] / 2;
+		counts[big] -= counts[e];
+	}
+}
+
+CoreStatus
+kmeans_train(const float *x, size_t n, size_t dim, size_t k,
+			 KmeansOptions *opts, float *centroids, CoreError *err)
+{
+	int32_t    *assign = NULL;
+	float	   *dist = NULL;
+	double	   *sums = NULL;
+	size_t	   *counts = NULL;
+	double		prev_sse = 0.0;
+	CoreStatus	st;
+
+	opts->iterations_run = 0;
+	if (k == 0 || dim == 0 || n < k)
+		return core_error(err, CORE_ERR_INVALID,
+						  "k-means: %zu rows cannot train %zu centroids", n, k);
+	if (opts->max_iterations < 1)
+		return core_error(err, CORE_ERR_INVALID,
+						  "k-means: max_iterations must be at least 1, not %d", opts->max_iterations);
+	if (opts->sse_out)
+		memset(opts->sse_out, 0, sizeof(double) * opts->max_iterations);
+
+	assign = core_mallocarray(n, sizeof(int32_t));
+	dist = core_mallocarray(n, sizeof(float));
+	sums = core_mallocarray(k * dim, sizeof(double));
+	counts = core_mallocarray(k, sizeof(size_t));
+	if (assign == NULL || dist == NULL || sums == NULL || counts == NULL)
+	{
+		st = core_error(err, CORE_ERR_NOMEM, "k-means: out of memory for %zu rows", n);
+		goto done;
+	}
+	st = init_from_rows(x, n, dim, k, opts->seed, centroids, err);
+	if (st != CORE_OK)
+		goto done;
+
+	for (int it = 0; it < opts->max_iterations; it++)
+	{
+		double		sse = 0.0;
+
+		st = kmeans_assign(x, n, dim, centroids, k, true, assign, dist,
+						   opts->cancel, opts->cancel_arg, err);
+		if (st != CORE_OK)
+			goto done;
+		for (size_t i = 0; i < n; i++)
+			sse += dist[i];
+		if (opts->sse_out)
+			opts->sse_out[it] = sse;
+		opts->iterations_run = it + 1;
+		if (it > 0 && prev_sse - sse <= KMEANS_TOLERANCE * prev_sse)
+			break;
+		prev_sse = sse;
+
+		/* update: each centroid moves to the mean of its rows */
+		memset(sums, 0, sizeof(double) * k * dim);
+		memset(counts, 0, sizeof(size_t) * k);
+		for (size_t i = 0; i < n; i++)
+		{
+			double	   *s = sums + (size_t) assign[i] * dim;
+			const float *xi = x + i * dim;
+
+			counts[assign[i]]++;
+			for (size_t d = 0; d < dim; d++)
+				s[d] += xi[d];
+		}
+		for (size_t j = 0; j < k; j++)
+		{
+			if (counts[j] == 0)
+				continue;
+			for (size_t d = 0; d < dim; d++)
+				centroids[j * dim + d] = (float) (sums[j * dim + d] / counts[j]);
+		}
+		repair_empty(centroids, k, dim, counts);
+	}
+	st = CORE_OK;
+
+done:
+	core_free(assign);
+	core_free(dist);
+	core_free(sums);
+	core_free(counts);
+	return st;
+}

@@ -1,0 +1,71 @@
+/*-------------------------------------------------------------------------
+ *
+ * kmeans.h
+ *	  Lloyd's k-means over float32 rows, with the distance matrix from sgemm.
+ *
+ * The assignment step is the cost of k-means: n rows against k centroids.
+ * Written as ||x||^2 - 2 x.c + ||c||^2 the middle term is one matrix
+ * product, which OpenBLAS's sgemm runs near the machine's peak; the norms
+ * are computed once per pass.  A scalar path (one distance kernel call per
+ * row) gives the same assignments and exists to check the sgemm path and
+ * for tiny inputs.
+ *
+ * Training starts from k distinct rows drawn with a seeded generator (the
+ * same seed gives the same centroids), stops after max_iterations passes or
+ * when the total squared error improves by less than a relative 1e-4, and
+ * repairs a cluster that lost all its rows by splitting the largest one, so
+ * every centroid stays useful.
+ *
+ * This header is the module's whole API and never includes postgres.h.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LANCEDB_KERNELS_KMEANS_H
+#define LANCEDB_KERNELS_KMEANS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+/*
+ * Called between passes and between blocks of rows; returning true stops
+ * the work with CORE_ERR_CANCELED (the Postgres side checks for interrupts
+ * here without long-jumping through core code).
+ */
+typedef bool (*KmeansCancelFn) (void *arg);
+
+typedef struct KmeansOptions
+{
+	int			max_iterations; /* passes of assign + update, >= 1 */
+	uint64_t	seed;			/* picks the initial rows */
+	KmeansCancelFn cancel;		/* may be NULL */
+	void	   *cancel_arg;
+	double	   *sse_out;		/* if not NULL, the error after each pass
+								 * (max_iterations entries, unused ones 0) */
+	int			iterations_run; /* set by kmeans_train */
+} KmeansOptions;
+
+/*
+ * Train k centroids (k * dim floats into centroids) on n rows of x.
+ * Needs n >= k; CORE_ERR_INVALID otherwise.
+ */
+extern CoreStatus kmeans_train(const float *x, size_t n, size_t dim, size_t k,
+							   KmeansOptions *opts, float *centroids,
+							   CoreError *err);
+
+/*
+ * Nearest centroid of each row: assign[i] and, if dist is not NULL, the
+ * squared distance dist[i].  use_blas picks the sgemm path.
+ */
+extern CoreStatus kmeans_assign(const float *x, size_t n, size_t dim,
+								const float *centroids, size_t k, bool use_blas,
+								int32_t *assign, float *dist,
+								KmeansCancelFn cancel, void *cancel_arg,
+								CoreError *err);
+
+/* The seeded generator the module uses (splitmix64), for callers' sampling. */
+extern uint64_t kmeans_random(uint64_t *state);
+
+#endif							/* LANCEDB_KERNELS_KMEANS_H */

@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * kmeans_avx512.c
+ *	  Nearest-centroid search over an sgemm row with AVX-512 (see
+ *	  kmeans_impl.h and kmeans_avx2.c, which this widens to 16 lanes).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "kernels/kmeans_impl.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+
+#include <immintrin.h>
+#include <math.h>
+
+#define LANES 16
+
+size_t
+kmeans_argmin_avx512(const float *g, const float *cnorm, size_t k, float *best)
+{
+	const __m512 inf = _mm512_set1_ps(INFINITY);
+	__m512		vbest = inf;
+	__m512i		vidx = _mm512_setzero_si512();
+	__m512i		cur = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	const __m512i step = _mm512_set1_epi32(LANES);
+	size_t		j = 0;
+	float		b;
+	__mmask16	eq;
+
+	for (; j < k; j += LANES)
+	{
+		__mmask16	live = k - j >= LANES ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (k - j)) - 1);
+		/* lanes past the end read as +inf and never win */
+		__m512		v = _mm512_add_ps(_mm512_mask_loadu_ps(inf, live, g + j),
+									  _mm512_mask_loadu_ps(inf, live, cnorm + j));
+		__mmask16	lt = _mm512_cmp_ps_mask(v, vbest, _CMP_LT_OQ);
+
+		vbest = _mm512_mask_mov_ps(vbest, lt, v);
+		vidx = _mm512_mask_mov_epi32(vidx, lt, cur);
+		cur = _mm512_add_epi32(cur, step);
+	}
+	b = _mm512_reduce_min_ps(vbest);
+	eq = _mm512_cmp_ps_mask(vbest, _mm512_set1_ps(b), _CMP_EQ_OQ);
+	*best = b;
+	return (size_t) _mm512_mask_reduce_min_epi32(eq, vidx);
+}
+
+#endif

@@ -1,0 +1,182 @@
+/*-------------------------------------------------------------------------
+ *
+ * pq.c
+ *	  Product quantization: training, encoding, ADC tables (see pq.h).
+ *
+ * Training and batch encoding go through k-means's sgemm assignment, one
+ * subspace at a time on a contiguous copy of its sub-vectors; a single row
+ * (an insert) is encoded with the distance kernels instead, where sgemm's
+ * setup would cost more than the arithmetic.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "kernels/distance.h"
+#include "kernels/pq.h"
+#include "kernels/pq_impl.h"
+
+/* Rows per block when encoding: the sub-vector copy stays in cache. */
+#define PQ_ENCODE_BLOCK 4096
+
+/* Below this many rows, encode with the distance kernels, not sgemm. */
+#define PQ_BLAS_MIN_ROWS 64
+
+/* Copy subspace j of rows [0, n) into a contiguous n x dsub block. */
+static void
+gather_subspace(const float *x, size_t n, size_t dim, size_t dsub, size_t j,
+				float *out)
+{
+	for (size_t i = 0; i < n; i++)
+		memcpy(out + i * dsub, x + i * dim + j * dsub, dsub * sizeof(float));
+}
+
+CoreStatus
+pq_train(const float *x, size_t n, size_t dim, size_t m, KmeansOptions *opts,
+		 float *codebook, CoreError *err)
+{
+	size_t		dsub;
+	float	   *sub;
+	uint64_t	seed = opts->seed;
+	CoreStatus	st = CORE_OK;
+
+	if (m == 0 || dim % m != 0)
+		return core_error(err, CORE_ERR_INVALID,
+						  "product quantizer: dimension %zu is not a multiple of %zu sub-vectors", dim, m);
+	if (n < PQ_KSUB)
+		return core_error(err, CORE_ERR_INVALID,
+						  "product quantizer: %zu rows cannot train %d centroids per sub-vector", n, PQ_KSUB);
+	dsub = dim / m;
+	sub = core_mallocarray(n, dsub * sizeof(float));
+	if (sub == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "product quantizer: out of memory for %zu sub-vectors", n);
+	for (size_t j = 0; j < m && st == CORE_OK; j++)
+	{
+		gather_subspace(x, n, dim, dsub, j, sub);
+		opts->seed = seed + j;
+		st = kmeans_train(sub, n, dsub, PQ_KSUB, opts,
+						  codebook + j * PQ_KSUB * dsub, err);
+		if (st != CORE_OK)
+			core_error_prefix(err, "product quantizer: sub-vector %zu", j);
+	}
+	opts->seed = seed;
+	core_free(sub);
+	return st;
+}
+
+CoreStatus
+pq_encode(const float *codebook, size_t dim, size_t m, const float *x,
+		  size_t n, uint8_t *codes, CoreError *err)
+{
+	size_t		dsub;
+	size_t		block = n < PQ_ENCODE_BLOCK ? n : PQ_ENCODE_BLOCK;
+	float	   *sub;
+	int32_t    *assign;
+	CoreStatus	st = CORE_OK;
+
+	if (m == 0 || dim % m != 0)
+		return core_error(err, CORE_ERR_INVALID,
+						  "product quantizer: dimension %zu is not a multiple of %zu sub-vectors", dim, m);
+	if (n == 0)
+		return CORE_OK;
+	dsub = dim / m;
+	sub = core_mallocarray(block, dsub * sizeof(float));
+	assign = core_mallocarray(block, sizeof(int32_t));
+	if (sub == NULL || assign == NULL)
+	{
+		core_free(sub);
+		core_free(assign);
+		return core_error(err, CORE_ERR_NOMEM, "product quantizer: out of memory encoding %zu rows", block);
+	}
+	for (size_t start = 0; start < n && st == CORE_OK; start += block)
+	{
+		size_t		rows = n - start < block ? n - start : block;
+
+		for (size_t j = 0; j < m && st == CORE_OK; j++)
+		{
+			gather_subspace(x + start * dim, rows, dim, dsub, j, sub);
+			st = kmeans_assign(sub, rows, dsub, codebook + j * PQ_KSUB * dsub,
+							   PQ_KSUB, rows >= PQ_BLAS_MIN_ROWS, assign, NULL,
+							   NULL, NULL, err);
+			for (size_t i = 0; i < rows && st == CORE_OK; i++)
+				codes[(start + i) * m + j] = (uint8_t) assign[i];
+		}
+	}
+	core_free(sub);
+	core_free(assign);
+	return st;
+}
+
+void
+pq_decode(const float *codebook, size_t dim, size_t m, const uint8_t *codes,
+		  size_t n, float *out)
+{
+	size_t		dsub = dim / m;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < m; j++)
+			memcpy(out + i * dim + j * dsub,
+				   codebook + (j * PQ_KSUB + codes[i * m + j]) * dsub,
+				   dsub * sizeof(float));
+}
+
+void
+pq_table(const float *codebook, size_t dim, size_t m, PqMetric metric,
+		 const float *q, float *table)
+{
+	const DistanceKernels *dk = distance_kernels();
+	size_t		dsub = dim / m;
+
+	for (size_t j = 0; j < m; j++)
+	{
+		const float *cb = codebook + j * PQ_KSUB * dsub;
+		float	   *t = table + j * PQ_KSUB;
+
+		if (metric == PQ_METRIC_L2)
+			dk->l2sq_many(q + j * dsub, cb, PQ_KSUB, dsub, t);
+		else
+		{
+			dk->dot_many(q + j * dsub, cb, PQ_KSUB, dsub, t);
+			for (size_t c = 0; c < PQ_KSUB; c++)
+				t[c] = -t[c];
+		}
+	}
+}
+
+void
+pq_scan_scalar(const float *table, size_t m, const uint8_t *codes_t,
+			   size_t n, float *out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = 0.0f;
+	for (size_t j = 0; j < m; j++)
+	{
+		const float *t = table + j * PQ_KSUB;
+		const uint8_t *c = codes_t + j * n;
+
+		for (size_t i = 0; i < n; i++)
+			out[i] += t[c[i]];
+	}
+}
+
+void
+pq_scan(const float *table, size_t m, const uint8_t *codes_t, size_t n,
+		float *out)
+{
+	/* follow the distance kernels' selection, so lancedb.kernel applies */
+	switch (distance_kernels()->isa)
+	{
+#if defined(__x86_64__) || defined(__i386__)
+		case KERNEL_ISA_AVX512:
+			pq_scan_avx512(table, m, codes_t, n, out);
+			return;
+		case KERNEL_ISA_AVX2:
+			pq_scan_avx2(table, m, codes_t, n, out);
+			return;
+#endif
+		default:
+			pq_scan_scalar(table, m, codes_t, n, out);
+			return;
+	}
+}

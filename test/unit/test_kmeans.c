@@ -1,0 +1,259 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_kmeans.c
+ *	  Unit tests for k-means: sgemm and scalar paths, convergence, seeds.
+ *
+ * The data is a mixture of well-separated Gaussian-ish blobs made with the
+ * module's own seeded generator, so every run sees the same numbers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/distance.h"
+#include "kernels/kmeans.h"
+#include "kernels/kmeans_impl.h"
+#include "unit.h"
+
+/* A uniform float in [-1, 1). */
+static float
+uniform(uint64_t *state)
+{
+	return (float) ((kmeans_random(state) >> 40) / (double) (1 << 24)) * 2.0f - 1.0f;
+}
+
+/* n rows around `blobs` random centres with spread 0.1 of the centres' range. */
+static float *
+make_blobs(size_t n, size_t dim, size_t blobs, uint64_t seed)
+{
+	float	   *centres = malloc(blobs * dim * sizeof(float));
+	float	   *x = malloc(n * dim * sizeof(float));
+	uint64_t	state = seed;
+
+	for (size_t i = 0; i < blobs * dim; i++)
+		centres[i] = uniform(&state) * 10.0f;
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t		b = kmeans_random(&state) % blobs;
+
+		for (size_t d = 0; d < dim; d++)
+			x[i * dim + d] = centres[b * dim + d] + uniform(&state);
+	}
+	free(centres);
+	return x;
+}
+
+UNIT_TEST(kmeans_sgemm_assignment_matches_scalar_path)
+{
+	size_t		n = 3000,
+				dim = 37,
+				k = 50;
+	float	   *x = make_blobs(n, dim, 20, 1);
+	float	   *c = make_blobs(k, dim, 20, 2);
+	int32_t    *a1 = malloc(n * sizeof(int32_t));
+	int32_t    *a2 = malloc(n * sizeof(int32_t));
+	float	   *d1 = malloc(n * sizeof(float));
+	float	   *d2 = malloc(n * sizeof(float));
+	const DistanceKernels *dk = distance_kernels();
+	CoreError	err;
+	size_t		bad = 0;
+
+	CHECK(kmeans_assign(x, n, dim, c, k, true, a1, d1, NULL, NULL, &err) == CORE_OK);
+	CHECK(kmeans_assign(x, n, dim, c, k, false, a2, d2, NULL, NULL, &err) == CORE_OK);
+	for (size_t i = 0; i < n; i++)
+	{
+		/* a near-tie may pick another centroid; then both must be as near */
+		float		e1 = dk->l2sq(x + i * dim, c + (size_t) a1[i] * dim, dim);
+		float		e2 = dk->l2sq(x + i * dim, c + (size_t) a2[i] * dim, dim);
+
+		if (fabsf(e1 - e2) > 1e-3f * (1.0f + e2) ||
+			fabsf(d1[i] - d2[i]) > 1e-3f * (1.0f + d2[i]))
+			bad++;
+	}
+	free(x);
+	free(c);
+	free(a1);
+	free(a2);
+	free(d1);
+	free(d2);
+	CHECK_MSG(bad == 0, "%zu rows differ between the sgemm and scalar paths", bad);
+}
+
+UNIT_TEST(kmeans_error_never_increases_between_passes)
+{
+	size_t		n = 4000,
+				dim = 16,
+				k = 32;
+	float	   *x = make_blobs(n, dim, 64, 3);
+	float	   *c = malloc(k * dim * sizeof(float));
+	double		sse[25];
+	KmeansOptions opts = {.max_iterations = 25,.seed = 7,.sse_out = sse};
+	CoreError	err;
+	CoreStatus	st = kmeans_train(x, n, dim, k, &opts, c, &err);
+
+	free(x);
+	free(c);
+	CHECK(st == CORE_OK);
+	CHECK(opts.iterations_run >= 2);
+	for (int i = 1; i < opts.iterations_run; i++)
+		CHECK_MSG(sse[i] <= sse[i - 1] * (1 + 1e-6), "pass %d: error %g after %g", i, sse[i], sse[i - 1]);
+	CHECK_MSG(sse[opts.iterations_run - 1] < 0.9 * sse[0],
+			  "training did not reduce the error: %g -> %g", sse[0], sse[opts.iterations_run - 1]);
+}
+
+UNIT_TEST(kmeans_same_seed_gives_same_centroids)
+{
+	size_t		n = 1000,
+				dim = 8,
+				k = 10;
+	float	   *x = make_blobs(n, dim, 10, 4);
+	float	   *c1 = malloc(k * dim * sizeof(float));
+	float	   *c2 = malloc(k * dim * sizeof(float));
+	KmeansOptions opts = {.max_iterations = 10,.seed = 42};
+	CoreError	err;
+	bool		same;
+
+	CHECK(kmeans_train(x, n, dim, k, &opts, c1, &err) == CORE_OK);
+	CHECK(kmeans_train(x, n, dim, k, &opts, c2, &err) == CORE_OK);
+	same = memcmp(c1, c2, k * dim * sizeof(float)) == 0;
+	free(x);
+	free(c1);
+	free(c2);
+	CHECK(same);
+}
+
+UNIT_TEST(kmeans_repairs_empty_clusters_from_duplicate_rows)
+{
+	/* 200 copies of 2 distinct rows: most initial centroids coincide */
+	size_t		n = 200,
+				dim = 4,
+				k = 4;
+	float	   *x = malloc(n * dim * sizeof(float));
+	float	   *c = malloc(k * dim * sizeof(float));
+	int32_t    *a = malloc(n * sizeof(int32_t));
+	KmeansOptions opts = {.max_iterations = 10,.seed = 1};
+	CoreError	err;
+	int			used[4] = {0};
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t d = 0; d < dim; d++)
+			x[i * dim + d] = (i % 2 == 0) ? 1.0f + d : -1.0f - d;
+	CHECK(kmeans_train(x, n, dim, k, &opts, c, &err) == CORE_OK);
+	CHECK(kmeans_assign(x, n, dim, c, k, false, a, NULL, NULL, NULL, &err) == CORE_OK);
+	for (size_t i = 0; i < n; i++)
+		used[a[i]] = 1;
+	free(x);
+	free(c);
+	free(a);
+	/* both distinct rows have a centroid of their own */
+	CHECK(used[0] + used[1] + used[2] + used[3] >= 2);
+}
+
+UNIT_TEST(kmeans_too_few_rows_is_an_error_naming_both_counts)
+{
+	float		x[8] = {0};
+	float		c[16];
+	KmeansOptions opts = {.max_iterations = 5,.seed = 1};
+	CoreError	err;
+
+	CHECK(kmeans_train(x, 2, 4, 4, &opts, c, &err) == CORE_ERR_INVALID);
+	CHECK(strstr(err.msg, "2 rows") != NULL && strstr(err.msg, "4 centroids") != NULL);
+}
+
+static bool
+cancel_now(void *arg)
+{
+	return true;
+}
+
+UNIT_TEST(kmeans_cancel_stops_training)
+{
+	size_t		n = 500,
+				dim = 4,
+				k = 5;
+	float	   *x = make_blobs(n, dim, 5, 9);
+	float	   *c = malloc(k * dim * sizeof(float));
+	KmeansOptions opts = {.max_iterations = 5,.seed = 1,.cancel = cancel_now};
+	CoreError	err;
+	CoreStatus	st = kmeans_train(x, n, dim, k, &opts, c, &err);
+
+	free(x);
+	free(c);
+	CHECK(st == CORE_ERR_CANCELED);
+}
+
+UNIT_TEST(kmeans_simd_argmin_equals_scalar_including_ties)
+{
+	/* lengths around the lane widths; values with many exact ties */
+	for (size_t k = 1; k <= 70; k++)
+	{
+		float		g[70];
+		float		cn[70];
+		uint64_t	state = k;
+		float		want_d;
+		size_t		want;
+
+		for (size_t j = 0; j < k; j++)
+		{
+			g[j] = (float) (kmeans_random(&state) % 5);
+			cn[j] = (float) (kmeans_random(&state) % 3);
+		}
+		want = kmeans_argmin_scalar(g, cn, k, &want_d);
+		for (int isa = KERNEL_ISA_AVX2; isa <= KERNEL_ISA_AVX512; isa++)
+		{
+			float		d;
+			size_t		got;
+
+			if (!distance_isa_supported((KernelIsa) isa))
+				continue;
+			got = isa == KERNEL_ISA_AVX2 ? kmeans_argmin_avx2(g, cn, k, &d)
+				: kmeans_argmin_avx512(g, cn, k, &d);
+			CHECK_MSG(got == want && d == want_d, "k %zu isa %d: %zu (%g), want %zu (%g)",
+					  k, isa, got, d, want, want_d);
+		}
+	}
+}
+
+UNIT_TEST(kmeans_sgemm_path_matches_scalar_path_at_pq_subspace_dimensions)
+{
+	static const size_t dims[] = {1, 4, 16, 31, 32};
+	const DistanceKernels *dk = distance_kernels();
+
+	for (size_t t = 0; t < sizeof(dims) / sizeof(dims[0]); t++)
+	{
+		size_t		n = 2000,
+					dim = dims[t],
+					k = 250;	/* not a multiple of any SIMD width */
+		float	   *x = make_blobs(n, dim, 30, 10 + t);
+		float	   *c = make_blobs(k, dim, 30, 20 + t);
+		int32_t    *a1 = malloc(n * sizeof(int32_t));
+		int32_t    *a2 = malloc(n * sizeof(int32_t));
+		float	   *d1 = malloc(n * sizeof(float));
+		float	   *d2 = malloc(n * sizeof(float));
+		CoreError	err;
+		size_t		bad = 0;
+		bool		ok1 = kmeans_assign(x, n, dim, c, k, true, a1, d1, NULL, NULL, &err) == CORE_OK;
+		bool		ok2 = kmeans_assign(x, n, dim, c, k, false, a2, d2, NULL, NULL, &err) == CORE_OK;
+
+		for (size_t i = 0; ok1 && ok2 && i < n; i++)
+		{
+			float		e1 = dk->l2sq(x + i * dim, c + (size_t) a1[i] * dim, dim);
+			float		e2 = dk->l2sq(x + i * dim, c + (size_t) a2[i] * dim, dim);
+
+			if (a1[i] < 0 || a1[i] >= (int32_t) k ||
+				fabsf(e1 - e2) > 1e-3f * (1.0f + e2) ||
+				fabsf(d1[i] - d2[i]) > 1e-3f * (1.0f + d2[i]))
+				bad++;
+		}
+		free(x);
+		free(c);
+		free(a1);
+		free(a2);
+		free(d1);
+		free(d2);
+		CHECK(ok1 && ok2);
+		CHECK_MSG(bad == 0, "dim %zu: %zu rows differ from the scalar path", dim, bad);
+	}
+}

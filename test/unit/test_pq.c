@@ -1,0 +1,236 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_pq.c
+ *	  Unit tests for product quantization, ADC scanning and the top-k heap.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/distance.h"
+#include "kernels/pq.h"
+#include "kernels/pq_impl.h"
+#include "kernels/topk.h"
+#include "unit.h"
+
+static float *
+random_rows(size_t n, size_t dim, uint64_t seed)
+{
+	float	   *x = malloc(n * dim * sizeof(float));
+	uint64_t	state = seed;
+
+	for (size_t i = 0; i < n * dim; i++)
+		x[i] = (float) ((kmeans_random(&state) >> 40) / (double) (1 << 24)) - 0.5f;
+	return x;
+}
+
+/* Mean squared reconstruction error of x through a codebook. */
+static double
+reconstruction_error(const float *cb, size_t dim, size_t m, const float *x, size_t n)
+{
+	uint8_t    *codes = malloc(n * m);
+	float	   *y = malloc(n * dim * sizeof(float));
+	CoreError	err;
+	double		e = 0.0;
+
+	if (pq_encode(cb, dim, m, x, n, codes, &err) != CORE_OK)
+		e = INFINITY;
+	else
+	{
+		pq_decode(cb, dim, m, codes, n, y);
+		for (size_t i = 0; i < n; i++)
+			e += distance_kernels()->l2sq(x + i * dim, y + i * dim, dim);
+		e /= n;
+	}
+	free(codes);
+	free(y);
+	return e;
+}
+
+UNIT_TEST(pq_more_iterations_lower_quantization_error)
+{
+	size_t		n = 2000,
+				dim = 32,
+				m = 4;
+	float	   *x = random_rows(n, dim, 11);
+	float	   *cb1 = malloc(m * PQ_KSUB * (dim / m) * sizeof(float));
+	float	   *cb2 = malloc(m * PQ_KSUB * (dim / m) * sizeof(float));
+	KmeansOptions one = {.max_iterations = 1,.seed = 5};
+	KmeansOptions many = {.max_iterations = 20,.seed = 5};
+	CoreError	err;
+	double		e1,
+				e2;
+
+	CHECK(pq_train(x, n, dim, m, &one, cb1, &err) == CORE_OK);
+	CHECK(pq_train(x, n, dim, m, &many, cb2, &err) == CORE_OK);
+	e1 = reconstruction_error(cb1, dim, m, x, n);
+	e2 = reconstruction_error(cb2, dim, m, x, n);
+	free(x);
+	free(cb1);
+	free(cb2);
+	CHECK_MSG(e2 < e1, "error after 20 passes %g, after 1 pass %g", e2, e1);
+}
+
+UNIT_TEST(pq_decode_of_encode_is_the_nearest_codeword_per_subspace)
+{
+	size_t		n = 600,
+				dim = 24,
+				m = 3,
+				dsub = 8;
+	float	   *x = random_rows(n, dim, 12);
+	float	   *cb = malloc(m * PQ_KSUB * dsub * sizeof(float));
+	uint8_t    *codes = malloc(n * m);
+	float	   *y = malloc(n * dim * sizeof(float));
+	KmeansOptions opts = {.max_iterations = 10,.seed = 3};
+	const DistanceKernels *dk = distance_kernels();
+	CoreError	err;
+	size_t		bad = 0;
+
+	CHECK(pq_train(x, n, dim, m, &opts, cb, &err) == CORE_OK);
+	CHECK(pq_encode(cb, dim, m, x, n, codes, &err) == CORE_OK);
+	pq_decode(cb, dim, m, codes, n, y);
+	/* each decoded sub-vector is within the best codeword's error */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < m; j++)
+		{
+			float		got = dk->l2sq(x + i * dim + j * dsub, y + i * dim + j * dsub, dsub);
+			float		best = INFINITY;
+
+			for (size_t c = 0; c < PQ_KSUB; c++)
+			{
+				float		d = dk->l2sq(x + i * dim + j * dsub, cb + (j * PQ_KSUB + c) * dsub, dsub);
+
+				best = d < best ? d : best;
+			}
+			if (got > best * (1 + 1e-4f) + 1e-6f)
+				bad++;
+		}
+	free(x);
+	free(cb);
+	free(codes);
+	free(y);
+	CHECK_MSG(bad == 0, "%zu sub-vectors decoded farther than their best codeword", bad);
+}
+
+UNIT_TEST(pq_dimension_not_divisible_is_an_error)
+{
+	float		x[PQ_KSUB * 10] = {0};
+	float		cb[10];
+	KmeansOptions opts = {.max_iterations = 1,.seed = 1};
+	CoreError	err;
+
+	CHECK(pq_train(x, PQ_KSUB, 10, 3, &opts, cb, &err) == CORE_ERR_INVALID);
+	CHECK(strstr(err.msg, "not a multiple") != NULL);
+}
+
+UNIT_TEST(pq_adc_equals_distance_to_decoded_vector)
+{
+	size_t		n = 300,
+				dim = 16,
+				m = 4;
+	float	   *x = random_rows(n, dim, 13);
+	float	   *q = random_rows(1, dim, 14);
+	float	   *cb = malloc(m * PQ_KSUB * (dim / m) * sizeof(float));
+	uint8_t    *codes = malloc(n * m);
+	uint8_t    *codes_t = malloc(n * m);
+	float	   *y = malloc(n * dim * sizeof(float));
+	float		table[4 * PQ_KSUB];
+	float	   *adc = malloc(n * sizeof(float));
+	KmeansOptions opts = {.max_iterations = 5,.seed = 3};
+	CoreError	err;
+	size_t		bad = 0;
+
+	CHECK(pq_train(x, n, dim, m, &opts, cb, &err) == CORE_OK);
+	CHECK(pq_encode(cb, dim, m, x, n, codes, &err) == CORE_OK);
+	pq_decode(cb, dim, m, codes, n, y);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < m; j++)
+			codes_t[j * n + i] = codes[i * m + j];
+	for (int metric = PQ_METRIC_L2; metric <= PQ_METRIC_DOT; metric++)
+	{
+		pq_table(cb, dim, m, (PqMetric) metric, q, table);
+		pq_scan(table, m, codes_t, n, adc);
+		for (size_t i = 0; i < n; i++)
+		{
+			float		exact = metric == PQ_METRIC_L2
+				? distance_kernels()->l2sq(q, y + i * dim, dim)
+				: -distance_kernels()->dot(q, y + i * dim, dim);
+
+			if (fabsf(adc[i] - exact) > 1e-4f * (1.0f + fabsf(exact)))
+				bad++;
+		}
+	}
+	free(x);
+	free(q);
+	free(cb);
+	free(codes);
+	free(codes_t);
+	free(y);
+	free(adc);
+	CHECK_MSG(bad == 0, "%zu ADC distances differ from the decoded vectors'", bad);
+}
+
+UNIT_TEST(pq_simd_scans_equal_scalar_scan_bit_for_bit)
+{
+	/* n not a multiple of 8 or 16 exercises the tails */
+	size_t		n = 1003,
+				m = 7;
+	float	   *table = random_rows(m, PQ_KSUB, 21);
+	uint8_t    *codes_t = malloc(n * m);
+	float	   *want = malloc(n * sizeof(float));
+	float	   *got = malloc(n * sizeof(float));
+	uint64_t	state = 5;
+	bool		ok = true;
+
+	for (size_t i = 0; i < n * m; i++)
+		codes_t[i] = (uint8_t) kmeans_random(&state);
+	pq_scan_scalar(table, m, codes_t, n, want);
+	if (distance_isa_supported(KERNEL_ISA_AVX2))
+	{
+		pq_scan_avx2(table, m, codes_t, n, got);
+		ok = ok && memcmp(want, got, n * sizeof(float)) == 0;
+	}
+	if (distance_isa_supported(KERNEL_ISA_AVX512))
+	{
+		pq_scan_avx512(table, m, codes_t, n, got);
+		ok = ok && memcmp(want, got, n * sizeof(float)) == 0;
+	}
+	free(table);
+	free(codes_t);
+	free(want);
+	free(got);
+	CHECK(ok);
+}
+
+UNIT_TEST(topk_keeps_the_k_nearest_in_order_with_ties_by_id)
+{
+	Topk	   *heap = topk_create(5);
+	TopkItem	out[5];
+	uint64_t	state = 8;
+	float		d[100];
+	size_t		got;
+
+	CHECK(heap != NULL);
+	for (int i = 0; i < 100; i++)
+	{
+		/* 20 distinct distances, each five times */
+		d[i] = (float) (kmeans_random(&state) % 20);
+		topk_push(heap, d[i], (uint64_t) i);
+	}
+	got = topk_drain_sorted(heap, out);
+	topk_free(heap);
+	CHECK(got == 5);
+	for (size_t i = 0; i < 5; i++)
+	{
+		size_t		before = 0;
+
+		/* out[i] is the (i+1)-th smallest (dist, id) pair */
+		for (int j = 0; j < 100; j++)
+			if (topk_before(d[j], (uint64_t) j, out[i].dist, out[i].id))
+				before++;
+		CHECK_MSG(before == i, "item %zu has %zu smaller pairs", i, before);
+		CHECK(d[out[i].id] == out[i].dist);
+	}
+}
