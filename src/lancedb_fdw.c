@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "fmgr.h"
+#include "am/bm25/bm25.h"
 #include "kernels/distance.h"
 #include "utils/guc.h"
 
@@ -110,6 +111,8 @@ _PG_init(void)
 							 check_kernel,
 							 assign_kernel,
 							 NULL);
+
+	Bm25Init();
 
 	/*
 	 * Last: this drops any placeholder under lancedb. not defined above, so
