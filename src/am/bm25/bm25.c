@@ -238,9 +238,15 @@ Bm25Track(MemoryContext cxt, void (*fn) (void *), void *obj)
 	MemoryContextRegisterResetCallback(cxt, &t->cb);
 }
 
-/* Core cancel hook: nonzero when an interrupt is waiting. */
+/*
+ * Core cancel hook, polled between units of work.  A pending interrupt is
+ * served right here: a cancel or termination leaves by ERROR (the core's
+ * scratch memory of that one call is lost with it), anything else (a
+ * barrier, a log request) returns and the work goes on.
+ */
 int
 Bm25CancelRequested(void *arg)
 {
-	return INTERRUPTS_PENDING_CONDITION() ? 1 : 0;
+	CHECK_FOR_INTERRUPTS();
+	return 0;
 }

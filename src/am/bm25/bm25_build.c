@@ -4,11 +4,12 @@
  *	  CREATE INDEX for lance_bm25.
  *
  * The heap is scanned once and its documents inverted in memory.  Whenever
- * the in-memory index passes maintenance_work_mem it is written out as a
- * segment (a sorted run) and memory starts over; at the end the runs and
- * what is left in memory are merged into one segment, read back a posting
- * list at a time, and the runs' pages are freed for reuse.  A corpus larger
- * than memory thus builds in two passes over its postings.
+ * the in-memory index passes maintenance_work_mem it is written out in the
+ * segment format to a temporary file (a sorted run) and memory starts
+ * over; at the end the runs and what is left in memory are merged into the
+ * index's one segment, read back a posting list at a time.  A corpus larger
+ * than memory thus builds in two passes over its postings, and the index
+ * holds only the final segment.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,7 +21,25 @@
 #include "commands/progress.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/buffile.h"
 #include "utils/memutils.h"
+
+/* buffile.c's segment size: a BufFile offset is (fileno, offset in it) */
+#define RUN_FILE_SEGMENT ((off_t) 0x40000000)
+
+/* Sorted runs, one after the other in a temporary file. */
+typedef struct RunFile
+{
+	BufFile    *file;
+	uint64		size;
+} RunFile;
+
+typedef struct Run
+{
+	RunFile    *rf;
+	uint64		base;			/* where the run starts in the file */
+	Bm25SegInfo info;
+} Run;
 
 typedef struct BuildState
 {
@@ -29,7 +48,8 @@ typedef struct BuildState
 	Bm25Bag    *bag;
 	Bm25MemIndex *mem;
 	size_t		limit;
-	Bm25SegMeta *runs;
+	RunFile		rf;
+	Run		   *runs;
 	int			nruns;
 	int			runcap;
 	uint64		next_serial;
@@ -41,6 +61,12 @@ static void
 FreeBag(void *p)
 {
 	bm25_bag_free(p);
+}
+
+static void
+FreeReader(void *p)
+{
+	bm25_segr_free(p);
 }
 
 static void
@@ -78,19 +104,66 @@ Bm25WriteSegment(Relation index, Bm25MergeSources *src, bool positions, Bm25SegM
 	out->serial = serial;
 }
 
+static int
+RunSink(void *ctx, const uint8_t *data, size_t len)
+{
+	RunFile    *rf = ctx;
+
+	CHECK_FOR_INTERRUPTS();
+	BufFileWrite(rf->file, (void *) data, len);
+	rf->size += len;
+	return 0;
+}
+
+static int
+RunRead(void *ctx, uint64_t off, size_t len, uint8_t *dst)
+{
+	Run		   *run = ctx;
+	uint64		at = run->base + off;
+
+	if (off > run->info.nbytes || len > run->info.nbytes - off)
+		return -1;
+	if (BufFileSeek(run->rf->file, (int) (at / RUN_FILE_SEGMENT), (off_t) (at % RUN_FILE_SEGMENT),
+					SEEK_SET) != 0)
+		return -1;
+	return BufFileRead(run->rf->file, dst, len) == len ? 0 : -1;
+}
+
 static void
 SpillRun(BuildState *bs)
 {
 	Bm25MergeSources src = {0};
+	Bm25SegWriter *w;
+	CoreError	err = {0};
+	Run		   *run;
 
+	if (bs->rf.file == NULL)
+		bs->rf.file = BufFileCreateTemp(false);
 	if (bs->nruns == bs->runcap)
 	{
 		bs->runcap *= 2;
-		bs->runs = repalloc(bs->runs, bs->runcap * sizeof(Bm25SegMeta));
+		bs->runs = repalloc(bs->runs, bs->runcap * sizeof(Run));
 	}
+	run = &bs->runs[bs->nruns++];
+	run->rf = &bs->rf;
+	run->base = bs->rf.size;
+	/* runs are appended at the end; reads of earlier runs move the position */
+	if (BufFileSeek(bs->rf.file, (int) (bs->rf.size / RUN_FILE_SEGMENT),
+					(off_t) (bs->rf.size % RUN_FILE_SEGMENT), SEEK_SET) != 0)
+		ereport(ERROR, (errcode_for_file_access(), errmsg("could not seek in temporary file")));
+	w = bm25_segw_create(bs->tok.positions, RunSink, &bs->rf);
+	if (w == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	src.mem = bs->mem;
-	Bm25WriteSegment(bs->index, &src, bs->tok.positions, &bs->runs[bs->nruns], bs->next_serial++, NULL);
-	bs->nruns++;
+	src.cancel = Bm25CancelRequested;
+	if (bm25_merge(&src, w, &run->info, NULL, &err) != CORE_OK)
+	{
+		bm25_segw_free(w);
+		if (err.status == CORE_ERR_CANCELED)
+			CHECK_FOR_INTERRUPTS();
+		Bm25ReportCore(&err, "writing a sorted run", bs->index);
+	}
+	bm25_segw_free(w);
 	bm25_mem_free(bs->mem);
 	bs->mem = bm25_mem_create(bs->tok.positions);
 	if (bs->mem == NULL)
@@ -145,7 +218,7 @@ bm25build(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.tmpcxt = AllocSetContextCreate(buildcxt, "lance_bm25 build document",
 									  ALLOCSET_DEFAULT_SIZES);
 	bs.runcap = 8;
-	bs.runs = palloc(bs.runcap * sizeof(Bm25SegMeta));
+	bs.runs = palloc(bs.runcap * sizeof(Run));
 	bs.bag = bm25_bag_create();
 	bs.mem = bm25_mem_create(bs.tok.positions);
 	if (bs.bag == NULL || bs.mem == NULL)
@@ -173,13 +246,18 @@ bm25build(Relation heap, Relation index, IndexInfo *indexInfo)
 		Bm25SegReader **readers = palloc(bs.nruns * sizeof(Bm25SegReader *));
 
 		for (int i = 0; i < bs.nruns; i++)
-			readers[i] = Bm25OpenSegment(index, &bs.runs[i], bs.tok.positions);
+		{
+			CoreError	err = {0};
+
+			if (bm25_segr_open(&bs.runs[i].info, RunRead, &bs.runs[i], &readers[i], &err) != CORE_OK)
+				Bm25ReportCore(&err, "reading a sorted run", index);
+			Bm25Track(buildcxt, FreeReader, readers[i]);
+		}
 		src.segs = readers;
 		src.nsegs = bs.nruns;
 		src.mem = bm25_mem_ndocs(bs.mem) > 0 ? bs.mem : NULL;
 		Bm25WriteSegment(index, &src, bs.tok.positions, &final, bs.next_serial++, NULL);
-		for (int i = 0; i < bs.nruns; i++)
-			Bm25FreeSegmentPages(index, &bs.runs[i]);
+		BufFileClose(bs.rf.file);
 	}
 	Bm25SetSegments(index, NULL, 0, &final, false, 0);
 
