@@ -124,4 +124,13 @@ CREATE INDEX ON bm_np USING lance_bm25 (body) WITH (b = 1.5);
 RESET enable_seqscan;
 SELECT body <@> 'never ranked' FROM bm_np;
 
-DROP TABLE bm, bm_en, bm_np;
+-- hybrid search: reciprocal rank fusion of the BM25 and the vector ranking
+SET enable_seqscan = off;
+CREATE TABLE hy (id int PRIMARY KEY, body text, emb vector(2));
+INSERT INTO hy VALUES (1, 'red apple', '[0, 1]'), (2, 'green apple pie', '[1, 0]'),
+	(3, 'red car', '[0.9, 0.1]'), (4, 'blue sky', '[0.1, 0.9]');
+CREATE INDEX ON hy USING lance_bm25 (body);
+-- BM25: 1 (short, apple), 2; vector: 1 (exact), 4, 3, 2
+SELECT id, round(score::numeric, 6) FROM lance_hybrid_search('hy', 'id', 'body', 'apple', 'emb', '[0, 1]', 3);
+
+DROP TABLE bm, bm_en, bm_np, hy;

@@ -60,7 +60,7 @@ BEGIN
 			SELECT %1$I::text AS id, row_number() OVER () AS r
 			FROM (SELECT %1$I FROM %2$s ORDER BY %4$I <-> $2 LIMIT $3) s)
 		 SELECT coalesce(f.id, a.id),
-				coalesce(1.0 / ($4 + f.r), 0) + coalesce(1.0 / ($4 + a.r), 0)
+				coalesce(1.0::float8 / ($4 + f.r), 0) + coalesce(1.0::float8 / ($4 + a.r), 0)
 		 FROM fts f FULL JOIN ann a ON f.id = a.id
 		 ORDER BY 2 DESC, 1
 		 LIMIT $5',
