@@ -157,6 +157,8 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 	double	   *prefix;
 	size_t		e = 0;
 	uint32_t	tick = 0;
+	uint64_t	checked_upto = 0;	/* block bounds passed for docs up to here */
+	double		checked_theta = -INFINITY;
 	CoreStatus	st = CORE_OK;
 
 	if (nterms == 0)
@@ -185,8 +187,6 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		double		theta = bm25_topk_threshold(t);
 		double		rest;
 		uint64_t	d = BM25_DOC_END;
-		uint64_t	upto = BM25_DOC_END;
-		double		bound;
 		double		score;
 
 		if (cancel && (++tick & 4095) == 0 && cancel(cancel_arg))
@@ -195,8 +195,12 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			break;
 		}
 		/* terms [0, e) cannot reach theta together: non-essential */
-		while (e < nterms && prefix[e] < theta)
-			e++;
+		if (e < nterms && prefix[e] < theta)
+		{
+			while (e < nterms && prefix[e] < theta)
+				e++;
+			checked_upto = 0;	/* the essential set changed */
+		}
 		if (e == nterms)
 			break;
 		rest = e > 0 ? prefix[e - 1] : 0.0;
@@ -209,28 +213,35 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 
 		/*
 		 * Block-max skip: documents in [d, upto] can only get block bounds
-		 * from the essential terms' current blocks.
+		 * from the essential terms' current blocks.  The test is redone
+		 * when d leaves the range it covered or theta has risen.
 		 */
-		bound = rest;
-		for (size_t i = e; i < nterms; i++)
+		if (d > checked_upto || theta > checked_theta)
 		{
-			uint64_t	last;
+			uint64_t	upto = BM25_DOC_END;
+			double		bound = rest;
 
-			if (s[i].c->doc == BM25_DOC_END)
-				continue;
-			bound += BlockBound(p, &s[i], &last);
-			if (last < upto)
-				upto = last;
-		}
-		if (bound < theta)
-		{
 			for (size_t i = e; i < nterms; i++)
-				bm25_cursor_seek(s[i].c, upto + 1);
-			continue;
+			{
+				uint64_t	last;
+
+				if (s[i].c->doc == BM25_DOC_END)
+					continue;
+				bound += BlockBound(p, &s[i], &last);
+				if (last < upto)
+					upto = last;
+			}
+			if (bound < theta)
+			{
+				for (size_t i = e; i < nterms; i++)
+					bm25_cursor_seek(s[i].c, upto + 1);
+				continue;
+			}
+			checked_upto = upto;
+			checked_theta = theta;
 		}
 
 		score = 0.0;
-		bound = rest;
 		for (size_t i = e; i < nterms; i++)
 			if (s[i].c->doc == d)
 			{

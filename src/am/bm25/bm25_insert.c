@@ -17,7 +17,10 @@
  * O(log n) times.
  *
  * Buffer record: u64 doc id, u32 length, u32 term count, then per term
- * u16 length, the bytes, u32 tf and, with positions, tf u32 positions.
+ * u16 length, the bytes, zeros to a multiple of 4, u32 tf and, with
+ * positions, tf u32 positions.  Every record is a multiple of 4 bytes long,
+ * so in a copy of the buffer the positions are aligned and queries use
+ * them in place.
  *
  *-------------------------------------------------------------------------
  */
@@ -63,6 +66,8 @@ SerializeDoc(StringInfo s, uint64 docid, Bm25Bag *bag, bool positions)
 
 		appendBinaryStringInfo(s, (char *) &len, sizeof(len));
 		appendBinaryStringInfo(s, t[i].term, t[i].len);
+		while (s->len % 4 != 0)
+			appendStringInfoChar(s, '\0');
 		PutU32(s, t[i].tf);
 		if (positions)
 			appendBinaryStringInfo(s, (char *) t[i].pos, t[i].tf * sizeof(uint32));
@@ -78,7 +83,10 @@ BufferCorrupt(Relation index, uint64 at)
 					RelationGetRelationName(index), (unsigned long long) at)));
 }
 
-/* Split a copy of the buffer into documents (terms point into raw). */
+/*
+ * Split a copy of the buffer into documents; terms and positions point into
+ * raw, which must be MAXALIGNed (a palloc'd copy is).
+ */
 Bm25BufDoc *
 Bm25ParseBuffer(const char *raw, uint64 len, uint64 ndocs, bool positions, Relation index)
 {
@@ -112,24 +120,22 @@ Bm25ParseBuffer(const char *raw, uint64 len, uint64 ndocs, bool positions, Relat
 				BufferCorrupt(index, at);
 			memcpy(&l, raw + at, 2);
 			at += 2;
-			if (l == 0 || len - at < (uint64) l + 4)
+			if (l == 0 || len - at < (uint64) l ||
+				len - TYPEALIGN(4, at + l) < 4)
 				BufferCorrupt(index, at);
 			doc->terms[i].term = raw + at;
 			doc->terms[i].len = l;
-			at += l;
+			at = TYPEALIGN(4, at + l);
 			memcpy(&tf, raw + at, 4);
 			at += 4;
 			doc->terms[i].tf = tf;
 			doc->terms[i].pos = NULL;
 			if (positions)
 			{
-				uint32	   *pos;
-
 				if (tf == 0 || (len - at) / 4 < tf)
 					BufferCorrupt(index, at);
-				pos = palloc(tf * sizeof(uint32));
-				memcpy(pos, raw + at, tf * sizeof(uint32));
-				doc->terms[i].pos = pos;
+				/* aligned: see the record layout above */
+				doc->terms[i].pos = (const uint32 *) (raw + at);
 				at += (uint64) tf * 4;
 			}
 		}
