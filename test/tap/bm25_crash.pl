@@ -2,7 +2,9 @@
 # crash recovery (generic WAL replay) the index gives, for all 200 queries,
 # the same top 10 and scores and the same @@@ counts as an index built
 # fresh from the rows that committed.  The stream is long enough to turn
-# the insert buffer into a segment at least once before the kill.
+# the insert buffer into a segment at least once before the kill.  The
+# first 30,000 documents of the corpus keep the test short; exactness on
+# the whole corpus is bm25_exact.pl's.
 use strict;
 use warnings;
 use FindBin;
@@ -23,6 +25,8 @@ $node->append_conf('postgresql.conf', "maintenance_work_mem = '256MB'\nrestart_a
 $node->start;
 bm25_load($node, $data);
 $node->safe_psql('postgres', q{
+DELETE FROM docs WHERE id > 30000;
+VACUUM docs;
 CHECKPOINT;
 CREATE INDEX docs_bm25 ON docs USING lance_bm25 (body);
 CHECKPOINT;
@@ -95,7 +99,7 @@ is($node->safe_psql('postgres', q{
 SELECT count(*) FROM count_recovered a JOIN count_fresh b USING (qid)
 WHERE a.n_or <> b.n_or OR a.n_phrase <> b.n_phrase}), '0',
 	'after recovery all OR and phrase match counts equal a fresh build');
-ok($node->safe_psql('postgres', 'SELECT count(*) FROM rank_fresh') > 1900, 'the queries return rows');
+ok($node->safe_psql('postgres', 'SELECT count(*) FROM rank_fresh') > 1000, 'the queries return rows');
 
 $node->stop;
 done_testing();
