@@ -133,4 +133,17 @@ CREATE INDEX ON hy USING lance_bm25 (body);
 -- BM25: 1 (short, apple), 2; vector: 1 (exact), 4, 3, 2
 SELECT id, round(score::numeric, 6) FROM lance_hybrid_search('hy', 'id', 'body', 'apple', 'emb', '[0, 1]', 3);
 
-DROP TABLE bm, bm_en, bm_np, hy;
+-- text[] documents: elements are tokenized in turn, phrases stay inside one
+CREATE TABLE arr (id int, body text[]);
+INSERT INTO arr VALUES (1, ARRAY['red fox', 'blue whale']), (2, ARRAY['fox blue', NULL, 'sky']),
+	(3, '{}'), (4, NULL), (5, ARRAY['whale whale whale']);
+CREATE INDEX ON arr USING lance_bm25 (body);
+SELECT id, round(lance_bm25_score(body, 'whale fox')::numeric, 6) FROM arr
+ORDER BY body <@> 'whale fox' LIMIT 5;
+SELECT id FROM arr WHERE body @@@ '"fox blue"' ORDER BY id;
+SELECT id FROM arr WHERE body @@@ '"blue sky"' ORDER BY id;
+SELECT id FROM arr WHERE body @@@ 'sky AND fox' ORDER BY id;
+INSERT INTO arr VALUES (6, ARRAY['one fox', 'two fox']);
+SELECT id FROM arr WHERE body @@@ 'fox' ORDER BY id;
+
+DROP TABLE bm, bm_en, bm_np, hy, arr;

@@ -27,8 +27,20 @@ CREATE FUNCTION lance_bm25_match(text, text) RETURNS boolean
 CREATE FUNCTION lance_bm25_parse(query text) RETURNS boolean
 	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
+-- The same for text[] documents: the elements are tokenized in turn, and a
+-- phrase never spans two of them.
+CREATE FUNCTION lance_bm25_rank(text[], text) RETURNS float8
+	AS 'MODULE_PATHNAME', 'lance_bm25_rank' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+CREATE FUNCTION lance_bm25_score(body text[], query text) RETURNS float8
+	AS 'MODULE_PATHNAME', 'lance_bm25_score' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+CREATE FUNCTION lance_bm25_match(text[], text) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'lance_bm25_match' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+
 CREATE OPERATOR <@> (
 	LEFTARG = text, RIGHTARG = text, FUNCTION = lance_bm25_rank
+);
+CREATE OPERATOR <@> (
+	LEFTARG = text[], RIGHTARG = text, FUNCTION = lance_bm25_rank
 );
 
 CREATE OPERATOR @@@ (
@@ -36,10 +48,20 @@ CREATE OPERATOR @@@ (
 	RESTRICT = matchingsel, JOIN = matchingjoinsel
 );
 
+CREATE OPERATOR @@@ (
+	LEFTARG = text[], RIGHTARG = text, FUNCTION = lance_bm25_match,
+	RESTRICT = matchingsel, JOIN = matchingjoinsel
+);
+
 CREATE OPERATOR CLASS lance_bm25_text_ops
 	DEFAULT FOR TYPE text USING lance_bm25 AS
 	OPERATOR 1 @@@ (text, text),
 	OPERATOR 2 <@> (text, text) FOR ORDER BY float_ops;
+
+CREATE OPERATOR CLASS lance_bm25_text_array_ops
+	DEFAULT FOR TYPE text[] USING lance_bm25 AS
+	OPERATOR 1 @@@ (text[], text),
+	OPERATOR 2 <@> (text[], text) FOR ORDER BY float_ops;
 
 -- Hybrid search: reciprocal rank fusion (k = 60, LanceDB's default) of the
 -- BM25 ranking of text_column for query and the vector ranking of

@@ -65,6 +65,13 @@ Bm25GetB(Relation index)
 	return opts ? opts->b : 0.75;
 }
 
+/* Is the indexed column text[] (rather than text)? */
+bool
+Bm25IndexIsArray(Relation index)
+{
+	return TupleDescAttr(RelationGetDescr(index), 0)->atttypid == TEXTARRAYOID;
+}
+
 /* Turn a core failure into an error report naming the index. */
 void
 Bm25ReportCore(CoreError *err, const char *what, Relation index)

@@ -167,6 +167,8 @@ extern int	Bm25CancelRequested(void *arg);
 /* bm25_tokenize.c */
 extern Bm25Tokenizer Bm25TokenizerFromOptions(Relation index);
 extern void Bm25TokenizeText(const Bm25Tokenizer *tok, text *doc, Bm25Bag *bag);
+extern void Bm25TokenizeDatum(const Bm25Tokenizer *tok, Datum value, bool is_array, Bm25Bag *bag);
+extern bool Bm25IndexIsArray(Relation index);
 extern Bm25QNode *Bm25ParseQuery(const Bm25Tokenizer *tok, text *query);
 
 /* bm25_page.c */

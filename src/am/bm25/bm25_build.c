@@ -53,6 +53,7 @@ typedef struct BuildState
 	int			nruns;
 	int			runcap;
 	uint64		next_serial;
+	bool		is_array;		/* a text[] column */
 	double		indtuples;
 	MemoryContext tmpcxt;
 } BuildState;
@@ -182,7 +183,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (isnull[0])
 		return;
 	old = MemoryContextSwitchTo(bs->tmpcxt);
-	Bm25TokenizeText(&bs->tok, DatumGetTextPP(values[0]), bs->bag);
+	Bm25TokenizeDatum(&bs->tok, values[0], bs->is_array, bs->bag);
 	if (bm25_mem_add_doc(bs->mem, Bm25DocId(tid), bm25_bag_dl(bs->bag), bm25_bag_terms(bs->bag),
 						 bm25_bag_nterms(bs->bag), &err) != CORE_OK)
 		Bm25ReportCore(&err, "building", index);
@@ -210,6 +211,7 @@ bm25build(Relation heap, Relation index, IndexInfo *indexInfo)
 	memset(&bs, 0, sizeof(bs));
 	bs.index = index;
 	bs.tok = Bm25TokenizerFromOptions(index);
+	bs.is_array = Bm25IndexIsArray(index);
 	bs.limit = (size_t) maintenance_work_mem * 1024;
 	bs.next_serial = 1;
 	buildcxt = AllocSetContextCreate(CurrentMemoryContext, "lance_bm25 build",

@@ -431,7 +431,7 @@ bm25insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	if (bag == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	Bm25Track(cxt, FreeBag, bag);
-	Bm25TokenizeText(&tok, DatumGetTextPP(values[0]), bag);
+	Bm25TokenizeDatum(&tok, values[0], Bm25IndexIsArray(index), bag);
 	initStringInfo(&rec);
 	SerializeDoc(&rec, Bm25DocId(heap_tid), bag, meta.positions);
 

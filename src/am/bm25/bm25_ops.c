@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include "am/bm25/bm25.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -75,6 +76,13 @@ Bm25RememberScan(const Bm25Tokenizer *tok, text *query, double k1, double b, uin
 	last_scan.valid = true;
 }
 
+/* The functions take text or text[] documents (one C symbol, two SQL names). */
+static bool
+ArgIsArray(FunctionCallInfo fcinfo)
+{
+	return get_fn_expr_argtype(fcinfo->flinfo, 0) == TEXTARRAYOID;
+}
+
 static void
 FreeBag(void *p)
 {
@@ -89,7 +97,7 @@ FreeQuery(void *p)
 
 /* The score of doc for query, with the statistics of the last scan. */
 static double
-ScoreRow(text *doc, text *query)
+ScoreRow(Datum doc, bool is_array, text *query)
 {
 	char	   *q = text_to_cstring(query);
 	Bm25Bag    *bag;
@@ -108,7 +116,7 @@ ScoreRow(text *doc, text *query)
 	if (bag == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	Bm25Track(CurrentMemoryContext, FreeBag, bag);
-	Bm25TokenizeText(&last_scan.tok, doc, bag);
+	Bm25TokenizeDatum(&last_scan.tok, doc, is_array, bag);
 	terms = bm25_bag_terms(bag);
 	n = bm25_bag_nterms(bag);
 	p.k1 = last_scan.k1;
@@ -129,21 +137,21 @@ PG_FUNCTION_INFO_V1(lance_bm25_rank);
 Datum
 lance_bm25_rank(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(-ScoreRow(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_FLOAT8(-ScoreRow(PG_GETARG_DATUM(0), ArgIsArray(fcinfo), PG_GETARG_TEXT_PP(1)));
 }
 
 PG_FUNCTION_INFO_V1(lance_bm25_score);
 Datum
 lance_bm25_score(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(ScoreRow(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_FLOAT8(ScoreRow(PG_GETARG_DATUM(0), ArgIsArray(fcinfo), PG_GETARG_TEXT_PP(1)));
 }
 
 PG_FUNCTION_INFO_V1(lance_bm25_match);
 Datum
 lance_bm25_match(PG_FUNCTION_ARGS)
 {
-	text	   *doc = PG_GETARG_TEXT_PP(0);
+	Datum		doc = PG_GETARG_DATUM(0);
 	text	   *query = PG_GETARG_TEXT_PP(1);
 	Bm25Tokenizer tok = {BM25_TOKENIZER_SIMPLE, InvalidOid, true};
 	Bm25QNode  *root;
@@ -161,7 +169,7 @@ lance_bm25_match(PG_FUNCTION_ARGS)
 	if (bag == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	Bm25Track(CurrentMemoryContext, FreeBag, bag);
-	Bm25TokenizeText(&tok, doc, bag);
+	Bm25TokenizeDatum(&tok, doc, ArgIsArray(fcinfo), bag);
 	hit = bm25_query_match_doc(root, bm25_bag_terms(bag), bm25_bag_nterms(bag));
 	PG_RETURN_BOOL(hit);
 }

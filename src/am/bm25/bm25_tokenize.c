@@ -16,9 +16,11 @@
 
 #include "am/bm25/bm25.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "kernels/bm25_tokenize.h"
 #include "tsearch/ts_type.h"
 #include "tsearch/ts_utils.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 
@@ -49,10 +51,19 @@ Bm25TokenizerFromOptions(Relation index)
 	return tok;
 }
 
+/*
+ * Elements of a text[] document are tokenized in turn, each starting this
+ * many positions after the last token of the one before, so a phrase never
+ * spans two elements (Lucene's position increment gap does the same).
+ */
+#define BM25_ELEMENT_GAP 100
+
 typedef struct SimpleArg
 {
 	Bm25Bag    *bag;
 	bool		positions;
+	uint32		base;			/* added to every position */
+	uint32		last;			/* largest position seen, plus one */
 	CoreError	err;
 	bool		failed;
 } SimpleArg;
@@ -62,6 +73,9 @@ SimpleToken(void *arg, const char *tok, size_t len, uint32_t pos)
 {
 	SimpleArg  *a = arg;
 
+	pos += a->base;
+	if (pos + 1 > a->last)
+		a->last = pos + 1;
 	if (len > BM25_MAX_TERM_LEN)
 		return 0;				/* no real word is this long; skip it */
 	if (bm25_bag_add_term(a->bag, tok, len, 1, a->positions ? &pos : NULL, &a->err) != CORE_OK)
@@ -72,9 +86,12 @@ SimpleToken(void *arg, const char *tok, size_t len, uint32_t pos)
 	return 0;
 }
 
-static void
-TsvectorToBag(TSVector tsv, bool positions, Bm25Bag *bag)
+/* Add a tsvector's lexemes; returns the largest position plus one. */
+static uint32
+TsvectorToBag(TSVector tsv, bool positions, uint32 base, Bm25Bag *bag)
 {
+	uint32		last = base;
+
 	WordEntry  *we = ARRPTR(tsv);
 	char	   *lexemes = STRPTR(tsv);
 	CoreError	err = {0};
@@ -92,39 +109,80 @@ TsvectorToBag(TSVector tsv, bool positions, Bm25Bag *bag)
 
 			tf = POSDATALEN(tsv, &we[i]);
 			for (uint32 j = 0; j < tf; j++)
-				posbuf[j] = WEP_GETPOS(wp[j]);
+			{
+				posbuf[j] = WEP_GETPOS(wp[j]) + base;
+				if (posbuf[j] + 1 > last)
+					last = posbuf[j] + 1;
+			}
 		}
 		else
-			posbuf[0] = 0;
+			posbuf[0] = base;
 		if (bm25_bag_add_term(bag, lexemes + we[i].pos, we[i].len, tf,
 							  positions ? posbuf : NULL, &err) != CORE_OK)
 			Bm25ReportCore(&err, "tokenizing", NULL);
 	}
+	return last;
 }
 
-/* Tokenize a document into bag (reset first, finished after). */
-void
-Bm25TokenizeText(const Bm25Tokenizer *tok, text *doc, Bm25Bag *bag)
+/* Add one piece of text whose positions start at base; returns the end. */
+static uint32
+TokenizeInto(const Bm25Tokenizer *tok, text *doc, uint32 base, Bm25Bag *bag)
 {
-	bm25_bag_reset(bag);
 	if (tok->kind == BM25_TOKENIZER_SIMPLE)
 	{
-		SimpleArg	a = {bag, tok->positions, {0}, false};
+		SimpleArg	a = {bag, tok->positions, base, base, {0}, false};
 
 		bm25_tokenize_simple(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), SimpleToken, &a);
 		if (a.failed)
 			Bm25ReportCore(&a.err, "tokenizing", NULL);
+		return a.last;
 	}
 	else
 	{
 		TSVector	tsv = DatumGetTSVector(DirectFunctionCall2(to_tsvector_byid,
 															   ObjectIdGetDatum(tok->ts_config),
 															   PointerGetDatum(doc)));
+		uint32		last = TsvectorToBag(tsv, tok->positions, base, bag);
 
-		TsvectorToBag(tsv, tok->positions, bag);
 		pfree(tsv);
+		return last;
+	}
+}
+
+/*
+ * Tokenize a text or text[] document into bag (reset first, finished
+ * after); NULL elements of an array are skipped.
+ */
+void
+Bm25TokenizeDatum(const Bm25Tokenizer *tok, Datum value, bool is_array, Bm25Bag *bag)
+{
+	bm25_bag_reset(bag);
+	if (!is_array)
+		TokenizeInto(tok, DatumGetTextPP(value), 0, bag);
+	else
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(value);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		uint32		base = 0;
+
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+		{
+			if (nulls[i])
+				continue;
+			base = TokenizeInto(tok, DatumGetTextPP(elems[i]), base, bag) + BM25_ELEMENT_GAP;
+		}
 	}
 	bm25_bag_finish(bag);
+}
+
+/* Tokenize one text into bag (reset first, finished after). */
+void
+Bm25TokenizeText(const Bm25Tokenizer *tok, text *doc, Bm25Bag *bag)
+{
+	Bm25TokenizeDatum(tok, PointerGetDatum(doc), false, bag);
 }
 
 typedef struct LeafArg
