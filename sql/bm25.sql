@@ -2,6 +2,9 @@
 -- The tables are tiny, so plans are forced onto the index.
 SET enable_seqscan = off;
 
+SELECT opcname, amvalidate(c.oid) FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+WHERE a.amname = 'lance_bm25' ORDER BY 1;
+
 CREATE TABLE bm (id int PRIMARY KEY, body text);
 INSERT INTO bm VALUES
 	(1, 'The quick brown fox jumps over the lazy dog'),

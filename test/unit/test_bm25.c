@@ -343,3 +343,199 @@ UNIT_TEST(maxscore_top_k_equals_exhaustive_scoring)
 	bm25_segr_free(r);
 	bm25_buf_free(&s.buf);
 }
+
+/* --- the query language --- */
+
+/* Tokenize every leaf with the simple tokenizer, as the glue does. */
+static CoreStatus
+LeafTokens(void *arg, Bm25QNode *leaf)
+{
+	Bm25Bag    *bag = arg;
+	const Bm25DocTerm *t;
+
+	Tokenize(bag, leaf->text);
+	t = bm25_bag_terms(bag);
+	for (size_t i = 0; i < bm25_bag_nterms(bag); i++)
+		for (uint32_t j = 0; j < t[i].tf; j++)
+			if (bm25_qleaf_add_token(leaf, t[i].term, t[i].len, t[i].pos[j], NULL) != CORE_OK)
+				return CORE_ERR_NOMEM;
+	return CORE_OK;
+}
+
+static Bm25QNode *
+Query(const char *q, Bm25Bag *bag)
+{
+	Bm25QNode  *n = NULL;
+
+	if (bm25_query_parse(q, strlen(q), &n, NULL) != CORE_OK || n == NULL)
+		return NULL;
+	bm25_query_walk_leaves(n, LeafTokens, bag);
+	return bm25_query_simplify(n);
+}
+
+static bool
+Matches(const char *q, const char *doc)
+{
+	Bm25Bag    *qb = bm25_bag_create();
+	Bm25Bag    *db = bm25_bag_create();
+	Bm25QNode  *n = Query(q, qb);
+	bool		hit;
+
+	Tokenize(db, doc);
+	hit = n && bm25_query_match_doc(n, bm25_bag_terms(db), bm25_bag_nterms(db));
+	bm25_query_free(n);
+	bm25_bag_free(qb);
+	bm25_bag_free(db);
+	return hit;
+}
+
+UNIT_TEST(query_operators_follow_not_and_or_precedence)
+{
+	CHECK(Matches("fox dog", "a dog"));
+	CHECK(!Matches("fox AND dog", "a dog"));
+	CHECK(Matches("cat OR fox AND dog", "a cat"));
+	CHECK(!Matches("(cat OR fox) AND dog", "a cat"));
+	CHECK(Matches("fox AND NOT cat", "a fox"));
+	CHECK(!Matches("fox AND NOT cat", "a fox and a cat"));
+	/* lower-case words are words, not operators */
+	CHECK(Matches("fox and dog", "and"));
+}
+
+UNIT_TEST(phrases_need_consecutive_positions_in_query_order)
+{
+	CHECK(Matches("\"brown fox\"", "the quick brown fox"));
+	CHECK(!Matches("\"fox brown\"", "the quick brown fox"));
+	CHECK(!Matches("\"quick fox\"", "the quick brown fox"));
+	CHECK(Matches("\"a b a\"", "x a b a y"));
+	CHECK(!Matches("\"a b a\"", "a b b a"));
+}
+
+static const char *
+ParseError(const char *q, CoreError *err)
+{
+	Bm25QNode  *n = NULL;
+
+	memset(err, 0, sizeof(*err));
+	if (bm25_query_parse(q, strlen(q), &n, err) == CORE_OK)
+	{
+		bm25_query_free(n);
+		return NULL;
+	}
+	return err->msg;
+}
+
+UNIT_TEST(malformed_queries_are_errors_that_say_where)
+{
+	CoreError	err;
+	const char *m;
+
+	m = ParseError("a \"b c", &err);
+	CHECK(m && strstr(m, "unterminated quoted phrase starting at character 3"));
+	m = ParseError("(a OR b", &err);
+	CHECK(m && strstr(m, "\"(\" at character 1 is not closed"));
+	m = ParseError("a)", &err);
+	CHECK(m && strstr(m, "\")\" at character 2"));
+	m = ParseError("a AND", &err);
+	CHECK(m && strstr(m, "found the end of the query"));
+	m = ParseError("NOT a", &err);
+	CHECK(m && strstr(m, "NOT must be joined by AND"));
+	CHECK(ParseError("a AND NOT (b OR \"c d\")", &err) == NULL);
+	CHECK(ParseError("   ", &err) == NULL);
+}
+
+UNIT_TEST(stop_word_leaves_drop_out_of_the_query)
+{
+	Bm25Bag    *bag = bm25_bag_create();
+	Bm25QNode  *n;
+
+	/* "," yields no token, like a stop word: "fox AND ," is just "fox" */
+	n = Query("fox AND ,", bag);
+	CHECK(n && n->kind == BM25_Q_TERM);
+	bm25_query_free(n);
+	/* an AND left with only a negation has nothing to match */
+	n = Query(", AND NOT fox", bag);
+	CHECK(n == NULL);
+	bm25_bag_free(bag);
+}
+
+/* --- merging --- */
+
+static bool
+KeepOdd(void *arg, uint64_t docid)
+{
+	return docid % 2 == 1;
+}
+
+UNIT_TEST(merge_drops_dead_documents_and_recounts_statistics)
+{
+	const char *a_docs[] = {"x y", "x", "z z"};
+	uint64_t	a_ids[] = {1, 2, 5};
+	const char *b_docs[] = {"x z", "y"};
+	uint64_t	b_ids[] = {3, 4};
+	MemStream	sa,
+				sb,
+				out;
+	Bm25SegReader *ra = BuildSegment(&sa, a_docs, a_ids, 3);
+	Bm25SegReader *rb = BuildSegment(&sb, b_docs, b_ids, 2);
+	Bm25SegReader *segs[2] = {ra, rb};
+	Bm25SegReader *r = NULL;
+	Bm25MergeSources src = {0};
+	Bm25SegWriter *w;
+	Bm25SegInfo info;
+	uint64_t	ndead = 0;
+	Bm25TermInfo ti;
+	Bm25Cursor	c;
+
+	bm25_buf_init(&out.buf);
+	src.segs = segs;
+	src.nsegs = 2;
+	src.keep = KeepOdd;
+	w = bm25_segw_create(true, MemSink, &out);
+	CHECK(bm25_merge(&src, w, &info, &ndead, NULL) == CORE_OK);
+	bm25_segw_free(w);
+	/* kept: 1 "x y", 3 "x z", 5 "z z" */
+	CHECK(ndead == 2 && info.ndocs == 3 && info.total_dl == 6);
+	CHECK(bm25_segr_open(&info, MemRead, &out, &r, NULL) == CORE_OK);
+	CHECK(bm25_segr_lookup(r, "x", 1, &ti) && ti.df == 2);
+	CHECK(bm25_segr_lookup(r, "y", 1, &ti) && ti.df == 1);
+	CHECK(bm25_segr_lookup(r, "z", 1, &ti) && ti.df == 2);
+	CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
+	CHECK(c.doc == 3 && bm25_cursor_positions(&c)[0] == 1);
+	bm25_cursor_next(&c);
+	CHECK(c.doc == 5 && bm25_cursor_tf(&c) == 2);
+	bm25_cursor_close(&c);
+	bm25_segr_free(r);
+	bm25_segr_free(ra);
+	bm25_segr_free(rb);
+	bm25_buf_free(&sa.buf);
+	bm25_buf_free(&sb.buf);
+	bm25_buf_free(&out.buf);
+}
+
+UNIT_TEST(corrupt_segment_is_an_error_not_a_crash)
+{
+	const char *docs[] = {"a b c", "a"};
+	uint64_t	ids[] = {1, 2};
+	MemStream	s;
+	Bm25SegReader *r = BuildSegment(&s, docs, ids, 2);
+	Bm25SegInfo info = *bm25_segr_info(r);
+	Bm25SegReader *bad = NULL;
+	CoreError	err = {0};
+
+	/* a dictionary that claims more terms than it holds */
+	info.nterms += 1000;
+	CHECK(bm25_segr_open(&info, MemRead, &s, &bad, &err) == CORE_ERR_CORRUPT);
+	CHECK(bad == NULL);
+	/* a block header with a width past 64 bits */
+	{
+		Bm25TermInfo ti;
+		Bm25Cursor	c;
+
+		CHECK(bm25_segr_lookup(r, "a", 1, &ti));
+		s.buf.data[ti.off + BM25_SKIP_ENTRY_SIZE + 1] = 200;
+		CHECK(bm25_cursor_open(&c, r, &ti, &err) == CORE_ERR_CORRUPT);
+		bm25_cursor_close(&c);
+	}
+	bm25_segr_free(r);
+	bm25_buf_free(&s.buf);
+}

@@ -7,8 +7,11 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/reloptions.h"
 #include "am/bm25/bm25.h"
+#include "catalog/pg_amop.h"
+#include "catalog/pg_opclass.h"
 #include "catalog/pg_type.h"
 #include "commands/progress.h"
 #include "commands/vacuum.h"
@@ -16,6 +19,8 @@
 #include "miscadmin.h"
 #include "optimizer/optimizer.h"
 #include "utils/float.h"
+#include "utils/syscache.h"
+#include "utils/catcache.h"
 #include "utils/selfuncs.h"
 
 static relopt_kind bm25_relopt_kind;
@@ -139,10 +144,54 @@ bm25costestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	*indexTotalCost = *indexStartupCost + costs.numIndexTuples * cpu_index_tuple_cost;
 }
 
+/*
+ * An operator class of lance_bm25 needs strategy 1 (@@@, a search
+ * operator) and strategy 2 (<@>, an ordering operator), both taking the
+ * class's input type and text, and nothing else.
+ */
 static bool
 bm25validate(Oid opclassoid)
 {
-	return true;
+	HeapTuple	tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
+	Form_pg_opclass cls;
+	CatCList   *oprs;
+	bool		seen[3] = {false, false, false};
+	bool		ok = true;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
+	cls = (Form_pg_opclass) GETSTRUCT(tup);
+	oprs = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(cls->opcfamily));
+	for (int i = 0; i < oprs->n_members; i++)
+	{
+		Form_pg_amop op = (Form_pg_amop) GETSTRUCT(&oprs->members[i]->tuple);
+		bool		ordering = op->amoppurpose == AMOP_ORDER;
+
+		if (op->amopstrategy < 1 || op->amopstrategy > 2 ||
+			ordering != (op->amopstrategy == 2) ||
+			op->amoprighttype != TEXTOID)
+		{
+			ereport(INFO,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("lance_bm25 operator family %u has an invalid operator with strategy %d",
+							cls->opcfamily, op->amopstrategy)));
+			ok = false;
+			continue;
+		}
+		if (op->amoplefttype == cls->opcintype)
+			seen[op->amopstrategy] = true;
+	}
+	if (!seen[1] || !seen[2])
+	{
+		ereport(INFO,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("lance_bm25 operator class \"%s\" lacks @@@ (strategy 1) or <@> (strategy 2)",
+						NameStr(cls->opcname))));
+		ok = false;
+	}
+	ReleaseCatCacheList(oprs);
+	ReleaseSysCache(tup);
+	return ok;
 }
 
 static char *

@@ -262,6 +262,9 @@ bm25build(Relation heap, Relation index, IndexInfo *indexInfo)
 		BufFileClose(bs.rf.file);
 	}
 	Bm25SetSegments(index, NULL, 0, &final, false, 0);
+	/* an empty table: the metapage does not list the empty segment */
+	if (final.ndocs == 0 && final.nterms == 0)
+		Bm25FreeSegmentPages(index, &final);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(buildcxt);
