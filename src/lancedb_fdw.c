@@ -20,6 +20,7 @@
 #include "am/hnsw/hnsw.h"
 #include "am/ivfpq/ivfpq.h"
 #include "fmgr.h"
+#include "am/bm25/bm25.h"
 #include "kernels/distance.h"
 #include "utils/guc.h"
 
@@ -114,6 +115,8 @@ _PG_init(void)
 							 NULL);
 	hnsw_init_gucs();
 	IvfpqInit();
+
+	Bm25Init();
 
 	/*
 	 * Last: this drops any placeholder under lancedb. not defined above, so

@@ -1,0 +1,152 @@
+-- lance_bm25: building, querying, writes, VACUUM, edge cases and errors.
+-- The tables are tiny, so plans are forced onto the index.
+SET enable_seqscan = off;
+
+SELECT opcname, amvalidate(c.oid) FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+WHERE a.amname = 'lance_bm25' ORDER BY 1;
+
+CREATE TABLE bm (id int PRIMARY KEY, body text);
+INSERT INTO bm VALUES
+	(1, 'The quick brown fox jumps over the lazy dog'),
+	(2, 'A quick brown dog outpaces a quick fox'),
+	(3, 'Lazy afternoons: the dog sleeps, the fox waits'),
+	(4, NULL),
+	(5, ''),
+	(6, 'Foxes and hounds; hounds and foxes.'),
+	(7, 'brown bread, brown rice, brown sugar');
+CREATE INDEX bm_idx ON bm USING lance_bm25 (body);
+
+EXPLAIN (COSTS OFF) SELECT id FROM bm ORDER BY body <@> 'quick fox' LIMIT 3;
+EXPLAIN (COSTS OFF) SELECT id FROM bm WHERE body @@@ 'fox';
+
+-- ranking: the operator gives the negated score, lance_bm25_score the score
+SELECT id, round((body <@> 'quick fox')::numeric, 6) AS neg,
+	round(lance_bm25_score(body, 'quick fox')::numeric, 6) AS score
+FROM bm ORDER BY body <@> 'quick fox' LIMIT 5;
+
+-- boolean matching: OR by default, AND, NOT, phrases, parentheses
+SELECT id FROM bm WHERE body @@@ 'fox dog' ORDER BY id;
+SELECT id FROM bm WHERE body @@@ 'fox AND dog' ORDER BY id;
+SELECT id FROM bm WHERE body @@@ 'fox AND NOT lazy' ORDER BY id;
+SELECT id FROM bm WHERE body @@@ '"quick brown"' ORDER BY id;
+SELECT id FROM bm WHERE body @@@ '"brown quick"' ORDER BY id;
+SELECT id FROM bm WHERE body @@@ '(bread OR hounds) AND NOT rice' ORDER BY id;
+SELECT id FROM bm WHERE body @@@ 'QUICK' ORDER BY id;
+-- a query without a term matches nothing
+SELECT count(*) FROM bm WHERE body @@@ '';
+SELECT count(*) FROM bm WHERE body @@@ '  ,;  ';
+
+-- the filter and the ranking together
+SELECT id FROM bm WHERE body @@@ 'dog AND NOT lazy' ORDER BY body <@> 'quick' LIMIT 5;
+
+-- inserts are visible at once, and scores equal a fresh build of the rows
+INSERT INTO bm VALUES (8, 'quick quick quick fox'), (9, 'the fox'), (10, NULL);
+CREATE TEMP TABLE live AS
+	SELECT id, -(body <@> 'quick fox') AS s FROM bm ORDER BY body <@> 'quick fox' LIMIT 10;
+SELECT id, round(s::numeric, 6) FROM live ORDER BY s DESC, id;
+REINDEX INDEX bm_idx;
+CREATE TEMP TABLE fresh AS
+	SELECT id, -(body <@> 'quick fox') AS s FROM bm ORDER BY body <@> 'quick fox' LIMIT 10;
+SELECT count(*) AS differ FROM live FULL JOIN fresh USING (id)
+WHERE live.s IS NULL OR fresh.s IS NULL OR abs(live.s - fresh.s) > 1e-12;
+
+-- deleted rows leave the statistics at VACUUM: scores equal a fresh build
+DELETE FROM bm WHERE id IN (1, 8);
+VACUUM bm;
+CREATE TEMP TABLE vacuumed AS
+	SELECT id, -(body <@> 'quick fox') AS s FROM bm ORDER BY body <@> 'quick fox' LIMIT 10;
+REINDEX INDEX bm_idx;
+CREATE TEMP TABLE rebuilt AS
+	SELECT id, -(body <@> 'quick fox') AS s FROM bm ORDER BY body <@> 'quick fox' LIMIT 10;
+SELECT count(*) AS differ FROM vacuumed FULL JOIN rebuilt USING (id)
+WHERE vacuumed.s IS NULL OR rebuilt.s IS NULL OR abs(vacuumed.s - rebuilt.s) > 1e-12;
+SELECT count(*) FROM vacuumed;
+
+-- many inserts: the buffer becomes segments, answers stay those of a build
+INSERT INTO bm SELECT g, 'doc ' || g || CASE WHEN g % 7 = 0 THEN ' lucky seven' ELSE ' plain' END
+FROM generate_series(100, 1400) g;
+SELECT count(*) FROM bm WHERE body @@@ 'lucky';
+CREATE TEMP TABLE many AS
+	SELECT id, -(body <@> 'lucky fox') AS s FROM bm ORDER BY body <@> 'lucky fox' LIMIT 20;
+REINDEX INDEX bm_idx;
+CREATE TEMP TABLE many_fresh AS
+	SELECT id, -(body <@> 'lucky fox') AS s FROM bm ORDER BY body <@> 'lucky fox' LIMIT 20;
+SELECT count(*) AS differ FROM many FULL JOIN many_fresh USING (id)
+WHERE many.s IS NULL OR many_fresh.s IS NULL OR abs(many.s - many_fresh.s) > 1e-12;
+-- more rows than the first top-k batch come out in order
+SELECT count(*), bool_and(s IS NOT NULL) FROM (
+	SELECT id, body <@> 'plain' AS s FROM bm ORDER BY body <@> 'plain' LIMIT 1000) t;
+
+-- a very long document, and non-ASCII text
+INSERT INTO bm VALUES (20, repeat('needle haystack ', 20000) || 'rare'),
+	(21, 'Café naïve Ελληνικά straße'), (22, 'cafe naive');
+SELECT id, round((-(body <@> 'needle rare'))::numeric, 6) FROM bm
+ORDER BY body <@> 'needle rare' LIMIT 2;
+-- the built-in tokenizer splits on every non-ASCII byte, like the reference
+SELECT id FROM bm WHERE body @@@ 'caf' ORDER BY id;
+SELECT id FROM bm WHERE body @@@ '"stra e"' ORDER BY id;
+
+-- a text search configuration tokenizes instead (stems, drops stop words)
+CREATE TABLE bm_en (id int, body text);
+INSERT INTO bm_en VALUES (1, 'The runners were running'), (2, 'He runs'), (3, 'Café naïve Ελληνικά'),
+	(4, 'the the the');
+CREATE INDEX ON bm_en USING lance_bm25 (body) WITH (text_config = 'english');
+SELECT id FROM bm_en WHERE body @@@ 'run' ORDER BY id;
+-- phrase positions count the stop words the configuration drops
+SELECT id FROM bm_en WHERE body @@@ '"runners were running"' ORDER BY id;
+SELECT id FROM bm_en WHERE body @@@ '"runners running"' ORDER BY id;
+SELECT id FROM bm_en WHERE body @@@ 'ελληνικά' ORDER BY id;
+-- a query of stop words has no term
+SELECT count(*) FROM bm_en WHERE body @@@ 'the';
+SELECT id, round(lance_bm25_score(body, 'running')::numeric, 6) FROM bm_en
+ORDER BY body <@> 'running' LIMIT 3;
+
+-- malformed queries are errors that say where
+SELECT count(*) FROM bm WHERE body @@@ '"unterminated phrase';
+SELECT count(*) FROM bm WHERE body @@@ '(fox';
+SELECT count(*) FROM bm WHERE body @@@ 'fox)';
+SELECT count(*) FROM bm WHERE body @@@ 'fox AND';
+SELECT count(*) FROM bm WHERE body @@@ 'OR fox';
+SELECT count(*) FROM bm WHERE body @@@ '()';
+SELECT count(*) FROM bm WHERE body @@@ 'NOT fox';
+SELECT count(*) FROM bm WHERE body @@@ 'dog OR NOT fox';
+SELECT lance_bm25_parse('a AND (b OR "c d")');
+
+-- phrases need positions
+CREATE TABLE bm_np (body text);
+INSERT INTO bm_np VALUES ('alpha beta');
+CREATE INDEX ON bm_np USING lance_bm25 (body) WITH (positions = off);
+SELECT count(*) FROM bm_np WHERE body @@@ 'alpha beta';
+SELECT count(*) FROM bm_np WHERE body @@@ '"alpha beta"';
+
+-- bad options
+CREATE INDEX ON bm_np USING lance_bm25 (body) WITH (text_config = 'klingon');
+CREATE INDEX ON bm_np USING lance_bm25 (body) WITH (b = 1.5);
+
+-- the ranking operator outside a ranking scan has no statistics
+RESET enable_seqscan;
+SELECT body <@> 'never ranked' FROM bm_np;
+
+-- hybrid search: reciprocal rank fusion of the BM25 and the vector ranking
+SET enable_seqscan = off;
+CREATE TABLE hy (id int PRIMARY KEY, body text, emb vector(2));
+INSERT INTO hy VALUES (1, 'red apple', '[0, 1]'), (2, 'green apple pie', '[1, 0]'),
+	(3, 'red car', '[0.9, 0.1]'), (4, 'blue sky', '[0.1, 0.9]');
+CREATE INDEX ON hy USING lance_bm25 (body);
+-- BM25: 1 (short, apple), 2; vector: 1 (exact), 4, 3, 2
+SELECT id, round(score::numeric, 6) FROM lance_hybrid_search('hy', 'id', 'body', 'apple', 'emb', '[0, 1]', 3);
+
+-- text[] documents: elements are tokenized in turn, phrases stay inside one
+CREATE TABLE arr (id int, body text[]);
+INSERT INTO arr VALUES (1, ARRAY['red fox', 'blue whale']), (2, ARRAY['fox blue', NULL, 'sky']),
+	(3, '{}'), (4, NULL), (5, ARRAY['whale whale whale']);
+CREATE INDEX ON arr USING lance_bm25 (body);
+SELECT id, round(lance_bm25_score(body, 'whale fox')::numeric, 6) FROM arr
+ORDER BY body <@> 'whale fox' LIMIT 5;
+SELECT id FROM arr WHERE body @@@ '"fox blue"' ORDER BY id;
+SELECT id FROM arr WHERE body @@@ '"blue sky"' ORDER BY id;
+SELECT id FROM arr WHERE body @@@ 'sky AND fox' ORDER BY id;
+INSERT INTO arr VALUES (6, ARRAY['one fox', 'two fox']);
+SELECT id FROM arr WHERE body @@@ 'fox' ORDER BY id;
+
+DROP TABLE bm, bm_en, bm_np, hy, arr;

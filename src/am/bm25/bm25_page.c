@@ -1,0 +1,529 @@
+/*-------------------------------------------------------------------------
+ *
+ * bm25_page.c
+ *	  Pages of a lance_bm25 index: the metapage, segment streams and their
+ *	  directories, the insert buffer chain, and freeing pages.
+ *
+ * Every page change goes through generic WAL.  New segment pages are
+ * logged as full images (they are written once); the metapage and buffer
+ * pages are logged as deltas.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "am/bm25/bm25.h"
+#include "miscadmin.h"
+#include "storage/indexfsm.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+
+void
+Bm25InitPage(Page page, uint16 kind)
+{
+	Bm25PageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(Bm25PageOpaqueData));
+	opaque = Bm25PageGetOpaque(page);
+	opaque->next = InvalidBlockNumber;
+	opaque->kind = kind;
+	opaque->page_id = BM25_PAGE_ID;
+}
+
+/*
+ * A new page, exclusively locked: a freed one from the free space map if
+ * there is one, else a new block at the end.
+ */
+Buffer
+Bm25NewBuffer(Relation index)
+{
+	Buffer		buf;
+
+	for (;;)
+	{
+		BlockNumber blkno = GetFreeIndexPage(index);
+
+		if (blkno == InvalidBlockNumber)
+			break;
+		buf = ReadBuffer(index, blkno);
+
+		/* someone else may have taken it since the map said it was free */
+		if (ConditionalLockBuffer(buf))
+		{
+			Page		page = BufferGetPage(buf);
+
+			if (PageIsNew(page) || Bm25PageGetOpaque(page)->kind == BM25_PAGE_FREE)
+				return buf;
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		}
+		ReleaseBuffer(buf);
+	}
+
+	LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBuffer(index, P_NEW);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	UnlockRelationForExtension(index, ExclusiveLock);
+	return buf;
+}
+
+void
+Bm25InitMetaPage(Relation index, ForkNumber fork, const Bm25Tokenizer *tok)
+{
+	Buffer		buf;
+	Page		page;
+	GenericXLogState *state;
+	Bm25MetaPage meta;
+
+	buf = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, NULL);
+	if (BufferGetBlockNumber(buf) != BM25_META_BLKNO)
+		elog(ERROR, "lance_bm25 metapage of index \"%s\" is not block 0",
+			 RelationGetRelationName(index));
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	state = GenericXLogStart(index);
+	page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+	Bm25InitPage(page, BM25_PAGE_META);
+	meta = Bm25PageGetMeta(page);
+	memset(meta, 0, sizeof(Bm25MetaPageData));
+	meta->magic = BM25_MAGIC;
+	meta->version = BM25_VERSION;
+	meta->tokenizer = tok->kind;
+	meta->ts_config = tok->ts_config;
+	meta->positions = tok->positions;
+	meta->next_serial = 1;
+	meta->buf_head = InvalidBlockNumber;
+	meta->buf_tail = InvalidBlockNumber;
+	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(Bm25MetaPageData)) - (char *) page;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
+/* A copy of the metapage, checked. */
+void
+Bm25ReadMeta(Relation index, Bm25MetaPageData *out)
+{
+	Buffer		buf = ReadBuffer(index, BM25_META_BLKNO);
+	Page		page;
+	Bm25MetaPage meta;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	meta = Bm25PageGetMeta(page);
+	if (Bm25PageGetOpaque(page)->kind != BM25_PAGE_META || meta->magic != BM25_MAGIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not a lance_bm25 index", RelationGetRelationName(index))));
+	if (meta->version != BM25_VERSION || meta->nsegs > BM25_MAX_SEGMENTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("lance_bm25 index \"%s\" has version %u and %u segments; expected version %u and at most %u",
+						RelationGetRelationName(index), meta->version, meta->nsegs,
+						BM25_VERSION, BM25_MAX_SEGMENTS),
+				 errhint("REINDEX the index.")));
+	memcpy(out, meta, sizeof(Bm25MetaPageData));
+	UnlockReleaseBuffer(buf);
+}
+
+/* --- writing a segment stream --- */
+
+void
+Bm25StreamBegin(Bm25StreamWriter *w, Relation index)
+{
+	memset(w, 0, sizeof(*w));
+	w->index = index;
+	w->cur = InvalidBuffer;
+	w->cap = 64;
+	w->blocks = palloc(w->cap * sizeof(BlockNumber));
+}
+
+/* Log and release the page being filled. */
+static void
+StreamClosePage(Bm25StreamWriter *w)
+{
+	if (!BufferIsValid(w->cur))
+		return;
+	((PageHeader) w->page)->pd_lower = BM25_PAGE_CONTENT_OFF + w->used;
+	GenericXLogFinish(w->state);
+	UnlockReleaseBuffer(w->cur);
+	w->cur = InvalidBuffer;
+}
+
+int
+Bm25StreamSink(void *ctx, const uint8_t *data, size_t len)
+{
+	Bm25StreamWriter *w = ctx;
+
+	while (len > 0)
+	{
+		size_t		n;
+
+		if (!BufferIsValid(w->cur) || w->used == BM25_PAGE_CAPACITY)
+		{
+			StreamClosePage(w);
+			CHECK_FOR_INTERRUPTS();
+			w->cur = Bm25NewBuffer(w->index);
+			w->state = GenericXLogStart(w->index);
+			w->page = GenericXLogRegisterBuffer(w->state, w->cur, GENERIC_XLOG_FULL_IMAGE);
+			Bm25InitPage(w->page, BM25_PAGE_DATA);
+			w->used = 0;
+			if (w->npages == w->cap)
+			{
+				w->cap *= 2;
+				w->blocks = repalloc(w->blocks, w->cap * sizeof(BlockNumber));
+			}
+			w->blocks[w->npages++] = BufferGetBlockNumber(w->cur);
+		}
+		n = Min(len, BM25_PAGE_CAPACITY - w->used);
+		memcpy((char *) w->page + BM25_PAGE_CONTENT_OFF + w->used, data, n);
+		w->used += n;
+		w->nbytes += n;
+		data += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Close the last data page, write the directory, describe the segment. */
+void
+Bm25StreamFinish(Bm25StreamWriter *w, const Bm25SegInfo *info, Bm25SegMeta *seg)
+{
+	uint32		ndir = (w->npages + BM25_DIR_ENTRIES - 1) / BM25_DIR_ENTRIES;
+	Buffer	   *dirs;
+
+	StreamClosePage(w);
+	Assert(w->nbytes == info->nbytes);
+	memset(seg, 0, sizeof(*seg));
+	seg->dir_head = InvalidBlockNumber;
+	if (ndir == 0)
+		ndir = 1;				/* an empty segment still has a directory */
+	dirs = palloc(ndir * sizeof(Buffer));
+	for (uint32 i = 0; i < ndir; i++)
+		dirs[i] = Bm25NewBuffer(w->index);
+	for (uint32 i = 0; i < ndir; i++)
+	{
+		GenericXLogState *state = GenericXLogStart(w->index);
+		Page		page = GenericXLogRegisterBuffer(state, dirs[i], GENERIC_XLOG_FULL_IMAGE);
+		uint32		from = i * BM25_DIR_ENTRIES;
+		uint32		n = from < w->npages ? Min(BM25_DIR_ENTRIES, w->npages - from) : 0;
+
+		Bm25InitPage(page, BM25_PAGE_DIR);
+		Bm25PageGetOpaque(page)->next = i + 1 < ndir ? BufferGetBlockNumber(dirs[i + 1]) :
+			InvalidBlockNumber;
+		memcpy((char *) page + BM25_PAGE_CONTENT_OFF, w->blocks + from, n * sizeof(BlockNumber));
+		((PageHeader) page)->pd_lower = BM25_PAGE_CONTENT_OFF + n * sizeof(BlockNumber);
+		GenericXLogFinish(state);
+	}
+	seg->dir_head = BufferGetBlockNumber(dirs[0]);
+	for (uint32 i = 0; i < ndir; i++)
+		UnlockReleaseBuffer(dirs[i]);
+	pfree(dirs);
+	seg->npages = w->npages;
+	seg->nbytes = info->nbytes;
+	seg->doctab_off = info->doctab_off;
+	seg->dict_off = info->dict_off;
+	seg->dict_len = info->dict_len;
+	seg->ndocs = info->ndocs;
+	seg->total_dl = info->total_dl;
+	seg->nterms = info->nterms;
+	pfree(w->blocks);
+	w->blocks = NULL;
+}
+
+void
+Bm25SegInfoFromMeta(const Bm25SegMeta *seg, bool positions, Bm25SegInfo *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->nbytes = seg->nbytes;
+	info->doctab_off = seg->doctab_off;
+	info->dict_off = seg->dict_off;
+	info->dict_len = seg->dict_len;
+	info->ndocs = seg->ndocs;
+	info->total_dl = seg->total_dl;
+	info->nterms = seg->nterms;
+	info->positions = positions;
+}
+
+/* --- freeing pages --- */
+
+/* Mark pages free (logged, four to a record) and tell the free space map. */
+static void
+FreePages(Relation index, const BlockNumber *blocks, uint32 n)
+{
+	for (uint32 i = 0; i < n; i += MAX_GENERIC_XLOG_PAGES)
+	{
+		GenericXLogState *state = GenericXLogStart(index);
+		Buffer		bufs[MAX_GENERIC_XLOG_PAGES];
+		uint32		m = Min(MAX_GENERIC_XLOG_PAGES, n - i);
+
+		for (uint32 j = 0; j < m; j++)
+		{
+			Page		page;
+
+			bufs[j] = ReadBuffer(index, blocks[i + j]);
+			LockBuffer(bufs[j], BUFFER_LOCK_EXCLUSIVE);
+			page = GenericXLogRegisterBuffer(state, bufs[j], 0);
+			Bm25PageGetOpaque(page)->kind = BM25_PAGE_FREE;
+			Bm25PageGetOpaque(page)->next = InvalidBlockNumber;
+		}
+		GenericXLogFinish(state);
+		for (uint32 j = 0; j < m; j++)
+		{
+			UnlockReleaseBuffer(bufs[j]);
+			RecordFreeIndexPage(index, blocks[i + j]);
+		}
+	}
+}
+
+/* The data pages of a segment, from its directory (palloc'd). */
+static BlockNumber *
+ReadDirectory(Relation index, const Bm25SegMeta *seg, uint32 *ndirs, BlockNumber **dirblocks)
+{
+	BlockNumber *blocks = palloc(Max(seg->npages, 1) * sizeof(BlockNumber));
+	BlockNumber next = seg->dir_head;
+	uint32		got = 0;
+	uint32		nd = 0;
+	BlockNumber *db = palloc(sizeof(BlockNumber) * (seg->npages / BM25_DIR_ENTRIES + 2));
+
+	while (next != InvalidBlockNumber)
+	{
+		Buffer		buf;
+		Page		page;
+		uint32		n;
+
+		if (nd >= seg->npages / BM25_DIR_ENTRIES + 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("lance_bm25 index \"%s\": segment directory at block %u is longer than its %u pages",
+							RelationGetRelationName(index), seg->dir_head, seg->npages)));
+		db[nd++] = next;
+		buf = ReadBuffer(index, next);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (Bm25PageGetOpaque(page)->kind != BM25_PAGE_DIR)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("lance_bm25 index \"%s\": block %u is not a segment directory page",
+							RelationGetRelationName(index), next)));
+		n = (((PageHeader) page)->pd_lower - BM25_PAGE_CONTENT_OFF) / sizeof(BlockNumber);
+		if (n > seg->npages - got)
+			n = seg->npages - got;
+		memcpy(blocks + got, (char *) page + BM25_PAGE_CONTENT_OFF, n * sizeof(BlockNumber));
+		got += n;
+		next = Bm25PageGetOpaque(page)->next;
+		UnlockReleaseBuffer(buf);
+	}
+	if (got != seg->npages)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("lance_bm25 index \"%s\": segment directory at block %u lists %u of %u pages",
+						RelationGetRelationName(index), seg->dir_head, got, seg->npages)));
+	*ndirs = nd;
+	*dirblocks = db;
+	return blocks;
+}
+
+void
+Bm25FreeSegmentPages(Relation index, const Bm25SegMeta *seg)
+{
+	uint32		ndirs;
+	BlockNumber *dirs;
+	BlockNumber *blocks = ReadDirectory(index, seg, &ndirs, &dirs);
+
+	FreePages(index, blocks, seg->npages);
+	FreePages(index, dirs, ndirs);
+	pfree(blocks);
+	pfree(dirs);
+}
+
+void
+Bm25FreeBufferPages(Relation index, BlockNumber head)
+{
+	BlockNumber *blocks = NULL;
+	uint32		n = 0,
+				cap = 0;
+
+	while (head != InvalidBlockNumber)
+	{
+		Buffer		buf = ReadBuffer(index, head);
+		Page		page;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (n == cap)
+		{
+			cap = cap ? cap * 2 : 16;
+			blocks = blocks ? repalloc(blocks, cap * sizeof(BlockNumber)) :
+				palloc(cap * sizeof(BlockNumber));
+		}
+		blocks[n++] = head;
+		head = Bm25PageGetOpaque(page)->kind == BM25_PAGE_BUFFER ?
+			Bm25PageGetOpaque(page)->next : InvalidBlockNumber;
+		UnlockReleaseBuffer(buf);
+	}
+	if (n > 0)
+	{
+		FreePages(index, blocks, n);
+		pfree(blocks);
+	}
+}
+
+/* --- reading segments, with a per-backend cache of their dictionaries --- */
+
+typedef struct SegSource
+{
+	Relation	index;
+	BlockNumber *blocks;		/* in TopMemoryContext */
+	uint32		npages;
+} SegSource;
+
+typedef struct SegCacheEntry
+{
+	Oid			db;
+	Oid			relnode;
+	uint64		serial;
+	uint64		last_used;
+	Bm25SegReader *reader;
+	SegSource	src;
+} SegCacheEntry;
+
+#define SEG_CACHE_SIZE 32
+
+static SegCacheEntry seg_cache[SEG_CACHE_SIZE];
+static uint64 seg_cache_clock = 0;
+
+static int
+SegRead(void *ctx, uint64_t off, size_t len, uint8_t *dst)
+{
+	SegSource  *s = ctx;
+
+	while (len > 0)
+	{
+		uint64		pageno = off / BM25_PAGE_CAPACITY;
+		uint32		in = off % BM25_PAGE_CAPACITY;
+		size_t		n = Min(len, BM25_PAGE_CAPACITY - in);
+		Buffer		buf;
+
+		if (pageno >= s->npages)
+			return -1;
+		buf = ReadBuffer(s->index, s->blocks[pageno]);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		memcpy(dst, (char *) BufferGetPage(buf) + BM25_PAGE_CONTENT_OFF + in, n);
+		UnlockReleaseBuffer(buf);
+		dst += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void
+EvictEntry(SegCacheEntry *e)
+{
+	bm25_segr_free(e->reader);
+	if (e->src.blocks)
+		pfree(e->src.blocks);
+	memset(e, 0, sizeof(*e));
+}
+
+/*
+ * A reader for the segment, bound to this relation for the current query.
+ * Dictionaries are cached per backend by (database, relfilenode, serial):
+ * segments are immutable, so an entry is never stale, only unused.
+ */
+Bm25SegReader *
+Bm25OpenSegment(Relation index, const Bm25SegMeta *seg, bool positions)
+{
+	Oid			relnode = index->rd_node.relNode;
+	SegCacheEntry *victim = NULL;
+	uint32		ndirs;
+	BlockNumber *dirs;
+	BlockNumber *blocks;
+	MemoryContext old;
+	Bm25SegInfo info;
+	Bm25SegReader *r;
+	CoreError	err = {0};
+
+	for (int i = 0; i < SEG_CACHE_SIZE; i++)
+	{
+		SegCacheEntry *e = &seg_cache[i];
+
+		if (e->reader && e->db == MyDatabaseId && e->relnode == relnode && e->serial == seg->serial)
+		{
+			e->last_used = ++seg_cache_clock;
+			e->src.index = index;
+			bm25_segr_set_source(e->reader, SegRead, &e->src);
+			return e->reader;
+		}
+		if (victim == NULL || e->reader == NULL ||
+			(victim->reader != NULL && e->last_used < victim->last_used))
+			victim = e;
+	}
+	if (victim->reader)
+		EvictEntry(victim);
+
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	blocks = ReadDirectory(index, seg, &ndirs, &dirs);
+	pfree(dirs);
+	MemoryContextSwitchTo(old);
+
+	victim->src.index = index;
+	victim->src.blocks = blocks;
+	victim->src.npages = seg->npages;
+	Bm25SegInfoFromMeta(seg, positions, &info);
+	if (bm25_segr_open(&info, SegRead, &victim->src, &r, &err) != CORE_OK)
+	{
+		pfree(blocks);
+		memset(victim, 0, sizeof(*victim));
+		Bm25ReportCore(&err, "reading a segment", index);
+	}
+	victim->reader = r;
+	victim->db = MyDatabaseId;
+	victim->relnode = relnode;
+	victim->serial = seg->serial;
+	victim->last_used = ++seg_cache_clock;
+	return r;
+}
+
+/* The valid bytes of the insert buffer, copied (palloc'd). */
+char *
+Bm25ReadBuffer(Relation index, const Bm25MetaPageData *meta, uint64 *len)
+{
+	char	   *out;
+	uint64		got = 0;
+	BlockNumber next = meta->buf_head;
+
+	*len = meta->buf_nbytes;
+	if (meta->buf_nbytes == 0)
+		return NULL;
+	if (meta->buf_nbytes > MaxAllocHugeSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("lance_bm25 index \"%s\": insert buffer of %llu bytes",
+						RelationGetRelationName(index), (unsigned long long) meta->buf_nbytes)));
+	out = palloc_extended(meta->buf_nbytes, MCXT_ALLOC_HUGE);
+	while (got < meta->buf_nbytes)
+	{
+		Buffer		buf;
+		Page		page;
+		uint64		n = Min(BM25_PAGE_CAPACITY, meta->buf_nbytes - got);
+
+		if (next == InvalidBlockNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("lance_bm25 index \"%s\": insert buffer chain ends after %llu of %llu bytes",
+							RelationGetRelationName(index), (unsigned long long) got,
+							(unsigned long long) meta->buf_nbytes)));
+		buf = ReadBuffer(index, next);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (Bm25PageGetOpaque(page)->kind != BM25_PAGE_BUFFER)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("lance_bm25 index \"%s\": block %u in the insert buffer chain is not a buffer page",
+							RelationGetRelationName(index), next)));
+		memcpy(out + got, (char *) page + BM25_PAGE_CONTENT_OFF, n);
+		got += n;
+		next = Bm25PageGetOpaque(page)->next;
+		UnlockReleaseBuffer(buf);
+	}
+	return out;
+}

@@ -1,0 +1,106 @@
+/*-------------------------------------------------------------------------
+ *
+ * bm25_rank.h
+ *	  BM25 scoring and exact top-k retrieval over segment cursors.
+ *
+ * Okapi BM25 with Lucene's idf, as ../shared/data/bm25/README.md defines it:
+ *
+ *		idf(t)   = ln(1 + (N - df + 0.5) / (df + 0.5))
+ *		score    = sum over distinct query terms t in d of
+ *				   idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+ *
+ * Top-k is MaxScore (Turtle & Flood 1995) with block-max bounds (Ding &
+ * Suel 2011): terms are ordered by their largest possible contribution; the
+ * terms whose bounds together cannot reach the current k-th score are
+ * "non-essential" and only looked up for documents that an essential term
+ * brings, and a run of documents inside the current posting blocks of the
+ * essential terms is skipped whole when the blocks' bounds cannot reach it.
+ * Every bound is an upper bound and every pruning test is strict, so the
+ * result is exactly the top-k of exhaustive scoring (ties broken by doc id).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LANCEDB_KERNELS_BM25_RANK_H
+#define LANCEDB_KERNELS_BM25_RANK_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "kernels/bm25_segment.h"
+
+typedef struct Bm25Params
+{
+	double		k1;
+	double		b;
+	double		avgdl;			/* > 0 whenever any document has a term */
+} Bm25Params;
+
+static inline double
+bm25_idf(uint64_t n_docs, uint64_t df)
+{
+	return log(1.0 + ((double) n_docs - (double) df + 0.5) / ((double) df + 0.5));
+}
+
+/* The term-frequency part, times (k1 + 1). */
+static inline double
+bm25_tf_part(const Bm25Params *p, uint32_t tf, uint32_t dl)
+{
+	double		norm = p->avgdl > 0 ? (double) dl / p->avgdl : 0.0;
+
+	return (double) tf * (p->k1 + 1.0) / ((double) tf + p->k1 * (1.0 - p->b + p->b * norm));
+}
+
+typedef struct Bm25Hit
+{
+	uint64_t	docid;
+	double		score;
+} Bm25Hit;
+
+/* The best k hits seen so far: a binary heap with the worst at the top. */
+typedef struct Bm25TopK
+{
+	size_t		k;
+	size_t		n;
+	Bm25Hit    *hits;
+} Bm25TopK;
+
+extern bool bm25_topk_init(Bm25TopK *t, size_t k);
+extern void bm25_topk_free(Bm25TopK *t);
+extern void bm25_topk_push(Bm25TopK *t, uint64_t docid, double score);
+
+/* The k-th score once k hits are in, else -infinity. */
+static inline double
+bm25_topk_threshold(const Bm25TopK *t)
+{
+	return t->n == t->k ? t->hits[0].score : -INFINITY;
+}
+
+/* Sort the hits best first (score descending, doc id ascending). */
+extern void bm25_topk_sort(Bm25TopK *t);
+
+/* One query term in one segment. */
+typedef struct Bm25RankTerm
+{
+	Bm25Cursor *cursor;
+	double		idf;
+} Bm25RankTerm;
+
+/*
+ * Add the segment's best documents to t.  Cursors must be fresh; the
+ * function moves them.  cancel (may be NULL) is polled every few thousand
+ * documents; nonzero stops with CORE_ERR_CANCELED.
+ */
+extern CoreStatus bm25_rank_segment(Bm25TopK *t, const Bm25Params *p,
+									Bm25RankTerm *terms, size_t nterms,
+									int (*cancel) (void *), void *cancel_arg,
+									CoreError *err);
+
+/* Score exactly the documents of a sorted list (a boolean filter's result). */
+extern CoreStatus bm25_rank_docs(Bm25TopK *t, const Bm25Params *p,
+								 Bm25RankTerm *terms, size_t nterms,
+								 const uint64_t *docs, size_t ndocs, CoreError *err);
+
+#endif							/* LANCEDB_KERNELS_BM25_RANK_H */

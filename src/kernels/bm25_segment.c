@@ -1,0 +1,743 @@
+/*-------------------------------------------------------------------------
+ *
+ * bm25_segment.c
+ *	  Writing and reading immutable BM25 segments (see bm25_segment.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "kernels/bm25_segment.h"
+
+#include <string.h>
+
+#include "core/alloc.h"
+
+/* fixed part of a dictionary entry after the term bytes */
+#define DICT_FIXED 24
+/* fixed header of a posting block */
+#define BLOCK_HEADER 12
+/* bytes buffered before they go to the sink */
+#define FLUSH_AT (1 << 20)
+
+struct Bm25SegWriter
+{
+	bool		positions;
+	Bm25SinkFn	sink;
+	void	   *ctx;
+	Bm25Buf		out;			/* not yet sunk */
+	uint64_t	sunk;			/* bytes already given to the sink */
+	Bm25Buf		dict;
+	Bm25Buf		region;			/* scratch: one term's blocks */
+	Bm25Buf		skip;			/* scratch: one term's skip table */
+	uint32_t	nterms;
+	char		last[BM25_MAX_TERM_LEN];
+	size_t		lastlen;
+};
+
+Bm25SegWriter *
+bm25_segw_create(bool positions, Bm25SinkFn sink, void *ctx)
+{
+	Bm25SegWriter *w = core_calloc(1, sizeof(Bm25SegWriter));
+
+	if (w == NULL)
+		return NULL;
+	w->positions = positions;
+	w->sink = sink;
+	w->ctx = ctx;
+	bm25_buf_init(&w->out);
+	bm25_buf_init(&w->dict);
+	bm25_buf_init(&w->region);
+	bm25_buf_init(&w->skip);
+	return w;
+}
+
+void
+bm25_segw_free(Bm25SegWriter *w)
+{
+	if (w == NULL)
+		return;
+	bm25_buf_free(&w->out);
+	bm25_buf_free(&w->dict);
+	bm25_buf_free(&w->region);
+	bm25_buf_free(&w->skip);
+	core_free(w);
+}
+
+static CoreStatus
+Flush(Bm25SegWriter *w, bool force, CoreError *err)
+{
+	if (!w->out.ok)
+		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory");
+	if (w->out.len == 0 || (!force && w->out.len < FLUSH_AT))
+		return CORE_OK;
+	if (w->sink(w->ctx, w->out.data, w->out.len) != 0)
+		return core_error(err, CORE_ERR_IO, "bm25 segment: writing %zu bytes at offset %llu failed",
+						  w->out.len, (unsigned long long) w->sunk);
+	w->sunk += w->out.len;
+	w->out.len = 0;
+	return CORE_OK;
+}
+
+static inline uint64_t
+Offset(const Bm25SegWriter *w)
+{
+	return w->sunk + w->out.len;
+}
+
+/* Encode postings [from, from + n) as one block at the end of w->region. */
+static void
+PutBlock(Bm25SegWriter *w, const uint64_t *docids, const uint32_t *tfs,
+		 const uint32_t *dls, const uint32_t *positions, size_t n)
+{
+	uint64_t	v[BM25_BLOCK_SIZE];
+	uint64_t	maxgap = 0,
+				maxtf = 0,
+				maxdl = 0;
+	int			wd,
+				wt,
+				wl;
+
+	for (size_t i = 1; i < n; i++)
+		if (docids[i] - docids[i - 1] > maxgap)
+			maxgap = docids[i] - docids[i - 1];
+	for (size_t i = 0; i < n; i++)
+	{
+		if (tfs[i] - 1 > maxtf)
+			maxtf = tfs[i] - 1;
+		if (dls[i] > maxdl)
+			maxdl = dls[i];
+	}
+	wd = bm25_bit_width(maxgap);
+	wt = bm25_bit_width(maxtf);
+	wl = bm25_bit_width(maxdl);
+	bm25_buf_put_u8(&w->region, (uint8_t) n);
+	bm25_buf_put_u8(&w->region, (uint8_t) wd);
+	bm25_buf_put_u8(&w->region, (uint8_t) wt);
+	bm25_buf_put_u8(&w->region, (uint8_t) wl);
+	bm25_buf_put_u64(&w->region, docids[0]);
+	for (size_t i = 1; i < n; i++)
+		v[i - 1] = docids[i] - docids[i - 1];
+	bm25_pack(&w->region, v, n - 1, wd);
+	for (size_t i = 0; i < n; i++)
+		v[i] = tfs[i] - 1;
+	bm25_pack(&w->region, v, n, wt);
+	for (size_t i = 0; i < n; i++)
+		v[i] = dls[i];
+	bm25_pack(&w->region, v, n, wl);
+	if (positions)
+	{
+		size_t		lenat = w->region.len;
+		size_t		p = 0;
+
+		bm25_buf_put_u32(&w->region, 0);
+		for (size_t i = 0; i < n; i++)
+		{
+			uint32_t	prev = 0;
+
+			for (uint32_t j = 0; j < tfs[i]; j++, p++)
+			{
+				bm25_buf_put_varint(&w->region, positions[p] - prev);
+				prev = positions[p];
+			}
+		}
+		if (w->region.ok)
+		{
+			uint32_t	len = (uint32_t) (w->region.len - lenat - 4);
+
+			for (int i = 0; i < 4; i++)
+				w->region.data[lenat + i] = (uint8_t) (len >> (8 * i));
+		}
+	}
+}
+
+CoreStatus
+bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len, size_t n,
+				   const uint64_t *docids, const uint32_t *tfs, const uint32_t *dls,
+				   const uint32_t *positions, CoreError *err)
+{
+	uint64_t	region_off = Offset(w);
+	uint32_t	nblocks = (uint32_t) ((n + BM25_BLOCK_SIZE - 1) / BM25_BLOCK_SIZE);
+	uint32_t	tmax = 0,
+				dmin = UINT32_MAX;
+	size_t		pos_at = 0;
+	int			cmp;
+
+	if (len == 0 || len > BM25_MAX_TERM_LEN || n == 0 || n > UINT32_MAX)
+		return core_error(err, CORE_ERR_INVALID, "bm25 segment: term of %zu bytes with %zu postings",
+						  len, n);
+	cmp = memcmp(w->last, term, len < w->lastlen ? len : w->lastlen);
+	if (w->nterms > 0 && (cmp > 0 || (cmp == 0 && w->lastlen >= len)))
+		return core_error(err, CORE_ERR_INVALID, "bm25 segment: terms out of order at \"%.*s\"",
+						  (int) len, term);
+	for (size_t i = 0; i < n; i++)
+	{
+		if (tfs[i] == 0 || (i > 0 && docids[i] <= docids[i - 1]))
+			return core_error(err, CORE_ERR_INVALID,
+							  "bm25 segment: term \"%.*s\": posting %zu has tf 0 or a doc id out of order",
+							  (int) len, term, i);
+	}
+
+	w->region.len = 0;
+	w->skip.len = 0;
+	for (uint32_t b = 0; b < nblocks; b++)
+	{
+		size_t		from = (size_t) b * BM25_BLOCK_SIZE;
+		size_t		cnt = n - from < BM25_BLOCK_SIZE ? n - from : BM25_BLOCK_SIZE;
+		size_t		start = w->region.len;
+		uint32_t	bmax = 0,
+					bmin = UINT32_MAX;
+		size_t		npos = 0;
+
+		for (size_t i = from; i < from + cnt; i++)
+		{
+			if (tfs[i] > bmax)
+				bmax = tfs[i];
+			if (dls[i] < bmin)
+				bmin = dls[i];
+			npos += tfs[i];
+		}
+		PutBlock(w, docids + from, tfs + from, dls + from,
+				 (w->positions && positions) ? positions + pos_at : NULL, cnt);
+		if (w->positions && !positions)
+			return core_error(err, CORE_ERR_INVALID, "bm25 segment: positions missing");
+		pos_at += npos;
+		bm25_buf_put_u64(&w->skip, docids[from + cnt - 1]);
+		bm25_buf_put_u32(&w->skip, (uint32_t) ((size_t) nblocks * BM25_SKIP_ENTRY_SIZE + start));
+		bm25_buf_put_u32(&w->skip, (uint32_t) (w->region.len - start));
+		bm25_buf_put_u32(&w->skip, bmax);
+		bm25_buf_put_u32(&w->skip, bmin);
+		if (bmax > tmax)
+			tmax = bmax;
+		if (bmin < dmin)
+			dmin = bmin;
+	}
+	if (!w->region.ok || !w->skip.ok)
+		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory");
+	if (w->region.len + w->skip.len > UINT32_MAX)
+		return core_error(err, CORE_ERR_UNSUPPORTED,
+						  "bm25 segment: postings of term \"%.*s\" exceed 4 GB", (int) len, term);
+	bm25_buf_put(&w->out, w->skip.data, w->skip.len);
+	bm25_buf_put(&w->out, w->region.data, w->region.len);
+
+	bm25_buf_put_u16(&w->dict, (uint16_t) len);
+	bm25_buf_put(&w->dict, term, len);
+	bm25_buf_put_u32(&w->dict, (uint32_t) n);
+	bm25_buf_put_u64(&w->dict, region_off);
+	bm25_buf_put_u32(&w->dict, nblocks);
+	bm25_buf_put_u32(&w->dict, tmax);
+	bm25_buf_put_u32(&w->dict, dmin);
+	memcpy(w->last, term, len);
+	w->lastlen = len;
+	w->nterms++;
+	return Flush(w, false, err);
+}
+
+CoreStatus
+bm25_segw_finish(Bm25SegWriter *w, size_t ndocs, const uint64_t *docids,
+				 const uint32_t *dls, Bm25SegInfo *info, CoreError *err)
+{
+	uint64_t	total = 0;
+	CoreStatus	st;
+
+	memset(info, 0, sizeof(*info));
+	info->doctab_off = Offset(w);
+	bm25_buf_put_u64(&w->out, ndocs);
+	for (size_t i = 0; i < ndocs; i++)
+	{
+		if (i > 0 && docids[i] <= docids[i - 1])
+			return core_error(err, CORE_ERR_INVALID, "bm25 segment: doc table out of order at %zu", i);
+		bm25_buf_put_u64(&w->out, docids[i]);
+		bm25_buf_put_u32(&w->out, dls[i]);
+		total += dls[i];
+		if ((st = Flush(w, false, err)) != CORE_OK)
+			return st;
+	}
+	info->dict_off = Offset(w);
+	info->dict_len = w->dict.len;
+	if (!w->dict.ok)
+		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory");
+	bm25_buf_put(&w->out, w->dict.data, w->dict.len);
+	if ((st = Flush(w, true, err)) != CORE_OK)
+		return st;
+	info->nbytes = w->sunk;
+	info->ndocs = ndocs;
+	info->total_dl = total;
+	info->nterms = w->nterms;
+	info->positions = w->positions;
+	return CORE_OK;
+}
+
+/* --- reading --- */
+
+struct Bm25SegReader
+{
+	Bm25SegInfo info;
+	Bm25ReadFn	read;
+	void	   *ctx;
+	uint8_t    *dict;
+	uint32_t   *entry;			/* offset of each term's entry in dict */
+	uint32_t   *hash;			/* term index + 1, 0 = empty */
+	uint32_t	hash_mask;
+};
+
+static inline uint64_t
+HashTerm(const char *s, size_t len)
+{
+	uint64_t	h = UINT64_C(14695981039346656037);
+
+	for (size_t i = 0; i < len; i++)
+	{
+		h ^= (unsigned char) s[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h ^ (h >> 29);
+}
+
+/* Parse dictionary entry i (its bounds were checked on open). */
+static inline const char *
+Entry(const Bm25SegReader *r, uint32_t i, size_t *len, Bm25TermInfo *ti)
+{
+	const uint8_t *p = r->dict + r->entry[i];
+	size_t		l = bm25_get_u16(p);
+
+	*len = l;
+	if (ti)
+	{
+		const uint8_t *q = p + 2 + l;
+
+		ti->df = bm25_get_u32(q);
+		ti->off = bm25_get_u64(q + 4);
+		ti->nblocks = bm25_get_u32(q + 12);
+		ti->max_tf = bm25_get_u32(q + 16);
+		ti->min_dl = bm25_get_u32(q + 20);
+	}
+	return (const char *) p + 2;
+}
+
+CoreStatus
+bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
+			   Bm25SegReader **out, CoreError *err)
+{
+	Bm25SegReader *r;
+	size_t		p = 0;
+	uint32_t	hsize = 16;
+
+	*out = NULL;
+	if (info->dict_off > info->nbytes || info->dict_len > info->nbytes - info->dict_off ||
+		info->doctab_off > info->dict_off ||
+		info->dict_len < (uint64_t) info->nterms * (DICT_FIXED + 3))
+		return core_error(err, CORE_ERR_CORRUPT,
+						  "bm25 segment: dictionary at %llu (%llu bytes, %u terms) does not fit %llu bytes",
+						  (unsigned long long) info->dict_off, (unsigned long long) info->dict_len,
+						  info->nterms, (unsigned long long) info->nbytes);
+	r = core_calloc(1, sizeof(Bm25SegReader));
+	if (r == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory");
+	r->info = *info;
+	r->read = read;
+	r->ctx = ctx;
+	while (hsize < (uint64_t) info->nterms * 2)
+		hsize *= 2;
+	r->dict = core_malloc(info->dict_len ? info->dict_len : 1);
+	r->entry = core_mallocarray(info->nterms ? info->nterms : 1, sizeof(uint32_t));
+	r->hash = core_calloc(hsize, sizeof(uint32_t));
+	r->hash_mask = hsize - 1;
+	if (!r->dict || !r->entry || !r->hash)
+	{
+		bm25_segr_free(r);
+		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory for %u terms", info->nterms);
+	}
+	if (info->dict_len > 0 && read(ctx, info->dict_off, info->dict_len, r->dict) != 0)
+	{
+		bm25_segr_free(r);
+		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read dictionary at %llu",
+						  (unsigned long long) info->dict_off);
+	}
+	for (uint32_t i = 0; i < info->nterms; i++)
+	{
+		size_t		l;
+		Bm25TermInfo ti;
+		const char *t;
+		uint64_t	h;
+
+		if (p + 2 > info->dict_len ||
+			(l = bm25_get_u16(r->dict + p)) == 0 || p + 2 + l + DICT_FIXED > info->dict_len)
+		{
+			bm25_segr_free(r);
+			return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: dictionary entry %u at %zu is truncated",
+							  i, p);
+		}
+		r->entry[i] = (uint32_t) p;
+		t = Entry(r, i, &l, &ti);
+		if (ti.off > info->doctab_off ||
+			(uint64_t) ti.nblocks * BM25_SKIP_ENTRY_SIZE > info->doctab_off - ti.off ||
+			ti.df == 0 || ti.nblocks != (ti.df + BM25_BLOCK_SIZE - 1) / BM25_BLOCK_SIZE)
+		{
+			bm25_segr_free(r);
+			return core_error(err, CORE_ERR_CORRUPT,
+							  "bm25 segment: term %u: %u blocks for df %u at offset %llu do not fit",
+							  i, ti.nblocks, ti.df, (unsigned long long) ti.off);
+		}
+		h = HashTerm(t, l);
+		while (r->hash[h & r->hash_mask] != 0)
+			h++;
+		r->hash[h & r->hash_mask] = i + 1;
+		p += 2 + l + DICT_FIXED;
+	}
+	*out = r;
+	return CORE_OK;
+}
+
+void
+bm25_segr_set_source(Bm25SegReader *r, Bm25ReadFn read, void *ctx)
+{
+	r->read = read;
+	r->ctx = ctx;
+}
+
+void
+bm25_segr_free(Bm25SegReader *r)
+{
+	if (r == NULL)
+		return;
+	core_free(r->dict);
+	core_free(r->entry);
+	core_free(r->hash);
+	core_free(r);
+}
+
+const Bm25SegInfo *
+bm25_segr_info(const Bm25SegReader *r)
+{
+	return &r->info;
+}
+
+size_t
+bm25_segr_memory(const Bm25SegReader *r)
+{
+	return sizeof(*r) + r->info.dict_len + (size_t) r->info.nterms * sizeof(uint32_t) +
+		((size_t) r->hash_mask + 1) * sizeof(uint32_t);
+}
+
+bool
+bm25_segr_lookup(const Bm25SegReader *r, const char *term, size_t len, Bm25TermInfo *ti)
+{
+	uint64_t	h = HashTerm(term, len);
+
+	for (;; h++)
+	{
+		uint32_t	slot = r->hash[h & r->hash_mask];
+		size_t		l;
+		const char *t;
+
+		if (slot == 0)
+			return false;
+		t = Entry(r, slot - 1, &l, ti);
+		if (l == len && memcmp(t, term, len) == 0)
+			return true;
+	}
+}
+
+const char *
+bm25_segr_term(const Bm25SegReader *r, uint32_t i, size_t *len, Bm25TermInfo *ti)
+{
+	return Entry(r, i, len, ti);
+}
+
+CoreStatus
+bm25_segr_doctable(const Bm25SegReader *r, uint64_t **docids, uint32_t **dls, CoreError *err)
+{
+	uint8_t		hdr[8];
+	uint64_t	n;
+	uint8_t    *raw;
+
+	*docids = NULL;
+	*dls = NULL;
+	if (r->read(r->ctx, r->info.doctab_off, 8, hdr) != 0)
+		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read doc table");
+	n = bm25_get_u64(hdr);
+	if (n != r->info.ndocs || n * 12 > r->info.dict_off - r->info.doctab_off - 8)
+		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: doc table of %llu docs does not fit",
+						  (unsigned long long) n);
+	raw = core_mallocarray(n ? n : 1, 12);
+	*docids = core_mallocarray(n ? n : 1, sizeof(uint64_t));
+	*dls = core_mallocarray(n ? n : 1, sizeof(uint32_t));
+	if (!raw || !*docids || !*dls)
+	{
+		core_free(raw);
+		core_free(*docids);
+		core_free(*dls);
+		*docids = NULL;
+		*dls = NULL;
+		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory for the doc table");
+	}
+	if (n > 0 && r->read(r->ctx, r->info.doctab_off + 8, n * 12, raw) != 0)
+	{
+		core_free(raw);
+		core_free(*docids);
+		core_free(*dls);
+		*docids = NULL;
+		*dls = NULL;
+		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read doc table");
+	}
+	for (uint64_t i = 0; i < n; i++)
+	{
+		(*docids)[i] = bm25_get_u64(raw + i * 12);
+		(*dls)[i] = bm25_get_u32(raw + i * 12 + 8);
+	}
+	core_free(raw);
+	return CORE_OK;
+}
+
+/* --- cursors --- */
+
+static void
+CursorFail(Bm25Cursor *c, const char *what)
+{
+	if (c->err.status == CORE_OK)
+		core_error(&c->err, CORE_ERR_CORRUPT, "bm25 segment: posting list at %llu: %s",
+				   (unsigned long long) c->ti.off, what);
+	c->doc = BM25_DOC_END;
+}
+
+static inline uint64_t
+SkipLast(const Bm25Cursor *c, uint32_t b)
+{
+	return bm25_get_u64(c->skip + (size_t) b * BM25_SKIP_ENTRY_SIZE);
+}
+
+/* Decode block b and stand on its first posting. */
+static void
+LoadBlock(Bm25Cursor *c, uint32_t b)
+{
+	const uint8_t *e = c->skip + (size_t) b * BM25_SKIP_ENTRY_SIZE;
+	uint32_t	off = bm25_get_u32(e + 8);
+	uint32_t	len = bm25_get_u32(e + 12);
+	const uint8_t *p;
+	const uint8_t *end;
+	uint64_t	v[BM25_BLOCK_SIZE];
+	uint32_t	n;
+	int			wd,
+				wt,
+				wl;
+	size_t		need;
+
+	if (c->ti.off + off + len > c->r->info.doctab_off || len < BLOCK_HEADER)
+		return CursorFail(c, "block out of bounds");
+	c->blockbuf.len = 0;
+	if (!bm25_buf_reserve(&c->blockbuf, len))
+		return CursorFail(c, "out of memory");
+	if (c->r->read(c->r->ctx, c->ti.off + off, len, c->blockbuf.data) != 0)
+		return CursorFail(c, "cannot read block");
+	p = c->blockbuf.data;
+	end = p + len;
+	n = p[0];
+	wd = p[1];
+	wt = p[2];
+	wl = p[3];
+	if (n == 0 || n > BM25_BLOCK_SIZE || wd > 64 || wt > 32 || wl > 32 ||
+		(b + 1 < c->ti.nblocks && n != BM25_BLOCK_SIZE))
+		return CursorFail(c, "bad block header");
+	need = BLOCK_HEADER + bm25_packed_size(n - 1, wd) + bm25_packed_size(n, wt) +
+		bm25_packed_size(n, wl);
+	if (need > len)
+		return CursorFail(c, "block shorter than its header says");
+	c->docids[0] = bm25_get_u64(p + 4);
+	p += BLOCK_HEADER;
+	bm25_unpack(p, v, n - 1, wd);
+	p += bm25_packed_size(n - 1, wd);
+	for (uint32_t i = 1; i < n; i++)
+	{
+		if (v[i - 1] == 0 || c->docids[i - 1] > UINT64_MAX - 1 - v[i - 1])
+			return CursorFail(c, "doc ids out of order");
+		c->docids[i] = c->docids[i - 1] + v[i - 1];
+	}
+	bm25_unpack(p, v, n, wt);
+	p += bm25_packed_size(n, wt);
+	for (uint32_t i = 0; i < n; i++)
+		c->tfs[i] = (uint32_t) v[i] + 1;
+	bm25_unpack(p, v, n, wl);
+	p += bm25_packed_size(n, wl);
+	for (uint32_t i = 0; i < n; i++)
+		c->dls[i] = (uint32_t) v[i];
+	c->pos_p = NULL;
+	c->pos_end = NULL;
+	if (c->r->info.positions)
+	{
+		uint32_t	plen;
+
+		if (end - p < 4 || (plen = bm25_get_u32(p)) > (size_t) (end - p - 4))
+			return CursorFail(c, "positions out of bounds");
+		c->pos_p = p + 4;
+		c->pos_end = p + 4 + plen;
+	}
+	c->pos_idx = 0;
+	c->pos_valid = -1;
+	c->block = (int32_t) b;
+	c->n = n;
+	c->idx = 0;
+	c->doc = c->docids[0];
+}
+
+CoreStatus
+bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, CoreError *err)
+{
+	size_t		sz = (size_t) ti->nblocks * BM25_SKIP_ENTRY_SIZE;
+
+	memset(c, 0, sizeof(*c));
+	c->r = r;
+	c->ti = *ti;
+	c->block = -1;
+	c->pos_valid = -1;
+	c->doc = BM25_DOC_END;
+	bm25_buf_init(&c->blockbuf);
+	c->skip = core_malloc(sz ? sz : 1);
+	if (c->skip == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory");
+	if (r->read(r->ctx, ti->off, sz, c->skip) != 0)
+		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read skip table at %llu",
+						  (unsigned long long) ti->off);
+	for (uint32_t b = 1; b < ti->nblocks; b++)
+		if (SkipLast(c, b) <= SkipLast(c, b - 1))
+			return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: skip table at %llu out of order",
+							  (unsigned long long) ti->off);
+	if (ti->nblocks > 0)
+		LoadBlock(c, 0);
+	if (c->err.status != CORE_OK)
+		return core_error(err, c->err.status, "%s", c->err.msg);
+	return CORE_OK;
+}
+
+void
+bm25_cursor_close(Bm25Cursor *c)
+{
+	core_free(c->skip);
+	core_free(c->pos);
+	bm25_buf_free(&c->blockbuf);
+	c->skip = NULL;
+	c->pos = NULL;
+}
+
+void
+bm25_cursor_next(Bm25Cursor *c)
+{
+	if (c->doc == BM25_DOC_END)
+		return;
+	if (++c->idx < c->n)
+	{
+		c->doc = c->docids[c->idx];
+		return;
+	}
+	if ((uint32_t) (c->block + 1) < c->ti.nblocks)
+		LoadBlock(c, (uint32_t) c->block + 1);
+	else
+		c->doc = BM25_DOC_END;
+}
+
+/* First block from 'from' on whose last doc is >= target, or nblocks. */
+static uint32_t
+FindBlock(const Bm25Cursor *c, uint32_t from, uint64_t target)
+{
+	uint32_t	lo = from,
+				hi = c->ti.nblocks;
+
+	while (lo < hi)
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+
+		if (SkipLast(c, mid) < target)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void
+bm25_cursor_seek(Bm25Cursor *c, uint64_t target)
+{
+	uint32_t	b;
+
+	if (c->doc >= target)
+		return;
+	if (SkipLast(c, (uint32_t) c->block) < target)
+	{
+		b = FindBlock(c, (uint32_t) c->block + 1, target);
+		if (b >= c->ti.nblocks)
+		{
+			c->doc = BM25_DOC_END;
+			return;
+		}
+		LoadBlock(c, b);
+		if (c->doc == BM25_DOC_END)
+			return;
+	}
+	while (c->docids[c->idx] < target)
+		c->idx++;
+	c->doc = c->docids[c->idx];
+}
+
+bool
+bm25_cursor_block_bound(const Bm25Cursor *c, uint64_t target, uint64_t *last_doc,
+						uint32_t *max_tf, uint32_t *min_dl)
+{
+	uint32_t	b = FindBlock(c, c->block < 0 ? 0 : (uint32_t) c->block, target);
+	const uint8_t *e;
+
+	if (b >= c->ti.nblocks)
+		return false;
+	e = c->skip + (size_t) b * BM25_SKIP_ENTRY_SIZE;
+	*last_doc = bm25_get_u64(e);
+	*max_tf = bm25_get_u32(e + 16);
+	*min_dl = bm25_get_u32(e + 20);
+	return true;
+}
+
+const uint32_t *
+bm25_cursor_positions(Bm25Cursor *c)
+{
+	uint32_t	tf;
+	uint64_t	v;
+	uint32_t	prev = 0;
+
+	if (c->doc == BM25_DOC_END || c->pos_p == NULL)
+		return NULL;
+	if (c->pos_valid == (int32_t) c->idx)
+		return c->pos;
+	/* skip the positions of the postings passed over since the last call */
+	while (c->pos_idx < c->idx)
+	{
+		for (uint32_t j = 0; j < c->tfs[c->pos_idx]; j++)
+			if (!bm25_get_varint(&c->pos_p, c->pos_end, &v))
+			{
+				CursorFail(c, "positions truncated");
+				return NULL;
+			}
+		c->pos_idx++;
+	}
+	tf = c->tfs[c->idx];
+	if (tf > c->pos_cap)
+	{
+		uint32_t   *np = core_realloc(c->pos, (size_t) tf * sizeof(uint32_t));
+
+		if (np == NULL)
+		{
+			CursorFail(c, "out of memory");
+			return NULL;
+		}
+		c->pos = np;
+		c->pos_cap = tf;
+	}
+	for (uint32_t j = 0; j < tf; j++)
+	{
+		if (!bm25_get_varint(&c->pos_p, c->pos_end, &v) || v > UINT32_MAX - prev)
+		{
+			CursorFail(c, "positions truncated");
+			return NULL;
+		}
+		prev += (uint32_t) v;
+		c->pos[j] = prev;
+	}
+	c->pos_idx++;
+	c->pos_valid = (int32_t) c->idx;
+	return c->pos;
+}

@@ -1,0 +1,178 @@
+/*-------------------------------------------------------------------------
+ *
+ * bm25_segment.h
+ *	  Immutable BM25 segments: an inverted index of one set of documents,
+ *	  written as one byte stream and read back through a caller's reader.
+ *
+ * A segment is laid out as
+ *
+ *		term regions | doc table | dictionary
+ *
+ * A term region is a skip table (one entry per posting block: last doc id,
+ * block offset and length, the block's largest term frequency and smallest
+ * document length) followed by the blocks.  The skip entries let a query
+ * skip blocks without decoding them and bound a block's best BM25 score
+ * (a score grows with tf and shrinks with dl, so f(max tf, min dl) is an
+ * upper bound whatever avgdl is at query time).  A block holds up to
+ * BM25_BLOCK_SIZE postings: doc-id gaps, tf - 1 and the exact document
+ * length, each bit-packed, then (with positions) every posting's positions
+ * as delta varints.  Carrying dl in the posting makes scoring self-contained.
+ *
+ * The doc table lists every document of the segment (even those without
+ * terms) with its length, for statistics, VACUUM and merging.  The
+ * dictionary lists the terms in byte order with df, region offset, block
+ * count and the term's overall max tf / min dl.
+ *
+ * Doc ids are opaque 64-bit integers, increasing within a posting list.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LANCEDB_KERNELS_BM25_SEGMENT_H
+#define LANCEDB_KERNELS_BM25_SEGMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "kernels/bm25_codec.h"
+
+#define BM25_DOC_END UINT64_MAX
+#define BM25_SKIP_ENTRY_SIZE 24
+#define BM25_MAX_TERM_LEN 2047
+
+/* Where a segment's parts are; kept by the owner of the stream. */
+typedef struct Bm25SegInfo
+{
+	uint64_t	nbytes;
+	uint64_t	doctab_off;
+	uint64_t	dict_off;
+	uint64_t	dict_len;
+	uint64_t	ndocs;
+	uint64_t	total_dl;
+	uint32_t	nterms;
+	bool		positions;
+} Bm25SegInfo;
+
+/* One term of a segment's dictionary. */
+typedef struct Bm25TermInfo
+{
+	uint64_t	off;			/* of its region in the stream */
+	uint32_t	df;
+	uint32_t	nblocks;
+	uint32_t	max_tf;
+	uint32_t	min_dl;
+} Bm25TermInfo;
+
+/* --- writing --- */
+
+/* Append len bytes to the stream; nonzero on failure. */
+typedef int (*Bm25SinkFn) (void *ctx, const uint8_t *data, size_t len);
+
+typedef struct Bm25SegWriter Bm25SegWriter;
+
+extern Bm25SegWriter *bm25_segw_create(bool positions, Bm25SinkFn sink, void *ctx);
+
+/*
+ * Add one term's postings; terms must come in strictly increasing byte
+ * order and doc ids strictly increasing.  positions holds sum(tfs) entries,
+ * each document's in increasing order (NULL without positions).
+ */
+extern CoreStatus bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len,
+									 size_t n, const uint64_t *docids,
+									 const uint32_t *tfs, const uint32_t *dls,
+									 const uint32_t *positions, CoreError *err);
+
+/* Write the doc table (doc ids increasing) and the dictionary. */
+extern CoreStatus bm25_segw_finish(Bm25SegWriter *w, size_t ndocs,
+								   const uint64_t *docids, const uint32_t *dls,
+								   Bm25SegInfo *info, CoreError *err);
+extern void bm25_segw_free(Bm25SegWriter *w);
+
+/* --- reading --- */
+
+/* Copy len bytes at off into dst; nonzero when they are not there. */
+typedef int (*Bm25ReadFn) (void *ctx, uint64_t off, size_t len, uint8_t *dst);
+
+typedef struct Bm25SegReader Bm25SegReader;
+
+/* Load the dictionary; the reader can then be cached and re-bound. */
+extern CoreStatus bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
+								 Bm25SegReader **out, CoreError *err);
+extern void bm25_segr_set_source(Bm25SegReader *r, Bm25ReadFn read, void *ctx);
+extern void bm25_segr_free(Bm25SegReader *r);
+extern const Bm25SegInfo *bm25_segr_info(const Bm25SegReader *r);
+extern size_t bm25_segr_memory(const Bm25SegReader *r);
+extern bool bm25_segr_lookup(const Bm25SegReader *r, const char *term, size_t len,
+							 Bm25TermInfo *ti);
+/* The i-th term in byte order. */
+extern const char *bm25_segr_term(const Bm25SegReader *r, uint32_t i, size_t *len,
+								  Bm25TermInfo *ti);
+/* Read the doc table into new arrays (core_free them). */
+extern CoreStatus bm25_segr_doctable(const Bm25SegReader *r, uint64_t **docids,
+									 uint32_t **dls, CoreError *err);
+
+/*
+ * A cursor over one term's postings.  On a read or format error it moves to
+ * BM25_DOC_END and keeps the status and message, which the caller checks
+ * with bm25_cursor_status() when done.
+ */
+typedef struct Bm25Cursor
+{
+	const Bm25SegReader *r;
+	Bm25TermInfo ti;
+	uint8_t    *skip;			/* nblocks skip entries */
+	int32_t		block;			/* decoded block, -1 before the first */
+	uint32_t	n;				/* postings in the decoded block */
+	uint32_t	idx;			/* current posting in it */
+	uint64_t	doc;			/* current doc id or BM25_DOC_END */
+	uint64_t	docids[BM25_BLOCK_SIZE];
+	uint32_t	tfs[BM25_BLOCK_SIZE];
+	uint32_t	dls[BM25_BLOCK_SIZE];
+	Bm25Buf		blockbuf;
+	const uint8_t *pos_p;		/* positions of posting pos_idx start here */
+	const uint8_t *pos_end;
+	uint32_t	pos_idx;
+	int32_t		pos_valid;		/* posting whose positions are in pos, or -1 */
+	uint32_t   *pos;			/* decoded positions of the current posting */
+	uint32_t	pos_cap;
+	CoreError	err;
+} Bm25Cursor;
+
+extern CoreStatus bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r,
+								   const Bm25TermInfo *ti, CoreError *err);
+extern void bm25_cursor_close(Bm25Cursor *c);
+extern void bm25_cursor_next(Bm25Cursor *c);
+/* Move to the first posting with doc id >= target. */
+extern void bm25_cursor_seek(Bm25Cursor *c, uint64_t target);
+
+/*
+ * Without decoding: the skip entry of the block that would hold target
+ * (from the current block on); false when target is past the last block.
+ */
+extern bool bm25_cursor_block_bound(const Bm25Cursor *c, uint64_t target,
+									uint64_t *last_doc, uint32_t *max_tf,
+									uint32_t *min_dl);
+
+static inline uint32_t
+bm25_cursor_tf(const Bm25Cursor *c)
+{
+	return c->tfs[c->idx];
+}
+
+static inline uint32_t
+bm25_cursor_dl(const Bm25Cursor *c)
+{
+	return c->dls[c->idx];
+}
+
+/* Positions of the current posting (tf of them), or NULL on error. */
+extern const uint32_t *bm25_cursor_positions(Bm25Cursor *c);
+
+static inline CoreStatus
+bm25_cursor_status(const Bm25Cursor *c)
+{
+	return c->err.status;
+}
+
+#endif							/* LANCEDB_KERNELS_BM25_SEGMENT_H */

@@ -1,0 +1,541 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_bm25.c
+ *	  Unit tests for the BM25 core: tokenizer, codec, segments, merging,
+ *	  the query language and exact top-k against exhaustive scoring.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "kernels/bm25_codec.h"
+#include "kernels/bm25_memindex.h"
+#include "kernels/bm25_merge.h"
+#include "kernels/bm25_query.h"
+#include "kernels/bm25_rank.h"
+#include "kernels/bm25_segment.h"
+#include "kernels/bm25_tokenize.h"
+#include "unit.h"
+
+/* --- helpers: a segment in memory --- */
+
+typedef struct MemStream
+{
+	Bm25Buf		buf;
+} MemStream;
+
+static int
+MemSink(void *ctx, const uint8_t *data, size_t len)
+{
+	MemStream  *s = ctx;
+
+	bm25_buf_put(&s->buf, data, len);
+	return s->buf.ok ? 0 : -1;
+}
+
+static int
+MemRead(void *ctx, uint64_t off, size_t len, uint8_t *dst)
+{
+	MemStream  *s = ctx;
+
+	if (off > s->buf.len || len > s->buf.len - off)
+		return -1;
+	memcpy(dst, s->buf.data + off, len);
+	return 0;
+}
+
+typedef struct TokArg
+{
+	Bm25Bag    *bag;
+} TokArg;
+
+static int
+AddTok(void *arg, const char *tok, size_t len, uint32_t pos)
+{
+	TokArg	   *a = arg;
+
+	bm25_bag_add(a->bag, tok, len, pos, NULL);
+	return 0;
+}
+
+static void
+Tokenize(Bm25Bag *bag, const char *text)
+{
+	TokArg		a = {bag};
+
+	bm25_bag_reset(bag);
+	bm25_tokenize_simple(text, strlen(text), AddTok, &a);
+	bm25_bag_finish(bag);
+}
+
+/* Invert docs[i] as doc id ids[i] into a segment held in s. */
+static Bm25SegReader *
+BuildSegment(MemStream *s, const char **docs, const uint64_t *ids, size_t n)
+{
+	Bm25MemIndex *m = bm25_mem_create(true);
+	Bm25Bag    *bag = bm25_bag_create();
+	Bm25SegWriter *w;
+	Bm25MergeSources src = {0};
+	Bm25SegInfo info;
+	Bm25SegReader *r = NULL;
+
+	bm25_buf_init(&s->buf);
+	for (size_t i = 0; i < n; i++)
+	{
+		Tokenize(bag, docs[i]);
+		bm25_mem_add_doc(m, ids[i], bm25_bag_dl(bag), bm25_bag_terms(bag), bm25_bag_nterms(bag), NULL);
+	}
+	w = bm25_segw_create(true, MemSink, s);
+	src.mem = m;
+	if (bm25_merge(&src, w, &info, NULL, NULL) == CORE_OK)
+		bm25_segr_open(&info, MemRead, s, &r, NULL);
+	bm25_segw_free(w);
+	bm25_mem_free(m);
+	bm25_bag_free(bag);
+	return r;
+}
+
+typedef struct Collected
+{
+	char		toks[16][32];
+	uint32_t	pos[16];
+	int			n;
+} Collected;
+
+static int
+Collect(void *arg, const char *tok, size_t len, uint32_t pos)
+{
+	Collected  *c = arg;
+
+	if (c->n < 16 && len < 32)
+	{
+		memcpy(c->toks[c->n], tok, len);
+		c->toks[c->n][len] = '\0';
+		c->pos[c->n] = pos;
+		c->n++;
+	}
+	return 0;
+}
+
+UNIT_TEST(simple_tokenizer_lowercases_and_splits_on_non_alphanumerics)
+{
+	const char *text = "Hello, WORLD-42 caf\xc3\xa9x  x9";
+	Collected	c = {0};
+	uint32_t	n = bm25_tokenize_simple(text, strlen(text), Collect, &c);
+
+	CHECK(n == 6);
+	CHECK(strcmp(c.toks[0], "hello") == 0);
+	CHECK(strcmp(c.toks[1], "world") == 0);
+	CHECK(strcmp(c.toks[2], "42") == 0);
+	/* the bytes of a non-ASCII letter separate tokens, as in the reference */
+	CHECK(strcmp(c.toks[3], "caf") == 0);
+	CHECK(strcmp(c.toks[4], "x") == 0);
+	CHECK(strcmp(c.toks[5], "x9") == 0);
+	CHECK(c.pos[5] == 5);
+}
+
+UNIT_TEST(bit_packing_round_trips_every_width)
+{
+	for (int width = 0; width <= 64; width++)
+	{
+		uint64_t	in[BM25_BLOCK_SIZE];
+		uint64_t	out[BM25_BLOCK_SIZE];
+		Bm25Buf		b;
+
+		bm25_buf_init(&b);
+		for (int i = 0; i < BM25_BLOCK_SIZE; i++)
+		{
+			uint64_t	v = (uint64_t) i * UINT64_C(0x9E3779B97F4A7C15);
+
+			in[i] = width == 64 ? v : (width == 0 ? 0 : v & ((UINT64_C(1) << width) - 1));
+		}
+		bm25_pack(&b, in, BM25_BLOCK_SIZE, width);
+		CHECK_MSG(b.len == bm25_packed_size(BM25_BLOCK_SIZE, width), "width %d", width);
+		bm25_unpack(b.data, out, BM25_BLOCK_SIZE, width);
+		CHECK_MSG(memcmp(in, out, sizeof(in)) == 0, "width %d", width);
+		bm25_buf_free(&b);
+	}
+}
+
+UNIT_TEST(varint_rejects_truncated_input)
+{
+	Bm25Buf		b;
+	const uint8_t *p;
+	uint64_t	v;
+
+	bm25_buf_init(&b);
+	bm25_buf_put_varint(&b, UINT64_C(300000000000));
+	p = b.data;
+	CHECK(bm25_get_varint(&p, b.data + b.len, &v) && v == UINT64_C(300000000000));
+	p = b.data;
+	CHECK(!bm25_get_varint(&p, b.data + b.len - 1, &v));
+	bm25_buf_free(&b);
+}
+
+UNIT_TEST(segment_round_trips_postings_and_positions)
+{
+	const char *docs[] = {"a b a c", "b b", "c a"};
+	uint64_t	ids[] = {10, 20, 30};
+	MemStream	s;
+	Bm25SegReader *r = BuildSegment(&s, docs, ids, 3);
+	Bm25TermInfo ti;
+	Bm25Cursor	c;
+	const uint32_t *pos;
+
+	CHECK(r != NULL);
+	CHECK(bm25_segr_info(r)->ndocs == 3 && bm25_segr_info(r)->total_dl == 8);
+	CHECK(bm25_segr_lookup(r, "a", 1, &ti) && ti.df == 2 && ti.max_tf == 2);
+	CHECK(!bm25_segr_lookup(r, "zz", 2, &ti));
+	CHECK(bm25_segr_lookup(r, "a", 1, &ti));
+	CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
+	CHECK(c.doc == 10 && bm25_cursor_tf(&c) == 2 && bm25_cursor_dl(&c) == 4);
+	pos = bm25_cursor_positions(&c);
+	CHECK(pos && pos[0] == 0 && pos[1] == 2);
+	bm25_cursor_next(&c);
+	CHECK(c.doc == 30 && bm25_cursor_tf(&c) == 1 && bm25_cursor_dl(&c) == 2);
+	pos = bm25_cursor_positions(&c);
+	CHECK(pos && pos[0] == 1);
+	bm25_cursor_next(&c);
+	CHECK(c.doc == BM25_DOC_END && bm25_cursor_status(&c) == CORE_OK);
+	bm25_cursor_close(&c);
+	bm25_segr_free(r);
+	bm25_buf_free(&s.buf);
+}
+
+/* --- exact top-k against exhaustive scoring --- */
+
+static uint64_t rng_state = 88172645463325252ULL;
+
+static uint32_t
+Rand(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t) (rng_state % n);
+}
+
+/* Random documents over a Zipf-ish vocabulary "w0".."w199". */
+static char **
+RandomDocs(size_t n)
+{
+	char	  **docs = malloc(n * sizeof(char *));
+
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t		len = 1 + Rand(60);
+		char	   *d = malloc(len * 6 + 1);
+		size_t		at = 0;
+
+		for (size_t j = 0; j < len; j++)
+		{
+			uint32_t	w = Rand(1 + Rand(200));
+
+			at += (size_t) sprintf(d + at, "w%u ", w);
+		}
+		d[at] = '\0';
+		docs[i] = d;
+	}
+	return docs;
+}
+
+static double
+ExhaustiveScore(Bm25Bag *bag, const char *doc, const char **terms, const double *idf,
+				size_t nterms, const Bm25Params *p)
+{
+	double		s = 0;
+
+	Tokenize(bag, doc);
+	for (size_t t = 0; t < nterms; t++)
+	{
+		long		j = bm25_terms_find(bm25_bag_terms(bag), bm25_bag_nterms(bag), terms[t],
+										strlen(terms[t]));
+
+		if (j >= 0)
+			s += idf[t] * bm25_tf_part(p, bm25_bag_terms(bag)[j].tf, bm25_bag_dl(bag));
+	}
+	return s;
+}
+
+UNIT_TEST(maxscore_top_k_equals_exhaustive_scoring)
+{
+	size_t		n = 3000;
+	char	  **docs = RandomDocs(n);
+	uint64_t   *ids = malloc(n * sizeof(uint64_t));
+	MemStream	s;
+	Bm25SegReader *r;
+	Bm25Bag    *bag = bm25_bag_create();
+	const char *queries[][3] = {{"w0", NULL, NULL}, {"w1", "w150", NULL}, {"w3", "w7", "w190"},
+	{"w199", NULL, NULL}, {"w0", "w1", "w2"}};
+
+	for (size_t i = 0; i < n; i++)
+		ids[i] = (uint64_t) i * 7 + 3;
+	r = BuildSegment(&s, (const char **) docs, ids, n);
+	CHECK(r != NULL);
+	for (size_t q = 0; q < 5; q++)
+	{
+		const char *terms[3];
+		double		idf[3];
+		Bm25RankTerm rt[3];
+		Bm25Cursor	cur[3];
+		size_t		nt = 0,
+					nr = 0;
+		Bm25Params	p = {1.2, 0.75, (double) bm25_segr_info(r)->total_dl / (double) n};
+		Bm25TopK	top;
+		double	   *all = malloc(n * sizeof(double));
+
+		for (int i = 0; i < 3 && queries[q][i]; i++)
+		{
+			Bm25TermInfo ti;
+
+			terms[nt] = queries[q][i];
+			idf[nt] = 0;
+			if (bm25_segr_lookup(r, terms[nt], strlen(terms[nt]), &ti))
+			{
+				idf[nt] = bm25_idf(n, ti.df);
+				CHECK(bm25_cursor_open(&cur[nr], r, &ti, NULL) == CORE_OK);
+				rt[nr].cursor = &cur[nr];
+				rt[nr].idf = idf[nt];
+				nr++;
+			}
+			nt++;
+		}
+		CHECK(bm25_topk_init(&top, 10));
+		CHECK(bm25_rank_segment(&top, &p, rt, nr, NULL, NULL, NULL) == CORE_OK);
+		bm25_topk_sort(&top);
+		for (size_t i = 0; i < n; i++)
+			all[i] = ExhaustiveScore(bag, docs[i], terms, idf, nt, &p);
+		/* the k-th exhaustive score, then every returned hit must match it */
+		for (size_t h = 0; h < top.n; h++)
+		{
+			size_t		i = (size_t) ((top.hits[h].docid - 3) / 7);
+			size_t		better = 0;
+
+			CHECK_MSG(fabs(all[i] - top.hits[h].score) <= 1e-9 * all[i], "query %zu hit %zu", q, h);
+			for (size_t j = 0; j < n; j++)
+				if (all[j] > top.hits[h].score ||
+					(all[j] == top.hits[h].score && j < i))
+					better++;
+			CHECK_MSG(better == h, "query %zu: hit %zu has %zu better documents", q, h, better);
+		}
+		{
+			size_t		matches = 0;
+
+			for (size_t i = 0; i < n; i++)
+				matches += all[i] > 0;
+			CHECK_MSG(top.n == (matches < 10 ? matches : 10), "query %zu: %zu hits of %zu", q, top.n, matches);
+		}
+		for (size_t i = 0; i < nr; i++)
+			bm25_cursor_close(&cur[i]);
+		bm25_topk_free(&top);
+		free(all);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(docs[i]);
+	free(docs);
+	free(ids);
+	bm25_bag_free(bag);
+	bm25_segr_free(r);
+	bm25_buf_free(&s.buf);
+}
+
+/* --- the query language --- */
+
+/* Tokenize every leaf with the simple tokenizer, as the glue does. */
+static CoreStatus
+LeafTokens(void *arg, Bm25QNode *leaf)
+{
+	Bm25Bag    *bag = arg;
+	const Bm25DocTerm *t;
+
+	Tokenize(bag, leaf->text);
+	t = bm25_bag_terms(bag);
+	for (size_t i = 0; i < bm25_bag_nterms(bag); i++)
+		for (uint32_t j = 0; j < t[i].tf; j++)
+			if (bm25_qleaf_add_token(leaf, t[i].term, t[i].len, t[i].pos[j], NULL) != CORE_OK)
+				return CORE_ERR_NOMEM;
+	return CORE_OK;
+}
+
+static Bm25QNode *
+Query(const char *q, Bm25Bag *bag)
+{
+	Bm25QNode  *n = NULL;
+
+	if (bm25_query_parse(q, strlen(q), &n, NULL) != CORE_OK || n == NULL)
+		return NULL;
+	bm25_query_walk_leaves(n, LeafTokens, bag);
+	return bm25_query_simplify(n);
+}
+
+static bool
+Matches(const char *q, const char *doc)
+{
+	Bm25Bag    *qb = bm25_bag_create();
+	Bm25Bag    *db = bm25_bag_create();
+	Bm25QNode  *n = Query(q, qb);
+	bool		hit;
+
+	Tokenize(db, doc);
+	hit = n && bm25_query_match_doc(n, bm25_bag_terms(db), bm25_bag_nterms(db));
+	bm25_query_free(n);
+	bm25_bag_free(qb);
+	bm25_bag_free(db);
+	return hit;
+}
+
+UNIT_TEST(query_operators_follow_not_and_or_precedence)
+{
+	CHECK(Matches("fox dog", "a dog"));
+	CHECK(!Matches("fox AND dog", "a dog"));
+	CHECK(Matches("cat OR fox AND dog", "a cat"));
+	CHECK(!Matches("(cat OR fox) AND dog", "a cat"));
+	CHECK(Matches("fox AND NOT cat", "a fox"));
+	CHECK(!Matches("fox AND NOT cat", "a fox and a cat"));
+	/* lower-case words are words, not operators */
+	CHECK(Matches("fox and dog", "and"));
+}
+
+UNIT_TEST(phrases_need_consecutive_positions_in_query_order)
+{
+	CHECK(Matches("\"brown fox\"", "the quick brown fox"));
+	CHECK(!Matches("\"fox brown\"", "the quick brown fox"));
+	CHECK(!Matches("\"quick fox\"", "the quick brown fox"));
+	CHECK(Matches("\"a b a\"", "x a b a y"));
+	CHECK(!Matches("\"a b a\"", "a b b a"));
+}
+
+static const char *
+ParseError(const char *q, CoreError *err)
+{
+	Bm25QNode  *n = NULL;
+
+	memset(err, 0, sizeof(*err));
+	if (bm25_query_parse(q, strlen(q), &n, err) == CORE_OK)
+	{
+		bm25_query_free(n);
+		return NULL;
+	}
+	return err->msg;
+}
+
+UNIT_TEST(malformed_queries_are_errors_that_say_where)
+{
+	CoreError	err;
+	const char *m;
+
+	m = ParseError("a \"b c", &err);
+	CHECK(m && strstr(m, "unterminated quoted phrase starting at character 3"));
+	m = ParseError("(a OR b", &err);
+	CHECK(m && strstr(m, "\"(\" at character 1 is not closed"));
+	m = ParseError("a)", &err);
+	CHECK(m && strstr(m, "\")\" at character 2"));
+	m = ParseError("a AND", &err);
+	CHECK(m && strstr(m, "found the end of the query"));
+	m = ParseError("NOT a", &err);
+	CHECK(m && strstr(m, "NOT must be joined by AND"));
+	CHECK(ParseError("a AND NOT (b OR \"c d\")", &err) == NULL);
+	CHECK(ParseError("   ", &err) == NULL);
+}
+
+UNIT_TEST(stop_word_leaves_drop_out_of_the_query)
+{
+	Bm25Bag    *bag = bm25_bag_create();
+	Bm25QNode  *n;
+
+	/* "," yields no token, like a stop word: "fox AND ," is just "fox" */
+	n = Query("fox AND ,", bag);
+	CHECK(n && n->kind == BM25_Q_TERM);
+	bm25_query_free(n);
+	/* an AND left with only a negation has nothing to match */
+	n = Query(", AND NOT fox", bag);
+	CHECK(n == NULL);
+	bm25_bag_free(bag);
+}
+
+/* --- merging --- */
+
+static bool
+KeepOdd(void *arg, uint64_t docid)
+{
+	return docid % 2 == 1;
+}
+
+UNIT_TEST(merge_drops_dead_documents_and_recounts_statistics)
+{
+	const char *a_docs[] = {"x y", "x", "z z"};
+	uint64_t	a_ids[] = {1, 2, 5};
+	const char *b_docs[] = {"x z", "y"};
+	uint64_t	b_ids[] = {3, 4};
+	MemStream	sa,
+				sb,
+				out;
+	Bm25SegReader *ra = BuildSegment(&sa, a_docs, a_ids, 3);
+	Bm25SegReader *rb = BuildSegment(&sb, b_docs, b_ids, 2);
+	Bm25SegReader *segs[2] = {ra, rb};
+	Bm25SegReader *r = NULL;
+	Bm25MergeSources src = {0};
+	Bm25SegWriter *w;
+	Bm25SegInfo info;
+	uint64_t	ndead = 0;
+	Bm25TermInfo ti;
+	Bm25Cursor	c;
+
+	bm25_buf_init(&out.buf);
+	src.segs = segs;
+	src.nsegs = 2;
+	src.keep = KeepOdd;
+	w = bm25_segw_create(true, MemSink, &out);
+	CHECK(bm25_merge(&src, w, &info, &ndead, NULL) == CORE_OK);
+	bm25_segw_free(w);
+	/* kept: 1 "x y", 3 "x z", 5 "z z" */
+	CHECK(ndead == 2 && info.ndocs == 3 && info.total_dl == 6);
+	CHECK(bm25_segr_open(&info, MemRead, &out, &r, NULL) == CORE_OK);
+	CHECK(bm25_segr_lookup(r, "x", 1, &ti) && ti.df == 2);
+	CHECK(bm25_segr_lookup(r, "y", 1, &ti) && ti.df == 1);
+	CHECK(bm25_segr_lookup(r, "z", 1, &ti) && ti.df == 2);
+	CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
+	CHECK(c.doc == 3 && bm25_cursor_positions(&c)[0] == 1);
+	bm25_cursor_next(&c);
+	CHECK(c.doc == 5 && bm25_cursor_tf(&c) == 2);
+	bm25_cursor_close(&c);
+	bm25_segr_free(r);
+	bm25_segr_free(ra);
+	bm25_segr_free(rb);
+	bm25_buf_free(&sa.buf);
+	bm25_buf_free(&sb.buf);
+	bm25_buf_free(&out.buf);
+}
+
+UNIT_TEST(corrupt_segment_is_an_error_not_a_crash)
+{
+	const char *docs[] = {"a b c", "a"};
+	uint64_t	ids[] = {1, 2};
+	MemStream	s;
+	Bm25SegReader *r = BuildSegment(&s, docs, ids, 2);
+	Bm25SegInfo info = *bm25_segr_info(r);
+	Bm25SegReader *bad = NULL;
+	CoreError	err = {0};
+
+	/* a dictionary that claims more terms than it holds */
+	info.nterms += 1000;
+	CHECK(bm25_segr_open(&info, MemRead, &s, &bad, &err) == CORE_ERR_CORRUPT);
+	CHECK(bad == NULL);
+	/* a block header with a width past 64 bits */
+	{
+		Bm25TermInfo ti;
+		Bm25Cursor	c;
+
+		CHECK(bm25_segr_lookup(r, "a", 1, &ti));
+		s.buf.data[ti.off + BM25_SKIP_ENTRY_SIZE + 1] = 200;
+		CHECK(bm25_cursor_open(&c, r, &ti, &err) == CORE_ERR_CORRUPT);
+		bm25_cursor_close(&c);
+	}
+	bm25_segr_free(r);
+	bm25_buf_free(&s.buf);
+}
