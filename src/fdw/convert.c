@@ -603,6 +603,25 @@ utf8_to_server(const char *bytes, int64 len)
 	return s == bytes ? pnstrdup(bytes, len) : s;
 }
 
+/*
+ * A text Datum of UTF-8 bytes from a file.  In a UTF-8 database (the usual
+ * case) the bytes are checked where they lie and copied once, straight
+ * into the text; pg_any_to_server would check them the same way but the
+ * result would then be copied twice more (terminated, then into a text).
+ */
+static Datum
+text_datum(const char *bytes, int64 len)
+{
+	if (GetDatabaseEncoding() != PG_UTF8)
+		return PointerGetDatum(cstring_to_text(utf8_to_server(bytes, len)));
+	if (len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("Lance string value of %lld bytes is too long", (long long) len)));
+	(void) pg_verify_mbstr(PG_UTF8, bytes, (int) len, false);
+	return PointerGetDatum(cstring_to_text_with_len(bytes, (int) len));
+}
+
 static Datum
 bytea_datum(const char *bytes, int64 len)
 {
@@ -728,7 +747,7 @@ scalar_datum(const LanceType *type, LanceConvKind kind, const LanceArray *a, int
 				int64		len;
 				const char *p = read_bytes(type, a, row, &len);
 
-				return PointerGetDatum(cstring_to_text(utf8_to_server(p, len)));
+				return text_datum(p, len);
 			}
 	}
 }
