@@ -984,6 +984,54 @@ lance_convert_value(const LanceConverter *conv, const LanceArray *array, int64 r
 		return (Datum) 0;
 	}
 	*isnull = false;
+
+	/*
+	 * A column read as its own width (int, bigint, real, double precision
+	 * from int32, int64, float32, float64) is a load: take it before the
+	 * general dispatch, which costs more than the load in a scan.
+	 */
+	switch (conv->field->type.id)
+	{
+		case LANCE_TYPE_INT32:
+			if (conv->kind == CONV_INT4)
+			{
+				int32		v;
+
+				memcpy(&v, array->values + row * sizeof(int32), sizeof(int32));
+				return Int32GetDatum(v);
+			}
+			break;
+		case LANCE_TYPE_INT64:
+			if (conv->kind == CONV_INT8)
+			{
+				int64		v;
+
+				memcpy(&v, array->values + row * sizeof(int64), sizeof(int64));
+				return Int64GetDatum(v);
+			}
+			break;
+		case LANCE_TYPE_FLOAT32:
+			if (conv->kind == CONV_FLOAT4)
+			{
+				float4		v;
+
+				memcpy(&v, array->values + row * sizeof(float4), sizeof(float4));
+				return Float4GetDatum(v);
+			}
+			break;
+		case LANCE_TYPE_FLOAT64:
+			if (conv->kind == CONV_FLOAT8)
+			{
+				float8		v;
+
+				memcpy(&v, array->values + row * sizeof(float8), sizeof(float8));
+				return Float8GetDatum(v);
+			}
+			break;
+		default:
+			break;
+	}
+
 	switch (conv->kind)
 	{
 		case CONV_VECTOR:
