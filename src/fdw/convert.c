@@ -603,6 +603,25 @@ utf8_to_server(const char *bytes, int64 len)
 	return s == bytes ? pnstrdup(bytes, len) : s;
 }
 
+/*
+ * A text Datum of UTF-8 bytes from a file.  In a UTF-8 database (the usual
+ * case) the bytes are checked where they lie and copied once, straight
+ * into the text; pg_any_to_server would check them the same way but the
+ * result would then be copied twice more (terminated, then into a text).
+ */
+static Datum
+text_datum(const char *bytes, int64 len)
+{
+	if (GetDatabaseEncoding() != PG_UTF8)
+		return PointerGetDatum(cstring_to_text(utf8_to_server(bytes, len)));
+	if (len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("Lance string value of %lld bytes is too long", (long long) len)));
+	(void) pg_verify_mbstr(PG_UTF8, bytes, (int) len, false);
+	return PointerGetDatum(cstring_to_text_with_len(bytes, (int) len));
+}
+
 static Datum
 bytea_datum(const char *bytes, int64 len)
 {
@@ -728,7 +747,7 @@ scalar_datum(const LanceType *type, LanceConvKind kind, const LanceArray *a, int
 				int64		len;
 				const char *p = read_bytes(type, a, row, &len);
 
-				return PointerGetDatum(cstring_to_text(utf8_to_server(p, len)));
+				return text_datum(p, len);
 			}
 	}
 }
@@ -965,6 +984,54 @@ lance_convert_value(const LanceConverter *conv, const LanceArray *array, int64 r
 		return (Datum) 0;
 	}
 	*isnull = false;
+
+	/*
+	 * A column read as its own width (int, bigint, real, double precision
+	 * from int32, int64, float32, float64) is a load: take it before the
+	 * general dispatch, which costs more than the load in a scan.
+	 */
+	switch (conv->field->type.id)
+	{
+		case LANCE_TYPE_INT32:
+			if (conv->kind == CONV_INT4)
+			{
+				int32		v;
+
+				memcpy(&v, array->values + row * sizeof(int32), sizeof(int32));
+				return Int32GetDatum(v);
+			}
+			break;
+		case LANCE_TYPE_INT64:
+			if (conv->kind == CONV_INT8)
+			{
+				int64		v;
+
+				memcpy(&v, array->values + row * sizeof(int64), sizeof(int64));
+				return Int64GetDatum(v);
+			}
+			break;
+		case LANCE_TYPE_FLOAT32:
+			if (conv->kind == CONV_FLOAT4)
+			{
+				float4		v;
+
+				memcpy(&v, array->values + row * sizeof(float4), sizeof(float4));
+				return Float4GetDatum(v);
+			}
+			break;
+		case LANCE_TYPE_FLOAT64:
+			if (conv->kind == CONV_FLOAT8)
+			{
+				float8		v;
+
+				memcpy(&v, array->values + row * sizeof(float8), sizeof(float8));
+				return Float8GetDatum(v);
+			}
+			break;
+		default:
+			break;
+	}
+
 	switch (conv->kind)
 	{
 		case CONV_VECTOR:

@@ -1039,6 +1039,46 @@ node_push(Dec21 *d, Path *p, int j, bool valid)
 }
 
 /*
+ * Append `count` valid elements to a node that is not a list, a byte of
+ * the bitmap at a time: a page without levels (a non-nullable scalar, the
+ * common case) would otherwise cost a node_push per row.
+ */
+static Status
+node_push_valid_run(Dec21 *d, Node *node, uint64_t count)
+{
+	int64_t		i = node->length;
+	int64_t		end;
+
+	if (count > (UINT64_C(1) << 40))
+		return core_error(d->err, CORE_ERR_CORRUPT, "%s: a page of %" PRIu64 " rows", d->what, count);
+	end = node->length + (int64_t) count;
+	if (end > node->cap)
+	{
+		int64_t		cap = node->cap ? node->cap : 256;
+		uint8_t    *v;
+
+		while (cap < end)
+			cap *= 2;
+		v = core_realloc(node->validity, (size_t) ((cap + 7) / 8));
+		if (v == NULL)
+			return core_error(d->err, CORE_ERR_NOMEM, "%s: out of memory", d->what);
+		node->validity = v;
+		node->cap = cap;
+	}
+	for (; i < end && (i & 7) != 0; i++)
+		lance_bit_set(node->validity, i, true);
+	if (end - i >= 8)
+	{
+		memset(node->validity + i / 8, 0xff, (size_t) ((end - i) / 8));
+		i += (end - i) / 8 * 8;
+	}
+	for (; i < end; i++)
+		lance_bit_set(node->validity, i, true);
+	node->length = end;
+	return CORE_OK;
+}
+
+/*
  * Walk the levels (rep may be NULL: no lists; def may be NULL: no nulls;
  * with neither, `count` rows, each valid down to the leaf).
  */
@@ -1077,6 +1117,17 @@ unravel(Dec21 *d, Path *p, const uint16_t *rep, const uint16_t *def, uint64_t co
 
 	if (rep == NULL && R > 0)
 		return core_error(d->err, CORE_ERR_CORRUPT, "%s: list column without repetition levels", d->what);
+	if (rep == NULL && def == NULL)
+	{
+		/* no lists, no nulls: every node gets `count` valid elements */
+		for (int j = 0; j < p->depth; j++)
+		{
+			status = node_push_valid_run(d, &p->nodes[j], count);
+			if (status != CORE_OK)
+				return status;
+		}
+		return CORE_OK;
+	}
 	for (uint64_t i = 0; i < count; i++)
 	{
 		int			r = rep ? rep[i] : R;
