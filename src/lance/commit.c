@@ -250,7 +250,7 @@ lance_writer_prepare_append(LanceWriter *wr, CoreError *err)
 		return CORE_OK;
 	status = lance_write_check_schema(lance_dataset_schema(wr->ds), err);
 	if (status != CORE_OK)
-		return core_error_prefix(err, "%s", wr->path);
+		return wr->path[0] ? core_error_prefix(err, "%s", wr->path) : status;
 	return new_columns(wr, err);
 }
 
@@ -349,6 +349,15 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 	if (!lance_deletion_add(d->set, offset))
 		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
 	return CORE_OK;
+}
+
+bool
+lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr)
+{
+	for (int i = 0; i < wr->ndels; i++)
+		if (wr->dels[i].fragment_id == LANCE_ROW_ADDR_FRAGMENT(row_addr))
+			return lance_deletion_contains(wr->dels[i].set, LANCE_ROW_ADDR_OFFSET(row_addr));
+	return false;
 }
 
 /* ------------------------------------------------------------ commit */
@@ -1034,5 +1043,189 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 		status = CORE_OK;
 	}
 	commit_state_free(&cs);
+	return status;
+}
+
+/* ------------------------------------------------------------ restore */
+
+/* The manifest path of a version in a listing; NULL when absent. */
+static const char *
+version_path(const LanceVersionList *versions, uint64_t version)
+{
+	for (int i = 0; i < versions->count; i++)
+		if (versions->entries[i].version == version)
+			return versions->entries[i].path;
+	return NULL;
+}
+
+CoreStatus
+lance_dataset_restore(Storage *st, const char *path, uint64_t version, uint64_t *new_version,
+					  CoreError *err)
+{
+	Ltx__Transaction txn = LTX__TRANSACTION__INIT;
+	Ltx__Restore restore = LTX__RESTORE__INIT;
+	char		uuid[40];
+	char		txn_name[96];
+	char		rel[160];
+	uint8_t    *tbytes = NULL;
+	size_t		tlen;
+	char	   *p;
+	CoreStatus	status;
+
+	*new_version = 0;
+	status = lance_random_uuid(uuid, sizeof(uuid), err);
+	for (int attempt = 0; status == CORE_OK; attempt++)
+	{
+		LanceVersionList *versions = NULL;
+		const char *old_path;
+		const char *latest_path;
+		RawManifest old;
+		RawManifest latest;
+		Lt__Manifest m;
+		Lt__Timestamp ts = LT__TIMESTAMP__INIT;
+		Lt__WriterVersion wv = LT__WRITER_VERSION__INIT;
+		struct timespec now;
+		const uint8_t *index = NULL;
+		uint32_t	index_len = 0;
+		size_t		plen;
+		size_t		total;
+		uint8_t    *buf;
+		size_t		pos = 0;
+		char		name[64];
+		bool		v2;
+		uint64_t	v;
+
+		if (attempt >= COMMIT_MAX_ATTEMPTS)
+			return core_error(err, CORE_ERR_CONFLICT, "%s: gave up restoring after losing %d commits",
+							  path, COMMIT_MAX_ATTEMPTS);
+		status = lance_versions_list(st, path, &versions, err);
+		if (status != CORE_OK)
+			return status;
+		old_path = version_path(versions, version);
+		latest_path = versions->entries[versions->count - 1].path;
+		if (old_path == NULL)
+		{
+			lance_versions_free(versions);
+			return core_error(err, CORE_ERR_NOT_FOUND, "%s: there is no version %" PRIu64, path, version);
+		}
+		{
+			const char *slash = strrchr(latest_path, '/');
+
+			lance_version_name_parse(slash ? slash + 1 : latest_path, &v, &v2);
+		}
+		status = raw_read(st, old_path, &old, err);
+		if (status == CORE_OK)
+		{
+			status = raw_read(st, latest_path, &latest, err);
+			if (status != CORE_OK)
+				raw_free(&old);
+		}
+		lance_versions_free(versions);
+		if (status != CORE_OK)
+			return status;
+
+		/* the transaction file is written once, then reused by retries */
+		if (tbytes == NULL)
+		{
+			txn.has_read_version = 1;
+			txn.read_version = latest.pm->version;
+			txn.uuid = uuid;
+			restore.has_version = 1;
+			restore.version = version;
+			txn.operation_case = LTX__TRANSACTION__OPERATION_RESTORE;
+			txn.restore = &restore;
+			tlen = ltx__transaction__get_packed_size(&txn);
+			tbytes = core_malloc(tlen ? tlen : 1);
+			snprintf(txn_name, sizeof(txn_name), "%" PRIu64 "-%s.txn", txn.read_version, uuid);
+			snprintf(rel, sizeof(rel), "_transactions/%s", txn_name);
+			p = lance_path_join(path, rel);
+			if (tbytes == NULL || p == NULL)
+				status = core_error(err, CORE_ERR_NOMEM, "out of memory restoring %s", path);
+			else
+			{
+				ltx__transaction__pack(&txn, tbytes);
+				status = storage_put_if_absent(st, p, tbytes, tlen, err);
+			}
+			core_free(p);
+		}
+		m = *old.pm;
+		m.has_version = 1;
+		m.version = latest.pm->version + 1;
+		clock_gettime(CLOCK_REALTIME, &now);
+		ts.has_seconds = 1;
+		ts.seconds = now.tv_sec;
+		ts.has_nanos = 1;
+		ts.nanos = (int32_t) now.tv_nsec;
+		m.timestamp = &ts;
+		wv.library = WRITER_LIBRARY;
+		wv.version = WRITER_LIBRARY_VERSION;
+		m.writer_version = &wv;
+		m.transaction_file = txn_name;
+		m.has_transaction_section = 0;
+		/* fragment ids stay unique across history: keep the newest maximum */
+		if (latest.pm->has_max_fragment_id &&
+			(!m.has_max_fragment_id || latest.pm->max_fragment_id > m.max_fragment_id))
+		{
+			m.has_max_fragment_id = 1;
+			m.max_fragment_id = latest.pm->max_fragment_id;
+		}
+		if (status == CORE_OK && old.pm->has_index_section)
+		{
+			index = raw_section(&old, old.pm->index_section, &index_len);
+			if (index == NULL)
+				status = core_error(err, CORE_ERR_CORRUPT, "%s: version %" PRIu64 ": index section out of range",
+									path, version);
+			m.index_section = 0;
+		}
+		buf = NULL;
+		if (status == CORE_OK)
+		{
+			plen = lt__manifest__get_packed_size(&m);
+			total = (index ? 4 + (size_t) index_len : 0) + 4 + plen + 16;
+			buf = core_malloc(total);
+			if (buf == NULL)
+				status = core_error(err, CORE_ERR_NOMEM, "out of memory restoring %s", path);
+		}
+		if (status == CORE_OK)
+		{
+			uint32_t	l32 = (uint32_t) plen;
+			uint64_t	mpos;
+			uint16_t	major = 0;
+			uint16_t	minor = 2;
+			char	   *dir;
+
+			if (index)
+			{
+				memcpy(buf, &index_len, 4);
+				memcpy(buf + 4, index, index_len);
+				pos = 4 + (size_t) index_len;
+			}
+			mpos = pos;
+			memcpy(buf + pos, &l32, 4);
+			lt__manifest__pack(&m, buf + pos + 4);
+			pos += 4 + plen;
+			memcpy(buf + pos, &mpos, 8);
+			memcpy(buf + pos + 8, &major, 2);
+			memcpy(buf + pos + 10, &minor, 2);
+			memcpy(buf + pos + 12, "LANC", 4);
+			lance_version_name(m.version, v2, name, sizeof(name));
+			dir = lance_path_join(path, "_versions");
+			p = dir ? lance_path_join(dir, name) : NULL;
+			status = p ? storage_put_if_absent(st, p, buf, total, err)
+				: core_error(err, CORE_ERR_NOMEM, "out of memory restoring %s", path);
+			core_free(dir);
+			core_free(p);
+			if (status == CORE_OK)
+				*new_version = m.version;
+		}
+		core_free(buf);
+		raw_free(&old);
+		raw_free(&latest);
+		if (status == CORE_ERR_CONFLICT)
+			status = CORE_OK;	/* another writer won: restore on top of it */
+		else
+			break;
+	}
+	core_free(tbytes);
 	return status;
 }

@@ -82,6 +82,9 @@ extern int64_t lance_writer_rows_appended(const LanceWriter *wr);
  */
 extern CoreStatus lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err);
 
+/* Whether this writer already deleted the row at row_addr. */
+extern bool lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr);
+
 /* Whether anything was appended or deleted. */
 extern bool lance_writer_has_changes(const LanceWriter *wr);
 
@@ -99,5 +102,12 @@ extern CoreStatus lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreEr
  */
 extern CoreStatus lance_dataset_create(Storage *st, const char *path, const LanceFieldSpec *fields,
 									   int num_fields, LanceFileVersion version, CoreError *err);
+
+/*
+ * Make a new version of the dataset at path whose content is that of an
+ * older version (LanceDB's restore): *new_version is the version made.
+ */
+extern CoreStatus lance_dataset_restore(Storage *st, const char *path, uint64_t version,
+										uint64_t *new_version, CoreError *err);
 
 #endif							/* LANCEDB_LANCE_COMMIT_H */
