@@ -42,6 +42,7 @@
 #include "utils/fmgroids.h"
 
 #include "fdw/lance_fdw.h"
+#include "fdw/lance_write.h"
 
 /* What the planner learns about a foreign table (baserel->fdw_private). */
 typedef struct LanceRelInfo
@@ -401,6 +402,20 @@ lancedb_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ExplainForeignScan = lanceExplainForeignScan;
 	routine->AnalyzeForeignTable = lanceAnalyzeForeignTable;
 	routine->ImportForeignSchema = lanceImportForeignSchema;
+
+	/* writing: fdw_modify.c */
+	routine->IsForeignRelUpdatable = lanceIsForeignRelUpdatable;
+	routine->AddForeignUpdateTargets = lanceAddForeignUpdateTargets;
+	routine->PlanForeignModify = lancePlanForeignModify;
+	routine->BeginForeignModify = lanceBeginForeignModify;
+	routine->ExecForeignInsert = lanceExecForeignInsert;
+	routine->ExecForeignBatchInsert = lanceExecForeignBatchInsert;
+	routine->GetForeignModifyBatchSize = lanceGetForeignModifyBatchSize;
+	routine->ExecForeignUpdate = lanceExecForeignUpdate;
+	routine->ExecForeignDelete = lanceExecForeignDelete;
+	routine->EndForeignModify = lanceEndForeignModify;
+	routine->BeginForeignInsert = lanceBeginForeignInsert;
+	routine->EndForeignInsert = lanceEndForeignInsert;
 
 	PG_RETURN_POINTER(routine);
 }

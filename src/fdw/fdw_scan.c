@@ -35,6 +35,7 @@
 
 #include "fdw/convert.h"
 #include "fdw/lance_fdw.h"
+#include "fdw/lance_write.h"
 
 /* The entries of a ForeignScan's fdw_private, in order. */
 enum LanceScanPrivateIndex
@@ -295,6 +296,8 @@ lanceIterateForeignScan(ForeignScanState *node)
 			ExecStoreVirtualTuple(slot);
 		}
 		MemoryContextSwitchTo(old);
+		/* the row's identity for UPDATE and DELETE (fdw_modify.c) */
+		lance_row_addr_to_tid((uint64) ss->current_row_address, &slot->tts_tid);
 		ss->row++;
 		error_context_stack = errcb.previous;
 		return slot;

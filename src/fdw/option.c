@@ -31,6 +31,7 @@
 #include "utils/lsyscache.h"
 
 #include "fdw/lance_fdw.h"
+#include "fdw/lance_write.h"
 
 typedef struct LanceOptionDef
 {
@@ -43,6 +44,7 @@ static const LanceOptionDef lance_options[] = {
 	{"table", ForeignTableRelationId},
 	{"path", ForeignTableRelationId},
 	{"version", ForeignTableRelationId},
+	{"max_rows_per_file", ForeignTableRelationId},
 	{"column_name", AttributeRelationId},
 	{NULL, InvalidOid}
 };
@@ -194,6 +196,8 @@ lancedb_fdw_validator(PG_FUNCTION_ARGS)
 		}
 		else if (strcmp(def->defname, "version") == 0)
 			(void) lance_parse_version(value);
+		else if (strcmp(def->defname, "max_rows_per_file") == 0)
+			(void) lance_parse_max_rows_per_file(value);
 	}
 
 	if (has_table && has_path)

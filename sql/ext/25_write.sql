@@ -1,0 +1,19 @@
+
+-- ---------------------------------------------------------------------
+-- Writing Lance foreign tables (INSERT/COPY/UPDATE/DELETE are FDW
+-- callbacks; these change whole datasets)
+-- ---------------------------------------------------------------------
+
+CREATE FUNCTION lance_create_table(foreign_table regclass, version text DEFAULT '2.2')
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'lance_create_table' LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION lance_create_table(regclass, text) IS
+	'create the empty Lance dataset of a foreign table from its columns, in file version 2.0, 2.1 or 2.2';
+
+CREATE FUNCTION lance_restore(foreign_table regclass, version bigint)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'lance_restore' LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION lance_restore(regclass, bigint) IS
+	'commit a new version of a Lance foreign table''s dataset equal to an older version; returns the new version';

@@ -1,0 +1,312 @@
+/*-------------------------------------------------------------------------
+ *
+ * write_convert.c
+ *	  Postgres values to Lance values: the opposite direction of convert.c.
+ *
+ * A column is bound to its Lance field with the same converter the scan
+ * uses (lance_converter_for), so a column that can be read can be
+ * written, and a type mismatch is the same clear error.  Values are then
+ * pushed onto the writer's Arrow-shaped row buffer, checked against the
+ * field's range (an int8 column into an int32 field), its dimension
+ * (vectors) and its nullability.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "datatype/timestamp.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "fdw/lance_write.h"
+#include "types/vector.h"
+
+#define UNIX_TO_PG_EPOCH_DAYS (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
+#define UNIX_TO_PG_EPOCH_USECS ((int64) UNIX_TO_PG_EPOCH_DAYS * USECS_PER_DAY)
+
+static pg_noinline void
+report_out_of_range(const LanceField *field, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("value %s is out of range for Lance field \"%s\" of type %s",
+					what, field->name, field->logical_type)));
+}
+
+static void
+push_ok(CoreStatus status, CoreError *err)
+{
+	if (status != CORE_OK)
+		lance_report_core_error(err);
+}
+
+/* An integer column value as int64 (numeric must be integral). */
+static int64
+datum_int64(Datum d, Oid typid, const LanceField *field, bool *is_u64, uint64 *u64)
+{
+	*is_u64 = false;
+	switch (typid)
+	{
+		case INT2OID:
+			return DatumGetInt16(d);
+		case INT4OID:
+			return DatumGetInt32(d);
+		case INT8OID:
+			return DatumGetInt64(d);
+		default:
+			{
+				/* numeric: exact integers only, uint64 beyond int64 too */
+				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, d));
+				char	   *end;
+
+				errno = 0;
+				if (text[0] != '-')
+				{
+					unsigned long long v = strtoull(text, &end, 10);
+
+					if (errno == 0 && *end == '\0' && v > (unsigned long long) PG_INT64_MAX)
+					{
+						*is_u64 = true;
+						*u64 = (uint64) v;
+						return 0;
+					}
+				}
+				errno = 0;
+				{
+					long long	v = strtoll(text, &end, 10);
+
+					if (errno != 0 || *end != '\0')
+						report_out_of_range(field, text);
+					return (int64) v;
+				}
+			}
+	}
+}
+
+/* Store an integer in the field's own width, range-checked. */
+static void
+push_int(LanceArray *a, const LanceField *field, Datum d, Oid typid, CoreError *err)
+{
+	bool		is_u64;
+	uint64		u64 = 0;
+	int64		v = datum_int64(d, typid, field, &is_u64, &u64);
+	uint8		buf[8];
+	int64		lo;
+	int64		hi;
+
+	if (field->type.id == LANCE_TYPE_UINT64)
+	{
+		if (!is_u64 && v < 0)
+			report_out_of_range(field, psprintf(INT64_FORMAT, v));
+		if (!is_u64)
+			u64 = (uint64) v;
+		memcpy(buf, &u64, 8);
+		push_ok(lance_array_push_fixed(a, buf, err), err);
+		return;
+	}
+	if (is_u64)
+		report_out_of_range(field, psprintf(UINT64_FORMAT, u64));
+	switch (field->type.id)
+	{
+		case LANCE_TYPE_INT8:
+			lo = PG_INT8_MIN, hi = PG_INT8_MAX;
+			break;
+		case LANCE_TYPE_UINT8:
+			lo = 0, hi = PG_UINT8_MAX;
+			break;
+		case LANCE_TYPE_INT16:
+			lo = PG_INT16_MIN, hi = PG_INT16_MAX;
+			break;
+		case LANCE_TYPE_UINT16:
+			lo = 0, hi = PG_UINT16_MAX;
+			break;
+		case LANCE_TYPE_INT32:
+			lo = PG_INT32_MIN, hi = PG_INT32_MAX;
+			break;
+		case LANCE_TYPE_UINT32:
+			lo = 0, hi = PG_UINT32_MAX;
+			break;
+		default:
+			lo = PG_INT64_MIN, hi = PG_INT64_MAX;
+			break;
+	}
+	if (v < lo || v > hi)
+		report_out_of_range(field, psprintf(INT64_FORMAT, v));
+	/* little-endian: the low bytes are the narrow value */
+	memcpy(buf, &v, 8);
+	push_ok(lance_array_push_fixed(a, buf, err), err);
+}
+
+/* Microseconds to a count of the field's unit (truncating toward -inf). */
+static int64
+from_usecs(const LanceField *field, int64 us)
+{
+	int64		r;
+
+	switch (field->type.unit)
+	{
+		case LANCE_UNIT_S:
+			return us >= 0 ? us / USECS_PER_SEC : -((-(us + 1)) / USECS_PER_SEC) - 1;
+		case LANCE_UNIT_MS:
+			return us >= 0 ? us / 1000 : -((-(us + 1)) / 1000) - 1;
+		case LANCE_UNIT_NS:
+			if (pg_mul_s64_overflow(us, 1000, &r))
+				report_out_of_range(field, psprintf(INT64_FORMAT " microseconds", us));
+			return r;
+		default:
+			return us;
+	}
+}
+
+static void
+push_int_width(LanceArray *a, const LanceField *field, int64 v, CoreError *err)
+{
+	if (field->type.byte_width == 4)
+	{
+		int32		v32 = (int32) v;
+
+		if (v < PG_INT32_MIN || v > PG_INT32_MAX)
+			report_out_of_range(field, psprintf(INT64_FORMAT, v));
+		push_ok(lance_array_push_fixed(a, &v32, err), err);
+	}
+	else
+		push_ok(lance_array_push_fixed(a, &v, err), err);
+}
+
+void
+lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull,
+				 CoreError *err)
+{
+	const LanceField *field = conv->field;
+
+	if (isnull)
+	{
+		if (!field->nullable)
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value for Lance field \"%s\", which is not nullable",
+							field->name)));
+		push_ok(lance_array_append_nulls(a, 1, err), err);
+		return;
+	}
+	switch (conv->kind)
+	{
+		case CONV_BOOL:
+			push_ok(lance_array_push_bool(a, DatumGetBool(d), err), err);
+			break;
+		case CONV_INT2:
+		case CONV_INT4:
+		case CONV_INT8:
+			push_int(a, field, d, conv->typid, err);
+			break;
+		case CONV_NUMERIC:
+			if (field->type.id == LANCE_TYPE_DECIMAL128 || field->type.id == LANCE_TYPE_DECIMAL256)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("writing Lance decimal field \"%s\" is not supported", field->name)));
+			push_int(a, field, d, conv->typid, err);
+			break;
+		case CONV_FLOAT4:
+		case CONV_FLOAT8:
+			{
+				double		v = conv->typid == FLOAT4OID ? DatumGetFloat4(d) : DatumGetFloat8(d);
+
+				if (field->type.id == LANCE_TYPE_FLOAT32)
+				{
+					float		f = (float) v;
+
+					if (isinf(f) && !isinf(v))
+						report_out_of_range(field, psprintf("%g", v));
+					push_ok(lance_array_push_fixed(a, &f, err), err);
+				}
+				else if (field->type.id == LANCE_TYPE_FLOAT64)
+					push_ok(lance_array_push_fixed(a, &v, err), err);
+				else
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("writing Lance %s field \"%s\" is not supported",
+									field->logical_type, field->name)));
+				break;
+			}
+		case CONV_DATE:
+			{
+				DateADT		days = DatumGetDateADT(d);
+				int64		v;
+
+				if (DATE_NOT_FINITE(days))
+					report_out_of_range(field, "infinity");
+				v = (int64) days + UNIX_TO_PG_EPOCH_DAYS;
+				if (field->type.id == LANCE_TYPE_DATE64)
+					v *= 86400000;
+				push_int_width(a, field, v, err);
+				break;
+			}
+		case CONV_TIMESTAMP:
+			{
+				Timestamp	ts = DatumGetTimestamp(d);
+
+				if (TIMESTAMP_NOT_FINITE(ts))
+					report_out_of_range(field, "infinity");
+				push_int_width(a, field, from_usecs(field, ts + UNIX_TO_PG_EPOCH_USECS), err);
+				break;
+			}
+		case CONV_TIME:
+			push_int_width(a, field, from_usecs(field, DatumGetTimeADT(d)), err);
+			break;
+		case CONV_INTERVAL:
+			{
+				Interval   *iv = DatumGetIntervalP(d);
+
+				if (iv->month != 0 || iv->day != 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("interval with months or days cannot be stored in Lance duration field \"%s\"",
+									field->name)));
+				push_int_width(a, field, from_usecs(field, iv->time), err);
+				break;
+			}
+		case CONV_TEXT:
+			{
+				text	   *t = DatumGetTextPP(d);
+				int			len = VARSIZE_ANY_EXHDR(t);
+				char	   *utf8 = pg_server_to_any(VARDATA_ANY(t), len, PG_UTF8);
+
+				/* a converted string comes back NUL-terminated, the input is not */
+				push_ok(lance_array_push_bytes(a, utf8,
+											   utf8 == VARDATA_ANY(t) ? (size_t) len : strlen(utf8),
+											   err), err);
+				break;
+			}
+		case CONV_BYTEA:
+			{
+				bytea	   *b = DatumGetByteaPP(d);
+
+				push_ok(lance_array_push_bytes(a, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), err), err);
+				break;
+			}
+		case CONV_VECTOR:
+			{
+				Vector	   *v = (Vector *) PG_DETOAST_DATUM(d);
+
+				if (v->dim != field->type.fixed_size)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("vector of %d dimensions does not fit Lance field \"%s\" of %d dimensions",
+									v->dim, field->name, field->type.fixed_size)));
+				push_ok(lance_array_push_fsl(a, v->x, err), err);
+				break;
+			}
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("writing Lance %s field \"%s\" is not supported",
+							field->logical_type, field->name)));
+	}
+}

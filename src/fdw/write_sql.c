@@ -1,0 +1,174 @@
+/*-------------------------------------------------------------------------
+ *
+ * write_sql.c
+ *	  SQL functions that change whole datasets: create and restore.
+ *
+ * lance_create_table(foreign_table, version) creates the empty dataset a
+ * foreign table points to, with one Lance field per column (its type
+ * mapped the way IMPORT FOREIGN SCHEMA maps the other way, NOT NULL
+ * columns as non-nullable fields), so the table is defined once, in SQL.
+ *
+ * lance_restore(foreign_table, version) commits a new version equal to an
+ * old one, as LanceDB's restore does.  Both take effect at once, not at
+ * the end of the transaction: a Lance version cannot be rolled back.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "access/table.h"
+
+#include "fdw/lance_write.h"
+
+PG_FUNCTION_INFO_V1(lance_create_table);
+PG_FUNCTION_INFO_V1(lance_restore);
+
+/* The foreign table's writable location, with the privilege checked. */
+static LanceTableOptions *
+writable_table(Oid relid)
+{
+	LanceTableOptions *opts;
+
+	if (get_rel_relkind(relid) != RELKIND_FOREIGN_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a foreign table", get_rel_name(relid))));
+	opts = lance_get_table_options(relid);
+	lance_check_local_write(opts->location);
+	return opts;
+}
+
+/* The Lance logical type of a column's type, or an error naming both. */
+static char *
+lance_type_for(Oid typid, int32 typmod, const char *attname)
+{
+	switch (typid)
+	{
+		case BOOLOID:
+			return "bool";
+		case INT2OID:
+			return "int16";
+		case INT4OID:
+			return "int32";
+		case INT8OID:
+			return "int64";
+		case FLOAT4OID:
+			return "float";
+		case FLOAT8OID:
+			return "double";
+		case TEXTOID:
+		case VARCHAROID:
+			return "string";
+		case BYTEAOID:
+			return "binary";
+		case DATEOID:
+			return "date32:day";
+		case TIMESTAMPOID:
+			return "timestamp:us:-";
+		case TIMESTAMPTZOID:
+			return "timestamp:us:UTC";
+		case TIMEOID:
+			return "time64:us";
+		default:
+			break;
+	}
+	if (typid == lance_vector_type_oid())
+	{
+		if (typmod <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("column \"%s\" needs a dimension to become a Lance vector field", attname),
+					 errhint("Declare it as vector(n).")));
+		return psprintf("fixed_size_list:float:%d", typmod);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("column \"%s\" of type %s has no Lance field type this extension writes",
+					attname, format_type_with_typemod(typid, typmod))));
+	return NULL;
+}
+
+/*
+ * lance_create_table
+ *		Create the empty dataset of a foreign table from its columns.
+ */
+Datum
+lance_create_table(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *version = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	LanceTableOptions *opts = writable_table(relid);
+	Relation	rel = table_open(relid, AccessShareLock);
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	LanceFieldSpec *specs = palloc0(sizeof(LanceFieldSpec) * Max(tupdesc->natts, 1));
+	LanceFileVersion fv;
+	Storage    *st;
+	CoreError	err;
+	CoreStatus	status;
+	int			n = 0;
+
+	if (lance_file_version_parse(version, &fv, &err) != CORE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid Lance file version \"%s\"", version),
+				 errhint("Use 2.0, 2.1 or 2.2.")));
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (att->attisdropped)
+			continue;
+		specs[n].name = lance_column_field_name(relid, att->attnum, NameStr(att->attname));
+		specs[n].logical_type = lance_type_for(att->atttypid, att->atttypmod,
+											   NameStr(att->attname));
+		specs[n].nullable = !att->attnotnull;
+		n++;
+	}
+	table_close(rel, AccessShareLock);
+
+	if (storage_open(opts->location, &st, &err) != CORE_OK)
+		lance_report_core_error(&err);
+	status = lance_dataset_create(st, "", specs, n, fv, &err);
+	storage_close(st);
+	if (status == CORE_ERR_CONFLICT)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("a Lance dataset already exists at \"%s\"", opts->location)));
+	if (status != CORE_OK)
+		lance_report_core_error(&err);
+	PG_RETURN_VOID();
+}
+
+/*
+ * lance_restore
+ *		A new version equal to an old one; returns the version made.
+ */
+Datum
+lance_restore(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int64		version = PG_GETARG_INT64(1);
+	LanceTableOptions *opts = writable_table(relid);
+	Storage    *st;
+	CoreError	err;
+	CoreStatus	status;
+	uint64_t	made;
+
+	if (version <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a Lance version is a positive integer")));
+	if (storage_open(opts->location, &st, &err) != CORE_OK)
+		lance_report_core_error(&err);
+	status = lance_dataset_restore(st, "", (uint64_t) version, &made, &err);
+	storage_close(st);
+	if (status != CORE_OK)
+		lance_report_core_error(&err);
+	PG_RETURN_INT64((int64) made);
+}

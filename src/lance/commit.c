@@ -1,0 +1,1231 @@
+/*-------------------------------------------------------------------------
+ *
+ * commit.c
+ *	  Buffered appends and deletes, committed as one Lance version.
+ *
+ * The new manifest is the newest manifest with our changes applied
+ * (FORMAT.md 15.3): it is unpacked with protobuf-c, which keeps the
+ * fields our .proto does not name (config, table metadata, field
+ * metadata, ...) and writes them back unchanged.  Only the fragments,
+ * version, timestamp, writer version, max_fragment_id, feature flags and
+ * the transaction reference change; an index section is copied over.
+ *
+ * Conflict policy (FORMAT.md 16.3): between the version read and the
+ * newest one, an Append never conflicts; a Delete or Update conflicts with
+ * our deletes when it touched one of the same fragments; any other
+ * operation (overwrite, restore, rewrite, ...) or a version without a
+ * transaction conflicts with our deletes, and with appends when it may
+ * have changed the schema.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "lance/commit.h"
+#include "lance/deletion.h"
+#include "lance/path.h"
+#include "lance_table.pb-c.h"
+#include "lance_txn.pb-c.h"
+
+/* Writer feature flags this writer implements (FORMAT.md 4.4). */
+#define WRITER_KNOWN_FLAGS (UINT64_C(1) | UINT64_C(4) | UINT64_C(8))
+#define MANIFEST_MAX_BYTES (UINT64_C(1) << 30)
+/* Commits lost to other writers before giving up. */
+#define COMMIT_MAX_ATTEMPTS 64
+#define WRITER_LIBRARY "lancedb_fdw"
+#define WRITER_LIBRARY_VERSION "0.1.0"
+
+typedef struct PendingDelete
+{
+	uint64_t	fragment_id;
+	LanceDeletionSet *set;		/* the new offsets only */
+} PendingDelete;
+
+/* A deletion ready for the manifest. */
+typedef struct DeletionOut
+{
+	uint64_t	fragment_id;
+	bool		whole;			/* every row is gone: drop the fragment */
+	Lt__DeletionFile file;
+} DeletionOut;
+
+struct LanceWriter
+{
+	Storage    *st;
+	char	   *path;
+	LanceDataset *ds;			/* the version read */
+	bool		v2_names;
+	LanceFileVersion fv;
+	LanceWriteOptions opts;
+
+	int			ncols;
+	LanceArray **cols;			/* NULL until prepare_append */
+	int64_t		buffered;
+	int64_t		appended;
+	LanceWrittenFile **files;
+	int			nfiles;
+	int			cap_files;
+
+	PendingDelete *dels;
+	int			ndels;
+	int			cap_dels;
+};
+
+uint64_t
+lance_writer_read_version(const LanceWriter *wr)
+{
+	return lance_dataset_version(wr->ds);
+}
+
+const LanceManifest *
+lance_writer_manifest(const LanceWriter *wr)
+{
+	return lance_dataset_manifest(wr->ds);
+}
+
+const LanceSchema *
+lance_writer_schema(const LanceWriter *wr)
+{
+	return lance_dataset_schema(wr->ds);
+}
+
+LanceFileVersion
+lance_writer_file_version(const LanceWriter *wr)
+{
+	return wr->fv;
+}
+
+int64_t
+lance_writer_rows_appended(const LanceWriter *wr)
+{
+	return wr->appended;
+}
+
+bool
+lance_writer_has_changes(const LanceWriter *wr)
+{
+	return wr->appended > 0 || wr->ndels > 0;
+}
+
+LanceArray *
+lance_writer_column(LanceWriter *wr, int i)
+{
+	return wr->cols ? wr->cols[i] : NULL;
+}
+
+static void
+free_columns(LanceWriter *wr)
+{
+	if (wr->cols == NULL)
+		return;
+	for (int i = 0; i < wr->ncols; i++)
+		lance_array_free(wr->cols[i]);
+	core_free(wr->cols);
+	wr->cols = NULL;
+}
+
+void
+lance_writer_free(LanceWriter *wr)
+{
+	if (wr == NULL)
+		return;
+	free_columns(wr);
+	for (int i = 0; i < wr->nfiles; i++)
+		lance_written_file_free(wr->files[i]);
+	core_free(wr->files);
+	for (int i = 0; i < wr->ndels; i++)
+		lance_deletion_free(wr->dels[i].set);
+	core_free(wr->dels);
+	lance_dataset_close(wr->ds);
+	core_free(wr->path);
+	core_free(wr);
+}
+
+/* The data file version of a manifest: data_format, else its files. */
+static CoreStatus
+table_file_version(const LanceManifest *m, LanceFileVersion *fv, CoreError *err)
+{
+	char		buf[16];
+
+	if (m->data_format[0] != '\0')
+		return lance_file_version_parse(m->data_format, fv, err);
+	if (m->num_fragments > 0 && m->fragments[0].num_files > 0)
+	{
+		snprintf(buf, sizeof(buf), "%u.%u", m->fragments[0].files[0].major,
+				 m->fragments[0].files[0].minor);
+		return lance_file_version_parse(buf, fv, err);
+	}
+	*fv = LANCE_FILE_V2_0;
+	return CORE_OK;
+}
+
+CoreStatus
+lance_writer_open(Storage *st, const char *path, const LanceWriteOptions *opts,
+				  LanceWriter **out, CoreError *err)
+{
+	LanceWriter *wr = core_calloc(1, sizeof(LanceWriter));
+	LanceVersionList *versions = NULL;
+	const LanceManifest *m;
+	CoreStatus	status;
+	bool		v2 = true;
+
+	*out = NULL;
+	if (wr == NULL || (wr->path = core_strdup(path)) == NULL)
+	{
+		core_free(wr);
+		return core_error(err, CORE_ERR_NOMEM, "out of memory opening a writer");
+	}
+	wr->st = st;
+	if (opts)
+		wr->opts = *opts;
+	if (wr->opts.max_rows_per_file <= 0)
+		wr->opts.max_rows_per_file = LANCE_DEFAULT_MAX_ROWS_PER_FILE;
+	if (wr->opts.max_bytes_per_file <= 0)
+		wr->opts.max_bytes_per_file = LANCE_DEFAULT_MAX_BYTES_PER_FILE;
+	status = lance_dataset_open(st, path, 0, &wr->ds, err);
+	if (status == CORE_OK)
+		status = lance_versions_list(st, path, &versions, err);
+	if (status == CORE_OK)
+	{
+		const char *last = versions->entries[versions->count - 1].path;
+		const char *slash = strrchr(last, '/');
+		uint64_t	v;
+
+		lance_version_name_parse(slash ? slash + 1 : last, &v, &v2);
+		wr->v2_names = v2;
+		lance_versions_free(versions);
+		m = lance_dataset_manifest(wr->ds);
+		if (m->writer_flags & UINT64_C(2))
+			status = core_error(err, CORE_ERR_UNSUPPORTED,
+								"%s: the dataset uses stable row ids (writer feature flag 2), which this writer does not maintain",
+								path);
+		else if (m->writer_flags & ~WRITER_KNOWN_FLAGS)
+			status = core_error(err, CORE_ERR_UNSUPPORTED,
+								"%s: the dataset needs writer feature flags 0x%" PRIx64 ", which this writer does not support",
+								path, m->writer_flags & ~WRITER_KNOWN_FLAGS);
+		else
+			status = table_file_version(m, &wr->fv, err);
+	}
+	if (status != CORE_OK)
+	{
+		lance_writer_free(wr);
+		return status;
+	}
+	wr->ncols = lance_schema_num_top(lance_dataset_schema(wr->ds));
+	*out = wr;
+	return CORE_OK;
+}
+
+static CoreStatus
+new_columns(LanceWriter *wr, CoreError *err)
+{
+	const LanceSchema *schema = lance_dataset_schema(wr->ds);
+
+	wr->cols = core_calloc((size_t) wr->ncols + 1, sizeof(LanceArray *));
+	if (wr->cols == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory for the row buffer");
+	for (int i = 0; i < wr->ncols; i++)
+	{
+		CoreStatus	status = lance_array_new_for_field(lance_schema_top(schema, i), &wr->cols[i], err);
+
+		if (status != CORE_OK)
+		{
+			free_columns(wr);
+			return status;
+		}
+	}
+	return CORE_OK;
+}
+
+CoreStatus
+lance_writer_prepare_append(LanceWriter *wr, CoreError *err)
+{
+	CoreStatus	status;
+
+	if (wr->cols)
+		return CORE_OK;
+	status = lance_write_check_schema(lance_dataset_schema(wr->ds), err);
+	if (status != CORE_OK)
+		return wr->path[0] ? core_error_prefix(err, "%s", wr->path) : status;
+	return new_columns(wr, err);
+}
+
+/* Write the buffered rows as one data file. */
+static CoreStatus
+flush_rows(LanceWriter *wr, CoreError *err)
+{
+	LanceWrittenFile *file;
+	CoreStatus	status;
+
+	if (wr->buffered == 0)
+		return CORE_OK;
+	if (wr->nfiles == wr->cap_files)
+	{
+		int			cap = wr->cap_files ? wr->cap_files * 2 : 8;
+		LanceWrittenFile **files = core_realloc(wr->files, (size_t) cap * sizeof(*files));
+
+		if (files == NULL)
+			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", wr->path);
+		wr->files = files;
+		wr->cap_files = cap;
+	}
+	status = lance_datafile_write(wr->st, wr->path, lance_dataset_schema(wr->ds), wr->fv,
+								  wr->cols, wr->buffered, &file, err);
+	if (status != CORE_OK)
+		return status;
+	wr->files[wr->nfiles++] = file;
+	wr->buffered = 0;
+	free_columns(wr);
+	return new_columns(wr, err);
+}
+
+CoreStatus
+lance_writer_row_done(LanceWriter *wr, CoreError *err)
+{
+	wr->buffered++;
+	wr->appended++;
+	if (wr->buffered >= wr->opts.max_rows_per_file)
+		return flush_rows(wr, err);
+	/* checking the bytes every row would cost more than the rows */
+	if ((wr->buffered & 1023) == 0)
+	{
+		int64_t		bytes = 0;
+
+		for (int i = 0; i < wr->ncols; i++)
+			bytes += lance_array_bytes(wr->cols[i]);
+		if (bytes >= wr->opts.max_bytes_per_file)
+			return flush_rows(wr, err);
+	}
+	return CORE_OK;
+}
+
+static const LanceFragmentRef *
+find_fragment(const LanceManifest *m, uint64_t id)
+{
+	for (int i = 0; i < m->num_fragments; i++)
+		if (m->fragments[i].id == id)
+			return &m->fragments[i];
+	return NULL;
+}
+
+CoreStatus
+lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
+{
+	uint64_t	frag = LANCE_ROW_ADDR_FRAGMENT(row_addr);
+	uint32_t	offset = LANCE_ROW_ADDR_OFFSET(row_addr);
+	const LanceFragmentRef *f = find_fragment(lance_dataset_manifest(wr->ds), frag);
+	PendingDelete *d = NULL;
+
+	if (f == NULL || offset >= f->physical_rows)
+		return core_error(err, CORE_ERR_INVALID,
+						  "%s: row address %" PRIu64 " (fragment %" PRIu64 ", offset %u) is not a row of version %" PRIu64,
+						  wr->path, row_addr, frag, offset, lance_dataset_version(wr->ds));
+	for (int i = 0; i < wr->ndels; i++)
+		if (wr->dels[i].fragment_id == frag)
+			d = &wr->dels[i];
+	if (d == NULL)
+	{
+		if (wr->ndels == wr->cap_dels)
+		{
+			int			cap = wr->cap_dels ? wr->cap_dels * 2 : 8;
+			PendingDelete *dels = core_realloc(wr->dels, (size_t) cap * sizeof(*dels));
+
+			if (dels == NULL)
+				return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
+			wr->dels = dels;
+			wr->cap_dels = cap;
+		}
+		d = &wr->dels[wr->ndels];
+		d->fragment_id = frag;
+		d->set = lance_deletion_new();
+		if (d->set == NULL)
+			return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
+		wr->ndels++;
+	}
+	if (!lance_deletion_add(d->set, offset))
+		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
+	return CORE_OK;
+}
+
+bool
+lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr)
+{
+	for (int i = 0; i < wr->ndels; i++)
+		if (wr->dels[i].fragment_id == LANCE_ROW_ADDR_FRAGMENT(row_addr))
+			return lance_deletion_contains(wr->dels[i].set, LANCE_ROW_ADDR_OFFSET(row_addr));
+	return false;
+}
+
+/* ------------------------------------------------------------ commit */
+
+/* Read one fragment's existing deletions (empty set when it has none). */
+static CoreStatus
+read_deletions(LanceWriter *wr, const LanceFragmentRef *f, LanceDeletionSet **out, CoreError *err)
+{
+	char	   *p;
+	uint8_t    *bytes;
+	uint64_t	size;
+	CoreStatus	status;
+
+	if (!f->has_deletion)
+	{
+		*out = lance_deletion_new();
+		return *out ? CORE_OK : core_error(err, CORE_ERR_NOMEM, "out of memory");
+	}
+	p = lance_path_join(wr->path, f->deletion.path);
+	if (p == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory");
+	status = storage_read_all(wr->st, p, UINT64_C(1) << 30, &bytes, &size, err);
+	core_free(p);
+	if (status != CORE_OK)
+		return status;
+	status = lance_deletion_read(f->deletion.kind, bytes, (size_t) size, out, err);
+	core_free(bytes);
+	return status;
+}
+
+/* Write the union of old and new deletions of every touched fragment. */
+static CoreStatus
+write_deletions(LanceWriter *wr, DeletionOut *outs, CoreError *err)
+{
+	const LanceManifest *m = lance_dataset_manifest(wr->ds);
+	uint64_t	readv = lance_dataset_version(wr->ds);
+
+	for (int i = 0; i < wr->ndels; i++)
+	{
+		const LanceFragmentRef *f = find_fragment(m, wr->dels[i].fragment_id);
+		LanceDeletionSet *set;
+		uint32_t	buf[1024];
+		uint32_t	from = 0;
+		size_t		got;
+		CoreStatus	status;
+		Lt__DeletionFile init = LT__DELETION_FILE__INIT;
+		DeletionOut *o = &outs[i];
+		uint8_t    *bytes = NULL;
+		size_t		len = 0;
+		char		rel[128];
+		char	   *p;
+		LanceDeletionFileType type;
+
+		status = read_deletions(wr, f, &set, err);
+		if (status != CORE_OK)
+			return status;
+		do
+		{
+			got = lance_deletion_next(wr->dels[i].set, from, buf, 1024);
+			for (size_t k = 0; k < got; k++)
+				if (!lance_deletion_add(set, buf[k]))
+				{
+					lance_deletion_free(set);
+					return core_error(err, CORE_ERR_NOMEM, "out of memory merging deletions");
+				}
+			if (got > 0)
+				from = buf[got - 1] + 1;
+		} while (got == 1024 && from != 0);
+		o->fragment_id = f->id;
+		o->file = init;
+		if (lance_deletion_count(set) >= f->physical_rows)
+		{
+			o->whole = true;
+			lance_deletion_free(set);
+			continue;
+		}
+		type = lance_deletion_preferred_type(set);
+		o->file.has_file_type = 1;
+		o->file.file_type = (int32_t) type;
+		o->file.has_read_version = 1;
+		o->file.read_version = readv;
+		o->file.has_num_deleted_rows = 1;
+		o->file.num_deleted_rows = lance_deletion_count(set);
+		o->file.has_id = 1;
+		status = lance_random_u64(&o->file.id, err);
+		if (status == CORE_OK)
+			status = type == LANCE_DELETION_BITMAP
+				? lance_deletion_write_bitmap(set, &bytes, &len, err)
+				: lance_deletion_write_arrow(set, LANCE_COMPRESSION_NONE, &bytes, &len, err);
+		lance_deletion_free(set);
+		if (status != CORE_OK)
+			return status;
+		snprintf(rel, sizeof(rel), "_deletions/%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s",
+				 f->id, readv, o->file.id, type == LANCE_DELETION_BITMAP ? "bin" : "arrow");
+		p = lance_path_join(wr->path, rel);
+		status = p ? storage_put_if_absent(wr->st, p, bytes, len, err)
+			: core_error(err, CORE_ERR_NOMEM, "out of memory");
+		core_free(p);
+		core_free(bytes);
+		if (status != CORE_OK)
+			return status;
+	}
+	return CORE_OK;
+}
+
+/* A DataFragment for a written file; ids are set when the manifest is built. */
+static void
+fragment_for_file(const LanceWrittenFile *file, Lt__DataFragment *frag, Lt__DataFile *df,
+				  Lt__DataFile **dfp)
+{
+	Lt__DataFragment finit = LT__DATA_FRAGMENT__INIT;
+	Lt__DataFile dinit = LT__DATA_FILE__INIT;
+
+	*frag = finit;
+	*df = dinit;
+	df->path = file->name;
+	df->n_fields = (size_t) file->num_fields;
+	df->fields = file->field_ids;
+	df->n_column_indices = (size_t) file->num_fields;
+	df->column_indices = file->column_indices;
+	df->has_file_major_version = 1;
+	df->file_major_version = file->major;
+	df->has_file_minor_version = file->minor != 0;
+	df->file_minor_version = file->minor;
+	df->has_file_size_bytes = 1;
+	df->file_size_bytes = file->size_bytes;
+	*dfp = df;
+	frag->n_files = 1;
+	frag->files = dfp;
+	frag->has_physical_rows = 1;
+	frag->physical_rows = file->rows;
+}
+
+/* Everything a commit builds once and reuses across attempts. */
+typedef struct CommitState
+{
+	DeletionOut *dels;
+	Lt__DataFragment *new_frags;
+	Lt__DataFile *new_files;
+	Lt__DataFile **new_file_ptrs;
+	char		txn_name[96];
+} CommitState;
+
+static bool
+deleted_here(const CommitState *cs, int ndels, uint64_t id, const DeletionOut **out)
+{
+	for (int i = 0; i < ndels; i++)
+		if (cs->dels[i].fragment_id == id)
+		{
+			*out = &cs->dels[i];
+			return true;
+		}
+	return false;
+}
+
+/* Write our transaction file (FORMAT.md 16.2). */
+static CoreStatus
+write_transaction(LanceWriter *wr, CommitState *cs, CoreError *err)
+{
+	Ltx__Transaction txn = LTX__TRANSACTION__INIT;
+	Ltx__Append append = LTX__APPEND__INIT;
+	Ltx__Delete del = LTX__DELETE__INIT;
+	Ltx__Update upd = LTX__UPDATE__INIT;
+	Lt__DataFragment **newp = core_calloc((size_t) wr->nfiles + 1, sizeof(void *));
+	Lt__DataFragment *updated = core_calloc((size_t) wr->ndels + 1, sizeof(Lt__DataFragment));
+	Lt__DataFragment **updp = core_calloc((size_t) wr->ndels + 1, sizeof(void *));
+	uint64_t   *removed = core_calloc((size_t) wr->ndels + 1, sizeof(uint64_t));
+	const LanceManifest *m = lance_dataset_manifest(wr->ds);
+	char		uuid[40];
+	char		rel[160];
+	char	   *p = NULL;
+	uint8_t    *bytes = NULL;
+	size_t		len;
+	size_t		nupd = 0;
+	size_t		nrem = 0;
+	CoreStatus	status;
+
+	status = lance_random_uuid(uuid, sizeof(uuid), err);
+	if (status == CORE_OK && (!newp || !updated || !updp || !removed))
+		status = core_error(err, CORE_ERR_NOMEM, "out of memory writing a transaction");
+	if (status != CORE_OK)
+		goto done;
+	for (int i = 0; i < wr->nfiles; i++)
+		newp[i] = &cs->new_frags[i];
+	for (int i = 0; i < wr->ndels; i++)
+	{
+		Lt__DataFragment init = LT__DATA_FRAGMENT__INIT;
+		const LanceFragmentRef *f = find_fragment(m, cs->dels[i].fragment_id);
+
+		if (cs->dels[i].whole)
+		{
+			removed[nrem++] = f->id;
+			continue;
+		}
+		/* the touched fragment as it is after the delete (ids matter here) */
+		updated[nupd] = init;
+		updated[nupd].has_id = 1;
+		updated[nupd].id = f->id;
+		updated[nupd].has_physical_rows = 1;
+		updated[nupd].physical_rows = f->physical_rows;
+		updated[nupd].deletion_file = &cs->dels[i].file;
+		updp[nupd] = &updated[nupd];
+		nupd++;
+	}
+	txn.has_read_version = 1;
+	txn.read_version = lance_dataset_version(wr->ds);
+	txn.uuid = uuid;
+	if (wr->ndels == 0)
+	{
+		append.n_fragments = (size_t) wr->nfiles;
+		append.fragments = newp;
+		txn.operation_case = LTX__TRANSACTION__OPERATION_APPEND;
+		txn.append = &append;
+	}
+	else if (wr->nfiles == 0)
+	{
+		del.n_updated_fragments = nupd;
+		del.updated_fragments = updp;
+		del.n_deleted_fragment_ids = nrem;
+		del.deleted_fragment_ids = removed;
+		txn.operation_case = LTX__TRANSACTION__OPERATION_DELETE;
+		txn.delete_ = &del;
+	}
+	else
+	{
+		upd.n_removed_fragment_ids = nrem;
+		upd.removed_fragment_ids = removed;
+		upd.n_updated_fragments = nupd;
+		upd.updated_fragments = updp;
+		upd.n_new_fragments = (size_t) wr->nfiles;
+		upd.new_fragments = newp;
+		txn.operation_case = LTX__TRANSACTION__OPERATION_UPDATE;
+		txn.update = &upd;
+	}
+	len = ltx__transaction__get_packed_size(&txn);
+	bytes = core_malloc(len ? len : 1);
+	snprintf(cs->txn_name, sizeof(cs->txn_name), "%" PRIu64 "-%s.txn", txn.read_version, uuid);
+	snprintf(rel, sizeof(rel), "_transactions/%s", cs->txn_name);
+	p = lance_path_join(wr->path, rel);
+	if (bytes == NULL || p == NULL)
+		status = core_error(err, CORE_ERR_NOMEM, "out of memory writing a transaction");
+	else
+	{
+		ltx__transaction__pack(&txn, bytes);
+		status = storage_put_if_absent(wr->st, p, bytes, len, err);
+	}
+done:
+	core_free(p);
+	core_free(bytes);
+	core_free(newp);
+	core_free(updated);
+	core_free(updp);
+	core_free(removed);
+	return status;
+}
+
+/* A manifest file's bytes and its unpacked protobuf. */
+typedef struct RawManifest
+{
+	uint8_t    *bytes;
+	uint64_t	size;
+	uint64_t	pos;			/* of the u32 length before the protobuf */
+	Lt__Manifest *pm;
+} RawManifest;
+
+static void
+raw_free(RawManifest *r)
+{
+	if (r->pm)
+		lt__manifest__free_unpacked(r->pm, NULL);
+	core_free(r->bytes);
+	memset(r, 0, sizeof(*r));
+}
+
+static CoreStatus
+raw_read(Storage *st, const char *path, RawManifest *r, CoreError *err)
+{
+	uint32_t	len;
+	CoreStatus	status;
+
+	memset(r, 0, sizeof(*r));
+	status = storage_read_all(st, path, MANIFEST_MAX_BYTES, &r->bytes, &r->size, err);
+	if (status != CORE_OK)
+		return status;
+	if (r->size < 20 || memcmp(r->bytes + r->size - 4, "LANC", 4) != 0)
+	{
+		raw_free(r);
+		return core_error(err, CORE_ERR_CORRUPT, "%s: not a manifest", path);
+	}
+	memcpy(&r->pos, r->bytes + r->size - 16, 8);
+	if (r->pos > r->size - 20)
+	{
+		raw_free(r);
+		return core_error(err, CORE_ERR_CORRUPT, "%s: manifest position out of range", path);
+	}
+	memcpy(&len, r->bytes + r->pos, 4);
+	if ((uint64_t) len != r->size - 20 - r->pos ||
+		(r->pm = lt__manifest__unpack(NULL, len, r->bytes + r->pos + 4)) == NULL)
+	{
+		raw_free(r);
+		return core_error(err, CORE_ERR_CORRUPT, "%s: manifest does not parse", path);
+	}
+	return CORE_OK;
+}
+
+/* A section (u32 length + bytes) of a manifest file at offset; NULL if bad. */
+static const uint8_t *
+raw_section(const RawManifest *r, uint64_t offset, uint32_t *len)
+{
+	if (offset > r->size - 20 || r->size - 20 - offset < 4)
+		return NULL;
+	memcpy(len, r->bytes + offset, 4);
+	if (*len > r->size - 20 - offset - 4)
+		return NULL;
+	return r->bytes + offset + 4;
+}
+
+/* The transaction that made a version; NULL when it has none. */
+static Ltx__Transaction *
+version_transaction(LanceWriter *wr, const RawManifest *r, CoreError *err)
+{
+	Ltx__Transaction *txn = NULL;
+
+	if (r->pm->transaction_file && r->pm->transaction_file[0] &&
+		lance_path_is_safe(r->pm->transaction_file))
+	{
+		char		rel[512];
+		char	   *p;
+		uint8_t    *bytes;
+		uint64_t	size;
+
+		snprintf(rel, sizeof(rel), "_transactions/%s", r->pm->transaction_file);
+		p = lance_path_join(wr->path, rel);
+		if (p && storage_read_all(wr->st, p, MANIFEST_MAX_BYTES, &bytes, &size, err) == CORE_OK)
+		{
+			txn = ltx__transaction__unpack(NULL, size, bytes);
+			core_free(bytes);
+		}
+		core_free(p);
+	}
+	else if (r->pm->has_transaction_section)
+	{
+		uint32_t	len;
+		const uint8_t *s = raw_section(r, r->pm->transaction_section, &len);
+
+		if (s)
+			txn = ltx__transaction__unpack(NULL, len, s);
+	}
+	return txn;
+}
+
+static bool
+ids_touch(const CommitState *cs, int ndels, const uint64_t *ids, size_t n, uint64_t *hit)
+{
+	const DeletionOut *d;
+
+	for (size_t i = 0; i < n; i++)
+		if (deleted_here(cs, ndels, ids[i], &d))
+		{
+			*hit = ids[i];
+			return true;
+		}
+	return false;
+}
+
+static bool
+frags_touch(const CommitState *cs, int ndels, Lt__DataFragment **frags, size_t n, uint64_t *hit)
+{
+	const DeletionOut *d;
+
+	for (size_t i = 0; i < n; i++)
+		if (deleted_here(cs, ndels, frags[i]->id, &d))
+		{
+			*hit = frags[i]->id;
+			return true;
+		}
+	return false;
+}
+
+/* Check what version v (committed after ours was read) did against our changes. */
+static CoreStatus
+check_version(LanceWriter *wr, CommitState *cs, uint64_t v, const char *manifest_path,
+			  CoreError *err)
+{
+	RawManifest r;
+	Ltx__Transaction *txn;
+	CoreStatus	status;
+	uint64_t	hit = 0;
+	bool		conflict = false;
+	bool		touched = false;
+	const char *what = "an unknown change";
+
+	status = raw_read(wr->st, manifest_path, &r, err);
+	if (status != CORE_OK)
+		return status;
+	txn = version_transaction(wr, &r, err);
+	raw_free(&r);
+	if (txn == NULL)
+	{
+		what = "a change without a transaction";
+		conflict = true;
+	}
+	else
+	{
+		switch (txn->operation_case)
+		{
+			case LTX__TRANSACTION__OPERATION_APPEND:
+				break;
+			case LTX__TRANSACTION__OPERATION_DELETE:
+				what = "a delete";
+				touched = ids_touch(cs, wr->ndels, txn->delete_->deleted_fragment_ids,
+									txn->delete_->n_deleted_fragment_ids, &hit) ||
+					frags_touch(cs, wr->ndels, txn->delete_->updated_fragments,
+								txn->delete_->n_updated_fragments, &hit);
+				conflict = touched;
+				break;
+			case LTX__TRANSACTION__OPERATION_UPDATE:
+				what = "an update";
+				touched = ids_touch(cs, wr->ndels, txn->update->removed_fragment_ids,
+									txn->update->n_removed_fragment_ids, &hit) ||
+					frags_touch(cs, wr->ndels, txn->update->updated_fragments,
+								txn->update->n_updated_fragments, &hit);
+				conflict = touched;
+				break;
+			case LTX__TRANSACTION__OPERATION_CREATE_INDEX:
+			case LTX__TRANSACTION__OPERATION_RESERVE_FRAGMENTS:
+				break;
+			case LTX__TRANSACTION__OPERATION_REWRITE:
+				/* compaction moves rows: our row addresses may be stale */
+				what = "a compaction";
+				conflict = wr->ndels > 0;
+				break;
+			default:
+				what = "an overwrite, restore or schema change";
+				conflict = true;
+				break;
+		}
+		ltx__transaction__free_unpacked(txn, NULL);
+	}
+	if (!conflict)
+		return CORE_OK;
+	if (touched)
+		return core_error(err, CORE_ERR_CONFLICT,
+						  "%s: version %" PRIu64 " (%s by another writer) changed fragment %" PRIu64 ", which this transaction deletes from",
+						  wr->path, v, what, hit);
+	return core_error(err, CORE_ERR_CONFLICT,
+					  "%s: version %" PRIu64 " (%s by another writer) was committed after version %" PRIu64 " was read",
+					  wr->path, v, what, lance_dataset_version(wr->ds));
+}
+
+/*
+ * Build the bytes of the next manifest on top of `base` (the newest
+ * version): base's fragments with our deletions applied, then ours.
+ */
+static CoreStatus
+build_manifest(LanceWriter *wr, CommitState *cs, const RawManifest *base, uint8_t **out,
+			   size_t *out_len, CoreError *err)
+{
+	Lt__Manifest m = *base->pm;
+	Lt__Timestamp ts = LT__TIMESTAMP__INIT;
+	Lt__WriterVersion wv = LT__WRITER_VERSION__INIT;
+	size_t		nold = base->pm->n_fragments;
+	Lt__DataFragment **frags = core_calloc(nold + (size_t) wr->nfiles + 1, sizeof(void *));
+	Lt__DataFragment *copies = core_calloc((size_t) wr->ndels + 1, sizeof(Lt__DataFragment));
+	size_t		n = 0;
+	int			ncopies = 0;
+	int64_t		max_id = -1;
+	struct timespec now;
+	const uint8_t *index = NULL;
+	uint32_t	index_len = 0;
+	size_t		plen;
+	uint8_t    *buf;
+	size_t		pos = 0;
+	bool		deleted = false;
+
+	if (frags == NULL || copies == NULL)
+	{
+		core_free(frags);
+		core_free(copies);
+		return core_error(err, CORE_ERR_NOMEM, "out of memory building a manifest");
+	}
+	for (size_t i = 0; i < nold; i++)
+	{
+		Lt__DataFragment *f = base->pm->fragments[i];
+		const DeletionOut *d;
+
+		if ((int64_t) f->id > max_id)
+			max_id = (int64_t) f->id;
+		if (deleted_here(cs, wr->ndels, f->id, &d))
+		{
+			deleted = true;
+			if (d->whole)
+				continue;
+			copies[ncopies] = *f;
+			copies[ncopies].deletion_file = (Lt__DeletionFile *) &d->file;
+			frags[n++] = &copies[ncopies++];
+			continue;
+		}
+		frags[n++] = f;
+	}
+	if (base->pm->has_max_fragment_id && (int64_t) base->pm->max_fragment_id > max_id)
+		max_id = base->pm->max_fragment_id;
+	for (int i = 0; i < wr->nfiles; i++)
+	{
+		cs->new_frags[i].has_id = 1;
+		cs->new_frags[i].id = (uint64_t) (++max_id);
+		frags[n++] = &cs->new_frags[i];
+	}
+	m.n_fragments = n;
+	m.fragments = frags;
+	m.has_version = 1;
+	m.version = base->pm->version + 1;
+	if (max_id >= 0)
+	{
+		m.has_max_fragment_id = 1;
+		m.max_fragment_id = (uint32_t) max_id;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	ts.has_seconds = 1;
+	ts.seconds = now.tv_sec;
+	ts.has_nanos = 1;
+	ts.nanos = (int32_t) now.tv_nsec;
+	m.timestamp = &ts;
+	wv.library = WRITER_LIBRARY;
+	wv.version = WRITER_LIBRARY_VERSION;
+	m.writer_version = &wv;
+	if (deleted)
+	{
+		m.has_reader_feature_flags = 1;
+		m.reader_feature_flags |= 1;
+		m.has_writer_feature_flags = 1;
+		m.writer_feature_flags |= 1;
+	}
+	m.transaction_file = cs->txn_name;
+	m.has_transaction_section = 0;
+	if (base->pm->has_index_section)
+	{
+		index = raw_section(base, base->pm->index_section, &index_len);
+		if (index == NULL)
+		{
+			core_free(frags);
+			core_free(copies);
+			return core_error(err, CORE_ERR_CORRUPT, "version %" PRIu64 ": index section out of range",
+							  base->pm->version);
+		}
+		m.index_section = 0;
+	}
+	plen = lt__manifest__get_packed_size(&m);
+	*out_len = (index ? 4 + (size_t) index_len : 0) + 4 + plen + 16;
+	buf = core_malloc(*out_len);
+	if (buf == NULL)
+	{
+		core_free(frags);
+		core_free(copies);
+		return core_error(err, CORE_ERR_NOMEM, "out of memory building a manifest");
+	}
+	if (index)
+	{
+		memcpy(buf, &index_len, 4);
+		memcpy(buf + 4, index, index_len);
+		pos = 4 + (size_t) index_len;
+	}
+	{
+		uint32_t	l32 = (uint32_t) plen;
+		uint64_t	mpos = pos;
+		uint16_t	major = 0;
+		uint16_t	minor = 2;
+
+		memcpy(buf + pos, &l32, 4);
+		lt__manifest__pack(&m, buf + pos + 4);
+		pos += 4 + plen;
+		memcpy(buf + pos, &mpos, 8);
+		memcpy(buf + pos + 8, &major, 2);
+		memcpy(buf + pos + 10, &minor, 2);
+		memcpy(buf + pos + 12, "LANC", 4);
+	}
+	core_free(frags);
+	core_free(copies);
+	*out = buf;
+	return CORE_OK;
+}
+
+static void
+commit_state_free(CommitState *cs)
+{
+	core_free(cs->dels);
+	core_free(cs->new_frags);
+	core_free(cs->new_files);
+	core_free(cs->new_file_ptrs);
+}
+
+CoreStatus
+lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
+{
+	CommitState cs;
+	CoreStatus	status;
+	uint64_t	readv = lance_dataset_version(wr->ds);
+
+	*version = readv;
+	if (wr->cols)
+	{
+		status = flush_rows(wr, err);
+		if (status != CORE_OK)
+			return status;
+	}
+	if (wr->nfiles == 0 && wr->ndels == 0)
+		return CORE_OK;
+
+	memset(&cs, 0, sizeof(cs));
+	cs.dels = core_calloc((size_t) wr->ndels + 1, sizeof(DeletionOut));
+	cs.new_frags = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFragment));
+	cs.new_files = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFile));
+	cs.new_file_ptrs = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFile *));
+	if (!cs.dels || !cs.new_frags || !cs.new_files || !cs.new_file_ptrs)
+	{
+		commit_state_free(&cs);
+		return core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", wr->path);
+	}
+	for (int i = 0; i < wr->nfiles; i++)
+		fragment_for_file(wr->files[i], &cs.new_frags[i], &cs.new_files[i], &cs.new_file_ptrs[i]);
+
+	/* data files are written; then deletion files, transaction, manifest */
+	status = write_deletions(wr, cs.dels, err);
+	if (status == CORE_OK)
+		status = write_transaction(wr, &cs, err);
+
+	for (int attempt = 0; status == CORE_OK; attempt++)
+	{
+		LanceVersionList *versions = NULL;
+		const LanceVersionEntry *latest;
+		RawManifest base;
+		uint8_t    *bytes = NULL;
+		size_t		len = 0;
+		char		name[64];
+		char	   *dir;
+		char	   *p;
+
+		if (attempt >= COMMIT_MAX_ATTEMPTS)
+		{
+			status = core_error(err, CORE_ERR_CONFLICT,
+								"%s: gave up after losing %d commits in a row to other writers",
+								wr->path, COMMIT_MAX_ATTEMPTS);
+			break;
+		}
+		status = lance_versions_list(wr->st, wr->path, &versions, err);
+		if (status != CORE_OK)
+			break;
+		latest = &versions->entries[versions->count - 1];
+		/* what the versions after ours did (all of them, on every attempt) */
+		for (int i = 0; i < versions->count && status == CORE_OK; i++)
+			if (versions->entries[i].version > readv)
+				status = check_version(wr, &cs, versions->entries[i].version,
+									   versions->entries[i].path, err);
+		if (status == CORE_OK)
+			status = raw_read(wr->st, latest->path, &base, err);
+		lance_versions_free(versions);
+		if (status != CORE_OK)
+			break;
+		status = build_manifest(wr, &cs, &base, &bytes, &len, err);
+		lance_version_name(base.pm->version + 1, wr->v2_names, name, sizeof(name));
+		raw_free(&base);
+		if (status != CORE_OK)
+			break;
+		dir = lance_path_join(wr->path, "_versions");
+		p = dir ? lance_path_join(dir, name) : NULL;
+		status = p ? storage_put_if_absent(wr->st, p, bytes, len, err)
+			: core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", wr->path);
+		core_free(dir);
+		core_free(p);
+		core_free(bytes);
+		if (status == CORE_OK)
+		{
+			uint64_t	v;
+			bool		v2;
+
+			lance_version_name_parse(name, &v, &v2);
+			*version = v;
+			break;
+		}
+		if (status != CORE_ERR_CONFLICT)
+			break;
+		/* another writer made that version first: look again */
+		status = CORE_OK;
+	}
+	commit_state_free(&cs);
+	return status;
+}
+
+/* ------------------------------------------------------------ restore */
+
+/* The manifest path of a version in a listing; NULL when absent. */
+static const char *
+version_path(const LanceVersionList *versions, uint64_t version)
+{
+	for (int i = 0; i < versions->count; i++)
+		if (versions->entries[i].version == version)
+			return versions->entries[i].path;
+	return NULL;
+}
+
+CoreStatus
+lance_dataset_restore(Storage *st, const char *path, uint64_t version, uint64_t *new_version,
+					  CoreError *err)
+{
+	Ltx__Transaction txn = LTX__TRANSACTION__INIT;
+	Ltx__Restore restore = LTX__RESTORE__INIT;
+	char		uuid[40];
+	char		txn_name[96];
+	char		rel[160];
+	uint8_t    *tbytes = NULL;
+	size_t		tlen;
+	char	   *p;
+	CoreStatus	status;
+
+	*new_version = 0;
+	status = lance_random_uuid(uuid, sizeof(uuid), err);
+	for (int attempt = 0; status == CORE_OK; attempt++)
+	{
+		LanceVersionList *versions = NULL;
+		const char *old_path;
+		const char *latest_path;
+		RawManifest old;
+		RawManifest latest;
+		Lt__Manifest m;
+		Lt__Timestamp ts = LT__TIMESTAMP__INIT;
+		Lt__WriterVersion wv = LT__WRITER_VERSION__INIT;
+		struct timespec now;
+		const uint8_t *index = NULL;
+		uint32_t	index_len = 0;
+		size_t		plen;
+		size_t		total;
+		uint8_t    *buf;
+		size_t		pos = 0;
+		char		name[64];
+		bool		v2;
+		uint64_t	v;
+
+		if (attempt >= COMMIT_MAX_ATTEMPTS)
+			return core_error(err, CORE_ERR_CONFLICT, "%s: gave up restoring after losing %d commits",
+							  path, COMMIT_MAX_ATTEMPTS);
+		status = lance_versions_list(st, path, &versions, err);
+		if (status != CORE_OK)
+			return status;
+		old_path = version_path(versions, version);
+		latest_path = versions->entries[versions->count - 1].path;
+		if (old_path == NULL)
+		{
+			lance_versions_free(versions);
+			return core_error(err, CORE_ERR_NOT_FOUND, "%s: there is no version %" PRIu64, path, version);
+		}
+		{
+			const char *slash = strrchr(latest_path, '/');
+
+			lance_version_name_parse(slash ? slash + 1 : latest_path, &v, &v2);
+		}
+		status = raw_read(st, old_path, &old, err);
+		if (status == CORE_OK)
+		{
+			status = raw_read(st, latest_path, &latest, err);
+			if (status != CORE_OK)
+				raw_free(&old);
+		}
+		lance_versions_free(versions);
+		if (status != CORE_OK)
+			return status;
+
+		/* the transaction file is written once, then reused by retries */
+		if (tbytes == NULL)
+		{
+			txn.has_read_version = 1;
+			txn.read_version = latest.pm->version;
+			txn.uuid = uuid;
+			restore.has_version = 1;
+			restore.version = version;
+			txn.operation_case = LTX__TRANSACTION__OPERATION_RESTORE;
+			txn.restore = &restore;
+			tlen = ltx__transaction__get_packed_size(&txn);
+			tbytes = core_malloc(tlen ? tlen : 1);
+			snprintf(txn_name, sizeof(txn_name), "%" PRIu64 "-%s.txn", txn.read_version, uuid);
+			snprintf(rel, sizeof(rel), "_transactions/%s", txn_name);
+			p = lance_path_join(path, rel);
+			if (tbytes == NULL || p == NULL)
+				status = core_error(err, CORE_ERR_NOMEM, "out of memory restoring %s", path);
+			else
+			{
+				ltx__transaction__pack(&txn, tbytes);
+				status = storage_put_if_absent(st, p, tbytes, tlen, err);
+			}
+			core_free(p);
+		}
+		m = *old.pm;
+		m.has_version = 1;
+		m.version = latest.pm->version + 1;
+		clock_gettime(CLOCK_REALTIME, &now);
+		ts.has_seconds = 1;
+		ts.seconds = now.tv_sec;
+		ts.has_nanos = 1;
+		ts.nanos = (int32_t) now.tv_nsec;
+		m.timestamp = &ts;
+		wv.library = WRITER_LIBRARY;
+		wv.version = WRITER_LIBRARY_VERSION;
+		m.writer_version = &wv;
+		m.transaction_file = txn_name;
+		m.has_transaction_section = 0;
+		/* fragment ids stay unique across history: keep the newest maximum */
+		if (latest.pm->has_max_fragment_id &&
+			(!m.has_max_fragment_id || latest.pm->max_fragment_id > m.max_fragment_id))
+		{
+			m.has_max_fragment_id = 1;
+			m.max_fragment_id = latest.pm->max_fragment_id;
+		}
+		if (status == CORE_OK && old.pm->has_index_section)
+		{
+			index = raw_section(&old, old.pm->index_section, &index_len);
+			if (index == NULL)
+				status = core_error(err, CORE_ERR_CORRUPT, "%s: version %" PRIu64 ": index section out of range",
+									path, version);
+			m.index_section = 0;
+		}
+		buf = NULL;
+		if (status == CORE_OK)
+		{
+			plen = lt__manifest__get_packed_size(&m);
+			total = (index ? 4 + (size_t) index_len : 0) + 4 + plen + 16;
+			buf = core_malloc(total);
+			if (buf == NULL)
+				status = core_error(err, CORE_ERR_NOMEM, "out of memory restoring %s", path);
+		}
+		if (status == CORE_OK)
+		{
+			uint32_t	l32 = (uint32_t) plen;
+			uint64_t	mpos;
+			uint16_t	major = 0;
+			uint16_t	minor = 2;
+			char	   *dir;
+
+			if (index)
+			{
+				memcpy(buf, &index_len, 4);
+				memcpy(buf + 4, index, index_len);
+				pos = 4 + (size_t) index_len;
+			}
+			mpos = pos;
+			memcpy(buf + pos, &l32, 4);
+			lt__manifest__pack(&m, buf + pos + 4);
+			pos += 4 + plen;
+			memcpy(buf + pos, &mpos, 8);
+			memcpy(buf + pos + 8, &major, 2);
+			memcpy(buf + pos + 10, &minor, 2);
+			memcpy(buf + pos + 12, "LANC", 4);
+			lance_version_name(m.version, v2, name, sizeof(name));
+			dir = lance_path_join(path, "_versions");
+			p = dir ? lance_path_join(dir, name) : NULL;
+			status = p ? storage_put_if_absent(st, p, buf, total, err)
+				: core_error(err, CORE_ERR_NOMEM, "out of memory restoring %s", path);
+			core_free(dir);
+			core_free(p);
+			if (status == CORE_OK)
+				*new_version = m.version;
+		}
+		core_free(buf);
+		raw_free(&old);
+		raw_free(&latest);
+		if (status == CORE_ERR_CONFLICT)
+			status = CORE_OK;	/* another writer won: restore on top of it */
+		else
+			break;
+	}
+	core_free(tbytes);
+	return status;
+}

@@ -1,0 +1,113 @@
+/*-------------------------------------------------------------------------
+ *
+ * commit.h
+ *	  Changing a Lance dataset: buffered appends, deletes, and committing
+ *	  them as one new version.
+ *
+ *	  LanceWriter *wr;
+ *	  lance_writer_open(st, "items.lance", &opts, &wr, &err);
+ *	  lance_writer_prepare_append(wr, &err);		(before rows are pushed)
+ *	  ... push one value per column onto lance_writer_column(wr, i),
+ *		  then lance_writer_row_done(wr, &err) ...
+ *	  lance_writer_delete(wr, row_addr, &err);
+ *	  lance_writer_commit(wr, &version, &err);
+ *	  lance_writer_free(wr);
+ *
+ * Rows are buffered and written as data files of up to max_rows_per_file
+ * rows as the buffer fills; nothing is visible until the commit, which
+ * writes deletion files (the union of the fragment's old and new
+ * deletions), a transaction file, then the manifest of the next version
+ * with put-if-absent (FORMAT.md 16).  When another writer committed that
+ * version first, the commit re-reads the newest version and checks what
+ * the versions in between did: appends are re-applied on top (new
+ * fragment ids); deletes of fragments another writer changed fail with
+ * CORE_ERR_CONFLICT naming the version.  Freeing a writer without
+ * committing leaves only unreferenced files behind (orphans a cleanup may
+ * remove); data files are never overwritten.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LANCEDB_LANCE_COMMIT_H
+#define LANCEDB_LANCE_COMMIT_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "lance/array.h"
+#include "lance/dataset.h"
+#include "lance/write.h"
+#include "storage/storage.h"
+
+typedef struct LanceWriter LanceWriter;
+
+typedef struct LanceWriteOptions
+{
+	int64_t		max_rows_per_file;	/* 0 = LANCE_DEFAULT_MAX_ROWS_PER_FILE */
+	int64_t		max_bytes_per_file; /* buffered bytes that force a file; 0 = default */
+} LanceWriteOptions;
+
+#define LANCE_DEFAULT_MAX_ROWS_PER_FILE (1024 * 1024)
+#define LANCE_DEFAULT_MAX_BYTES_PER_FILE (INT64_C(256) * 1024 * 1024)
+
+/*
+ * Open a writer on the newest version of the dataset at path (relative to
+ * the storage root).  Refuses datasets whose writer feature flags this
+ * writer does not implement (stable row ids among them).
+ */
+extern CoreStatus lance_writer_open(Storage *st, const char *path, const LanceWriteOptions *opts,
+									LanceWriter **out, CoreError *err);
+extern void lance_writer_free(LanceWriter *wr);
+
+/* The version the writer read, its manifest and schema. */
+extern uint64_t lance_writer_read_version(const LanceWriter *wr);
+extern const LanceManifest *lance_writer_manifest(const LanceWriter *wr);
+extern const LanceSchema *lance_writer_schema(const LanceWriter *wr);
+extern LanceFileVersion lance_writer_file_version(const LanceWriter *wr);
+
+/* Check the schema can be written and set up the row buffer. */
+extern CoreStatus lance_writer_prepare_append(LanceWriter *wr, CoreError *err);
+
+/* The buffer of top-level field i (schema order) to push a value onto. */
+extern LanceArray *lance_writer_column(LanceWriter *wr, int i);
+
+/* One value was pushed onto every column: count the row, flush if full. */
+extern CoreStatus lance_writer_row_done(LanceWriter *wr, CoreError *err);
+
+/* Rows appended so far (buffered or in written files). */
+extern int64_t lance_writer_rows_appended(const LanceWriter *wr);
+
+/*
+ * Delete the row at a row address of the version read.  INVALID when the
+ * address is not a live row of that version.
+ */
+extern CoreStatus lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err);
+
+/* Whether this writer already deleted the row at row_addr. */
+extern bool lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr);
+
+/* Whether anything was appended or deleted. */
+extern bool lance_writer_has_changes(const LanceWriter *wr);
+
+/*
+ * Commit everything as one new version; *version is the version made (or
+ * the version read when there was nothing to commit).
+ */
+extern CoreStatus lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err);
+
+/*
+ * Create an empty dataset at path (relative to the storage root): version
+ * 1 with the given top-level fields (ids and parent ids are assigned in
+ * order; only field kinds lance_write_check_schema accepts), data files
+ * of file version `version`.  CONFLICT when a dataset already exists there.
+ */
+extern CoreStatus lance_dataset_create(Storage *st, const char *path, const LanceFieldSpec *fields,
+									   int num_fields, LanceFileVersion version, CoreError *err);
+
+/*
+ * Make a new version of the dataset at path whose content is that of an
+ * older version (LanceDB's restore): *new_version is the version made.
+ */
+extern CoreStatus lance_dataset_restore(Storage *st, const char *path, uint64_t version,
+										uint64_t *new_version, CoreError *err);
+
+#endif							/* LANCEDB_LANCE_COMMIT_H */

@@ -1,0 +1,554 @@
+/*-------------------------------------------------------------------------
+ *
+ * writer.c
+ *	  Encoding columns into a Lance 2.x data file.
+ *
+ * The file is assembled in memory (FORMAT.md 8.1): page buffers, each on
+ * a 64-byte boundary; global buffer 0 (the FileDescriptor); one
+ * ColumnMetadata per column; the column-metadata and global-buffer offset
+ * tables; the 40-byte footer.  It is then stored with put-if-absent under
+ * a fresh random name, so an existing file is never replaced.
+ *
+ * Each column is cut into pages of about PAGE_TARGET_BYTES.  A page is
+ * encoded by writer20.c (file version 2.0) or writer21.c (2.1 and 2.2);
+ * they append the page's buffers through writer_page_buffer and return the
+ * page encoding as a serialized Any.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "lance/path.h"
+#include "lance/writer_int.h"
+#include "lance_file2.pb-c.h"
+#include "lance_table.pb-c.h"
+
+/* Lance targets pages of about 8 MB; any size is legal. */
+#define PAGE_TARGET_BYTES (8 * 1024 * 1024)
+#define FOOTER_LEN 40
+
+bool
+wout_put(WOut *o, const void *data, size_t len)
+{
+	if (o->failed)
+		return false;
+	if (o->len + len > o->cap)
+	{
+		size_t		cap = o->cap ? o->cap : 65536;
+		uint8_t    *p;
+
+		while (cap < o->len + len)
+			cap *= 2;
+		p = core_realloc(o->data, cap);
+		if (p == NULL)
+		{
+			o->failed = true;
+			return false;
+		}
+		o->data = p;
+		o->cap = cap;
+	}
+	if (len > 0)
+		memcpy(o->data + o->len, data, len);
+	o->len += len;
+	return true;
+}
+
+bool
+wout_pad(WOut *o, size_t align, uint8_t fill)
+{
+	while (o->len % align != 0)
+		if (!wout_put(o, &fill, 1))
+			return false;
+	return true;
+}
+
+bool
+wout_u16(WOut *o, uint16_t v)
+{
+	uint8_t		b[2] = {(uint8_t) v, (uint8_t) (v >> 8)};
+
+	return wout_put(o, b, 2);
+}
+
+bool
+wout_u32(WOut *o, uint32_t v)
+{
+	uint8_t		b[4];
+
+	for (int i = 0; i < 4; i++)
+		b[i] = (uint8_t) (v >> (8 * i));
+	return wout_put(o, b, 4);
+}
+
+bool
+wout_u64(WOut *o, uint64_t v)
+{
+	uint8_t		b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t) (v >> (8 * i));
+	return wout_put(o, b, 8);
+}
+
+void *
+warena_new(WArena *ar, const void *init, size_t size)
+{
+	void	   *p;
+
+	if (ar->failed)
+		return NULL;
+	if (ar->count == ar->cap)
+	{
+		int			cap = ar->cap ? ar->cap * 2 : 32;
+		void	  **items = core_realloc(ar->items, (size_t) cap * sizeof(void *));
+
+		if (items == NULL)
+		{
+			ar->failed = true;
+			return NULL;
+		}
+		ar->items = items;
+		ar->cap = cap;
+	}
+	p = core_malloc(size);
+	if (p == NULL)
+	{
+		ar->failed = true;
+		return NULL;
+	}
+	memcpy(p, init, size);
+	ar->items[ar->count++] = p;
+	return p;
+}
+
+void
+warena_free(WArena *ar)
+{
+	for (int i = 0; i < ar->count; i++)
+		core_free(ar->items[i]);
+	core_free(ar->items);
+	memset(ar, 0, sizeof(*ar));
+}
+
+bool
+writer_page_buffer(WFile *w, WPage *p, const void *data, size_t len)
+{
+	if (p->nbuf >= WRITER_MAX_PAGE_BUFFERS)
+		return false;
+	if (!wout_pad(&w->out, 64, 0))
+		return false;
+	p->offsets[p->nbuf] = w->out.len;
+	p->sizes[p->nbuf] = len;
+	p->nbuf++;
+	return wout_put(&w->out, data, len);
+}
+
+bool
+writer_pack_any(const char *type_url, const ProtobufCMessage *msg, uint8_t **out, size_t *len)
+{
+	Lf2__AnyMsg any = LF2__ANY_MSG__INIT;
+	size_t		inner_len = protobuf_c_message_get_packed_size(msg);
+	uint8_t    *inner = core_malloc(inner_len ? inner_len : 1);
+
+	*out = NULL;
+	if (inner == NULL)
+		return false;
+	protobuf_c_message_pack(msg, inner);
+	any.type_url = (char *) type_url;
+	any.has_value = 1;
+	any.value.data = inner;
+	any.value.len = inner_len;
+	*len = lf2__any_msg__get_packed_size(&any);
+	*out = core_malloc(*len ? *len : 1);
+	if (*out != NULL)
+		lf2__any_msg__pack(&any, *out);
+	core_free(inner);
+	return *out != NULL;
+}
+
+/* Approximate encoded bytes of row r (for cutting pages). */
+static int64_t
+row_bytes(const LanceArray *a, int64_t r)
+{
+	switch (a->type->id)
+	{
+		case LANCE_TYPE_BOOL:
+			return 1;
+		case LANCE_TYPE_STRING:
+		case LANCE_TYPE_LARGE_STRING:
+		case LANCE_TYPE_BINARY:
+		case LANCE_TYPE_LARGE_BINARY:
+			return lance_array_offset(a, r + 1) - lance_array_offset(a, r) + 8;
+		case LANCE_TYPE_FIXED_SIZE_LIST:
+			return (int64_t) a->type->fixed_size * a->children[0]->type->byte_width;
+		default:
+			return a->type->byte_width;
+	}
+}
+
+static CoreStatus
+add_page(WFile *w, WPage *page)
+{
+	WColumn    *c = &w->cols[w->cur_col];
+
+	if (c->npages == c->cap)
+	{
+		int			cap = c->cap ? c->cap * 2 : 8;
+		WPage	   *pages = core_realloc(c->pages, (size_t) cap * sizeof(WPage));
+
+		if (pages == NULL)
+		{
+			core_free(page->enc);
+			return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+		}
+		c->pages = pages;
+		c->cap = cap;
+	}
+	c->pages[c->npages++] = *page;
+	return CORE_OK;
+}
+
+/* Encode one column, page by page. */
+static CoreStatus
+write_column(WFile *w, const LanceField *field, const LanceArray *a)
+{
+	int64_t		start = 0;
+
+	if (!field->nullable && a->null_count > 0)
+		return core_error(w->err, CORE_ERR_INVALID,
+						  "field \"%s\" is not nullable, but %" PRId64 " of the rows written are null",
+						  field->name, a->null_count);
+	while (start < a->length || (start == 0 && a->length == 0))
+	{
+		int64_t		bytes = 0;
+		int64_t		end = start;
+		WPage		page;
+		CoreStatus	status;
+
+		while (end < a->length && (end == start || bytes < PAGE_TARGET_BYTES))
+			bytes += row_bytes(a, end++);
+		memset(&page, 0, sizeof(page));
+		page.rows = (uint64_t) (end - start);
+		page.priority = (uint64_t) start;
+		if (w->version == LANCE_FILE_V2_0)
+			status = writer20_page(w, a, start, end - start, &page);
+		else
+			status = writer21_page(w, a, start, end - start, &page);
+		if (status != CORE_OK)
+		{
+			core_free(page.enc);
+			return status;
+		}
+		status = add_page(w, &page);
+		if (status != CORE_OK)
+			return status;
+		if (a->length == 0)
+			break;
+		start = end;
+	}
+	return CORE_OK;
+}
+
+/* Global buffer 0: the FileDescriptor with the written fields and rows. */
+static CoreStatus
+write_descriptor(WFile *w, const LanceSchema *schema, int64_t rows, uint64_t *pos,
+				 uint64_t *size)
+{
+	int			n = lance_schema_num_top(schema);
+	Lt__Field  *fields = core_calloc((size_t) n, sizeof(Lt__Field));
+	Lt__Field **ptrs = core_calloc((size_t) n, sizeof(Lt__Field *));
+	Lt__Schema sch = LT__SCHEMA__INIT;
+	Lt__FileDescriptor fd = LT__FILE_DESCRIPTOR__INIT;
+	uint8_t    *buf = NULL;
+	size_t		len;
+	bool		ok;
+
+	if (fields == NULL || ptrs == NULL)
+	{
+		core_free(fields);
+		core_free(ptrs);
+		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		const LanceField *f = lance_schema_top(schema, i);
+		Lt__Field	init = LT__FIELD__INIT;
+		LanceTypeId id = f->type.id;
+
+		fields[i] = init;
+		fields[i].name = (char *) f->name;
+		fields[i].has_id = 1;
+		fields[i].id = f->id;
+		fields[i].has_parent_id = 1;
+		fields[i].parent_id = -1;
+		fields[i].logical_type = (char *) f->logical_type;
+		fields[i].has_nullable = 1;
+		fields[i].nullable = f->nullable;
+		/* the legacy encoding hint lance still writes (FORMAT.md 4.3) */
+		fields[i].has_encoding = 1;
+		fields[i].encoding = (id == LANCE_TYPE_STRING || id == LANCE_TYPE_LARGE_STRING ||
+							  id == LANCE_TYPE_BINARY || id == LANCE_TYPE_LARGE_BINARY) ? 2 : 1;
+		ptrs[i] = &fields[i];
+	}
+	sch.n_fields = (size_t) n;
+	sch.fields = ptrs;
+	fd.schema = &sch;
+	fd.has_length = 1;
+	fd.length = (uint64_t) rows;
+	len = lt__file_descriptor__get_packed_size(&fd);
+	buf = core_malloc(len ? len : 1);
+	ok = buf != NULL;
+	if (ok)
+	{
+		lt__file_descriptor__pack(&fd, buf);
+		ok = wout_pad(&w->out, 64, 0);
+		*pos = w->out.len;
+		*size = len;
+		ok = ok && wout_put(&w->out, buf, len);
+	}
+	core_free(buf);
+	core_free(fields);
+	core_free(ptrs);
+	if (!ok)
+		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	return CORE_OK;
+}
+
+/* Serialize one column's metadata. */
+static bool
+write_column_meta(WFile *w, const WColumn *c)
+{
+	static const uint8_t column_encoding[] = {0x0a, 0x00};	/* ColumnEncoding{values: {}} */
+	Lf2__ColumnMetadata cm = LF2__COLUMN_METADATA__INIT;
+	Lf2__Encoding colenc = LF2__ENCODING__INIT;
+	Lf2__DirectEncoding coldirect = LF2__DIRECT_ENCODING__INIT;
+	Lf2__AnyMsg any = LF2__ANY_MSG__INIT;
+	uint8_t    *colany = NULL;
+	size_t		colany_len;
+	Lf2__Page  *pages = core_calloc((size_t) c->npages + 1, sizeof(Lf2__Page));
+	Lf2__Encoding *encs = core_calloc((size_t) c->npages + 1, sizeof(Lf2__Encoding));
+	Lf2__DirectEncoding *directs = core_calloc((size_t) c->npages + 1, sizeof(Lf2__DirectEncoding));
+	Lf2__Page **ptrs = core_calloc((size_t) c->npages + 1, sizeof(Lf2__Page *));
+	uint8_t    *buf = NULL;
+	size_t		len;
+	bool		ok = pages && encs && directs && ptrs;
+
+	if (ok)
+	{
+		any.type_url = "/lance.encodings.ColumnEncoding";
+		any.has_value = 1;
+		any.value.data = (uint8_t *) column_encoding;
+		any.value.len = sizeof(column_encoding);
+		colany_len = lf2__any_msg__get_packed_size(&any);
+		colany = core_malloc(colany_len);
+		ok = colany != NULL;
+	}
+	if (ok)
+	{
+		lf2__any_msg__pack(&any, colany);
+		coldirect.has_encoding = 1;
+		coldirect.encoding.data = colany;
+		coldirect.encoding.len = colany_len;
+		colenc.location_case = LF2__ENCODING__LOCATION_DIRECT;
+		colenc.direct = &coldirect;
+		cm.encoding = &colenc;
+		for (int i = 0; i < c->npages; i++)
+		{
+			const WPage *wp = &c->pages[i];
+			Lf2__Page	pinit = LF2__PAGE__INIT;
+			Lf2__Encoding einit = LF2__ENCODING__INIT;
+			Lf2__DirectEncoding dinit = LF2__DIRECT_ENCODING__INIT;
+
+			pages[i] = pinit;
+			encs[i] = einit;
+			directs[i] = dinit;
+			pages[i].n_buffer_offsets = (size_t) wp->nbuf;
+			pages[i].buffer_offsets = (uint64_t *) wp->offsets;
+			pages[i].n_buffer_sizes = (size_t) wp->nbuf;
+			pages[i].buffer_sizes = (uint64_t *) wp->sizes;
+			pages[i].has_length = 1;
+			pages[i].length = wp->rows;
+			/* 2.0 files carry priority 0, 2.1+ the page's first row (8.3) */
+			pages[i].has_priority = wp->priority != 0 && w->version != LANCE_FILE_V2_0;
+			pages[i].priority = wp->priority;
+			directs[i].has_encoding = 1;
+			directs[i].encoding.data = wp->enc;
+			directs[i].encoding.len = wp->enc_len;
+			encs[i].location_case = LF2__ENCODING__LOCATION_DIRECT;
+			encs[i].direct = &directs[i];
+			pages[i].encoding = &encs[i];
+			ptrs[i] = &pages[i];
+		}
+		cm.n_pages = (size_t) c->npages;
+		cm.pages = ptrs;
+		len = lf2__column_metadata__get_packed_size(&cm);
+		buf = core_malloc(len ? len : 1);
+		ok = buf != NULL;
+	}
+	if (ok)
+	{
+		lf2__column_metadata__pack(&cm, buf);
+		ok = wout_put(&w->out, buf, len);
+	}
+	core_free(buf);
+	core_free(colany);
+	core_free(pages);
+	core_free(encs);
+	core_free(directs);
+	core_free(ptrs);
+	return ok;
+}
+
+static void
+wfile_free(WFile *w)
+{
+	for (int i = 0; i < w->ncols; i++)
+	{
+		for (int j = 0; j < w->cols[i].npages; j++)
+			core_free(w->cols[i].pages[j].enc);
+		core_free(w->cols[i].pages);
+	}
+	core_free(w->cols);
+	core_free(w->out.data);
+}
+
+/* Encode the whole file into w->out. */
+static CoreStatus
+encode_file(WFile *w, const LanceSchema *schema, LanceArray *const *columns, int64_t rows)
+{
+	uint64_t	gb_pos = 0;
+	uint64_t	gb_size = 0;
+	uint64_t	meta_start;
+	uint64_t	cmo;
+	uint64_t	gbo;
+	uint64_t   *meta_pos;
+	CoreStatus	status;
+	bool		ok;
+
+	for (int i = 0; i < w->ncols; i++)
+	{
+		const LanceField *f = lance_schema_top(schema, i);
+
+		if (columns[i]->length != rows)
+			return core_error(w->err, CORE_ERR_INVALID,
+							  "column \"%s\" has %" PRId64 " rows, expected %" PRId64,
+							  f->name, columns[i]->length, rows);
+		w->cur_col = i;
+		status = write_column(w, f, columns[i]);
+		if (status != CORE_OK)
+			return status;
+		if (w->out.failed)
+			return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	}
+	status = write_descriptor(w, schema, rows, &gb_pos, &gb_size);
+	if (status != CORE_OK)
+		return status;
+
+	meta_pos = core_calloc((size_t) w->ncols + 1, 2 * sizeof(uint64_t));
+	if (meta_pos == NULL)
+		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	meta_start = w->out.len;
+	ok = true;
+	for (int i = 0; i < w->ncols && ok; i++)
+	{
+		meta_pos[2 * i] = w->out.len;
+		ok = write_column_meta(w, &w->cols[i]);
+		meta_pos[2 * i + 1] = w->out.len - meta_pos[2 * i];
+	}
+	cmo = w->out.len;
+	for (int i = 0; i < w->ncols && ok; i++)
+		ok = wout_u64(&w->out, meta_pos[2 * i]) && wout_u64(&w->out, meta_pos[2 * i + 1]);
+	core_free(meta_pos);
+	gbo = w->out.len;
+	ok = ok && wout_u64(&w->out, gb_pos) && wout_u64(&w->out, gb_size);
+	ok = ok && wout_u64(&w->out, meta_start) && wout_u64(&w->out, cmo) && wout_u64(&w->out, gbo);
+	ok = ok && wout_u32(&w->out, 1) && wout_u32(&w->out, (uint32_t) w->ncols);
+	/* 2.0 files say 0.3 in the footer (FORMAT.md 8.1) */
+	if (w->version == LANCE_FILE_V2_0)
+		ok = ok && wout_u16(&w->out, 0) && wout_u16(&w->out, 3);
+	else
+		ok = ok && wout_u16(&w->out, 2) &&
+			wout_u16(&w->out, w->version == LANCE_FILE_V2_1 ? 1 : 2);
+	ok = ok && wout_put(&w->out, "LANC", 4);
+	if (!ok)
+		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	return CORE_OK;
+}
+
+void
+lance_written_file_free(LanceWrittenFile *f)
+{
+	if (f == NULL)
+		return;
+	core_free(f->name);
+	core_free(f->field_ids);
+	core_free(f->column_indices);
+	core_free(f);
+}
+
+CoreStatus
+lance_datafile_write(Storage *st, const char *dataset, const LanceSchema *schema,
+					 LanceFileVersion version, LanceArray *const *columns, int64_t rows,
+					 LanceWrittenFile **out, CoreError *err)
+{
+	WFile		w;
+	char		name[64];
+	char		rel[96];
+	char	   *path = NULL;
+	LanceWrittenFile *f = NULL;
+	CoreStatus	status;
+	int			n = lance_schema_num_top(schema);
+
+	*out = NULL;
+	status = lance_write_check_schema(schema, err);
+	if (status != CORE_OK)
+		return status;
+	status = lance_random_file_name(name, sizeof(name), err);
+	if (status != CORE_OK)
+		return status;
+	snprintf(rel, sizeof(rel), "data/%s", name);
+	memset(&w, 0, sizeof(w));
+	w.version = version;
+	w.err = err;
+	w.what = rel;
+	w.ncols = n;
+	w.cols = core_calloc((size_t) n + 1, sizeof(WColumn));
+	if (w.cols == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", rel);
+	status = encode_file(&w, schema, columns, rows);
+	if (status == CORE_OK)
+	{
+		path = lance_path_join(dataset, rel);
+		f = core_calloc(1, sizeof(LanceWrittenFile));
+		if (path == NULL || f == NULL ||
+			(f->name = core_strdup(name)) == NULL ||
+			(f->field_ids = core_calloc((size_t) n + 1, sizeof(int32_t))) == NULL ||
+			(f->column_indices = core_calloc((size_t) n + 1, sizeof(int32_t))) == NULL)
+			status = core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", rel);
+	}
+	if (status == CORE_OK)
+		status = storage_put_if_absent(st, path, w.out.data, w.out.len, err);
+	if (status == CORE_OK)
+	{
+		f->rows = (uint64_t) rows;
+		f->size_bytes = w.out.len;
+		f->num_fields = n;
+		for (int i = 0; i < n; i++)
+		{
+			f->field_ids[i] = lance_schema_top(schema, i)->id;
+			f->column_indices[i] = i;
+		}
+		f->major = 2;
+		f->minor = version == LANCE_FILE_V2_0 ? 0 : version == LANCE_FILE_V2_1 ? 1 : 2;
+		*out = f;
+		f = NULL;
+	}
+	lance_written_file_free(f);
+	core_free(path);
+	wfile_free(&w);
+	return status;
+}

@@ -1,0 +1,383 @@
+/*-------------------------------------------------------------------------
+ *
+ * writer21.c
+ *	  Page layouts of file versions 2.1 and 2.2 (FORMAT.md 11, 15.1).
+ *
+ * Values up to 256 bytes wide go in a mini-block layout: the page's rows
+ * are cut into chunks of a power-of-two number of values (the last chunk
+ * any number), each chunk = header, definition levels (flat u16, only
+ * when the page has nulls: 0 = valid, 1 = null), the values (flat,
+ * fixed_size_list of flat, or variable with 32-bit offsets relative to
+ * the chunk buffer).  Page buffer 0 holds one metadata word per chunk
+ * (u16 in 2.1, u32 in 2.2: Lance enforces the grammar of each version),
+ * buffer 1 the chunks.
+ *
+ * Wider values (vectors of more than 64 floats) go in a full-zip layout:
+ * one buffer, row after row, a control byte (the def level) before each
+ * row when the page has nulls.  Null rows keep their (zeroed) slots in
+ * both layouts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "lance/codec.h"
+#include "lance/writer_int.h"
+#include "lance_enc21.pb-c.h"
+
+#define LAYER_ALL_VALID_ITEM 1
+#define LAYER_NULLABLE_ITEM 3
+
+/* Lance's cut-off between mini-block and full-zip is ~256 bytes a value. */
+#define FULL_ZIP_MIN_WIDTH 256
+/* Value bytes a chunk aims at (lance: ~8 KiB flat, ~4 KiB variable). */
+#define CHUNK_TARGET_FIXED 8192
+#define CHUNK_TARGET_VARIABLE 4096
+/* Values per chunk at most: keeps num_levels in its u16. */
+#define CHUNK_MAX_VALUES 4096
+/* 2.1: a chunk's size in 8-byte words must fit 12 bits of a u16 word. */
+#define CHUNK_MAX_BYTES_V21 (4096 * 8)
+
+typedef struct MiniBlock
+{
+	WFile	   *w;
+	const LanceArray *a;
+	bool		variable;
+	int64_t		width;			/* bytes a value (fixed width, 0 for bool) */
+	bool		has_def;
+	bool		large;			/* 2.2 grammar */
+} MiniBlock;
+
+/* Bytes of the values of rows [i, i + k). */
+static size_t
+value_bytes(const MiniBlock *mb, int64_t i, int64_t k)
+{
+	if (mb->variable)
+	{
+		/* lance wants the buffer a multiple of the 4-byte offset width */
+		size_t		raw = lance_variable_miniblock_size(32, (size_t) k,
+														(size_t) (lance_array_offset(mb->a, i + k) -
+																  lance_array_offset(mb->a, i)));
+
+		return (raw + 3) & ~(size_t) 3;
+	}
+	if (mb->a->type->id == LANCE_TYPE_BOOL)
+		return (size_t) (k + 7) / 8;
+	return (size_t) (k * mb->width);
+}
+
+/* Values in the chunk that starts at row i of a page ending at row end. */
+static int64_t
+chunk_values(const MiniBlock *mb, int64_t i, int64_t end)
+{
+	int64_t		r = end - i;
+	size_t		target = mb->variable ? CHUNK_TARGET_VARIABLE : CHUNK_TARGET_FIXED;
+	int64_t		k;
+
+	if (r <= CHUNK_MAX_VALUES && value_bytes(mb, i, r) <= target)
+		return r;
+	if (r == 1)
+		return 1;
+	k = 2;
+	while (k * 2 <= r && k * 2 <= CHUNK_MAX_VALUES && value_bytes(mb, i, k * 2) <= target)
+		k *= 2;
+	return k;
+}
+
+static bool
+pad8(WOut *o)
+{
+	return wout_pad(o, 8, 0xfe);
+}
+
+/* Append one chunk of rows [i, i + k) to chunks; returns its padded size. */
+static CoreStatus
+write_chunk(MiniBlock *mb, WOut *chunks, int64_t i, int64_t k, size_t *size)
+{
+	size_t		vb = value_bytes(mb, i, k);
+	size_t		begin = chunks->len;
+	bool		ok;
+
+	if (!mb->large && vb > UINT16_MAX)
+		return core_error(mb->w->err, CORE_ERR_UNSUPPORTED,
+						  "%s: %zu bytes of values in one mini-block chunk; file version 2.1 allows 65535",
+						  mb->w->what, vb);
+	ok = wout_u16(chunks, mb->has_def ? (uint16_t) k : 0);
+	if (mb->has_def)
+		ok = ok && wout_u16(chunks, (uint16_t) (2 * k));
+	ok = ok && (mb->large ? wout_u32(chunks, (uint32_t) vb) : wout_u16(chunks, (uint16_t) vb));
+	ok = ok && pad8(chunks);
+	if (mb->has_def)
+	{
+		for (int64_t j = 0; j < k && ok; j++)
+			ok = wout_u16(chunks, lance_array_is_valid(mb->a, i + j) ? 0 : 1);
+		ok = ok && pad8(chunks);
+	}
+	if (ok && mb->variable)
+	{
+		uint64_t   *offs = core_malloc((size_t) (k + 1) * sizeof(uint64_t));
+		uint8_t    *buf = core_calloc(vb ? vb : 1, 1);
+
+		ok = offs && buf;
+		if (ok)
+		{
+			CoreStatus	status;
+
+			for (int64_t j = 0; j <= k; j++)
+				offs[j] = (uint64_t) lance_array_offset(mb->a, i + j);
+			status = lance_variable_encode_miniblock(offs, mb->a->values, (size_t) k, 32, buf,
+													 mb->w->err);
+			if (status != CORE_OK)
+			{
+				core_free(offs);
+				core_free(buf);
+				return status;
+			}
+			ok = wout_put(chunks, buf, vb);
+		}
+		core_free(offs);
+		core_free(buf);
+	}
+	else if (ok)
+	{
+		const LanceArray *leaf = mb->a->type->id == LANCE_TYPE_FIXED_SIZE_LIST ? mb->a->children[0] : mb->a;
+		int64_t		per = mb->a->type->id == LANCE_TYPE_FIXED_SIZE_LIST ? mb->a->type->fixed_size : 1;
+		size_t		len;
+		uint8_t    *vals = writer_fixed_values(leaf, i * per, k * per, &len);
+
+		ok = vals && wout_put(chunks, vals, len);
+		core_free(vals);
+	}
+	ok = ok && pad8(chunks);
+	if (!ok)
+		return core_error(mb->w->err, CORE_ERR_NOMEM, "out of memory writing %s", mb->w->what);
+	*size = chunks->len - begin;
+	if (!mb->large && *size > CHUNK_MAX_BYTES_V21)
+		return core_error(mb->w->err, CORE_ERR_UNSUPPORTED,
+						  "%s: a mini-block chunk of %zu bytes; file version 2.1 allows %d (values too wide)",
+						  mb->w->what, *size, CHUNK_MAX_BYTES_V21);
+	return CORE_OK;
+}
+
+static int
+log2_exact(int64_t k)
+{
+	int			b = 0;
+
+	while ((INT64_C(1) << b) < k)
+		b++;
+	return b;
+}
+
+/* flat{bits} as a CompressiveEncoding. */
+static Le21__CompressiveEncoding *
+cflat(WArena *ar, uint64_t bits)
+{
+	Le21__Flat *f = WNEW(ar, Le21__Flat, LE21__FLAT__INIT);
+	Le21__CompressiveEncoding *e = WNEW(ar, Le21__CompressiveEncoding, LE21__COMPRESSIVE_ENCODING__INIT);
+
+	if (e == NULL)
+		return NULL;
+	f->has_bits_per_value = 1;
+	f->bits_per_value = bits;
+	e->compression_case = LE21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT;
+	e->flat = f;
+	return e;
+}
+
+/* How the values of a column are described: flat, fsl(flat) or variable. */
+static Le21__CompressiveEncoding *
+value_encoding(WArena *ar, const LanceArray *a)
+{
+	Le21__CompressiveEncoding *e;
+
+	switch (a->type->id)
+	{
+		case LANCE_TYPE_BOOL:
+			return cflat(ar, 1);
+		case LANCE_TYPE_STRING:
+		case LANCE_TYPE_LARGE_STRING:
+		case LANCE_TYPE_BINARY:
+		case LANCE_TYPE_LARGE_BINARY:
+			{
+				Le21__Variable *v = WNEW(ar, Le21__Variable, LE21__VARIABLE__INIT);
+
+				e = WNEW(ar, Le21__CompressiveEncoding, LE21__COMPRESSIVE_ENCODING__INIT);
+				if (e == NULL)
+					return NULL;
+				v->offsets = cflat(ar, 32);
+				e->compression_case = LE21__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE;
+				e->variable = v;
+				return v->offsets ? e : NULL;
+			}
+		case LANCE_TYPE_FIXED_SIZE_LIST:
+			{
+				Le21__FixedSizeList *f = WNEW(ar, Le21__FixedSizeList, LE21__FIXED_SIZE_LIST__INIT);
+
+				e = WNEW(ar, Le21__CompressiveEncoding, LE21__COMPRESSIVE_ENCODING__INIT);
+				if (e == NULL)
+					return NULL;
+				f->has_items_per_value = 1;
+				f->items_per_value = (uint64_t) a->type->fixed_size;
+				f->values = cflat(ar, (uint64_t) a->type->item->byte_width * 8);
+				e->compression_case = LE21__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST;
+				e->fixed_size_list = f;
+				return f->values ? e : NULL;
+			}
+		default:
+			return cflat(ar, (uint64_t) a->type->byte_width * 8);
+	}
+}
+
+static bool
+page_has_nulls(const LanceArray *a, int64_t start, int64_t n)
+{
+	bool		oom;
+	uint8_t    *v = writer_validity(a, start, n, &oom);
+
+	core_free(v);
+	return v != NULL || oom;
+}
+
+static CoreStatus
+mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, WPage *p,
+				Le21__PageLayout *layout)
+{
+	MiniBlock	mb;
+	WOut		words;
+	WOut		chunks;
+	Le21__MiniBlockLayout *ml = WNEW(ar, Le21__MiniBlockLayout, LE21__MINI_BLOCK_LAYOUT__INIT);
+	int32_t    *layers = WNEW(ar, int32_t, {LAYER_ALL_VALID_ITEM});
+	CoreStatus	status = CORE_OK;
+	int64_t		i = start;
+
+	if (layers == NULL)
+		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	memset(&mb, 0, sizeof(mb));
+	memset(&words, 0, sizeof(words));
+	memset(&chunks, 0, sizeof(chunks));
+	mb.w = w;
+	mb.a = a;
+	mb.variable = lance_type_has_offsets(a->type->id);
+	mb.width = a->type->id == LANCE_TYPE_FIXED_SIZE_LIST
+		? (int64_t) a->type->fixed_size * a->type->item->byte_width : a->type->byte_width;
+	mb.has_def = page_has_nulls(a, start, n);
+	mb.large = w->version == LANCE_FILE_V2_2;
+
+	while (i < start + n && status == CORE_OK)
+	{
+		int64_t		k = chunk_values(&mb, i, start + n);
+		bool		last = i + k == start + n;
+		size_t		size = 0;
+		uint32_t	word;
+
+		status = write_chunk(&mb, &chunks, i, k, &size);
+		if (status != CORE_OK)
+			break;
+		word = (uint32_t) ((size / 8 - 1) << 4) | (last ? 0u : (uint32_t) log2_exact(k));
+		if (!(mb.large ? wout_u32(&words, word) : wout_u16(&words, (uint16_t) word)))
+			status = core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+		i += k;
+	}
+	if (status == CORE_OK &&
+		!(writer_page_buffer(w, p, words.data, words.len) &&
+		  writer_page_buffer(w, p, chunks.data, chunks.len)))
+		status = core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	core_free(words.data);
+	core_free(chunks.data);
+	if (status != CORE_OK)
+		return status;
+
+	if (mb.has_def)
+	{
+		*layers = LAYER_NULLABLE_ITEM;
+		ml->def_compression = cflat(ar, 16);
+	}
+	ml->value_compression = value_encoding(ar, a);
+	ml->n_layers = 1;
+	ml->layers = layers;
+	ml->has_num_buffers = 1;
+	ml->num_buffers = 1;
+	ml->has_num_items = 1;
+	ml->num_items = (uint64_t) n;
+	if (mb.large)
+	{
+		ml->has_has_large_chunk = 1;
+		ml->has_large_chunk = 1;
+	}
+	layout->layout_case = LE21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT;
+	layout->mini_block_layout = ml;
+	return CORE_OK;
+}
+
+static CoreStatus
+full_zip_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, WPage *p,
+			  Le21__PageLayout *layout)
+{
+	Le21__FullZipLayout *fz = WNEW(ar, Le21__FullZipLayout, LE21__FULL_ZIP_LAYOUT__INIT);
+	int32_t    *layers = WNEW(ar, int32_t, {LAYER_ALL_VALID_ITEM});
+	const LanceArray *items = a->children[0];
+	int64_t		dim = a->type->fixed_size;
+	int64_t		width = dim * items->type->byte_width;
+	bool		has_def = page_has_nulls(a, start, n);
+	WOut		zipped;
+	bool		ok = layers != NULL;
+
+	memset(&zipped, 0, sizeof(zipped));
+	for (int64_t r = start; r < start + n && ok; r++)
+	{
+		uint8_t		control = lance_array_is_valid(a, r) ? 0 : 1;
+
+		if (has_def)
+			ok = wout_put(&zipped, &control, 1);
+		ok = ok && wout_put(&zipped, items->values + r * width, (size_t) width);
+	}
+	ok = ok && writer_page_buffer(w, p, zipped.data, zipped.len);
+	core_free(zipped.data);
+	if (!ok)
+		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	if (has_def)
+	{
+		*layers = LAYER_NULLABLE_ITEM;
+		fz->has_bits_def = 1;
+		fz->bits_def = 1;
+	}
+	fz->details_case = LE21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE;
+	fz->bits_per_value = (uint32_t) (width * 8);
+	fz->has_num_items = 1;
+	fz->num_items = (uint32_t) n;
+	fz->has_num_visible_items = 1;
+	fz->num_visible_items = (uint32_t) n;
+	fz->value_compression = value_encoding(ar, a);
+	fz->n_layers = 1;
+	fz->layers = layers;
+	layout->layout_case = LE21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT;
+	layout->full_zip_layout = fz;
+	return CORE_OK;
+}
+
+CoreStatus
+writer21_page(WFile *w, const LanceArray *a, int64_t start, int64_t n, WPage *p)
+{
+	WArena		ar;
+	Le21__PageLayout *layout;
+	CoreStatus	status;
+
+	memset(&ar, 0, sizeof(ar));
+	layout = WNEW(&ar, Le21__PageLayout, LE21__PAGE_LAYOUT__INIT);
+	if (layout == NULL)
+		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	if (a->type->id == LANCE_TYPE_FIXED_SIZE_LIST &&
+		(int64_t) a->type->fixed_size * a->type->item->byte_width > FULL_ZIP_MIN_WIDTH)
+		status = full_zip_page(w, &ar, a, start, n, p, layout);
+	else
+		status = mini_block_page(w, &ar, a, start, n, p, layout);
+	if (status == CORE_OK &&
+		(ar.failed ||
+		 !writer_pack_any("/lance.encodings21.PageLayout", &layout->base, &p->enc, &p->enc_len)))
+		status = core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	warena_free(&ar);
+	return status;
+}

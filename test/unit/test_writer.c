@@ -1,0 +1,330 @@
+/*
+ * test_writer.c
+ *	  The writer: create, append, delete and commit, read back by the
+ *	  reader in every file version; concurrent commits.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lance/commit.h"
+#include "lance/dataset.h"
+#include "unit.h"
+
+#define VEC_DIM 4
+#define WIDE_DIM 96
+
+static const LanceFieldSpec test_fields[] = {
+	{0, -1, "id", "int64", false},
+	{0, -1, "x", "int32", true},
+	{0, -1, "f", "double", true},
+	{0, -1, "b", "bool", true},
+	{0, -1, "s", "string", true},
+	{0, -1, "v", "fixed_size_list:float:4", true},
+	{0, -1, "w", "fixed_size_list:float:96", true},
+};
+
+#define NUM_TEST_FIELDS ((int) (sizeof(test_fields) / sizeof(test_fields[0])))
+
+/* A fresh storage root in a temporary directory. */
+static Storage *
+temp_storage(void)
+{
+	char		tmpl[] = "/tmp/lance_writer_XXXXXX";
+	Storage    *st = NULL;
+	CoreError	err;
+
+	if (mkdtemp(tmpl) == NULL || storage_open(tmpl, &st, &err) != CORE_OK)
+		return NULL;
+	return st;
+}
+
+/* Push row i's values: nulls on a pattern so every page has some. */
+static CoreStatus
+push_row(LanceWriter *wr, int64_t i, CoreError *err)
+{
+	int32_t		x = (int32_t) (i * 3);
+	double		f = (double) i / 4;
+	char		s[32];
+	float		v[VEC_DIM];
+	float		w[WIDE_DIM];
+	CoreStatus	st;
+
+	for (int k = 0; k < VEC_DIM; k++)
+		v[k] = (float) (i + k);
+	for (int k = 0; k < WIDE_DIM; k++)
+		w[k] = (float) (i * k);
+	snprintf(s, sizeof(s), "row-%" PRId64, i);
+	st = lance_array_push_fixed(lance_writer_column(wr, 0), &i, err);
+	if (st == CORE_OK)
+		st = i % 7 == 3 ? lance_array_append_nulls(lance_writer_column(wr, 1), 1, err)
+			: lance_array_push_fixed(lance_writer_column(wr, 1), &x, err);
+	if (st == CORE_OK)
+		st = i % 5 == 1 ? lance_array_append_nulls(lance_writer_column(wr, 2), 1, err)
+			: lance_array_push_fixed(lance_writer_column(wr, 2), &f, err);
+	if (st == CORE_OK)
+		st = lance_array_push_bool(lance_writer_column(wr, 3), i % 3 == 0, err);
+	if (st == CORE_OK)
+		st = i % 11 == 2 ? lance_array_append_nulls(lance_writer_column(wr, 4), 1, err)
+			: lance_array_push_bytes(lance_writer_column(wr, 4), s, strlen(s), err);
+	if (st == CORE_OK)
+		st = i % 13 == 4 ? lance_array_append_nulls(lance_writer_column(wr, 5), 1, err)
+			: lance_array_push_fsl(lance_writer_column(wr, 5), v, err);
+	if (st == CORE_OK)
+		st = i % 17 == 5 ? lance_array_append_nulls(lance_writer_column(wr, 6), 1, err)
+			: lance_array_push_fsl(lance_writer_column(wr, 6), w, err);
+	if (st == CORE_OK)
+		st = lance_writer_row_done(wr, err);
+	return st;
+}
+
+/* Check one scanned row against what push_row wrote for id. */
+static bool
+row_matches(const LanceBatch *b, int64_t r, int64_t *id_out)
+{
+	int64_t		id = ((const int64_t *) b->columns[0]->values)[r];
+	const LanceArray *s = b->columns[4];
+	char		want[32];
+
+	*id_out = id;
+	if (lance_array_is_valid(b->columns[1], r) != (id % 7 != 3))
+		return false;
+	if (id % 7 != 3 && ((const int32_t *) b->columns[1]->values)[r] != (int32_t) (id * 3))
+		return false;
+	if (lance_array_is_valid(b->columns[2], r) != (id % 5 != 1))
+		return false;
+	if (id % 5 != 1 && ((const double *) b->columns[2]->values)[r] != (double) id / 4)
+		return false;
+	if (lance_bit_get(b->columns[3]->values, r) != (id % 3 == 0))
+		return false;
+	if (lance_array_is_valid(s, r) != (id % 11 != 2))
+		return false;
+	snprintf(want, sizeof(want), "row-%" PRId64, id);
+	if (id % 11 != 2 &&
+		(lance_array_offset(s, r + 1) - lance_array_offset(s, r) != (int64_t) strlen(want) ||
+		 memcmp(s->values + lance_array_offset(s, r), want, strlen(want)) != 0))
+		return false;
+	if (lance_array_is_valid(b->columns[5], r) != (id % 13 != 4))
+		return false;
+	if (id % 13 != 4 &&
+		((const float *) b->columns[5]->children[0]->values)[r * VEC_DIM + 2] != (float) (id + 2))
+		return false;
+	if (lance_array_is_valid(b->columns[6], r) != (id % 17 != 5))
+		return false;
+	if (id % 17 != 5 &&
+		((const float *) b->columns[6]->children[0]->values)[r * WIDE_DIM + 7] != (float) (id * 7))
+		return false;
+	return true;
+}
+
+/*
+ * Scan the newest version: every row must match its id, ids must be
+ * distinct, and *count / *sum count them.
+ */
+static bool
+scan_all(Storage *st, const char *path, int64_t *count, int64_t *sum, char *msg, size_t msglen)
+{
+	LanceDataset *ds;
+	LanceScanner *sc;
+	LanceBatch *b;
+	CoreError	err;
+	LanceScanOptions opts;
+
+	memset(&opts, 0, sizeof(opts));
+	*count = 0;
+	*sum = 0;
+	if (lance_dataset_open(st, path, 0, &ds, &err) != CORE_OK ||
+		lance_scanner_open(ds, &opts, &sc, &err) != CORE_OK)
+	{
+		snprintf(msg, msglen, "%s", err.msg);
+		return false;
+	}
+	while (lance_scanner_next(sc, &b, &err) == CORE_OK && b)
+	{
+		for (int64_t r = 0; r < b->num_rows; r++)
+		{
+			int64_t		id;
+
+			if (!row_matches(b, r, &id))
+			{
+				snprintf(msg, msglen, "row with id %" PRId64 " differs", id);
+				lance_batch_free(b);
+				lance_scanner_close(sc);
+				lance_dataset_close(ds);
+				return false;
+			}
+			(*count)++;
+			*sum += id;
+		}
+		lance_batch_free(b);
+	}
+	lance_scanner_close(sc);
+	lance_dataset_close(ds);
+	return true;
+}
+
+static bool
+append_rows(Storage *st, const char *path, int64_t from, int64_t n, int64_t per_file,
+			uint64_t *version, CoreError *err)
+{
+	LanceWriter *wr;
+	LanceWriteOptions opts = {per_file, 0};
+
+	if (lance_writer_open(st, path, &opts, &wr, err) != CORE_OK)
+		return false;
+	if (lance_writer_prepare_append(wr, err) != CORE_OK)
+	{
+		lance_writer_free(wr);
+		return false;
+	}
+	for (int64_t i = from; i < from + n; i++)
+		if (push_row(wr, i, err) != CORE_OK)
+		{
+			lance_writer_free(wr);
+			return false;
+		}
+	if (lance_writer_commit(wr, version, err) != CORE_OK)
+	{
+		lance_writer_free(wr);
+		return false;
+	}
+	lance_writer_free(wr);
+	return true;
+}
+
+static void
+round_trip(LanceFileVersion fv)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	uint64_t	v = 0;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+	LanceWriter *wr;
+
+	CHECK(st != NULL);
+	CHECK_MSG(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, fv, &err) == CORE_OK,
+			  "%s", err.msg);
+	/* 5000 rows in files of 2000: three fragments */
+	CHECK_MSG(append_rows(st, "t.lance", 0, 5000, 2000, &v, &err), "%s", err.msg);
+	CHECK(v == 2);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 5000);
+	CHECK(sum == 4999 * 5000 / 2);
+
+	/* delete ids 10..19 (fragment 0) and 2500 (fragment 1) in one version */
+	CHECK_MSG(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK, "%s", err.msg);
+	for (int i = 10; i < 20; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 500), &err) == CORE_OK);
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK(v == 3);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 5000 - 11);
+	CHECK(sum == 4999 * 5000 / 2 - (10 + 19) * 10 / 2 - 2500);
+
+	/* a second delete in the same fragment keeps the first one */
+	CHECK_MSG(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK, "%s", err.msg);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 0), &err) == CORE_OK);
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 5000 - 12);
+	storage_close(st);
+}
+
+UNIT_TEST(written_2_0_files_read_back_equal)
+{
+	round_trip(LANCE_FILE_V2_0);
+}
+
+UNIT_TEST(written_2_1_files_read_back_equal)
+{
+	round_trip(LANCE_FILE_V2_1);
+}
+
+UNIT_TEST(written_2_2_files_read_back_equal)
+{
+	round_trip(LANCE_FILE_V2_2);
+}
+
+UNIT_TEST(losing_append_rebases_on_the_winner)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *a;
+	LanceWriter *b;
+	uint64_t	va;
+	uint64_t	vb;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2, &err) == CORE_OK);
+	CHECK(lance_writer_open(st, "t.lance", NULL, &a, &err) == CORE_OK);
+	CHECK(lance_writer_open(st, "t.lance", NULL, &b, &err) == CORE_OK);
+	CHECK(lance_writer_prepare_append(a, &err) == CORE_OK);
+	CHECK(lance_writer_prepare_append(b, &err) == CORE_OK);
+	for (int i = 0; i < 100; i++)
+		CHECK(push_row(a, i, &err) == CORE_OK);
+	for (int i = 100; i < 150; i++)
+		CHECK(push_row(b, i, &err) == CORE_OK);
+	CHECK(lance_writer_commit(a, &va, &err) == CORE_OK);
+	CHECK_MSG(lance_writer_commit(b, &vb, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(a);
+	lance_writer_free(b);
+	CHECK(va == 2 && vb == 3);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 150);
+	storage_close(st);
+}
+
+UNIT_TEST(delete_racing_a_delete_of_the_same_fragment_conflicts)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *a;
+	LanceWriter *b;
+	uint64_t	v;
+
+	CHECK(st != NULL);
+	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_1, &err) == CORE_OK);
+	CHECK(append_rows(st, "t.lance", 0, 100, 0, &v, &err));
+	CHECK(lance_writer_open(st, "t.lance", NULL, &a, &err) == CORE_OK);
+	CHECK(lance_writer_open(st, "t.lance", NULL, &b, &err) == CORE_OK);
+	CHECK(lance_writer_delete(a, LANCE_ROW_ADDR(0, 1), &err) == CORE_OK);
+	CHECK(lance_writer_delete(b, LANCE_ROW_ADDR(0, 2), &err) == CORE_OK);
+	CHECK(lance_writer_commit(a, &v, &err) == CORE_OK);
+	CHECK(lance_writer_commit(b, &v, &err) == CORE_ERR_CONFLICT);
+	CHECK_MSG(strstr(err.msg, "version 3") != NULL, "%s", err.msg);
+	lance_writer_free(a);
+	lance_writer_free(b);
+	storage_close(st);
+}
+
+UNIT_TEST(null_in_a_non_nullable_field_is_refused)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	uint64_t	v;
+
+	CHECK(st != NULL);
+	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2, &err) == CORE_OK);
+	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
+	CHECK(lance_writer_prepare_append(wr, &err) == CORE_OK);
+	CHECK(push_row(wr, 1, &err) == CORE_OK);
+	/* overwrite row 0's id with a null by appending a second, null row */
+	CHECK(lance_array_append_nulls(lance_writer_column(wr, 0), 1, &err) == CORE_OK);
+	for (int i = 1; i < NUM_TEST_FIELDS; i++)
+		CHECK(lance_array_append_nulls(lance_writer_column(wr, i), 1, &err) == CORE_OK);
+	CHECK(lance_writer_row_done(wr, &err) == CORE_OK);
+	CHECK(lance_writer_commit(wr, &v, &err) == CORE_ERR_INVALID);
+	CHECK_MSG(strstr(err.msg, "\"id\"") != NULL, "%s", err.msg);
+	lance_writer_free(wr);
+	storage_close(st);
+}
