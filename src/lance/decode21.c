@@ -872,7 +872,8 @@ typedef struct Levels
 static Status
 levels_reserve(Dec21 *d, Levels *l, uint64_t more)
 {
-	if (l->n + more > l->cap)
+	/* allocate even for zero levels: callers write at l->v + l->n */
+	if (l->v == NULL || l->n + more > l->cap)
 	{
 		uint64_t	cap = l->cap ? l->cap : 1024;
 		uint16_t   *grown;

@@ -4,6 +4,8 @@
 # "N passed, N failed": a target passes when it ran its time without a
 # crash, leak or sanitizer report.  Corpora and crash inputs stay in
 # .build/fuzz/<target>/ (a crash-* file there reproduces: TARGET FILE).
+# Inputs that once crashed are kept in test/fuzz/regressions/<target>/ and
+# replayed on every run, before the fuzzing proper.
 set -u
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-60}
@@ -21,8 +23,10 @@ run() {
 			[ -f "$f" ] && cp "$f" "$dir/seed-$(basename "$(dirname "$(dirname "$f")")")-$(basename "$f")"
 		done
 	fi
+	local regressions=()
+	[ -d "test/fuzz/regressions/$name" ] && regressions=("test/fuzz/regressions/$name")
 	if env "$@" "$target" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$dir/" "$dir" >"$dir.log" 2>&1; then
+		-artifact_prefix="$dir/" "$dir" "${regressions[@]}" >"$dir.log" 2>&1; then
 		passed=$((passed + 1))
 		echo "ok      $name ($(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$dir.log" | grep -Eo '[0-9]+$') runs)"
 	else
