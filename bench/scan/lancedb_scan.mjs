@@ -10,8 +10,8 @@
 // test/interop/.lancedb, where scripts/test.sh installs it).
 //
 // Each scan runs once untimed, then REPEATS timed times, on one open table
-// (warm caches, as the foreign table's best-of-N is); the best time is
-// printed.  The sums
+// (warm caches, as the foreign table's best-of-N is); the best time and the
+// average CPU time are printed.  The sums
 // add the returned Arrow column in JavaScript, inside the timed region:
 // that is what a Node user of LanceDB does to get the figure.
 
@@ -164,24 +164,28 @@ function sumColumn(tbl, name) {
   return sum;
 }
 
-// Best time of `repeats` runs, after one untimed run that warms the caches.
+// Best time of `repeats` runs, after one untimed run that warms the caches,
+// and the CPU time (user + system, every thread of the process) the runs
+// took on average.
 async function best(repeats, fn) {
   let bestMs = Infinity;
   let result = await fn();
+  const cpu0 = process.cpuUsage();
   for (let k = 0; k < repeats; k++) {
     const t0 = process.hrtime.bigint();
     result = await fn();
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     bestMs = Math.min(bestMs, ms);
   }
-  return { ms: bestMs, result };
+  const cpu = process.cpuUsage(cpu0);
+  return { ms: bestMs, cpuMs: (cpu.user + cpu.system) / 1000 / repeats, result };
 }
 
 async function time(dbDir, repeats) {
   const db = await lancedb.connect(dbDir);
   const tbl = await db.openTable(TABLE);
-  const report = (scan, { ms, result }, rows) =>
-    console.log(JSON.stringify({ scan, ms, rows, result }));
+  const report = (scan, { ms, cpuMs, result }, rows) =>
+    console.log(JSON.stringify({ scan, ms, cpu_ms: cpuMs, rows, result }));
 
   const count = await best(repeats, () => tbl.countRows());
   report('count', count, count.result);

@@ -58,22 +58,35 @@ VACUUM (FREEZE, ANALYZE) heap_bench;
 EOF
 
 # Best time in ms of REPEATS runs of a query in one session, after one
-# untimed run that warms the caches.  psql's \timing is what a client
-# sees: parse, plan and execute, and the round trip over the socket.
-# Parallel query is off (one process per scan, as the foreign scan is)
-# and so is JIT (its compile time would be noise on a 1M-row scan).
+# untimed run that warms the caches, and the backend's average CPU time
+# per run (user + system from /proc, in clock ticks: the average over the
+# runs is finer than one run).  psql's \timing is what a client sees:
+# parse, plan and execute, and the round trip over the socket.  Parallel
+# query is off (one process per scan, as the foreign scan is) and so is JIT
+# (its compile time would be noise on a 1M-row scan).
+TICK_MS=$(awk -v hz="$(getconf CLK_TCK)" 'BEGIN { print 1000 / hz }')
 pg_ms() {
-	local query=$1 script
+	local query=$1 script cpu0 cpu1
+	cpu0=$(mktemp)
+	cpu1=$(mktemp)
 	script="SET max_parallel_workers_per_gather = 0;
 SET jit = off;
 $query;
+SELECT pg_backend_pid() AS pid \\gset
+\\setenv BACKEND_PID :pid
+\\! awk '{ print \$14 + \$15 }' /proc/\$BACKEND_PID/stat >$cpu0
 \\timing on"
 	for _ in $(seq "$REPEATS"); do
 		script="$script
 $query;"
 	done
+	script="$script
+\\! awk '{ print \$14 + \$15 }' /proc/\$BACKEND_PID/stat >$cpu1"
 	echo "$script" | psql -X -q -v ON_ERROR_STOP=1 |
-		awk '/^Time: / { if (best == "" || $2 < best) best = $2 } END { print best }'
+		awk -v cpu0="$cpu0" -v cpu1="$cpu1" -v tick="$TICK_MS" -v n="$REPEATS" '
+		/^Time: / { if (best == "" || $2 < best) best = $2 }
+		END { getline t0 <cpu0; getline t1 <cpu1; print best, (t1 - t0) * tick / n }'
+	rm -f "$cpu0" "$cpu1"
 }
 
 declare -A SQL=(
@@ -89,27 +102,33 @@ SCANS=(count sum_i sum_f all)
 lancedb_run() {
 	"$@" node "$SCRIPT" time "$BENCH_DIR" "$REPEATS" 2> >(grep -v WARN >&2)
 }
-lancedb_ms() {
-	echo "$1" | sed -n "s/.*\"scan\":\"$2\",\"ms\":\([0-9.e-]*\).*/\1/p"
+lancedb_figure() {
+	echo "$1" | sed -n "s/.*\"scan\":\"$2\".*\"$3\":\([0-9.e-]*\).*/\1/p"
 }
 
-# The smaller of a running best and a new time.
+# The smaller of a running best and a new figure.
 best_of() {
 	awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'
 }
 
-declare -A FDW HEAP LANCE LANCE1
+# Per scan: best wall time, and the lowest of the rounds' average CPU times.
+declare -A FDW HEAP LANCE LANCE1 FDW_CPU HEAP_CPU LANCE_CPU
 for round in $(seq "$ROUNDS"); do
 	echo "round $round of $ROUNDS: LanceDB, LanceDB on one CPU, foreign table, heap table ..." >&2
 	out=$(lancedb_run)
 	out1=$(lancedb_run taskset -c 0)
 	for scan in "${SCANS[@]}"; do
-		LANCE[$scan]=$(best_of "${LANCE[$scan]:-}" "$(lancedb_ms "$out" "$scan")")
-		LANCE1[$scan]=$(best_of "${LANCE1[$scan]:-}" "$(lancedb_ms "$out1" "$scan")")
+		LANCE[$scan]=$(best_of "${LANCE[$scan]:-}" "$(lancedb_figure "$out" "$scan" ms)")
+		LANCE_CPU[$scan]=$(best_of "${LANCE_CPU[$scan]:-}" "$(lancedb_figure "$out" "$scan" cpu_ms)")
+		LANCE1[$scan]=$(best_of "${LANCE1[$scan]:-}" "$(lancedb_figure "$out1" "$scan" ms)")
 		# shellcheck disable=SC2059
-		FDW[$scan]=$(best_of "${FDW[$scan]:-}" "$(pg_ms "$(printf "${SQL[$scan]}" bench)")")
+		read -r ms cpu <<<"$(pg_ms "$(printf "${SQL[$scan]}" bench)")"
+		FDW[$scan]=$(best_of "${FDW[$scan]:-}" "$ms")
+		FDW_CPU[$scan]=$(best_of "${FDW_CPU[$scan]:-}" "$cpu")
 		# shellcheck disable=SC2059
-		HEAP[$scan]=$(best_of "${HEAP[$scan]:-}" "$(pg_ms "$(printf "${SQL[$scan]}" heap_bench)")")
+		read -r ms cpu <<<"$(pg_ms "$(printf "${SQL[$scan]}" heap_bench)")"
+		HEAP[$scan]=$(best_of "${HEAP[$scan]:-}" "$ms")
+		HEAP_CPU[$scan]=$(best_of "${HEAP_CPU[$scan]:-}" "$cpu")
 	done
 done
 
@@ -139,4 +158,14 @@ printf '%-15s %10s %10s %12s %10s\n' 'best time, ms' FDW LanceDB 'LanceDB 1cpu' 
 for scan in "${SCANS[@]}"; do
 	printf '%-15s %10.3f %10.3f %12.3f %10.3f\n' "${LABEL[$scan]}" "${FDW[$scan]}" "${LANCE[$scan]}" \
 		"${LANCE1[$scan]}" "${HEAP[$scan]}"
+done
+echo
+echo "CPU time per scan, ms (user + system; FDW and heap: the backend; LanceDB: every thread of"
+echo "its process; the average over a round's runs, lowest round); count(*) is below a clock tick"
+printf '%-15s %10s %10s %10s %12s\n' 'CPU ms' FDW LanceDB heap 'FDW/LanceDB'
+for scan in sum_i sum_f all; do
+	awk -v label="${LABEL[$scan]}" -v fdw="${FDW_CPU[$scan]}" -v lance="${LANCE_CPU[$scan]}" \
+		-v heap="${HEAP_CPU[$scan]}" 'BEGIN {
+		printf "%-15s %10.1f %10.1f %10.1f %11.2fx\n", label, fdw, lance, heap, lance / fdw
+	}'
 done

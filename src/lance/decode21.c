@@ -1051,7 +1051,8 @@ node_push_valid_run(Dec21 *d, Node *node, uint64_t count)
 	int64_t		end;
 
 	if (count > (UINT64_C(1) << 40))
-		return core_error(d->err, CORE_ERR_CORRUPT, "%s: a page of %" PRIu64 " rows", d->what, count);
+		return core_error(d->err, CORE_ERR_CORRUPT, "%s: page claims %" PRIu64 " rows, more than a file can hold",
+						  d->what, count);
 	end = node->length + (int64_t) count;
 	if (end > node->cap)
 	{
