@@ -168,6 +168,10 @@ lance_restore(PG_FUNCTION_ARGS)
 		lance_report_core_error(&err);
 	status = lance_dataset_restore(st, "", (uint64_t) version, &made, &err);
 	storage_close(st);
+	if (status == CORE_ERR_NOT_FOUND)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+				 errmsg("Lance dataset \"%s\" has no version " INT64_FORMAT, opts->location, version)));
 	if (status != CORE_OK)
 		lance_report_core_error(&err);
 	PG_RETURN_INT64((int64) made);

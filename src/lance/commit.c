@@ -1106,7 +1106,8 @@ lance_dataset_restore(Storage *st, const char *path, uint64_t version, uint64_t 
 		if (old_path == NULL)
 		{
 			lance_versions_free(versions);
-			return core_error(err, CORE_ERR_NOT_FOUND, "%s: there is no version %" PRIu64, path, version);
+			return core_error(err, CORE_ERR_NOT_FOUND, "%s/%s: there is no version %" PRIu64,
+							  storage_root(st), path, version);
 		}
 		{
 			const char *slash = strrchr(latest_path, '/');
