@@ -146,6 +146,15 @@ SELECT id, name FROM items ORDER BY id;
 SELECT try_write($$SELECT lance_restore('items', 999)$$);
 
 --
+-- Cleanup: old versions and the files only they needed; the newest stays
+--
+SELECT versions_removed, files_removed FROM lance_cleanup('items', now() - interval '1 day');
+SELECT versions_removed > 0 AS versions_gone, files_removed > 0 AS files_gone
+	FROM lance_cleanup('items', now() + interval '1 day');
+SELECT version FROM lance_versions('items');
+SELECT id, name FROM items ORDER BY id;
+
+--
 -- Writing local datasets needs pg_write_server_files
 --
 CREATE ROLE lance_reader;

@@ -222,6 +222,14 @@ async function copyAndRestore(t) {
     check('lance_restore: the new version equals the old one in LanceDB', diff === '', diff);
     await compare('lance_restore: the FDW reads the restored version equal', t);
   }
+  if (await attempt('lance_cleanup', async () => {
+    await client.query(`SELECT lance_cleanup('${t.name}', now() + interval '1 day')`);
+  })) {
+    const versions = await (await openLance(t)).listVersions();
+    const diff = sameRows(await ourRows(t), await theirRows(t));
+    check('lance_cleanup: LanceDB lists only the newest version and reads the same rows',
+      versions.length === 1 && diff === '', `${versions.length} versions; ${diff}`);
+  }
 }
 
 async function main() {
