@@ -137,6 +137,12 @@ UPDATE scalars SET txt = 'updated' WHERE id < 10;
 INSERT INTO scalars SELECT id + 100000, small, wide, f64, f32, flag, cat, txt, runs, allnull
 	FROM scalars WHERE id < 1000;
 SELECT count(*), sum(id), count(*) FILTER (WHERE txt = 'updated') AS updated FROM scalars;
+-- compaction: every fragment here is small or has deletions
+SELECT fragments AS fragments_before FROM lance_versions('scalars') ORDER BY version DESC LIMIT 1;
+SELECT lance_compact('scalars') AS rows_moved;
+SELECT count(*), sum(id), count(*) FILTER (WHERE txt = 'updated') AS updated FROM scalars;
+SELECT fragments AS fragments_after FROM lance_versions('scalars') ORDER BY version DESC LIMIT 1;
+SELECT lance_compact('scalars') AS nothing_to_do;
 
 --
 -- Restore: a new version equal to an old one

@@ -25,3 +25,10 @@ CREATE FUNCTION lance_cleanup(foreign_table regclass, older_than timestamptz,
 
 COMMENT ON FUNCTION lance_cleanup(regclass, timestamptz) IS
 	'remove versions committed before older_than (never the newest) and the files no kept version needs';
+
+CREATE FUNCTION lance_compact(foreign_table regclass)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'lance_compact' LANGUAGE C STRICT VOLATILE;
+
+COMMENT ON FUNCTION lance_compact(regclass) IS
+	'rewrite small fragments and fragments with deleted rows of a Lance foreign table''s dataset into full ones, as one new version; returns the rows moved';

@@ -26,12 +26,15 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "access/table.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
 
 #include "fdw/lance_write.h"
 
 PG_FUNCTION_INFO_V1(lance_create_table);
 PG_FUNCTION_INFO_V1(lance_restore);
 PG_FUNCTION_INFO_V1(lance_cleanup);
+PG_FUNCTION_INFO_V1(lance_compact);
 
 /* The foreign table's writable location, with the privilege checked. */
 static LanceTableOptions *
@@ -213,4 +216,50 @@ lance_cleanup(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum((int64) stats.files_removed);
 	values[2] = Int64GetDatum((int64) stats.bytes_removed);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * lance_compact
+ *		Rewrite small fragments and fragments with deletions into new, full
+ *		ones as one new version; returns the rows moved.
+ */
+Datum
+lance_compact(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	LanceTableOptions *opts = writable_table(relid);
+	LanceWriteOptions wopts;
+	Storage    *st;
+	LanceWriter *wr = NULL;
+	CoreError	err;
+	CoreStatus	status;
+	int64_t		moved = 0;
+	uint64_t	version;
+	ListCell   *lc;
+
+	memset(&wopts, 0, sizeof(wopts));
+	foreach(lc, GetForeignTable(relid)->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "max_rows_per_file") == 0)
+			wopts.max_rows_per_file = lance_parse_max_rows_per_file(defGetString(def));
+	}
+	if (opts->version != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("foreign table \"%s\" is pinned to a version and cannot be compacted",
+						get_rel_name(relid))));
+	if (storage_open(opts->location, &st, &err) != CORE_OK)
+		lance_report_core_error(&err);
+	status = lance_writer_open(st, "", &wopts, &wr, &err);
+	if (status == CORE_OK)
+		status = lance_writer_compact(wr, &moved, &err);
+	if (status == CORE_OK)
+		status = lance_writer_commit(wr, &version, &err);
+	lance_writer_free(wr);
+	storage_close(st);
+	if (status != CORE_OK)
+		lance_report_core_error(&err);
+	PG_RETURN_INT64((int64) moved);
 }

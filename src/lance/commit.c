@@ -1038,6 +1038,67 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 	return status;
 }
 
+/* ------------------------------------------------------------ compaction */
+
+CoreStatus
+lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err)
+{
+	const LanceManifest *m = lance_dataset_manifest(wr->ds);
+	uint64_t   *ids = core_calloc((size_t) m->num_fragments + 1, sizeof(uint64_t));
+	int			n = 0;
+	bool		any_deletions = false;
+	LanceScanOptions opts;
+	LanceScanner *sc = NULL;
+	LanceBatch *b = NULL;
+	CoreStatus	status;
+
+	*moved = 0;
+	if (ids == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory compacting %s", wr->path);
+	for (int i = 0; i < m->num_fragments; i++)
+	{
+		const LanceFragmentRef *f = &m->fragments[i];
+
+		if (f->has_deletion || f->physical_rows < (uint64_t) wr->opts.max_rows_per_file)
+		{
+			ids[n++] = f->id;
+			any_deletions |= f->has_deletion;
+		}
+	}
+	if (n < 2 && !any_deletions)
+	{
+		core_free(ids);
+		return CORE_OK;
+	}
+	status = lance_writer_prepare_append(wr, err);
+	memset(&opts, 0, sizeof(opts));
+	opts.fragment_ids = ids;
+	opts.num_fragment_ids = n;
+	if (status == CORE_OK)
+		status = lance_scanner_open(wr->ds, &opts, &sc, err);
+	while (status == CORE_OK && (status = lance_scanner_next(sc, &b, err)) == CORE_OK && b)
+	{
+		for (int i = 0; i < wr->ncols && status == CORE_OK; i++)
+			status = lance_array_append(wr->cols[i], b->columns[i], 0, b->num_rows, err);
+		for (int64_t r = 0; r < b->num_rows && status == CORE_OK; r++)
+			status = lance_writer_delete(wr, b->row_addrs[r], err);
+		if (status == CORE_OK)
+		{
+			/* rows arrive in batches: cut files at the batch after the limit */
+			wr->buffered += b->num_rows;
+			wr->appended += b->num_rows;
+			*moved += b->num_rows;
+			if (wr->buffered >= wr->opts.max_rows_per_file)
+				status = flush_rows(wr, err);
+		}
+		lance_batch_free(b);
+		b = NULL;
+	}
+	lance_scanner_close(sc);
+	core_free(ids);
+	return status;
+}
+
 /* ------------------------------------------------------------ restore */
 
 /* The manifest path of a version in a listing; NULL when absent. */

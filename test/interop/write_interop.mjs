@@ -270,6 +270,12 @@ async function main() {
     await fdwWrites(t);
     await lanceWrites(t);
   }
+  for (const t of [lanceMade[0], lanceMade[3], ours[0]]) {
+    if (await attempt(`${t.name}: lance_compact`, async () => {
+      await client.query(`SELECT lance_compact('${t.name}')`);
+    }))
+      await compare(`${t.name}: LanceDB reads the compacted version equal`, t);
+  }
   await concurrency(ours[2]);
   await copyAndRestore(ours[1]);
 
