@@ -107,6 +107,13 @@ interop_fdw() {
 	node test/interop/compare_fdw.mjs "$LANCEDB_REF/lancedb_ref.mjs" "$LANCEDB_FIXTURES"
 }
 
+# Writes through foreign tables read back by LanceDB, LanceDB writing on
+# top, concurrent writers (test/interop/write_interop.mjs).
+interop_write() {
+	(cd test/interop && npm install --no-audit --no-fund --silent >/dev/null 2>&1) || return 1
+	node test/interop/write_interop.mjs "$LANCEDB_REF" "$LANCEDB_FIXTURES" "$LANCEDB_SCRATCH"
+}
+
 # TAP tests (crash recovery, replication) start clusters of their own with
 # PostgreSQL::Test::Cluster, which refuses to run as root: run them as the
 # postgres user then, with their scratch space in a folder it owns.
@@ -145,6 +152,7 @@ run_layer regress regress
 run_layer client client
 if [ -n "${LANCEDB_FIXTURES:-}" ]; then
 	run_layer interop-fdw interop_fdw
+	run_layer interop-write interop_write
 fi
 if compgen -G "test/tap/*.pl" >/dev/null; then
 	run_layer tap tap

@@ -112,9 +112,9 @@ commit_xact_writers(void)
 		if (xw->broken)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot commit changes to Lance dataset \"%s\" made partly in a rolled-back subtransaction",
-							xw->location),
-					 errdetail("Rows already written to a Lance dataset cannot be taken back by ROLLBACK TO SAVEPOINT."),
+					 errmsg("cannot commit changes to a Lance dataset made partly in a rolled-back subtransaction"),
+					 errdetail("Dataset \"%s\": rows already handed to it cannot be taken back by ROLLBACK TO SAVEPOINT.",
+							   xw->location),
 					 errhint("Roll back the whole transaction and run it again.")));
 		if (lance_writer_commit(xw->writer, &version, &err) != CORE_OK)
 			ereport(ERROR,

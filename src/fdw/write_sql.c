@@ -9,7 +9,8 @@
  * columns as non-nullable fields), so the table is defined once, in SQL.
  *
  * lance_restore(foreign_table, version) commits a new version equal to an
- * old one, as LanceDB's restore does.  Both take effect at once, not at
+ * old one, as LanceDB's restore does.  lance_cleanup(foreign_table,
+ * older_than) removes old versions and the files only they needed.  Both take effect at once, not at
  * the end of the transaction: a Lance version cannot be rolled back.
  *
  *-------------------------------------------------------------------------
@@ -19,15 +20,21 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "access/table.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
 
 #include "fdw/lance_write.h"
 
 PG_FUNCTION_INFO_V1(lance_create_table);
 PG_FUNCTION_INFO_V1(lance_restore);
+PG_FUNCTION_INFO_V1(lance_cleanup);
+PG_FUNCTION_INFO_V1(lance_compact);
 
 /* The foreign table's writable location, with the privilege checked. */
 static LanceTableOptions *
@@ -168,7 +175,91 @@ lance_restore(PG_FUNCTION_ARGS)
 		lance_report_core_error(&err);
 	status = lance_dataset_restore(st, "", (uint64_t) version, &made, &err);
 	storage_close(st);
+	if (status == CORE_ERR_NOT_FOUND)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+				 errmsg("Lance dataset \"%s\" has no version " INT64_FORMAT, opts->location, version)));
 	if (status != CORE_OK)
 		lance_report_core_error(&err);
 	PG_RETURN_INT64((int64) made);
+}
+
+/*
+ * lance_cleanup
+ *		Remove versions older than a cutoff and the files only they needed;
+ *		returns what was removed.
+ */
+Datum
+lance_cleanup(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	TimestampTz cutoff = PG_GETARG_TIMESTAMPTZ(1);
+	LanceTableOptions *opts = writable_table(relid);
+	const char *dir = opts->location;
+	LanceCleanupStats stats;
+	CoreError	err;
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "lance_cleanup must return a row");
+	if (!lance_location_is_local(dir))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("lance_cleanup works on local datasets only")));
+	if (strncmp(dir, "file://", 7) == 0)
+		dir += 7;
+	if (lance_dataset_cleanup(dir, (int64_t) timestamptz_to_time_t(cutoff), &stats, &err) != CORE_OK)
+		lance_report_core_error(&err);
+	values[0] = Int64GetDatum((int64) stats.versions_removed);
+	values[1] = Int64GetDatum((int64) stats.files_removed);
+	values[2] = Int64GetDatum((int64) stats.bytes_removed);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * lance_compact
+ *		Rewrite small fragments and fragments with deletions into new, full
+ *		ones as one new version; returns the rows moved.
+ */
+Datum
+lance_compact(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	LanceTableOptions *opts = writable_table(relid);
+	LanceWriteOptions wopts;
+	Storage    *st;
+	LanceWriter *wr = NULL;
+	CoreError	err;
+	CoreStatus	status;
+	int64_t		moved = 0;
+	uint64_t	version;
+	ListCell   *lc;
+
+	memset(&wopts, 0, sizeof(wopts));
+	foreach(lc, GetForeignTable(relid)->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "max_rows_per_file") == 0)
+			wopts.max_rows_per_file = lance_parse_max_rows_per_file(defGetString(def));
+	}
+	if (opts->version != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("foreign table \"%s\" is pinned to a version and cannot be compacted",
+						get_rel_name(relid))));
+	if (storage_open(opts->location, &st, &err) != CORE_OK)
+		lance_report_core_error(&err);
+	status = lance_writer_open(st, "", &wopts, &wr, &err);
+	if (status == CORE_OK)
+		status = lance_writer_compact(wr, &moved, &err);
+	if (status == CORE_OK)
+		status = lance_writer_commit(wr, &version, &err);
+	lance_writer_free(wr);
+	storage_close(st);
+	if (status != CORE_OK)
+		lance_report_core_error(&err);
+	PG_RETURN_INT64((int64) moved);
 }

@@ -27,6 +27,7 @@
 #include "core/alloc.h"
 #include "lance/commit.h"
 #include "lance/deletion.h"
+#include "lance/manifest_raw.h"
 #include "lance/path.h"
 #include "lance_table.pb-c.h"
 #include "lance_txn.pb-c.h"
@@ -614,17 +615,8 @@ done:
 	return status;
 }
 
-/* A manifest file's bytes and its unpacked protobuf. */
-typedef struct RawManifest
-{
-	uint8_t    *bytes;
-	uint64_t	size;
-	uint64_t	pos;			/* of the u32 length before the protobuf */
-	Lt__Manifest *pm;
-} RawManifest;
-
-static void
-raw_free(RawManifest *r)
+void
+lance_raw_manifest_free(RawManifest *r)
 {
 	if (r->pm)
 		lt__manifest__free_unpacked(r->pm, NULL);
@@ -632,8 +624,8 @@ raw_free(RawManifest *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static CoreStatus
-raw_read(Storage *st, const char *path, RawManifest *r, CoreError *err)
+CoreStatus
+lance_raw_manifest_read(Storage *st, const char *path, RawManifest *r, CoreError *err)
 {
 	uint32_t	len;
 	CoreStatus	status;
@@ -644,28 +636,28 @@ raw_read(Storage *st, const char *path, RawManifest *r, CoreError *err)
 		return status;
 	if (r->size < 20 || memcmp(r->bytes + r->size - 4, "LANC", 4) != 0)
 	{
-		raw_free(r);
+		lance_raw_manifest_free(r);
 		return core_error(err, CORE_ERR_CORRUPT, "%s: not a manifest", path);
 	}
 	memcpy(&r->pos, r->bytes + r->size - 16, 8);
 	if (r->pos > r->size - 20)
 	{
-		raw_free(r);
+		lance_raw_manifest_free(r);
 		return core_error(err, CORE_ERR_CORRUPT, "%s: manifest position out of range", path);
 	}
 	memcpy(&len, r->bytes + r->pos, 4);
 	if ((uint64_t) len != r->size - 20 - r->pos ||
 		(r->pm = lt__manifest__unpack(NULL, len, r->bytes + r->pos + 4)) == NULL)
 	{
-		raw_free(r);
+		lance_raw_manifest_free(r);
 		return core_error(err, CORE_ERR_CORRUPT, "%s: manifest does not parse", path);
 	}
 	return CORE_OK;
 }
 
 /* A section (u32 length + bytes) of a manifest file at offset; NULL if bad. */
-static const uint8_t *
-raw_section(const RawManifest *r, uint64_t offset, uint32_t *len)
+const uint8_t *
+lance_raw_manifest_section(const RawManifest *r, uint64_t offset, uint32_t *len)
 {
 	if (offset > r->size - 20 || r->size - 20 - offset < 4)
 		return NULL;
@@ -701,7 +693,7 @@ version_transaction(LanceWriter *wr, const RawManifest *r, CoreError *err)
 	else if (r->pm->has_transaction_section)
 	{
 		uint32_t	len;
-		const uint8_t *s = raw_section(r, r->pm->transaction_section, &len);
+		const uint8_t *s = lance_raw_manifest_section(r, r->pm->transaction_section, &len);
 
 		if (s)
 			txn = ltx__transaction__unpack(NULL, len, s);
@@ -750,11 +742,11 @@ check_version(LanceWriter *wr, CommitState *cs, uint64_t v, const char *manifest
 	bool		touched = false;
 	const char *what = "an unknown change";
 
-	status = raw_read(wr->st, manifest_path, &r, err);
+	status = lance_raw_manifest_read(wr->st, manifest_path, &r, err);
 	if (status != CORE_OK)
 		return status;
 	txn = version_transaction(wr, &r, err);
-	raw_free(&r);
+	lance_raw_manifest_free(&r);
 	if (txn == NULL)
 	{
 		what = "a change without a transaction";
@@ -895,7 +887,7 @@ build_manifest(LanceWriter *wr, CommitState *cs, const RawManifest *base, uint8_
 	m.has_transaction_section = 0;
 	if (base->pm->has_index_section)
 	{
-		index = raw_section(base, base->pm->index_section, &index_len);
+		index = lance_raw_manifest_section(base, base->pm->index_section, &index_len);
 		if (index == NULL)
 		{
 			core_free(frags);
@@ -1012,13 +1004,13 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 				status = check_version(wr, &cs, versions->entries[i].version,
 									   versions->entries[i].path, err);
 		if (status == CORE_OK)
-			status = raw_read(wr->st, latest->path, &base, err);
+			status = lance_raw_manifest_read(wr->st, latest->path, &base, err);
 		lance_versions_free(versions);
 		if (status != CORE_OK)
 			break;
 		status = build_manifest(wr, &cs, &base, &bytes, &len, err);
 		lance_version_name(base.pm->version + 1, wr->v2_names, name, sizeof(name));
-		raw_free(&base);
+		lance_raw_manifest_free(&base);
 		if (status != CORE_OK)
 			break;
 		dir = lance_path_join(wr->path, "_versions");
@@ -1043,6 +1035,67 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 		status = CORE_OK;
 	}
 	commit_state_free(&cs);
+	return status;
+}
+
+/* ------------------------------------------------------------ compaction */
+
+CoreStatus
+lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err)
+{
+	const LanceManifest *m = lance_dataset_manifest(wr->ds);
+	uint64_t   *ids = core_calloc((size_t) m->num_fragments + 1, sizeof(uint64_t));
+	int			n = 0;
+	bool		any_deletions = false;
+	LanceScanOptions opts;
+	LanceScanner *sc = NULL;
+	LanceBatch *b = NULL;
+	CoreStatus	status;
+
+	*moved = 0;
+	if (ids == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory compacting %s", wr->path);
+	for (int i = 0; i < m->num_fragments; i++)
+	{
+		const LanceFragmentRef *f = &m->fragments[i];
+
+		if (f->has_deletion || f->physical_rows < (uint64_t) wr->opts.max_rows_per_file)
+		{
+			ids[n++] = f->id;
+			any_deletions |= f->has_deletion;
+		}
+	}
+	if (n < 2 && !any_deletions)
+	{
+		core_free(ids);
+		return CORE_OK;
+	}
+	status = lance_writer_prepare_append(wr, err);
+	memset(&opts, 0, sizeof(opts));
+	opts.fragment_ids = ids;
+	opts.num_fragment_ids = n;
+	if (status == CORE_OK)
+		status = lance_scanner_open(wr->ds, &opts, &sc, err);
+	while (status == CORE_OK && (status = lance_scanner_next(sc, &b, err)) == CORE_OK && b)
+	{
+		for (int i = 0; i < wr->ncols && status == CORE_OK; i++)
+			status = lance_array_append(wr->cols[i], b->columns[i], 0, b->num_rows, err);
+		for (int64_t r = 0; r < b->num_rows && status == CORE_OK; r++)
+			status = lance_writer_delete(wr, b->row_addrs[r], err);
+		if (status == CORE_OK)
+		{
+			/* rows arrive in batches: cut files at the batch after the limit */
+			wr->buffered += b->num_rows;
+			wr->appended += b->num_rows;
+			*moved += b->num_rows;
+			if (wr->buffered >= wr->opts.max_rows_per_file)
+				status = flush_rows(wr, err);
+		}
+		lance_batch_free(b);
+		b = NULL;
+	}
+	lance_scanner_close(sc);
+	core_free(ids);
 	return status;
 }
 
@@ -1106,19 +1159,20 @@ lance_dataset_restore(Storage *st, const char *path, uint64_t version, uint64_t 
 		if (old_path == NULL)
 		{
 			lance_versions_free(versions);
-			return core_error(err, CORE_ERR_NOT_FOUND, "%s: there is no version %" PRIu64, path, version);
+			return core_error(err, CORE_ERR_NOT_FOUND, "%s/%s: there is no version %" PRIu64,
+							  storage_root(st), path, version);
 		}
 		{
 			const char *slash = strrchr(latest_path, '/');
 
 			lance_version_name_parse(slash ? slash + 1 : latest_path, &v, &v2);
 		}
-		status = raw_read(st, old_path, &old, err);
+		status = lance_raw_manifest_read(st, old_path, &old, err);
 		if (status == CORE_OK)
 		{
-			status = raw_read(st, latest_path, &latest, err);
+			status = lance_raw_manifest_read(st, latest_path, &latest, err);
 			if (status != CORE_OK)
-				raw_free(&old);
+				lance_raw_manifest_free(&old);
 		}
 		lance_versions_free(versions);
 		if (status != CORE_OK)
@@ -1171,7 +1225,7 @@ lance_dataset_restore(Storage *st, const char *path, uint64_t version, uint64_t 
 		}
 		if (status == CORE_OK && old.pm->has_index_section)
 		{
-			index = raw_section(&old, old.pm->index_section, &index_len);
+			index = lance_raw_manifest_section(&old, old.pm->index_section, &index_len);
 			if (index == NULL)
 				status = core_error(err, CORE_ERR_CORRUPT, "%s: version %" PRIu64 ": index section out of range",
 									path, version);
@@ -1219,8 +1273,8 @@ lance_dataset_restore(Storage *st, const char *path, uint64_t version, uint64_t 
 				*new_version = m.version;
 		}
 		core_free(buf);
-		raw_free(&old);
-		raw_free(&latest);
+		lance_raw_manifest_free(&old);
+		lance_raw_manifest_free(&latest);
 		if (status == CORE_ERR_CONFLICT)
 			status = CORE_OK;	/* another writer won: restore on top of it */
 		else

@@ -110,4 +110,33 @@ extern CoreStatus lance_dataset_create(Storage *st, const char *path, const Lanc
 extern CoreStatus lance_dataset_restore(Storage *st, const char *path, uint64_t version,
 										uint64_t *new_version, CoreError *err);
 
+/*
+ * Compaction: move the live rows of every fragment that has deletions or
+ * fewer than max_rows_per_file rows into new fragments of up to that
+ * many rows, and drop the old ones (committed as an update that removes
+ * them).  *moved is the number of rows rewritten; nothing is done (and 0
+ * returned) when at most one such fragment exists and it has no
+ * deletions.  Call before any other change on this writer.
+ */
+extern CoreStatus lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err);
+
+/* What lance_dataset_cleanup removed. */
+typedef struct LanceCleanupStats
+{
+	uint64_t	versions_removed;
+	uint64_t	files_removed;
+	uint64_t	bytes_removed;
+} LanceCleanupStats;
+
+/*
+ * Remove the manifests of versions committed before `before_sec` (Unix
+ * seconds; the newest version is always kept) and every data, deletion
+ * and transaction file that no kept version refers to and that was last
+ * modified before the cutoff, so the files of writers still at work
+ * survive.  Index files are never touched.  Local datasets only:
+ * local_dir is the dataset's directory, whose file times are read.
+ */
+extern CoreStatus lance_dataset_cleanup(const char *local_dir, int64_t before_sec,
+										LanceCleanupStats *stats, CoreError *err);
+
 #endif							/* LANCEDB_LANCE_COMMIT_H */

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# bench/write: COPY of N rows (10 columns, one vector(128)) into a Lance
+# foreign table, LanceDB's table.add() of the same rows in Node, and COPY
+# into a heap table; prints rows/s and the ratios.
+#
+#   bench/write/run.sh [ROWS]        (default 1000000)
+#
+# Needs the extension installed in the pg_config on PATH and LanceDB
+# installed by scripts/test.sh (test/interop/.lancedb).  Starts its own
+# throwaway cluster; data goes under a temporary folder.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROWS=${1:-1000000}
+REF=${LANCEDB_REF:-$PWD/test/interop/.lancedb}
+. scripts/cluster.sh
+WORK=$(mktemp -d /tmp/lancedb_bench_write.XXXXXX)
+chmod 777 "$WORK"
+trap 'cluster_stop; rm -rf "$WORK"' EXIT
+cluster_start
+
+awk -v n="$ROWS" -f bench/write/gen_rows.awk >"$WORK/rows.tsv"
+chmod 644 "$WORK/rows.tsv"
+mkdir -m 777 "$WORK/lance" "$WORK/lancedb"
+
+COLS="id bigint NOT NULL, a integer, b bigint, c double precision, d real, e boolean, f text, g text, ts timestamp, vec vector(128)"
+# seconds a statement takes, commit included (a Lance COPY commits its
+# version at the end of the transaction)
+timed() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	psql -XAtq -c "$1" >/dev/null
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+psql -XAtq <<SQL
+CREATE EXTENSION lancedb_fdw;
+CREATE TABLE heap ($COLS);
+CREATE SERVER lance FOREIGN DATA WRAPPER lancedb_fdw OPTIONS (uri '$WORK/lance');
+CREATE FOREIGN TABLE bench ($COLS) SERVER lance;
+SELECT lance_create_table('bench', '2.2');
+SQL
+lance_s=$(timed "COPY bench FROM '$WORK/rows.tsv'")
+heap_s=$(timed "COPY heap FROM '$WORK/rows.tsv'")
+check=$(psql -XAtq -c "SELECT count(*) FROM bench")
+ldb=$(node bench/write/lancedb_add.mjs "$REF" "$WORK/lancedb" "$ROWS" 2>/dev/null | tail -1)
+ldb_s=$(node -e "console.log(JSON.parse(process.argv[1]).seconds)" "$ldb")
+
+awk -v n="$ROWS" -v l="$lance_s" -v h="$heap_s" -v d="$ldb_s" -v c="$check" 'BEGIN {
+	printf "rows: %d (Lance table reads back %d)\n", n, c
+	printf "%-38s %10s %12s\n", "writer", "seconds", "rows/s"
+	printf "%-38s %10.2f %12.0f\n", "COPY into Lance foreign table (2.2)", l, n / l
+	printf "%-38s %10.2f %12.0f\n", "LanceDB table.add() in Node", d, n / d
+	printf "%-38s %10.2f %12.0f\n", "COPY into heap table", h, n / h
+	printf "Lance COPY / LanceDB add: %.2fx   Lance COPY / heap COPY: %.2fx\n", d / l, h / l
+}'

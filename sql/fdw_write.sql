@@ -1,0 +1,182 @@
+--
+-- Writing Lance foreign tables: lance_create_table, INSERT, UPDATE, DELETE,
+-- one version per transaction, ROLLBACK, bad input, privileges, restore.
+-- Datasets live in $LANCEDB_SCRATCH (a folder the server may write);
+-- LanceDB-made fixtures are copied there before they are changed.
+--
+\getenv fixtures LANCEDB_FIXTURES
+\getenv scratch LANCEDB_SCRATCH
+SELECT set_config('lance_test.scratch', :'scratch', false) IS NOT NULL AS scratch_set;
+
+CREATE FUNCTION mask_scratch(t text) RETURNS text LANGUAGE sql AS $$
+	SELECT replace(t, current_setting('lance_test.scratch'), '<scratch>')
+$$;
+CREATE FUNCTION try_write(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	detail text;
+BEGIN
+	EXECUTE q;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+	RETURN SQLSTATE || ': ' || mask_scratch(SQLERRM) ||
+		CASE WHEN detail <> '' THEN E'\nDETAIL: ' || mask_scratch(detail) ELSE '' END;
+END
+$$;
+
+\! rm -rf "$LANCEDB_SCRATCH/write"; mkdir -p "$LANCEDB_SCRATCH/write"; chmod 777 "$LANCEDB_SCRATCH/write"
+SELECT :'scratch' || '/write' AS write_root \gset
+CREATE SERVER ws FOREIGN DATA WRAPPER lancedb_fdw OPTIONS (uri :'write_root');
+
+--
+-- Creating a dataset from a foreign table's columns
+--
+CREATE FOREIGN TABLE items (
+	id bigint NOT NULL,
+	name text,
+	score double precision,
+	emb vector(3),
+	ok boolean,
+	ts timestamp,
+	d date
+) SERVER ws;
+SELECT try_write($$SELECT lance_create_table('items', '3.0')$$);
+SELECT lance_create_table('items', '2.1');
+SELECT try_write($$SELECT lance_create_table('items')$$);
+SELECT count(*) FROM items;
+
+--
+-- INSERT, and one version per transaction
+--
+INSERT INTO items VALUES
+	(1, 'one', 1.5, '[1,2,3]', true, '2024-01-02 03:04:05.678901', '2024-01-02'),
+	(2, NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT * FROM items ORDER BY id;
+BEGIN;
+INSERT INTO items SELECT g, 'n' || g, g / 4.0, ARRAY[g, g + 1, g + 2]::real[]::vector, g % 2 = 0,
+	'2000-01-01'::timestamp + g * interval '1 hour', '2000-01-01'::date + g
+	FROM generate_series(3, 2000) g;
+DELETE FROM items WHERE id = 1;
+INSERT INTO items VALUES (2001, 'last');
+COMMIT;
+SELECT version, rows, fragments FROM lance_versions('items') ORDER BY version;
+SELECT count(*), sum(id), count(name), count(emb) FROM items;
+
+--
+-- UPDATE is a delete and an append; DELETE writes deletion files
+--
+UPDATE items SET name = 'changed', emb = '[9,9,9]' WHERE id IN (2, 3, 1000);
+SELECT id, name, emb FROM items WHERE id IN (2, 3, 1000) ORDER BY id;
+DELETE FROM items WHERE id % 100 = 7;
+SELECT count(*), sum(id) FROM items;
+SELECT version, rows FROM lance_versions('items') ORDER BY version DESC LIMIT 1;
+-- a transaction does not see its own changes, so a second update is refused
+BEGIN;
+UPDATE items SET name = 'first' WHERE id = 5;
+SELECT try_write($$UPDATE items SET name = 'second' WHERE id = 5$$);
+ROLLBACK;
+
+--
+-- ROLLBACK makes no version
+--
+BEGIN;
+INSERT INTO items VALUES (5000, 'rolled back');
+DELETE FROM items WHERE id < 100;
+ROLLBACK;
+SELECT max(version) AS version_after_rollback FROM lance_versions('items');
+SELECT count(*) FROM items;
+
+--
+-- Bad input: clear errors, and the dataset stays at its version
+--
+SELECT try_write($$INSERT INTO items (id, name) VALUES (NULL, 'no id')$$);
+SELECT try_write($$INSERT INTO items (id, emb) VALUES (7000, '[1,2]')$$);
+CREATE FOREIGN TABLE items_loose (id bigint, name text, emb vector) SERVER ws
+	OPTIONS (table 'items');
+SELECT try_write($$INSERT INTO items_loose (id, emb) VALUES (7001, '[1,2,3,4]')$$);
+SELECT try_write($$INSERT INTO items_loose (name) VALUES ('no id column value')$$);
+CREATE FOREIGN TABLE narrow (v smallint NOT NULL) SERVER ws;
+SELECT lance_create_table('narrow', '2.0');
+CREATE FOREIGN TABLE narrow_wide (v bigint) SERVER ws OPTIONS (table 'narrow');
+SELECT try_write($$INSERT INTO narrow_wide VALUES (40000)$$);
+INSERT INTO narrow_wide VALUES (-32768), (32767);
+SELECT * FROM narrow ORDER BY v;
+SELECT max(version) AS items_version_after_errors FROM lance_versions('items');
+-- a failed statement inside a savepoint cannot be taken back in Lance
+BEGIN;
+INSERT INTO items VALUES (8000, 'before savepoint');
+SAVEPOINT s;
+SELECT try_write($$INSERT INTO items (id, emb) VALUES (8001, '[1,2,3]'), (NULL, NULL)$$);
+ROLLBACK TO SAVEPOINT s;
+\set VERBOSITY terse
+COMMIT;
+\set VERBOSITY default
+SELECT count(*) FROM items WHERE id >= 8000;
+
+--
+-- Tables pinned to a version are read-only
+--
+CREATE FOREIGN TABLE items_v2 (id bigint, name text) SERVER ws
+	OPTIONS (table 'items', version '2');
+SELECT try_write($$INSERT INTO items_v2 VALUES (1, 'x')$$);
+SELECT try_write($$DELETE FROM items_v2$$);
+
+--
+-- Datasets LanceDB made: delete and update in its own file version;
+-- a field type the writer cannot encode is a clear error
+--
+\! cp -r "$LANCEDB_FIXTURES/types_v2_2.lance" "$LANCEDB_SCRATCH/write/types_v2_2.lance"; chmod -R a+rwX "$LANCEDB_SCRATCH/write/types_v2_2.lance"
+\! cp -r "$LANCEDB_FIXTURES/scalars_50k_v2_0.lance" "$LANCEDB_SCRATCH/write/scalars.lance"; chmod -R a+rwX "$LANCEDB_SCRATCH/write/scalars.lance"
+IMPORT FOREIGN SCHEMA lance LIMIT TO (types_v2_2, scalars) FROM SERVER ws INTO public;
+SELECT count(*) FROM types_v2_2;
+DELETE FROM types_v2_2 WHERE id < 20;
+SELECT count(*) FROM types_v2_2;
+SELECT try_write($$INSERT INTO types_v2_2 (id) VALUES (100000)$$);
+SELECT count(*), sum(id) FROM scalars;
+UPDATE scalars SET txt = 'updated' WHERE id < 10;
+INSERT INTO scalars SELECT id + 100000, small, wide, f64, f32, flag, cat, txt, runs, allnull
+	FROM scalars WHERE id < 1000;
+SELECT count(*), sum(id), count(*) FILTER (WHERE txt = 'updated') AS updated FROM scalars;
+-- compaction: every fragment here is small or has deletions
+SELECT fragments AS fragments_before FROM lance_versions('scalars') ORDER BY version DESC LIMIT 1;
+SELECT lance_compact('scalars') AS rows_moved;
+SELECT count(*), sum(id), count(*) FILTER (WHERE txt = 'updated') AS updated FROM scalars;
+SELECT fragments AS fragments_after FROM lance_versions('scalars') ORDER BY version DESC LIMIT 1;
+SELECT lance_compact('scalars') AS nothing_to_do;
+
+--
+-- Restore: a new version equal to an old one
+--
+SELECT lance_restore('items', 2);
+SELECT id, name FROM items ORDER BY id;
+SELECT try_write($$SELECT lance_restore('items', 999)$$);
+
+--
+-- Cleanup: old versions and the files only they needed; the newest stays
+--
+SELECT versions_removed, files_removed FROM lance_cleanup('items', now() - interval '1 day');
+SELECT versions_removed > 0 AS versions_gone, files_removed > 0 AS files_gone
+	FROM lance_cleanup('items', now() + interval '1 day');
+SELECT version FROM lance_versions('items');
+SELECT id, name FROM items ORDER BY id;
+
+--
+-- Writing local datasets needs pg_write_server_files
+--
+CREATE ROLE lance_reader;
+GRANT pg_read_server_files TO lance_reader;
+GRANT SELECT, INSERT ON items TO lance_reader;
+SET ROLE lance_reader;
+SELECT count(*) FROM items;
+SELECT try_write($$INSERT INTO items VALUES (9000, 'not allowed')$$);
+RESET ROLE;
+GRANT pg_write_server_files TO lance_reader;
+SET ROLE lance_reader;
+INSERT INTO items VALUES (9000, 'allowed');
+RESET ROLE;
+SELECT id, name FROM items WHERE id = 9000;
+REVOKE ALL ON items FROM lance_reader;
+DROP ROLE lance_reader;
+
+DROP SERVER ws CASCADE;
+\! rm -rf "$LANCEDB_SCRATCH/write"
