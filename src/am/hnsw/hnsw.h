@@ -288,7 +288,7 @@ extern HnswCandidate HnswGreedyDescend(HnswGraphReader reader, const float *quer
 extern int	HnswSelectNeighbors(HnswMetric metric, int dim,
 								const HnswCandidate *cands, int ncands,
 								const float *const *vecs, int max,
-								uint32 *out);
+								bool keepPruned, uint32 *out);
 
 /* hnsw_build.c */
 extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);

@@ -208,7 +208,7 @@ GraphAddLink(BuildGraph *g, uint32 pos, int level, uint32 newPos)
 		}
 	}
 	nchosen = HnswSelectNeighbors(g->shape.metric, g->shape.dim, cands, ncands,
-								  vecs, nslots, chosen);
+								  vecs, nslots, true, chosen);
 	for (int i = 0; i < nslots; i++)
 		slots[i] = i < nchosen ? chosen[i] : HNSW_INVALID_ID;
 }
@@ -257,7 +257,7 @@ GraphInsert(BuildGraph *g, uint32 pos, MemoryContext tmpCtx)
 		for (int i = 0; i < nfound; i++)
 			vecs[i] = GraphVec(g, found[i].id);
 		nsel = HnswSelectNeighbors(g->shape.metric, g->shape.dim, found, nfound, vecs,
-								   HnswLevelSlots(g->shape.m, lc), slots);
+								   HnswLevelSlots(g->shape.m, lc), false, slots);
 		for (int i = 0; i < nsel; i++)
 			GraphAddLink(g, slots[i], lc, pos);
 		entries = found;

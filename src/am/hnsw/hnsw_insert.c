@@ -246,7 +246,7 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 			vecPtrs[j + 1] = v;
 		}
 		nchosen = HnswSelectNeighbors(shape->metric, shape->dim, cands, ncands,
-									  vecPtrs, nslots, chosen);
+									  vecPtrs, nslots, true, chosen);
 		changed = false;
 		for (int i = 0; i < nchosen; i++)
 			if (chosen[i] == newId)
@@ -382,7 +382,7 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 			}
 			if (nvec > 0)
 				HnswSelectNeighbors(shape->metric, shape->dim, found, nfound, vecPtrs,
-									HnswLevelSlots(shape->m, lc),
+									HnswLevelSlots(shape->m, lc), false,
 									slots + HnswLevelStart(shape->m, lc));
 
 			/* the next level starts from everything found here */
