@@ -124,7 +124,7 @@ SHOW lancedb.hnsw_ef_search;
 RESET lancedb.hnsw_ef_search;
 
 -- Dimension limits.
-CREATE TABLE hnsw_wide (v vector(1900));
+CREATE TABLE hnsw_wide (v vector(7600));
 CREATE INDEX ON hnsw_wide USING lance_hnsw (v);
 CREATE INDEX ON hnsw_wide USING lance_hnsw (v) WITH (m = 8);
 CREATE TABLE hnsw_notvec (x int);

@@ -32,7 +32,7 @@
 #include "utils/relcache.h"
 
 #define HNSW_MAGIC			0x4C48534E	/* "LHSN" */
-#define HNSW_VERSION		1
+#define HNSW_VERSION		2
 #define HNSW_METAPAGE_BLKNO 0
 
 #define HNSW_DEFAULT_M		16
@@ -123,7 +123,11 @@ typedef struct HnswPageOpaqueData
 #define HNSW_ELEMENT_DELETED	0x01
 
 /*
- * One element on disk.  vec holds dim floats (normalized under cosine),
+ * One element on disk.  The vector (normalized under cosine) is kept as 8
+ * bit codes (kernels/sq8.h): value i is lo + step * codes[i], within step/2
+ * of the original.  Searches walk the graph on these compact copies, a
+ * quarter of the floats' size, and scans re-rank their candidates on the
+ * exact vectors read from the table.  The codes are padded to 4 bytes and
  * followed by the neighbour ids of level 0 (2m slots), then of levels 1 ..
  * level (m slots each); an unused slot holds HNSW_INVALID_ID.
  */
@@ -132,7 +136,9 @@ typedef struct HnswElementTupleData
 	ItemPointerData heaptid;
 	uint8		level;
 	uint8		flags;
-	float		vec[FLEXIBLE_ARRAY_MEMBER];
+	float		lo;
+	float		step;
+	uint8		codes[FLEXIBLE_ARRAY_MEMBER];
 } HnswElementTupleData;
 
 typedef HnswElementTupleData *HnswElementTuple;
@@ -162,14 +168,14 @@ HnswLevelStart(int m, int level)
 static inline Size
 HnswElementSize(const HnswShape *shape, int level)
 {
-	return offsetof(HnswElementTupleData, vec) + sizeof(float) * shape->dim +
+	return offsetof(HnswElementTupleData, codes) + TYPEALIGN(sizeof(uint32), shape->dim) +
 		sizeof(uint32) * (HnswLevelStart(shape->m, level) + HnswLevelSlots(shape->m, level));
 }
 
 static inline uint32 *
 HnswElementSlots(HnswElementTuple etup, int dim)
 {
-	return (uint32 *) &etup->vec[dim];
+	return (uint32 *) &etup->codes[TYPEALIGN(sizeof(uint32), dim)];
 }
 
 /*
@@ -269,6 +275,10 @@ extern void HnswInitPage(Page page);
 extern int	HnswRandomLevel(pg_prng_state *state, int m);
 extern bool HnswPrepareVector(HnswMetric metric, const float *in, int dim, float *out);
 extern float HnswDistance(HnswMetric metric, const float *a, const float *b, int dim);
+extern float HnswDistanceCodes(HnswMetric metric, const float *query, float querySum,
+							   HnswElementTuple etup, int dim);
+extern void HnswEncode(HnswElementTuple etup, const float *vec, int dim);
+extern void HnswDecode(HnswElementTuple etup, int dim, float *out);
 extern void HnswCheckDims(Relation index, int expected, int actual);
 extern int	HnswMaxDim(int m);
 extern HnswElementTuple HnswGetElement(Page page, uint32 id);

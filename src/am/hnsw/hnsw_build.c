@@ -416,7 +416,7 @@ WriteGraph(BuildState *bs)
 			etup->heaptid = g->tids[pos];
 			etup->level = level;
 			etup->flags = 0;
-			memcpy(etup->vec, GraphVec(g, pos), sizeof(float) * shape->dim);
+			HnswEncode(etup, GraphVec(g, pos), shape->dim);
 			for (int lc = 0; lc <= level; lc++)
 			{
 				const uint32 *src = GraphSlots(g, pos, lc);

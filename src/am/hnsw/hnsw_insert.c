@@ -30,7 +30,8 @@
 #define HNSW_LINK_RETRIES	3
 
 /*
- * Copy an element's vector; false if the element is gone or deleted, so
+ * Decode an element's vector (its 8-bit approximation, which is what the
+ * graph is navigated by); false if the element is gone or deleted, so
  * that it is not linked to.
  */
 static bool
@@ -44,7 +45,7 @@ LoadVector(Relation index, const HnswShape *shape, uint32 id, float *out)
 	etup = HnswGetElement(BufferGetPage(buf), id);
 	if (etup != NULL && !(etup->flags & HNSW_ELEMENT_DELETED))
 	{
-		memcpy(out, etup->vec, sizeof(float) * shape->dim);
+		HnswDecode(etup, shape->dim, out);
 		found = true;
 	}
 	UnlockReleaseBuffer(buf);
@@ -207,7 +208,7 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 			break;
 		}
 		memcpy(seen, slots, sizeof(uint32) * nslots);
-		memcpy(fromVec, etup->vec, sizeof(float) * shape->dim);
+		HnswDecode(etup, shape->dim, fromVec);
 		UnlockReleaseBuffer(buf);
 
 		/* full: decide with no lock held, since it reads other pages */
@@ -330,7 +331,7 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 	etup->heaptid = *heaptid;
 	etup->level = level;
 	etup->flags = 0;
-	memcpy(etup->vec, vec, sizeof(float) * shape->dim);
+	HnswEncode(etup, vec, shape->dim);
 	for (int i = 0; i < nslotsAll; i++)
 		slots[i] = HNSW_INVALID_ID;
 

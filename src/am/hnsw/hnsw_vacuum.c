@@ -73,7 +73,7 @@ ReadElement(Relation index, const HnswShape *shape, uint32 id, int level,
 	if (etup != NULL && level <= etup->level)
 	{
 		if (vec)
-			memcpy(vec, etup->vec, sizeof(float) * shape->dim);
+			HnswDecode(etup, shape->dim, vec);
 		memcpy(slots, HnswElementSlots(etup, shape->dim) + HnswLevelStart(shape->m, level),
 			   sizeof(uint32) * HnswLevelSlots(shape->m, level));
 		*deleted = (etup->flags & HNSW_ELEMENT_DELETED) != 0;
