@@ -45,9 +45,9 @@
 #define HNSW_MAX_EF_SEARCH	1000
 #define HNSW_DEFAULT_MAX_SCAN_TUPLES 20000
 /*
- * Past its first ef results, a resumable search widens its window to this
- * many times the results produced so far: producing the r-th nearest
- * well takes a window several times r, as producing the 10th takes ef_search.
+ * Past its first ef results, a resumable search widens its window by this
+ * many elements for each further result: producing the r-th nearest well
+ * takes a window several times r, as producing the 10th takes ef_search.
  */
 #define HNSW_WINDOW_GROWTH	2
 #define HNSW_BUILD_SEED		UINT64CONST(0x6C616E6365686E73)
@@ -233,6 +233,7 @@ typedef struct HnswSearch
 	const float *query;
 	int			dim;
 	int			ef;				/* current window size */
+	int			efBase;			/* the window of the first results */
 	int64		returned;		/* results produced by HnswSearchNext */
 	int			level;
 

@@ -8,7 +8,8 @@
  * are re-ranked on exact distances: each is looked up in the table, its
  * vector read, and the scan returns rows from a window of ef_search
  * candidates ordered by exact distance, refilling the window as rows leave
- * it.  So the first rows are exactly ordered among the candidates found,
+ * it (and widening it to the number of rows returned, once that is
+ * larger).  So the first rows are exactly ordered among the candidates found,
  * and quantization error only decides which candidates are found, not
  * their order.  Rows the scan's snapshot cannot see are dropped here
  * rather than by the executor.
@@ -289,8 +290,15 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 
 	if (so->heapAttno != 0 && scan->heapRelation != NULL)
 	{
-		/* fill the window, then return its nearest row */
-		while (so->nwindow < so->windowCap && NextCandidate(so, &c))
+		/*
+		 * Fill the window, then return its nearest row.  The window holds
+		 * ef_search rows, and as many as the rows already returned once
+		 * those are more: a filtered query that needs its 100th row then
+		 * picks it from 100 exact candidates rather than from ef_search.
+		 */
+		int64		want = Max((int64) hnsw_ef_search, so->returned);
+
+		while (so->nwindow < want && NextCandidate(so, &c))
 		{
 			RankedRow	row;
 
@@ -298,6 +306,11 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 			if (!ExactDistance(scan, &c.tid, &row.dist))
 				continue;
 			row.tid = c.tid;
+			if (so->nwindow == so->windowCap)
+			{
+				so->windowCap *= 2;
+				so->window = repalloc_huge(so->window, sizeof(RankedRow) * so->windowCap);
+			}
 			WindowPush(so, row);
 		}
 		if (so->nwindow > 0)

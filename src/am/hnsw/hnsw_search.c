@@ -327,6 +327,7 @@ HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
 	s->query = query;
 	s->dim = dim;
 	s->ef = Max(ef, 1);
+	s->efBase = s->ef;
 	s->level = level;
 	s->nearCap = 2 * s->ef + 1;
 	s->near = palloc(sizeof(HnswCandidate) * s->nearCap);
@@ -358,8 +359,8 @@ HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
  * the part of the graph reachable from the entries is exhausted.  After
  * the first ef results the order is no longer guaranteed exact: a later
  * expansion may still find an element closer than one already produced.
- * The window grows with the results produced, so the r-th result comes
- * from a search about HNSW_WINDOW_GROWTH * r wide.
+ * Past the first ef results the window grows by HNSW_WINDOW_GROWTH for
+ * each result produced.
  */
 bool
 HnswSearchNext(HnswSearch *s, HnswCandidate *result)
@@ -372,9 +373,10 @@ HnswSearchNext(HnswSearch *s, HnswCandidate *result)
 	s->returned++;
 
 	/* widen the window with the results produced (HNSW_WINDOW_GROWTH) */
-	if (s->returned * HNSW_WINDOW_GROWTH > s->ef)
+	if (s->returned > s->efBase)
 	{
-		s->ef = (int) Min(s->returned * HNSW_WINDOW_GROWTH, (int64) INT_MAX / 4);
+		s->ef = (int) Min(s->efBase + (s->returned - s->efBase) * HNSW_WINDOW_GROWTH,
+						  (int64) INT_MAX / 4);
 		if (s->nearCap < 2 * s->ef + 1)
 		{
 			s->nearCap = 2 * s->ef + 1;
