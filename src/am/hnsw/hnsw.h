@@ -9,13 +9,14 @@
  * on every level it lives on (2m on level 0), and a search descends from
  * the single entry point greedily, then widens to ef candidates on level 0.
  *
- * On disk every element is one fixed-size item on an element page: its
- * heap TID, its level, its vector and one neighbour array per level.  An
- * element is named by a 32-bit id, (block << 8) | offset, so a neighbour
- * costs 4 bytes rather than a 6-byte TID and a neighbour list lives in the
- * same item as the vector it belongs to: expanding a candidate reads one
- * item, not two.  Items never move (deletions leave unused line pointers),
- * so ids stay valid while the element lives.
+ * On disk every element is one item on an element page, of a fixed size
+ * per level: its heap TID, its level, its vector as 8-bit codes and one
+ * neighbour array per level.  An element is named by a 32-bit id,
+ * (block << 8) | offset, so a neighbour costs 4 bytes rather than a 6-byte
+ * TID and a neighbour list lives in the same item as the vector it belongs
+ * to: expanding a candidate reads one item, not two.  Items never move
+ * (deletions leave unused line pointers), so ids stay valid while the
+ * element lives.  Scans re-rank on the exact vectors in the table.
  *
  *-------------------------------------------------------------------------
  */
