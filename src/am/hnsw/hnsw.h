@@ -279,6 +279,8 @@ extern bool HnswPrepareVector(HnswMetric metric, const float *in, int dim, float
 extern float HnswDistance(HnswMetric metric, const float *a, const float *b, int dim);
 extern float HnswDistanceCodes(HnswMetric metric, const float *query, float querySum,
 							   HnswElementTuple etup, int dim);
+extern float HnswDistanceSq8(HnswMetric metric, const float *query, float querySum,
+							 const uint8 *codes, float lo, float step, int dim);
 extern void HnswEncode(HnswElementTuple etup, const float *vec, int dim);
 extern void HnswDecode(HnswElementTuple etup, int dim, float *out);
 extern void HnswCheckDims(Relation index, int expected, int actual);

@@ -162,17 +162,25 @@ float
 HnswDistanceCodes(HnswMetric metric, const float *query, float querySum,
 				  HnswElementTuple etup, int dim)
 {
+	return HnswDistanceSq8(metric, query, querySum, etup->codes, etup->lo, etup->step, dim);
+}
+
+/* The same, on codes held anywhere (a build keeps them in arrays). */
+float
+HnswDistanceSq8(HnswMetric metric, const float *query, float querySum,
+				const uint8 *codes, float lo, float step, int dim)
+{
 	const Sq8Kernels *k = sq8_kernels();
 
 	switch (metric)
 	{
 		case HNSW_METRIC_L2:
-			return k->l2sq(query, etup->codes, etup->lo, etup->step, dim);
+			return k->l2sq(query, codes, lo, step, dim);
 		case HNSW_METRIC_IP:
 		case HNSW_METRIC_COSINE:
-			return -(etup->lo * querySum + etup->step * k->dot(query, etup->codes, dim));
+			return -(lo * querySum + step * k->dot(query, codes, dim));
 		case HNSW_METRIC_L1:
-			return k->l1(query, etup->codes, etup->lo, etup->step, dim);
+			return k->l1(query, codes, lo, step, dim);
 	}
 	elog(ERROR, "unknown lance_hnsw metric %d", (int) metric);
 	return 0;					/* keep compiler quiet */
