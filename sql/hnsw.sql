@@ -124,7 +124,7 @@ SHOW lancedb.hnsw_ef_search;
 RESET lancedb.hnsw_ef_search;
 
 -- Dimension limits.
-CREATE TABLE hnsw_wide (v vector(1900));
+CREATE TABLE hnsw_wide (v vector(7600));
 CREATE INDEX ON hnsw_wide USING lance_hnsw (v);
 CREATE INDEX ON hnsw_wide USING lance_hnsw (v) WITH (m = 8);
 CREATE TABLE hnsw_notvec (x int);
@@ -141,5 +141,21 @@ SELECT count(*) FROM (SELECT id FROM hnsw_f WHERE id % 20 = 0 ORDER BY v <-> '[1
 RESET lancedb.hnsw_ef_search;
 RESET enable_seqscan;
 
-DROP TABLE hnsw_t, hnsw_ins, hnsw_null, hnsw_free, hnsw_wide, hnsw_notvec, hnsw_f;
+-- A graph that outgrows maintenance_work_mem is written out and the rest
+-- of the rows are inserted on disk; the index is complete either way.
+CREATE TABLE hnsw_mwm (id int, v vector(64));
+INSERT INTO hnsw_mwm SELECT i, (SELECT array_agg(sin(i * d) + cos(i + d)) FROM generate_series(1, 64) d)::vector
+	FROM generate_series(1, 6000) i;
+SET maintenance_work_mem = '1MB';
+CREATE INDEX hnsw_mwm_idx ON hnsw_mwm USING lance_hnsw (v) WITH (m = 16, ef_construction = 32);
+RESET maintenance_work_mem;
+SELECT elements, unreachable, bad_links, bad_levels, ok FROM lance_hnsw_check('hnsw_mwm_idx');
+SET enable_seqscan = off;
+SET lancedb.hnsw_ef_search = 100;
+SELECT count(*) AS not_found_by_own_vector FROM hnsw_mwm
+	WHERE id % 5 = 0 AND id <> (SELECT m.id FROM hnsw_mwm m ORDER BY m.v <-> hnsw_mwm.v LIMIT 1);
+RESET lancedb.hnsw_ef_search;
+RESET enable_seqscan;
+
+DROP TABLE hnsw_t, hnsw_ins, hnsw_null, hnsw_free, hnsw_wide, hnsw_notvec, hnsw_f, hnsw_mwm;
 DROP FUNCTION hnsw_same;

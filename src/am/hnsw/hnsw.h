@@ -9,13 +9,14 @@
  * on every level it lives on (2m on level 0), and a search descends from
  * the single entry point greedily, then widens to ef candidates on level 0.
  *
- * On disk every element is one fixed-size item on an element page: its
- * heap TID, its level, its vector and one neighbour array per level.  An
- * element is named by a 32-bit id, (block << 8) | offset, so a neighbour
- * costs 4 bytes rather than a 6-byte TID and a neighbour list lives in the
- * same item as the vector it belongs to: expanding a candidate reads one
- * item, not two.  Items never move (deletions leave unused line pointers),
- * so ids stay valid while the element lives.
+ * On disk every element is one item on an element page, of a fixed size
+ * per level: its heap TID, its level, its vector as 8-bit codes and one
+ * neighbour array per level.  An element is named by a 32-bit id,
+ * (block << 8) | offset, so a neighbour costs 4 bytes rather than a 6-byte
+ * TID and a neighbour list lives in the same item as the vector it belongs
+ * to: expanding a candidate reads one item, not two.  Items never move
+ * (deletions leave unused line pointers), so ids stay valid while the
+ * element lives.  Scans re-rank on the exact vectors in the table.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,7 +33,7 @@
 #include "utils/relcache.h"
 
 #define HNSW_MAGIC			0x4C48534E	/* "LHSN" */
-#define HNSW_VERSION		1
+#define HNSW_VERSION		2
 #define HNSW_METAPAGE_BLKNO 0
 
 #define HNSW_DEFAULT_M		16
@@ -45,9 +46,9 @@
 #define HNSW_MAX_EF_SEARCH	1000
 #define HNSW_DEFAULT_MAX_SCAN_TUPLES 20000
 /*
- * Past its first ef results, a resumable search widens its window to this
- * many times the results produced so far: producing the r-th nearest
- * well takes a window several times r, as producing the 10th takes ef_search.
+ * Past its first ef results, a resumable search widens its window by this
+ * many elements for each further result: producing the r-th nearest well
+ * takes a window several times r, as producing the 10th takes ef_search.
  */
 #define HNSW_WINDOW_GROWTH	2
 #define HNSW_BUILD_SEED		UINT64CONST(0x6C616E6365686E73)
@@ -123,7 +124,11 @@ typedef struct HnswPageOpaqueData
 #define HNSW_ELEMENT_DELETED	0x01
 
 /*
- * One element on disk.  vec holds dim floats (normalized under cosine),
+ * One element on disk.  The vector (normalized under cosine) is kept as 8
+ * bit codes (kernels/sq8.h): value i is lo + step * codes[i], within step/2
+ * of the original.  Searches walk the graph on these compact copies, a
+ * quarter of the floats' size, and scans re-rank their candidates on the
+ * exact vectors read from the table.  The codes are padded to 4 bytes and
  * followed by the neighbour ids of level 0 (2m slots), then of levels 1 ..
  * level (m slots each); an unused slot holds HNSW_INVALID_ID.
  */
@@ -132,7 +137,9 @@ typedef struct HnswElementTupleData
 	ItemPointerData heaptid;
 	uint8		level;
 	uint8		flags;
-	float		vec[FLEXIBLE_ARRAY_MEMBER];
+	float		lo;
+	float		step;
+	uint8		codes[FLEXIBLE_ARRAY_MEMBER];
 } HnswElementTupleData;
 
 typedef HnswElementTupleData *HnswElementTuple;
@@ -162,14 +169,14 @@ HnswLevelStart(int m, int level)
 static inline Size
 HnswElementSize(const HnswShape *shape, int level)
 {
-	return offsetof(HnswElementTupleData, vec) + sizeof(float) * shape->dim +
+	return offsetof(HnswElementTupleData, codes) + TYPEALIGN(sizeof(uint32), shape->dim) +
 		sizeof(uint32) * (HnswLevelStart(shape->m, level) + HnswLevelSlots(shape->m, level));
 }
 
 static inline uint32 *
 HnswElementSlots(HnswElementTuple etup, int dim)
 {
-	return (uint32 *) &etup->vec[dim];
+	return (uint32 *) &etup->codes[TYPEALIGN(sizeof(uint32), dim)];
 }
 
 /*
@@ -227,6 +234,7 @@ typedef struct HnswSearch
 	const float *query;
 	int			dim;
 	int			ef;				/* current window size */
+	int			efBase;			/* the window of the first results */
 	int64		returned;		/* results produced by HnswSearchNext */
 	int			level;
 
@@ -269,6 +277,12 @@ extern void HnswInitPage(Page page);
 extern int	HnswRandomLevel(pg_prng_state *state, int m);
 extern bool HnswPrepareVector(HnswMetric metric, const float *in, int dim, float *out);
 extern float HnswDistance(HnswMetric metric, const float *a, const float *b, int dim);
+extern float HnswDistanceCodes(HnswMetric metric, const float *query, float querySum,
+							   HnswElementTuple etup, int dim);
+extern float HnswDistanceSq8(HnswMetric metric, const float *query, float querySum,
+							 const uint8 *codes, float lo, float step, int dim);
+extern void HnswEncode(HnswElementTuple etup, const float *vec, int dim);
+extern void HnswDecode(HnswElementTuple etup, int dim, float *out);
 extern void HnswCheckDims(Relation index, int expected, int actual);
 extern int	HnswMaxDim(int m);
 extern HnswElementTuple HnswGetElement(Page page, uint32 id);
@@ -288,7 +302,7 @@ extern HnswCandidate HnswGreedyDescend(HnswGraphReader reader, const float *quer
 extern int	HnswSelectNeighbors(HnswMetric metric, int dim,
 								const HnswCandidate *cands, int ncands,
 								const float *const *vecs, int max,
-								uint32 *out);
+								bool keepPruned, uint32 *out);
 
 /* hnsw_build.c */
 extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);

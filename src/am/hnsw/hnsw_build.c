@@ -4,9 +4,12 @@
  *	  Building a lance_hnsw index.
  *
  * A build has two phases.  First the heap is scanned and every vector is
- * inserted into a graph held in memory: flat arrays of vectors, heap TIDs,
- * levels and level-0 neighbour slots indexed by the element's position, so
- * that a build pays no buffer lookups, locks or WAL per link.  Then the
+ * inserted into a graph held in memory: flat arrays of 8-bit codes, heap
+ * TIDs, levels and level-0 neighbour slots indexed by the element's
+ * position, so that a build pays no buffer lookups, locks or WAL per link.
+ * The graph is built on the same codes scans will walk, each new element
+ * searching with its exact vector as scans search with the query's; codes
+ * take a quarter of the floats' memory and cache traffic.  Then the
  * graph is written out in one sequential pass: the position of every
  * element on disk is computed first (items have a fixed size per level),
  * so each page is filled once with its final links and WAL-logged as a
@@ -29,6 +32,7 @@
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
+#include "kernels/sq8.h"
 #include "pgstat.h"
 #include "types/vector.h"
 #include "utils/memutils.h"
@@ -40,7 +44,9 @@ typedef struct BuildGraph
 	HnswShape	shape;
 	int64		n;
 	int64		cap;
-	float	   *vecs;			/* n x dim */
+	uint8	   *codes;			/* n x dim 8-bit codes */
+	float	   *lo;				/* per element: code 0 stands for lo */
+	float	   *step;			/* per element: the value of one code step */
 	ItemPointerData *tids;
 	uint8	   *levels;
 	uint32	   *slots0;			/* n x 2m level-0 neighbour positions */
@@ -51,10 +57,16 @@ typedef struct BuildGraph
 	int			entryLevel;
 	Size		memUsed;
 
+	/* the element being inserted: its exact vector, and that vector's sum */
+	const float *query;
+	float		querySum;
+
 	/* scratch for re-selecting a full neighbour list: 2m + 1 entries */
 	HnswCandidate *linkCands;
 	const float **linkVecs;
 	uint32	   *linkChosen;
+	float	   *decoded;		/* max(ef, 2m + 1) decoded vectors */
+	float	   *vecBuf;			/* the prepared vector of the row at hand */
 } BuildGraph;
 
 typedef struct BuildState
@@ -67,6 +79,7 @@ typedef struct BuildState
 	BlockNumber nblocks;		/* pages written so far */
 	double		indtuples;
 	pg_prng_state prng;			/* levels, from a fixed seed */
+	MemoryContext buildCtx;		/* lives for the whole build */
 	MemoryContext graphCtx;
 	MemoryContext tmpCtx;
 } BuildState;
@@ -79,10 +92,20 @@ GraphSlots(BuildGraph *g, uint32 pos, int level)
 	return g->upper[pos] + (Size) (level - 1) * g->shape.m;
 }
 
-static inline const float *
-GraphVec(BuildGraph *g, uint32 pos)
+static inline const uint8 *
+GraphCodes(BuildGraph *g, uint32 pos)
 {
-	return g->vecs + (Size) pos * g->shape.dim;
+	return g->codes + (Size) pos * g->shape.dim;
+}
+
+/* Decode an element into row i of the scratch vectors. */
+static inline const float *
+GraphDecode(BuildGraph *g, uint32 pos, int i)
+{
+	float	   *out = g->decoded + (Size) i * g->shape.dim;
+
+	sq8_decode(GraphCodes(g, pos), g->shape.dim, g->lo[pos], g->step[pos], out);
+	return out;
 }
 
 static int
@@ -102,32 +125,35 @@ GraphNeighbors(void *arg, uint32 id, int level, uint32 *out)
 }
 
 /*
- * Ask for a vector's cache lines ahead of use.  Neighbours' vectors are
+ * Ask for a vector's cache lines ahead of use.  Neighbours' codes are
  * scattered over the graph's arrays, so each distance would otherwise
  * start with a cache miss the hardware cannot predict.
  */
 static inline void
-PrefetchVector(const float *v, int dim)
+PrefetchCodes(const uint8 *c, int dim)
 {
-	const char *p = (const char *) v;
-
-	for (Size off = 0; off < sizeof(float) * dim; off += 64)
-		__builtin_prefetch(p + off);
+	for (int off = 0; off < dim; off += 64)
+		__builtin_prefetch(c + off);
 }
 
+/* Distances from the element being inserted (query) to others' codes. */
 static void
 GraphVisit(void *arg, const float *query, const uint32 *ids, int n, HnswCandidate *out)
 {
 	BuildGraph *g = (BuildGraph *) arg;
 
+	Assert(query == g->query);
 	if (n > 0)
-		PrefetchVector(GraphVec(g, ids[0]), g->shape.dim);
+		PrefetchCodes(GraphCodes(g, ids[0]), g->shape.dim);
 	for (int i = 0; i < n; i++)
 	{
+		uint32		p = ids[i];
+
 		if (i + 1 < n)
-			PrefetchVector(GraphVec(g, ids[i + 1]), g->shape.dim);
-		out[i].id = ids[i];
-		out[i].dist = HnswDistance(g->shape.metric, query, GraphVec(g, ids[i]), g->shape.dim);
+			PrefetchCodes(GraphCodes(g, ids[i + 1]), g->shape.dim);
+		out[i].id = p;
+		out[i].dist = HnswDistanceSq8(g->shape.metric, query, g->querySum, GraphCodes(g, p),
+									  g->lo[p], g->step[p], g->shape.dim);
 		out[i].tid = g->tids[ids[i]];
 		out[i].deleted = false;
 	}
@@ -143,7 +169,9 @@ GraphGrow(BuildGraph *g)
 
 	if (g->cap == 0)
 	{
-		g->vecs = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * dim * cap);
+		g->codes = MemoryContextAllocHuge(CurrentMemoryContext, (Size) dim * cap);
+		g->lo = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * cap);
+		g->step = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * cap);
 		g->tids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * cap);
 		g->levels = MemoryContextAllocHuge(CurrentMemoryContext, cap);
 		g->slots0 = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * s0 * cap);
@@ -152,7 +180,9 @@ GraphGrow(BuildGraph *g)
 	}
 	else
 	{
-		g->vecs = repalloc_huge(g->vecs, sizeof(float) * dim * cap);
+		g->codes = repalloc_huge(g->codes, (Size) dim * cap);
+		g->lo = repalloc_huge(g->lo, sizeof(float) * cap);
+		g->step = repalloc_huge(g->step, sizeof(float) * cap);
 		g->tids = repalloc_huge(g->tids, sizeof(ItemPointerData) * cap);
 		g->levels = repalloc_huge(g->levels, cap);
 		g->slots0 = repalloc_huge(g->slots0, sizeof(uint32) * s0 * cap);
@@ -177,6 +207,7 @@ GraphAddLink(BuildGraph *g, uint32 pos, int level, uint32 newPos)
 	uint32	   *chosen = g->linkChosen;
 	int			ncands = 0;
 	int			nchosen;
+	const float *posVec;
 
 	for (int i = 0; i < nslots; i++)
 	{
@@ -186,6 +217,7 @@ GraphAddLink(BuildGraph *g, uint32 pos, int level, uint32 newPos)
 			return;
 		}
 	}
+	posVec = GraphDecode(g, pos, nslots + 1);
 	for (int i = 0; i <= nslots; i++)
 	{
 		uint32		p = i < nslots ? slots[i] : newPos;
@@ -193,9 +225,9 @@ GraphAddLink(BuildGraph *g, uint32 pos, int level, uint32 newPos)
 
 		/* append, then bubble down to keep the list sorted by distance */
 		cands[j].id = p;
-		cands[j].dist = HnswDistance(g->shape.metric, GraphVec(g, pos), GraphVec(g, p), g->shape.dim);
+		vecs[j] = GraphDecode(g, p, i);
+		cands[j].dist = HnswDistance(g->shape.metric, posVec, vecs[j], g->shape.dim);
 		cands[j].deleted = false;
-		vecs[j] = GraphVec(g, p);
 		for (; j > 0 && cands[j - 1].dist > cands[j].dist; j--)
 		{
 			HnswCandidate tc = cands[j];
@@ -208,21 +240,20 @@ GraphAddLink(BuildGraph *g, uint32 pos, int level, uint32 newPos)
 		}
 	}
 	nchosen = HnswSelectNeighbors(g->shape.metric, g->shape.dim, cands, ncands,
-								  vecs, nslots, chosen);
+								  vecs, nslots, true, chosen);
 	for (int i = 0; i < nslots; i++)
 		slots[i] = i < nchosen ? chosen[i] : HNSW_INVALID_ID;
 }
 
 /*
- * Insert the element at pos (vector, TID and level already stored) into
- * the in-memory graph: the paper's INSERT.
+ * Insert the element at pos (codes, TID and level already stored; vec its
+ * exact vector) into the in-memory graph: the paper's INSERT.
  */
 static void
-GraphInsert(BuildGraph *g, uint32 pos, MemoryContext tmpCtx)
+GraphInsert(BuildGraph *g, uint32 pos, const float *vec, MemoryContext tmpCtx)
 {
 	HnswGraphReader reader = {GraphNeighbors, GraphVisit, g, g->marks, &g->epoch};
 	int			level = g->levels[pos];
-	const float *vec = GraphVec(g, pos);
 	int			ef = Max(g->shape.efConstruction, 2 * g->shape.m);
 	MemoryContext old;
 	HnswCandidate entry;
@@ -238,6 +269,10 @@ GraphInsert(BuildGraph *g, uint32 pos, MemoryContext tmpCtx)
 	}
 
 	old = MemoryContextSwitchTo(tmpCtx);
+	g->query = vec;
+	g->querySum = 0.0f;
+	for (int i = 0; i < g->shape.dim; i++)
+		g->querySum += vec[i];
 	GraphVisit(g, vec, &g->entry, 1, &entry);
 	top = Min(level, g->entryLevel);
 	entry = HnswGreedyDescend(reader, vec, g->shape.dim, g->shape.m, entry,
@@ -255,9 +290,9 @@ GraphInsert(BuildGraph *g, uint32 pos, MemoryContext tmpCtx)
 
 		HnswSearchEnd(s);
 		for (int i = 0; i < nfound; i++)
-			vecs[i] = GraphVec(g, found[i].id);
+			vecs[i] = GraphDecode(g, found[i].id, i);
 		nsel = HnswSelectNeighbors(g->shape.metric, g->shape.dim, found, nfound, vecs,
-								   HnswLevelSlots(g->shape.m, lc), slots);
+								   HnswLevelSlots(g->shape.m, lc), false, slots);
 		for (int i = 0; i < nsel; i++)
 			GraphAddLink(g, slots[i], lc, pos);
 		entries = found;
@@ -416,7 +451,11 @@ WriteGraph(BuildState *bs)
 			etup->heaptid = g->tids[pos];
 			etup->level = level;
 			etup->flags = 0;
-			memcpy(etup->vec, GraphVec(g, pos), sizeof(float) * shape->dim);
+			memcpy(etup->codes, GraphCodes(g, pos), shape->dim);
+			memset(etup->codes + shape->dim, 0,
+				   TYPEALIGN(sizeof(uint32), shape->dim) - shape->dim);
+			etup->lo = g->lo[pos];
+			etup->step = g->step[pos];
 			for (int lc = 0; lc <= level; lc++)
 			{
 				const uint32 *src = GraphSlots(g, pos, lc);
@@ -446,7 +485,7 @@ WriteGraph(BuildState *bs)
 static Size
 GraphElementBytes(const HnswShape *shape, int level)
 {
-	return sizeof(float) * shape->dim + sizeof(ItemPointerData) + 1 +
+	return shape->dim + 2 * sizeof(float) + sizeof(ItemPointerData) + 1 +
 		sizeof(uint32) * (2 * shape->m + 1) + sizeof(uint32 *) +
 		(level > 0 ? sizeof(uint32) * shape->m * level : 0);
 }
@@ -484,6 +523,14 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (g->shape.dim == 0)
 		SetBuildDim(bs, v->dim);
 	HnswCheckDims(index, g->shape.dim, v->dim);
+	if (g->decoded == NULL)
+	{
+		int			rows = Max(Max(g->shape.efConstruction, 2 * g->shape.m), 2 * g->shape.m + 2);
+
+		/* outside graphCtx, which a flush resets */
+		g->decoded = MemoryContextAllocHuge(bs->buildCtx, sizeof(float) * g->shape.dim * rows);
+		g->vecBuf = MemoryContextAlloc(bs->buildCtx, sizeof(float) * g->shape.dim);
+	}
 
 	if (bs->onDisk)
 	{
@@ -504,13 +551,14 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (g->n == g->cap)
 		GraphGrow(g);
 	pos = (uint32) g->n;
-	if (!HnswPrepareVector(g->shape.metric, v->x, g->shape.dim,
-						   g->vecs + (Size) pos * g->shape.dim))
+	if (!HnswPrepareVector(g->shape.metric, v->x, g->shape.dim, g->vecBuf))
 	{
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(bs->tmpCtx);
 		return;
 	}
+	sq8_encode(g->vecBuf, g->shape.dim, g->codes + (Size) pos * g->shape.dim,
+			   &g->lo[pos], &g->step[pos]);
 	level = HnswRandomLevel(&bs->prng, g->shape.m);
 	g->tids[pos] = *tid;
 	g->levels[pos] = level;
@@ -526,7 +574,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpCtx);
 
-	GraphInsert(g, pos, bs->tmpCtx);
+	GraphInsert(g, pos, g->vecBuf, bs->tmpCtx);
 	bs->indtuples++;
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 
@@ -588,6 +636,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.graph.linkVecs = palloc(sizeof(float *) * (2 * bs.graph.shape.m + 1));
 	bs.graph.linkChosen = palloc(sizeof(uint32) * 2 * bs.graph.shape.m);
 	bs.memLimit = (Size) maintenance_work_mem * 1024;
+	bs.buildCtx = CurrentMemoryContext;
 	bs.graphCtx = AllocSetContextCreate(CurrentMemoryContext, "lance_hnsw build graph",
 										ALLOCSET_DEFAULT_SIZES);
 	bs.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "lance_hnsw build tuple",

@@ -30,7 +30,8 @@
 #define HNSW_LINK_RETRIES	3
 
 /*
- * Copy an element's vector; false if the element is gone or deleted, so
+ * Decode an element's vector (its 8-bit approximation, which is what the
+ * graph is navigated by); false if the element is gone or deleted, so
  * that it is not linked to.
  */
 static bool
@@ -44,7 +45,7 @@ LoadVector(Relation index, const HnswShape *shape, uint32 id, float *out)
 	etup = HnswGetElement(BufferGetPage(buf), id);
 	if (etup != NULL && !(etup->flags & HNSW_ELEMENT_DELETED))
 	{
-		memcpy(out, etup->vec, sizeof(float) * shape->dim);
+		HnswDecode(etup, shape->dim, out);
 		found = true;
 	}
 	UnlockReleaseBuffer(buf);
@@ -207,7 +208,7 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 			break;
 		}
 		memcpy(seen, slots, sizeof(uint32) * nslots);
-		memcpy(fromVec, etup->vec, sizeof(float) * shape->dim);
+		HnswDecode(etup, shape->dim, fromVec);
 		UnlockReleaseBuffer(buf);
 
 		/* full: decide with no lock held, since it reads other pages */
@@ -246,7 +247,7 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 			vecPtrs[j + 1] = v;
 		}
 		nchosen = HnswSelectNeighbors(shape->metric, shape->dim, cands, ncands,
-									  vecPtrs, nslots, chosen);
+									  vecPtrs, nslots, true, chosen);
 		changed = false;
 		for (int i = 0; i < nchosen; i++)
 			if (chosen[i] == newId)
@@ -330,7 +331,7 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 	etup->heaptid = *heaptid;
 	etup->level = level;
 	etup->flags = 0;
-	memcpy(etup->vec, vec, sizeof(float) * shape->dim);
+	HnswEncode(etup, vec, shape->dim);
 	for (int i = 0; i < nslotsAll; i++)
 		slots[i] = HNSW_INVALID_ID;
 
@@ -382,7 +383,7 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 			}
 			if (nvec > 0)
 				HnswSelectNeighbors(shape->metric, shape->dim, found, nfound, vecPtrs,
-									HnswLevelSlots(shape->m, lc),
+									HnswLevelSlots(shape->m, lc), false,
 									slots + HnswLevelStart(shape->m, lc));
 
 			/* the next level starts from everything found here */

@@ -4,17 +4,26 @@
  *	  Index scans: ORDER BY col <op> const, nearest first.
  *
  * The scan descends greedily to level 0 and then runs one resumable
- * search there (hnsw_search.c).  The first lancedb.hnsw_ef_search rows are
- * the paper's result for that ef; after them the search keeps widening by
- * one element per row returned, so a query whose WHERE clause rejects most
- * rows still gets its LIMIT filled.  Nothing extra is paid when the
- * executor stops early: the widening only happens when it asks for more.
- * lancedb.hnsw_max_scan_tuples bounds how many elements a scan may visit
- * once it is past its first ef_search rows.
+ * search there (hnsw_search.c) on the elements' 8-bit codes.  Candidates
+ * are re-ranked on exact distances: each is looked up in the table, its
+ * vector read, and the scan returns rows from a window of ef_search
+ * candidates ordered by exact distance, refilling the window as rows leave
+ * it (and widening it to the number of rows returned, once that is
+ * larger).  So the first rows are exactly ordered among the candidates found,
+ * and quantization error only decides which candidates are found, not
+ * their order.  Rows the scan's snapshot cannot see are dropped here
+ * rather than by the executor.
  *
- * Rows come back nearest first for the first ef_search; beyond that the
- * order is best-effort (a row slightly closer than one already returned
- * may follow it), as in pgvector's relaxed iterative scans.
+ * The search keeps producing candidates for as long as the executor asks,
+ * widening with the rows produced, so a query whose WHERE clause rejects
+ * most rows still gets its LIMIT filled; nothing extra is paid when the
+ * executor stops early.  lancedb.hnsw_max_scan_tuples bounds how many
+ * elements a scan may visit once it is past its first ef_search rows.
+ * Past the window, a row slightly closer than one already returned may
+ * still follow it, as in pgvector's relaxed iterative scans.
+ *
+ * An index on an expression has no table column to re-rank from; it
+ * returns rows in the order of the codes' distances.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,19 +32,42 @@
 #include <float.h>
 
 #include "access/relscan.h"
+#include "access/tableam.h"
 #include "am/hnsw/hnsw.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "types/vector.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+
+/* a candidate with its exact distance, waiting to be returned */
+typedef struct RankedRow
+{
+	double		dist;
+	ItemPointerData tid;
+} RankedRow;
 
 typedef struct HnswScanOpaqueData
 {
+	MemoryContext scanCtx;		/* lives as long as the scan */
 	MemoryContext ctx;			/* reset on every rescan */
+	MemoryContext rowCtx;		/* reset after each table lookup */
+	HnswShape	shape;
+	float	   *query;			/* prepared query vector */
+	float	   *exact;			/* scratch: a table row's prepared vector */
 	HnswSearch *search;
 	bool		started;
-	bool		done;
+	bool		searchDone;		/* the search has no more candidates */
 	int64		returned;
+
+	/* re-ranking (when the indexed column is a table column) */
+	AttrNumber	heapAttno;
+	IndexFetchTableData *fetch;
+	TupleTableSlot *slot;
+	RankedRow  *window;			/* min-heap on dist */
+	int			nwindow;
+	int			windowCap;
 } HnswScanOpaqueData;
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
@@ -47,8 +79,12 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
 	HnswScanOpaque so = palloc0(sizeof(HnswScanOpaqueData));
 
+	so->scanCtx = CurrentMemoryContext;
 	so->ctx = AllocSetContextCreate(CurrentMemoryContext, "lance_hnsw scan",
 									ALLOCSET_DEFAULT_SIZES);
+	so->rowCtx = AllocSetContextCreate(CurrentMemoryContext, "lance_hnsw scan row",
+									   ALLOCSET_SMALL_SIZES);
+	so->heapAttno = index->rd_index->indkey.values[0];
 	scan->opaque = so;
 	return scan;
 }
@@ -66,8 +102,10 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 	MemoryContextReset(so->ctx);
 	so->search = NULL;
 	so->started = false;
-	so->done = false;
+	so->searchDone = false;
 	so->returned = 0;
+	so->window = NULL;
+	so->nwindow = 0;
 }
 
 /*
@@ -80,10 +118,8 @@ StartSearch(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 	HnswMetaPageData meta;
-	HnswShape	shape;
 	HnswGraphReader reader;
 	HnswCandidate entry;
-	float	   *query;
 
 	if (scan->numberOfOrderBys == 0)
 		ereport(ERROR,
@@ -95,32 +131,143 @@ StartSearch(IndexScanDesc scan)
 	HnswReadMeta(scan->indexRelation, &meta);
 	if (meta.entryId == HNSW_INVALID_ID)
 	{
-		so->done = true;
+		so->searchDone = true;
 		return;
 	}
-	shape.dim = meta.dim;
-	shape.m = meta.m;
-	shape.efConstruction = meta.efConstruction;
-	shape.metric = (HnswMetric) meta.metric;
+	so->shape.dim = meta.dim;
+	so->shape.m = meta.m;
+	so->shape.efConstruction = meta.efConstruction;
+	so->shape.metric = (HnswMetric) meta.metric;
 
-	query = palloc0(sizeof(float) * shape.dim);
+	so->query = palloc0(sizeof(float) * so->shape.dim);
+	so->exact = palloc(sizeof(float) * so->shape.dim);
 	if (!(scan->orderByData[0].sk_flags & SK_ISNULL))
 	{
 		Vector	   *v = DatumGetVector(scan->orderByData[0].sk_argument);
 
-		HnswCheckDims(scan->indexRelation, shape.dim, v->dim);
+		HnswCheckDims(scan->indexRelation, so->shape.dim, v->dim);
 		/* a zero query under cosine stays zero: every distance ties */
-		HnswPrepareVector(shape.metric, v->x, shape.dim, query);
+		HnswPrepareVector(so->shape.metric, v->x, so->shape.dim, so->query);
 	}
 
-	reader = HnswDiskReader(scan->indexRelation, &shape);
-	reader.visit(reader.arg, query, &meta.entryId, 1, &entry);
+	reader = HnswDiskReader(scan->indexRelation, &so->shape);
+	reader.visit(reader.arg, so->query, &meta.entryId, 1, &entry);
 	if (entry.dist == FLT_MAX)
 		elog(ERROR, "entry point of index \"%s\" is missing",
 			 RelationGetRelationName(scan->indexRelation));
-	entry = HnswGreedyDescend(reader, query, shape.dim, shape.m, entry, meta.entryLevel, 1);
-	so->search = HnswSearchBegin(reader, query, shape.dim, shape.m, hnsw_ef_search, 0,
-								 &entry, 1, true);
+	entry = HnswGreedyDescend(reader, so->query, so->shape.dim, so->shape.m, entry,
+							  meta.entryLevel, 1);
+	so->search = HnswSearchBegin(reader, so->query, so->shape.dim, so->shape.m,
+								 hnsw_ef_search, 0, &entry, 1, true);
+	so->windowCap = Max(hnsw_ef_search, 1);
+	so->window = palloc(sizeof(RankedRow) * so->windowCap);
+}
+
+/*
+ * The next candidate the search produces that is not deleted, or false
+ * when there are no more (or the scan has visited its budget).
+ */
+static bool
+NextCandidate(HnswScanOpaque so, HnswCandidate *c)
+{
+	while (!so->searchDone)
+	{
+		if (so->returned >= hnsw_ef_search &&
+			so->search->visitedCount > hnsw_max_scan_tuples)
+			so->searchDone = true;
+		else if (!HnswSearchNext(so->search, c))
+			so->searchDone = true;
+		else if (!c->deleted)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The exact distance from the query to the row a candidate points at, or
+ * false if the scan's snapshot does not see that row (or its vector is
+ * NULL, or zero under cosine: such rows are not in the index's order).
+ */
+static bool
+ExactDistance(IndexScanDesc scan, ItemPointer tid, double *dist)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	bool		callAgain = false;
+	bool		allDead = false;
+	bool		found = false;
+	bool		isnull;
+	Datum		value;
+	MemoryContext old;
+
+	if (so->fetch == NULL)
+	{
+		/* kept across rescans, so not in the per-rescan context */
+		old = MemoryContextSwitchTo(so->scanCtx);
+		so->fetch = table_index_fetch_begin(scan->heapRelation);
+		so->slot = table_slot_create(scan->heapRelation, NULL);
+		MemoryContextSwitchTo(old);
+	}
+	if (!table_index_fetch_tuple(so->fetch, tid, scan->xs_snapshot, so->slot,
+								 &callAgain, &allDead))
+		return false;
+
+	value = slot_getattr(so->slot, so->heapAttno, &isnull);
+	if (!isnull)
+	{
+		old = MemoryContextSwitchTo(so->rowCtx);
+		{
+			Vector	   *v = DatumGetVector(value);
+
+			if (v->dim == so->shape.dim &&
+				HnswPrepareVector(so->shape.metric, v->x, so->shape.dim, so->exact))
+			{
+				*dist = HnswDistance(so->shape.metric, so->query, so->exact, so->shape.dim);
+				found = true;
+			}
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(so->rowCtx);
+	}
+	ExecClearTuple(so->slot);
+	return found;
+}
+
+static void
+WindowPush(HnswScanOpaque so, RankedRow row)
+{
+	int			i = so->nwindow++;
+
+	while (i > 0 && so->window[(i - 1) / 2].dist > row.dist)
+	{
+		so->window[i] = so->window[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	so->window[i] = row;
+}
+
+static RankedRow
+WindowPop(HnswScanOpaque so)
+{
+	RankedRow	top = so->window[0];
+	RankedRow	last = so->window[--so->nwindow];
+	int			i = 0;
+
+	for (;;)
+	{
+		int			child = 2 * i + 1;
+
+		if (child >= so->nwindow)
+			break;
+		if (child + 1 < so->nwindow && so->window[child + 1].dist < so->window[child].dist)
+			child++;
+		if (last.dist <= so->window[child].dist)
+			break;
+		so->window[i] = so->window[child];
+		i = child;
+	}
+	if (so->nwindow > 0)
+		so->window[i] = last;
+	return top;
 }
 
 /* amgettuple: the next row, nearest first */
@@ -130,6 +277,7 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 	MemoryContext old = MemoryContextSwitchTo(so->ctx);
 	bool		found = false;
+	HnswCandidate c;
 
 	if (!ScanDirectionIsForward(dir))
 		elog(ERROR, "lance_hnsw scans only go forward");
@@ -140,29 +288,48 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 		pgstat_count_index_scan(scan->indexRelation);
 	}
 
-	while (!so->done)
+	if (so->heapAttno != 0 && scan->heapRelation != NULL)
 	{
-		HnswCandidate c;
+		/*
+		 * Fill the window, then return its nearest row.  The window holds
+		 * ef_search rows, and as many as the rows already returned once
+		 * those are more: a filtered query that needs its 100th row then
+		 * picks it from 100 exact candidates rather than from ef_search.
+		 */
+		int64		want = Max((int64) hnsw_ef_search, so->returned);
 
-		if (so->returned >= hnsw_ef_search &&
-			so->search->visitedCount > hnsw_max_scan_tuples)
+		while (so->nwindow < want && NextCandidate(so, &c))
 		{
-			so->done = true;
-			break;
+			RankedRow	row;
+
+			CHECK_FOR_INTERRUPTS();
+			if (!ExactDistance(scan, &c.tid, &row.dist))
+				continue;
+			row.tid = c.tid;
+			if (so->nwindow == so->windowCap)
+			{
+				so->windowCap *= 2;
+				so->window = repalloc_huge(so->window, sizeof(RankedRow) * so->windowCap);
+			}
+			WindowPush(so, row);
 		}
-		if (!HnswSearchNext(so->search, &c))
+		if (so->nwindow > 0)
 		{
-			so->done = true;
-			break;
+			scan->xs_heaptid = WindowPop(so).tid;
+			found = true;
 		}
-		if (c.deleted)
-			continue;
+	}
+	else if (NextCandidate(so, &c))
+	{
 		scan->xs_heaptid = c.tid;
+		found = true;
+	}
+
+	if (found)
+	{
 		scan->xs_recheck = false;
 		scan->xs_recheckorderby = false;
 		so->returned++;
-		found = true;
-		break;
 	}
 	MemoryContextSwitchTo(old);
 	return found;
@@ -174,7 +341,13 @@ hnswendscan(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 
+	if (so->fetch != NULL)
+	{
+		table_index_fetch_end(so->fetch);
+		ExecDropSingleTupleTableSlot(so->slot);
+	}
 	MemoryContextDelete(so->ctx);
+	MemoryContextDelete(so->rowCtx);
 	pfree(so);
 	scan->opaque = NULL;
 }

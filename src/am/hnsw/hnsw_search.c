@@ -327,6 +327,7 @@ HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
 	s->query = query;
 	s->dim = dim;
 	s->ef = Max(ef, 1);
+	s->efBase = s->ef;
 	s->level = level;
 	s->nearCap = 2 * s->ef + 1;
 	s->near = palloc(sizeof(HnswCandidate) * s->nearCap);
@@ -358,8 +359,8 @@ HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
  * the part of the graph reachable from the entries is exhausted.  After
  * the first ef results the order is no longer guaranteed exact: a later
  * expansion may still find an element closer than one already produced.
- * The window grows with the results produced, so the r-th result comes
- * from a search about HNSW_WINDOW_GROWTH * r wide.
+ * Past the first ef results the window grows by HNSW_WINDOW_GROWTH for
+ * each result produced.
  */
 bool
 HnswSearchNext(HnswSearch *s, HnswCandidate *result)
@@ -372,9 +373,10 @@ HnswSearchNext(HnswSearch *s, HnswCandidate *result)
 	s->returned++;
 
 	/* widen the window with the results produced (HNSW_WINDOW_GROWTH) */
-	if (s->returned * HNSW_WINDOW_GROWTH > s->ef)
+	if (s->returned > s->efBase)
 	{
-		s->ef = (int) Min(s->returned * HNSW_WINDOW_GROWTH, (int64) INT_MAX / 4);
+		s->ef = (int) Min(s->efBase + (s->returned - s->efBase) * HNSW_WINDOW_GROWTH,
+						  (int64) INT_MAX / 4);
 		if (s->nearCap < 2 * s->ef + 1)
 		{
 			s->nearCap = 2 * s->ef + 1;
@@ -447,19 +449,25 @@ HnswGreedyDescend(HnswGraphReader reader, const float *query, int dim, int m,
 
 /*
  * Choose up to max neighbours among candidates sorted nearest first, with
- * the paper's heuristic (Algorithm 4, without extending the candidates or
- * keeping pruned ones): a candidate is taken only if it is closer to the
- * base element than to every neighbour already taken, which keeps links
- * pointing in diverse directions and the graph navigable across clusters.
+ * the paper's heuristic (Algorithm 4, without extending the candidates): a
+ * candidate is taken only if it is closer to the base element than to
+ * every neighbour already taken, which keeps links pointing in diverse
+ * directions and the graph navigable across clusters.  With keepPruned the
+ * slots the heuristic leaves empty are filled with the closest candidates
+ * it passed over (the paper's keepPrunedConnections): used when an
+ * existing element's full list takes in a new neighbour, it keeps the list
+ * full, so a new element is less often left with no link pointing to it.
  * vecs[i] is candidate i's vector.  Deleted candidates are never taken.
  * Returns how many ids were written to out.
  */
 int
 HnswSelectNeighbors(HnswMetric metric, int dim, const HnswCandidate *cands,
-					int ncands, const float *const *vecs, int max, uint32 *out)
+					int ncands, const float *const *vecs, int max,
+					bool keepPruned, uint32 *out)
 {
 	int			nsel = 0;
 	int		   *sel = palloc(sizeof(int) * Max(max, 1));
+	bool	   *taken = palloc0(sizeof(bool) * Max(ncands, 1));
 
 	for (int i = 0; i < ncands && nsel < max; i++)
 	{
@@ -478,9 +486,16 @@ HnswSelectNeighbors(HnswMetric metric, int dim, const HnswCandidate *cands,
 		if (keep)
 		{
 			sel[nsel] = i;
+			taken[i] = true;
 			out[nsel++] = cands[i].id;
 		}
 	}
+	for (int i = 0; keepPruned && i < ncands && nsel < max; i++)
+	{
+		if (!taken[i] && !cands[i].deleted && vecs[i] != NULL)
+			out[nsel++] = cands[i].id;
+	}
 	pfree(sel);
+	pfree(taken);
 	return nsel;
 }

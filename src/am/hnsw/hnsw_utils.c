@@ -13,6 +13,8 @@
 #include "am/hnsw/hnsw.h"
 #include "common/pg_prng.h"
 #include "kernels/distance.h"
+#include "kernels/sq8.h"
+#include "types/vector.h"
 #include "storage/bufpage.h"
 
 /* The index's m option. */
@@ -152,6 +154,55 @@ HnswDistance(HnswMetric metric, const float *a, const float *b, int dim)
 }
 
 /*
+ * The graph's distance from a query to an element's 8-bit codes: the
+ * same measure as HnswDistance, on the decoded values.  querySum is the
+ * sum of the query's elements (inner products need it).
+ */
+float
+HnswDistanceCodes(HnswMetric metric, const float *query, float querySum,
+				  HnswElementTuple etup, int dim)
+{
+	return HnswDistanceSq8(metric, query, querySum, etup->codes, etup->lo, etup->step, dim);
+}
+
+/* The same, on codes held anywhere (a build keeps them in arrays). */
+float
+HnswDistanceSq8(HnswMetric metric, const float *query, float querySum,
+				const uint8 *codes, float lo, float step, int dim)
+{
+	const Sq8Kernels *k = sq8_kernels();
+
+	switch (metric)
+	{
+		case HNSW_METRIC_L2:
+			return k->l2sq(query, codes, lo, step, dim);
+		case HNSW_METRIC_IP:
+		case HNSW_METRIC_COSINE:
+			return -(lo * querySum + step * k->dot(query, codes, dim));
+		case HNSW_METRIC_L1:
+			return k->l1(query, codes, lo, step, dim);
+	}
+	elog(ERROR, "unknown lance_hnsw metric %d", (int) metric);
+	return 0;					/* keep compiler quiet */
+}
+
+/* Store a prepared vector in an element as codes. */
+void
+HnswEncode(HnswElementTuple etup, const float *vec, int dim)
+{
+	sq8_encode(vec, dim, etup->codes, &etup->lo, &etup->step);
+	/* the padding before the links is part of the item: keep it defined */
+	memset(etup->codes + dim, 0, TYPEALIGN(sizeof(uint32), dim) - dim);
+}
+
+/* The values an element's codes stand for. */
+void
+HnswDecode(HnswElementTuple etup, int dim, float *out)
+{
+	sq8_decode(etup->codes, dim, etup->lo, etup->step, out);
+}
+
+/*
  * Refuse a vector whose dimension differs from the index's.
  */
 void
@@ -165,21 +216,22 @@ HnswCheckDims(Relation index, int expected, int actual)
 }
 
 /*
- * The largest dimension an index with this m can hold: vectors are stored
- * whole, so an element of the highest level, with all its neighbour
- * arrays, must fit on one page (1,876 dimensions at m = 16 on 8 kB pages).
+ * The largest dimension an index with this m can hold: an element of the
+ * highest level, one byte per dimension with all its neighbour arrays,
+ * must fit on one page (7,496 dimensions at m = 16 on 8 kB pages), and
+ * the vector type's own limit applies.
  */
 int
 HnswMaxDim(int m)
 {
 	Size		room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
 		MAXALIGN(sizeof(HnswPageOpaqueData)) - sizeof(ItemIdData);
-	Size		fixed = offsetof(HnswElementTupleData, vec) +
+	Size		fixed = offsetof(HnswElementTupleData, codes) +
 		sizeof(uint32) * (HnswLevelStart(m, HNSW_MAX_LEVEL) + HnswLevelSlots(m, HNSW_MAX_LEVEL));
 
 	/* round down so that MAXALIGN of the item still fits */
 	room &= ~((Size) MAXIMUM_ALIGNOF - 1);
-	return (int) ((room - fixed) / sizeof(float));
+	return (int) Min((room - fixed) & ~((Size) sizeof(uint32) - 1), (Size) VECTOR_MAX_DIM);
 }
 
 /*
@@ -206,6 +258,8 @@ typedef struct DiskReader
 {
 	Relation	index;
 	HnswShape	shape;
+	const float *query;			/* the query querySum was computed for */
+	float		querySum;
 	Buffer	   *bufs;			/* scratch for DiskVisit: one per neighbour */
 	int			nbufs;
 } DiskReader;
@@ -252,10 +306,19 @@ DiskVisit(void *arg, const float *query, const uint32 *ids, int n,
 {
 	DiskReader *r = (DiskReader *) arg;
 	Buffer	   *bufs = r->bufs;
-	Size		vecBytes = sizeof(float) * r->shape.dim;
+	Size		itemBytes = offsetof(HnswElementTupleData, codes) + r->shape.dim;
 	int			locked = -1;
 
 	Assert(n <= r->nbufs);
+
+	/* a reader serves one query at a time: searches and descents share it */
+	if (query != r->query)
+	{
+		r->querySum = 0.0f;
+		for (int i = 0; i < r->shape.dim; i++)
+			r->querySum += query[i];
+		r->query = query;
+	}
 
 	/* pin, and ask for the line pointers (their address needs no read) */
 	for (int i = 0; i < n; i++)
@@ -279,7 +342,7 @@ DiskVisit(void *arg, const float *query, const uint32 *ids, int n,
 		const char *item = (const char *) page + lp.lp_off;
 
 		if (lp.lp_flags == LP_NORMAL && lp.lp_off < BLCKSZ)
-			for (Size off = 0; off < offsetof(HnswElementTupleData, vec) + vecBytes; off += 64)
+			for (Size off = 0; off < itemBytes; off += 64)
 				__builtin_prefetch(item + off);
 	}
 
@@ -303,7 +366,8 @@ DiskVisit(void *arg, const float *query, const uint32 *ids, int n,
 			ItemPointerSetInvalid(&out[i].tid);
 			continue;
 		}
-		out[i].dist = HnswDistance(r->shape.metric, query, etup->vec, r->shape.dim);
+		out[i].dist = HnswDistanceCodes(r->shape.metric, query, r->querySum, etup,
+										r->shape.dim);
 		out[i].deleted = (etup->flags & HNSW_ELEMENT_DELETED) != 0;
 		out[i].tid = etup->heaptid;
 	}
@@ -323,6 +387,8 @@ HnswDiskReader(Relation index, const HnswShape *shape)
 
 	r->index = index;
 	r->shape = *shape;
+	r->query = NULL;
+	r->querySum = 0.0f;
 	r->nbufs = HnswLevelSlots(shape->m, 0);
 	r->bufs = palloc(sizeof(Buffer) * r->nbufs);
 	reader.neighbors = DiskNeighbors;

@@ -73,7 +73,7 @@ ReadElement(Relation index, const HnswShape *shape, uint32 id, int level,
 	if (etup != NULL && level <= etup->level)
 	{
 		if (vec)
-			memcpy(vec, etup->vec, sizeof(float) * shape->dim);
+			HnswDecode(etup, shape->dim, vec);
 		memcpy(slots, HnswElementSlots(etup, shape->dim) + HnswLevelStart(shape->m, level),
 			   sizeof(uint32) * HnswLevelSlots(shape->m, level));
 		*deleted = (etup->flags & HNSW_ELEMENT_DELETED) != 0;
@@ -162,7 +162,7 @@ RepairLinks(Relation index, const HnswShape *shape, uint32 id, int level,
 		}
 	}
 	nchosen = HnswSelectNeighbors(shape->metric, shape->dim, cands, ncands, vecPtrs,
-								  nslots, chosen);
+								  nslots, true, chosen);
 
 	buf = ReadBuffer(index, HnswIdBlock(id));
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -284,6 +284,8 @@ RemoveDead(Relation index, const IdList *dead, BufferAccessStrategy strategy)
 			if (HnswGetElement(page, dead->ids[i]) != NULL)
 				PageIndexTupleDeleteNoCompact(page, HnswIdOffset(dead->ids[i]));
 		}
+		/* let PageAddItem reuse the unused line pointers left behind */
+		PageSetHasFreeLinePointers(page);
 		GenericXLogFinish(state);
 		RecordPageWithFreeSpace(index, blk, PageGetFreeSpace(BufferGetPage(buf)));
 		UnlockReleaseBuffer(buf);
