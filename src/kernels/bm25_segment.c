@@ -13,6 +13,8 @@
 
 /* fixed part of a dictionary entry after the term bytes */
 #define DICT_FIXED 24
+/* one sparse dictionary index entry per this many terms */
+#define BM25_DICT_STRIDE 32
 /* fixed header of a posting block */
 #define BLOCK_HEADER 12
 /* bytes buffered before they go to the sink */
@@ -26,6 +28,7 @@ struct Bm25SegWriter
 	Bm25Buf		out;			/* not yet sunk */
 	uint64_t	sunk;			/* bytes already given to the sink */
 	Bm25Buf		dict;
+	Bm25Buf		dindex;			/* every BM25_DICT_STRIDE-th term */
 	Bm25Buf		region;			/* scratch: one term's blocks */
 	Bm25Buf		skip;			/* scratch: one term's skip table */
 	uint32_t	nterms;
@@ -45,6 +48,7 @@ bm25_segw_create(bool positions, Bm25SinkFn sink, void *ctx)
 	w->ctx = ctx;
 	bm25_buf_init(&w->out);
 	bm25_buf_init(&w->dict);
+	bm25_buf_init(&w->dindex);
 	bm25_buf_init(&w->region);
 	bm25_buf_init(&w->skip);
 	return w;
@@ -57,6 +61,7 @@ bm25_segw_free(Bm25SegWriter *w)
 		return;
 	bm25_buf_free(&w->out);
 	bm25_buf_free(&w->dict);
+	bm25_buf_free(&w->dindex);
 	bm25_buf_free(&w->region);
 	bm25_buf_free(&w->skip);
 	core_free(w);
@@ -218,6 +223,12 @@ bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len, size_t n,
 	bm25_buf_put(&w->out, w->skip.data, w->skip.len);
 	bm25_buf_put(&w->out, w->region.data, w->region.len);
 
+	if (w->nterms % BM25_DICT_STRIDE == 0)
+	{
+		bm25_buf_put_u16(&w->dindex, (uint16_t) len);
+		bm25_buf_put(&w->dindex, term, len);
+		bm25_buf_put_u64(&w->dindex, w->dict.len);
+	}
 	bm25_buf_put_u16(&w->dict, (uint16_t) len);
 	bm25_buf_put(&w->dict, term, len);
 	bm25_buf_put_u32(&w->dict, (uint32_t) n);
@@ -253,9 +264,12 @@ bm25_segw_finish(Bm25SegWriter *w, size_t ndocs, const uint64_t *docids,
 	}
 	info->dict_off = Offset(w);
 	info->dict_len = w->dict.len;
-	if (!w->dict.ok)
+	if (!w->dict.ok || !w->dindex.ok)
 		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory");
 	bm25_buf_put(&w->out, w->dict.data, w->dict.len);
+	info->dindex_off = Offset(w);
+	info->dindex_len = w->dindex.len;
+	bm25_buf_put(&w->out, w->dindex.data, w->dindex.len);
 	if ((st = Flush(w, true, err)) != CORE_OK)
 		return st;
 	info->nbytes = w->sunk;
@@ -268,35 +282,40 @@ bm25_segw_finish(Bm25SegWriter *w, size_t ndocs, const uint64_t *docids,
 
 /* --- reading --- */
 
+/*
+ * A reader keeps only the sparse dictionary index in memory: a lookup
+ * binary-searches it and scans one stride of the dictionary, read through
+ * the caller's reader, so opening a segment costs one small read whatever
+ * its vocabulary.  Merges, which walk every term, load the whole dictionary
+ * (bm25_segr_load_terms).
+ */
 struct Bm25SegReader
 {
 	Bm25SegInfo info;
 	Bm25ReadFn	read;
 	void	   *ctx;
-	uint8_t    *dict;
+	uint8_t    *dindex;
+	uint32_t	nidx;
+	uint32_t   *idx;			/* offset of each sparse entry in dindex */
+	uint64_t   *idx_doff;		/* its dictionary offset */
+	uint8_t    *dict;			/* whole dictionary, once loaded */
 	uint32_t   *entry;			/* offset of each term's entry in dict */
-	uint32_t   *hash;			/* term index + 1, 0 = empty */
-	uint32_t	hash_mask;
 };
 
-static inline uint64_t
-HashTerm(const char *s, size_t len)
+static int
+CompareBytes(const char *a, size_t alen, const char *b, size_t blen)
 {
-	uint64_t	h = UINT64_C(14695981039346656037);
+	int			c = memcmp(a, b, alen < blen ? alen : blen);
 
-	for (size_t i = 0; i < len; i++)
-	{
-		h ^= (unsigned char) s[i];
-		h *= UINT64_C(1099511628211);
-	}
-	return h ^ (h >> 29);
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : (alen > blen ? 1 : 0);
 }
 
-/* Parse dictionary entry i (its bounds were checked on open). */
+/* Parse the dictionary entry at p (bounds checked by the caller). */
 static inline const char *
-Entry(const Bm25SegReader *r, uint32_t i, size_t *len, Bm25TermInfo *ti)
+ParseEntry(const uint8_t *p, size_t *len, Bm25TermInfo *ti)
 {
-	const uint8_t *p = r->dict + r->entry[i];
 	size_t		l = bm25_get_u16(p);
 
 	*len = l;
@@ -313,18 +332,30 @@ Entry(const Bm25SegReader *r, uint32_t i, size_t *len, Bm25TermInfo *ti)
 	return (const char *) p + 2;
 }
 
+/* Is an entry's term info consistent with the segment? */
+static bool
+TermInfoValid(const Bm25SegInfo *info, const Bm25TermInfo *ti)
+{
+	return ti->off <= info->doctab_off &&
+		(uint64_t) ti->nblocks * BM25_SKIP_ENTRY_SIZE <= info->doctab_off - ti->off &&
+		ti->df > 0 && ti->nblocks == (ti->df + BM25_BLOCK_SIZE - 1) / BM25_BLOCK_SIZE;
+}
+
 CoreStatus
 bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
 			   Bm25SegReader **out, CoreError *err)
 {
 	Bm25SegReader *r;
+	uint32_t	nidx = (info->nterms + BM25_DICT_STRIDE - 1) / BM25_DICT_STRIDE;
 	size_t		p = 0;
-	uint32_t	hsize = 16;
 
 	*out = NULL;
 	if (info->dict_off > info->nbytes || info->dict_len > info->nbytes - info->dict_off ||
 		info->doctab_off > info->dict_off ||
-		info->dict_len < (uint64_t) info->nterms * (DICT_FIXED + 3))
+		info->dict_len < (uint64_t) info->nterms * (DICT_FIXED + 3) ||
+		info->dindex_off != info->dict_off + info->dict_len ||
+		info->dindex_len > info->nbytes - info->dindex_off ||
+		info->dindex_len < (uint64_t) nidx * 11)
 		return core_error(err, CORE_ERR_CORRUPT,
 						  "bm25 segment: dictionary at %llu (%llu bytes, %u terms) does not fit %llu bytes",
 						  (unsigned long long) info->dict_off, (unsigned long long) info->dict_len,
@@ -335,20 +366,63 @@ bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
 	r->info = *info;
 	r->read = read;
 	r->ctx = ctx;
-	while (hsize < (uint64_t) info->nterms * 2)
-		hsize *= 2;
-	r->dict = core_malloc(info->dict_len ? info->dict_len : 1);
-	r->entry = core_mallocarray(info->nterms ? info->nterms : 1, sizeof(uint32_t));
-	r->hash = core_calloc(hsize, sizeof(uint32_t));
-	r->hash_mask = hsize - 1;
-	if (!r->dict || !r->entry || !r->hash)
+	r->nidx = nidx;
+	r->dindex = core_malloc(info->dindex_len ? info->dindex_len : 1);
+	r->idx = core_mallocarray(nidx ? nidx : 1, sizeof(uint32_t));
+	r->idx_doff = core_mallocarray(nidx ? nidx : 1, sizeof(uint64_t));
+	if (!r->dindex || !r->idx || !r->idx_doff)
 	{
 		bm25_segr_free(r);
 		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory for %u terms", info->nterms);
 	}
-	if (info->dict_len > 0 && read(ctx, info->dict_off, info->dict_len, r->dict) != 0)
+	if (info->dindex_len > 0 && read(ctx, info->dindex_off, info->dindex_len, r->dindex) != 0)
 	{
 		bm25_segr_free(r);
+		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read dictionary index at %llu",
+						  (unsigned long long) info->dindex_off);
+	}
+	for (uint32_t i = 0; i < nidx; i++)
+	{
+		size_t		l;
+
+		if (p + 2 > info->dindex_len ||
+			(l = bm25_get_u16(r->dindex + p)) == 0 || p + 2 + l + 8 > info->dindex_len ||
+			(r->idx_doff[i] = bm25_get_u64(r->dindex + p + 2 + l)) >= info->dict_len ||
+			(i > 0 && r->idx_doff[i] <= r->idx_doff[i - 1]))
+		{
+			bm25_segr_free(r);
+			return core_error(err, CORE_ERR_CORRUPT,
+							  "bm25 segment: dictionary index entry %u at %zu is malformed", i, p);
+		}
+		r->idx[i] = (uint32_t) p;
+		p += 2 + l + 8;
+	}
+	*out = r;
+	return CORE_OK;
+}
+
+CoreStatus
+bm25_segr_load_terms(Bm25SegReader *r, CoreError *err)
+{
+	const Bm25SegInfo *info = &r->info;
+	size_t		p = 0;
+
+	if (r->dict)
+		return CORE_OK;
+	r->dict = core_malloc(info->dict_len ? info->dict_len : 1);
+	r->entry = core_mallocarray(info->nterms ? info->nterms : 1, sizeof(uint32_t));
+	if (!r->dict || !r->entry)
+	{
+		core_free(r->dict);
+		core_free(r->entry);
+		r->dict = NULL;
+		r->entry = NULL;
+		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory for %u terms", info->nterms);
+	}
+	if (info->dict_len > 0 && r->read(r->ctx, info->dict_off, info->dict_len, r->dict) != 0)
+	{
+		core_free(r->dict);
+		r->dict = NULL;
 		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read dictionary at %llu",
 						  (unsigned long long) info->dict_off);
 	}
@@ -356,34 +430,19 @@ bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
 	{
 		size_t		l;
 		Bm25TermInfo ti;
-		const char *t;
-		uint64_t	h;
 
 		if (p + 2 > info->dict_len ||
-			(l = bm25_get_u16(r->dict + p)) == 0 || p + 2 + l + DICT_FIXED > info->dict_len)
+			(l = bm25_get_u16(r->dict + p)) == 0 || p + 2 + l + DICT_FIXED > info->dict_len ||
+			(ParseEntry(r->dict + p, &l, &ti), !TermInfoValid(info, &ti)))
 		{
-			bm25_segr_free(r);
-			return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: dictionary entry %u at %zu is truncated",
+			core_free(r->dict);
+			r->dict = NULL;
+			return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: dictionary entry %u at %zu is malformed",
 							  i, p);
 		}
 		r->entry[i] = (uint32_t) p;
-		t = Entry(r, i, &l, &ti);
-		if (ti.off > info->doctab_off ||
-			(uint64_t) ti.nblocks * BM25_SKIP_ENTRY_SIZE > info->doctab_off - ti.off ||
-			ti.df == 0 || ti.nblocks != (ti.df + BM25_BLOCK_SIZE - 1) / BM25_BLOCK_SIZE)
-		{
-			bm25_segr_free(r);
-			return core_error(err, CORE_ERR_CORRUPT,
-							  "bm25 segment: term %u: %u blocks for df %u at offset %llu do not fit",
-							  i, ti.nblocks, ti.df, (unsigned long long) ti.off);
-		}
-		h = HashTerm(t, l);
-		while (r->hash[h & r->hash_mask] != 0)
-			h++;
-		r->hash[h & r->hash_mask] = i + 1;
 		p += 2 + l + DICT_FIXED;
 	}
-	*out = r;
 	return CORE_OK;
 }
 
@@ -399,9 +458,11 @@ bm25_segr_free(Bm25SegReader *r)
 {
 	if (r == NULL)
 		return;
+	core_free(r->dindex);
+	core_free(r->idx);
+	core_free(r->idx_doff);
 	core_free(r->dict);
 	core_free(r->entry);
-	core_free(r->hash);
 	core_free(r);
 }
 
@@ -411,36 +472,67 @@ bm25_segr_info(const Bm25SegReader *r)
 	return &r->info;
 }
 
-size_t
-bm25_segr_memory(const Bm25SegReader *r)
-{
-	return sizeof(*r) + r->info.dict_len + (size_t) r->info.nterms * sizeof(uint32_t) +
-		((size_t) r->hash_mask + 1) * sizeof(uint32_t);
-}
-
 bool
 bm25_segr_lookup(const Bm25SegReader *r, const char *term, size_t len, Bm25TermInfo *ti)
 {
-	uint64_t	h = HashTerm(term, len);
+	uint32_t	lo = 0,
+				hi = r->nidx;
+	uint64_t	from,
+				to;
+	uint8_t		stackbuf[8192];
+	uint8_t    *chunk = stackbuf;
+	size_t		p = 0;
+	bool		found = false;
 
-	for (;; h++)
+	/* the last sparse entry whose term is <= term */
+	while (lo < hi)
 	{
-		uint32_t	slot = r->hash[h & r->hash_mask];
+		uint32_t	mid = lo + (hi - lo) / 2;
 		size_t		l;
-		const char *t;
+		const char *t = ParseEntry(r->dindex + r->idx[mid], &l, NULL);
 
-		if (slot == 0)
-			return false;
-		t = Entry(r, slot - 1, &l, ti);
-		if (l == len && memcmp(t, term, len) == 0)
-			return true;
+		if (CompareBytes(t, l, term, len) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	if (lo == 0)
+		return false;
+	from = r->idx_doff[lo - 1];
+	to = lo < r->nidx ? r->idx_doff[lo] : r->info.dict_len;
+	if (to - from > sizeof(stackbuf) && (chunk = core_malloc(to - from)) == NULL)
+		return false;
+	if (r->read(r->ctx, r->info.dict_off + from, to - from, chunk) != 0)
+		goto done;
+	while (p + 2 <= to - from)
+	{
+		size_t		l = bm25_get_u16(chunk + p);
+		const char *t;
+		int			c;
+
+		if (l == 0 || p + 2 + l + DICT_FIXED > to - from)
+			break;				/* malformed: not found (open checks the rest) */
+		t = ParseEntry(chunk + p, &l, ti);
+		c = CompareBytes(t, l, term, len);
+		if (c == 0)
+		{
+			found = TermInfoValid(&r->info, ti);
+			break;
+		}
+		if (c > 0)
+			break;
+		p += 2 + l + DICT_FIXED;
+	}
+done:
+	if (chunk != stackbuf)
+		core_free(chunk);
+	return found;
 }
 
 const char *
 bm25_segr_term(const Bm25SegReader *r, uint32_t i, size_t *len, Bm25TermInfo *ti)
 {
-	return Entry(r, i, len, ti);
+	return ParseEntry(r->dict + r->entry[i], len, ti);
 }
 
 CoreStatus

@@ -6,7 +6,7 @@
  *
  * A segment is laid out as
  *
- *		term regions | doc table | dictionary
+ *		term regions | doc table | dictionary | dictionary index
  *
  * A term region is a skip table (one entry per posting block: last doc id,
  * block offset and length, the block's largest term frequency and smallest
@@ -21,7 +21,8 @@
  * The doc table lists every document of the segment (even those without
  * terms) with its length, for statistics, VACUUM and merging.  The
  * dictionary lists the terms in byte order with df, region offset, block
- * count and the term's overall max tf / min dl.
+ * count and the term's overall max tf / min dl; the dictionary index holds
+ * every 32nd term with its offset in the dictionary.
  *
  * Doc ids are opaque 64-bit integers, increasing within a posting list.
  *
@@ -48,6 +49,8 @@ typedef struct Bm25SegInfo
 	uint64_t	doctab_off;
 	uint64_t	dict_off;
 	uint64_t	dict_len;
+	uint64_t	dindex_off;		/* sparse dictionary index, after the dictionary */
+	uint64_t	dindex_len;
 	uint64_t	ndocs;
 	uint64_t	total_dl;
 	uint32_t	nterms;
@@ -96,16 +99,18 @@ typedef int (*Bm25ReadFn) (void *ctx, uint64_t off, size_t len, uint8_t *dst);
 
 typedef struct Bm25SegReader Bm25SegReader;
 
-/* Load the dictionary; the reader can then be cached and re-bound. */
+/* Open a segment (reads its dictionary index); cache and re-bind it. */
 extern CoreStatus bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
 								 Bm25SegReader **out, CoreError *err);
 extern void bm25_segr_set_source(Bm25SegReader *r, Bm25ReadFn read, void *ctx);
 extern void bm25_segr_free(Bm25SegReader *r);
 extern const Bm25SegInfo *bm25_segr_info(const Bm25SegReader *r);
-extern size_t bm25_segr_memory(const Bm25SegReader *r);
 extern bool bm25_segr_lookup(const Bm25SegReader *r, const char *term, size_t len,
 							 Bm25TermInfo *ti);
-/* The i-th term in byte order. */
+/* Load the whole dictionary, for bm25_segr_term (merges). */
+extern CoreStatus bm25_segr_load_terms(Bm25SegReader *r, CoreError *err);
+
+/* The i-th term in byte order (after bm25_segr_load_terms). */
 extern const char *bm25_segr_term(const Bm25SegReader *r, uint32_t i, size_t *len,
 								  Bm25TermInfo *ti);
 /* Read the doc table into new arrays (core_free them). */

@@ -50,7 +50,7 @@
 
 #define BM25_META_BLKNO		0
 #define BM25_MAGIC			0x424D3235
-#define BM25_VERSION		1
+#define BM25_VERSION		2
 #define BM25_MAX_SEGMENTS	16
 
 /* merge the small segments once there are this many */
@@ -98,6 +98,8 @@ typedef struct Bm25SegMeta
 	uint64		doctab_off;
 	uint64		dict_off;
 	uint64		dict_len;
+	uint64		dindex_off;
+	uint64		dindex_len;
 	uint64		ndocs;
 	uint64		total_dl;
 	uint32		nterms;
