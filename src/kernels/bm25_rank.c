@@ -134,7 +134,7 @@ CompareUb(const void *a, const void *b)
 }
 
 static inline double
-Contribution(const Bm25Params *p, const TermState *s)
+Contribution(const Bm25Params *p, TermState *s)
 {
 	return s->idf * bm25_tf_part(p, bm25_cursor_tf(s->c), bm25_cursor_dl(s->c));
 }

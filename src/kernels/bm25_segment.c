@@ -643,14 +643,11 @@ LoadBlock(Bm25Cursor *c, uint32_t b)
 			return CursorFail(c, "doc ids out of order");
 		c->docids[i] = c->docids[i - 1] + v[i - 1];
 	}
-	bm25_unpack(p, v, n, wt);
-	p += bm25_packed_size(n, wt);
-	for (uint32_t i = 0; i < n; i++)
-		c->tfs[i] = (uint32_t) v[i] + 1;
-	bm25_unpack(p, v, n, wl);
-	p += bm25_packed_size(n, wl);
-	for (uint32_t i = 0; i < n; i++)
-		c->dls[i] = (uint32_t) v[i];
+	c->tf_packed = p;
+	c->tf_width = wt;
+	c->dl_width = wl;
+	c->tfdl_ready = false;
+	p += bm25_packed_size(n, wt) + bm25_packed_size(n, wl);
 	c->pos_p = NULL;
 	c->pos_end = NULL;
 	if (c->r->info.positions)
@@ -668,6 +665,21 @@ LoadBlock(Bm25Cursor *c, uint32_t b)
 	c->n = n;
 	c->idx = 0;
 	c->doc = c->docids[0];
+}
+
+void
+bm25_cursor_decode_tfdl(Bm25Cursor *c)
+{
+	uint64_t	v[BM25_BLOCK_SIZE];
+	uint32_t	n = c->n;
+
+	bm25_unpack(c->tf_packed, v, n, c->tf_width);
+	for (uint32_t i = 0; i < n; i++)
+		c->tfs[i] = (uint32_t) v[i] + 1;
+	bm25_unpack(c->tf_packed + bm25_packed_size(n, c->tf_width), v, n, c->dl_width);
+	for (uint32_t i = 0; i < n; i++)
+		c->dls[i] = (uint32_t) v[i];
+	c->tfdl_ready = true;
 }
 
 CoreStatus
@@ -795,6 +807,8 @@ bm25_cursor_positions(Bm25Cursor *c)
 		return NULL;
 	if (c->pos_valid == (int32_t) c->idx)
 		return c->pos;
+	if (!c->tfdl_ready)
+		bm25_cursor_decode_tfdl(c);
 	/* skip the positions of the postings passed over since the last call */
 	while (c->pos_idx < c->idx)
 	{

@@ -134,6 +134,11 @@ typedef struct Bm25Cursor
 	uint64_t	docids[BM25_BLOCK_SIZE];
 	uint32_t	tfs[BM25_BLOCK_SIZE];
 	uint32_t	dls[BM25_BLOCK_SIZE];
+	/* tf and dl are decoded on first use: seeks often need only doc ids */
+	bool		tfdl_ready;
+	const uint8_t *tf_packed;
+	int			tf_width;
+	int			dl_width;
 	Bm25Buf		blockbuf;
 	const uint8_t *pos_p;		/* positions of posting pos_idx start here */
 	const uint8_t *pos_end;
@@ -159,15 +164,21 @@ extern bool bm25_cursor_block_bound(const Bm25Cursor *c, uint64_t target,
 									uint64_t *last_doc, uint32_t *max_tf,
 									uint32_t *min_dl);
 
+extern void bm25_cursor_decode_tfdl(Bm25Cursor *c);
+
 static inline uint32_t
-bm25_cursor_tf(const Bm25Cursor *c)
+bm25_cursor_tf(Bm25Cursor *c)
 {
+	if (!c->tfdl_ready)
+		bm25_cursor_decode_tfdl(c);
 	return c->tfs[c->idx];
 }
 
 static inline uint32_t
-bm25_cursor_dl(const Bm25Cursor *c)
+bm25_cursor_dl(Bm25Cursor *c)
 {
+	if (!c->tfdl_ready)
+		bm25_cursor_decode_tfdl(c);
 	return c->dls[c->idx];
 }
 
