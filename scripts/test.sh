@@ -104,6 +104,7 @@ tap() {
 	scratch=$(mktemp -d "$WORK/tap.XXXXXX")
 	if [ "$(id -u)" -eq 0 ]; then
 		chown postgres "$scratch"
+		chmod a+x "$WORK"	# mktemp made it 0700: let postgres reach its scratch
 		as=(runuser -u postgres --)
 	fi
 	"${as[@]}" env PATH="$bindir:$PATH" PERL5LIB="$pgxs/test/perl" TESTDIR="$scratch" \
