@@ -7,6 +7,7 @@
  */
 #include "kernels/bm25_segment.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -86,6 +87,67 @@ static inline uint64_t
 Offset(const Bm25SegWriter *w)
 {
 	return w->sunk + w->out.len;
+}
+
+typedef struct Impact
+{
+	uint32_t	tf;
+	uint32_t	dl;
+} Impact;
+
+static int
+CompareImpacts(const void *a, const void *b)
+{
+	const Impact *x = a;
+	const Impact *y = b;
+
+	if (x->tf != y->tf)
+		return x->tf > y->tf ? -1 : 1;
+	return x->dl < y->dl ? -1 : (x->dl > y->dl ? 1 : 0);
+}
+
+/*
+ * The block's impacts (see bm25_segment.h): its Pareto frontier, tf
+ * falling and dl falling, cut to BM25_IMPACTS points by merging the
+ * adjacent pair whose tfs are closest; unused slots are (0, 0).
+ */
+static void
+PutImpacts(Bm25Buf *b, const uint32_t *tfs, const uint32_t *dls, size_t n)
+{
+	Impact		all[BM25_BLOCK_SIZE];
+	Impact		front[BM25_BLOCK_SIZE];
+	size_t		nf = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		all[i].tf = tfs[i];
+		all[i].dl = dls[i];
+	}
+	qsort(all, n, sizeof(Impact), CompareImpacts);
+	for (size_t i = 0; i < n; i++)
+		if (nf == 0 || all[i].dl < front[nf - 1].dl)
+			front[nf++] = all[i];
+	while (nf > BM25_IMPACTS)
+	{
+		size_t		best = 0;
+
+		for (size_t i = 1; i + 1 < nf; i++)
+			if ((double) front[i].tf / front[i + 1].tf <
+				(double) front[best].tf / front[best + 1].tf)
+				best = i;
+		/* (higher tf, lower dl) dominates both */
+		front[best].dl = front[best + 1].dl;
+		memmove(&front[best + 1], &front[best + 2], (nf - best - 2) * sizeof(Impact));
+		nf--;
+	}
+	for (size_t i = 0; i < BM25_IMPACTS; i++)
+	{
+		uint32_t	tf = i < nf ? front[i].tf : 0;
+		uint32_t	dl = i < nf ? front[i].dl : 0;
+
+		bm25_buf_put_u16(b, tf >= BM25_IMPACT_TF_INF ? BM25_IMPACT_TF_INF : (uint16_t) tf);
+		bm25_buf_put_u16(b, dl > 0xFFFF ? 0xFFFF : (uint16_t) dl);
+	}
 }
 
 /* Encode postings [from, from + n) as one block at the end of w->region. */
@@ -208,8 +270,7 @@ bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len, size_t n,
 		bm25_buf_put_u64(&w->skip, docids[from + cnt - 1]);
 		bm25_buf_put_u32(&w->skip, (uint32_t) ((size_t) nblocks * BM25_SKIP_ENTRY_SIZE + start));
 		bm25_buf_put_u32(&w->skip, (uint32_t) (w->region.len - start));
-		bm25_buf_put_u32(&w->skip, bmax);
-		bm25_buf_put_u32(&w->skip, bmin);
+		PutImpacts(&w->skip, tfs + from, dls + from, cnt);
 		if (bmax > tmax)
 			tmax = bmax;
 		if (bmin < dmin)
@@ -780,20 +841,23 @@ bm25_cursor_seek(Bm25Cursor *c, uint64_t target)
 	c->doc = c->docids[c->idx];
 }
 
-bool
-bm25_cursor_block_bound(const Bm25Cursor *c, uint64_t target, uint64_t *last_doc,
-						uint32_t *max_tf, uint32_t *min_dl)
+int
+bm25_cursor_impacts(const Bm25Cursor *c, uint32_t *tf, uint32_t *dl)
 {
-	uint32_t	b = FindBlock(c, c->block < 0 ? 0 : (uint32_t) c->block, target);
-	const uint8_t *e;
+	const uint8_t *e = c->skip + (size_t) c->block * BM25_SKIP_ENTRY_SIZE + 16;
+	int			n = 0;
 
-	if (b >= c->ti.nblocks)
-		return false;
-	e = c->skip + (size_t) b * BM25_SKIP_ENTRY_SIZE;
-	*last_doc = bm25_get_u64(e);
-	*max_tf = bm25_get_u32(e + 16);
-	*min_dl = bm25_get_u32(e + 20);
-	return true;
+	for (int i = 0; i < BM25_IMPACTS; i++)
+	{
+		uint32_t	t = bm25_get_u16(e + 4 * i);
+
+		if (t == 0)
+			break;
+		tf[n] = t;
+		dl[n] = bm25_get_u16(e + 4 * i + 2);
+		n++;
+	}
+	return n;
 }
 
 const uint32_t *

@@ -9,11 +9,17 @@
  *		term regions | doc table | dictionary | dictionary index
  *
  * A term region is a skip table (one entry per posting block: last doc id,
- * block offset and length, the block's largest term frequency and smallest
- * document length) followed by the blocks.  The skip entries let a query
- * skip blocks without decoding them and bound a block's best BM25 score
- * (a score grows with tf and shrinks with dl, so f(max tf, min dl) is an
- * upper bound whatever avgdl is at query time).  A block holds up to
+ * block offset and length, and up to BM25_IMPACTS (tf, dl) "impacts")
+ * followed by the blocks.  The skip entries let a query skip blocks without
+ * decoding them and bound a block's best BM25 score: a score grows with tf
+ * and shrinks with dl, so the block's best score is reached at a posting on
+ * its Pareto frontier of (high tf, low dl).  The impacts are that frontier,
+ * or when it is longer, points that dominate it (adjacent points merged as
+ * (higher tf, lower dl)), so max over impacts of f(tf, dl) is an upper bound
+ * whatever k1, b and avgdl are at query time, and usually a tight one
+ * (Lucene's impacts, Ding & Suel's block-max).  tf and dl are stored in 16
+ * bits: a longer dl is stored as 65535 (a lower dl only raises the bound),
+ * a larger tf as BM25_IMPACT_TF_INF.  A block holds up to
  * BM25_BLOCK_SIZE postings: doc-id gaps, tf - 1 and the exact document
  * length, each bit-packed, then (with positions) every posting's positions
  * as delta varints.  Carrying dl in the posting makes scoring self-contained.
@@ -39,7 +45,11 @@
 #include "kernels/bm25_codec.h"
 
 #define BM25_DOC_END UINT64_MAX
-#define BM25_SKIP_ENTRY_SIZE 24
+#define BM25_SKIP_ENTRY_SIZE 32
+/* (tf, dl) pairs bounding a block's scores, in its skip entry */
+#define BM25_IMPACTS 4
+/* a stored tf of 0xFFFF stands for "any tf": the bound takes tf to infinity */
+#define BM25_IMPACT_TF_INF 0xFFFF
 #define BM25_MAX_TERM_LEN 2047
 
 /* Where a segment's parts are; kept by the owner of the stream. */
@@ -156,13 +166,8 @@ extern void bm25_cursor_next(Bm25Cursor *c);
 /* Move to the first posting with doc id >= target. */
 extern void bm25_cursor_seek(Bm25Cursor *c, uint64_t target);
 
-/*
- * Without decoding: the skip entry of the block that would hold target
- * (from the current block on); false when target is past the last block.
- */
-extern bool bm25_cursor_block_bound(const Bm25Cursor *c, uint64_t target,
-									uint64_t *last_doc, uint32_t *max_tf,
-									uint32_t *min_dl);
+/* The impacts of the current block: n (tf, dl) pairs; returns n. */
+extern int	bm25_cursor_impacts(const Bm25Cursor *c, uint32_t *tf, uint32_t *dl);
 
 extern void bm25_cursor_decode_tfdl(Bm25Cursor *c);
 
