@@ -56,8 +56,8 @@
 /* merge the small segments once there are this many */
 #define BM25_MERGE_AT		8
 /* turn the insert buffer into a segment past these sizes */
-#define BM25_BUFFER_DOCS	512
-#define BM25_BUFFER_BYTES	(2 * 1024 * 1024)
+#define BM25_BUFFER_DOCS	128
+#define BM25_BUFFER_BYTES	(512 * 1024)
 
 #define BM25_OFFSET_BITS	12
 
