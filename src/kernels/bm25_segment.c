@@ -267,10 +267,13 @@ bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len, size_t n,
 		if (w->positions && !positions)
 			return core_error(err, CORE_ERR_INVALID, "bm25 segment: positions missing");
 		pos_at += npos;
-		bm25_buf_put_u64(&w->skip, docids[from + cnt - 1]);
-		bm25_buf_put_u32(&w->skip, (uint32_t) ((size_t) nblocks * BM25_SKIP_ENTRY_SIZE + start));
-		bm25_buf_put_u32(&w->skip, (uint32_t) (w->region.len - start));
-		PutImpacts(&w->skip, tfs + from, dls + from, cnt);
+		if (nblocks > 1)
+		{
+			bm25_buf_put_u64(&w->skip, docids[from + cnt - 1]);
+			bm25_buf_put_u32(&w->skip, (uint32_t) ((size_t) nblocks * BM25_SKIP_ENTRY_SIZE + start));
+			bm25_buf_put_u32(&w->skip, (uint32_t) (w->region.len - start));
+			PutImpacts(&w->skip, tfs + from, dls + from, cnt);
+		}
 		if (bmax > tmax)
 			tmax = bmax;
 		if (bmin < dmin)
@@ -398,7 +401,7 @@ static bool
 TermInfoValid(const Bm25SegInfo *info, const Bm25TermInfo *ti)
 {
 	return ti->off <= info->doctab_off &&
-		(uint64_t) ti->nblocks * BM25_SKIP_ENTRY_SIZE <= info->doctab_off - ti->off &&
+		bm25_skip_table_size(ti->nblocks) <= info->doctab_off - ti->off &&
 		ti->df > 0 && ti->nblocks == (ti->df + BM25_BLOCK_SIZE - 1) / BM25_BLOCK_SIZE;
 }
 
@@ -743,6 +746,51 @@ bm25_cursor_decode_tfdl(Bm25Cursor *c)
 	c->tfdl_ready = true;
 }
 
+/*
+ * A single-block term has no skip table (most terms are rare): its one
+ * entry is made up here from the block's own header and the dictionary's
+ * max tf / min dl, and its last doc id filled in once the block is read.
+ */
+static CoreStatus
+SynthesizeSkip(Bm25Cursor *c, CoreError *err)
+{
+	const Bm25SegReader *r = c->r;
+	uint64_t	avail = r->info.doctab_off - c->ti.off;
+	uint8_t		hdr[BLOCK_HEADER];
+	uint64_t	len;
+	uint8_t    *e = c->skip;
+
+	if (avail < BLOCK_HEADER || r->read(r->ctx, c->ti.off, BLOCK_HEADER, hdr) != 0 ||
+		hdr[0] == 0 || hdr[0] > BM25_BLOCK_SIZE || hdr[1] > 64 || hdr[2] > 32 || hdr[3] > 32)
+		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: posting block at %llu is malformed",
+						  (unsigned long long) c->ti.off);
+	len = BLOCK_HEADER + bm25_packed_size(hdr[0] - 1, hdr[1]) + bm25_packed_size(hdr[0], hdr[2]) +
+		bm25_packed_size(hdr[0], hdr[3]);
+	if (r->info.positions)
+	{
+		uint8_t		pl[4];
+
+		if (len + 4 > avail || r->read(r->ctx, c->ti.off + len, 4, pl) != 0)
+			return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: posting block at %llu is truncated",
+							  (unsigned long long) c->ti.off);
+		len += 4 + (uint64_t) bm25_get_u32(pl);
+	}
+	if (len > avail || len > UINT32_MAX)
+		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: posting block at %llu is truncated",
+						  (unsigned long long) c->ti.off);
+	memset(e, 0, BM25_SKIP_ENTRY_SIZE);
+	for (int i = 0; i < 8; i++)
+		e[i] = 0xFF;			/* last doc id: set after the load */
+	e[8] = e[9] = e[10] = e[11] = 0;	/* offset 0: the block opens the region */
+	for (int i = 0; i < 4; i++)
+		e[12 + i] = (uint8_t) (len >> (8 * i));
+	e[16] = c->ti.max_tf >= BM25_IMPACT_TF_INF ? 0xFF : (uint8_t) c->ti.max_tf;
+	e[17] = c->ti.max_tf >= BM25_IMPACT_TF_INF ? 0xFF : (uint8_t) (c->ti.max_tf >> 8);
+	e[18] = c->ti.min_dl > 0xFFFF ? 0xFF : (uint8_t) c->ti.min_dl;
+	e[19] = c->ti.min_dl > 0xFFFF ? 0xFF : (uint8_t) (c->ti.min_dl >> 8);
+	return CORE_OK;
+}
+
 CoreStatus
 bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, CoreError *err)
 {
@@ -758,7 +806,14 @@ bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, 
 	c->skip = core_malloc(sz ? sz : 1);
 	if (c->skip == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory");
-	if (r->read(r->ctx, ti->off, sz, c->skip) != 0)
+	if (ti->nblocks == 1)
+	{
+		CoreStatus	st = SynthesizeSkip(c, err);
+
+		if (st != CORE_OK)
+			return st;
+	}
+	else if (r->read(r->ctx, ti->off, sz, c->skip) != 0)
 		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read skip table at %llu",
 						  (unsigned long long) ti->off);
 	for (uint32_t b = 1; b < ti->nblocks; b++)
@@ -769,6 +824,13 @@ bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, 
 		LoadBlock(c, 0);
 	if (c->err.status != CORE_OK)
 		return core_error(err, c->err.status, "%s", c->err.msg);
+	if (ti->nblocks == 1)
+	{
+		uint64_t	last = c->docids[c->n - 1];
+
+		for (int i = 0; i < 8; i++)
+			c->skip[i] = (uint8_t) (last >> (8 * i));
+	}
 	return CORE_OK;
 }
 

@@ -8,7 +8,8 @@
  *
  *		term regions | doc table | dictionary | dictionary index
  *
- * A term region is a skip table (one entry per posting block: last doc id,
+ * A term region is a skip table (one entry per posting block, none when
+ * the term has a single block, as most do: last doc id,
  * block offset and length, and up to BM25_IMPACTS (tf, dl) "impacts")
  * followed by the blocks.  The skip entries let a query skip blocks without
  * decoding them and bound a block's best BM25 score: a score grows with tf
@@ -51,6 +52,13 @@
 /* a stored tf of 0xFFFF stands for "any tf": the bound takes tf to infinity */
 #define BM25_IMPACT_TF_INF 0xFFFF
 #define BM25_MAX_TERM_LEN 2047
+
+/* Bytes of a term's skip table: none for a single block. */
+static inline uint64_t
+bm25_skip_table_size(uint32_t nblocks)
+{
+	return nblocks > 1 ? (uint64_t) nblocks * BM25_SKIP_ENTRY_SIZE : 0;
+}
 
 /* Where a segment's parts are; kept by the owner of the stream. */
 typedef struct Bm25SegInfo

@@ -537,7 +537,7 @@ UNIT_TEST(corrupt_segment_is_an_error_not_a_crash)
 		Bm25Cursor	c;
 
 		CHECK(bm25_segr_lookup(r, "a", 1, &ti));
-		s.buf.data[ti.off + BM25_SKIP_ENTRY_SIZE + 1] = 200;
+		s.buf.data[ti.off + bm25_skip_table_size(ti.nblocks) + 1] = 200;
 		CHECK(bm25_cursor_open(&c, r, &ti, &err) == CORE_ERR_CORRUPT);
 		bm25_cursor_close(&c);
 	}

@@ -50,7 +50,7 @@
 
 #define BM25_META_BLKNO		0
 #define BM25_MAGIC			0x424D3235
-#define BM25_VERSION		3
+#define BM25_VERSION		4
 #define BM25_MAX_SEGMENTS	16
 
 /* merge the small segments once there are this many */
