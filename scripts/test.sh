@@ -124,8 +124,6 @@ tap() {
 	scratch=$(mktemp -d "$WORK/tap.XXXXXX")
 	if [ "$(id -u)" -eq 0 ]; then
 		chown postgres "$scratch"
-		# mktemp made $WORK private to root; postgres must pass through it
-		chmod o+x "$WORK"
 		as=(runuser -u postgres --)
 	fi
 	"${as[@]}" env PATH="$bindir:$PATH" PERL5LIB="$pgxs/test/perl" TESTDIR="$scratch" \

@@ -77,6 +77,24 @@ WHERE many.s IS NULL OR many_fresh.s IS NULL OR abs(many.s - many_fresh.s) > 1e-
 SELECT count(*), bool_and(s IS NOT NULL) FROM (
 	SELECT id, body <@> 'plain' AS s FROM bm ORDER BY body <@> 'plain' LIMIT 1000) t;
 
+-- a build larger than maintenance_work_mem spills sorted runs and merges
+-- them; its answers equal those of a build in memory
+CREATE TABLE sp AS
+	SELECT g AS id, 'w' || (g % 97) || ' w' || (g % 89) || ' common ' || md5(g::text) AS body
+	FROM generate_series(1, 20000) g;
+SET maintenance_work_mem = '1MB';
+CREATE INDEX sp_idx ON sp USING lance_bm25 (body);
+RESET maintenance_work_mem;
+CREATE TEMP TABLE spilled AS
+	SELECT id, -(body <@> 'w5 w7 common') AS s FROM sp ORDER BY body <@> 'w5 w7 common' LIMIT 20;
+REINDEX INDEX sp_idx;
+CREATE TEMP TABLE in_memory AS
+	SELECT id, -(body <@> 'w5 w7 common') AS s FROM sp ORDER BY body <@> 'w5 w7 common' LIMIT 20;
+SELECT count(*) AS differ FROM spilled FULL JOIN in_memory USING (id)
+WHERE spilled.s IS NULL OR in_memory.s IS NULL OR abs(spilled.s - in_memory.s) > 1e-12;
+SELECT count(*) FROM sp WHERE body @@@ 'w5 AND w7';
+DROP TABLE sp;
+
 -- a very long document, and non-ASCII text
 INSERT INTO bm VALUES (20, repeat('needle haystack ', 20000) || 'rare'),
 	(21, 'Café naïve Ελληνικά straße'), (22, 'cafe naive');

@@ -216,6 +216,12 @@ bm25_bag_add_term(Bm25Bag *bag, const char *term, size_t len, uint32_t tf,
 	return CORE_OK;
 }
 
+void
+bm25_bag_add_length(Bm25Bag *bag, uint32_t n)
+{
+	bag->dl += n;
+}
+
 static const Bm25Bag *sort_bag;
 
 static int

@@ -40,6 +40,8 @@ extern CoreStatus bm25_bag_add(Bm25Bag *bag, const char *term, size_t len, uint3
 /* Add a term tf times, with positions (npos == tf) or without (pos NULL). */
 extern CoreStatus bm25_bag_add_term(Bm25Bag *bag, const char *term, size_t len, uint32_t tf,
 									const uint32_t *pos, CoreError *err);
+/* Count a token in the length without indexing it (one too long to keep). */
+extern void bm25_bag_add_length(Bm25Bag *bag, uint32_t n);
 extern void bm25_bag_finish(Bm25Bag *bag);
 extern size_t bm25_bag_nterms(const Bm25Bag *bag);
 extern const Bm25DocTerm *bm25_bag_terms(const Bm25Bag *bag);

@@ -252,6 +252,10 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 		dls = nl;
 	}
 
+	for (size_t s = 0; s < src->nsegs && st == CORE_OK; s++)
+		st = bm25_segr_load_terms(src->segs[s], err);
+	if (st != CORE_OK)
+		goto done;
 	if (src->mem && (memterms = bm25_mem_terms(src->mem, &nmemterms)) == NULL)
 	{
 		st = core_error(err, CORE_ERR_NOMEM, "bm25 merge: out of memory sorting terms");

@@ -134,7 +134,7 @@ CompareUb(const void *a, const void *b)
 }
 
 static inline double
-Contribution(const Bm25Params *p, const TermState *s)
+Contribution(const Bm25Params *p, TermState *s)
 {
 	return s->idf * bm25_tf_part(p, bm25_cursor_tf(s->c), bm25_cursor_dl(s->c));
 }
@@ -144,9 +144,21 @@ static inline double
 BlockBound(const Bm25Params *p, const TermState *s, uint64_t *last)
 {
 	const uint8_t *e = s->c->skip + (size_t) s->c->block * BM25_SKIP_ENTRY_SIZE;
+	uint32_t	tf[BM25_IMPACTS];
+	uint32_t	dl[BM25_IMPACTS];
+	int			n = bm25_cursor_impacts(s->c, tf, dl);
+	double		best = 0.0;
 
 	*last = bm25_get_u64(e);
-	return s->idf * bm25_tf_part(p, bm25_get_u32(e + 16), bm25_get_u32(e + 20)) * BOUND_SLACK;
+	for (int i = 0; i < n; i++)
+	{
+		/* tf "infinite": the tf part tends to k1 + 1 */
+		double		g = tf[i] == BM25_IMPACT_TF_INF ? p->k1 + 1.0 : bm25_tf_part(p, tf[i], dl[i]);
+
+		if (g > best)
+			best = g;
+	}
+	return s->idf * best * BOUND_SLACK;
 }
 
 CoreStatus

@@ -36,7 +36,17 @@ typedef struct Bm25Params
 	double		k1;
 	double		b;
 	double		avgdl;			/* > 0 whenever any document has a term */
+	/* set by bm25_params_prepare: the denominator is tf + c0 + c1 * dl */
+	double		c0;
+	double		c1;
 } Bm25Params;
+
+static inline void
+bm25_params_prepare(Bm25Params *p)
+{
+	p->c0 = p->k1 * (1.0 - p->b);
+	p->c1 = p->avgdl > 0 ? p->k1 * p->b / p->avgdl : 0.0;
+}
 
 static inline double
 bm25_idf(uint64_t n_docs, uint64_t df)
@@ -44,13 +54,14 @@ bm25_idf(uint64_t n_docs, uint64_t df)
 	return log(1.0 + ((double) n_docs - (double) df + 0.5) / ((double) df + 0.5));
 }
 
-/* The term-frequency part, times (k1 + 1). */
+/*
+ * The term-frequency part, times (k1 + 1); k1 (1 - b + b dl / avgdl) is
+ * expanded so that a score costs one division (after bm25_params_prepare).
+ */
 static inline double
 bm25_tf_part(const Bm25Params *p, uint32_t tf, uint32_t dl)
 {
-	double		norm = p->avgdl > 0 ? (double) dl / p->avgdl : 0.0;
-
-	return (double) tf * (p->k1 + 1.0) / ((double) tf + p->k1 * (1.0 - p->b + p->b * norm));
+	return (double) tf * (p->k1 + 1.0) / ((double) tf + p->c0 + p->c1 * (double) dl);
 }
 
 typedef struct Bm25Hit

@@ -7,12 +7,15 @@
  */
 #include "kernels/bm25_segment.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 
 /* fixed part of a dictionary entry after the term bytes */
 #define DICT_FIXED 24
+/* one sparse dictionary index entry per this many terms */
+#define BM25_DICT_STRIDE 32
 /* fixed header of a posting block */
 #define BLOCK_HEADER 12
 /* bytes buffered before they go to the sink */
@@ -26,6 +29,7 @@ struct Bm25SegWriter
 	Bm25Buf		out;			/* not yet sunk */
 	uint64_t	sunk;			/* bytes already given to the sink */
 	Bm25Buf		dict;
+	Bm25Buf		dindex;			/* every BM25_DICT_STRIDE-th term */
 	Bm25Buf		region;			/* scratch: one term's blocks */
 	Bm25Buf		skip;			/* scratch: one term's skip table */
 	uint32_t	nterms;
@@ -45,6 +49,7 @@ bm25_segw_create(bool positions, Bm25SinkFn sink, void *ctx)
 	w->ctx = ctx;
 	bm25_buf_init(&w->out);
 	bm25_buf_init(&w->dict);
+	bm25_buf_init(&w->dindex);
 	bm25_buf_init(&w->region);
 	bm25_buf_init(&w->skip);
 	return w;
@@ -57,6 +62,7 @@ bm25_segw_free(Bm25SegWriter *w)
 		return;
 	bm25_buf_free(&w->out);
 	bm25_buf_free(&w->dict);
+	bm25_buf_free(&w->dindex);
 	bm25_buf_free(&w->region);
 	bm25_buf_free(&w->skip);
 	core_free(w);
@@ -81,6 +87,67 @@ static inline uint64_t
 Offset(const Bm25SegWriter *w)
 {
 	return w->sunk + w->out.len;
+}
+
+typedef struct Impact
+{
+	uint32_t	tf;
+	uint32_t	dl;
+} Impact;
+
+static int
+CompareImpacts(const void *a, const void *b)
+{
+	const Impact *x = a;
+	const Impact *y = b;
+
+	if (x->tf != y->tf)
+		return x->tf > y->tf ? -1 : 1;
+	return x->dl < y->dl ? -1 : (x->dl > y->dl ? 1 : 0);
+}
+
+/*
+ * The block's impacts (see bm25_segment.h): its Pareto frontier, tf
+ * falling and dl falling, cut to BM25_IMPACTS points by merging the
+ * adjacent pair whose tfs are closest; unused slots are (0, 0).
+ */
+static void
+PutImpacts(Bm25Buf *b, const uint32_t *tfs, const uint32_t *dls, size_t n)
+{
+	Impact		all[BM25_BLOCK_SIZE];
+	Impact		front[BM25_BLOCK_SIZE];
+	size_t		nf = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		all[i].tf = tfs[i];
+		all[i].dl = dls[i];
+	}
+	qsort(all, n, sizeof(Impact), CompareImpacts);
+	for (size_t i = 0; i < n; i++)
+		if (nf == 0 || all[i].dl < front[nf - 1].dl)
+			front[nf++] = all[i];
+	while (nf > BM25_IMPACTS)
+	{
+		size_t		best = 0;
+
+		for (size_t i = 1; i + 1 < nf; i++)
+			if ((double) front[i].tf / front[i + 1].tf <
+				(double) front[best].tf / front[best + 1].tf)
+				best = i;
+		/* (higher tf, lower dl) dominates both */
+		front[best].dl = front[best + 1].dl;
+		memmove(&front[best + 1], &front[best + 2], (nf - best - 2) * sizeof(Impact));
+		nf--;
+	}
+	for (size_t i = 0; i < BM25_IMPACTS; i++)
+	{
+		uint32_t	tf = i < nf ? front[i].tf : 0;
+		uint32_t	dl = i < nf ? front[i].dl : 0;
+
+		bm25_buf_put_u16(b, tf >= BM25_IMPACT_TF_INF ? BM25_IMPACT_TF_INF : (uint16_t) tf);
+		bm25_buf_put_u16(b, dl > 0xFFFF ? 0xFFFF : (uint16_t) dl);
+	}
 }
 
 /* Encode postings [from, from + n) as one block at the end of w->region. */
@@ -200,11 +267,13 @@ bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len, size_t n,
 		if (w->positions && !positions)
 			return core_error(err, CORE_ERR_INVALID, "bm25 segment: positions missing");
 		pos_at += npos;
-		bm25_buf_put_u64(&w->skip, docids[from + cnt - 1]);
-		bm25_buf_put_u32(&w->skip, (uint32_t) ((size_t) nblocks * BM25_SKIP_ENTRY_SIZE + start));
-		bm25_buf_put_u32(&w->skip, (uint32_t) (w->region.len - start));
-		bm25_buf_put_u32(&w->skip, bmax);
-		bm25_buf_put_u32(&w->skip, bmin);
+		if (nblocks > 1)
+		{
+			bm25_buf_put_u64(&w->skip, docids[from + cnt - 1]);
+			bm25_buf_put_u32(&w->skip, (uint32_t) ((size_t) nblocks * BM25_SKIP_ENTRY_SIZE + start));
+			bm25_buf_put_u32(&w->skip, (uint32_t) (w->region.len - start));
+			PutImpacts(&w->skip, tfs + from, dls + from, cnt);
+		}
 		if (bmax > tmax)
 			tmax = bmax;
 		if (bmin < dmin)
@@ -218,6 +287,12 @@ bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len, size_t n,
 	bm25_buf_put(&w->out, w->skip.data, w->skip.len);
 	bm25_buf_put(&w->out, w->region.data, w->region.len);
 
+	if (w->nterms % BM25_DICT_STRIDE == 0)
+	{
+		bm25_buf_put_u16(&w->dindex, (uint16_t) len);
+		bm25_buf_put(&w->dindex, term, len);
+		bm25_buf_put_u64(&w->dindex, w->dict.len);
+	}
 	bm25_buf_put_u16(&w->dict, (uint16_t) len);
 	bm25_buf_put(&w->dict, term, len);
 	bm25_buf_put_u32(&w->dict, (uint32_t) n);
@@ -253,9 +328,12 @@ bm25_segw_finish(Bm25SegWriter *w, size_t ndocs, const uint64_t *docids,
 	}
 	info->dict_off = Offset(w);
 	info->dict_len = w->dict.len;
-	if (!w->dict.ok)
+	if (!w->dict.ok || !w->dindex.ok)
 		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory");
 	bm25_buf_put(&w->out, w->dict.data, w->dict.len);
+	info->dindex_off = Offset(w);
+	info->dindex_len = w->dindex.len;
+	bm25_buf_put(&w->out, w->dindex.data, w->dindex.len);
 	if ((st = Flush(w, true, err)) != CORE_OK)
 		return st;
 	info->nbytes = w->sunk;
@@ -268,35 +346,40 @@ bm25_segw_finish(Bm25SegWriter *w, size_t ndocs, const uint64_t *docids,
 
 /* --- reading --- */
 
+/*
+ * A reader keeps only the sparse dictionary index in memory: a lookup
+ * binary-searches it and scans one stride of the dictionary, read through
+ * the caller's reader, so opening a segment costs one small read whatever
+ * its vocabulary.  Merges, which walk every term, load the whole dictionary
+ * (bm25_segr_load_terms).
+ */
 struct Bm25SegReader
 {
 	Bm25SegInfo info;
 	Bm25ReadFn	read;
 	void	   *ctx;
-	uint8_t    *dict;
+	uint8_t    *dindex;
+	uint32_t	nidx;
+	uint32_t   *idx;			/* offset of each sparse entry in dindex */
+	uint64_t   *idx_doff;		/* its dictionary offset */
+	uint8_t    *dict;			/* whole dictionary, once loaded */
 	uint32_t   *entry;			/* offset of each term's entry in dict */
-	uint32_t   *hash;			/* term index + 1, 0 = empty */
-	uint32_t	hash_mask;
 };
 
-static inline uint64_t
-HashTerm(const char *s, size_t len)
+static int
+CompareBytes(const char *a, size_t alen, const char *b, size_t blen)
 {
-	uint64_t	h = UINT64_C(14695981039346656037);
+	int			c = memcmp(a, b, alen < blen ? alen : blen);
 
-	for (size_t i = 0; i < len; i++)
-	{
-		h ^= (unsigned char) s[i];
-		h *= UINT64_C(1099511628211);
-	}
-	return h ^ (h >> 29);
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : (alen > blen ? 1 : 0);
 }
 
-/* Parse dictionary entry i (its bounds were checked on open). */
+/* Parse the dictionary entry at p (bounds checked by the caller). */
 static inline const char *
-Entry(const Bm25SegReader *r, uint32_t i, size_t *len, Bm25TermInfo *ti)
+ParseEntry(const uint8_t *p, size_t *len, Bm25TermInfo *ti)
 {
-	const uint8_t *p = r->dict + r->entry[i];
 	size_t		l = bm25_get_u16(p);
 
 	*len = l;
@@ -313,18 +396,30 @@ Entry(const Bm25SegReader *r, uint32_t i, size_t *len, Bm25TermInfo *ti)
 	return (const char *) p + 2;
 }
 
+/* Is an entry's term info consistent with the segment? */
+static bool
+TermInfoValid(const Bm25SegInfo *info, const Bm25TermInfo *ti)
+{
+	return ti->off <= info->doctab_off &&
+		bm25_skip_table_size(ti->nblocks) <= info->doctab_off - ti->off &&
+		ti->df > 0 && ti->nblocks == (ti->df + BM25_BLOCK_SIZE - 1) / BM25_BLOCK_SIZE;
+}
+
 CoreStatus
 bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
 			   Bm25SegReader **out, CoreError *err)
 {
 	Bm25SegReader *r;
+	uint32_t	nidx = (info->nterms + BM25_DICT_STRIDE - 1) / BM25_DICT_STRIDE;
 	size_t		p = 0;
-	uint32_t	hsize = 16;
 
 	*out = NULL;
 	if (info->dict_off > info->nbytes || info->dict_len > info->nbytes - info->dict_off ||
 		info->doctab_off > info->dict_off ||
-		info->dict_len < (uint64_t) info->nterms * (DICT_FIXED + 3))
+		info->dict_len < (uint64_t) info->nterms * (DICT_FIXED + 3) ||
+		info->dindex_off != info->dict_off + info->dict_len ||
+		info->dindex_len > info->nbytes - info->dindex_off ||
+		info->dindex_len < (uint64_t) nidx * 11)
 		return core_error(err, CORE_ERR_CORRUPT,
 						  "bm25 segment: dictionary at %llu (%llu bytes, %u terms) does not fit %llu bytes",
 						  (unsigned long long) info->dict_off, (unsigned long long) info->dict_len,
@@ -335,20 +430,63 @@ bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
 	r->info = *info;
 	r->read = read;
 	r->ctx = ctx;
-	while (hsize < (uint64_t) info->nterms * 2)
-		hsize *= 2;
-	r->dict = core_malloc(info->dict_len ? info->dict_len : 1);
-	r->entry = core_mallocarray(info->nterms ? info->nterms : 1, sizeof(uint32_t));
-	r->hash = core_calloc(hsize, sizeof(uint32_t));
-	r->hash_mask = hsize - 1;
-	if (!r->dict || !r->entry || !r->hash)
+	r->nidx = nidx;
+	r->dindex = core_malloc(info->dindex_len ? info->dindex_len : 1);
+	r->idx = core_mallocarray(nidx ? nidx : 1, sizeof(uint32_t));
+	r->idx_doff = core_mallocarray(nidx ? nidx : 1, sizeof(uint64_t));
+	if (!r->dindex || !r->idx || !r->idx_doff)
 	{
 		bm25_segr_free(r);
 		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory for %u terms", info->nterms);
 	}
-	if (info->dict_len > 0 && read(ctx, info->dict_off, info->dict_len, r->dict) != 0)
+	if (info->dindex_len > 0 && read(ctx, info->dindex_off, info->dindex_len, r->dindex) != 0)
 	{
 		bm25_segr_free(r);
+		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read dictionary index at %llu",
+						  (unsigned long long) info->dindex_off);
+	}
+	for (uint32_t i = 0; i < nidx; i++)
+	{
+		size_t		l;
+
+		if (p + 2 > info->dindex_len ||
+			(l = bm25_get_u16(r->dindex + p)) == 0 || p + 2 + l + 8 > info->dindex_len ||
+			(r->idx_doff[i] = bm25_get_u64(r->dindex + p + 2 + l)) >= info->dict_len ||
+			(i > 0 && r->idx_doff[i] <= r->idx_doff[i - 1]))
+		{
+			bm25_segr_free(r);
+			return core_error(err, CORE_ERR_CORRUPT,
+							  "bm25 segment: dictionary index entry %u at %zu is malformed", i, p);
+		}
+		r->idx[i] = (uint32_t) p;
+		p += 2 + l + 8;
+	}
+	*out = r;
+	return CORE_OK;
+}
+
+CoreStatus
+bm25_segr_load_terms(Bm25SegReader *r, CoreError *err)
+{
+	const Bm25SegInfo *info = &r->info;
+	size_t		p = 0;
+
+	if (r->dict)
+		return CORE_OK;
+	r->dict = core_malloc(info->dict_len ? info->dict_len : 1);
+	r->entry = core_mallocarray(info->nterms ? info->nterms : 1, sizeof(uint32_t));
+	if (!r->dict || !r->entry)
+	{
+		core_free(r->dict);
+		core_free(r->entry);
+		r->dict = NULL;
+		r->entry = NULL;
+		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory for %u terms", info->nterms);
+	}
+	if (info->dict_len > 0 && r->read(r->ctx, info->dict_off, info->dict_len, r->dict) != 0)
+	{
+		core_free(r->dict);
+		r->dict = NULL;
 		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read dictionary at %llu",
 						  (unsigned long long) info->dict_off);
 	}
@@ -356,34 +494,19 @@ bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
 	{
 		size_t		l;
 		Bm25TermInfo ti;
-		const char *t;
-		uint64_t	h;
 
 		if (p + 2 > info->dict_len ||
-			(l = bm25_get_u16(r->dict + p)) == 0 || p + 2 + l + DICT_FIXED > info->dict_len)
+			(l = bm25_get_u16(r->dict + p)) == 0 || p + 2 + l + DICT_FIXED > info->dict_len ||
+			(ParseEntry(r->dict + p, &l, &ti), !TermInfoValid(info, &ti)))
 		{
-			bm25_segr_free(r);
-			return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: dictionary entry %u at %zu is truncated",
+			core_free(r->dict);
+			r->dict = NULL;
+			return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: dictionary entry %u at %zu is malformed",
 							  i, p);
 		}
 		r->entry[i] = (uint32_t) p;
-		t = Entry(r, i, &l, &ti);
-		if (ti.off > info->doctab_off ||
-			(uint64_t) ti.nblocks * BM25_SKIP_ENTRY_SIZE > info->doctab_off - ti.off ||
-			ti.df == 0 || ti.nblocks != (ti.df + BM25_BLOCK_SIZE - 1) / BM25_BLOCK_SIZE)
-		{
-			bm25_segr_free(r);
-			return core_error(err, CORE_ERR_CORRUPT,
-							  "bm25 segment: term %u: %u blocks for df %u at offset %llu do not fit",
-							  i, ti.nblocks, ti.df, (unsigned long long) ti.off);
-		}
-		h = HashTerm(t, l);
-		while (r->hash[h & r->hash_mask] != 0)
-			h++;
-		r->hash[h & r->hash_mask] = i + 1;
 		p += 2 + l + DICT_FIXED;
 	}
-	*out = r;
 	return CORE_OK;
 }
 
@@ -399,9 +522,11 @@ bm25_segr_free(Bm25SegReader *r)
 {
 	if (r == NULL)
 		return;
+	core_free(r->dindex);
+	core_free(r->idx);
+	core_free(r->idx_doff);
 	core_free(r->dict);
 	core_free(r->entry);
-	core_free(r->hash);
 	core_free(r);
 }
 
@@ -411,36 +536,67 @@ bm25_segr_info(const Bm25SegReader *r)
 	return &r->info;
 }
 
-size_t
-bm25_segr_memory(const Bm25SegReader *r)
-{
-	return sizeof(*r) + r->info.dict_len + (size_t) r->info.nterms * sizeof(uint32_t) +
-		((size_t) r->hash_mask + 1) * sizeof(uint32_t);
-}
-
 bool
 bm25_segr_lookup(const Bm25SegReader *r, const char *term, size_t len, Bm25TermInfo *ti)
 {
-	uint64_t	h = HashTerm(term, len);
+	uint32_t	lo = 0,
+				hi = r->nidx;
+	uint64_t	from,
+				to;
+	uint8_t		stackbuf[8192];
+	uint8_t    *chunk = stackbuf;
+	size_t		p = 0;
+	bool		found = false;
 
-	for (;; h++)
+	/* the last sparse entry whose term is <= term */
+	while (lo < hi)
 	{
-		uint32_t	slot = r->hash[h & r->hash_mask];
+		uint32_t	mid = lo + (hi - lo) / 2;
 		size_t		l;
-		const char *t;
+		const char *t = ParseEntry(r->dindex + r->idx[mid], &l, NULL);
 
-		if (slot == 0)
-			return false;
-		t = Entry(r, slot - 1, &l, ti);
-		if (l == len && memcmp(t, term, len) == 0)
-			return true;
+		if (CompareBytes(t, l, term, len) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	if (lo == 0)
+		return false;
+	from = r->idx_doff[lo - 1];
+	to = lo < r->nidx ? r->idx_doff[lo] : r->info.dict_len;
+	if (to - from > sizeof(stackbuf) && (chunk = core_malloc(to - from)) == NULL)
+		return false;
+	if (r->read(r->ctx, r->info.dict_off + from, to - from, chunk) != 0)
+		goto done;
+	while (p + 2 <= to - from)
+	{
+		size_t		l = bm25_get_u16(chunk + p);
+		const char *t;
+		int			c;
+
+		if (l == 0 || p + 2 + l + DICT_FIXED > to - from)
+			break;				/* malformed: not found (open checks the rest) */
+		t = ParseEntry(chunk + p, &l, ti);
+		c = CompareBytes(t, l, term, len);
+		if (c == 0)
+		{
+			found = TermInfoValid(&r->info, ti);
+			break;
+		}
+		if (c > 0)
+			break;
+		p += 2 + l + DICT_FIXED;
+	}
+done:
+	if (chunk != stackbuf)
+		core_free(chunk);
+	return found;
 }
 
 const char *
 bm25_segr_term(const Bm25SegReader *r, uint32_t i, size_t *len, Bm25TermInfo *ti)
 {
-	return Entry(r, i, len, ti);
+	return ParseEntry(r->dict + r->entry[i], len, ti);
 }
 
 CoreStatus
@@ -551,14 +707,11 @@ LoadBlock(Bm25Cursor *c, uint32_t b)
 			return CursorFail(c, "doc ids out of order");
 		c->docids[i] = c->docids[i - 1] + v[i - 1];
 	}
-	bm25_unpack(p, v, n, wt);
-	p += bm25_packed_size(n, wt);
-	for (uint32_t i = 0; i < n; i++)
-		c->tfs[i] = (uint32_t) v[i] + 1;
-	bm25_unpack(p, v, n, wl);
-	p += bm25_packed_size(n, wl);
-	for (uint32_t i = 0; i < n; i++)
-		c->dls[i] = (uint32_t) v[i];
+	c->tf_packed = p;
+	c->tf_width = wt;
+	c->dl_width = wl;
+	c->tfdl_ready = false;
+	p += bm25_packed_size(n, wt) + bm25_packed_size(n, wl);
 	c->pos_p = NULL;
 	c->pos_end = NULL;
 	if (c->r->info.positions)
@@ -578,6 +731,66 @@ LoadBlock(Bm25Cursor *c, uint32_t b)
 	c->doc = c->docids[0];
 }
 
+void
+bm25_cursor_decode_tfdl(Bm25Cursor *c)
+{
+	uint64_t	v[BM25_BLOCK_SIZE];
+	uint32_t	n = c->n;
+
+	bm25_unpack(c->tf_packed, v, n, c->tf_width);
+	for (uint32_t i = 0; i < n; i++)
+		c->tfs[i] = (uint32_t) v[i] + 1;
+	bm25_unpack(c->tf_packed + bm25_packed_size(n, c->tf_width), v, n, c->dl_width);
+	for (uint32_t i = 0; i < n; i++)
+		c->dls[i] = (uint32_t) v[i];
+	c->tfdl_ready = true;
+}
+
+/*
+ * A single-block term has no skip table (most terms are rare): its one
+ * entry is made up here from the block's own header and the dictionary's
+ * max tf / min dl, and its last doc id filled in once the block is read.
+ */
+static CoreStatus
+SynthesizeSkip(Bm25Cursor *c, CoreError *err)
+{
+	const Bm25SegReader *r = c->r;
+	uint64_t	avail = r->info.doctab_off - c->ti.off;
+	uint8_t		hdr[BLOCK_HEADER];
+	uint64_t	len;
+	uint8_t    *e = c->skip;
+
+	if (avail < BLOCK_HEADER || r->read(r->ctx, c->ti.off, BLOCK_HEADER, hdr) != 0 ||
+		hdr[0] == 0 || hdr[0] > BM25_BLOCK_SIZE || hdr[1] > 64 || hdr[2] > 32 || hdr[3] > 32)
+		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: posting block at %llu is malformed",
+						  (unsigned long long) c->ti.off);
+	len = BLOCK_HEADER + bm25_packed_size(hdr[0] - 1, hdr[1]) + bm25_packed_size(hdr[0], hdr[2]) +
+		bm25_packed_size(hdr[0], hdr[3]);
+	if (r->info.positions)
+	{
+		uint8_t		pl[4];
+
+		if (len + 4 > avail || r->read(r->ctx, c->ti.off + len, 4, pl) != 0)
+			return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: posting block at %llu is truncated",
+							  (unsigned long long) c->ti.off);
+		len += 4 + (uint64_t) bm25_get_u32(pl);
+	}
+	if (len > avail || len > UINT32_MAX)
+		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: posting block at %llu is truncated",
+						  (unsigned long long) c->ti.off);
+	memset(e, 0, BM25_SKIP_ENTRY_SIZE);
+	for (int i = 0; i < 8; i++)
+		e[i] = 0xFF;			/* last doc id: set after the load */
+	e[8] = e[9] = e[10] = e[11] = 0;	/* offset 0: the block opens the region */
+	for (int i = 0; i < 4; i++)
+		e[12 + i] = (uint8_t) (len >> (8 * i));
+	e[16] = c->ti.max_tf >= BM25_IMPACT_TF_INF ? 0xFF : (uint8_t) c->ti.max_tf;
+	e[17] = c->ti.max_tf >= BM25_IMPACT_TF_INF ? 0xFF : (uint8_t) (c->ti.max_tf >> 8);
+	e[18] = c->ti.min_dl > 0xFFFF ? 0xFF : (uint8_t) c->ti.min_dl;
+	e[19] = c->ti.min_dl > 0xFFFF ? 0xFF : (uint8_t) (c->ti.min_dl >> 8);
+	return CORE_OK;
+}
+
 CoreStatus
 bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, CoreError *err)
 {
@@ -593,7 +806,14 @@ bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, 
 	c->skip = core_malloc(sz ? sz : 1);
 	if (c->skip == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory");
-	if (r->read(r->ctx, ti->off, sz, c->skip) != 0)
+	if (ti->nblocks == 1)
+	{
+		CoreStatus	st = SynthesizeSkip(c, err);
+
+		if (st != CORE_OK)
+			return st;
+	}
+	else if (r->read(r->ctx, ti->off, sz, c->skip) != 0)
 		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read skip table at %llu",
 						  (unsigned long long) ti->off);
 	for (uint32_t b = 1; b < ti->nblocks; b++)
@@ -604,6 +824,13 @@ bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, 
 		LoadBlock(c, 0);
 	if (c->err.status != CORE_OK)
 		return core_error(err, c->err.status, "%s", c->err.msg);
+	if (ti->nblocks == 1)
+	{
+		uint64_t	last = c->docids[c->n - 1];
+
+		for (int i = 0; i < 8; i++)
+			c->skip[i] = (uint8_t) (last >> (8 * i));
+	}
 	return CORE_OK;
 }
 
@@ -676,20 +903,23 @@ bm25_cursor_seek(Bm25Cursor *c, uint64_t target)
 	c->doc = c->docids[c->idx];
 }
 
-bool
-bm25_cursor_block_bound(const Bm25Cursor *c, uint64_t target, uint64_t *last_doc,
-						uint32_t *max_tf, uint32_t *min_dl)
+int
+bm25_cursor_impacts(const Bm25Cursor *c, uint32_t *tf, uint32_t *dl)
 {
-	uint32_t	b = FindBlock(c, c->block < 0 ? 0 : (uint32_t) c->block, target);
-	const uint8_t *e;
+	const uint8_t *e = c->skip + (size_t) c->block * BM25_SKIP_ENTRY_SIZE + 16;
+	int			n = 0;
 
-	if (b >= c->ti.nblocks)
-		return false;
-	e = c->skip + (size_t) b * BM25_SKIP_ENTRY_SIZE;
-	*last_doc = bm25_get_u64(e);
-	*max_tf = bm25_get_u32(e + 16);
-	*min_dl = bm25_get_u32(e + 20);
-	return true;
+	for (int i = 0; i < BM25_IMPACTS; i++)
+	{
+		uint32_t	t = bm25_get_u16(e + 4 * i);
+
+		if (t == 0)
+			break;
+		tf[n] = t;
+		dl[n] = bm25_get_u16(e + 4 * i + 2);
+		n++;
+	}
+	return n;
 }
 
 const uint32_t *
@@ -703,6 +933,8 @@ bm25_cursor_positions(Bm25Cursor *c)
 		return NULL;
 	if (c->pos_valid == (int32_t) c->idx)
 		return c->pos;
+	if (!c->tfdl_ready)
+		bm25_cursor_decode_tfdl(c);
 	/* skip the positions of the postings passed over since the last call */
 	while (c->pos_idx < c->idx)
 	{

@@ -6,14 +6,21 @@
  *
  * A segment is laid out as
  *
- *		term regions | doc table | dictionary
+ *		term regions | doc table | dictionary | dictionary index
  *
- * A term region is a skip table (one entry per posting block: last doc id,
- * block offset and length, the block's largest term frequency and smallest
- * document length) followed by the blocks.  The skip entries let a query
- * skip blocks without decoding them and bound a block's best BM25 score
- * (a score grows with tf and shrinks with dl, so f(max tf, min dl) is an
- * upper bound whatever avgdl is at query time).  A block holds up to
+ * A term region is a skip table (one entry per posting block, none when
+ * the term has a single block, as most do: last doc id,
+ * block offset and length, and up to BM25_IMPACTS (tf, dl) "impacts")
+ * followed by the blocks.  The skip entries let a query skip blocks without
+ * decoding them and bound a block's best BM25 score: a score grows with tf
+ * and shrinks with dl, so the block's best score is reached at a posting on
+ * its Pareto frontier of (high tf, low dl).  The impacts are that frontier,
+ * or when it is longer, points that dominate it (adjacent points merged as
+ * (higher tf, lower dl)), so max over impacts of f(tf, dl) is an upper bound
+ * whatever k1, b and avgdl are at query time, and usually a tight one
+ * (Lucene's impacts, Ding & Suel's block-max).  tf and dl are stored in 16
+ * bits: a longer dl is stored as 65535 (a lower dl only raises the bound),
+ * a larger tf as BM25_IMPACT_TF_INF.  A block holds up to
  * BM25_BLOCK_SIZE postings: doc-id gaps, tf - 1 and the exact document
  * length, each bit-packed, then (with positions) every posting's positions
  * as delta varints.  Carrying dl in the posting makes scoring self-contained.
@@ -21,7 +28,8 @@
  * The doc table lists every document of the segment (even those without
  * terms) with its length, for statistics, VACUUM and merging.  The
  * dictionary lists the terms in byte order with df, region offset, block
- * count and the term's overall max tf / min dl.
+ * count and the term's overall max tf / min dl; the dictionary index holds
+ * every 32nd term with its offset in the dictionary.
  *
  * Doc ids are opaque 64-bit integers, increasing within a posting list.
  *
@@ -38,8 +46,19 @@
 #include "kernels/bm25_codec.h"
 
 #define BM25_DOC_END UINT64_MAX
-#define BM25_SKIP_ENTRY_SIZE 24
+#define BM25_SKIP_ENTRY_SIZE 32
+/* (tf, dl) pairs bounding a block's scores, in its skip entry */
+#define BM25_IMPACTS 4
+/* a stored tf of 0xFFFF stands for "any tf": the bound takes tf to infinity */
+#define BM25_IMPACT_TF_INF 0xFFFF
 #define BM25_MAX_TERM_LEN 2047
+
+/* Bytes of a term's skip table: none for a single block. */
+static inline uint64_t
+bm25_skip_table_size(uint32_t nblocks)
+{
+	return nblocks > 1 ? (uint64_t) nblocks * BM25_SKIP_ENTRY_SIZE : 0;
+}
 
 /* Where a segment's parts are; kept by the owner of the stream. */
 typedef struct Bm25SegInfo
@@ -48,6 +67,8 @@ typedef struct Bm25SegInfo
 	uint64_t	doctab_off;
 	uint64_t	dict_off;
 	uint64_t	dict_len;
+	uint64_t	dindex_off;		/* sparse dictionary index, after the dictionary */
+	uint64_t	dindex_len;
 	uint64_t	ndocs;
 	uint64_t	total_dl;
 	uint32_t	nterms;
@@ -96,16 +117,18 @@ typedef int (*Bm25ReadFn) (void *ctx, uint64_t off, size_t len, uint8_t *dst);
 
 typedef struct Bm25SegReader Bm25SegReader;
 
-/* Load the dictionary; the reader can then be cached and re-bound. */
+/* Open a segment (reads its dictionary index); cache and re-bind it. */
 extern CoreStatus bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
 								 Bm25SegReader **out, CoreError *err);
 extern void bm25_segr_set_source(Bm25SegReader *r, Bm25ReadFn read, void *ctx);
 extern void bm25_segr_free(Bm25SegReader *r);
 extern const Bm25SegInfo *bm25_segr_info(const Bm25SegReader *r);
-extern size_t bm25_segr_memory(const Bm25SegReader *r);
 extern bool bm25_segr_lookup(const Bm25SegReader *r, const char *term, size_t len,
 							 Bm25TermInfo *ti);
-/* The i-th term in byte order. */
+/* Load the whole dictionary, for bm25_segr_term (merges). */
+extern CoreStatus bm25_segr_load_terms(Bm25SegReader *r, CoreError *err);
+
+/* The i-th term in byte order (after bm25_segr_load_terms). */
 extern const char *bm25_segr_term(const Bm25SegReader *r, uint32_t i, size_t *len,
 								  Bm25TermInfo *ti);
 /* Read the doc table into new arrays (core_free them). */
@@ -129,6 +152,11 @@ typedef struct Bm25Cursor
 	uint64_t	docids[BM25_BLOCK_SIZE];
 	uint32_t	tfs[BM25_BLOCK_SIZE];
 	uint32_t	dls[BM25_BLOCK_SIZE];
+	/* tf and dl are decoded on first use: seeks often need only doc ids */
+	bool		tfdl_ready;
+	const uint8_t *tf_packed;
+	int			tf_width;
+	int			dl_width;
 	Bm25Buf		blockbuf;
 	const uint8_t *pos_p;		/* positions of posting pos_idx start here */
 	const uint8_t *pos_end;
@@ -146,23 +174,24 @@ extern void bm25_cursor_next(Bm25Cursor *c);
 /* Move to the first posting with doc id >= target. */
 extern void bm25_cursor_seek(Bm25Cursor *c, uint64_t target);
 
-/*
- * Without decoding: the skip entry of the block that would hold target
- * (from the current block on); false when target is past the last block.
- */
-extern bool bm25_cursor_block_bound(const Bm25Cursor *c, uint64_t target,
-									uint64_t *last_doc, uint32_t *max_tf,
-									uint32_t *min_dl);
+/* The impacts of the current block: n (tf, dl) pairs; returns n. */
+extern int	bm25_cursor_impacts(const Bm25Cursor *c, uint32_t *tf, uint32_t *dl);
+
+extern void bm25_cursor_decode_tfdl(Bm25Cursor *c);
 
 static inline uint32_t
-bm25_cursor_tf(const Bm25Cursor *c)
+bm25_cursor_tf(Bm25Cursor *c)
 {
+	if (!c->tfdl_ready)
+		bm25_cursor_decode_tfdl(c);
 	return c->tfs[c->idx];
 }
 
 static inline uint32_t
-bm25_cursor_dl(const Bm25Cursor *c)
+bm25_cursor_dl(Bm25Cursor *c)
 {
+	if (!c->tfdl_ready)
+		bm25_cursor_decode_tfdl(c);
 	return c->dls[c->idx];
 }
 

@@ -50,14 +50,14 @@
 
 #define BM25_META_BLKNO		0
 #define BM25_MAGIC			0x424D3235
-#define BM25_VERSION		1
+#define BM25_VERSION		4
 #define BM25_MAX_SEGMENTS	16
 
 /* merge the small segments once there are this many */
 #define BM25_MERGE_AT		8
 /* turn the insert buffer into a segment past these sizes */
-#define BM25_BUFFER_DOCS	512
-#define BM25_BUFFER_BYTES	(2 * 1024 * 1024)
+#define BM25_BUFFER_DOCS	128
+#define BM25_BUFFER_BYTES	(512 * 1024)
 
 #define BM25_OFFSET_BITS	12
 
@@ -98,6 +98,8 @@ typedef struct Bm25SegMeta
 	uint64		doctab_off;
 	uint64		dict_off;
 	uint64		dict_len;
+	uint64		dindex_off;
+	uint64		dindex_len;
 	uint64		ndocs;
 	uint64		total_dl;
 	uint32		nterms;

@@ -122,6 +122,7 @@ ScoreRow(Datum doc, bool is_array, text *query)
 	p.k1 = last_scan.k1;
 	p.b = last_scan.b;
 	p.avgdl = last_scan.avgdl;
+	bm25_params_prepare(&p);
 	for (int t = 0; t < last_scan.nterms; t++)
 	{
 		long		j = bm25_terms_find(terms, n, last_scan.terms[t], last_scan.lens[t]);

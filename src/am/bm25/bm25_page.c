@@ -18,6 +18,9 @@
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
 
+StaticAssertDecl(sizeof(Bm25MetaPageData) <= BM25_PAGE_CAPACITY,
+				 "the lance_bm25 metapage must fit one page");
+
 void
 Bm25InitPage(Page page, uint16 kind)
 {
@@ -221,6 +224,8 @@ Bm25StreamFinish(Bm25StreamWriter *w, const Bm25SegInfo *info, Bm25SegMeta *seg)
 	seg->doctab_off = info->doctab_off;
 	seg->dict_off = info->dict_off;
 	seg->dict_len = info->dict_len;
+	seg->dindex_off = info->dindex_off;
+	seg->dindex_len = info->dindex_len;
 	seg->ndocs = info->ndocs;
 	seg->total_dl = info->total_dl;
 	seg->nterms = info->nterms;
@@ -236,6 +241,8 @@ Bm25SegInfoFromMeta(const Bm25SegMeta *seg, bool positions, Bm25SegInfo *info)
 	info->doctab_off = seg->doctab_off;
 	info->dict_off = seg->dict_off;
 	info->dict_len = seg->dict_len;
+	info->dindex_off = seg->dindex_off;
+	info->dindex_len = seg->dindex_len;
 	info->ndocs = seg->ndocs;
 	info->total_dl = seg->total_dl;
 	info->nterms = seg->nterms;

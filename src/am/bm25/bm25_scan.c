@@ -262,6 +262,7 @@ Compute(IndexScanDesc scan)
 	params.k1 = Bm25GetK1(index);
 	params.b = Bm25GetB(index);
 	params.avgdl = ndocs > 0 ? (double) total / (double) ndocs : 0.0;
+	bm25_params_prepare(&params);
 	dfs = palloc0(Max(nrterms, 1) * sizeof(uint64));
 	idfs = palloc0(Max(nrterms, 1) * sizeof(double));
 	for (size_t t = 0; t < nrterms; t++)

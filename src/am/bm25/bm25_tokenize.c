@@ -77,7 +77,11 @@ SimpleToken(void *arg, const char *tok, size_t len, uint32_t pos)
 	if (pos + 1 > a->last)
 		a->last = pos + 1;
 	if (len > BM25_MAX_TERM_LEN)
-		return 0;				/* no real word is this long; skip it */
+	{
+		/* no real word is this long: not indexed, but it is part of dl */
+		bm25_bag_add_length(a->bag, 1);
+		return 0;
+	}
 	if (bm25_bag_add_term(a->bag, tok, len, 1, a->positions ? &pos : NULL, &a->err) != CORE_OK)
 	{
 		a->failed = true;
