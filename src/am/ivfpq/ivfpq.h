@@ -158,7 +158,7 @@ typedef IvfpqTupleData *IvfpqTuple;
 
 /*
  * What a backend keeps of an index between calls: the meta page's fields,
- * the centroids (with their squared norms) and the codebooks.
+ * the centroids and the codebooks, in one allocation.
  */
 typedef struct IvfpqCache
 {
