@@ -20,12 +20,14 @@ WORK=${IVFPQ_BENCH_WORK:-/tmp/lancedb-ivfpq-bench}
 CONN=${IVFPQ_BENCH_CONN:?set IVFPQ_BENCH_CONN to a libpq connection string without dbname}
 N=100000
 MWM=1GB
+NQ=1000
 
 while [ $# -gt 0 ]; do
 	case $1 in
 		-n) N=$2; shift 2 ;;
 		--mwm) MWM=$2; shift 2 ;;
-		*) echo "usage: $0 [-n N] [--mwm SIZE]" >&2; exit 2 ;;
+		--nq) NQ=$2; shift 2 ;;
+		*) echo "usage: $0 [-n N] [--mwm SIZE] [--nq QUERIES]" >&2; exit 2 ;;
 	esac
 done
 
@@ -58,11 +60,13 @@ else
 	IFS=';' read -r -a IVFPQ_CONFIGS <<<"$IVFPQ_CONFIGS"
 fi
 export SEARCH_VALUES=${SEARCH_VALUES:-"8 16 32 64 128"}
+# pgvector IVFFlat's own sweep (its probes cost more each)
+IVFFLAT_SEARCH_VALUES=${IVFFLAT_SEARCH_VALUES:-$SEARCH_VALUES}
 
 cd "$WORK/harness"
 # one client, unfiltered: the figures the issue asks for
-COMMON=(-n "$N" --mwm "$MWM" --clients 0 --no-filter -o "$WORK/results")
-IVF_LISTS=$LISTS ./run.sh -p profiles/pgvector-ivfflat.sh -c "$CONN dbname=ivfpq_bench_pgvector" "${COMMON[@]}"
+COMMON=(-n "$N" --mwm "$MWM" --nq "$NQ" --clients 0 --no-filter -o "$WORK/results")
+IVF_LISTS=$LISTS SEARCH_VALUES=$IVFFLAT_SEARCH_VALUES ./run.sh -p profiles/pgvector-ivfflat.sh -c "$CONN dbname=ivfpq_bench_pgvector" "${COMMON[@]}"
 for cfg in "${IVFPQ_CONFIGS[@]}"; do
 	IFS='|' read -r name options refine <<<"$cfg"
 	OURS_PROFILE=$name OURS_IVFPQ_OPTIONS=$options \
