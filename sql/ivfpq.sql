@@ -113,6 +113,23 @@ SET lancedb.ivfpq_nprobes = 1000;
 SELECT ivfpq_matches_exact('<->', '[1,0,1,0,1,0,1,0]', 10);
 DROP INDEX ivfpq_default;
 
+-- an expression index: re-ranking evaluates the expression on each row
+CREATE TABLE ivfpq_expr (id int, a real[]);
+INSERT INTO ivfpq_expr
+SELECT i, ARRAY[sin(i), cos(i * 0.3), sin(i * 0.7), cos(i * 1.7)] FROM generate_series(1, 300) i;
+CREATE INDEX ivfpq_expr_idx ON ivfpq_expr USING lance_ivfpq ((a::vector(4)) vector_l2_ops)
+	WITH (lists = 2, num_sub_vectors = 2);
+SET lancedb.ivfpq_nprobes = 2;
+SET lancedb.ivfpq_refine_factor = 100;
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM ivfpq_expr ORDER BY a::vector(4) <-> '[1,1,0,0]' LIMIT 8;
+SELECT array_agg(id) FROM (SELECT id FROM ivfpq_expr ORDER BY a::vector(4) <-> '[1,1,0,0]' LIMIT 8) s;
+RESET enable_seqscan;
+SET enable_indexscan = off;
+SELECT array_agg(id) FROM (SELECT id FROM ivfpq_expr ORDER BY a::vector(4) <-> '[1,1,0,0]' LIMIT 8) s;
+RESET enable_indexscan;
+DROP TABLE ivfpq_expr;
+
 -- errors
 CREATE INDEX ON ivfpq_t USING lance_ivfpq (v vector_l2_ops) WITH (num_sub_vectors = 3);
 CREATE INDEX ON ivfpq_t USING lance_ivfpq (v vector_l2_ops) WITH (num_bits = 4);

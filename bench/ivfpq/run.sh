@@ -2,16 +2,16 @@
 #
 # run.sh - lance_ivfpq against pgvector IVFFlat, side by side (issue #7).
 #
-#   IVFPQ_BENCH_CONN="host=/tmp/x port=5432 user=postgres" bench/ivfpq/run.sh [-n 100000] [-r 10]
+#   IVFPQ_BENCH_CONN="host=/tmp/x port=5432 user=postgres" bench/ivfpq/run.sh [-n 100000]
 #
 # Drives the shared ANN harness (../shared/bench-ann, read-only: copied to
 # a work directory and built there) on its synth128 data: the same rows,
 # queries and lists = round(sqrt(n)) for both indexes.  pgvector must be
 # installed in the server; it defines its own `vector` type, as lancedb_fdw
-# does, so each extension gets a database of its own.  -r sets
-# lancedb.ivfpq_refine_factor for the lance_ivfpq runs.  Results (CSV,
-# Markdown, logs) go to $IVFPQ_BENCH_WORK/results; the table to report is
-# printed at the end.
+# does, so each extension gets a database of its own.  lance_ivfpq runs once
+# per entry of IVFPQ_CONFIGS ("name|WITH options|refine_factor", see below).
+# Results (CSV, Markdown, logs) go to $IVFPQ_BENCH_WORK/results; the table
+# to report is printed at the end.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -19,15 +19,15 @@ HARNESS=${ANN_HARNESS:-$HERE/../../../shared/bench-ann}
 WORK=${IVFPQ_BENCH_WORK:-/tmp/lancedb-ivfpq-bench}
 CONN=${IVFPQ_BENCH_CONN:?set IVFPQ_BENCH_CONN to a libpq connection string without dbname}
 N=100000
-REFINE=10
 MWM=1GB
+NQ=1000
 
 while [ $# -gt 0 ]; do
 	case $1 in
 		-n) N=$2; shift 2 ;;
-		-r) REFINE=$2; shift 2 ;;
 		--mwm) MWM=$2; shift 2 ;;
-		*) echo "usage: $0 [-n N] [-r REFINE_FACTOR] [--mwm SIZE]" >&2; exit 2 ;;
+		--nq) NQ=$2; shift 2 ;;
+		*) echo "usage: $0 [-n N] [--mwm SIZE] [--nq QUERIES]" >&2; exit 2 ;;
 	esac
 done
 
@@ -46,11 +46,32 @@ for db in ivfpq_bench_pgvector ivfpq_bench_lancedb; do
 		psql -X -q "$CONN dbname=postgres" -c "CREATE DATABASE $db"
 done
 
-cd "$WORK/harness"
-# no throughput or filtered runs: one client, the unfiltered sweep
-COMMON=(-n "$N" --mwm "$MWM" --clients 0 -o "$WORK/results")
-./run.sh -p profiles/pgvector-ivfflat.sh -c "$CONN dbname=ivfpq_bench_pgvector" "${COMMON[@]}"
-OURS_SESSION_SETUP="SET lancedb.ivfpq_refine_factor = $REFINE" \
-	./run.sh -p profiles/ours-ivfpq.sh -c "$CONN dbname=ivfpq_bench_lancedb" "${COMMON[@]}"
+LISTS=$(awk -v n="$N" 'BEGIN { printf "%d", sqrt(n) + 0.5 }')
+# LanceDB's defaults (num_sub_vectors = dim/16), dim/8 sub-vectors, and dim/8
+# with a light training (a tenth of the sample, a fifth of the passes)
+if [ -z "${IVFPQ_CONFIGS:-}" ]; then
+	IVFPQ_CONFIGS=(
+		"ours-ivfpq-m8-r10|lists = $LISTS|10"
+		"ours-ivfpq-m8-r50|lists = $LISTS|50"
+		"ours-ivfpq-m16-r20|lists = $LISTS, num_sub_vectors = 16|20"
+		"ours-ivfpq-m16-light-r20|lists = $LISTS, num_sub_vectors = 16, sample_rate = 25, max_iterations = 10|20"
+	)
+else
+	IFS=';' read -r -a IVFPQ_CONFIGS <<<"$IVFPQ_CONFIGS"
+fi
+export SEARCH_VALUES=${SEARCH_VALUES:-"8 16 32 64 128"}
+# pgvector IVFFlat's own sweep (its probes cost more each)
+IVFFLAT_SEARCH_VALUES=${IVFFLAT_SEARCH_VALUES:-$SEARCH_VALUES}
 
-awk -f wide.awk "$WORK"/results/*-"$N"-*.csv 2>/dev/null || awk -f csv2md.awk "$WORK"/results/*-"$N"-*.csv
+cd "$WORK/harness"
+# one client, unfiltered: the figures the issue asks for
+COMMON=(-n "$N" --mwm "$MWM" --nq "$NQ" --clients 0 --no-filter -o "$WORK/results")
+IVF_LISTS=$LISTS SEARCH_VALUES=$IVFFLAT_SEARCH_VALUES ./run.sh -p profiles/pgvector-ivfflat.sh -c "$CONN dbname=ivfpq_bench_pgvector" "${COMMON[@]}"
+for cfg in "${IVFPQ_CONFIGS[@]}"; do
+	IFS='|' read -r name options refine <<<"$cfg"
+	OURS_PROFILE=$name OURS_IVFPQ_OPTIONS=$options \
+		OURS_SESSION_SETUP="SET lancedb.ivfpq_refine_factor = $refine" \
+		./run.sh -p profiles/ours-ivfpq.sh -c "$CONN dbname=ivfpq_bench_lancedb" "${COMMON[@]}"
+done
+
+awk -f csv2md.awk "$WORK"/results/*-"$N"-*.csv

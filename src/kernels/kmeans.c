@@ -24,6 +24,12 @@
 /* How far a split moves the two halves apart (faiss uses the same). */
 #define KMEANS_SPLIT_EPS	(1.0f / 1024.0f)
 
+void
+kmeans_blas_threads(int n)
+{
+	openblas_set_num_threads(n);
+}
+
 uint64_t
 kmeans_random(uint64_t *state)
 {

@@ -65,6 +65,12 @@ extern CoreStatus kmeans_assign(const float *x, size_t n, size_t dim,
 								KmeansCancelFn cancel, void *cancel_arg,
 								CoreError *err);
 
+/*
+ * Cap the threads sgemm may start in this process (OpenBLAS's own pool;
+ * by default one per core).
+ */
+extern void kmeans_blas_threads(int n);
+
 /* The seeded generator the module uses (splitmix64), for callers' sampling. */
 extern uint64_t kmeans_random(uint64_t *state);
 

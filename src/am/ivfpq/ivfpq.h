@@ -24,7 +24,9 @@
  *
  * Centroids and codebooks never change after the build, so a backend keeps
  * them in the relcache entry (rd_amcache); REINDEX makes a new relfilenode,
- * which invalidates the entry.  Inserts append to a list's tail page; the
+ * which invalidates the entry.  An invalidation can free the cache whenever
+ * a lock is taken (detoasting a value takes one), so callers fetch it with
+ * IvfpqGetCache after such steps and never keep it across them.  Inserts append to a list's tail page; the
  * directory page holding the list is locked first, then the tail, which
  * serializes appends to a list and keeps the tail pointer exact.
  *
@@ -156,7 +158,7 @@ typedef IvfpqTupleData *IvfpqTuple;
 
 /*
  * What a backend keeps of an index between calls: the meta page's fields,
- * the centroids (with their squared norms) and the codebooks.
+ * the centroids and the codebooks, in one allocation.
  */
 typedef struct IvfpqCache
 {

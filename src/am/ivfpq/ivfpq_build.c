@@ -15,6 +15,10 @@
  * Every page is written through generic WAL as a full image, as contrib/bloom
  * does, so a build is crash-safe and replicates.
  *
+ * The entries are not bounded by maintenance_work_mem (they take rows x
+ * (10 + num_sub_vectors) bytes or so); the training sample is.  A table
+ * with too few rows to train still gets an index (see Train).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

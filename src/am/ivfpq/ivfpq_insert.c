@@ -89,10 +89,14 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 
+	/*
+	 * Detoast before taking the cache: reading a toasted value can take a
+	 * lock, process invalidations and free the relcache's copy.
+	 */
+	v = DatumGetVector(values[0]);
 	cache = IvfpqGetCache(index);
 	dim = cache->meta.dim;
 	m = cache->meta.num_sub_vectors;
-	v = DatumGetVector(values[0]);
 	if (v->dim != dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),

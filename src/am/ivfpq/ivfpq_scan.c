@@ -169,10 +169,10 @@ StartQuery(IndexScanDesc scan)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 	Relation	index = scan->indexRelation;
-	const IvfpqCache *cache = IvfpqGetCache(index);
+	const IvfpqCache *cache;
 	const DistanceKernels *dk = distance_kernels();
 	MemoryContext old = MemoryContextSwitchTo(so->querycxt);
-	Vector	   *q;
+	Vector	   *q = NULL;
 	TopkItem   *order;
 	Topk	   *rank;
 	int			k;
@@ -185,6 +185,15 @@ StartQuery(IndexScanDesc scan)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("lance_ivfpq scans need an MVCC snapshot")));
 
+	/*
+	 * Detoast the query before taking the cache: reading a toasted value can
+	 * take a lock, process invalidations and free the relcache's copy.
+	 */
+	so->query_null = (scan->orderByData[0].sk_flags & SK_ISNULL) != 0;
+	if (!so->query_null)
+		q = DatumGetVector(scan->orderByData[0].sk_argument);
+
+	cache = IvfpqGetCache(index);
 	so->dim = cache->meta.dim;
 	so->m = cache->meta.num_sub_vectors;
 	so->lists = cache->meta.lists;
@@ -192,15 +201,12 @@ StartQuery(IndexScanDesc scan)
 	so->nprobes = Min(ivfpq_nprobes, so->lists);
 
 	/* a NULL query orders nothing: scan from the zero vector, unranked */
-	so->query_null = (scan->orderByData[0].sk_flags & SK_ISNULL) != 0;
 	if (so->query_null)
 	{
 		q = palloc0(VECTOR_SIZE(so->dim));
 		SET_VARSIZE(q, VECTOR_SIZE(so->dim));
 		q->dim = so->dim;
 	}
-	else
-		q = DatumGetVector(scan->orderByData[0].sk_argument);
 	if (q->dim != so->dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
