@@ -103,7 +103,8 @@ unit: test/unit/run_unit
 #                                  table and version; needs LANCEDB_FIXTURES
 #                                  (made by lancedb_ref.mjs make-fixtures) and
 #                                  LANCEDB_REF (the folder of lancedb_ref.mjs,
-#                                  default test/interop/.lancedb)
+#                                  default test/interop/.lancedb); nested types
+#                                  in big pages: make_nested_fixtures.mjs
 
 test/interop/lance_dump: test/interop/lance_dump.c $(CORE_OBJS)
 	$(CC) $(CFLAGS) $(WARNINGS) $(WERROR) -D_GNU_SOURCE -I$(srcdir)/src \

@@ -132,7 +132,8 @@ extern CoreStatus lance_ool_bitpack_encode(const void *in, unsigned bits,
 
 /* ---------------------------------------------------------------------
  * rle (12.5): run values (T-bit words) and run lengths (u8, runs longer
- * than 255 split).  The run lengths must add up to exactly n.
+ * than 255 split).  The runs must hold at least n values; runs past n
+ * are ignored, as lance's decoder does (its chunker can leave some).
  * ---------------------------------------------------------------------
  */
 
@@ -170,7 +171,8 @@ extern CoreStatus lance_rle_encode(const void *in, unsigned bits, size_t n,
 
 /*
  * Mini-block form: n+1 offsets of offset_bits (32 or 64) relative to the
- * start of buf, then the bytes, then padding.
+ * start of buf, then the bytes, then padding.  The first offset must lie
+ * past the n+1 offsets (a chunk may hold more values than asked for).
  */
 extern CoreStatus lance_variable_decode_miniblock(const uint8_t *buf, size_t len,
 												  unsigned offset_bits, size_t n,

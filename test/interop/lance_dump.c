@@ -68,12 +68,25 @@ print_double(FILE *out, double v)
 		fputc('-', out);
 		v = -v;
 	}
-	/* the fewest significant digits that read back as v */
-	for (int prec = 1; prec <= 17; prec++)
+	/*
+	 * The fewest significant digits that read back as v.  If p digits do,
+	 * so do p + 1, so a binary search over 1..17 finds the least.
+	 */
 	{
-		snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
-		if (strtod(buf, NULL) == v)
-			break;
+		int			lo = 1;
+		int			hi = 17;
+
+		while (lo < hi)
+		{
+			int			mid = (lo + hi) / 2;
+
+			snprintf(buf, sizeof(buf), "%.*e", mid - 1, v);
+			if (strtod(buf, NULL) == v)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		snprintf(buf, sizeof(buf), "%.*e", lo - 1, v);
 	}
 	e = strchr(buf, 'e');
 	exp10 = atoi(e + 1);

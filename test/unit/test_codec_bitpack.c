@@ -446,3 +446,45 @@ UNIT_TEST(inline_bitpacking_of_ids_matches_lancedb_bytes_in_the_fixture)
 	free(file);
 	CHECK_MSG(found, "no FastLanes record of ids 0..1023 in %s", path);
 }
+
+/*
+ * LanceDB's own bytes: the def levels of scalars_50k_v2_1's nullable
+ * `small` column (null iff row % 97 == 0) are out-of-line bitpacked per
+ * mini-block chunk (T = 16, W = 1).  The first chunk's 1024 levels and
+ * the last chunk's 848 (a packed, padded tail) must be in the file and
+ * decode back.
+ */
+UNIT_TEST(out_of_line_def_levels_of_the_v2_1_fixture_decode)
+{
+	static const size_t starts[2] = {0, 49152};
+	static const size_t counts[2] = {1024, 848};
+	char		path[1024];
+	size_t		len;
+	uint8_t    *file = fixture_read("scalars_50k_v2_1.lance/data/*.lance", &len,
+									path, sizeof(path));
+	int			c;
+
+	if (file == NULL)
+	{
+		printf("    (skipped: no LANCEDB_FIXTURES)\n");
+		return;
+	}
+	for (c = 0; c < 2; c++)
+	{
+		uint16_t	want[1024] = {0};
+		uint16_t	got[1024];
+		uint8_t		packed[128];
+		uint8_t    *at;
+		size_t		i;
+		CoreError	err;
+
+		for (i = 0; i < counts[c]; i++)
+			want[i] = (starts[c] + i) % 97 == 0;
+		CHECK(lance_fastlanes_pack(want, 16, 1, packed, &err) == CORE_OK);
+		at = memmem(file, len, packed, sizeof(packed));
+		CHECK_MSG(at != NULL, "def levels of rows %zu.. not found in %s", starts[c], path);
+		CHECK(lance_ool_bitpack_decode(at, 128, 16, 1, counts[c], got, &err) == CORE_OK);
+		CHECK(memcmp(got, want, counts[c] * 2) == 0);
+	}
+	free(file);
+}

@@ -6,13 +6,17 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <lz4.h>
 #include <lz4frame.h>
 #include <zstd.h>
 
 #include "core/alloc.h"
 #include "lance/codec.h"
+#include "fixture_file.h"
 #include "unit.h"
 
 /* 5000 bytes that compress well but not trivially. */
@@ -197,4 +201,69 @@ UNIT_TEST(exact_zstd_and_lz4_frame_decoders_insist_on_the_size)
 	CHECK(lance_lz4frame_decompress_exact(frame, flen, out, 3001, &err) == CORE_ERR_CORRUPT);
 	CHECK(lance_lz4frame_decompress_exact(frame, flen - 2, out, 3000, &err) == CORE_ERR_CORRUPT);
 	CHECK(lance_lz4frame_decompress_exact(frame, 0, out, 0, &err) == CORE_ERR_CORRUPT);
+}
+
+/*
+ * LanceDB's own bytes: scalars_50k_v2_2 keeps the dictionary of its
+ * low-cardinality `cat` strings as general(LZ4) over a variable block.
+ * Find a u32-prefixed LZ4 block that expands to a variable block holding
+ * "echo" and "delta", and decode it with lance_decompress and the block
+ * variable decoder.
+ */
+UNIT_TEST(lz4_dictionary_of_the_v2_2_fixture_decodes_to_the_cat_strings)
+{
+	char		path[1024];
+	size_t		len;
+	uint8_t    *file = fixture_read("scalars_50k_v2_2.lance/data/*.lance", &len,
+									path, sizeof(path));
+	uint8_t		probe[64];
+	size_t		p;
+	bool		found = false;
+
+	if (file == NULL)
+	{
+		printf("    (skipped: no LANCEDB_FIXTURES)\n");
+		return;
+	}
+	for (p = 0; p + 8 <= len && !found; p += 1)
+	{
+		uint32_t	size;
+		size_t		clen;
+
+		memcpy(&size, file + p, 4);
+		if (size < 16 || size > 65536)
+			continue;
+		/* cheap filter: the first bytes must be the block header u32 32 */
+		if (LZ4_decompress_safe_partial((const char *) file + p + 4, (char *) probe,
+										(int) (len - p - 4 > INT32_MAX ? INT32_MAX : len - p - 4),
+										8, sizeof(probe)) < 8 ||
+			memcmp(probe, "\x20\0\0\0", 4) != 0)
+			continue;
+		/* the exact compressed length is unknown: the one that works */
+		for (clen = 1; clen <= (size_t) size + size / 255 + 16 && p + 4 + clen <= len; clen++)
+		{
+			uint8_t    *d;
+			size_t		dlen;
+			CoreError	err;
+			uint32_t	data_start;
+			size_t		n;
+			uint64_t   *off;
+			const uint8_t *bytes;
+
+			if (lance_decompress(LANCE_COMPRESSION_LZ4, file + p, clen + 4, 1 << 20,
+								 &d, &dlen, &err) != CORE_OK)
+				continue;
+			memcpy(&data_start, d + 4, 4);
+			n = data_start >= 12 ? (data_start - 8) / 4 - 1 : 0;
+			off = core_malloc((n + 1) * sizeof(uint64_t));
+			if (n > 0 && lance_variable_decode_block(d, dlen, n, off, &bytes, &err) == CORE_OK &&
+				memmem(bytes, off[n], "echo", 4) && memmem(bytes, off[n], "delta", 5))
+				found = true;
+			core_free(off);
+			core_free(d);
+			break;
+		}
+	}
+	free(file);
+	CHECK_MSG(found, "no LZ4 dictionary of the cat strings in %s", path);
 }

@@ -5,10 +5,13 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "lance/codec.h"
+#include "fixture_file.h"
 #include "unit.h"
 
 /* FORMAT.md 12.5: 0600000000000000 | 0100 0000 0100 | 01 08 01 */
@@ -130,4 +133,47 @@ UNIT_TEST(rle_zero_values_from_empty_buffers_is_fine)
 
 	CHECK(lance_rle_decode(NULL, 0, NULL, 0, 32, 0, out, &err) == CORE_OK);
 	CHECK(lance_rle_decode(NULL, 0, NULL, 0, 32, 1, out, &err) == CORE_ERR_CORRUPT);
+}
+
+/*
+ * LanceDB's own bytes: scalars_50k_v2_1's `runs` column is RLE in
+ * mini-block chunks.  Its first 4096 values are i / 500 (rows 2000..2999
+ * null, stored as 0), so the first chunk's run lengths start 255 245 255
+ * 245 ... and its u32 run values sit just before them, padded to 8.
+ */
+UNIT_TEST(rle_chunk_of_the_v2_1_fixture_decodes_to_the_runs_column)
+{
+	static const uint8_t lengths_start[] = {
+		0xff, 0xf5, 0xff, 0xf5, 0xff, 0xf5, 0xff, 0xf5, 0xff, 0xff, 0xff, 0xeb
+	};
+	char		path[1024];
+	size_t		len;
+	uint8_t    *file = fixture_read("scalars_50k_v2_1.lance/data/*.lance", &len,
+									path, sizeof(path));
+	uint8_t    *lengths;
+	size_t		runs = 0;
+	size_t		sum = 0;
+	size_t		values_at;
+	uint32_t   *out;
+	size_t		i;
+	CoreError	err;
+
+	if (file == NULL)
+	{
+		printf("    (skipped: no LANCEDB_FIXTURES)\n");
+		return;
+	}
+	lengths = memmem(file, len, lengths_start, sizeof(lengths_start));
+	CHECK_MSG(lengths != NULL, "no run lengths 255 245 ... in %s", path);
+	while (sum < 4096 && lengths + runs < file + len)
+		sum += lengths[runs++];
+	CHECK(sum == 4096);
+	values_at = (size_t) (lengths - file) - (runs * 4 + 7) / 8 * 8;
+	out = malloc(4096 * sizeof(uint32_t));
+	CHECK(lance_rle_decode(file + values_at, runs * 4, lengths, runs, 32, 4096, out, &err) == CORE_OK);
+	for (i = 0; i < 4096; i++)
+		CHECK_MSG(out[i] == ((i >= 2000 && i < 3000) ? 0 : i / 500),
+				  "value %zu is %u", i, out[i]);
+	free(out);
+	free(file);
 }
