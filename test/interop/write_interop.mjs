@@ -237,6 +237,7 @@ async function main() {
   await client.connect();
   await other.connect();
   await client.query('SET client_min_messages = warning');
+  await client.query('CREATE EXTENSION IF NOT EXISTS lancedb_fdw');
   await client.query('DROP SCHEMA IF EXISTS write_interop CASCADE');
   await client.query('CREATE SCHEMA write_interop');
   for (const c of [client, other])
