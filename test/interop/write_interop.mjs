@@ -277,6 +277,16 @@ async function main() {
     }))
       await compare(`${t.name}: LanceDB reads the compacted version equal`, t);
   }
+  if (await attempt('lance_merge_insert', async () => {
+    await client.query(`SELECT lance_merge_insert('ours_v2_1',
+      $$SELECT g::bigint AS id, 'merged' AS label FROM generate_series(190, 260) g$$, '{id}')`);
+  })) {
+    await compare('lance_merge_insert: LanceDB reads the merged rows equal', ours[1]);
+    const merged = (await lanceQuery(ours[1], undefined, ['id', 'label']))
+      .filter((r) => r.label === 'merged').map((r) => Number(r.id));
+    check('lance_merge_insert: each key once, updated or inserted',
+      merged.length === 71 && new Set(merged).size === 71, `${merged.length} merged rows`);
+  }
   await concurrency(ours[2]);
   await copyAndRestore(ours[1]);
 
