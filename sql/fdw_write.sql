@@ -145,6 +145,22 @@ SELECT fragments AS fragments_after FROM lance_versions('scalars') ORDER BY vers
 SELECT lance_compact('scalars') AS nothing_to_do;
 
 --
+-- Merge insert: matched keys are updated, the others inserted, one version
+--
+CREATE FOREIGN TABLE kv (k integer NOT NULL, v text) SERVER ws;
+SELECT lance_create_table('kv', '2.2');
+INSERT INTO kv VALUES (1, 'a'), (2, 'b'), (3, 'c');
+SELECT * FROM lance_merge_insert('kv', $$SELECT * FROM (VALUES (2, 'B'), (3, 'C'), (4, 'D')) x(k, v)$$, '{k}');
+SELECT * FROM kv ORDER BY k;
+SELECT max(version) AS one_version_more FROM lance_versions('kv');
+-- a key matched by two source rows is an error, and nothing is merged
+\set VERBOSITY terse
+SELECT lance_merge_insert('kv', 'SELECT 1 AS k, ''z'' AS v UNION ALL SELECT 1, ''y''', '{k}');
+\set VERBOSITY default
+SELECT * FROM kv ORDER BY k;
+SELECT try_write($$SELECT lance_merge_insert('kv', 'SELECT 1 AS key', '{k}')$$);
+
+--
 -- Restore: a new version equal to an old one
 --
 SELECT lance_restore('items', 2);

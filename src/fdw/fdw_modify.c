@@ -460,9 +460,9 @@ delete_row(LanceModifyState *ms, uint64 addr, bool update)
 	if (update && lance_writer_deleted(ms->xw->writer, addr))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot update a row of Lance dataset \"%s\" twice in one transaction",
-						ms->location),
-				 errdetail("A transaction does not see its own uncommitted changes to a Lance dataset.")));
+				 errmsg("cannot update a row of a Lance dataset twice in one transaction"),
+				 errdetail("Dataset \"%s\", row address " UINT64_FORMAT ": a transaction does not see its own uncommitted changes to a Lance dataset.",
+						   ms->location, addr)));
 	note_change(ms->xw);
 	if (lance_writer_delete(ms->xw->writer, addr, &err) != CORE_OK)
 		ereport(ERROR,

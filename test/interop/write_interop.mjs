@@ -237,6 +237,7 @@ async function main() {
   await client.connect();
   await other.connect();
   await client.query('SET client_min_messages = warning');
+  await client.query('CREATE EXTENSION IF NOT EXISTS lancedb_fdw');
   await client.query('DROP SCHEMA IF EXISTS write_interop CASCADE');
   await client.query('CREATE SCHEMA write_interop');
   for (const c of [client, other])
@@ -275,6 +276,16 @@ async function main() {
       await client.query(`SELECT lance_compact('${t.name}')`);
     }))
       await compare(`${t.name}: LanceDB reads the compacted version equal`, t);
+  }
+  if (await attempt('lance_merge_insert', async () => {
+    await client.query(`SELECT lance_merge_insert('ours_v2_1',
+      $$SELECT g::bigint AS id, 'merged' AS label FROM generate_series(190, 260) g$$, '{id}')`);
+  })) {
+    await compare('lance_merge_insert: LanceDB reads the merged rows equal', ours[1]);
+    const merged = (await lanceQuery(ours[1], undefined, ['id', 'label']))
+      .filter((r) => r.label === 'merged').map((r) => Number(r.id));
+    check('lance_merge_insert: each key once, updated or inserted',
+      merged.length === 71 && new Set(merged).size === 71, `${merged.length} merged rows`);
   }
   await concurrency(ours[2]);
   await copyAndRestore(ours[1]);
