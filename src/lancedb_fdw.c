@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 
+#include "fdw/fdw_search.h"
 #include "fmgr.h"
 #include "kernels/distance.h"
 #include "utils/guc.h"
@@ -110,6 +111,7 @@ _PG_init(void)
 							 check_kernel,
 							 assign_kernel,
 							 NULL);
+	lance_search_init_gucs();
 
 	/*
 	 * Last: this drops any placeholder under lancedb. not defined above, so

@@ -34,6 +34,7 @@
 #include "utils/sampling.h"
 
 #include "fdw/convert.h"
+#include "fdw/fdw_search.h"
 #include "fdw/lance_fdw.h"
 
 /* The entries of a ForeignScan's fdw_private, in order. */
@@ -44,7 +45,8 @@ enum LanceScanPrivateIndex
 	LanceScanPrivPlannedVersion,	/* String: the version planning read */
 	LanceScanPrivFragments,		/* Integer: fragments at planning */
 	LanceScanPrivAttnums,		/* IntList: columns to decode */
-	LanceScanPrivKind			/* Integer: LanceScanKind */
+	LanceScanPrivKind,			/* Integer: LanceScanKind */
+	LanceScanPrivExtra			/* the kind's own entries follow (fdw_search.c) */
 };
 
 /* Execution state of one scan. */
@@ -93,6 +95,26 @@ lance_scan_private(LanceTableOptions *opts, uint64 planned_version, int num_frag
 	priv = lappend(priv, attnums);
 	priv = lappend(priv, makeInteger(kind));
 	return priv;
+}
+
+/* The kind of scan a plan runs. */
+LanceScanKind
+lance_scan_kind(ForeignScan *plan)
+{
+	return intVal(list_nth(plan->fdw_private, LanceScanPrivKind));
+}
+
+/* What a scan plan reads, and the entries its kind appended. */
+void
+lance_scan_private_parts(ForeignScan *plan, char **location, uint64 *version_option,
+						 List **attnums, List **extra)
+{
+	List	   *priv = plan->fdw_private;
+
+	*location = strVal(list_nth(priv, LanceScanPrivLocation));
+	*version_option = parse_u64(strVal(list_nth(priv, LanceScanPrivVersion)));
+	*attnums = (List *) list_nth(priv, LanceScanPrivAttnums);
+	*extra = list_copy_tail(priv, LanceScanPrivExtra);
 }
 
 /* Add the dataset and row being read to any error raised while reading. */
@@ -169,6 +191,11 @@ lanceBeginForeignScan(ForeignScanState *node, int eflags)
 	MemoryContext old;
 	ErrorContextCallback errcb;
 
+	if (lance_scan_kind(plan) == LANCE_SCAN_SEARCH)
+	{
+		lance_search_begin(node, eflags);
+		return;
+	}
 	node->fdw_state = ss;
 	ss->kind = intVal(list_nth(priv, LanceScanPrivKind));
 	ss->location = strVal(list_nth(priv, LanceScanPrivLocation));
@@ -248,6 +275,8 @@ lanceIterateForeignScan(ForeignScanState *node)
 	ErrorContextCallback errcb;
 	MemoryContext old;
 
+	if (lance_scan_kind((ForeignScan *) node->ss.ps.plan) == LANCE_SCAN_SEARCH)
+		return lance_search_iterate(node);
 	if (ss->kind == LANCE_SCAN_COUNT)
 		return iterate_count(ss, slot);
 
@@ -310,6 +339,11 @@ lanceReScanForeignScan(ForeignScanState *node)
 {
 	LanceScanState *ss = node->fdw_state;
 
+	if (lance_scan_kind((ForeignScan *) node->ss.ps.plan) == LANCE_SCAN_SEARCH)
+	{
+		lance_search_rescan(node);
+		return;
+	}
 	ss->count_done = false;
 	if (ss->kind == LANCE_SCAN_ROWS && ss->source != NULL)
 	{
@@ -328,6 +362,11 @@ lanceEndForeignScan(ForeignScanState *node)
 {
 	LanceScanState *ss = node->fdw_state;
 
+	if (lance_scan_kind((ForeignScan *) node->ss.ps.plan) == LANCE_SCAN_SEARCH)
+	{
+		lance_search_end(node);
+		return;
+	}
 	if (ss != NULL && ss->scan_cxt != NULL)
 		MemoryContextDelete(ss->scan_cxt);
 }
@@ -386,6 +425,8 @@ lanceExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 		ExplainPropertyText("Lance Filter", quals, es);
 	}
+	if (kind == LANCE_SCAN_SEARCH)
+		lance_search_explain(node, es);
 }
 
 /* ---------------------------------------------------------------------

@@ -28,7 +28,8 @@ typedef struct LanceTableOptions
 typedef enum LanceScanKind
 {
 	LANCE_SCAN_ROWS,			/* the table's rows */
-	LANCE_SCAN_COUNT			/* one row: count(*) from the manifest */
+	LANCE_SCAN_COUNT,			/* one row: count(*) from the manifest */
+	LANCE_SCAN_SEARCH			/* the nearest rows to a vector (fdw_search.c) */
 } LanceScanKind;
 
 /* A dataset opened for reading, freed with its memory context (source.c). */
@@ -53,6 +54,8 @@ extern int64 lance_source_live_rows(LanceSource *src);
 extern void lance_source_start(LanceSource *src, const char *const *fields, int n);
 extern LanceBatch *lance_source_next(LanceSource *src);
 extern void lance_source_restart(LanceSource *src);
+extern LanceBatch *lance_source_take(LanceSource *src, const uint64 *row_addrs, int64 n,
+									 const char *const *fields, int nfields);
 
 /* fdw.c */
 extern ForeignScan *lance_make_count_plan(PlannerInfo *root, RelOptInfo *upperrel,
@@ -61,6 +64,9 @@ extern ForeignScan *lance_make_count_plan(PlannerInfo *root, RelOptInfo *upperre
 /* fdw_scan.c */
 extern List *lance_scan_private(LanceTableOptions *opts, uint64 planned_version,
 								int num_fragments, List *attnums, LanceScanKind kind);
+extern LanceScanKind lance_scan_kind(ForeignScan *plan);
+extern void lance_scan_private_parts(ForeignScan *plan, char **location,
+									 uint64 *version_option, List **attnums, List **extra);
 extern void lanceBeginForeignScan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *lanceIterateForeignScan(ForeignScanState *node);
 extern void lanceReScanForeignScan(ForeignScanState *node);

@@ -26,6 +26,7 @@ struct LanceSource
 	LanceScanner *scanner;
 	LanceScanOptions scan_opts; /* kept to restart the scan */
 	LanceBatch *batch;			/* the last batch returned */
+	LanceBatch *taken;			/* the last batch lance_source_take returned */
 };
 
 static int
@@ -73,6 +74,8 @@ release_source(void *arg)
 
 	if (src->batch)
 		lance_batch_free(src->batch);
+	if (src->taken)
+		lance_batch_free(src->taken);
 	if (src->scanner)
 		lance_scanner_close(src->scanner);
 	if (src->dataset)
@@ -80,6 +83,7 @@ release_source(void *arg)
 	if (src->storage)
 		storage_close(src->storage);
 	src->batch = NULL;
+	src->taken = NULL;
 	src->scanner = NULL;
 	src->dataset = NULL;
 	src->storage = NULL;
@@ -187,4 +191,26 @@ lance_source_restart(LanceSource *src)
 	src->scanner = NULL;
 	if (lance_scanner_open(src->dataset, &src->scan_opts, &src->scanner, &err) != CORE_OK)
 		lance_report_core_error(&err);
+}
+
+/*
+ * The rows at the given row addresses, in that order, for the named
+ * top-level fields; the batch lives until the next take.
+ */
+LanceBatch *
+lance_source_take(LanceSource *src, const uint64 *row_addrs, int64 n,
+				  const char *const *fields, int nfields)
+{
+	CoreError	err;
+
+	if (src->taken)
+	{
+		lance_batch_free(src->taken);
+		src->taken = NULL;
+	}
+	CHECK_FOR_INTERRUPTS();
+	if (lance_dataset_take(src->dataset, (const uint64_t *) row_addrs, n, fields, nfields,
+						   &src->taken, &err) != CORE_OK)
+		lance_report_core_error(&err);
+	return src->taken;
 }

@@ -1,0 +1,874 @@
+/*-------------------------------------------------------------------------
+ *
+ * fdw_search.c
+ *	  Flat nearest-neighbour search inside a Lance foreign scan.
+ *
+ * `SELECT ... FROM t [WHERE pushed quals] ORDER BY vec <op> q LIMIT k`
+ * would otherwise read and convert every column of every row and sort them
+ * all.  LanceDB answers the same query by reading only the vector column,
+ * keeping a top-k, and fetching the other columns for the k winners; this
+ * file does the same inside a foreign scan:
+ *
+ * Planning.  When the query's only relation is a Lance foreign table, the
+ * scan can evaluate all its quals, the query's ordering is a single
+ * ascending `col <op> q` (op one of our vector distances, col a vector
+ * column, q a constant or an external parameter) and a LIMIT applies to
+ * the scan's output (root->limit_tuples, which the planner sets only when
+ * nothing between scan and LIMIT changes the row count), we add a path with
+ * those pathkeys.  It carries k = LIMIT + OFFSET, and Postgres keeps its own
+ * Limit node above it, so the scan may return exactly k rows.
+ *
+ * Execution.  The scan decodes the vector column and the columns of the
+ * pushed quals only.  Distances of each batch come from the one-to-many
+ * kernels in one call; a row whose distance can still enter the top-k is
+ * then checked against the quals (a pre-filter: `WHERE label = 'x' ...
+ * LIMIT 10` yields 10 rows when 10 match) and, if it passes, kept in a
+ * bounded heap.  Finally the columns the query needs are read for the
+ * winners only, by row address (late materialization), and returned in
+ * distance order.
+ *
+ * Exactness.  Postgres evaluates `col <op> q` above the scan with the
+ * operator's own function, so our ranking must agree with it to the bit.
+ * The one-to-many kernels add in a different order than the one-to-one
+ * kernels the operators use, so their results may differ in the last bits.
+ * They therefore only screen: a row enters the heap with the distance the
+ * operator's function computes (same kernel table, same arithmetic), and
+ * is screened out only when its screening distance exceeds the heap's
+ * worst by more than a bound on the rounding error of both sums.  Ties
+ * keep scan order; NaN (cosine against a zero vector) ranks after every
+ * number and NULL after NaN, as Postgres sorts them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "access/stratnum.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+
+#include "fdw/convert.h"
+#include "fdw/fdw_search.h"
+#include "fdw/lance_fdw.h"
+#include "kernels/distance.h"
+#include "kernels/topk.h"
+#include "types/vector.h"
+
+typedef enum LanceMetric
+{
+	LANCE_METRIC_L2,
+	LANCE_METRIC_COSINE,
+	LANCE_METRIC_DOT,
+	LANCE_METRIC_L1,
+	LANCE_METRIC_COUNT
+} LanceMetric;
+
+/* The operators we rank by: their function (in our extension) and names. */
+static const struct
+{
+	const char *funcname;
+	const char *opname;
+	const char *label;			/* for EXPLAIN */
+}			metrics[LANCE_METRIC_COUNT] = {
+	[LANCE_METRIC_L2] = {"l2_distance", "<->", "l2"},
+	[LANCE_METRIC_COSINE] = {"cosine_distance", "<=>", "cosine"},
+	[LANCE_METRIC_DOT] = {"vector_negative_inner_product", "<#>", "negative inner product"},
+	[LANCE_METRIC_L1] = {"l1_distance", "<+>", "l1"},
+};
+
+/* Ranks of TopkEntry.tier: numbers, then NaN, then NULL (SQL's order). */
+#define TIER_NUMBER 0
+#define TIER_NAN 1
+#define TIER_NULL 2
+
+/* The search's entries of a ForeignScan's fdw_private, after the scan's. */
+enum LanceSearchPrivateIndex
+{
+	LanceSearchPrivMetric,		/* Integer: LanceMetric */
+	LanceSearchPrivAttnum,		/* Integer: the vector column */
+	LanceSearchPrivQueryLeft,	/* Boolean: the query is the left operand */
+	LanceSearchPrivQuery,		/* Const or Param: the query vector */
+	LanceSearchPrivLimit		/* Integer: k = LIMIT + OFFSET */
+};
+
+static bool search_pushdown = true;
+
+/* Execution state of a search scan. */
+typedef struct LanceSearchState
+{
+	Relation	rel;
+	char	   *location;
+	uint64		version_option;
+	LanceMetric metric;
+	bool		query_left;
+	int64		k;
+	MemoryContext scan_cxt;		/* core objects and results */
+	LanceSource *source;
+	TopK	   *heap;			/* while ranking; freed with scan_cxt on error */
+	ExprState  *query;
+
+	/* the ranking scan: column 0 is the vector, then the quals' columns */
+	int			dim;
+	LanceConverter *vec_conv;
+	int			nqualcols;
+	AttrNumber *qual_attnums;
+	int		   *qual_scan_cols; /* each one's column in the batch */
+	LanceConverter **qual_convs;
+	ExprState  *quals;
+
+	/* the winners' columns, read by row address */
+	int			nout;
+	AttrNumber *out_attnums;
+	LanceConverter **out_convs;
+	const char **out_fields;
+
+	bool		ranked;
+	LanceBatch *winners;
+	int64		next;
+	int64		current_row_address;
+} LanceSearchState;
+
+/*
+ * lance_search_init_gucs
+ *		lancedb.search_pushdown turns the pushed-down search off, to compare
+ *		with Postgres' own scan and sort.
+ */
+void
+lance_search_init_gucs(void)
+{
+	DefineCustomBoolVariable("lancedb.search_pushdown",
+							 "Ranks ORDER BY vector distance ... LIMIT queries on Lance foreign tables inside the scan.",
+							 "When off, Postgres reads every row and sorts.",
+							 &search_pushdown,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * Planning
+ * ---------------------------------------------------------------------
+ */
+
+/* The metric of a distance operator of our extension, or -1. */
+static int
+operator_metric(Oid opno)
+{
+	Oid			funcid = get_opcode(opno);
+	char	   *name;
+	Oid			ext;
+
+	if (!OidIsValid(funcid) || (name = get_func_name(funcid)) == NULL)
+		return -1;
+	for (int m = 0; m < LANCE_METRIC_COUNT; m++)
+	{
+		if (strcmp(name, metrics[m].funcname) != 0)
+			continue;
+		ext = get_extension_oid("lancedb_fdw", true);
+		if (OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, funcid) == ext)
+			return m;
+		return -1;
+	}
+	return -1;
+}
+
+/* A vector column of this relation. */
+static bool
+is_vector_column(Expr *expr, RelOptInfo *baserel, Oid vectype)
+{
+	Var		   *var = (Var *) expr;
+
+	return IsA(expr, Var) && var->varno == baserel->relid &&
+		var->varlevelsup == 0 && var->varattno > 0 && var->vartype == vectype;
+}
+
+/* A vector known when the scan starts: a constant or a query parameter. */
+static bool
+is_query_vector(Expr *expr, Oid vectype)
+{
+	if (exprType((Node *) expr) != vectype)
+		return false;
+	return IsA(expr, Const) ||
+		(IsA(expr, Param) && ((Param *) expr)->paramkind == PARAM_EXTERN);
+}
+
+/*
+ * Whether the pathkey is `col <op> q` ascending, nulls last, in float8's
+ * ordering; if so, say which metric, column and query.
+ */
+static bool
+match_search_pathkey(PathKey *pk, RelOptInfo *baserel, Oid vectype,
+					 int *metric, AttrNumber *attnum, bool *query_left, Expr **query)
+{
+	EquivalenceClass *ec = pk->pk_eclass;
+	ListCell   *lc;
+
+	if (pk->pk_strategy != BTLessStrategyNumber || pk->pk_nulls_first ||
+		ec->ec_has_volatile ||
+		get_opfamily_member(pk->pk_opfamily, FLOAT8OID, FLOAT8OID,
+							BTLessStrategyNumber) != Float8LessOperator)
+		return false;
+
+	foreach(lc, ec->ec_members)
+	{
+		EquivalenceMember *em = lfirst(lc);
+		OpExpr	   *op = (OpExpr *) em->em_expr;
+		Expr	   *l,
+				   *r;
+		int			m;
+
+		if (em->em_is_child || em->em_is_const || !IsA(op, OpExpr) ||
+			list_length(op->args) != 2 || !bms_equal(em->em_relids, baserel->relids))
+			continue;
+		l = linitial(op->args);
+		r = lsecond(op->args);
+		if (is_vector_column(l, baserel, vectype) && is_query_vector(r, vectype))
+		{
+			*attnum = ((Var *) l)->varattno;
+			*query = r;
+			*query_left = false;
+		}
+		else if (is_vector_column(r, baserel, vectype) && is_query_vector(l, vectype))
+		{
+			*attnum = ((Var *) r)->varattno;
+			*query = l;
+			*query_left = true;
+		}
+		else
+			continue;
+		if ((m = operator_metric(op->opno)) < 0)
+			continue;
+		*metric = m;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * lance_search_add_paths
+ *		Offer the ranked scan for `ORDER BY col <op> q LIMIT k`.
+ */
+void
+lance_search_add_paths(PlannerInfo *root, RelOptInfo *baserel, List *local_quals,
+					   int num_pushed_quals, double live_rows)
+{
+	Query	   *parse = root->parse;
+	Oid			vectype;
+	int			metric;
+	AttrNumber	attnum;
+	bool		query_left;
+	Expr	   *query;
+	int			k;
+	double		rows;
+	Cost		startup;
+	List	   *priv;
+
+	/*
+	 * The LIMIT bounds this scan's output only when the table is the query's
+	 * only relation and every qual runs in the scan; WITH TIES may need rows
+	 * past k, and row locks are not ours to take.
+	 */
+	if (!search_pushdown || local_quals != NIL ||
+		baserel->reloptkind != RELOPT_BASEREL ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON ||
+		parse->commandType != CMD_SELECT || parse->rowMarks != NIL ||
+		parse->limitOption == LIMIT_OPTION_WITH_TIES ||
+		root->limit_tuples < 1 || root->limit_tuples > INT_MAX ||
+		list_length(root->query_pathkeys) != 1)
+		return;
+	vectype = lance_vector_type_oid();
+	if (!OidIsValid(vectype) ||
+		!match_search_pathkey(linitial(root->query_pathkeys), baserel, vectype,
+							  &metric, &attnum, &query_left, &query))
+		return;
+
+	k = (int) root->limit_tuples;
+	rows = Min(baserel->rows, (double) k);
+
+	/*
+	 * Everything happens before the first row: reading the vector column (a
+	 * "column" of the plain scan's costing) and the quals' columns, one
+	 * distance per row, then forming k rows.
+	 */
+	startup = 10 * seq_page_cost +
+		seq_page_cost * (live_rows * (1 + num_pushed_quals) * 8.0 / BLCKSZ) +
+		cpu_operator_cost * live_rows * (1 + num_pushed_quals);
+
+	priv = list_make5(makeInteger(metric), makeInteger(attnum), makeBoolean(query_left),
+					  copyObject(query), makeInteger(k));
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel, NULL, rows, startup,
+									 startup + cpu_tuple_cost * rows,
+									 root->query_pathkeys, NULL, NULL, priv));
+}
+
+/* ---------------------------------------------------------------------
+ * Execution
+ * ---------------------------------------------------------------------
+ */
+
+static void
+search_error_callback(void *arg)
+{
+	LanceSearchState *st = arg;
+
+	if (st->current_row_address >= 0)
+		errcontext("Lance dataset \"%s\", fragment %u, row %u",
+				   st->location,
+				   (uint32) (st->current_row_address >> 32),
+				   (uint32) st->current_row_address);
+	else
+		errcontext("Lance dataset \"%s\"", st->location);
+}
+
+static void
+free_heap(void *arg)
+{
+	LanceSearchState *st = arg;
+
+	topk_free(st->heap);
+	st->heap = NULL;
+}
+
+/* The dataset field of a column and a converter to the column's type. */
+static const LanceField *
+bind_column(LanceSearchState *st, AttrNumber attnum, LanceConverter **conv)
+{
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(st->rel), attnum - 1);
+	char	   *name = lance_column_field_name(RelationGetRelid(st->rel), attnum,
+											   NameStr(att->attname));
+	const LanceField *field = lance_schema_find_top(lance_source_schema(st->source), name);
+
+	if (field == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("column \"%s\" of foreign table \"%s\" has no field \"%s\" in Lance dataset \"%s\"",
+						NameStr(att->attname), RelationGetRelationName(st->rel),
+						name, st->location),
+				 errhint("Set the column's option column_name to the field's name, or drop the column.")));
+	*conv = lance_converter_for(field, att->atttypid, att->atttypmod,
+								RelationGetRelationName(st->rel), NameStr(att->attname));
+	return field;
+}
+
+/* Open the dataset and start the ranking scan: the vector, then the quals' columns. */
+static void
+open_search(LanceSearchState *st, ForeignScan *plan, AttrNumber vec_attnum, List *out_attnums)
+{
+	Bitmapset  *qual_attrs = NULL;
+	const char **scan_fields;
+	LanceConverter *vec_conv;
+	const LanceField *vec_field;
+	ListCell   *lc;
+	int			nscan = 1;
+	int			x = -1;
+	int			i = 0;
+
+	st->source = lance_source_open(st->location, st->version_option);
+	vec_field = bind_column(st, vec_attnum, &vec_conv);
+	st->vec_conv = vec_conv;
+	st->dim = vec_field->type.fixed_size;
+
+	pull_varattnos((Node *) plan->fdw_exprs, plan->scan.scanrelid, &qual_attrs);
+	st->nqualcols = bms_num_members(qual_attrs);
+	st->qual_attnums = palloc(sizeof(AttrNumber) * (st->nqualcols + 1));
+	st->qual_scan_cols = palloc(sizeof(int) * (st->nqualcols + 1));
+	st->qual_convs = palloc(sizeof(LanceConverter *) * (st->nqualcols + 1));
+	scan_fields = palloc(sizeof(char *) * (st->nqualcols + 1));
+	scan_fields[0] = vec_field->name;
+	while ((x = bms_next_member(qual_attrs, x)) >= 0)
+	{
+		AttrNumber	attnum = x + FirstLowInvalidHeapAttributeNumber;
+
+		st->qual_attnums[i] = attnum;
+		if (attnum == vec_attnum)
+		{
+			/* e.g. `vec IS NOT NULL`: the ranking column serves */
+			st->qual_scan_cols[i] = 0;
+			st->qual_convs[i] = vec_conv;
+		}
+		else
+		{
+			scan_fields[nscan] = bind_column(st, attnum, &st->qual_convs[i])->name;
+			st->qual_scan_cols[i] = nscan++;
+		}
+		i++;
+	}
+	lance_source_start(st->source, scan_fields, nscan);
+
+	st->nout = list_length(out_attnums);
+	st->out_attnums = palloc(sizeof(AttrNumber) * Max(st->nout, 1));
+	st->out_convs = palloc(sizeof(LanceConverter *) * Max(st->nout, 1));
+	st->out_fields = palloc(sizeof(char *) * Max(st->nout, 1));
+	i = 0;
+	foreach(lc, out_attnums)
+	{
+		st->out_attnums[i] = lfirst_int(lc);
+		st->out_fields[i] = bind_column(st, st->out_attnums[i], &st->out_convs[i])->name;
+		i++;
+	}
+}
+
+/*
+ * lance_search_begin
+ *		Open the dataset and prepare the ranking scan; ranking waits for the
+ *		first row asked for, when parameters have their values.
+ */
+void
+lance_search_begin(ForeignScanState *node, int eflags)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	LanceSearchState *st = palloc0(sizeof(LanceSearchState));
+	List	   *out_attnums;
+	List	   *extra;
+	MemoryContextCallback *cb;
+	MemoryContext old;
+	ErrorContextCallback errcb;
+
+	node->fdw_state = st;
+	lance_scan_private_parts(plan, &st->location, &st->version_option, &out_attnums, &extra);
+	st->metric = intVal(list_nth(extra, LanceSearchPrivMetric));
+	st->query_left = boolVal(list_nth(extra, LanceSearchPrivQueryLeft));
+	st->k = intVal(list_nth(extra, LanceSearchPrivLimit));
+	st->rel = node->ss.ss_currentRelation;
+	st->current_row_address = -1;
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	st->scan_cxt = AllocSetContextCreate(node->ss.ps.state->es_query_cxt,
+										 "lancedb_fdw search", ALLOCSET_DEFAULT_SIZES);
+	cb = MemoryContextAlloc(st->scan_cxt, sizeof(MemoryContextCallback));
+	cb->func = free_heap;
+	cb->arg = st;
+	MemoryContextRegisterResetCallback(st->scan_cxt, cb);
+
+	errcb.callback = search_error_callback;
+	errcb.arg = st;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	old = MemoryContextSwitchTo(st->scan_cxt);
+	open_search(st, plan, intVal(list_nth(extra, LanceSearchPrivAttnum)), out_attnums);
+	MemoryContextSwitchTo(old);
+	error_context_stack = errcb.previous;
+
+	st->query = ExecInitExpr((Expr *) list_nth(extra, LanceSearchPrivQuery), (PlanState *) node);
+	if (plan->fdw_exprs != NIL)
+		st->quals = ExecInitQual(plan->fdw_exprs, (PlanState *) node);
+}
+
+/* The query vector's value for this run, copied to live as long as the scan. */
+static Vector *
+evaluate_query(ForeignScanState *node, LanceSearchState *st)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	bool		isnull;
+	Datum		d = ExecEvalExprSwitchContext(st->query, econtext, &isnull);
+	Vector	   *q = NULL;
+
+	if (!isnull)
+	{
+		Vector	   *v = DatumGetVector(d);
+
+		q = MemoryContextAlloc(st->scan_cxt, VARSIZE(v));
+		memcpy(q, v, VARSIZE(v));
+	}
+	ResetExprContext(econtext);
+	return q;
+}
+
+/*
+ * The distance the operator's own function computes between row vector x
+ * and the query, as (tier, key): same kernels, same operand order.
+ */
+static void
+exact_distance(LanceSearchState *st, const float *x, const Vector *q, TopkEntry *e)
+{
+	const DistanceKernels *kern = distance_kernels();
+	const float *a = st->query_left ? q->x : x;
+	const float *b = st->query_left ? x : q->x;
+	double		d;
+
+	switch (st->metric)
+	{
+		case LANCE_METRIC_L2:
+			d = sqrt((double) kern->l2sq(a, b, st->dim));
+			break;
+		case LANCE_METRIC_DOT:
+			d = -(double) kern->dot(a, b, st->dim);
+			break;
+		case LANCE_METRIC_L1:
+			d = (double) kern->l1(a, b, st->dim);
+			break;
+		default:
+			{
+				float		dot,
+							na,
+							nb;
+
+				kern->dot_norms(a, b, st->dim, &dot, &na, &nb);
+				d = distance_cosine_from_parts(dot, na, nb);
+				break;
+			}
+	}
+	e->tier = isnan(d) ? TIER_NAN : TIER_NUMBER;
+	e->key = isnan(d) ? 0 : d;
+}
+
+/*
+ * Whether a row with screening distance `approx` (scale: a bound on the
+ * magnitude of the summed terms) may still beat the heap's worst entry.
+ * Both the screening and the exact sum of dim terms are within about
+ * dim * FLT_EPSILON * scale of the true value; twice that again is slack.
+ */
+static bool
+may_enter(LanceSearchState *st, TopK *heap, double approx, double scale)
+{
+	const TopkEntry *worst = topk_worst(heap);
+	double		tol;
+
+	if (!topk_full(heap) || isnan(approx))
+		return true;
+	if (worst->tier != TIER_NUMBER)
+		return true;
+	tol = 4.0 * (st->dim + 2) * FLT_EPSILON * scale;
+	return approx <= worst->key + tol;
+}
+
+/* Whether row r of the batch passes the pushed quals. */
+static bool
+row_passes_quals(ForeignScanState *node, LanceSearchState *st, LanceBatch *batch, int64 r)
+{
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	MemoryContext old;
+	bool		pass;
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, slot->tts_tupleDescriptor->natts * sizeof(bool));
+	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	for (int i = 0; i < st->nqualcols; i++)
+	{
+		int			att = st->qual_attnums[i] - 1;
+
+		slot->tts_values[att] = lance_convert_value(st->qual_convs[i],
+													batch->columns[st->qual_scan_cols[i]],
+													r, &slot->tts_isnull[att]);
+	}
+	ExecStoreVirtualTuple(slot);
+	econtext->ecxt_scantuple = slot;
+	pass = ExecQual(st->quals, econtext);
+	MemoryContextSwitchTo(old);
+	ResetExprContext(econtext);
+	return pass;
+}
+
+/* Whether row r's vector has a null element. */
+static bool
+has_null_item(const LanceArray *vecs, int64 r, int dim)
+{
+	const LanceArray *items = vecs->children[0];
+
+	if (items->null_count == 0)
+		return false;
+	for (int64 i = r * dim; i < (r + 1) * dim; i++)
+	{
+		if (!lance_array_is_valid(items, i))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Raise the error converting row r's vector raises, if any: a value type
+ * vector cannot hold (a null element, NaN, an infinity) fails the plain
+ * scan, so it fails the search too, whether or not the row would win.
+ */
+static void
+check_vector_value(ForeignScanState *node, LanceSearchState *st, const LanceArray *vecs,
+				   int64 r)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	bool		isnull;
+
+	(void) lance_convert_value(st->vec_conv, vecs, r, &isnull);
+	MemoryContextSwitchTo(old);
+	ResetExprContext(econtext);
+}
+
+/* Screening distances of a batch's rows: out[] and the error scale[]. */
+static void
+screen_batch(LanceSearchState *st, const Vector *q, const float *base, int64 n,
+			 float *out, float *norms, double *scale)
+{
+	const DistanceKernels *kern = distance_kernels();
+	double		qnorm = 0;
+
+	switch (st->metric)
+	{
+		case LANCE_METRIC_L2:
+			kern->l2sq_many(q->x, base, n, st->dim, out);
+			for (int64 r = 0; r < n; r++)
+			{
+				out[r] = sqrtf(out[r]);
+				scale[r] = out[r];
+			}
+			return;
+		case LANCE_METRIC_L1:
+			kern->l1_many(q->x, base, n, st->dim, out);
+			for (int64 r = 0; r < n; r++)
+				scale[r] = out[r];
+			return;
+		default:
+			break;
+	}
+
+	/* dot products: the error scales with |q| |x|; cosine's is absolute */
+	kern->dot_norms_many(q->x, base, n, st->dim, out, norms);
+	qnorm = sqrt((double) kern->dot(q->x, q->x, st->dim));
+	for (int64 r = 0; r < n; r++)
+	{
+		if (st->metric == LANCE_METRIC_DOT)
+		{
+			scale[r] = qnorm * sqrt((double) norms[r]);
+			out[r] = -out[r];
+		}
+		else
+		{
+			scale[r] = 4.0;
+			out[r] = (float) distance_cosine_from_parts(out[r], qnorm * qnorm, norms[r]);
+		}
+	}
+}
+
+/*
+ * Rank every row that passes the quals and read the winners' columns.
+ */
+static void
+rank_rows(ForeignScanState *node, LanceSearchState *st)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
+	Vector	   *q = evaluate_query(node, st);
+	int64		cap = 0;
+	float	   *approx = NULL;
+	float	   *norms = NULL;
+	double	   *scale = NULL;
+	uint64		seq = 0;
+	LanceBatch *batch;
+	TopkEntry  *best;
+	uint64	   *addrs;
+	int64		n;
+
+	st->heap = topk_new(st->k);
+	if (st->heap == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory for a top-" INT64_FORMAT " search", st->k)));
+
+	while ((batch = lance_source_next(st->source)) != NULL)
+	{
+		LanceArray *vecs = batch->columns[0];
+		const float *base = (const float *) vecs->children[0]->values;
+		bool		any_vector = q != NULL && vecs->null_count < batch->num_rows;
+
+		if (any_vector && q->dim != st->dim)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("different vector dimensions %d and %d",
+							st->query_left ? q->dim : st->dim,
+							st->query_left ? st->dim : q->dim)));
+		if (any_vector)
+		{
+			if (batch->num_rows > cap)
+			{
+				cap = batch->num_rows;
+				if (approx != NULL)
+				{
+					pfree(approx);
+					pfree(norms);
+					pfree(scale);
+				}
+				approx = palloc(sizeof(float) * cap);
+				norms = palloc(sizeof(float) * cap);
+				scale = palloc(sizeof(double) * cap);
+			}
+			screen_batch(st, q, base, batch->num_rows, approx, norms, scale);
+		}
+
+		for (int64 r = 0; r < batch->num_rows; r++, seq++)
+		{
+			bool		valid = any_vector && lance_array_is_valid(vecs, r);
+			bool		suspect;
+			TopkEntry	e;
+
+			/* a non-finite distance comes from a non-finite element */
+			suspect = valid && (!isfinite(approx[r]) || has_null_item(vecs, r, st->dim));
+			if (!suspect && (valid ? !may_enter(st, st->heap, approx[r], scale[r])
+							 : topk_full(st->heap)))
+				continue;
+			st->current_row_address = (int64) batch->row_addrs[r];
+			if (st->quals != NULL && !row_passes_quals(node, st, batch, r))
+				continue;
+			if (suspect)
+				check_vector_value(node, st, vecs, r);
+			e.seq = seq;
+			e.payload = batch->row_addrs[r];
+			if (valid)
+				exact_distance(st, base + r * st->dim, q, &e);
+			else
+			{
+				e.tier = TIER_NULL;
+				e.key = 0;
+			}
+			if (!topk_push(st->heap, &e))
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory for a top-" INT64_FORMAT " search", st->k)));
+		}
+	}
+	st->current_row_address = -1;
+
+	n = topk_count(st->heap);
+	best = palloc(sizeof(TopkEntry) * Max(n, 1));
+	addrs = palloc(sizeof(uint64) * Max(n, 1));
+	topk_drain_sorted(st->heap, best);
+	topk_free(st->heap);
+	st->heap = NULL;
+	for (int64 i = 0; i < n; i++)
+		addrs[i] = best[i].payload;
+	st->winners = n > 0 ? lance_source_take(st->source, addrs, n, st->out_fields, st->nout)
+		: NULL;
+	st->next = 0;
+	st->ranked = true;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * lance_search_iterate
+ *		The next winner, nearest first.
+ */
+TupleTableSlot *
+lance_search_iterate(ForeignScanState *node)
+{
+	LanceSearchState *st = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	ErrorContextCallback errcb;
+	MemoryContext old;
+
+	errcb.callback = search_error_callback;
+	errcb.arg = st;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	if (!st->ranked)
+		rank_rows(node, st);
+
+	ExecClearTuple(slot);
+	if (st->winners == NULL || st->next >= st->winners->num_rows)
+	{
+		error_context_stack = errcb.previous;
+		return slot;
+	}
+	st->current_row_address = (int64) st->winners->row_addrs[st->next];
+	memset(slot->tts_isnull, true, slot->tts_tupleDescriptor->natts * sizeof(bool));
+	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	for (int i = 0; i < st->nout; i++)
+	{
+		int			att = st->out_attnums[i] - 1;
+
+		slot->tts_values[att] = lance_convert_value(st->out_convs[i], st->winners->columns[i],
+													st->next, &slot->tts_isnull[att]);
+	}
+	MemoryContextSwitchTo(old);
+	ExecStoreVirtualTuple(slot);
+	st->next++;
+	st->current_row_address = -1;
+	error_context_stack = errcb.previous;
+	return slot;
+}
+
+/*
+ * lance_search_rescan
+ *		Rank again on the next fetch: a parameter may have changed.
+ */
+void
+lance_search_rescan(ForeignScanState *node)
+{
+	LanceSearchState *st = node->fdw_state;
+
+	if (st->source == NULL)
+		return;
+	st->ranked = false;
+	st->winners = NULL;
+	lance_source_restart(st->source);
+}
+
+/*
+ * lance_search_end
+ *		Free the core's objects now rather than at the end of the query.
+ */
+void
+lance_search_end(ForeignScanState *node)
+{
+	LanceSearchState *st = node->fdw_state;
+
+	if (st != NULL && st->scan_cxt != NULL)
+		MemoryContextDelete(st->scan_cxt);
+}
+
+/*
+ * lance_search_explain
+ *		The ordering, limit and metric ranked in the scan.
+ */
+void
+lance_search_explain(ForeignScanState *node, ExplainState *es)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	Relation	rel = node->ss.ss_currentRelation;
+	char	   *location;
+	uint64		version_option;
+	List	   *out_attnums;
+	List	   *extra;
+	LanceMetric metric;
+	AttrNumber	attnum;
+	List	   *context;
+	char	   *query;
+	const char *column;
+
+	lance_scan_private_parts(plan, &location, &version_option, &out_attnums, &extra);
+	metric = intVal(list_nth(extra, LanceSearchPrivMetric));
+	attnum = intVal(list_nth(extra, LanceSearchPrivAttnum));
+	context = set_deparse_context_plan(es->deparse_cxt, (Plan *) plan, NIL);
+	query = deparse_expression((Node *) list_nth(extra, LanceSearchPrivQuery), context,
+							   es->verbose, false);
+	column = quote_identifier(NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname));
+
+	ExplainPropertyText("Lance Order By",
+						boolVal(list_nth(extra, LanceSearchPrivQueryLeft))
+						? psprintf("%s %s %s", query, metrics[metric].opname, column)
+						: psprintf("%s %s %s", column, metrics[metric].opname, query),
+						es);
+	ExplainPropertyText("Lance Metric", metrics[metric].label, es);
+	ExplainPropertyInteger("Lance Limit", NULL, intVal(list_nth(extra, LanceSearchPrivLimit)), es);
+}
