@@ -238,8 +238,8 @@ lanceGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, startup + run, NIL,
 									 NULL, NULL, NIL));
-	lance_search_add_paths(root, baserel, info->local_quals,
-						   list_length(info->pushed_quals), info->live_rows);
+	lance_search_add_paths(root, baserel, info->pushed_quals, info->local_quals,
+						   info->live_rows);
 }
 
 /*

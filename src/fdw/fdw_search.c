@@ -46,6 +46,7 @@
 #include <math.h>
 
 #include "access/stratnum.h"
+#include "access/sysattr.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_proc.h"
@@ -268,8 +269,8 @@ match_search_pathkey(PathKey *pk, RelOptInfo *baserel, Oid vectype,
  *		Offer the ranked scan for `ORDER BY col <op> q LIMIT k`.
  */
 void
-lance_search_add_paths(PlannerInfo *root, RelOptInfo *baserel, List *local_quals,
-					   int num_pushed_quals, double live_rows)
+lance_search_add_paths(PlannerInfo *root, RelOptInfo *baserel, List *pushed_quals,
+					   List *local_quals, double live_rows)
 {
 	Query	   *parse = root->parse;
 	Oid			vectype;
@@ -279,6 +280,9 @@ lance_search_add_paths(PlannerInfo *root, RelOptInfo *baserel, List *local_quals
 	Expr	   *query;
 	int			k;
 	double		rows;
+	double		passing;
+	Bitmapset  *cols = NULL;
+	ListCell   *lc;
 	Cost		startup;
 	List	   *priv;
 
@@ -305,13 +309,20 @@ lance_search_add_paths(PlannerInfo *root, RelOptInfo *baserel, List *local_quals
 	rows = Min(baserel->rows, (double) k);
 
 	/*
-	 * Everything happens before the first row: reading the vector column (a
-	 * "column" of the plain scan's costing) and the quals' columns, one
-	 * distance per row, then forming k rows.
+	 * Everything happens before the first row.  Priced as the plain scan
+	 * prices itself, but reading only the vector and the quals' columns, and
+	 * with one distance (a fraction of an operator: the kernels take several
+	 * rows per instruction) per row that passes the quals, then k rows.  So
+	 * it never costs more than the plain scan without the sort it saves.
 	 */
+	cols = bms_add_member(cols, attnum - FirstLowInvalidHeapAttributeNumber);
+	foreach(lc, pushed_quals)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause, baserel->relid, &cols);
+	passing = baserel->rows;
 	startup = 10 * seq_page_cost +
-		seq_page_cost * (live_rows * (1 + num_pushed_quals) * 8.0 / BLCKSZ) +
-		cpu_operator_cost * live_rows * (1 + num_pushed_quals);
+		seq_page_cost * (live_rows * bms_num_members(cols) * 8.0 / BLCKSZ) +
+		cpu_operator_cost * live_rows * list_length(pushed_quals) +
+		0.25 * cpu_operator_cost * passing;
 
 	priv = list_make5(makeInteger(metric), makeInteger(attnum), makeBoolean(query_left),
 					  copyObject(query), makeInteger(k));
@@ -690,6 +701,7 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 		LanceArray *vecs = batch->columns[0];
 		const float *base = (const float *) vecs->children[0]->values;
 		bool		any_vector = q != NULL && vecs->null_count < batch->num_rows;
+		bool		screen;
 
 		if (any_vector && q->dim != st->dim)
 			ereport(ERROR,
@@ -697,7 +709,13 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 					 errmsg("different vector dimensions %d and %d",
 							st->query_left ? q->dim : st->dim,
 							st->query_left ? st->dim : q->dim)));
-		if (any_vector)
+		/*
+		 * Without quals every row is ranked: screen the batch in one kernel
+		 * call.  With quals, the quals decide first, as in the plain scan,
+		 * and only the rows that pass get a distance.
+		 */
+		screen = any_vector && st->quals == NULL;
+		if (screen)
 		{
 			if (batch->num_rows > cap)
 			{
@@ -718,23 +736,28 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 		for (int64 r = 0; r < batch->num_rows; r++, seq++)
 		{
 			bool		valid = any_vector && lance_array_is_valid(vecs, r);
-			bool		suspect;
 			TopkEntry	e;
 
-			/* a non-finite distance comes from a non-finite element */
-			suspect = valid && (!isfinite(approx[r]) || has_null_item(vecs, r, st->dim));
-			if (!suspect && (valid ? !may_enter(st, st->heap, approx[r], scale[r])
-							 : topk_full(st->heap)))
+			if (!valid)
+			{
+				if (topk_full(st->heap))
+					continue;
+			}
+			else if (screen && isfinite(approx[r]) && !has_null_item(vecs, r, st->dim) &&
+					 !may_enter(st, st->heap, approx[r], scale[r]))
 				continue;
 			st->current_row_address = (int64) batch->row_addrs[r];
 			if (st->quals != NULL && !row_passes_quals(node, st, batch, r))
 				continue;
-			if (suspect)
-				check_vector_value(node, st, vecs, r);
 			e.seq = seq;
 			e.payload = batch->row_addrs[r];
 			if (valid)
+			{
 				exact_distance(st, base + r * st->dim, q, &e);
+				/* a non-finite distance comes from a non-finite element */
+				if (e.tier == TIER_NAN || isinf(e.key) || has_null_item(vecs, r, st->dim))
+					check_vector_value(node, st, vecs, r);
+			}
 			else
 			{
 				e.tier = TIER_NULL;

@@ -21,11 +21,12 @@ extern void lance_search_init_gucs(void);
 /*
  * Add a top-k search path to a foreign table's base relation when the query
  * orders by a vector distance to a constant or parameter under a LIMIT.
- * local_quals are the quals the scan cannot evaluate (any of them rules the
- * path out, since they would filter the k rows after ranking).
+ * pushed_quals are the RestrictInfos the scan evaluates; local_quals those
+ * it cannot (any of them rules the path out, since they would filter the k
+ * rows after ranking).
  */
 extern void lance_search_add_paths(PlannerInfo *root, RelOptInfo *baserel,
-								   List *local_quals, int num_pushed_quals,
+								   List *pushed_quals, List *local_quals,
 								   double live_rows);
 
 /* The executor callbacks of a search scan, dispatched from fdw_scan.c. */
