@@ -154,6 +154,15 @@ SELECT id FROM vectors_small_v2_0 ORDER BY vec <-> '[1,2,3]' LIMIT 1;
 SELECT id FROM types_v2_1 ORDER BY v4 <-> '[1,1,1,1]' LIMIT 20;
 \set VERBOSITY default
 
+--
+-- lance_indexes: what LanceDB indexed, and which fragments it covers
+--
+SELECT name, columns, index_type, uuid ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$' AS uuid_ok,
+	dataset_version, fragments, unindexed_fragments
+FROM lance_indexes('vectors_10k');
+SELECT count(*) FROM lance_indexes('vectors_small_v2_0');
+SELECT * FROM lance_indexes('pg_class');
+
 RESET search_path;
 DROP SCHEMA search CASCADE;
 DROP SERVER search_fx CASCADE;

@@ -17,6 +17,7 @@
 #include "utils/memutils.h"
 
 #include "fdw/lance_fdw.h"
+#include "lance/index_meta.h"
 
 struct LanceSource
 {
@@ -213,4 +214,30 @@ lance_source_take(LanceSource *src, const uint64 *row_addrs, int64 n,
 						   &src->taken, &err) != CORE_OK)
 		lance_report_core_error(&err);
 	return src->taken;
+}
+
+static void
+release_index_list(void *arg)
+{
+	lance_index_list_free(arg);
+}
+
+/*
+ * The indexes the manifest of the source's version lists; freed with the
+ * current memory context.
+ */
+LanceIndexList *
+lance_source_indexes(LanceSource *src)
+{
+	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+	LanceIndexList *list;
+	CoreError	err;
+
+	if (lance_index_list_read(src->storage, lance_dataset_manifest(src->dataset)->name,
+							  &list, &err) != CORE_OK)
+		lance_report_core_error(&err);
+	cb->func = release_index_list;
+	cb->arg = list;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	return list;
 }
