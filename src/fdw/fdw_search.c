@@ -95,6 +95,13 @@ static const struct
 	[LANCE_METRIC_L1] = {"l1_distance", "<+>", "l1"},
 };
 
+/*
+ * The winners' vectors are kept from the ranking scan (so that reading the
+ * winners by row address need not decode the vector pages again) when
+ * k * dim floats fit in this many; otherwise they are read again.
+ */
+#define KEEP_VECTORS_MAX_FLOATS (16 * 1024 * 1024)
+
 /* Ranks of TopkEntry.tier: numbers, then NaN, then NULL (SQL's order). */
 #define TIER_NUMBER 0
 #define TIER_NAN 1
@@ -135,14 +142,26 @@ typedef struct LanceSearchState
 	LanceConverter **qual_convs;
 	ExprState  *quals;
 
-	/* the winners' columns, read by row address */
+	/* the query's columns: from the kept vectors, or read by row address */
 	int			nout;
 	AttrNumber *out_attnums;
 	LanceConverter **out_convs;
-	const char **out_fields;
+	int		   *out_take_col;	/* column of the take; -1 = the kept vector */
+	int			ntake;
+	const char **take_fields;
+	bool		keep_vectors;
+
+	/* one slot per heap entry (TopkEntry.payload): its row and vector */
+	int64		nslots;
+	int64		cap_slots;
+	uint64	   *slot_addrs;
+	bool	   *slot_null;
+	float	   *slot_vecs;		/* dim floats per slot, if keep_vectors */
 
 	bool		ranked;
-	LanceBatch *winners;
+	int64		nwinners;
+	int64	   *winner_slots;	/* slot of each winner, nearest first */
+	LanceBatch *winners;		/* the taken columns, in winner order */
 	int64		next;
 	int64		current_row_address;
 } LanceSearchState;
@@ -426,15 +445,26 @@ open_search(LanceSearchState *st, ForeignScan *plan, AttrNumber vec_attnum, List
 	}
 	lance_source_start(st->source, scan_fields, nscan);
 
+	st->keep_vectors = (double) st->k * st->dim <= KEEP_VECTORS_MAX_FLOATS;
 	st->nout = list_length(out_attnums);
 	st->out_attnums = palloc(sizeof(AttrNumber) * Max(st->nout, 1));
 	st->out_convs = palloc(sizeof(LanceConverter *) * Max(st->nout, 1));
-	st->out_fields = palloc(sizeof(char *) * Max(st->nout, 1));
+	st->out_take_col = palloc(sizeof(int) * Max(st->nout, 1));
+	st->take_fields = palloc(sizeof(char *) * Max(st->nout, 1));
 	i = 0;
 	foreach(lc, out_attnums)
 	{
+		const LanceField *field;
+
 		st->out_attnums[i] = lfirst_int(lc);
-		st->out_fields[i] = bind_column(st, st->out_attnums[i], &st->out_convs[i])->name;
+		field = bind_column(st, st->out_attnums[i], &st->out_convs[i]);
+		if (st->out_attnums[i] == vec_attnum && st->keep_vectors)
+			st->out_take_col[i] = -1;
+		else
+		{
+			st->out_take_col[i] = st->ntake;
+			st->take_fields[st->ntake++] = field->name;
+		}
 		i++;
 	}
 }
@@ -673,6 +703,57 @@ screen_batch(LanceSearchState *st, const Vector *q, const float *base, int64 n,
 }
 
 /*
+ * Offer a row to the heap; if it enters, keep its row address and vector
+ * (x, or NULL for a NULL vector) in the slot of the entry it displaces.
+ */
+static void
+keep_entry(LanceSearchState *st, TopkEntry *e, uint64 addr, const float *x)
+{
+	int64		slot;
+
+	if (topk_full(st->heap))
+	{
+		if (!topk_entry_less(e, topk_worst(st->heap)))
+			return;
+		slot = (int64) topk_worst(st->heap)->payload;
+	}
+	else
+	{
+		if (st->nslots == st->cap_slots)
+		{
+			int64		cap = Min(Max(st->cap_slots * 2, 64), st->k);
+
+			if (st->slot_addrs == NULL)
+			{
+				st->slot_addrs = MemoryContextAllocHuge(st->scan_cxt, sizeof(uint64) * cap);
+				st->slot_null = MemoryContextAllocHuge(st->scan_cxt, sizeof(bool) * cap);
+				if (st->keep_vectors)
+					st->slot_vecs = MemoryContextAllocHuge(st->scan_cxt,
+														   sizeof(float) * st->dim * cap);
+			}
+			else
+			{
+				st->slot_addrs = repalloc_huge(st->slot_addrs, sizeof(uint64) * cap);
+				st->slot_null = repalloc_huge(st->slot_null, sizeof(bool) * cap);
+				if (st->keep_vectors)
+					st->slot_vecs = repalloc_huge(st->slot_vecs, sizeof(float) * st->dim * cap);
+			}
+			st->cap_slots = cap;
+		}
+		slot = st->nslots++;
+	}
+	st->slot_addrs[slot] = addr;
+	st->slot_null[slot] = x == NULL;
+	if (x != NULL && st->keep_vectors)
+		memcpy(st->slot_vecs + slot * st->dim, x, sizeof(float) * st->dim);
+	e->payload = (uint64) slot;
+	if (!topk_push(st->heap, e))
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory for a top-" INT64_FORMAT " search", st->k)));
+}
+
+/*
  * Rank every row that passes the quals and read the winners' columns.
  */
 static void
@@ -750,7 +831,6 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 			if (st->quals != NULL && !row_passes_quals(node, st, batch, r))
 				continue;
 			e.seq = seq;
-			e.payload = batch->row_addrs[r];
 			if (valid)
 			{
 				exact_distance(st, base + r * st->dim, q, &e);
@@ -763,10 +843,7 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 				e.tier = TIER_NULL;
 				e.key = 0;
 			}
-			if (!topk_push(st->heap, &e))
-				ereport(ERROR,
-						(errcode(ERRCODE_OUT_OF_MEMORY),
-						 errmsg("out of memory for a top-" INT64_FORMAT " search", st->k)));
+			keep_entry(st, &e, batch->row_addrs[r], valid ? base + r * st->dim : NULL);
 		}
 	}
 	st->current_row_address = -1;
@@ -777,10 +854,15 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 	topk_drain_sorted(st->heap, best);
 	topk_free(st->heap);
 	st->heap = NULL;
+	st->winner_slots = palloc(sizeof(int64) * Max(n, 1));
 	for (int64 i = 0; i < n; i++)
-		addrs[i] = best[i].payload;
-	st->winners = n > 0 ? lance_source_take(st->source, addrs, n, st->out_fields, st->nout)
-		: NULL;
+	{
+		st->winner_slots[i] = (int64) best[i].payload;
+		addrs[i] = st->slot_addrs[best[i].payload];
+	}
+	st->nwinners = n;
+	st->winners = n > 0 && st->ntake > 0
+		? lance_source_take(st->source, addrs, n, st->take_fields, st->ntake) : NULL;
 	st->next = 0;
 	st->ranked = true;
 	MemoryContextSwitchTo(old);
@@ -798,6 +880,7 @@ lance_search_iterate(ForeignScanState *node)
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	ErrorContextCallback errcb;
 	MemoryContext old;
+	int64		w;
 
 	errcb.callback = search_error_callback;
 	errcb.arg = st;
@@ -808,20 +891,32 @@ lance_search_iterate(ForeignScanState *node)
 		rank_rows(node, st);
 
 	ExecClearTuple(slot);
-	if (st->winners == NULL || st->next >= st->winners->num_rows)
+	if (st->next >= st->nwinners)
 	{
 		error_context_stack = errcb.previous;
 		return slot;
 	}
-	st->current_row_address = (int64) st->winners->row_addrs[st->next];
+	w = st->winner_slots[st->next];
+	st->current_row_address = (int64) st->slot_addrs[w];
 	memset(slot->tts_isnull, true, slot->tts_tupleDescriptor->natts * sizeof(bool));
 	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 	for (int i = 0; i < st->nout; i++)
 	{
 		int			att = st->out_attnums[i] - 1;
 
-		slot->tts_values[att] = lance_convert_value(st->out_convs[i], st->winners->columns[i],
-													st->next, &slot->tts_isnull[att]);
+		if (st->out_take_col[i] >= 0)
+			slot->tts_values[att] = lance_convert_value(st->out_convs[i],
+														st->winners->columns[st->out_take_col[i]],
+														st->next, &slot->tts_isnull[att]);
+		else if (!st->slot_null[w])
+		{
+			/* checked while ranking: a finite distance has finite elements */
+			Vector	   *v = VectorNew(st->dim);
+
+			memcpy(v->x, st->slot_vecs + w * st->dim, sizeof(float) * st->dim);
+			slot->tts_values[att] = PointerGetDatum(v);
+			slot->tts_isnull[att] = false;
+		}
 	}
 	MemoryContextSwitchTo(old);
 	ExecStoreVirtualTuple(slot);
@@ -844,6 +939,8 @@ lance_search_rescan(ForeignScanState *node)
 		return;
 	st->ranked = false;
 	st->winners = NULL;
+	st->nwinners = 0;
+	st->nslots = 0;
 	lance_source_restart(st->source);
 }
 
