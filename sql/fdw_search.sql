@@ -64,6 +64,15 @@ SELECT search_explain($$SELECT id FROM vectors_small_v2_0 ORDER BY '[1,0,0,0]' <
 SELECT search_explain($$SELECT * FROM vectors_small_v2_0 WHERE label = 'v3' AND id > 10
 	ORDER BY vec <+> '[1,0,0,0]' LIMIT 3 OFFSET 2$$);
 
+-- the query vector from an uncorrelated sub-select (an initplan) is pushed
+SELECT search_explain($$SELECT id FROM vectors_small_v2_0
+	ORDER BY vec <-> (SELECT vec FROM vectors_small_v2_0 WHERE id = 5) LIMIT 3$$);
+SELECT id, vec <-> (SELECT vec FROM vectors_small_v2_0 WHERE id = 5) AS d
+FROM vectors_small_v2_0 ORDER BY d LIMIT 3;
+-- a correlated one, different for every outer row, is not
+SELECT search_explain($$SELECT v.id, (SELECT s.id FROM vectors_small_v2_0 s
+	ORDER BY s.vec <-> v.vec LIMIT 1) FROM vectors_small_v2_0 v LIMIT 2$$);
+
 -- not pushed: no LIMIT, descending, a second sort key, a qual the scan
 -- cannot run, a join, two columns, WITH TIES, grouping, switched off
 SELECT search_explain($$SELECT id FROM vectors_small_v2_0 ORDER BY vec <-> '[1,0,0,0]'$$);

@@ -12,20 +12,22 @@
  * Planning.  When the query's only relation is a Lance foreign table, the
  * scan can evaluate all its quals, the query's ordering is a single
  * ascending `col <op> q` (op one of our vector distances, col a vector
- * column, q a constant or an external parameter) and a LIMIT applies to
+ * column, q a constant, a parameter or an uncorrelated sub-select) and a
+ * LIMIT applies to
  * the scan's output (root->limit_tuples, which the planner sets only when
  * nothing between scan and LIMIT changes the row count), we add a path with
  * those pathkeys.  It carries k = LIMIT + OFFSET, and Postgres keeps its own
  * Limit node above it, so the scan may return exactly k rows.
  *
  * Execution.  The scan decodes the vector column and the columns of the
- * pushed quals only.  Distances of each batch come from the one-to-many
- * kernels in one call; a row whose distance can still enter the top-k is
- * then checked against the quals (a pre-filter: `WHERE label = 'x' ...
- * LIMIT 10` yields 10 rows when 10 match) and, if it passes, kept in a
- * bounded heap.  Finally the columns the query needs are read for the
- * winners only, by row address (late materialization), and returned in
- * distance order.
+ * pushed quals only.  Without quals, each batch's distances come from the
+ * one-to-many kernels in one call, and only rows that can still enter the
+ * top-k go on; with quals, the quals decide first, as in the plain scan (a
+ * pre-filter: `WHERE label = 'x' ... LIMIT 10` yields 10 rows when 10
+ * match), and the rows that pass get a distance.  The best k are kept in a
+ * bounded heap with their vectors.  Finally the query's other columns are
+ * read for the winners only, by row address (late materialization), and
+ * the rows come back in distance order.
  *
  * Exactness.  Postgres evaluates `col <op> q` above the scan with the
  * operator's own function, so our ranking must agree with it to the bit.
@@ -235,14 +237,36 @@ is_vector_column(Expr *expr, RelOptInfo *baserel, Oid vectype)
 		var->varlevelsup == 0 && var->varattno > 0 && var->vartype == vectype;
 }
 
-/* A vector known when the scan starts: a constant or a query parameter. */
+/*
+ * A vector known when the scan starts and fixed for the whole query: a
+ * constant, a query parameter, or the output of an uncorrelated sub-select
+ * (`ORDER BY vec <-> (SELECT vec FROM t WHERE id = 5)`), which this query
+ * level computes once, as an initplan.
+ */
 static bool
-is_query_vector(Expr *expr, Oid vectype)
+is_query_vector(PlannerInfo *root, Expr *expr, Oid vectype)
 {
+	Param	   *param = (Param *) expr;
+	ListCell   *lc;
+
 	if (exprType((Node *) expr) != vectype)
 		return false;
-	return IsA(expr, Const) ||
-		(IsA(expr, Param) && ((Param *) expr)->paramkind == PARAM_EXTERN);
+	if (IsA(expr, Const))
+		return true;
+	if (!IsA(expr, Param))
+		return false;
+	if (param->paramkind == PARAM_EXTERN)
+		return true;
+	if (param->paramkind != PARAM_EXEC)
+		return false;
+	foreach(lc, root->init_plans)
+	{
+		SubPlan    *initplan = lfirst_node(SubPlan, lc);
+
+		if (list_member_int(initplan->setParam, param->paramid))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -250,7 +274,7 @@ is_query_vector(Expr *expr, Oid vectype)
  * ordering; if so, say which metric, column and query.
  */
 static bool
-match_search_pathkey(PathKey *pk, RelOptInfo *baserel, Oid vectype,
+match_search_pathkey(PlannerInfo *root, PathKey *pk, RelOptInfo *baserel, Oid vectype,
 					 int *metric, AttrNumber *attnum, bool *query_left, Expr **query)
 {
 	EquivalenceClass *ec = pk->pk_eclass;
@@ -275,13 +299,13 @@ match_search_pathkey(PathKey *pk, RelOptInfo *baserel, Oid vectype,
 			continue;
 		l = linitial(op->args);
 		r = lsecond(op->args);
-		if (is_vector_column(l, baserel, vectype) && is_query_vector(r, vectype))
+		if (is_vector_column(l, baserel, vectype) && is_query_vector(root, r, vectype))
 		{
 			*attnum = ((Var *) l)->varattno;
 			*query = r;
 			*query_left = false;
 		}
-		else if (is_vector_column(r, baserel, vectype) && is_query_vector(l, vectype))
+		else if (is_vector_column(r, baserel, vectype) && is_query_vector(root, l, vectype))
 		{
 			*attnum = ((Var *) r)->varattno;
 			*query = l;
@@ -334,7 +358,7 @@ lance_search_add_paths(PlannerInfo *root, RelOptInfo *baserel, List *pushed_qual
 		return;
 	vectype = lance_vector_type_oid();
 	if (!OidIsValid(vectype) ||
-		!match_search_pathkey(linitial(root->query_pathkeys), baserel, vectype,
+		!match_search_pathkey(root, linitial(root->query_pathkeys), baserel, vectype,
 							  &metric, &attnum, &query_left, &query))
 		return;
 
