@@ -171,6 +171,8 @@ SELECT id FROM vectors_small_v2_0 ORDER BY vec <-> '[0,0,0,1]' LIMIT 0;
 -- hold (terse: the context names the run's fixtures folder)
 \set VERBOSITY terse
 SELECT id FROM vectors_small_v2_0 ORDER BY vec <-> '[1,2,3]' LIMIT 1;
+-- (not when no row passes the quals, as in the plain scan)
+SELECT id FROM vectors_small_v2_0 WHERE label = 'none' ORDER BY vec <-> '[1,2,3]' LIMIT 1;
 SELECT id FROM types_v2_1 ORDER BY v4 <-> '[1,1,1,1]' LIMIT 20;
 \set VERBOSITY default
 

@@ -607,6 +607,21 @@ evaluate_query(ForeignScanState *node, LanceSearchState *st)
 }
 
 /*
+ * Raise the operator's error for a query of another dimension, once a row
+ * the operator would have been applied to turns up.
+ */
+static void
+check_dimensions(LanceSearchState *st, const Vector *q)
+{
+	if (q->dim != st->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different vector dimensions %d and %d",
+						st->query_left ? q->dim : st->dim,
+						st->query_left ? st->dim : q->dim)));
+}
+
+/*
  * The distance the operator's own function computes between row vector x
  * and the query, as (tier, key): same kernels, same operand order.
  */
@@ -854,12 +869,6 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 		bool		any_vector = q != NULL && vecs->null_count < batch->num_rows;
 		bool		screen;
 
-		if (any_vector && q->dim != st->dim)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("different vector dimensions %d and %d",
-							st->query_left ? q->dim : st->dim,
-							st->query_left ? st->dim : q->dim)));
 		/*
 		 * Without quals every row is ranked: screen the batch in one kernel
 		 * call.  With quals, the quals decide first, as in the plain scan,
@@ -868,6 +877,7 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 		screen = any_vector && st->quals == NULL;
 		if (screen)
 		{
+			check_dimensions(st, q);
 			if (batch->num_rows > cap)
 			{
 				cap = batch->num_rows;
@@ -903,6 +913,7 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 			e.seq = seq;
 			if (valid)
 			{
+				check_dimensions(st, q);
 				exact_distance(st, base + r * st->dim, q, &e);
 				/* a non-finite distance comes from a non-finite element */
 				if (e.tier == TIER_NAN || isinf(e.key) || has_null_item(vecs, r, st->dim))
