@@ -133,6 +133,31 @@ scan_error_callback(void *arg)
 }
 
 /*
+ * The dataset field a foreign-table column reads (its column_name option,
+ * or its name), with a converter to the column's type in *conv.  A column
+ * the dataset has no field for is an error naming both.
+ */
+const LanceField *
+lance_bind_column(Relation rel, const LanceSchema *schema, const char *location,
+				  AttrNumber attnum, LanceConverter **conv)
+{
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	char	   *name = lance_column_field_name(RelationGetRelid(rel), attnum,
+											   NameStr(att->attname));
+	const LanceField *field = lance_schema_find_top(schema, name);
+
+	if (field == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("column \"%s\" of foreign table \"%s\" has no field \"%s\" in Lance dataset \"%s\"",
+						NameStr(att->attname), RelationGetRelationName(rel), name, location),
+				 errhint("Set the column's option column_name to the field's name, or drop the column.")));
+	*conv = lance_converter_for(field, att->atttypid, att->atttypmod,
+								RelationGetRelationName(rel), NameStr(att->attname));
+	return field;
+}
+
+/*
  * Match each column the plan needs to a top-level field of the dataset's
  * schema, with a converter for its declared type.
  */
@@ -140,7 +165,6 @@ static void
 bind_columns(LanceScanState *ss, List *attnums, const LanceSchema *schema,
 			 Bitmapset *qual_attrs, const char ***field_names)
 {
-	TupleDesc	tupdesc = RelationGetDescr(ss->rel);
 	ListCell   *lc;
 	int			i = 0;
 
@@ -153,22 +177,10 @@ bind_columns(LanceScanState *ss, List *attnums, const LanceSchema *schema,
 	foreach(lc, attnums)
 	{
 		AttrNumber	attnum = lfirst_int(lc);
-		Form_pg_attribute att = TupleDescAttr(tupdesc, attnum - 1);
-		char	   *name = lance_column_field_name(RelationGetRelid(ss->rel), attnum,
-												   NameStr(att->attname));
-		const LanceField *field = lance_schema_find_top(schema, name);
+		const LanceField *field = lance_bind_column(ss->rel, schema, ss->location, attnum,
+													&ss->convs[i]);
 
-		if (field == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
-					 errmsg("column \"%s\" of foreign table \"%s\" has no field \"%s\" in Lance dataset \"%s\"",
-							NameStr(att->attname), RelationGetRelationName(ss->rel),
-							name, ss->location),
-					 errhint("Set the column's option column_name to the field's name, or drop the column.")));
 		ss->attnums[i] = attnum;
-		ss->convs[i] = lance_converter_for(field, att->atttypid, att->atttypmod,
-										   RelationGetRelationName(ss->rel),
-										   NameStr(att->attname));
 		ss->for_quals[i] = bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber,
 										 qual_attrs);
 		(*field_names)[i] = field->name;

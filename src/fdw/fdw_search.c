@@ -40,25 +40,12 @@
  * keep scan order; NaN (cosine against a zero vector) ranks after every
  * number and NULL after NaN, as Postgres sorts them.
  *
- * Memory.  The reader allocates fresh buffers for every decoded page and
- * batch; a page of a vector column is tens of MB, above glibc's mmap
- * threshold, so each buffer was mmapped, zero-filled by the kernel one page
- * fault at a time, and unmapped again when freed.  Measured on 1M x 128,
- * that churn took about 80% of a search (4.7 s against 0.9 s without it).
- * While ranking, large blocks therefore come from the heap and freed ones
- * stay there for the next page; afterwards (or on an error, from the scan
- * context's reset callback) glibc's defaults are restored and the memory
- * handed back with malloc_trim.
- *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <float.h>
 #include <math.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "access/stratnum.h"
 #include "access/sysattr.h"
@@ -146,7 +133,6 @@ typedef struct LanceSearchState
 	MemoryContext scan_cxt;		/* core objects and results */
 	LanceSource *source;
 	TopK	   *heap;			/* while ranking; freed with scan_cxt on error */
-	bool		malloc_tuned;	/* while ranking: see "Memory" above */
 	ExprState  *query;
 
 	/* the ranking scan: column 0 is the vector, then the quals' columns */
@@ -408,35 +394,6 @@ search_error_callback(void *arg)
 		errcontext("Lance dataset \"%s\"", st->location);
 }
 
-/* glibc's mmap and trim thresholds while ranking, and their defaults */
-#define RANKING_MALLOC_THRESHOLD (1 << 30)
-#define DEFAULT_MALLOC_THRESHOLD (128 * 1024)
-
-/* Keep large freed blocks for reuse while ranking (see "Memory" above). */
-static void
-tune_malloc(LanceSearchState *st)
-{
-#ifdef __GLIBC__
-	mallopt(M_MMAP_THRESHOLD, RANKING_MALLOC_THRESHOLD);
-	mallopt(M_TRIM_THRESHOLD, RANKING_MALLOC_THRESHOLD);
-	st->malloc_tuned = true;
-#endif
-}
-
-/* Restore glibc's defaults and hand the kept blocks back. */
-static void
-untune_malloc(LanceSearchState *st)
-{
-#ifdef __GLIBC__
-	if (!st->malloc_tuned)
-		return;
-	mallopt(M_MMAP_THRESHOLD, DEFAULT_MALLOC_THRESHOLD);
-	mallopt(M_TRIM_THRESHOLD, DEFAULT_MALLOC_THRESHOLD);
-	malloc_trim(0);
-	st->malloc_tuned = false;
-#endif
-}
-
 /* The scan context's reset callback: what ranking holds outside it. */
 static void
 release_ranking(void *arg)
@@ -445,28 +402,6 @@ release_ranking(void *arg)
 
 	topk_free(st->heap);
 	st->heap = NULL;
-	untune_malloc(st);
-}
-
-/* The dataset field of a column and a converter to the column's type. */
-static const LanceField *
-bind_column(LanceSearchState *st, AttrNumber attnum, LanceConverter **conv)
-{
-	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(st->rel), attnum - 1);
-	char	   *name = lance_column_field_name(RelationGetRelid(st->rel), attnum,
-											   NameStr(att->attname));
-	const LanceField *field = lance_schema_find_top(lance_source_schema(st->source), name);
-
-	if (field == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
-				 errmsg("column \"%s\" of foreign table \"%s\" has no field \"%s\" in Lance dataset \"%s\"",
-						NameStr(att->attname), RelationGetRelationName(st->rel),
-						name, st->location),
-				 errhint("Set the column's option column_name to the field's name, or drop the column.")));
-	*conv = lance_converter_for(field, att->atttypid, att->atttypmod,
-								RelationGetRelationName(st->rel), NameStr(att->attname));
-	return field;
 }
 
 /* Open the dataset and start the ranking scan: the vector, then the quals' columns. */
@@ -474,6 +409,7 @@ static void
 open_search(LanceSearchState *st, ForeignScan *plan, AttrNumber vec_attnum, List *out_attnums)
 {
 	Bitmapset  *qual_attrs = NULL;
+	const LanceSchema *schema;
 	const char **scan_fields;
 	LanceConverter *vec_conv;
 	const LanceField *vec_field;
@@ -483,7 +419,8 @@ open_search(LanceSearchState *st, ForeignScan *plan, AttrNumber vec_attnum, List
 	int			i = 0;
 
 	st->source = lance_source_open(st->location, st->version_option);
-	vec_field = bind_column(st, vec_attnum, &vec_conv);
+	schema = lance_source_schema(st->source);
+	vec_field = lance_bind_column(st->rel, schema, st->location, vec_attnum, &vec_conv);
 	st->vec_conv = vec_conv;
 	st->dim = vec_field->type.fixed_size;
 
@@ -507,7 +444,8 @@ open_search(LanceSearchState *st, ForeignScan *plan, AttrNumber vec_attnum, List
 		}
 		else
 		{
-			scan_fields[nscan] = bind_column(st, attnum, &st->qual_convs[i])->name;
+			scan_fields[nscan] = lance_bind_column(st->rel, schema, st->location, attnum,
+												   &st->qual_convs[i])->name;
 			st->qual_scan_cols[i] = nscan++;
 		}
 		i++;
@@ -526,7 +464,8 @@ open_search(LanceSearchState *st, ForeignScan *plan, AttrNumber vec_attnum, List
 		const LanceField *field;
 
 		st->out_attnums[i] = lfirst_int(lc);
-		field = bind_column(st, st->out_attnums[i], &st->out_convs[i]);
+		field = lance_bind_column(st->rel, schema, st->location, st->out_attnums[i],
+								  &st->out_convs[i]);
 		if (st->out_attnums[i] == vec_attnum && st->keep_vectors)
 			st->out_take_col[i] = -1;
 		else
@@ -855,7 +794,6 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 	uint64	   *addrs;
 	int64		n;
 
-	tune_malloc(st);
 	st->heap = topk_new(st->k);
 	if (st->heap == NULL)
 		ereport(ERROR,
@@ -935,7 +873,6 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 	topk_drain_sorted(st->heap, best);
 	topk_free(st->heap);
 	st->heap = NULL;
-	untune_malloc(st);
 	st->winner_slots = palloc(sizeof(int64) * Max(n, 1));
 	for (int64 i = 0; i < n; i++)
 	{

@@ -63,6 +63,10 @@ extern ForeignScan *lance_make_count_plan(PlannerInfo *root, RelOptInfo *upperre
 										  ForeignPath *best_path, List *tlist);
 
 /* fdw_scan.c */
+struct LanceConverter;
+extern const LanceField *lance_bind_column(Relation rel, const LanceSchema *schema,
+										   const char *location, AttrNumber attnum,
+										   struct LanceConverter **conv);
 extern List *lance_scan_private(LanceTableOptions *opts, uint64 planned_version,
 								int num_fragments, List *attnums, LanceScanKind kind);
 extern LanceScanKind lance_scan_kind(ForeignScan *plan);
