@@ -114,6 +114,13 @@ interop_write() {
 	node test/interop/write_interop.mjs "$LANCEDB_REF" "$LANCEDB_FIXTURES" "$LANCEDB_SCRATCH"
 }
 
+# ORDER BY vector distance LIMIT k through foreign tables against LanceDB's
+# own exact search, with filters, deletions and fragments.
+interop_search() {
+	(cd test/interop && npm install --no-audit --no-fund --silent >/dev/null 2>&1) || return 1
+	node test/interop/search_interop.mjs "$LANCEDB_REF/lancedb_ref.mjs" "$LANCEDB_FIXTURES"
+}
+
 # TAP tests (crash recovery, replication) start clusters of their own with
 # PostgreSQL::Test::Cluster, which refuses to run as root: run them as the
 # postgres user then, with their scratch space in a folder it owns.
@@ -153,6 +160,7 @@ run_layer client client
 if [ -n "${LANCEDB_FIXTURES:-}" ]; then
 	run_layer interop-fdw interop_fdw
 	run_layer interop-write interop_write
+	run_layer interop-search interop_search
 fi
 if compgen -G "test/tap/*.pl" >/dev/null; then
 	run_layer tap tap

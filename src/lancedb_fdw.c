@@ -17,10 +17,11 @@
 
 #include <stdlib.h>
 
+#include "am/bm25/bm25.h"
 #include "am/hnsw/hnsw.h"
 #include "am/ivfpq/ivfpq.h"
+#include "fdw/fdw_search.h"
 #include "fmgr.h"
-#include "am/bm25/bm25.h"
 #include "kernels/distance.h"
 #include "utils/guc.h"
 
@@ -115,8 +116,8 @@ _PG_init(void)
 							 NULL);
 	hnsw_init_gucs();
 	IvfpqInit();
-
 	Bm25Init();
+	lance_search_init_gucs();
 
 	/*
 	 * Last: this drops any placeholder under lancedb. not defined above, so

@@ -41,6 +41,7 @@
 #include "utils/rel.h"
 #include "utils/fmgroids.h"
 
+#include "fdw/fdw_search.h"
 #include "fdw/lance_fdw.h"
 #include "fdw/lance_write.h"
 
@@ -238,6 +239,8 @@ lanceGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, startup + run, NIL,
 									 NULL, NULL, NIL));
+	lance_search_add_paths(root, baserel, info->pushed_quals, info->local_quals,
+						   info->live_rows);
 }
 
 /*
@@ -296,8 +299,11 @@ lanceGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel, Oid foreigntablei
 			attnums = lappend_int(attnums, attno);
 	}
 
+	/* a search path (fdw_search.c) carries its own entries for the plan */
 	fdw_private = lance_scan_private(info->opts, info->version, info->num_fragments,
-									 attnums, LANCE_SCAN_ROWS);
+									 attnums, best_path->fdw_private != NIL
+									 ? LANCE_SCAN_SEARCH : LANCE_SCAN_ROWS);
+	fdw_private = list_concat(fdw_private, best_path->fdw_private);
 	return make_foreignscan(tlist, local_exprs, foreignrel->relid,
 							pushed_exprs, fdw_private, NIL, NIL, outer_plan);
 }

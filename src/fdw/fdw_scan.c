@@ -34,6 +34,7 @@
 #include "utils/sampling.h"
 
 #include "fdw/convert.h"
+#include "fdw/fdw_search.h"
 #include "fdw/lance_fdw.h"
 #include "fdw/lance_write.h"
 
@@ -45,7 +46,8 @@ enum LanceScanPrivateIndex
 	LanceScanPrivPlannedVersion,	/* String: the version planning read */
 	LanceScanPrivFragments,		/* Integer: fragments at planning */
 	LanceScanPrivAttnums,		/* IntList: columns to decode */
-	LanceScanPrivKind			/* Integer: LanceScanKind */
+	LanceScanPrivKind,			/* Integer: LanceScanKind */
+	LanceScanPrivExtra			/* the kind's own entries follow (fdw_search.c) */
 };
 
 /* Execution state of one scan. */
@@ -96,6 +98,26 @@ lance_scan_private(LanceTableOptions *opts, uint64 planned_version, int num_frag
 	return priv;
 }
 
+/* The kind of scan a plan runs. */
+LanceScanKind
+lance_scan_kind(ForeignScan *plan)
+{
+	return intVal(list_nth(plan->fdw_private, LanceScanPrivKind));
+}
+
+/* What a scan plan reads, and the entries its kind appended. */
+void
+lance_scan_private_parts(ForeignScan *plan, char **location, uint64 *version_option,
+						 List **attnums, List **extra)
+{
+	List	   *priv = plan->fdw_private;
+
+	*location = strVal(list_nth(priv, LanceScanPrivLocation));
+	*version_option = parse_u64(strVal(list_nth(priv, LanceScanPrivVersion)));
+	*attnums = (List *) list_nth(priv, LanceScanPrivAttnums);
+	*extra = list_copy_tail(priv, LanceScanPrivExtra);
+}
+
 /* Add the dataset and row being read to any error raised while reading. */
 static void
 scan_error_callback(void *arg)
@@ -112,6 +134,31 @@ scan_error_callback(void *arg)
 }
 
 /*
+ * The dataset field a foreign-table column reads (its column_name option,
+ * or its name), with a converter to the column's type in *conv.  A column
+ * the dataset has no field for is an error naming both.
+ */
+const LanceField *
+lance_bind_column(Relation rel, const LanceSchema *schema, const char *location,
+				  AttrNumber attnum, LanceConverter **conv)
+{
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	char	   *name = lance_column_field_name(RelationGetRelid(rel), attnum,
+											   NameStr(att->attname));
+	const LanceField *field = lance_schema_find_top(schema, name);
+
+	if (field == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("column \"%s\" of foreign table \"%s\" has no field \"%s\" in Lance dataset \"%s\"",
+						NameStr(att->attname), RelationGetRelationName(rel), name, location),
+				 errhint("Set the column's option column_name to the field's name, or drop the column.")));
+	*conv = lance_converter_for(field, att->atttypid, att->atttypmod,
+								RelationGetRelationName(rel), NameStr(att->attname));
+	return field;
+}
+
+/*
  * Match each column the plan needs to a top-level field of the dataset's
  * schema, with a converter for its declared type.
  */
@@ -119,7 +166,6 @@ static void
 bind_columns(LanceScanState *ss, List *attnums, const LanceSchema *schema,
 			 Bitmapset *qual_attrs, const char ***field_names)
 {
-	TupleDesc	tupdesc = RelationGetDescr(ss->rel);
 	ListCell   *lc;
 	int			i = 0;
 
@@ -132,22 +178,10 @@ bind_columns(LanceScanState *ss, List *attnums, const LanceSchema *schema,
 	foreach(lc, attnums)
 	{
 		AttrNumber	attnum = lfirst_int(lc);
-		Form_pg_attribute att = TupleDescAttr(tupdesc, attnum - 1);
-		char	   *name = lance_column_field_name(RelationGetRelid(ss->rel), attnum,
-												   NameStr(att->attname));
-		const LanceField *field = lance_schema_find_top(schema, name);
+		const LanceField *field = lance_bind_column(ss->rel, schema, ss->location, attnum,
+													&ss->convs[i]);
 
-		if (field == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
-					 errmsg("column \"%s\" of foreign table \"%s\" has no field \"%s\" in Lance dataset \"%s\"",
-							NameStr(att->attname), RelationGetRelationName(ss->rel),
-							name, ss->location),
-					 errhint("Set the column's option column_name to the field's name, or drop the column.")));
 		ss->attnums[i] = attnum;
-		ss->convs[i] = lance_converter_for(field, att->atttypid, att->atttypmod,
-										   RelationGetRelationName(ss->rel),
-										   NameStr(att->attname));
 		ss->for_quals[i] = bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber,
 										 qual_attrs);
 		(*field_names)[i] = field->name;
@@ -170,6 +204,11 @@ lanceBeginForeignScan(ForeignScanState *node, int eflags)
 	MemoryContext old;
 	ErrorContextCallback errcb;
 
+	if (lance_scan_kind(plan) == LANCE_SCAN_SEARCH)
+	{
+		lance_search_begin(node, eflags);
+		return;
+	}
 	node->fdw_state = ss;
 	ss->kind = intVal(list_nth(priv, LanceScanPrivKind));
 	ss->location = strVal(list_nth(priv, LanceScanPrivLocation));
@@ -249,6 +288,8 @@ lanceIterateForeignScan(ForeignScanState *node)
 	ErrorContextCallback errcb;
 	MemoryContext old;
 
+	if (lance_scan_kind((ForeignScan *) node->ss.ps.plan) == LANCE_SCAN_SEARCH)
+		return lance_search_iterate(node);
 	if (ss->kind == LANCE_SCAN_COUNT)
 		return iterate_count(ss, slot);
 
@@ -313,6 +354,11 @@ lanceReScanForeignScan(ForeignScanState *node)
 {
 	LanceScanState *ss = node->fdw_state;
 
+	if (lance_scan_kind((ForeignScan *) node->ss.ps.plan) == LANCE_SCAN_SEARCH)
+	{
+		lance_search_rescan(node);
+		return;
+	}
 	ss->count_done = false;
 	if (ss->kind == LANCE_SCAN_ROWS && ss->source != NULL)
 	{
@@ -331,6 +377,11 @@ lanceEndForeignScan(ForeignScanState *node)
 {
 	LanceScanState *ss = node->fdw_state;
 
+	if (lance_scan_kind((ForeignScan *) node->ss.ps.plan) == LANCE_SCAN_SEARCH)
+	{
+		lance_search_end(node);
+		return;
+	}
 	if (ss != NULL && ss->scan_cxt != NULL)
 		MemoryContextDelete(ss->scan_cxt);
 }
@@ -389,6 +440,8 @@ lanceExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 		ExplainPropertyText("Lance Filter", quals, es);
 	}
+	if (kind == LANCE_SCAN_SEARCH)
+		lance_search_explain(node, es);
 }
 
 /* ---------------------------------------------------------------------

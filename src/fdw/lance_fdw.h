@@ -28,7 +28,8 @@ typedef struct LanceTableOptions
 typedef enum LanceScanKind
 {
 	LANCE_SCAN_ROWS,			/* the table's rows */
-	LANCE_SCAN_COUNT			/* one row: count(*) from the manifest */
+	LANCE_SCAN_COUNT,			/* one row: count(*) from the manifest */
+	LANCE_SCAN_SEARCH			/* the nearest rows to a vector (fdw_search.c) */
 } LanceScanKind;
 
 /* A dataset opened for reading, freed with its memory context (source.c). */
@@ -53,14 +54,24 @@ extern int64 lance_source_live_rows(LanceSource *src);
 extern void lance_source_start(LanceSource *src, const char *const *fields, int n);
 extern LanceBatch *lance_source_next(LanceSource *src);
 extern void lance_source_restart(LanceSource *src);
+extern struct LanceIndexList *lance_source_indexes(LanceSource *src);
+extern LanceBatch *lance_source_take(LanceSource *src, const uint64 *row_addrs, int64 n,
+									 const char *const *fields, int nfields);
 
 /* fdw.c */
 extern ForeignScan *lance_make_count_plan(PlannerInfo *root, RelOptInfo *upperrel,
 										  ForeignPath *best_path, List *tlist);
 
 /* fdw_scan.c */
+struct LanceConverter;
+extern const LanceField *lance_bind_column(Relation rel, const LanceSchema *schema,
+										   const char *location, AttrNumber attnum,
+										   struct LanceConverter **conv);
 extern List *lance_scan_private(LanceTableOptions *opts, uint64 planned_version,
 								int num_fragments, List *attnums, LanceScanKind kind);
+extern LanceScanKind lance_scan_kind(ForeignScan *plan);
+extern void lance_scan_private_parts(ForeignScan *plan, char **location,
+									 uint64 *version_option, List **attnums, List **extra);
 extern void lanceBeginForeignScan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *lanceIterateForeignScan(ForeignScanState *node);
 extern void lanceReScanForeignScan(ForeignScanState *node);

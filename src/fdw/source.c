@@ -17,6 +17,7 @@
 #include "utils/memutils.h"
 
 #include "fdw/lance_fdw.h"
+#include "lance/index_meta.h"
 
 struct LanceSource
 {
@@ -26,6 +27,7 @@ struct LanceSource
 	LanceScanner *scanner;
 	LanceScanOptions scan_opts; /* kept to restart the scan */
 	LanceBatch *batch;			/* the last batch returned */
+	LanceBatch *taken;			/* the last batch lance_source_take returned */
 };
 
 static int
@@ -73,6 +75,8 @@ release_source(void *arg)
 
 	if (src->batch)
 		lance_batch_free(src->batch);
+	if (src->taken)
+		lance_batch_free(src->taken);
 	if (src->scanner)
 		lance_scanner_close(src->scanner);
 	if (src->dataset)
@@ -80,6 +84,7 @@ release_source(void *arg)
 	if (src->storage)
 		storage_close(src->storage);
 	src->batch = NULL;
+	src->taken = NULL;
 	src->scanner = NULL;
 	src->dataset = NULL;
 	src->storage = NULL;
@@ -187,4 +192,52 @@ lance_source_restart(LanceSource *src)
 	src->scanner = NULL;
 	if (lance_scanner_open(src->dataset, &src->scan_opts, &src->scanner, &err) != CORE_OK)
 		lance_report_core_error(&err);
+}
+
+/*
+ * The rows at the given row addresses, in that order, for the named
+ * top-level fields; the batch lives until the next take.
+ */
+LanceBatch *
+lance_source_take(LanceSource *src, const uint64 *row_addrs, int64 n,
+				  const char *const *fields, int nfields)
+{
+	CoreError	err;
+
+	if (src->taken)
+	{
+		lance_batch_free(src->taken);
+		src->taken = NULL;
+	}
+	CHECK_FOR_INTERRUPTS();
+	if (lance_dataset_take(src->dataset, (const uint64_t *) row_addrs, n, fields, nfields,
+						   &src->taken, &err) != CORE_OK)
+		lance_report_core_error(&err);
+	return src->taken;
+}
+
+static void
+release_index_list(void *arg)
+{
+	lance_index_list_free(arg);
+}
+
+/*
+ * The indexes the manifest of the source's version lists; freed with the
+ * current memory context.
+ */
+LanceIndexList *
+lance_source_indexes(LanceSource *src)
+{
+	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+	LanceIndexList *list;
+	CoreError	err;
+
+	if (lance_index_list_read(src->storage, lance_dataset_manifest(src->dataset)->name,
+							  &list, &err) != CORE_OK)
+		lance_report_core_error(&err);
+	cb->func = release_index_list;
+	cb->arg = list;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	return list;
 }

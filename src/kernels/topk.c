@@ -1,133 +1,166 @@
 /*-------------------------------------------------------------------------
  *
  * topk.c
- *	  A bounded max-heap of (distance, id) pairs (see topk.h).
+ *	  The k smallest entries of a stream, in a binary max-heap.
+ *
+ * The heap grows on demand up to k rather than being allocated at k, since
+ * a LIMIT can be far larger than the rows a filtered scan produces.
  *
  *-------------------------------------------------------------------------
  */
-#include "core/alloc.h"
 #include "kernels/topk.h"
 
-struct Topk
+#include "core/alloc.h"
+
+struct TopK
 {
-	size_t		cap;
-	size_t		len;
-	TopkItem   *items;			/* items[0] is the worst kept */
+	int64_t		k;
+	int64_t		count;
+	int64_t		cap;
+	TopkEntry  *heap;			/* heap[0] is the worst entry held */
 };
 
-Topk *
-topk_create(size_t k)
+TopK *
+topk_new(int64_t k)
 {
-	Topk	   *heap;
+	TopK	   *t;
 
-	if (k == 0)
+	if (k < 1)
 		return NULL;
-	heap = core_calloc(1, sizeof(Topk));
-	if (heap == NULL)
+	t = core_calloc(1, sizeof(TopK));
+	if (t == NULL)
 		return NULL;
-	heap->items = core_mallocarray(k, sizeof(TopkItem));
-	if (heap->items == NULL)
-	{
-		core_free(heap);
-		return NULL;
-	}
-	heap->cap = k;
-	return heap;
+	t->k = k;
+	return t;
 }
 
 void
-topk_free(Topk *heap)
+topk_free(TopK *t)
 {
-	if (heap == NULL)
+	if (t == NULL)
 		return;
-	core_free(heap->items);
-	core_free(heap);
+	core_free(t->heap);
+	core_free(t);
 }
 
 void
-topk_reset(Topk *heap)
+topk_reset(TopK *t)
 {
-	heap->len = 0;
+	t->count = 0;
 }
 
-size_t
-topk_count(const Topk *heap)
+int64_t
+topk_count(const TopK *t)
 {
-	return heap->len;
-}
-
-/* Whether item a is worse (farther) than item b. */
-static inline bool
-worse(const TopkItem *a, const TopkItem *b)
-{
-	return topk_before(b->dist, b->id, a->dist, a->id);
-}
-
-/* Restore the heap below slot i after items[i] got nearer. */
-static void
-sift_down(TopkItem *items, size_t len, size_t i)
-{
-	TopkItem	x = items[i];
-
-	for (;;)
-	{
-		size_t		c = 2 * i + 1;
-
-		if (c >= len)
-			break;
-		if (c + 1 < len && worse(&items[c + 1], &items[c]))
-			c++;
-		if (!worse(&items[c], &x))
-			break;
-		items[i] = items[c];
-		i = c;
-	}
-	items[i] = x;
+	return t->count;
 }
 
 bool
-topk_push(Topk *heap, float dist, uint64_t id)
+topk_full(const TopK *t)
 {
-	TopkItem	x = {dist, id};
+	return t->count == t->k;
+}
 
-	if (heap->len < heap->cap)
+const TopkEntry *
+topk_worst(const TopK *t)
+{
+	return &t->heap[0];
+}
+
+bool
+topk_entry_less(const TopkEntry *a, const TopkEntry *b)
+{
+	if (a->tier != b->tier)
+		return a->tier < b->tier;
+	if (a->key != b->key)
+		return a->key < b->key;
+	return a->seq < b->seq;
+}
+
+/* Move heap[i] down until both children sort before it. */
+static void
+sift_down(TopkEntry *heap, int64_t n, int64_t i)
+{
+	TopkEntry	e = heap[i];
+
+	for (;;)
 	{
-		size_t		i = heap->len++;
+		int64_t		c = 2 * i + 1;
 
-		/* sift up */
-		while (i > 0)
-		{
-			size_t		p = (i - 1) / 2;
+		if (c >= n)
+			break;
+		if (c + 1 < n && topk_entry_less(&heap[c], &heap[c + 1]))
+			c++;
+		if (!topk_entry_less(&e, &heap[c]))
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	heap[i] = e;
+}
 
-			if (!worse(&x, &heap->items[p]))
-				break;
-			heap->items[i] = heap->items[p];
-			i = p;
-		}
-		heap->items[i] = x;
+/* Move heap[i] up while it sorts after its parent. */
+static void
+sift_up(TopkEntry *heap, int64_t i)
+{
+	TopkEntry	e = heap[i];
+
+	while (i > 0)
+	{
+		int64_t		p = (i - 1) / 2;
+
+		if (!topk_entry_less(&heap[p], &e))
+			break;
+		heap[i] = heap[p];
+		i = p;
+	}
+	heap[i] = e;
+}
+
+bool
+topk_push(TopK *t, const TopkEntry *e)
+{
+	if (t->count == t->k)
+	{
+		if (!topk_entry_less(e, &t->heap[0]))
+			return true;
+		t->heap[0] = *e;
+		sift_down(t->heap, t->count, 0);
 		return true;
 	}
-	if (!worse(&heap->items[0], &x))
-		return false;
-	heap->items[0] = x;
-	sift_down(heap->items, heap->len, 0);
+	if (t->count == t->cap)
+	{
+		int64_t		cap = t->cap ? t->cap * 2 : 64;
+		TopkEntry  *grown;
+
+		if (cap > t->k)
+			cap = t->k;
+		grown = core_realloc(t->heap, (size_t) cap * sizeof(TopkEntry));
+		if (grown == NULL)
+			return false;
+		t->heap = grown;
+		t->cap = cap;
+	}
+	t->heap[t->count] = *e;
+	sift_up(t->heap, t->count);
+	t->count++;
 	return true;
 }
 
-size_t
-topk_drain_sorted(Topk *heap, TopkItem *out)
+int64_t
+topk_drain_sorted(TopK *t, TopkEntry *out)
 {
-	size_t		n = heap->len;
+	int64_t		n = t->count;
 
-	/* pop the worst into the last free slot until the heap is empty */
-	while (heap->len > 0)
+	/* pop the worst into the last free slot until none is left */
+	while (t->count > 0)
 	{
-		out[heap->len - 1] = heap->items[0];
-		heap->len--;
-		if (heap->len > 0)
+		out[t->count - 1] = t->heap[0];
+		t->count--;
+		if (t->count > 0)
 		{
-			heap->items[0] = heap->items[heap->len];
-			sift_down(heap->items, heap->len, 0);
+			t->heap[0] = t->heap[t->count];
+			sift_down(t->heap, t->count, 0);
 		}
 	}
 	return n;

@@ -1,12 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * topk.h
- *	  A bounded max-heap that keeps the k smallest (distance, id) pairs.
+ *	  A bounded selection of the k smallest keys: a max-heap of k entries.
  *
- * Selecting k of n candidates this way costs O(n log k) and k slots of
- * memory, where sorting every candidate costs O(n log n) and n slots.  Ties
- * on distance are broken by id, so a selection never depends on the order
- * the candidates arrive in.
+ * Flat vector search streams every row's distance through one of these and
+ * keeps the k best; the heap's root is the worst entry kept, so a row that
+ * cannot enter is rejected with one comparison against topk_worst().
+ *
+ * Entries are ordered by (tier, key, seq) ascending.  The tier lets a
+ * caller rank values that are not ordinary numbers after all of them, as
+ * SQL orders NaN after every number and NULL after NaN; seq breaks ties
+ * deterministically (flat search passes the row's position in the scan, so
+ * equal distances come back in scan order).  payload is carried along.
  *
  * This header is the module's whole API and never includes postgres.h.
  *
@@ -16,41 +21,48 @@
 #define LANCEDB_KERNELS_TOPK_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
-typedef struct TopkItem
+typedef struct TopkEntry
 {
-	float		dist;
-	uint64_t	id;
-} TopkItem;
+	uint8_t		tier;			/* ranks before key: 0 first */
+	double		key;			/* compared within a tier; never NaN */
+	uint64_t	seq;			/* breaks ties of (tier, key) */
+	uint64_t	payload;		/* carried, not compared */
+} TopkEntry;
 
-typedef struct Topk Topk;
+typedef struct TopK TopK;
 
-/* A heap for k >= 1 items, or NULL when out of memory. */
-extern Topk *topk_create(size_t k);
-extern void topk_free(Topk *heap);
+/* A selection of at most k (>= 1) entries, or NULL when out of memory. */
+extern TopK *topk_new(int64_t k);
+extern void topk_free(TopK *t);
 
-/* Forget every item, keeping the capacity. */
-extern void topk_reset(Topk *heap);
+/* Forget every entry, keeping the memory, for the next selection. */
+extern void topk_reset(TopK *t);
 
-/* Offer a candidate; returns whether it was kept. */
-extern bool topk_push(Topk *heap, float dist, uint64_t id);
+/* Entries held now (at most k). */
+extern int64_t topk_count(const TopK *t);
 
-/* Number of items held. */
-extern size_t topk_count(const Topk *heap);
+/* Whether k entries are held, so a new one must beat topk_worst(). */
+extern bool topk_full(const TopK *t);
 
-/* Whether (dist, id) comes before (other_dist, other_id). */
-static inline bool
-topk_before(float dist, uint64_t id, float other_dist, uint64_t other_id)
-{
-	return dist < other_dist || (dist == other_dist && id < other_id);
-}
+/* The worst entry held; only when topk_count() > 0. */
+extern const TopkEntry *topk_worst(const TopK *t);
+
+/* Whether a sorts before b. */
+extern bool topk_entry_less(const TopkEntry *a, const TopkEntry *b);
 
 /*
- * Move the items into out (topk_count entries) nearest first; the heap is
- * empty afterwards.  Returns the number written.
+ * Offer an entry: kept if fewer than k are held or it sorts before the
+ * worst one, which it then replaces.  Returns false only when the heap
+ * could not grow (out of memory); the selection is unchanged then.
  */
-extern size_t topk_drain_sorted(Topk *heap, TopkItem *out);
+extern bool topk_push(TopK *t, const TopkEntry *e);
+
+/*
+ * Empty the selection into out (room for topk_count() entries), best
+ * first; returns how many were written.
+ */
+extern int64_t topk_drain_sorted(TopK *t, TopkEntry *out);
 
 #endif							/* LANCEDB_KERNELS_TOPK_H */

@@ -12,7 +12,6 @@
 #include "kernels/distance.h"
 #include "kernels/pq.h"
 #include "kernels/pq_impl.h"
-#include "kernels/topk.h"
 #include "unit.h"
 
 static float *
@@ -202,35 +201,4 @@ UNIT_TEST(pq_simd_scans_equal_scalar_scan_bit_for_bit)
 	free(want);
 	free(got);
 	CHECK(ok);
-}
-
-UNIT_TEST(topk_keeps_the_k_nearest_in_order_with_ties_by_id)
-{
-	Topk	   *heap = topk_create(5);
-	TopkItem	out[5];
-	uint64_t	state = 8;
-	float		d[100];
-	size_t		got;
-
-	CHECK(heap != NULL);
-	for (int i = 0; i < 100; i++)
-	{
-		/* 20 distinct distances, each five times */
-		d[i] = (float) (kmeans_random(&state) % 20);
-		topk_push(heap, d[i], (uint64_t) i);
-	}
-	got = topk_drain_sorted(heap, out);
-	topk_free(heap);
-	CHECK(got == 5);
-	for (size_t i = 0; i < 5; i++)
-	{
-		size_t		before = 0;
-
-		/* out[i] is the (i+1)-th smallest (dist, id) pair */
-		for (int j = 0; j < 100; j++)
-			if (topk_before(d[j], (uint64_t) j, out[i].dist, out[i].id))
-				before++;
-		CHECK_MSG(before == i, "item %zu has %zu smaller pairs", i, before);
-		CHECK(d[out[i].id] == out[i].dist);
-	}
 }

@@ -50,6 +50,13 @@ typedef struct IvfpqResult
 	ItemPointerData tid;
 } IvfpqResult;
 
+/* A candidate of the current round: its approximate distance and its row. */
+typedef struct IvfpqCandidate
+{
+	float		dist;
+	uint64		id;				/* the heap TID packed by TidToId */
+} IvfpqCandidate;
+
 typedef struct IvfpqScanOpaqueData
 {
 	MemoryContext scancxt;		/* the scan's lifetime */
@@ -71,14 +78,13 @@ typedef struct IvfpqScanOpaqueData
 	float	   *ip_bias;		/* inner product: -q.c per list */
 
 	/* the current round's candidates */
-	TopkItem   *cands;
+	IvfpqCandidate *cands;
 	int64		ncands;
 	int64		cands_cap;
 	bool		have_bound;		/* candidates up to the bound were batched */
-	float		bound_dist;
-	uint64		bound_id;
-	Topk	   *heap;
-	TopkItem   *selected;
+	TopkEntry	bound;			/* the last one batched: (dist, id) */
+	TopK	   *heap;			/* key = approximate distance, seq = id */
+	TopkEntry  *selected;
 
 	/* the current batch, re-ranked */
 	IvfpqResult *batch;
@@ -122,7 +128,7 @@ IdToTid(uint64 id, ItemPointer tid)
 static void
 FreeHeap(void *arg)
 {
-	topk_free((Topk *) arg);
+	topk_free((TopK *) arg);
 }
 
 /*
@@ -173,8 +179,8 @@ StartQuery(IndexScanDesc scan)
 	const DistanceKernels *dk = distance_kernels();
 	MemoryContext old = MemoryContextSwitchTo(so->querycxt);
 	Vector	   *q = NULL;
-	TopkItem   *order;
-	Topk	   *rank;
+	TopkEntry  *order;
+	TopK	   *rank;
 	int			k;
 	MemoryContextCallback *cb;
 
@@ -231,34 +237,38 @@ StartQuery(IndexScanDesc scan)
 	}
 	else
 		dk->l2sq_many(so->query, cache->centroids, so->lists, so->dim, so->dists);
-	rank = topk_create(so->lists);
-	order = palloc(sizeof(TopkItem) * so->lists);
+	rank = topk_new(so->lists);
+	order = palloc(sizeof(TopkEntry) * so->lists);
 	if (rank == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	for (int i = 0; i < so->lists; i++)
-		topk_push(rank, so->dists[i], (uint64) i);
+	{
+		TopkEntry	e = {0, so->dists[i], (uint64) i, 0};
+
+		topk_push(rank, &e);
+	}
 	topk_drain_sorted(rank, order);
 	topk_free(rank);
 	so->probe_order = palloc(sizeof(int) * so->lists);
 	for (int i = 0; i < so->lists; i++)
-		so->probe_order[i] = (int) order[i].id;
+		so->probe_order[i] = (int) order[i].seq;
 	pfree(order);
 	so->probes_done = 0;
 
 	k = IVFPQ_BATCH_ROWS * ivfpq_refine_factor;
-	so->heap = topk_create(k);
+	so->heap = topk_new(k);
 	if (so->heap == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	cb = palloc(sizeof(MemoryContextCallback));
 	cb->func = FreeHeap;
 	cb->arg = so->heap;
 	MemoryContextRegisterResetCallback(so->querycxt, cb);
-	so->selected = palloc(sizeof(TopkItem) * k);
+	so->selected = palloc(sizeof(TopkEntry) * k);
 	so->batch = palloc(sizeof(IvfpqResult) * k);
 	so->batch_len = so->batch_pos = 0;
 
 	so->cands_cap = 1024;
-	so->cands = palloc(sizeof(TopkItem) * so->cands_cap);
+	so->cands = palloc(sizeof(IvfpqCandidate) * so->cands_cap);
 	so->ncands = 0;
 	so->have_bound = false;
 
@@ -357,7 +367,7 @@ ScanList(IndexScanDesc scan, int list)
 		if (so->ncands + n > so->cands_cap)
 		{
 			so->cands_cap = Max(so->cands_cap * 2, so->ncands + n);
-			so->cands = repalloc_huge(so->cands, sizeof(TopkItem) * so->cands_cap);
+			so->cands = repalloc_huge(so->cands, sizeof(IvfpqCandidate) * so->cands_cap);
 		}
 		for (i = 0; i < n; i++)
 		{
@@ -467,11 +477,11 @@ NextBatch(IndexScanDesc scan)
 		topk_reset(so->heap);
 		for (int64 i = 0; i < so->ncands; i++)
 		{
-			const TopkItem *c = &so->cands[i];
+			TopkEntry	e = {0, so->cands[i].dist, so->cands[i].id, 0};
 
-			if (so->have_bound && !topk_before(so->bound_dist, so->bound_id, c->dist, c->id))
+			if (so->have_bound && !topk_entry_less(&so->bound, &e))
 				continue;
-			topk_push(so->heap, c->dist, c->id);
+			topk_push(so->heap, &e);
 		}
 		nsel = (int) topk_drain_sorted(so->heap, so->selected);
 		if (nsel == 0)
@@ -481,17 +491,16 @@ NextBatch(IndexScanDesc scan)
 			continue;
 		}
 		so->have_bound = true;
-		so->bound_dist = so->selected[nsel - 1].dist;
-		so->bound_id = so->selected[nsel - 1].id;
+		so->bound = so->selected[nsel - 1];
 
 		for (int i = 0; i < nsel; i++)
 		{
 			IvfpqResult *r = &so->batch[so->batch_len];
 
 			CHECK_FOR_INTERRUPTS();
-			IdToTid(so->selected[i].id, &r->tid);
+			IdToTid(so->selected[i].seq, &r->tid);
 			if (so->query_null)
-				r->dist = so->selected[i].dist;
+				r->dist = (float) so->selected[i].key;
 			else if (!ExactDistance(scan, &r->tid, &r->dist))
 				continue;
 			so->batch_len++;
