@@ -185,6 +185,7 @@ GRANT SELECT, INSERT ON items TO lance_reader;
 SET ROLE lance_reader;
 SELECT count(*) FROM items;
 SELECT try_write($$INSERT INTO items VALUES (9000, 'not allowed')$$);
+SELECT try_write($$SELECT lance_compact('items')$$);
 RESET ROLE;
 GRANT pg_write_server_files TO lance_reader;
 SET ROLE lance_reader;

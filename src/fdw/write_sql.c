@@ -21,6 +21,8 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 #include "utils/lsyscache.h"
@@ -36,7 +38,7 @@ PG_FUNCTION_INFO_V1(lance_restore);
 PG_FUNCTION_INFO_V1(lance_cleanup);
 PG_FUNCTION_INFO_V1(lance_compact);
 
-/* The foreign table's writable location, with the privilege checked. */
+/* The foreign table's writable location, with ownership and privilege checked. */
 static LanceTableOptions *
 writable_table(Oid relid)
 {
@@ -46,6 +48,9 @@ writable_table(Oid relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a foreign table", get_rel_name(relid))));
+	/* whole-dataset changes are maintenance: the table's owner's, as VACUUM */
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
 	opts = lance_get_table_options(relid);
 	lance_check_local_write(opts->location);
 	return opts;

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lance/commit.h"
 #include "lance/dataset.h"
@@ -38,6 +41,24 @@ temp_storage(void)
 	if (mkdtemp(tmpl) == NULL || storage_open(tmpl, &st, &err) != CORE_OK)
 		return NULL;
 	return st;
+}
+
+static int
+remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* Close the storage and remove its temporary directory. */
+static void
+drop_storage(Storage *st)
+{
+	char		root[512];
+
+	snprintf(root, sizeof(root), "%s", storage_root(st));
+	storage_close(st);
+	if (strncmp(root, "/tmp/lance_writer_", 18) == 0)
+		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Push row i's values: nulls on a pattern so every page has some. */
@@ -233,7 +254,7 @@ round_trip(LanceFileVersion fv)
 	lance_writer_free(wr);
 	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
 	CHECK(count == 5000 - 12);
-	storage_close(st);
+	drop_storage(st);
 }
 
 UNIT_TEST(written_2_0_files_read_back_equal)
@@ -280,7 +301,7 @@ UNIT_TEST(losing_append_rebases_on_the_winner)
 	CHECK(va == 2 && vb == 3);
 	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
 	CHECK(count == 150);
-	storage_close(st);
+	drop_storage(st);
 }
 
 UNIT_TEST(delete_racing_a_delete_of_the_same_fragment_conflicts)
@@ -303,7 +324,7 @@ UNIT_TEST(delete_racing_a_delete_of_the_same_fragment_conflicts)
 	CHECK_MSG(strstr(err.msg, "version 3") != NULL, "%s", err.msg);
 	lance_writer_free(a);
 	lance_writer_free(b);
-	storage_close(st);
+	drop_storage(st);
 }
 
 UNIT_TEST(null_in_a_non_nullable_field_is_refused)
@@ -326,5 +347,105 @@ UNIT_TEST(null_in_a_non_nullable_field_is_refused)
 	CHECK(lance_writer_commit(wr, &v, &err) == CORE_ERR_INVALID);
 	CHECK_MSG(strstr(err.msg, "\"id\"") != NULL, "%s", err.msg);
 	lance_writer_free(wr);
-	storage_close(st);
+	drop_storage(st);
+}
+
+UNIT_TEST(compaction_moves_live_rows_into_one_fragment)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	LanceDataset *ds;
+	uint64_t	v;
+	int64_t		moved;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_1, &err) == CORE_OK);
+	for (int i = 0; i < 3; i++)
+		CHECK(append_rows(st, "t.lance", i * 100, 100, 0, &v, &err));
+	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 5), &err) == CORE_OK);
+	CHECK(lance_writer_commit(wr, &v, &err) == CORE_OK);
+	lance_writer_free(wr);
+
+	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
+	CHECK_MSG(lance_writer_compact(wr, &moved, &err) == CORE_OK, "%s", err.msg);
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK(moved == 299);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 299 && sum == 299 * 300 / 2 - 105);
+	CHECK(lance_dataset_open(st, "t.lance", 0, &ds, &err) == CORE_OK);
+	CHECK(lance_dataset_manifest(ds)->num_fragments == 1);
+	CHECK(!lance_dataset_manifest(ds)->fragments[0].has_deletion);
+	lance_dataset_close(ds);
+	drop_storage(st);
+}
+
+UNIT_TEST(restore_makes_a_new_version_with_the_old_rows)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	uint64_t	v;
+	uint64_t	made;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2, &err) == CORE_OK);
+	CHECK(append_rows(st, "t.lance", 0, 10, 0, &v, &err));
+	CHECK(append_rows(st, "t.lance", 10, 10, 0, &v, &err));
+	CHECK(v == 3);
+	CHECK_MSG(lance_dataset_restore(st, "t.lance", 2, &made, &err) == CORE_OK, "%s", err.msg);
+	CHECK(made == 4);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 10 && sum == 45);
+	/* appends after a restore get fragment ids never used before */
+	CHECK_MSG(append_rows(st, "t.lance", 100, 1, 0, &v, &err), "%s", err.msg);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 11);
+	CHECK(lance_dataset_restore(st, "t.lance", 99, &made, &err) == CORE_ERR_NOT_FOUND);
+	drop_storage(st);
+}
+
+UNIT_TEST(cleanup_removes_old_versions_and_keeps_the_newest_readable)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	uint64_t	v;
+	LanceCleanupStats stats;
+	LanceVersionList *versions;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+	char		dir[600];
+	LanceWriter *wr;
+
+	CHECK(st != NULL);
+	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_0, &err) == CORE_OK);
+	CHECK(append_rows(st, "t.lance", 0, 50, 0, &v, &err));
+	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
+	CHECK(lance_writer_compact(wr, &count, &err) == CORE_OK);
+	CHECK(count == 0);				/* one fragment, no deletions */
+	for (int i = 0; i < 50; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+	CHECK(lance_writer_commit(wr, &v, &err) == CORE_OK);
+	lance_writer_free(wr);
+	CHECK(append_rows(st, "t.lance", 50, 5, 0, &v, &err));
+
+	snprintf(dir, sizeof(dir), "%s/t.lance", storage_root(st));
+	CHECK_MSG(lance_dataset_cleanup(dir, (int64_t) time(NULL) + 3600, &stats, &err) == CORE_OK,
+			  "%s", err.msg);
+	CHECK(stats.versions_removed == 3);
+	CHECK(stats.files_removed >= 1);	/* the data file of the deleted fragment */
+	CHECK(lance_versions_list(st, "t.lance", &versions, &err) == CORE_OK);
+	CHECK(versions->count == 1 && versions->entries[0].version == 4);
+	lance_versions_free(versions);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 5);
+	drop_storage(st);
 }
