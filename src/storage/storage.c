@@ -261,6 +261,41 @@ storage_list(Storage *st, const char *prefix, StorageListing **out, CoreError *e
 	return CORE_OK;
 }
 
+/*
+ * Append an entry to a listing a backend is filling: the first len bytes
+ * of name (an empty name, such as an object store's marker for the
+ * prefix itself, is skipped).  *cap is the room out->entries has.
+ */
+CoreStatus
+storage_listing_add(StorageListing *out, size_t *cap, const char *name, size_t len,
+					uint64_t size, bool is_dir, CoreError *err)
+{
+	StorageEntry *e;
+
+	if (len == 0)
+		return CORE_OK;
+	if (out->count == *cap)
+	{
+		size_t		ncap = *cap ? *cap * 2 : 64;
+		StorageEntry *grown = core_realloc(out->entries, ncap * sizeof(StorageEntry));
+
+		if (grown == NULL)
+			return core_error(err, CORE_ERR_NOMEM, "out of memory listing");
+		out->entries = grown;
+		*cap = ncap;
+	}
+	e = &out->entries[out->count];
+	e->name = core_malloc(len + 1);
+	if (e->name == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory listing");
+	memcpy(e->name, name, len);
+	e->name[len] = '\0';
+	e->size = size;
+	e->is_dir = is_dir;
+	out->count++;
+	return CORE_OK;
+}
+
 void
 storage_listing_free(StorageListing *listing)
 {

@@ -422,36 +422,6 @@ az_read_many(Storage *st, StorageRange *ranges, size_t count, CoreError *err)
 }
 
 static CoreStatus
-add_entry(StorageListing *out, size_t *cap, const char *name, size_t len, uint64_t size,
-		  bool is_dir, CoreError *err)
-{
-	StorageEntry *e;
-
-	if (len == 0)
-		return CORE_OK;
-	if (out->count == *cap)
-	{
-		size_t		ncap = *cap ? *cap * 2 : 64;
-		StorageEntry *grown = core_realloc(out->entries, ncap * sizeof(StorageEntry));
-
-		if (grown == NULL)
-			return core_error(err, CORE_ERR_NOMEM, "out of memory listing");
-		out->entries = grown;
-		*cap = ncap;
-	}
-	e = &out->entries[out->count];
-	e->name = core_malloc(len + 1);
-	if (e->name == NULL)
-		return core_error(err, CORE_ERR_NOMEM, "out of memory listing");
-	memcpy(e->name, name, len);
-	e->name[len] = '\0';
-	e->size = size;
-	e->is_dir = is_dir;
-	out->count++;
-	return CORE_OK;
-}
-
-static CoreStatus
 parse_list_page(const HttpRequest *req, const char *list_prefix, StorageListing *out,
 				size_t *cap, char **marker, CoreError *err)
 {
@@ -470,7 +440,7 @@ parse_list_page(const HttpRequest *req, const char *list_prefix, StorageListing 
 		if (name == NULL || size == NULL)
 			status = core_error(err, CORE_ERR_CORRUPT, "blob listing entry without Name or size");
 		else if (strncmp(name, list_prefix, plen) == 0 && strchr(name + plen, '/') == NULL)
-			status = add_entry(out, cap, name + plen, strlen(name + plen),
+			status = storage_listing_add(out, cap, name + plen, strlen(name + plen),
 							   strtoull(size, NULL, 10), false, err);
 		core_free(name);
 		core_free(size);
@@ -483,7 +453,7 @@ parse_list_page(const HttpRequest *req, const char *list_prefix, StorageListing 
 		if (name == NULL)
 			status = core_error(err, CORE_ERR_CORRUPT, "blob listing prefix without a name");
 		else if (strncmp(name, list_prefix, plen) == 0)
-			status = add_entry(out, cap, name + plen, strcspn(name + plen, "/"), 0, true, err);
+			status = storage_listing_add(out, cap, name + plen, strcspn(name + plen, "/"), 0, true, err);
 		core_free(name);
 	}
 	if (status == CORE_OK)

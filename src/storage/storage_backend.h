@@ -57,6 +57,10 @@ extern CoreStatus storage_gcs_open(const char *location, const struct StorageOpt
 extern CoreStatus storage_azure_open(const char *location, const struct StorageOptions *opts,
 									 Storage *st, CoreError *err);
 
+/* Append an entry to the listing a backend's list callback fills. */
+extern CoreStatus storage_listing_add(StorageListing *out, size_t *cap, const char *name,
+									  size_t len, uint64_t size, bool is_dir, CoreError *err);
+
 /* Whether the caller asked to stop (the backends' HTTP clients poll this). */
 extern bool storage_canceled(void *st);
 

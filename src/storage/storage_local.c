@@ -191,39 +191,28 @@ local_list(Storage *st, const char *prefix, StorageListing *out, CoreError *err)
 	while ((de = readdir(dir)) != NULL)
 	{
 		struct stat sb;
-		StorageEntry *e;
+		CoreStatus	status;
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (out->count == cap)
+		if (fstatat(dirfd(dir), de->d_name, &sb, 0) != 0)
 		{
-			size_t		ncap = cap ? cap * 2 : 16;
-			StorageEntry *grown = core_realloc(out->entries, ncap * sizeof(StorageEntry));
-
-			if (grown == NULL)
+			if (errno == ENOENT)
 			{
-				closedir(dir);
-				return core_error(err, CORE_ERR_NOMEM, "%s: out of memory listing", full);
+				errno = 0;
+				continue;		/* removed while we listed */
 			}
-			out->entries = grown;
-			cap = ncap;
+			memset(&sb, 0, sizeof(sb));
 		}
-		e = &out->entries[out->count];
-		memset(e, 0, sizeof(*e));
-		if (fstatat(dirfd(dir), de->d_name, &sb, 0) == 0)
-		{
-			e->is_dir = S_ISDIR(sb.st_mode);
-			e->size = e->is_dir ? 0 : (uint64_t) sb.st_size;
-		}
-		else if (errno == ENOENT)
-			continue;			/* removed while we listed */
-		e->name = core_strdup(de->d_name);
-		if (e->name == NULL)
+		status = storage_listing_add(out, &cap, de->d_name, strlen(de->d_name),
+									 S_ISDIR(sb.st_mode) ? 0 : (uint64_t) sb.st_size,
+									 S_ISDIR(sb.st_mode), err);
+		if (status != CORE_OK)
 		{
 			closedir(dir);
-			return core_error(err, CORE_ERR_NOMEM, "%s: out of memory listing", full);
+			core_error_prefix(err, "%s", full);
+			return status;
 		}
-		out->count++;
 		errno = 0;
 	}
 	if (errno != 0)

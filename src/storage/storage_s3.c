@@ -370,37 +370,6 @@ done:
 	return status;
 }
 
-/* Add one listed name (relative to the listed prefix) to out. */
-static CoreStatus
-add_entry(StorageListing *out, size_t *cap, const char *name, size_t len, uint64_t size,
-		  bool is_dir, CoreError *err)
-{
-	StorageEntry *e;
-
-	if (len == 0)
-		return CORE_OK;			/* the prefix's own "directory" marker */
-	if (out->count == *cap)
-	{
-		size_t		ncap = *cap ? *cap * 2 : 64;
-		StorageEntry *grown = core_realloc(out->entries, ncap * sizeof(StorageEntry));
-
-		if (grown == NULL)
-			return core_error(err, CORE_ERR_NOMEM, "out of memory listing");
-		out->entries = grown;
-		*cap = ncap;
-	}
-	e = &out->entries[out->count];
-	e->name = core_malloc(len + 1);
-	if (e->name == NULL)
-		return core_error(err, CORE_ERR_NOMEM, "out of memory listing");
-	memcpy(e->name, name, len);
-	e->name[len] = '\0';
-	e->size = size;
-	e->is_dir = is_dir;
-	out->count++;
-	return CORE_OK;
-}
-
 /* One page of a ListObjectsV2 answer into out; *token gets the next one. */
 static CoreStatus
 parse_list_page(const HttpRequest *req, const char *list_prefix, StorageListing *out,
@@ -428,7 +397,7 @@ parse_list_page(const HttpRequest *req, const char *list_prefix, StorageListing 
 
 			/* a key below a deeper '/' would be a CommonPrefix; skip it */
 			if (name[len] == '\0')
-				status = add_entry(out, cap, name, len, strtoull(size, NULL, 10), false, err);
+				status = storage_listing_add(out, cap, name, len, strtoull(size, NULL, 10), false, err);
 		}
 		core_free(key);
 		core_free(size);
@@ -444,7 +413,7 @@ parse_list_page(const HttpRequest *req, const char *list_prefix, StorageListing 
 		{
 			const char *name = p + plen;
 
-			status = add_entry(out, cap, name, strcspn(name, "/"), 0, true, err);
+			status = storage_listing_add(out, cap, name, strcspn(name, "/"), 0, true, err);
 		}
 		core_free(p);
 	}
