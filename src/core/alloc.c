@@ -50,6 +50,31 @@ core_strdup(const char *s)
 	return copy;
 }
 
+bool
+core_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t		nc;
+	void	   *np;
+
+	if (need <= *cap)
+		return true;
+	nc = *cap ? *cap : 16;
+	while (nc < need)
+	{
+		if (nc > SIZE_MAX / 2)
+			return false;
+		nc *= 2;
+	}
+	if (elem && nc > SIZE_MAX / elem)
+		return false;
+	np = core_realloc(*p, nc * elem);
+	if (np == NULL)
+		return false;
+	*p = np;
+	*cap = nc;
+	return true;
+}
+
 void
 core_free(void *ptr)
 {

@@ -13,6 +13,7 @@
 #ifndef LANCEDB_CORE_ALLOC_H
 #define LANCEDB_CORE_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 extern void *core_malloc(size_t size);
@@ -20,6 +21,13 @@ extern void *core_calloc(size_t count, size_t size);		/* zeroed */
 extern void *core_mallocarray(size_t count, size_t size);	/* not zeroed */
 extern void *core_realloc(void *ptr, size_t size);
 extern char *core_strdup(const char *s);
+
+/*
+ * Make *p (an array of elem-byte items with room for *cap) hold at least
+ * need items, doubling the room; false, leaving it as it was, when memory
+ * or the size arithmetic runs out.
+ */
+extern bool core_grow(void **p, size_t *cap, size_t need, size_t elem);
 extern void core_free(void *ptr);
 
 #endif							/* LANCEDB_CORE_ALLOC_H */

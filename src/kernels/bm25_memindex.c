@@ -119,25 +119,6 @@ bm25_bag_reset(Bm25Bag *bag)
 }
 
 static bool
-Grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t		nc;
-	void	   *np;
-
-	if (need <= *cap)
-		return true;
-	nc = *cap ? *cap : 16;
-	while (nc < need)
-		nc *= 2;
-	np = core_realloc(*p, nc * elem);
-	if (np == NULL)
-		return false;
-	*p = np;
-	*cap = nc;
-	return true;
-}
-
-static bool
 Rehash(Bm25Bag *bag, size_t cap)
 {
 	uint32_t   *h = core_calloc(cap, sizeof(uint32_t));
@@ -177,8 +158,8 @@ BagIntern(Bm25Bag *bag, const char *term, size_t len)
 		if (t->len == len && memcmp(bag->chars + t->off, term, len) == 0)
 			return (long) s - 1;
 	}
-	if (!Grow((void **) &bag->chars, &bag->charcap, bag->nchars + len, 1) ||
-		!Grow((void **) &bag->terms, &bag->termcap, bag->nterms + 1, sizeof(BagTerm)))
+	if (!core_grow((void **) &bag->chars, &bag->charcap, bag->nchars + len, 1) ||
+		!core_grow((void **) &bag->terms, &bag->termcap, bag->nterms + 1, sizeof(BagTerm)))
 		return -1;
 	memcpy(bag->chars + bag->nchars, term, len);
 	t = &bag->terms[bag->nterms];
@@ -205,7 +186,7 @@ bm25_bag_add_term(Bm25Bag *bag, const char *term, size_t len, uint32_t tf,
 	if (len == 0 || len > UINT32_MAX || tf == 0)
 		return CORE_OK;
 	i = BagIntern(bag, term, len);
-	if (i < 0 || !Grow((void **) &bag->toks, &bag->tokcap, bag->ntoks + tf, sizeof(uint64_t)))
+	if (i < 0 || !core_grow((void **) &bag->toks, &bag->tokcap, bag->ntoks + tf, sizeof(uint64_t)))
 		return core_error(err, CORE_ERR_NOMEM, "bm25: out of memory tokenizing a document");
 	for (uint32_t j = 0; j < tf; j++)
 		bag->toks[bag->ntoks++] = ((uint64_t) i << 32) | (pos ? pos[j] : 0);
@@ -251,8 +232,8 @@ bm25_bag_finish(Bm25Bag *bag)
 
 	/* group tokens by term index, positions ascending within a term */
 	qsort(bag->toks, ntoks, sizeof(uint64_t), CompareU64);
-	if (!Grow((void **) &bag->pos, &cap1, ntoks ? ntoks : 1, sizeof(uint32_t)) ||
-		!Grow((void **) &bag->out, &cap2, bag->nterms ? bag->nterms : 1, sizeof(Bm25DocTerm)))
+	if (!core_grow((void **) &bag->pos, &cap1, ntoks ? ntoks : 1, sizeof(uint32_t)) ||
+		!core_grow((void **) &bag->out, &cap2, bag->nterms ? bag->nterms : 1, sizeof(Bm25DocTerm)))
 	{
 		bag->nterms = 0;		/* out of memory: an empty bag, never a crash */
 		return;
@@ -413,7 +394,7 @@ MemIntern(Bm25MemIndex *m, const char *term, size_t len)
 		if (t->len == len && memcmp(t->term, term, len) == 0)
 			return t;
 	}
-	if (!Grow((void **) &m->terms, &m->termcap, m->nterms + 1, sizeof(Bm25MemTerm *)))
+	if (!core_grow((void **) &m->terms, &m->termcap, m->nterms + 1, sizeof(Bm25MemTerm *)))
 		return NULL;
 	t = core_calloc(1, sizeof(Bm25MemTerm));
 	if (t == NULL || (t->term = core_malloc(len)) == NULL)
@@ -436,7 +417,7 @@ bm25_mem_add_doc(Bm25MemIndex *m, uint64_t docid, uint32_t dl, const Bm25DocTerm
 {
 	size_t		oldcap = m->doccap;
 
-	if (!Grow((void **) &m->docids, &m->doccap, m->ndocs + 1, sizeof(uint64_t)) ||
+	if (!core_grow((void **) &m->docids, &m->doccap, m->ndocs + 1, sizeof(uint64_t)) ||
 		(m->doccap != oldcap &&
 		 (m->dls = core_realloc(m->dls, m->doccap * sizeof(uint32_t))) == NULL))
 		return core_error(err, CORE_ERR_NOMEM, "bm25: out of memory inverting documents");
@@ -458,13 +439,13 @@ bm25_mem_add_doc(Bm25MemIndex *m, uint64_t docid, uint32_t dl, const Bm25DocTerm
 		if (t->n == t->cap)
 		{
 			cap = t->cap;
-			if (!Grow((void **) &t->docids, &cap, t->n + 1, sizeof(uint64_t)))
+			if (!core_grow((void **) &t->docids, &cap, t->n + 1, sizeof(uint64_t)))
 				return core_error(err, CORE_ERR_NOMEM, "bm25: out of memory inverting documents");
 			cap = t->cap;
-			if (!Grow((void **) &t->tfs, &cap, t->n + 1, sizeof(uint32_t)))
+			if (!core_grow((void **) &t->tfs, &cap, t->n + 1, sizeof(uint32_t)))
 				return core_error(err, CORE_ERR_NOMEM, "bm25: out of memory inverting documents");
 			cap = t->cap;
-			if (!Grow((void **) &t->dls, &cap, t->n + 1, sizeof(uint32_t)))
+			if (!core_grow((void **) &t->dls, &cap, t->n + 1, sizeof(uint32_t)))
 				return core_error(err, CORE_ERR_NOMEM, "bm25: out of memory inverting documents");
 			m->bytes += (cap - t->cap) * 16;
 			t->cap = cap;
@@ -479,7 +460,7 @@ bm25_mem_add_doc(Bm25MemIndex *m, uint64_t docid, uint32_t dl, const Bm25DocTerm
 		{
 			size_t		oc = t->poscap;
 
-			if (!Grow((void **) &t->pos, &t->poscap, t->npos + terms[i].tf, sizeof(uint32_t)))
+			if (!core_grow((void **) &t->pos, &t->poscap, t->npos + terms[i].tf, sizeof(uint32_t)))
 				return core_error(err, CORE_ERR_NOMEM, "bm25: out of memory inverting documents");
 			m->bytes += (t->poscap - oc) * sizeof(uint32_t);
 			if (terms[i].pos)

@@ -31,25 +31,6 @@ typedef struct Postings
 } Postings;
 
 static bool
-GrowArr(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t		nc;
-	void	   *np;
-
-	if (need <= *cap)
-		return true;
-	nc = *cap ? *cap : 64;
-	while (nc < need)
-		nc *= 2;
-	np = core_realloc(*p, nc * elem);
-	if (np == NULL)
-		return false;
-	*p = np;
-	*cap = nc;
-	return true;
-}
-
-static bool
 PushPosting(Postings *ps, uint64_t docid, uint32_t tf, uint32_t dl, const uint32_t *pos)
 {
 	if (ps->n == ps->cap)
@@ -58,9 +39,9 @@ PushPosting(Postings *ps, uint64_t docid, uint32_t tf, uint32_t dl, const uint32
 					c2 = ps->cap,
 					c3 = ps->cap;
 
-		if (!GrowArr((void **) &ps->docids, &c1, ps->n + 1, sizeof(uint64_t)) ||
-			!GrowArr((void **) &ps->tfs, &c2, ps->n + 1, sizeof(uint32_t)) ||
-			!GrowArr((void **) &ps->dls, &c3, ps->n + 1, sizeof(uint32_t)))
+		if (!core_grow((void **) &ps->docids, &c1, ps->n + 1, sizeof(uint64_t)) ||
+			!core_grow((void **) &ps->tfs, &c2, ps->n + 1, sizeof(uint32_t)) ||
+			!core_grow((void **) &ps->dls, &c3, ps->n + 1, sizeof(uint32_t)))
 			return false;
 		ps->cap = c1;
 	}
@@ -70,7 +51,7 @@ PushPosting(Postings *ps, uint64_t docid, uint32_t tf, uint32_t dl, const uint32
 	ps->n++;
 	if (pos)
 	{
-		if (!GrowArr((void **) &ps->pos, &ps->poscap, ps->npos + tf, sizeof(uint32_t)))
+		if (!core_grow((void **) &ps->pos, &ps->poscap, ps->npos + tf, sizeof(uint32_t)))
 			return false;
 		memcpy(ps->pos + ps->npos, pos, tf * sizeof(uint32_t));
 		ps->npos += tf;
@@ -198,8 +179,8 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 
 			if (src->keep == NULL || src->keep(src->keep_arg, cd[i]))
 			{
-				if (!GrowArr((void **) &docs, &c1, ndocs + 1, sizeof(uint64_t)) ||
-					!GrowArr((void **) &dls, &doccap, ndocs + 1, sizeof(uint32_t)))
+				if (!core_grow((void **) &docs, &c1, ndocs + 1, sizeof(uint64_t)) ||
+					!core_grow((void **) &dls, &doccap, ndocs + 1, sizeof(uint32_t)))
 				{
 					st = core_error(err, CORE_ERR_NOMEM, "bm25 merge: out of memory");
 					break;
@@ -210,7 +191,7 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 			}
 			else
 			{
-				if (!GrowArr((void **) &dead, &deadcap, ndead + 1, sizeof(uint64_t)))
+				if (!core_grow((void **) &dead, &deadcap, ndead + 1, sizeof(uint64_t)))
 				{
 					st = core_error(err, CORE_ERR_NOMEM, "bm25 merge: out of memory");
 					break;
