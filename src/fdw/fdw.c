@@ -159,7 +159,8 @@ read_manifest_summary(LanceRelInfo *info)
 											  "lancedb_fdw planning",
 											  ALLOCSET_SMALL_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(tmp);
-	LanceSource *src = lance_source_open(info->opts->location, info->opts->version);
+	LanceSource *src = lance_source_open(info->opts->location, info->opts->version,
+										   info->opts->storage_options);
 
 	info->version = lance_source_version(src);
 	info->num_fragments = lance_source_manifest(src)->num_fragments;

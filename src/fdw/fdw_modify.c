@@ -168,7 +168,7 @@ lance_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 /* The transaction's writer for a dataset, opened on first use. */
 static XactWriter *
-xact_writer(const char *location, int64 max_rows_per_file)
+xact_writer(const char *location, List *storage_options, int64 max_rows_per_file)
 {
 	XactWriter *xw;
 	MemoryContext old;
@@ -193,7 +193,7 @@ xact_writer(const char *location, int64 max_rows_per_file)
 
 	memset(&wopts, 0, sizeof(wopts));
 	wopts.max_rows_per_file = max_rows_per_file;
-	status = storage_open(location, &xw->storage, &err);
+	status = lance_storage_open(location, storage_options, &xw->storage, &err);
 	if (status == CORE_OK)
 		status = lance_writer_open(xw->storage, "", &wopts, &xw->writer, &err);
 	if (status != CORE_OK)
@@ -396,7 +396,8 @@ begin_modify(Relation rel, bool insert)
 						RelationGetRelationName(rel), opts->version)));
 	lance_check_local_write(opts->location);
 	ms->location = opts->location;
-	ms->xw = xact_writer(opts->location, table_max_rows_per_file(RelationGetRelid(rel)));
+	ms->xw = xact_writer(opts->location, opts->storage_options,
+						 table_max_rows_per_file(RelationGetRelid(rel)));
 	if (insert)
 		bind_fields(ms, rel);
 	ms->temp_cxt = AllocSetContextCreate(CurrentMemoryContext, "lancedb_fdw modify",

@@ -229,7 +229,8 @@ lanceBeginForeignScan(ForeignScanState *node, int eflags)
 	error_context_stack = &errcb;
 
 	old = MemoryContextSwitchTo(ss->scan_cxt);
-	ss->source = lance_source_open(ss->location, ss->version_option);
+	ss->source = lance_source_open(ss->location, ss->version_option,
+								   lance_scan_storage_options(node));
 	if (ss->kind == LANCE_SCAN_ROWS)
 	{
 		pull_varattnos((Node *) ss->pushed_exprs, plan->scan.scanrelid, &qual_attrs);
@@ -487,7 +488,7 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
 	ss.current_row_address = -1;
 
 	old = MemoryContextSwitchTo(scan_cxt);
-	ss.source = lance_source_open(opts->location, opts->version);
+	ss.source = lance_source_open(opts->location, opts->version, opts->storage_options);
 	bind_columns(&ss, attnums, lance_source_schema(ss.source), NULL, &field_names);
 	lance_source_start(ss.source, field_names, ss.ncols);
 	MemoryContextSwitchTo(old);

@@ -406,7 +406,8 @@ release_ranking(void *arg)
 
 /* Open the dataset and start the ranking scan: the vector, then the quals' columns. */
 static void
-open_search(LanceSearchState *st, ForeignScan *plan, AttrNumber vec_attnum, List *out_attnums)
+open_search(LanceSearchState *st, ForeignScanState *node, ForeignScan *plan,
+			AttrNumber vec_attnum, List *out_attnums)
 {
 	Bitmapset  *qual_attrs = NULL;
 	const LanceSchema *schema;
@@ -418,7 +419,8 @@ open_search(LanceSearchState *st, ForeignScan *plan, AttrNumber vec_attnum, List
 	int			x = -1;
 	int			i = 0;
 
-	st->source = lance_source_open(st->location, st->version_option);
+	st->source = lance_source_open(st->location, st->version_option,
+								   lance_scan_storage_options(node));
 	schema = lance_source_schema(st->source);
 	vec_field = lance_bind_column(st->rel, schema, st->location, vec_attnum, &vec_conv);
 	st->vec_conv = vec_conv;
@@ -516,7 +518,7 @@ lance_search_begin(ForeignScanState *node, int eflags)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 	old = MemoryContextSwitchTo(st->scan_cxt);
-	open_search(st, plan, intVal(list_nth(extra, LanceSearchPrivAttnum)), out_attnums);
+	open_search(st, node, plan, intVal(list_nth(extra, LanceSearchPrivAttnum)), out_attnums);
 	MemoryContextSwitchTo(old);
 	error_context_stack = errcb.previous;
 

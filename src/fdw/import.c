@@ -17,6 +17,7 @@
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -82,6 +83,7 @@ List *
 lanceImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
 	ForeignServer *server = GetForeignServer(serverOid);
+	List	   *storage_options = lance_server_storage_options(serverOid, GetUserId());
 	char	   *root = NULL;
 	bool		at_root = strcmp(stmt->remote_schema, ROOT_SCHEMA_NAME) == 0;
 	char	   *dir;
@@ -118,7 +120,7 @@ lanceImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(tmp);
 
-	if (storage_open(dir, &st, &err) != CORE_OK)
+	if (lance_storage_open(dir, storage_options, &st, &err) != CORE_OK)
 		lance_report_core_error(&err);
 	if (storage_list(st, "", &listing, &err) != CORE_OK)
 	{
@@ -151,7 +153,7 @@ lanceImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 			if (!table_wanted(stmt, table))
 				continue;
 
-			src = lance_source_open(psprintf("%s/%s", dir, entry->name), 0);
+			src = lance_source_open(psprintf("%s/%s", dir, entry->name), 0, storage_options);
 			sql = create_table_sql(stmt, table,
 								   at_root ? table : psprintf("%s/%s", stmt->remote_schema, table),
 								   lance_source_schema(src));

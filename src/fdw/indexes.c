@@ -78,7 +78,7 @@ lance_indexes(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	opts = lance_get_table_options(relid);
-	src = lance_source_open(opts->location, opts->version);
+	src = lance_source_open(opts->location, opts->version, opts->storage_options);
 	m = lance_source_manifest(src);
 	list = lance_source_indexes(src);
 

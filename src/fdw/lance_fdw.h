@@ -22,6 +22,8 @@ typedef struct LanceTableOptions
 {
 	char	   *location;		/* the dataset directory: path or URI */
 	uint64		version;		/* 0 = the newest */
+	List	   *storage_options;	/* DefElems for the object store, secrets
+									 * included: never show them */
 } LanceTableOptions;
 
 /* What a foreign scan produces. */
@@ -41,12 +43,18 @@ extern void lance_check_local_read(const char *location);
 extern uint64 lance_parse_version(const char *value);
 extern char *lance_dataset_location(const char *root, const char *name);
 extern LanceTableOptions *lance_get_table_options(Oid foreigntableid);
+extern List *lance_server_storage_options(Oid serverid, Oid userid);
+extern List *lance_table_storage_options(Oid foreigntableid, Oid userid);
+extern List *lance_scan_storage_options(ForeignScanState *node);
 extern char *lance_column_field_name(Oid foreigntableid, AttrNumber attnum,
 									 const char *attname);
 
 /* source.c */
 extern void lance_report_core_error(const CoreError *err) pg_attribute_noreturn();
-extern LanceSource *lance_source_open(const char *location, uint64 version);
+extern CoreStatus lance_storage_open(const char *location, List *storage_options,
+									 Storage **out, CoreError *err);
+extern LanceSource *lance_source_open(const char *location, uint64 version,
+									  List *storage_options);
 extern const LanceSchema *lance_source_schema(LanceSource *src);
 extern const LanceManifest *lance_source_manifest(LanceSource *src);
 extern uint64 lance_source_version(LanceSource *src);

@@ -12,6 +12,13 @@
  * requires; a server is then a grant of its directory to the roles given
  * USAGE on it, so `table` may not climb out of it.
  *
+ * A dataset in an object store (s3://, gs://, az://) also takes the
+ * store's options, by LanceDB's names (storage_options.h): settings such as
+ * region, endpoint and timeouts on the server or the foreign table, and
+ * credentials only in a user mapping, whose options only its user and the
+ * server's owner can read.  A credential anywhere else would be visible to
+ * every role that can read the catalogs, so the validator refuses it.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -23,15 +30,18 @@
 #include "catalog/pg_foreign_table.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
+#include "executor/executor.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "fdw/lance_fdw.h"
 #include "fdw/lance_write.h"
+#include "storage/storage_options.h"
 
 typedef struct LanceOptionDef
 {
@@ -62,6 +72,24 @@ is_valid_option(const char *name, Oid context)
 	return false;
 }
 
+/*
+ * Append the object-store options a catalog accepts to a list of names:
+ * every one in a user mapping, the settings elsewhere.
+ */
+static void
+append_storage_option_names(StringInfo names, Oid context)
+{
+	char	   *all = pstrdup(storage_option_names());
+	char	   *save = NULL;
+
+	for (char *name = strtok_r(all, ", ", &save); name; name = strtok_r(NULL, ", ", &save))
+	{
+		if (context == UserMappingRelationId || !storage_option_is_secret(name))
+			appendStringInfo(names, "%s%s", names->len > 0 ? ", " : "", name);
+	}
+	pfree(all);
+}
+
 /* Report an unknown option, listing the ones this catalog accepts. */
 static void
 report_invalid_option(const char *name, Oid context)
@@ -74,12 +102,35 @@ report_invalid_option(const char *name, Oid context)
 		if (opt->context == context)
 			appendStringInfo(&valid, "%s%s", valid.len > 0 ? ", " : "", opt->name);
 	}
+	if (context == ForeignServerRelationId || context == ForeignTableRelationId ||
+		context == UserMappingRelationId)
+		append_storage_option_names(&valid, context);
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 			 errmsg("invalid option \"%s\"", name),
 			 valid.len > 0
 			 ? errhint("Valid options in this context are: %s.", valid.data)
 			 : errhint("There are no valid options in this context.")));
+}
+
+/*
+ * Check an object-store option is set where it may be: a credential only
+ * in a user mapping.  The message names the option, never its value.
+ */
+static void
+check_storage_option(const char *name, Oid context)
+{
+	if (context == UserMappingRelationId)
+		return;
+	if (context != ForeignServerRelationId && context != ForeignTableRelationId)
+		report_invalid_option(name, context);
+	if (storage_option_is_secret(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"%s\" is a credential and may only be set in a user mapping",
+						name),
+				 errdetail("Options of servers and foreign tables are readable by every role."),
+				 errhint("Use CREATE USER MAPPING FOR ... SERVER ... OPTIONS (%s '...').", name)));
 }
 
 /*
@@ -175,11 +226,17 @@ lancedb_fdw_validator(PG_FUNCTION_ARGS)
 	foreach(lc, options)
 	{
 		DefElem    *def = lfirst_node(DefElem, lc);
-		char	   *value = defGetString(def);
+		char	   *value;
 
+		if (storage_option_is_known(def->defname))
+		{
+			check_storage_option(def->defname, catalog);
+			continue;
+		}
 		if (!is_valid_option(def->defname, catalog))
 			report_invalid_option(def->defname, catalog);
 
+		value = defGetString(def);
 		if (strcmp(def->defname, "uri") == 0 || strcmp(def->defname, "path") == 0)
 		{
 			if (*value == '\0')
@@ -271,7 +328,98 @@ lance_get_table_options(Oid foreigntableid)
 												name ? name : get_rel_name(foreigntableid));
 	}
 	opts->version = version ? lance_parse_version(version) : 0;
+	opts->storage_options = lance_table_storage_options(foreigntableid, GetUserId());
 	return opts;
+}
+
+/* Append the object-store options of a catalog entry to a list. */
+static List *
+append_storage_options(List *merged, List *options)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (storage_option_is_known(def->defname))
+			merged = lappend(merged, def);
+	}
+	return merged;
+}
+
+/*
+ * The options of a user's mapping to a server, or of the PUBLIC one, or
+ * none: a store that needs no credentials (a public bucket) needs no
+ * mapping, so unlike GetUserMapping a missing one is not an error.
+ */
+static List *
+user_mapping_options(Oid userid, Oid serverid)
+{
+	HeapTuple	tp;
+	Datum		datum;
+	bool		isnull;
+	List	   *options = NIL;
+
+	tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
+						 ObjectIdGetDatum(serverid));
+	if (!HeapTupleIsValid(tp))
+		tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							 ObjectIdGetDatum(serverid));
+	if (!HeapTupleIsValid(tp))
+		return NIL;
+	datum = SysCacheGetAttr(USERMAPPINGUSERSERVER, tp, Anum_pg_user_mapping_umoptions, &isnull);
+	if (!isnull)
+		options = untransformRelOptions(datum);
+	ReleaseSysCache(tp);
+	return options;
+}
+
+/*
+ * The object-store options a user reaches a server's datasets with: the
+ * server's settings, then the user mapping's (later ones win, so a
+ * mapping may override a setting for its user).
+ */
+List *
+lance_server_storage_options(Oid serverid, Oid userid)
+{
+	List	   *merged = append_storage_options(NIL, GetForeignServer(serverid)->options);
+
+	return append_storage_options(merged, user_mapping_options(userid, serverid));
+}
+
+/*
+ * The object-store options of a foreign table for a user: the server's,
+ * the table's own settings, then the user mapping's.
+ */
+List *
+lance_table_storage_options(Oid foreigntableid, Oid userid)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	List	   *merged;
+
+	merged = append_storage_options(NIL, GetForeignServer(table->serverid)->options);
+	merged = append_storage_options(merged, table->options);
+	return append_storage_options(merged, user_mapping_options(userid, table->serverid));
+}
+
+/*
+ * The object-store options a foreign scan runs with: those of the user
+ * the query checks permissions as (a view's owner through a view), as
+ * postgres_fdw picks its user mapping.
+ */
+List *
+lance_scan_storage_options(ForeignScanState *node)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	int			rtindex = plan->scan.scanrelid > 0
+		? (int) plan->scan.scanrelid
+		: bms_next_member(plan->fs_relids, -1);
+	RangeTblEntry *rte = exec_rt_fetch(rtindex, estate);
+
+	return lance_table_storage_options(rte->relid,
+									   OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId());
 }
 
 /* The Lance field a column maps to: its column_name option, or its name. */

@@ -9,15 +9,23 @@
  * callback closes the scanner, the dataset and the storage, so an ERROR or
  * a cancel that unwinds the context frees them too.
  *
+ * Every storage opened from the backend polls for a pending query cancel
+ * or termination while it waits on the network, so statement_timeout and
+ * Ctrl-C interrupt a slow object store promptly; the storage call then
+ * returns CORE_ERR_CANCELED, and reporting that error services the
+ * interrupt, raising Postgres's own cancel error.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "commands/defrem.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "fdw/lance_fdw.h"
 #include "lance/index_meta.h"
+#include "storage/storage_options.h"
 
 struct LanceSource
 {
@@ -58,10 +66,16 @@ sqlstate_for(CoreStatus status)
 	}
 }
 
-/* Raise a core failure as an ERROR with the matching SQLSTATE. */
+/*
+ * Raise a core failure as an ERROR with the matching SQLSTATE.  A call the
+ * cancel callback stopped raises the pending interrupt's own error
+ * ("canceling statement due to statement timeout", ...).
+ */
 void
 lance_report_core_error(const CoreError *err)
 {
+	if (err->status == CORE_ERR_CANCELED)
+		CHECK_FOR_INTERRUPTS();
 	ereport(ERROR,
 			(errcode(sqlstate_for(err->status)),
 			 errmsg("%s", err->msg)));
@@ -91,11 +105,54 @@ release_source(void *arg)
 }
 
 /*
- * Open the dataset at a location, at a version (0 = the newest).  The
- * source lives as long as the current memory context.
+ * The storage's cancel callback: whether the backend has a cancel or a
+ * termination to service.  It runs between network waits, so it only
+ * reads the flags; CHECK_FOR_INTERRUPTS comes after the call returns.
+ */
+static bool
+interrupt_pending(void *arg)
+{
+	return QueryCancelPending || ProcDiePending;
+}
+
+/*
+ * Open the storage at a location with object-store options (DefElems by
+ * LanceDB's names, secrets included; see option.c), interruptible.  The
+ * caller closes it.
+ */
+CoreStatus
+lance_storage_open(const char *location, List *storage_options, Storage **out,
+				   CoreError *err)
+{
+	StorageOptions *so = storage_options_new();
+	CoreStatus	status = CORE_OK;
+	ListCell   *lc;
+
+	if (so == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory opening %s", location);
+	foreach(lc, storage_options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		status = storage_options_set(so, def->defname, defGetString(def), err);
+		if (status != CORE_OK)
+			break;
+	}
+	if (status == CORE_OK)
+		status = storage_open_with_options(location, so, out, err);
+	storage_options_free(so);
+	if (status == CORE_OK)
+		storage_set_cancel(*out, interrupt_pending, NULL);
+	return status;
+}
+
+/*
+ * Open the dataset at a location, at a version (0 = the newest), with
+ * object-store options.  The source lives as long as the current memory
+ * context.
  */
 LanceSource *
-lance_source_open(const char *location, uint64 version)
+lance_source_open(const char *location, uint64 version, List *storage_options)
 {
 	LanceSource *src = palloc0(sizeof(LanceSource));
 	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
@@ -107,7 +164,7 @@ lance_source_open(const char *location, uint64 version)
 	cb->arg = src;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
 
-	if (storage_open(location, &src->storage, &err) != CORE_OK)
+	if (lance_storage_open(location, storage_options, &src->storage, &err) != CORE_OK)
 		lance_report_core_error(&err);
 	status = lance_dataset_open(src->storage, "", version, &src->dataset, &err);
 	if (status == CORE_ERR_NOT_FOUND)

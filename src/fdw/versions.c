@@ -42,7 +42,7 @@ lance_versions(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	opts = lance_get_table_options(relid);
-	if (storage_open(opts->location, &st, &err) != CORE_OK)
+	if (lance_storage_open(opts->location, opts->storage_options, &st, &err) != CORE_OK)
 		lance_report_core_error(&err);
 	status = lance_dataset_versions(st, "", &versions, &count, &err);
 	storage_close(st);

@@ -144,7 +144,7 @@ lance_create_table(PG_FUNCTION_ARGS)
 	}
 	table_close(rel, AccessShareLock);
 
-	if (storage_open(opts->location, &st, &err) != CORE_OK)
+	if (lance_storage_open(opts->location, opts->storage_options, &st, &err) != CORE_OK)
 		lance_report_core_error(&err);
 	status = lance_dataset_create(st, "", specs, n, fv, &err);
 	storage_close(st);
@@ -176,7 +176,7 @@ lance_restore(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a Lance version is a positive integer")));
-	if (storage_open(opts->location, &st, &err) != CORE_OK)
+	if (lance_storage_open(opts->location, opts->storage_options, &st, &err) != CORE_OK)
 		lance_report_core_error(&err);
 	status = lance_dataset_restore(st, "", (uint64_t) version, &made, &err);
 	storage_close(st);
@@ -255,7 +255,7 @@ lance_compact(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("foreign table \"%s\" is pinned to a version and cannot be compacted",
 						get_rel_name(relid))));
-	if (storage_open(opts->location, &st, &err) != CORE_OK)
+	if (lance_storage_open(opts->location, opts->storage_options, &st, &err) != CORE_OK)
 		lance_report_core_error(&err);
 	status = lance_writer_open(st, "", &wopts, &wr, &err);
 	if (status == CORE_OK)
