@@ -8,6 +8,9 @@
 //   .../dropped/...      the connection is closed without an answer
 //   .../wrongregion/...  301 PermanentRedirect naming region eu-west-1
 //   .../stalled/...      the request is read and never answered
+//   .../stalled-data/.../data/...  data-file requests are read and never
+//                        answered, the rest forwarded (a store that hangs
+//                        mid-scan, for statement_timeout and a stopped server)
 'use strict';
 const http = require('http');
 
@@ -19,7 +22,8 @@ const server = http.createServer((req, res) => {
 		req.socket.destroy();
 		return;
 	}
-	if (req.url.includes('/stalled/')) {
+	if (req.url.includes('/stalled/') ||
+		(req.url.includes('/stalled-data/') && req.url.includes('/data/'))) {
 		req.resume();
 		return;
 	}

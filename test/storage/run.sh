@@ -6,11 +6,14 @@
 # each also behind the fault proxy (503s, dropped connections), and for each
 # store the interop check with the real LanceDB: a table LanceDB writes into
 # the store is read by the core reader over that store, and a LanceDB-made
-# dataset uploaded by our backend is read back by LanceDB from the store.
+# dataset uploaded by our backend is read back by LanceDB from the store;
+# then Lance foreign tables in a throwaway cluster read, write and fail
+# against each store as a user would set them up (fdw_store.sh).
 # Every server is started here and stopped on exit.  Prints
 # "N passed, N failed" over everything.
 #
-# Needs: `make` done (the core objects), radosgw/ceph-mon/ceph-osd, node,
+# Needs: `make` and `make install` done (the core objects, the extension
+# for the pg_config first on PATH), radosgw/ceph-mon/ceph-osd, node,
 # openssl; LanceDB is installed into test/interop/.lancedb as
 # scripts/test.sh does (LANCEDB_SHARED points at the shared folder).
 set -uo pipefail
@@ -18,6 +21,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 WORK=$(mktemp -d /tmp/lancedb_storage_it.XXXXXX)
 pids=()
+. scripts/cluster.sh
 
 cleanup() {
 	for p in "${pids[@]}"; do
@@ -25,6 +29,7 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	[ -d "$WORK/ceph" ] && test/storage/radosgw.sh stop "$WORK/ceph"
+	cluster_stop
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -47,6 +52,11 @@ if [ ! -d "$LDB/node_modules/@lancedb/lancedb" ]; then
 		{ echo "could not install LanceDB"; echo "0 passed, 1 failed"; exit 1; }
 fi
 cp test/storage/lancedb_store.mjs "$LDB/"
+export LDB WORK
+
+# the foreign tables' cluster (fdw_store.sh)
+cluster_start || { echo "0 passed, 1 failed"; exit 1; }
+export SERVER_LOG=$CLUSTER_DIR/server.log
 node "$LDB/lancedb_store.mjs" write "$WORK/local" t '{}' >/dev/null 2>"$WORK/local.log" &&
 	LOCAL_SUM=$(node "$LDB/lancedb_store.mjs" sum "$WORK/local" t '{}' 2>/dev/null) ||
 	{ cat "$WORK/local.log"; echo "0 passed, 1 failed"; exit 1; }
@@ -121,6 +131,10 @@ run_s3() {
 	interop s3-lancedb "s3://$bucket/$prefix-interop" \
 		"{\"aws_access_key_id\":\"$S3_KEY\",\"aws_secret_access_key\":\"$S3_SECRET\",\"aws_endpoint\":\"http://127.0.0.1:7480\",\"aws_region\":\"us-east-1\",\"allow_http\":\"true\"}" \
 		"${opts[@]}"
+	BAD_SECRET=not-the-secret-0123456789 test/storage/fdw_store.sh s3 "s3://$bucket/$prefix-fdw" \
+		"{\"aws_access_key_id\":\"$S3_KEY\",\"aws_secret_access_key\":\"$S3_SECRET\",\"aws_endpoint\":\"http://127.0.0.1:7480\",\"aws_region\":\"us-east-1\",\"allow_http\":\"true\"}" \
+		7482 7480 http://127.0.0.1:7482 endpoint=http://127.0.0.1:7480 allow_http=true \
+		region=us-east-1 -- aws_access_key_id=$S3_KEY aws_secret_access_key=$S3_SECRET
 }
 
 # --- Azure: Azurite (npm, in a git-ignored node_modules here) -------------
@@ -156,6 +170,11 @@ run_azure() {
 	interop azure-lancedb "az://lance-it/interop$$" \
 		"{\"account_name\":\"devstoreaccount1\",\"account_key\":\"$AZ_KEY\",\"use_emulator\":\"true\",\"allow_http\":\"true\"}" \
 		"${opts[@]}" "azure_storage_account_key=$AZ_KEY"
+	BAD_SECRET=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
+		test/storage/fdw_store.sh azure "az://lance-it/fdw$$" \
+		"{\"account_name\":\"devstoreaccount1\",\"account_key\":\"$AZ_KEY\",\"use_emulator\":\"true\",\"allow_http\":\"true\"}" \
+		10002 10000 http://127.0.0.1:10002/devstoreaccount1 "${opts[@]}" -- \
+		"azure_storage_account_key=$AZ_KEY"
 }
 
 # --- GCS: the XML-API mock in this folder (no emulator installs here) ------
@@ -201,9 +220,13 @@ run_gcs() {
 	interop gcs-lancedb "gs://lance-it/interop$$" \
 		"$(node -e 'console.log(JSON.stringify({google_service_account_key:process.argv[1],allow_http:"true"}))' "$sa")" \
 		allow_http=true "google_service_account_key=$sa"
+	BAD_SECRET="$(sa_json "$k/other.pem")" test/storage/fdw_store.sh gcs "gs://lance-it/fdw$$" \
+		"$(node -e 'console.log(JSON.stringify({google_service_account_key:process.argv[1],allow_http:"true"}))' "$sa")" \
+		4445 4443 http://127.0.0.1:4445 "${opts[@]}" -- "google_service_account_key=$sa"
 }
 
-for store in s3 azure gcs; do
+# STORES="s3" runs one store only (a quicker loop while developing)
+for store in ${STORES:-s3 azure gcs}; do
 	"run_$store" >"$WORK/$store.log" 2>&1
 	status=$?
 	cat "$WORK/$store.log"
