@@ -15,10 +15,25 @@
  * returns CORE_ERR_CANCELED, and reporting that error services the
  * interrupt, raising Postgres's own cancel error.
  *
+ * One statement often opens the same dataset several times: the planner
+ * reads its manifest, then the scan opens it again, a self-join or an
+ * UPDATE's scan opens it once more.  Over an object store each open costs
+ * a LIST, a manifest GET and new connections, so the storage and the
+ * (immutable) dataset a source opens are shared by the statement's other
+ * sources with the same location, version and storage options (the user
+ * mapping's credentials included, so users never share).  A later
+ * statement opens afresh and sees new versions, as it did before; every
+ * write opens its storage through lance_storage_open, which drops the
+ * location's shared datasets, so a commit made by lance_compact or
+ * lance_restore is seen by the next read even within one statement.
+ * Shared datasets are counted: one forgotten (statement or transaction
+ * over, or a write) is closed when its last source lets go.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
@@ -27,9 +42,29 @@
 #include "lance/index_meta.h"
 #include "storage/storage_options.h"
 
+/* A dataset opened by this statement, shared by its sources. */
+typedef struct SharedDataset
+{
+	char	   *location;
+	uint64		version;		/* as asked: 0 = the newest */
+	char	   *options;		/* the storage options, flattened; holds
+								 * secrets, so zeroed when freed */
+	TimestampTz statement;		/* start of the statement that opened it */
+	Storage    *storage;
+	LanceDataset *dataset;
+	int			refs;			/* sources using it */
+	bool		findable;		/* still in shared_datasets */
+	struct SharedDataset *next;
+} SharedDataset;
+
+/* The datasets later opens may share; all in TopMemoryContext. */
+static SharedDataset *shared_datasets = NULL;
+static bool xact_callback_registered = false;
+
 struct LanceSource
 {
 	char	   *location;
+	SharedDataset *shared;		/* where storage and dataset come from */
 	Storage    *storage;
 	LanceDataset *dataset;
 	LanceScanner *scanner;
@@ -83,6 +118,99 @@ lance_report_core_error(const CoreError *err)
 }
 
 static void
+free_shared(SharedDataset *sd)
+{
+	lance_dataset_close(sd->dataset);
+	storage_close(sd->storage);
+	explicit_bzero(sd->options, strlen(sd->options));
+	pfree(sd->options);
+	pfree(sd->location);
+	pfree(sd);
+}
+
+/* Let go of a shared dataset: closed with its last source once forgotten. */
+static void
+release_shared(SharedDataset *sd)
+{
+	Assert(sd->refs > 0);
+	if (--sd->refs == 0 && !sd->findable)
+		free_shared(sd);
+}
+
+/*
+ * Make later opens miss the shared datasets at a location (NULL: all of
+ * them); those in use close with their last source.
+ */
+static void
+forget_shared(const char *location)
+{
+	SharedDataset **link = &shared_datasets;
+
+	while (*link)
+	{
+		SharedDataset *sd = *link;
+
+		if (location != NULL && strcmp(sd->location, location) != 0)
+		{
+			link = &sd->next;
+			continue;
+		}
+		*link = sd->next;
+		sd->findable = false;
+		if (sd->refs == 0)
+			free_shared(sd);
+	}
+}
+
+/* At the end of a transaction nothing stays shared. */
+static void
+forget_shared_at_xact_end(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		forget_shared(NULL);
+}
+
+/* Storage options as one comparable string ("key=value" lines). */
+static char *
+flatten_options(List *storage_options)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, storage_options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		appendStringInfo(&buf, "%s=%s\n", def->defname, defGetString(def));
+	}
+	return buf.data;
+}
+
+/*
+ * The dataset this statement already opened at a location and version
+ * with the same options, or NULL.  Datasets of earlier statements are
+ * forgotten first: a new statement reads the newest version again.
+ */
+static SharedDataset *
+find_shared(const char *location, uint64 version, const char *options)
+{
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+
+	if (shared_datasets != NULL && shared_datasets->statement != now)
+		forget_shared(NULL);
+	for (SharedDataset *sd = shared_datasets; sd; sd = sd->next)
+	{
+		if (sd->version == version && strcmp(sd->location, location) == 0 &&
+			strcmp(sd->options, options) == 0)
+			return sd;
+	}
+	return NULL;
+}
+
+static void
 release_source(void *arg)
 {
 	LanceSource *src = arg;
@@ -93,10 +221,9 @@ release_source(void *arg)
 		lance_batch_free(src->taken);
 	if (src->scanner)
 		lance_scanner_close(src->scanner);
-	if (src->dataset)
-		lance_dataset_close(src->dataset);
-	if (src->storage)
-		storage_close(src->storage);
+	if (src->shared)
+		release_shared(src->shared);
+	src->shared = NULL;
 	src->batch = NULL;
 	src->taken = NULL;
 	src->scanner = NULL;
@@ -115,14 +242,9 @@ interrupt_pending(void *arg)
 	return QueryCancelPending || ProcDiePending;
 }
 
-/*
- * Open the storage at a location with object-store options (DefElems by
- * LanceDB's names, secrets included; see option.c), interruptible.  The
- * caller closes it.
- */
-CoreStatus
-lance_storage_open(const char *location, List *storage_options, Storage **out,
-				   CoreError *err)
+/* Open an interruptible storage with object-store options. */
+static CoreStatus
+open_storage(const char *location, List *storage_options, Storage **out, CoreError *err)
 {
 	StorageOptions *so = storage_options_new();
 	CoreStatus	status = CORE_OK;
@@ -147,26 +269,38 @@ lance_storage_open(const char *location, List *storage_options, Storage **out,
 }
 
 /*
- * Open the dataset at a location, at a version (0 = the newest), with
- * object-store options.  The source lives as long as the current memory
- * context.
+ * Open the storage at a location with object-store options (DefElems by
+ * LanceDB's names, secrets included; see option.c), interruptible, to
+ * write or to list it.  Datasets shared at that location are forgotten,
+ * since a write may be about to commit a new version.  The caller closes
+ * the storage.
  */
-LanceSource *
-lance_source_open(const char *location, uint64 version, List *storage_options)
+CoreStatus
+lance_storage_open(const char *location, List *storage_options, Storage **out,
+				   CoreError *err)
 {
-	LanceSource *src = palloc0(sizeof(LanceSource));
-	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+	forget_shared(location);
+	return open_storage(location, storage_options, out, err);
+}
+
+/*
+ * Open a dataset to share, or raise the error.  Core objects are closed
+ * before any ereport, so a failure leaks nothing.
+ */
+static SharedDataset *
+open_shared(const char *location, uint64 version, char *options, List *storage_options)
+{
+	SharedDataset *sd;
+	Storage    *st;
+	LanceDataset *ds;
 	CoreError	err;
 	CoreStatus	status;
 
-	src->location = pstrdup(location);
-	cb->func = release_source;
-	cb->arg = src;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
-
-	if (lance_storage_open(location, storage_options, &src->storage, &err) != CORE_OK)
+	if (open_storage(location, storage_options, &st, &err) != CORE_OK)
 		lance_report_core_error(&err);
-	status = lance_dataset_open(src->storage, "", version, &src->dataset, &err);
+	status = lance_dataset_open(st, "", version, &ds, &err);
+	if (status != CORE_OK)
+		storage_close(st);
 	if (status == CORE_ERR_NOT_FOUND)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
@@ -176,6 +310,51 @@ lance_source_open(const char *location, uint64 version, List *storage_options)
 				 errdetail("%s", err.msg)));
 	if (status != CORE_OK)
 		lance_report_core_error(&err);
+
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(forget_shared_at_xact_end, NULL);
+		xact_callback_registered = true;
+	}
+	sd = MemoryContextAllocZero(TopMemoryContext, sizeof(SharedDataset));
+	sd->location = MemoryContextStrdup(TopMemoryContext, location);
+	sd->options = MemoryContextStrdup(TopMemoryContext, options);
+	sd->version = version;
+	sd->statement = GetCurrentStatementStartTimestamp();
+	sd->storage = st;
+	sd->dataset = ds;
+	sd->findable = true;
+	sd->next = shared_datasets;
+	shared_datasets = sd;
+	return sd;
+}
+
+/*
+ * Open the dataset at a location, at a version (0 = the newest), with
+ * object-store options.  The source lives as long as the current memory
+ * context.
+ */
+LanceSource *
+lance_source_open(const char *location, uint64 version, List *storage_options)
+{
+	LanceSource *src = palloc0(sizeof(LanceSource));
+	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+	char	   *options = flatten_options(storage_options);
+	SharedDataset *sd = find_shared(location, version, options);
+
+	if (sd == NULL)
+		sd = open_shared(location, version, options, storage_options);
+	explicit_bzero(options, strlen(options));
+	pfree(options);
+
+	sd->refs++;
+	src->location = pstrdup(location);
+	src->shared = sd;
+	src->storage = sd->storage;
+	src->dataset = sd->dataset;
+	cb->func = release_source;
+	cb->arg = src;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
 	return src;
 }
 

@@ -3,7 +3,8 @@
 //   node fault_proxy.js LISTEN_PORT TARGET_PORT
 //
 // Forwards every request to 127.0.0.1:TARGET_PORT unchanged (the Host
-// header too, so signatures still verify), except:
+// header too, so signatures still verify), printing "METHOD URL" for each
+// (so a test can count requests), except:
 //   .../flaky503/...     the first two requests for each path get 503
 //   .../dropped/...      the connection is closed without an answer
 //   .../wrongregion/...  301 PermanentRedirect naming region eu-west-1
@@ -18,6 +19,7 @@ const [listenPort, targetPort] = process.argv.slice(2).map(Number);
 const seen = new Map();
 
 const server = http.createServer((req, res) => {
+	console.log(`${req.method} ${req.url}`);
 	if (req.url.includes('/dropped/')) {
 		req.socket.destroy();
 		return;

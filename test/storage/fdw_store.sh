@@ -88,6 +88,7 @@ DROP SCHEMA IF EXISTS $label CASCADE;
 DROP SERVER IF EXISTS ${label}_srv CASCADE;
 DROP SERVER IF EXISTS ${label}_bad CASCADE;
 DROP SERVER IF EXISTS ${label}_slow CASCADE;
+DROP SERVER IF EXISTS ${label}_counted CASCADE;
 CREATE SCHEMA $label;
 SET search_path = $label;
 CREATE SERVER ${label}_srv FOREIGN DATA WRAPPER lancedb_fdw
@@ -201,6 +202,27 @@ for kv in "${settings[@]}"; do
 		*) slow_settings+=("$kv") ;;
 	esac
 done
+# one statement opens a dataset once, however often it reads it: the
+# self-join plans and scans the table twice, yet reads its manifest (the
+# requests under _versions/) as often as a plain scan does
+sql >"$out/counted-setup.txt" <<EOF
+CREATE SERVER ${label}_counted FOREIGN DATA WRAPPER lancedb_fdw
+	OPTIONS (uri '$uri/db', endpoint '$proxy_endpoint', $(option_list "${slow_settings[@]}"));
+CREATE USER MAPPING FOR CURRENT_USER SERVER ${label}_counted OPTIONS ($(option_list "${secrets[@]}"));
+CREATE FOREIGN TABLE $label.t_counted (id bigint) SERVER ${label}_counted OPTIONS (table 't');
+EOF
+manifest_requests() {
+	local before
+	before=$(wc -l <"$out/proxy.log")
+	echo "$1" | sql >>"$out/counted.txt"
+	tail -n +"$((before + 1))" "$out/proxy.log" | grep -c "_versions"
+}
+single=$(manifest_requests "SELECT count(*) FROM $label.t_counted WHERE id >= 0;")
+joined=$(manifest_requests "SELECT count(*) FROM $label.t_counted a JOIN $label.t_counted b USING (id);")
+[ "$single" -gt 0 ] && [ "$joined" -eq "$single" ] && [ "$(sed -n 1p "$out/counted.txt")" = "$(sed -n 2p "$out/counted.txt")" ]
+check "a_statement_reads_a_manifest_once_however_often_it_opens_the_dataset" $?
+echo "    manifest requests: plain scan $single, self-join $joined"
+
 sql >"$out/slow-setup.txt" <<EOF
 CREATE SERVER ${label}_slow FOREIGN DATA WRAPPER lancedb_fdw
 	OPTIONS (uri '$uri/stalled-data', endpoint '$proxy_endpoint', client_max_retries '1',
