@@ -158,6 +158,18 @@ echo "SELECT lance_compact('$label.t') > 0;" | sql >"$out/compact.txt"
 [ "$(cat "$out/compact.txt")" = "t" ] && same_dumps
 check "lance_compact_rewrites_in_the_store_and_lancedb_reads_it" $?
 
+sql >"$out/create.txt" <<EOF
+CREATE FOREIGN TABLE $label.made (id bigint, name text, score float8) SERVER ${label}_srv;
+SELECT lance_create_table('$label.made');
+INSERT INTO $label.made SELECT g, 'made ' || g, g / 4.0 FROM generate_series(1, 50) g;
+EOF
+[ "$(node "$LDB/lancedb_store.mjs" sum "$uri/db" made "$ldb_opts" 2>&1)" = '{"rows":50,"sum":"1275"}' ]
+check "lance_create_table_makes_a_dataset_in_the_store_that_lancedb_reads" $?
+
+echo "SELECT lance_restore('$label.t', 1) > 1;" | sql >"$out/restore.txt"
+[ "$(cat "$out/restore.txt")" = "t" ] && same_dumps && [ "$(wc -l <"$out/ours.txt")" = 3000 ]
+check "lance_restore_brings_back_version_1_for_lancedb_too" $?
+
 # --- negative cases --------------------------------------------------------
 wrong=()
 for kv in "${secrets[@]}"; do
