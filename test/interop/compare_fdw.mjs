@@ -5,7 +5,11 @@
 //
 //   node compare_fdw.mjs LANCEDB_REF FIXTURES_DIR
 //
-// The connection comes from PGHOST/PGPORT/PGUSER/PGDATABASE.  Both sides
+// The connection comes from PGHOST/PGPORT/PGUSER/PGDATABASE.  With
+// LANCE_STORE_URI set, the foreign tables read a copy of the fixtures in an
+// object store instead, with LANCE_STORE_OPTIONS on the server and
+// LANCE_STORE_SECRETS in a user mapping (JSON objects; test/storage/run.sh);
+// LanceDB still reads the local fixtures.  Both sides
 // are normalized to the dump's conventions (interop README): integers
 // exact, floats numerically (float32 at float32 precision), timestamps as
 // raw integers in the column's unit, dates as days, binaries as hex.
@@ -155,7 +159,12 @@ async function main() {
   await client.query('CREATE EXTENSION IF NOT EXISTS lancedb_fdw');
   await client.query('DROP SCHEMA IF EXISTS lance_fixtures CASCADE');
   await client.query('DROP SERVER IF EXISTS lance_fixtures_srv CASCADE');
-  await client.query(`CREATE SERVER lance_fixtures_srv FOREIGN DATA WRAPPER lancedb_fdw OPTIONS (uri ${client.escapeLiteral(fixturesDir)})`);
+  const optionList = (json) => Object.entries(JSON.parse(json || '{}'))
+    .map(([k, v]) => `, ${k} ${client.escapeLiteral(v)}`).join('');
+  const uri = process.env.LANCE_STORE_URI || fixturesDir;
+  await client.query(`CREATE SERVER lance_fixtures_srv FOREIGN DATA WRAPPER lancedb_fdw OPTIONS (uri ${client.escapeLiteral(uri)}${optionList(process.env.LANCE_STORE_OPTIONS)})`);
+  if (process.env.LANCE_STORE_SECRETS)
+    await client.query(`CREATE USER MAPPING FOR CURRENT_USER SERVER lance_fixtures_srv OPTIONS (${optionList(process.env.LANCE_STORE_SECRETS).slice(2)})`);
   await client.query('CREATE SCHEMA lance_fixtures');
   await client.query('IMPORT FOREIGN SCHEMA lance FROM SERVER lance_fixtures_srv INTO lance_fixtures');
   // v4 holds null elements, which type vector refuses (tested in pg_regress);

@@ -92,6 +92,34 @@ interop() {
 	echo "$p passed, $f failed"
 }
 
+# The read interop suite of local disk (test/interop/compare_fdw.mjs:
+# LanceDB fixtures at every version, value by value) with the fixtures
+# uploaded into a store: compare_fixtures URI SERVER_JSON SECRETS_JSON
+# [our key=value ...].  To keep CI short it takes the fixtures that cover
+# every type in each file version, deletions and schema evolution;
+# STORE_FIXTURES="all" (or a list of names) changes that.  Needs
+# scripts/test.sh's LANCEDB_FIXTURES and LANCEDB_REF; skipped without them.
+compare_fixtures() {
+	local uri=$1 settings=$2 secrets=$3 picked=$WORK/fixtures-picked name
+	shift 3
+	if [ -z "${LANCEDB_FIXTURES:-}" ] || [ -z "${LANCEDB_REF:-}" ]; then
+		echo "(no LanceDB fixtures: the read interop suite over the store is skipped)"
+		return 0
+	fi
+	(cd test/interop && npm install --no-audit --no-fund --silent >/dev/null 2>&1)
+	mkdir -p "$picked"
+	for name in ${STORE_FIXTURES:-types_v2_0 types_v2_1 types_v2_2 deletes_bitmap evolved}; do
+		[ "$name" = all ] && name='*'
+		ln -sf "$LANCEDB_FIXTURES"/$name.lance "$picked/"
+	done
+	for name in "$picked"/*.lance; do
+		"$WORK/lance_over_store" copy "$picked" "$uri" "$(basename "$name" .lance)" "$@" ||
+			{ echo "could not upload $name"; echo "0 passed, 1 failed"; return 1; }
+	done
+	LANCE_STORE_URI=$uri LANCE_STORE_OPTIONS=$settings LANCE_STORE_SECRETS=$secrets \
+		node test/interop/compare_fdw.mjs "$LANCEDB_REF/lancedb_ref.mjs" "$picked"
+}
+
 passed=0
 failed=0
 start_proxy() {
@@ -131,6 +159,9 @@ run_s3() {
 	interop s3-lancedb "s3://$bucket/$prefix-interop" \
 		"{\"aws_access_key_id\":\"$S3_KEY\",\"aws_secret_access_key\":\"$S3_SECRET\",\"aws_endpoint\":\"http://127.0.0.1:7480\",\"aws_region\":\"us-east-1\",\"allow_http\":\"true\"}" \
 		"${opts[@]}"
+	compare_fixtures "s3://$bucket/$prefix-fixtures" \
+		"{\"endpoint\":\"http://127.0.0.1:7480\",\"allow_http\":\"true\",\"region\":\"us-east-1\"}" \
+		"{\"aws_access_key_id\":\"$S3_KEY\",\"aws_secret_access_key\":\"$S3_SECRET\"}" "${opts[@]}"
 	BAD_SECRET=not-the-secret-0123456789 test/storage/fdw_store.sh s3 "s3://$bucket/$prefix-fdw" \
 		"{\"aws_access_key_id\":\"$S3_KEY\",\"aws_secret_access_key\":\"$S3_SECRET\",\"aws_endpoint\":\"http://127.0.0.1:7480\",\"aws_region\":\"us-east-1\",\"allow_http\":\"true\"}" \
 		7482 7480 http://127.0.0.1:7482 endpoint=http://127.0.0.1:7480 allow_http=true \
