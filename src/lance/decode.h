@@ -53,4 +53,38 @@ extern CoreStatus lance_decode21_page(const char *what, LanceFileVersion version
 									  const LanceField *leaf, LanceArray **out,
 									  CoreError *err);
 
+/*
+ * A 2.1/2.2 page whose rows can be read a range at a time: a full-zip page
+ * of a top-level fixed-width field (a number, or a fixed_size_list of
+ * numbers) with no repetition.  Row i is the `stride` bytes at i * stride
+ * of the page's only buffer: a control byte when the field has nulls
+ * (bit 0 set = the row is null), then the value's bytes.  A scan then
+ * reads each batch's byte range straight into the batch (or, with control
+ * bytes, strips them on the way) instead of decoding the whole page.
+ */
+typedef struct LanceStridePage
+{
+	uint64_t	stride;			/* bytes per row */
+	unsigned	ctrl_bytes;		/* 0 or 1 */
+	unsigned	value_bytes;	/* stride - ctrl_bytes */
+} LanceStridePage;
+
+/*
+ * Whether the page (of `rows` rows, whose buffer 0 is buffer_len bytes)
+ * has that layout for the top-level leaf field `field`; fills *out if so.
+ * A page that does not (or whose layout does not parse) is decoded whole
+ * by lance_decode21_page, which reports what is wrong with it.
+ */
+extern bool lance_decode21_stride_page(ByteSpan encoding, uint64_t rows, uint64_t buffer_len,
+									   const LanceField *field, LanceStridePage *out);
+
+/*
+ * Append the n rows stored stride-packed at `rows` (n * stride bytes) of a
+ * page with control bytes to out, an array of the field's type, dropping
+ * the control bytes.  (Rows without them are their values' bytes already:
+ * the reader reads those into lance_array_extend_fixed's room.)
+ */
+extern CoreStatus lance_decode21_stride_rows(const LanceStridePage *page, const uint8_t *rows,
+											 uint64_t n, LanceArray *out, CoreError *err);
+
 #endif							/* LANCEDB_LANCE_DECODE_H */

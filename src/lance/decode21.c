@@ -2192,3 +2192,99 @@ lance_decode21_page(const char *what, LanceFileVersion version, ByteSpan encodin
 	le21__page_layout__free_unpacked(layout, NULL);
 	return status;
 }
+
+/* Bits of one value of a fixed-width leaf type, or 0 (bool, nested, variable). */
+static unsigned
+leaf_value_bits(const LanceType *t)
+{
+	if (t->id == LANCE_TYPE_BOOL || t->id == LANCE_TYPE_NULL || lance_type_has_offsets(t->id) ||
+		t->id == LANCE_TYPE_STRUCT || t->id == LANCE_TYPE_FIXED_SIZE_LIST || t->byte_width <= 0)
+		return 0;
+	return (unsigned) t->byte_width * 8;
+}
+
+bool
+lance_decode21_stride_page(ByteSpan encoding, uint64_t rows, uint64_t buffer_len,
+						   const LanceField *field, LanceStridePage *out)
+{
+	Le21__PageLayout *layout;
+	const Le21__FullZipLayout *fz;
+	const Enc  *vc;
+	bool		ok = false;
+
+	if (field->parent != NULL || !lance_field_is_leaf(field) ||
+		!pbguard_ok(encoding.data, encoding.len))
+		return false;
+	layout = le21__page_layout__unpack(NULL, encoding.len, encoding.data);
+	if (layout == NULL)
+		return false;
+	fz = layout->full_zip_layout;
+	if (layout->layout_case != LE21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT ||
+		fz->details_case != LE21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE ||
+		fz->bits_rep != 0 || fz->bits_def > 1 || fz->n_layers > 1 ||
+		fz->bits_per_value == 0 || fz->bits_per_value % 8 != 0 ||
+		fz->num_items != rows ||
+		(fz->num_visible_items != 0 && fz->num_visible_items != rows))
+		goto done;
+	/* one control bit is "null", and only a nullable item layer has one */
+	if (fz->n_layers == 1 &&
+		fz->layers[0] != (fz->bits_def ? LAYER_NULLABLE_ITEM : LAYER_ALL_VALID_ITEM))
+		goto done;
+	if (fz->n_layers == 0 && fz->bits_def)
+		goto done;
+
+	/* the values: plain numbers, or fixed_size_lists of them with no item nulls */
+	vc = fz->value_compression;
+	if (vc && vc->compression_case == LE21__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST)
+	{
+		const Le21__FixedSizeList *fsl = vc->fixed_size_list;
+		const LanceType *t = &field->type;
+
+		if (t->id != LANCE_TYPE_FIXED_SIZE_LIST || fsl->has_validity || fsl->values == NULL ||
+			fsl->values->compression_case != LE21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+			fsl->items_per_value != (uint64_t) t->fixed_size ||
+			leaf_value_bits(t->item) == 0 ||
+			fsl->values->flat->bits_per_value != leaf_value_bits(t->item) ||
+			(uint64_t) t->fixed_size * leaf_value_bits(t->item) != fz->bits_per_value)
+			goto done;
+	}
+	else if (vc == NULL || vc->compression_case != LE21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+			 vc->flat->bits_per_value != fz->bits_per_value ||
+			 leaf_value_bits(&field->type) != fz->bits_per_value)
+		goto done;
+
+	out->ctrl_bytes = fz->bits_def ? 1 : 0;
+	out->value_bytes = fz->bits_per_value / 8;
+	out->stride = out->ctrl_bytes + out->value_bytes;
+	ok = rows <= buffer_len / out->stride;
+
+done:
+	le21__page_layout__free_unpacked(layout, NULL);
+	return ok;
+}
+
+CoreStatus
+lance_decode21_stride_rows(const LanceStridePage *page, const uint8_t *rows, uint64_t n,
+						   LanceArray *out, CoreError *err)
+{
+	int64_t		first = out->length;
+	uint8_t    *dest;
+	Status		status;
+
+	if (n > INT32_MAX)
+		return core_error(err, CORE_ERR_INVALID, "%" PRIu64 " rows in one read", n);
+	if (page->ctrl_bytes != 1)
+		return core_error(err, CORE_ERR_INVALID, "rows without control bytes are read in place");
+	status = lance_array_extend_fixed(out, (int64_t) n, &dest, err);
+	if (status != CORE_OK)
+		return status;
+	for (uint64_t i = 0; i < n; i++)
+	{
+		const uint8_t *row = rows + i * page->stride;
+
+		memcpy(dest + i * page->value_bytes, row + 1, page->value_bytes);
+		if ((row[0] & 1) && (status = lance_array_set_null(out, first + (int64_t) i, err)) != CORE_OK)
+			return status;
+	}
+	return CORE_OK;
+}

@@ -13,7 +13,11 @@
  *				leaves are merged into the field's array
  *
  * A PageCursor walks one column's pages, keeping the last decoded page
- * and, after a prefetch, the raw buffers of the next one.
+ * and, after a prefetch, the raw buffers of the next one.  Pages of a
+ * top-level fixed-width field that decode21 can read by row range (its
+ * stride pages: vector columns, typically) are not decoded whole: each
+ * read fetches just its rows' bytes, straight into the array it returns,
+ * so a scan touches every byte once and holds one batch, not one page.
  *
  *-------------------------------------------------------------------------
  */
@@ -48,6 +52,13 @@ typedef struct PageCursor
 	LanceArray *decoded;
 	int			loaded_page;
 	LancePageData loaded;
+	/* row-range reads of stride pages (2.1+ top-level fixed-width fields) */
+	const LanceField *stride_field; /* the field, or NULL: always decode */
+	int			stride_page;	/* the page `stride` was worked out for */
+	bool		stride_ok;		/* whether that page is a stride page */
+	LanceStridePage stride;
+	uint8_t    *scratch;		/* rows with control bytes, reused */
+	uint64_t	scratch_cap;
 } PageCursor;
 
 typedef struct FieldReader FieldReader;
@@ -91,6 +102,7 @@ cursor_release(PageCursor *c)
 	lance_page_data_free(&c->loaded);
 	core_free(c->starts);
 	core_free(c->item_starts);
+	core_free(c->scratch);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -102,6 +114,7 @@ cursor_init(PageCursor *c, LanceFile *file, int column, CoreError *err)
 	memset(c, 0, sizeof(*c));
 	c->decoded_page = -1;
 	c->loaded_page = -1;
+	c->stride_page = -1;
 	c->file = file;
 	c->column = column;
 	status = lance_file_column(file, column, &c->info, err);
@@ -234,6 +247,63 @@ cursor_decode(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, 
 	return CORE_OK;
 }
 
+/* Whether page p can be read by row range (worked out once per page). */
+static bool
+cursor_stride(PageCursor *c, int p)
+{
+	const LancePageInfo *pi = &c->info->pages[p];
+
+	if (c->stride_field == NULL)
+		return false;
+	if (c->stride_page != p)
+	{
+		c->stride_ok = pi->num_buffers == 1 &&
+			lance_decode21_stride_page(pi->encoding, pi->num_rows, pi->buffer_sizes[0],
+									   c->stride_field, &c->stride);
+		c->stride_page = p;
+	}
+	return c->stride_ok;
+}
+
+/*
+ * Append rows [off, off + n) of stride page p to acc with one ranged read:
+ * into acc itself when rows are bare values, else into the scratch buffer
+ * and from there without their control bytes.  The page's rows fit its
+ * buffer (checked by cursor_stride), so the range is within the file.
+ */
+static Status
+cursor_read_stride(LanceFragmentReader *fr, PageCursor *c, int p, uint64_t off, uint64_t n,
+				   LanceArray *acc, CoreError *err)
+{
+	const LancePageInfo *pi = &c->info->pages[p];
+	uint64_t	at = pi->buffer_offsets[0] + off * c->stride.stride;
+	uint64_t	bytes = n * c->stride.stride;
+	uint8_t    *dest;
+	Status		status;
+
+	if (c->stride.ctrl_bytes == 0)
+	{
+		status = lance_array_extend_fixed(acc, (int64_t) n, &dest, err);
+		if (status != CORE_OK)
+			return status;
+		return storage_read(fr->st, lance_file_path(c->file), at, bytes, dest, err);
+	}
+	if (bytes > c->scratch_cap)
+	{
+		core_free(c->scratch);
+		c->scratch_cap = 0;
+		c->scratch = core_malloc((size_t) bytes);
+		if (c->scratch == NULL)
+			return core_error(err, CORE_ERR_NOMEM, "%s: out of memory for %" PRIu64 " bytes of column %d",
+							  lance_file_path(c->file), bytes, c->column);
+		c->scratch_cap = bytes;
+	}
+	status = storage_read(fr->st, lance_file_path(c->file), at, bytes, c->scratch, err);
+	if (status != CORE_OK)
+		return status;
+	return lance_decode21_stride_rows(&c->stride, c->scratch, n, acc, err);
+}
+
 /* Rows [start, start + count) of a column into a new array (count > 0). */
 static Status
 cursor_read(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, uint64_t start,
@@ -257,6 +327,18 @@ cursor_read(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, ui
 
 		if (take > left)
 			take = left;
+		if (c->decoded_page != p && cursor_stride(c, p))
+		{
+			if (acc == NULL &&
+				(status = lance_array_new_for_field(c->stride_field, &acc, err)) != CORE_OK)
+				goto fail;
+			status = cursor_read_stride(fr, c, p, off, take, acc, err);
+			if (status != CORE_OK)
+				goto fail;
+			row += take;
+			left -= take;
+			continue;
+		}
 		status = cursor_decode(fr, r, leaf, c, p, err);
 		if (status != CORE_OK)
 			goto fail;
@@ -537,6 +619,8 @@ make_reader21(LanceFragmentReader *fr, const LanceField *field, FieldReader **ou
 							  lance_file_path(file), field->name);
 		}
 	}
+	if (n == 1 && r->leaves[0] == field && field->parent == NULL)
+		r->leaf_cursors[0].stride_field = field;
 	*out = r;
 	return CORE_OK;
 }
@@ -715,7 +799,7 @@ prefetch_add(Prefetch *pf, PageCursor *c, uint64_t start, uint64_t count, CoreEr
 	if (count == 0 || start >= cursor_rows(c))
 		return CORE_OK;
 	p = cursor_find(c, start);
-	if (c->decoded_page == p || c->loaded_page == p)
+	if (c->decoded_page == p || c->loaded_page == p || cursor_stride(c, p))
 		return CORE_OK;
 	if (pf->count == pf->cap)
 	{
