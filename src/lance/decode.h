@@ -87,4 +87,27 @@ extern bool lance_decode21_stride_page(ByteSpan encoding, uint64_t rows, uint64_
 extern CoreStatus lance_decode21_stride_rows(const LanceStridePage *page, const uint8_t *rows,
 											 uint64_t n, LanceArray *out, CoreError *err);
 
+/*
+ * A 2.1/2.2 mini-block page of a top-level field without repetition, read
+ * a range of rows at a time: each read decodes only the chunks (a few KiB
+ * each) that hold its rows, so a scan never holds a whole decoded page.
+ * The last chunks decoded are kept for the next read, which usually starts
+ * inside them; a dictionary is decoded once, when the page is opened.
+ */
+typedef struct LanceChunkedPage LanceChunkedPage;
+
+/*
+ * Open the page (data: its buffers, which must outlive it); *out = NULL
+ * when the page is not of that kind (decode it whole instead).
+ */
+extern CoreStatus lance_decode21_chunked_open(const char *what, LanceFileVersion version,
+											  ByteSpan encoding, const LancePageData *data,
+											  uint64_t rows, const LanceField *field,
+											  LanceChunkedPage **out, CoreError *err);
+
+/* Append rows [start, start + count) of the page to out. */
+extern CoreStatus lance_decode21_chunked_rows(LanceChunkedPage *page, uint64_t start,
+											  uint64_t count, LanceArray *out, CoreError *err);
+extern void lance_decode21_chunked_free(LanceChunkedPage *page);
+
 #endif							/* LANCEDB_LANCE_DECODE_H */

@@ -13,11 +13,14 @@
  *				leaves are merged into the field's array
  *
  * A PageCursor walks one column's pages, keeping the last decoded page
- * and, after a prefetch, the raw buffers of the next one.  Pages of a
- * top-level fixed-width field that decode21 can read by row range (its
- * stride pages: vector columns, typically) are not decoded whole: each
- * read fetches just its rows' bytes, straight into the array it returns,
- * so a scan touches every byte once and holds one batch, not one page.
+ * and, after a prefetch, the raw buffers of the next one.  The pages of a
+ * top-level field without lists in a 2.1+ file are not decoded whole, so
+ * that a scan holds a batch's rows, not a page's, and touches each byte
+ * once while it is in cache:
+ *
+ *	  stride pages (full-zip fixed-width: vector columns) are read by row
+ *	  range, one ranged read per batch straight into the returned array;
+ *	  mini-block pages are loaded, then decoded a few chunks at a time.
  *
  *-------------------------------------------------------------------------
  */
@@ -52,13 +55,15 @@ typedef struct PageCursor
 	LanceArray *decoded;
 	int			loaded_page;
 	LancePageData loaded;
-	/* row-range reads of stride pages (2.1+ top-level fixed-width fields) */
-	const LanceField *stride_field; /* the field, or NULL: always decode */
+	/* row-range reads (2.1+ top-level fields without lists) */
+	const LanceField *range_field;	/* the field, or NULL: always decode */
 	int			stride_page;	/* the page `stride` was worked out for */
 	bool		stride_ok;		/* whether that page is a stride page */
 	LanceStridePage stride;
 	uint8_t    *scratch;		/* rows with control bytes, reused */
 	uint64_t	scratch_cap;
+	int			chunked_page;	/* the page `chunked` was opened for */
+	LanceChunkedPage *chunked;	/* reads `loaded`, or NULL: decode whole */
 } PageCursor;
 
 typedef struct FieldReader FieldReader;
@@ -95,11 +100,22 @@ static Status field_read(LanceFragmentReader *fr, FieldReader *r, uint64_t start
 
 /* ------------------------------------------------------------ page cursors */
 
+/* Drop the loaded raw page and what reads it in place. */
+static void
+cursor_unload(PageCursor *c)
+{
+	lance_decode21_chunked_free(c->chunked);
+	c->chunked = NULL;
+	c->chunked_page = -1;
+	lance_page_data_free(&c->loaded);
+	c->loaded_page = -1;
+}
+
 static void
 cursor_release(PageCursor *c)
 {
 	lance_array_free(c->decoded);
-	lance_page_data_free(&c->loaded);
+	cursor_unload(c);
 	core_free(c->starts);
 	core_free(c->item_starts);
 	core_free(c->scratch);
@@ -115,6 +131,7 @@ cursor_init(PageCursor *c, LanceFile *file, int column, CoreError *err)
 	c->decoded_page = -1;
 	c->loaded_page = -1;
 	c->stride_page = -1;
+	c->chunked_page = -1;
 	c->file = file;
 	c->column = column;
 	status = lance_file_column(file, column, &c->info, err);
@@ -163,6 +180,57 @@ page_what(const PageCursor *c, int page, char *buf, size_t len)
 	snprintf(buf, len, "%s: column %d page %d", lance_file_path(c->file), c->column, page);
 }
 
+/* Load page p's raw buffers into c->loaded, unless they are there. */
+static Status
+cursor_load(LanceFragmentReader *fr, PageCursor *c, int p, CoreError *err)
+{
+	LancePageRequest req = {c->file, c->column, p, NULL};
+	Status		status;
+
+	if (c->loaded_page == p)
+		return CORE_OK;
+	cursor_unload(c);
+	req.out = &c->loaded;
+	status = lance_file_read_pages(fr->st, &req, 1, err);
+	if (status != CORE_OK)
+		return status;
+	c->loaded_page = p;
+	return CORE_OK;
+}
+
+/*
+ * Open page p for chunked reads if it is a mini-block page of a field the
+ * cursor reads by range: *ok says whether it is (once per page).
+ */
+static Status
+cursor_chunked(LanceFragmentReader *fr, PageCursor *c, int p, bool *ok, CoreError *err)
+{
+	const LancePageInfo *pi = &c->info->pages[p];
+	char		what[512];
+	Status		status;
+
+	*ok = false;
+	if (c->range_field == NULL)
+		return CORE_OK;
+	if (c->chunked_page == p)
+	{
+		*ok = c->chunked != NULL;
+		return CORE_OK;
+	}
+	status = cursor_load(fr, c, p, err);
+	if (status != CORE_OK)
+		return status;
+	page_what(c, p, what, sizeof(what));
+	status = lance_decode21_chunked_open(what, lance_file_version(c->file), pi->encoding,
+										 &c->loaded, pi->num_rows, c->range_field,
+										 &c->chunked, err);
+	if (status != CORE_OK)
+		return status;
+	c->chunked_page = p;
+	*ok = c->chunked != NULL;
+	return CORE_OK;
+}
+
 /* Decode page p into c->decoded (fr and r give the field context). */
 static Status
 cursor_decode(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, int p,
@@ -178,18 +246,9 @@ cursor_decode(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, 
 	lance_array_free(c->decoded);
 	c->decoded = NULL;
 	c->decoded_page = -1;
-	if (c->loaded_page != p)
-	{
-		LancePageRequest req = {c->file, c->column, p, NULL};
-
-		lance_page_data_free(&c->loaded);
-		c->loaded_page = -1;
-		req.out = &c->loaded;
-		status = lance_file_read_pages(fr->st, &req, 1, err);
-		if (status != CORE_OK)
-			return status;
-		c->loaded_page = p;
-	}
+	status = cursor_load(fr, c, p, err);
+	if (status != CORE_OK)
+		return status;
 	page_what(c, p, what, sizeof(what));
 
 	if (r->kind == FR_V20)
@@ -235,8 +294,7 @@ cursor_decode(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, 
 									 pi->num_rows, r->field, r->leaves[leaf], &arr, err);
 
 	/* the raw bytes are not needed once decoded */
-	lance_page_data_free(&c->loaded);
-	c->loaded_page = -1;
+	cursor_unload(c);
 	if (status != CORE_OK)
 	{
 		lance_array_free(arr);
@@ -253,13 +311,13 @@ cursor_stride(PageCursor *c, int p)
 {
 	const LancePageInfo *pi = &c->info->pages[p];
 
-	if (c->stride_field == NULL)
+	if (c->range_field == NULL)
 		return false;
 	if (c->stride_page != p)
 	{
 		c->stride_ok = pi->num_buffers == 1 &&
 			lance_decode21_stride_page(pi->encoding, pi->num_rows, pi->buffer_sizes[0],
-									   c->stride_field, &c->stride);
+									   c->range_field, &c->stride);
 		c->stride_page = p;
 	}
 	return c->stride_ok;
@@ -327,17 +385,26 @@ cursor_read(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, ui
 
 		if (take > left)
 			take = left;
-		if (c->decoded_page != p && cursor_stride(c, p))
+		if (c->decoded_page != p && c->range_field != NULL)
 		{
-			if (acc == NULL &&
-				(status = lance_array_new_for_field(c->stride_field, &acc, err)) != CORE_OK)
+			bool		chunked = false;
+
+			if (!cursor_stride(c, p) &&
+				(status = cursor_chunked(fr, c, p, &chunked, err)) != CORE_OK)
 				goto fail;
-			status = cursor_read_stride(fr, c, p, off, take, acc, err);
-			if (status != CORE_OK)
-				goto fail;
-			row += take;
-			left -= take;
-			continue;
+			if (c->stride_ok || chunked)
+			{
+				if (acc == NULL &&
+					(status = lance_array_new_for_field(c->range_field, &acc, err)) != CORE_OK)
+					goto fail;
+				status = chunked ? lance_decode21_chunked_rows(c->chunked, off, take, acc, err) :
+					cursor_read_stride(fr, c, p, off, take, acc, err);
+				if (status != CORE_OK)
+					goto fail;
+				row += take;
+				left -= take;
+				continue;
+			}
 		}
 		status = cursor_decode(fr, r, leaf, c, p, err);
 		if (status != CORE_OK)
@@ -620,7 +687,7 @@ make_reader21(LanceFragmentReader *fr, const LanceField *field, FieldReader **ou
 		}
 	}
 	if (n == 1 && r->leaves[0] == field && field->parent == NULL)
-		r->leaf_cursors[0].stride_field = field;
+		r->leaf_cursors[0].range_field = field;
 	*out = r;
 	return CORE_OK;
 }
@@ -816,8 +883,7 @@ prefetch_add(Prefetch *pf, PageCursor *c, uint64_t start, uint64_t count, CoreEr
 		pf->cursors = cursors;
 		pf->cap = cap;
 	}
-	lance_page_data_free(&c->loaded);
-	c->loaded_page = -1;
+	cursor_unload(c);
 	pf->reqs[pf->count] = (LancePageRequest) {c->file, c->column, p, &c->loaded};
 	pf->cursors[pf->count] = c;
 	pf->count++;
