@@ -93,16 +93,31 @@ extern CoreStatus lance_decode21_stride_rows(const LanceStridePage *page, const 
  * each) that hold its rows, so a scan never holds a whole decoded page.
  * The last chunks decoded are kept for the next read, which usually starts
  * inside them; a dictionary is decoded once, when the page is opened.
+ * The chunk buffer (buffer 1) need not be in memory: the page asks for
+ * the byte ranges it decodes through a fetch function.
  */
 typedef struct LanceChunkedPage LanceChunkedPage;
 
 /*
- * Open the page (data: its buffers, which must outlive it); *out = NULL
- * when the page is not of that kind (decode it whole instead).
+ * Point *out at bytes [offset, offset + len) of the page's chunk buffer,
+ * valid until the next call (followed by 8 readable bytes, as every page
+ * buffer is, so decoders may load whole words at the end).
+ */
+typedef CoreStatus (*LanceChunkFetch) (void *arg, uint64_t offset, uint64_t len, ByteSpan *out,
+									   CoreError *err);
+
+/* Whether a page is of that kind (else decode it whole). */
+extern bool lance_decode21_chunked_page(ByteSpan encoding, uint64_t rows, const LanceField *field);
+
+/*
+ * Open such a page.  data holds its buffers other than the chunk buffer,
+ * whose span need only have the right length; it is read while opening
+ * (chunk sizes, dictionary) and not kept.
  */
 extern CoreStatus lance_decode21_chunked_open(const char *what, LanceFileVersion version,
 											  ByteSpan encoding, const LancePageData *data,
 											  uint64_t rows, const LanceField *field,
+											  LanceChunkFetch fetch, void *fetch_arg,
 											  LanceChunkedPage **out, CoreError *err);
 
 /* Append rows [start, start + count) of the page to out. */

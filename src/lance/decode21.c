@@ -1501,9 +1501,13 @@ chunk_acc_free(ChunkAcc *acc)
 	memset(acc, 0, sizeof(*acc));
 }
 
-/* Decode chunk k's levels and values onto the accumulator. */
+/*
+ * Decode chunk k's levels and values onto the accumulator; `bytes` holds
+ * bytes [bytes_at, bytes_at + bytes.len) of the chunk buffer, chunk k's
+ * among them.
+ */
 static Status
-decode_chunk(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePageData *data,
+decode_chunk(Dec21 *d, const Le21__MiniBlockLayout *mb, ByteSpan bytes, uint64_t bytes_at,
 			 const ChunkMap *map, uint64_t k, ChunkAcc *acc)
 {
 	bool		large = mb->has_large_chunk;
@@ -1524,8 +1528,7 @@ decode_chunk(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePageData *dat
 	Raw			raw;
 	Status		status;
 
-	/* the map checked every chunk against the buffer */
-	if (!span_sub(data->buffers[1], map->byte[k], size, &chunk))
+	if (map->byte[k] < bytes_at || !span_sub(bytes, map->byte[k] - bytes_at, size, &chunk))
 		goto short_chunk;
 	c = cursor_make(chunk);
 	if (!cursor_uint(&c, 2, &nlevels) ||
@@ -1579,9 +1582,12 @@ short_chunk:
 					  d->what, k, size);
 }
 
-/* Decode chunks [k0, k1) onto the accumulator, naming each in messages. */
+/*
+ * Decode chunks [k0, k1) onto the accumulator, naming each in messages
+ * (bytes, at bytes_at of the chunk buffer, holds them).
+ */
 static Status
-decode_chunks(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePageData *data,
+decode_chunks(Dec21 *d, const Le21__MiniBlockLayout *mb, ByteSpan bytes, uint64_t bytes_at,
 			  const ChunkMap *map, uint64_t k0, uint64_t k1, ChunkAcc *acc)
 {
 	const char *page_what = d->what;
@@ -1592,7 +1598,7 @@ decode_chunks(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePageData *da
 	{
 		snprintf(chunk_what, sizeof(chunk_what), "%s chunk %" PRIu64, page_what, k);
 		d->what = chunk_what;
-		status = decode_chunk(d, mb, data, map, k, acc);
+		status = decode_chunk(d, mb, bytes, bytes_at, map, k, acc);
 	}
 	d->what = page_what;
 	return status;
@@ -1695,7 +1701,7 @@ decode_miniblock_layout(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePa
 	if (mb->dictionary == NULL)
 		status = new_leaf(d, leaf, &acc.vals);
 	if (status == CORE_OK)
-		status = decode_chunks(d, mb, data, &map, 0, map.nchunks, &acc);
+		status = decode_chunks(d, mb, data->buffers[1], 0, &map, 0, map.nchunks, &acc);
 	if (status == CORE_OK && mb->dictionary)
 		status = decode_dictionary(d, mb, data, leaf, &dict);
 	if (status == CORE_OK)
@@ -2410,7 +2416,8 @@ struct LanceChunkedPage
 	char	   *what;
 	LanceFileVersion version;
 	Le21__PageLayout *layout;
-	const LancePageData *data;	/* borrowed: outlives the page */
+	LanceChunkFetch fetch;		/* where chunk bytes come from */
+	void	   *fetch_arg;
 	const LanceField *field;
 	ChunkMap	map;			/* without repetition: values are rows */
 	LanceArray *dict;			/* decoded once, or NULL */
@@ -2433,10 +2440,46 @@ lance_decode21_chunked_free(LanceChunkedPage *pg)
 	core_free(pg);
 }
 
+/* The page's layout if it is a mini-block page that can be read by rows. */
+static Le21__PageLayout *
+chunked_layout(ByteSpan encoding, uint64_t rows, const LanceField *field)
+{
+	Le21__PageLayout *layout;
+	const Le21__MiniBlockLayout *mb;
+
+	if (field->parent != NULL || !lance_field_is_leaf(field) ||
+		!pbguard_ok(encoding.data, encoding.len))
+		return NULL;
+	layout = le21__page_layout__unpack(NULL, encoding.len, encoding.data);
+	if (layout == NULL)
+		return NULL;
+	mb = layout->mini_block_layout;
+	/* without repetition each value is a row, so rows map to chunks */
+	if (layout->layout_case != LE21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT ||
+		mb->rep_compression != NULL || mb->repetition_index_depth > 0 || mb->num_items != rows)
+	{
+		le21__page_layout__free_unpacked(layout, NULL);
+		return NULL;
+	}
+	return layout;
+}
+
+bool
+lance_decode21_chunked_page(ByteSpan encoding, uint64_t rows, const LanceField *field)
+{
+	Le21__PageLayout *layout = chunked_layout(encoding, rows, field);
+
+	if (layout == NULL)
+		return false;
+	le21__page_layout__free_unpacked(layout, NULL);
+	return true;
+}
+
 CoreStatus
 lance_decode21_chunked_open(const char *what, LanceFileVersion version, ByteSpan encoding,
 							const LancePageData *data, uint64_t rows, const LanceField *field,
-							LanceChunkedPage **out, CoreError *err)
+							LanceChunkFetch fetch, void *fetch_arg, LanceChunkedPage **out,
+							CoreError *err)
 {
 	Dec21		d = {what, version, err};
 	LanceChunkedPage *pg;
@@ -2444,24 +2487,20 @@ lance_decode21_chunked_open(const char *what, LanceFileVersion version, ByteSpan
 	Status		status;
 
 	*out = NULL;
-	if (field->parent != NULL || !lance_field_is_leaf(field) ||
-		!pbguard_ok(encoding.data, encoding.len))
-		return CORE_OK;
 	pg = core_calloc(1, sizeof(LanceChunkedPage));
 	if (pg == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "%s: out of memory", what);
-	pg->layout = le21__page_layout__unpack(NULL, encoding.len, encoding.data);
-	mb = pg->layout ? pg->layout->mini_block_layout : NULL;
-	/* without repetition each value is a row, so rows map to chunks */
-	if (pg->layout == NULL || pg->layout->layout_case != LE21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT ||
-		mb->rep_compression != NULL || mb->repetition_index_depth > 0 || mb->num_items != rows)
+	pg->layout = chunked_layout(encoding, rows, field);
+	if (pg->layout == NULL)
 	{
-		lance_decode21_chunked_free(pg);
-		return CORE_OK;
+		core_free(pg);
+		return core_error(err, CORE_ERR_INVALID, "%s: not a mini-block page to read by rows", what);
 	}
+	mb = pg->layout->mini_block_layout;
 	pg->what = core_strdup(what);
 	pg->version = version;
-	pg->data = data;
+	pg->fetch = fetch;
+	pg->fetch_arg = fetch_arg;
 	pg->field = field;
 	if (pg->what == NULL)
 		status = core_error(err, CORE_ERR_NOMEM, "%s: out of memory", what);
@@ -2505,6 +2544,7 @@ decode_window(LanceChunkedPage *pg, uint64_t start, uint64_t count, CoreError *e
 	uint64_t	k0 = chunk_of_row(&pg->map, start);
 	uint64_t	k1 = chunk_of_row(&pg->map, start + count - 1) + 1;
 	ChunkAcc	acc;
+	ByteSpan	bytes;
 	Status		status = CORE_OK;
 
 	lance_array_free(pg->window);
@@ -2513,7 +2553,10 @@ decode_window(LanceChunkedPage *pg, uint64_t start, uint64_t count, CoreError *e
 	if (pg->dict == NULL)
 		status = new_leaf(&d, pg->field, &acc.vals);
 	if (status == CORE_OK)
-		status = decode_chunks(&d, mb, pg->data, &pg->map, k0, k1, &acc);
+		status = pg->fetch(pg->fetch_arg, pg->map.byte[k0], pg->map.byte[k1] - pg->map.byte[k0],
+						   &bytes, err);
+	if (status == CORE_OK)
+		status = decode_chunks(&d, mb, bytes, pg->map.byte[k0], &pg->map, k0, k1, &acc);
 	if (status == CORE_OK)
 		status = finish_chunks(&d, mb, pg->field, pg->field, &acc, pg->dict,
 							   pg->map.value[k1] - pg->map.value[k0], &pg->window);
