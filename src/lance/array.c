@@ -28,13 +28,6 @@ lance_type_has_offsets(LanceTypeId id)
 	}
 }
 
-bool
-lance_array_large_offsets(const LanceArray *a)
-{
-	return a->type->id == LANCE_TYPE_LARGE_STRING || a->type->id == LANCE_TYPE_LARGE_BINARY ||
-		a->type->id == LANCE_TYPE_LARGE_LIST;
-}
-
 /* Bytes per value stored in `values` itself (0: bitmap, bytes or none). */
 static int64_t
 own_value_width(const LanceType *t)

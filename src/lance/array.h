@@ -110,8 +110,16 @@ extern CoreStatus lance_array_append_nulls(LanceArray *dst, int64_t count, CoreE
 extern CoreStatus lance_array_reserve(LanceArray *array, int64_t rows, int64_t value_bytes,
 									  CoreError *err);
 
-/* Whether the offsets are int64_t (large_string, large_binary, large_list). */
-extern bool lance_array_large_offsets(const LanceArray *array);
+/*
+ * Whether the offsets are int64_t (large_string, large_binary, large_list).
+ * Inline: a scan asks for every string it reads.
+ */
+static inline bool
+lance_array_large_offsets(const LanceArray *a)
+{
+	return a->type->id == LANCE_TYPE_LARGE_STRING || a->type->id == LANCE_TYPE_LARGE_BINARY ||
+		a->type->id == LANCE_TYPE_LARGE_LIST;
+}
 
 /* Whether the type has offsets (strings, binaries, lists). */
 extern bool lance_type_has_offsets(LanceTypeId id);
