@@ -339,6 +339,12 @@ lance_converter_for(const LanceField *field, Oid typid, int32 typmod,
 	{
 		if (!scalar_fits(scalar_kind(type), scalar_type_oid(type), typid, &conv->kind))
 			report_type_mismatch(field, typid, typmod, relname, attname);
+		if ((type->id == LANCE_TYPE_INT32 && conv->kind == CONV_INT4) ||
+			(type->id == LANCE_TYPE_FLOAT32 && conv->kind == CONV_FLOAT4))
+			conv->load_width = 4;
+		else if ((type->id == LANCE_TYPE_INT64 && conv->kind == CONV_INT8) ||
+				 (type->id == LANCE_TYPE_FLOAT64 && conv->kind == CONV_FLOAT8))
+			conv->load_width = 8;
 		return conv;
 	}
 
@@ -974,64 +980,10 @@ jsonb_datum(const LanceConverter *conv, const LanceArray *a, int64 row)
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 }
 
-Datum
-lance_convert_value(const LanceConverter *conv, const LanceArray *array, int64 row,
-					bool *isnull)
+/* The Datum of a valid value that is not a plain load (see load_width). */
+static pg_noinline Datum
+convert_other(const LanceConverter *conv, const LanceArray *array, int64 row)
 {
-	if (!lance_array_is_valid(array, row))
-	{
-		*isnull = true;
-		return (Datum) 0;
-	}
-	*isnull = false;
-
-	/*
-	 * A column read as its own width (int, bigint, real, double precision
-	 * from int32, int64, float32, float64) is a load: take it before the
-	 * general dispatch, which costs more than the load in a scan.
-	 */
-	switch (conv->field->type.id)
-	{
-		case LANCE_TYPE_INT32:
-			if (conv->kind == CONV_INT4)
-			{
-				int32		v;
-
-				memcpy(&v, array->values + row * sizeof(int32), sizeof(int32));
-				return Int32GetDatum(v);
-			}
-			break;
-		case LANCE_TYPE_INT64:
-			if (conv->kind == CONV_INT8)
-			{
-				int64		v;
-
-				memcpy(&v, array->values + row * sizeof(int64), sizeof(int64));
-				return Int64GetDatum(v);
-			}
-			break;
-		case LANCE_TYPE_FLOAT32:
-			if (conv->kind == CONV_FLOAT4)
-			{
-				float4		v;
-
-				memcpy(&v, array->values + row * sizeof(float4), sizeof(float4));
-				return Float4GetDatum(v);
-			}
-			break;
-		case LANCE_TYPE_FLOAT64:
-			if (conv->kind == CONV_FLOAT8)
-			{
-				float8		v;
-
-				memcpy(&v, array->values + row * sizeof(float8), sizeof(float8));
-				return Float8GetDatum(v);
-			}
-			break;
-		default:
-			break;
-	}
-
 	switch (conv->kind)
 	{
 		case CONV_VECTOR:
@@ -1043,4 +995,36 @@ lance_convert_value(const LanceConverter *conv, const LanceArray *array, int64 r
 		default:
 			return scalar_datum(&conv->field->type, conv->kind, array, row);
 	}
+}
+
+/*
+ * Kept small, with the general dispatch out of line: a scan calls this
+ * for every value, and most values are plain loads.
+ */
+Datum
+lance_convert_value(const LanceConverter *conv, const LanceArray *array, int64 row,
+					bool *isnull)
+{
+	if (!lance_array_is_valid(array, row))
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	*isnull = false;
+	/* a float's Datum is its bits, as Float4GetDatum and Float8GetDatum make it */
+	if (conv->load_width == 4)
+	{
+		int32		v;
+
+		memcpy(&v, array->values + row * 4, 4);
+		return Int32GetDatum(v);
+	}
+	if (conv->load_width == 8)
+	{
+		int64		v;
+
+		memcpy(&v, array->values + row * 8, 8);
+		return Int64GetDatum(v);
+	}
+	return convert_other(conv, array, row);
 }

@@ -38,6 +38,11 @@ typedef enum LanceConvKind
 typedef struct LanceConverter
 {
 	LanceConvKind kind;
+	/*
+	 * 4 or 8 when a value converts by loading its bytes as the Datum (int,
+	 * bigint, real, double precision read from their own Arrow width), else 0
+	 */
+	int			load_width;
 	const LanceField *field;
 	Oid			typid;			/* the column's type */
 	int32		typmod;

@@ -601,23 +601,20 @@ exact_distance(LanceSearchState *st, const float *x, const Vector *q, TopkEntry 
 }
 
 /*
- * Whether a row with screening distance `approx` (scale: a bound on the
- * magnitude of the summed terms) may still beat the heap's worst entry.
- * Both the screening and the exact sum of dim terms are within about
- * dim * FLT_EPSILON * scale of the true value; twice that again is slack.
+ * The distance a row must beat, up to rounding, to enter the heap: the
+ * worst entry's once the heap is full of numbers, else infinity (any row
+ * may enter).  It changes only when a row enters, so the ranking loop
+ * keeps it in a local instead of asking the heap for every row.
  */
-static bool
-may_enter(LanceSearchState *st, TopK *heap, double approx, double scale)
+static double
+entry_bound(TopK *heap)
 {
-	const TopkEntry *worst = topk_worst(heap);
-	double		tol;
+	const TopkEntry *worst;
 
-	if (!topk_full(heap) || isnan(approx))
-		return true;
-	if (worst->tier != TIER_NUMBER)
-		return true;
-	tol = 4.0 * (st->dim + 2) * FLT_EPSILON * scale;
-	return approx <= worst->key + tol;
+	if (!topk_full(heap))
+		return INFINITY;
+	worst = topk_worst(heap);
+	return worst->tier == TIER_NUMBER ? worst->key : INFINITY;
 }
 
 /* Whether row r of the batch passes the pushed quals. */
@@ -791,6 +788,14 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 	float	   *norms = NULL;
 	double	   *scale = NULL;
 	uint64		seq = 0;
+	double		bound = INFINITY;
+
+	/*
+	 * Both the screening and the exact sum of dim terms are within about
+	 * dim * FLT_EPSILON * scale of the true value (scale: a bound on the
+	 * magnitude of the summed terms); twice that again is slack.
+	 */
+	double		tol_per_scale = 4.0 * (st->dim + 2) * FLT_EPSILON;
 	LanceBatch *batch;
 	TopkEntry  *best;
 	uint64	   *addrs;
@@ -844,8 +849,9 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 				if (topk_full(st->heap))
 					continue;
 			}
-			else if (screen && isfinite(approx[r]) && !has_null_item(vecs, r, st->dim) &&
-					 !may_enter(st, st->heap, approx[r], scale[r]))
+			else if (screen && isfinite(approx[r]) &&
+					 approx[r] > bound + tol_per_scale * scale[r] &&
+					 !has_null_item(vecs, r, st->dim))
 				continue;
 			st->current_row_address = (int64) batch->row_addrs[r];
 			if (st->quals != NULL && !row_passes_quals(node, st, batch, r))
@@ -865,6 +871,7 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 				e.key = 0;
 			}
 			keep_entry(st, &e, batch->row_addrs[r], valid ? base + r * st->dim : NULL);
+			bound = entry_bound(st->heap);
 		}
 	}
 	st->current_row_address = -1;

@@ -28,13 +28,6 @@ lance_type_has_offsets(LanceTypeId id)
 	}
 }
 
-bool
-lance_array_large_offsets(const LanceArray *a)
-{
-	return a->type->id == LANCE_TYPE_LARGE_STRING || a->type->id == LANCE_TYPE_LARGE_BINARY ||
-		a->type->id == LANCE_TYPE_LARGE_LIST;
-}
-
 /* Bytes per value stored in `values` itself (0: bitmap, bytes or none). */
 static int64_t
 own_value_width(const LanceType *t)
@@ -517,6 +510,63 @@ lance_array_append_rows(LanceArray *dst, const LanceArray *src, const int64_t *r
 		}
 	}
 	dst->length += n;
+	return CORE_OK;
+}
+
+/* The array holding a fixed-width array's bytes: itself, or an FSL's items. */
+static LanceArray *
+fixed_bytes_holder(LanceArray *a)
+{
+	if (a->type->id == LANCE_TYPE_FIXED_SIZE_LIST && a->num_children == 1)
+		return a->children[0];
+	return a;
+}
+
+CoreStatus
+lance_array_extend_fixed(LanceArray *a, int64_t n, uint8_t **dest, CoreError *err)
+{
+	LanceArray *h = fixed_bytes_holder(a);
+	int64_t		per_row = a == h ? 1 : a->type->fixed_size;
+	int64_t		width = own_value_width(h->type);
+	CoreStatus	status;
+
+	*dest = NULL;
+	if (width <= 0 || h->num_children > 0 || n < 0 || (per_row > 0 && n > INT64_MAX / per_row))
+		return core_error(err, CORE_ERR_INVALID, "%s rows are not fixed-width bytes",
+						  lance_type_name(a->type->id));
+	if ((status = lance_array_reserve(a, n, 0, err)) != CORE_OK ||
+		(h != a && (status = lance_array_reserve(h, n * per_row, 0, err)) != CORE_OK))
+		return status;
+	/* the new rows are valid until marked null */
+	if (a->validity)
+		for (int64_t i = 0; i < n; i++)
+			lance_bit_set(a->validity, a->length + i, true);
+	if (h != a && h->validity)
+		for (int64_t i = 0; i < n * per_row; i++)
+			lance_bit_set(h->validity, h->length + i, true);
+	*dest = h->values + h->length * width;
+	h->length += n * per_row;
+	h->values_size = h->length * width;
+	if (h != a)
+		a->length += n;
+	return CORE_OK;
+}
+
+CoreStatus
+lance_array_set_null(LanceArray *a, int64_t i, CoreError *err)
+{
+	CoreStatus	status;
+
+	if (i < 0 || i >= a->length)
+		return core_error(err, CORE_ERR_INVALID, "row %" PRId64 " outside an array of %" PRId64,
+						  i, a->length);
+	if (!lance_array_is_valid(a, i))
+		return CORE_OK;
+	status = materialize_validity(a, err);
+	if (status != CORE_OK)
+		return status;
+	lance_bit_set(a->validity, i, false);
+	a->null_count++;
 	return CORE_OK;
 }
 

@@ -91,6 +91,18 @@ extern CoreStatus lance_array_append(LanceArray *dst, const LanceArray *src, int
 extern CoreStatus lance_array_append_rows(LanceArray *dst, const LanceArray *src,
 										  const int64_t *rows, int64_t n, CoreError *err);
 
+/*
+ * Add n valid rows to a fixed-width array (a fixed-width type, or a
+ * fixed_size_list of one) and point *dest at their bytes, uninitialized,
+ * for the caller to fill: n * row width bytes, contiguous.  This is how a
+ * decoder reads rows straight into a batch instead of copying them there.
+ */
+extern CoreStatus lance_array_extend_fixed(LanceArray *a, int64_t n, uint8_t **dest,
+										   CoreError *err);
+
+/* Mark existing row i null (its bytes are left as they are). */
+extern CoreStatus lance_array_set_null(LanceArray *a, int64_t i, CoreError *err);
+
 /* Append count null rows (empty lists, zeroed values). */
 extern CoreStatus lance_array_append_nulls(LanceArray *dst, int64_t count, CoreError *err);
 
@@ -98,8 +110,16 @@ extern CoreStatus lance_array_append_nulls(LanceArray *dst, int64_t count, CoreE
 extern CoreStatus lance_array_reserve(LanceArray *array, int64_t rows, int64_t value_bytes,
 									  CoreError *err);
 
-/* Whether the offsets are int64_t (large_string, large_binary, large_list). */
-extern bool lance_array_large_offsets(const LanceArray *array);
+/*
+ * Whether the offsets are int64_t (large_string, large_binary, large_list).
+ * Inline: a scan asks for every string it reads.
+ */
+static inline bool
+lance_array_large_offsets(const LanceArray *a)
+{
+	return a->type->id == LANCE_TYPE_LARGE_STRING || a->type->id == LANCE_TYPE_LARGE_BINARY ||
+		a->type->id == LANCE_TYPE_LARGE_LIST;
+}
 
 /* Whether the type has offsets (strings, binaries, lists). */
 extern bool lance_type_has_offsets(LanceTypeId id);

@@ -143,7 +143,8 @@ lance_fsst_decode(const LanceFsstTable *table, const uint64_t *offsets,
 							  max_out);
 		out_offsets[v + 1] = total;
 	}
-	out = core_malloc(total);
+	/* 8 spare bytes: every symbol is stored as a whole 8-byte word */
+	out = core_malloc(total + 8);
 	if (out == NULL)
 		return core_error(err, CORE_ERR_NOMEM,
 						  "fsst: cannot allocate %llu bytes for strings",
@@ -170,7 +171,8 @@ lance_fsst_decode(const LanceFsstTable *table, const uint64_t *offsets,
 			{
 				uint64_t	sym = table->symbols[c];
 
-				memcpy(out + pos, &sym, table->lengths[c]);
+				/* one fixed-size store; the next symbol overwrites the overhang */
+				memcpy(out + pos, &sym, sizeof(sym));
 				pos += table->lengths[c];
 			}
 		}

@@ -378,8 +378,30 @@ lance_page_data_free(LancePageData *d)
 	memset(d, 0, sizeof(*d));
 }
 
+static CoreStatus read_pages(Storage *st, LancePageRequest *reqs, int count, int lazy,
+							 CoreError *err);
+
 CoreStatus
 lance_file_read_pages(Storage *st, LancePageRequest *reqs, int count, CoreError *err)
+{
+	return read_pages(st, reqs, count, -1, err);
+}
+
+CoreStatus
+lance_file_read_page_except(Storage *st, LanceFile *file, int column, int page, int lazy,
+							LancePageData *out, CoreError *err)
+{
+	LancePageRequest req = {file, column, page, out};
+
+	return read_pages(st, &req, 1, lazy, err);
+}
+
+/*
+ * Read the buffers of the requested pages with one storage call, except
+ * buffer `lazy` of each page (-1: none), whose span gets no bytes.
+ */
+static CoreStatus
+read_pages(Storage *st, LancePageRequest *reqs, int count, int lazy, CoreError *err)
 {
 	StorageRange *ranges;
 	int			nranges = 0;
@@ -410,7 +432,8 @@ lance_file_read_pages(Storage *st, LancePageRequest *reqs, int count, CoreError 
 
 		memset(d, 0, sizeof(*d));
 		for (int b = 0; b < pi->num_buffers; b++)
-			bytes += pi->buffer_sizes[b];	/* each is within the file: no overflow */
+			if (b != lazy)
+				bytes += pi->buffer_sizes[b];	/* each is within the file: no overflow */
 		d->buffers = core_calloc((size_t) (pi->num_buffers ? pi->num_buffers : 1), sizeof(ByteSpan));
 		/* 8 spare bytes let decoders read whole words at a buffer's end */
 		d->memory = core_malloc((size_t) bytes + 8);
@@ -424,6 +447,11 @@ lance_file_read_pages(Storage *st, LancePageRequest *reqs, int count, CoreError 
 		d->num_buffers = pi->num_buffers;
 		for (int b = 0; b < pi->num_buffers; b++)
 		{
+			if (b == lazy)
+			{
+				d->buffers[b] = span_make(NULL, pi->buffer_sizes[b]);
+				continue;
+			}
 			d->buffers[b] = span_make(d->memory + at, pi->buffer_sizes[b]);
 			ranges[nranges].path = reqs[i].file->path;
 			ranges[nranges].offset = pi->buffer_offsets[b];

@@ -98,6 +98,13 @@ extern CoreStatus lance_file_column(LanceFile *file, int column, const LanceColu
  */
 extern CoreStatus lance_file_read_pages(Storage *st, LancePageRequest *requests, int count,
 										CoreError *err);
+/*
+ * Read one page's buffers except buffer `lazy`, whose span gets its length
+ * and no bytes: a reader that decodes that buffer a range at a time reads
+ * the ranges itself, as it needs them.
+ */
+extern CoreStatus lance_file_read_page_except(Storage *st, LanceFile *file, int column, int page,
+											  int lazy, LancePageData *out, CoreError *err);
 extern void lance_page_data_free(LancePageData *data);
 
 #endif							/* LANCEDB_LANCE_DATAFILE_H */

@@ -1378,220 +1378,337 @@ gather_dictionary(Dec21 *d, const Path *p, const LanceArray *dict, const U64Vec 
 	return status;
 }
 
-static Status
-decode_miniblock_layout(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePageData *data,
-						uint64_t rows, const LanceField *top, const LanceField *leaf,
-						LanceArray **out)
+/*
+ * Where a mini-block page's chunks are: chunk k holds values [value[k],
+ * value[k + 1]) and its bytes are [byte[k], byte[k + 1]) of the chunk
+ * buffer.  Without repetition a value is a row, so the map also says which
+ * chunks a range of rows needs.
+ */
+typedef struct ChunkMap
 {
-	bool		large = mb->has_large_chunk;
-	unsigned	word_bytes = large ? 4 : 2;
-	bool		has_rep = mb->rep_compression != NULL;
-	bool		has_def = mb->def_compression != NULL;
+	uint64_t	nchunks;
+	uint64_t   *value;			/* nchunks + 1 */
+	uint64_t   *byte;			/* nchunks + 1 */
+} ChunkMap;
+
+static void
+chunk_map_free(ChunkMap *map)
+{
+	core_free(map->value);
+	core_free(map->byte);
+	memset(map, 0, sizeof(*map));
+}
+
+/* The checks every mini-block page passes before its chunks are read. */
+static Status
+check_miniblock_page(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePageData *data)
+{
 	bool		has_dict = mb->dictionary != NULL;
 	int			nvalbufs = mb->num_buffers ? (int) mb->num_buffers : 1;
 	int			need_bufs = 2 + (has_dict ? 1 : 0) + (mb->repetition_index_depth > 0 ? 1 : 0);
-	ByteSpan	meta;
-	ByteSpan	chunks;
-	uint64_t	nchunks;
-	uint64_t	items_left = mb->num_items;
-	uint64_t	at = 0;
-	Levels		rep = {0};
-	Levels		def = {0};
-	U64Vec		idx = {0};
-	LanceArray *vals = NULL;
-	LanceArray *dict = NULL;
-	Path		path;
-	Status		status;
-	const char *page_what = d->what;
-	char		chunk_what[600];
 
-	*out = NULL;
-	memset(&path, 0, sizeof(path));
 	if (data->num_buffers < need_bufs)
 		return core_error(d->err, CORE_ERR_CORRUPT, "%s: mini-block page has %d buffers, needs %d",
 						  d->what, data->num_buffers, need_bufs);
 	if (nvalbufs > 8)
 		return core_error(d->err, CORE_ERR_CORRUPT, "%s: %d value buffers per chunk", d->what, nvalbufs);
-	if (large && d->version < LANCE_FILE_V2_2)
+	if (mb->has_large_chunk && d->version < LANCE_FILE_V2_2)
 		return core_error(d->err, CORE_ERR_CORRUPT,
 						  "%s: large mini-block chunks are not part of the 2.1 format", d->what);
-	meta = data->buffers[0];
-	chunks = data->buffers[1];
+	return CORE_OK;
+}
+
+/* Read the chunk metadata words into a map, checking sizes and counts. */
+static Status
+chunk_map_build(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePageData *data,
+				ChunkMap *map)
+{
+	unsigned	word_bytes = mb->has_large_chunk ? 4 : 2;
+	ByteSpan	meta = data->buffers[0];
+	ByteSpan	chunks = data->buffers[1];
+	uint64_t	items_left = mb->num_items;
+
+	memset(map, 0, sizeof(*map));
 	if (meta.len % word_bytes != 0)
 		return core_error(d->err, CORE_ERR_CORRUPT, "%s: chunk metadata of %" PRIu64 " bytes is not a multiple of %u",
 						  d->what, meta.len, word_bytes);
-	nchunks = meta.len / word_bytes;
-
-	status = path_init(d, &path, top, leaf, mb->layers, mb->n_layers);
-	if (status != CORE_OK)
-		return status;
-	if (has_dict)
-		vals = NULL;
-	else if ((status = new_leaf(d, leaf, &vals)) != CORE_OK)
-		goto done;
-
-	for (uint64_t k = 0; k < nchunks; k++)
+	map->nchunks = meta.len / word_bytes;
+	map->value = core_mallocarray((size_t) map->nchunks + 1, sizeof(uint64_t));
+	map->byte = core_mallocarray((size_t) map->nchunks + 1, sizeof(uint64_t));
+	if (map->value == NULL || map->byte == NULL)
+	{
+		chunk_map_free(map);
+		return core_error(d->err, CORE_ERR_NOMEM, "%s: out of memory", d->what);
+	}
+	map->value[0] = 0;
+	map->byte[0] = 0;
+	for (uint64_t k = 0; k < map->nchunks; k++)
 	{
 		uint64_t	word = 0;
 		uint64_t	size;
 		uint64_t	nvals;
-		ByteSpan	chunk;
-		ByteCursor	c;
-		uint64_t	nlevels = 0;
-		uint64_t	rep_size = 0;
-		uint64_t	def_size = 0;
-		uint64_t	vsize[8];
-		ByteSpan	rep_bytes = {0};
-		ByteSpan	def_bytes = {0};
-		ByteSpan	vbufs[8];
-		Raw			raw;
 
-		snprintf(chunk_what, sizeof(chunk_what), "%s chunk %" PRIu64, page_what, k);
-		d->what = chunk_what;
 		span_uint(meta, k * word_bytes, word_bytes, &word);
 		size = ((word >> 4) + 1) * 8;
-		if (!span_sub(chunks, at, size, &chunk))
+		/* byte[k] <= chunks.len holds by induction */
+		if (size > chunks.len - map->byte[k])
 		{
-			status = core_error(d->err, CORE_ERR_CORRUPT,
-								"%s: chunk %" PRIu64 " of %" PRIu64 " bytes at %" PRIu64 " runs past the chunk buffer of %" PRIu64,
-								d->what, k, size, at, chunks.len);
-			goto done;
+			Status		status = core_error(d->err, CORE_ERR_CORRUPT,
+											"%s chunk %" PRIu64 ": chunk %" PRIu64 " of %" PRIu64 " bytes at %" PRIu64 " runs past the chunk buffer of %" PRIu64,
+											d->what, k, k, size, map->byte[k], chunks.len);
+
+			chunk_map_free(map);
+			return status;
 		}
-		at += size;
-		nvals = (k + 1 == nchunks) ? items_left : (UINT64_C(1) << (word & 0xF));
+		nvals = (k + 1 == map->nchunks) ? items_left : (UINT64_C(1) << (word & 0xF));
 		if (nvals > items_left)
 		{
-			status = core_error(d->err, CORE_ERR_CORRUPT,
-								"%s: chunk %" PRIu64 " holds %" PRIu64 " values, only %" PRIu64 " of the page's %" PRIu64 " are left",
-								d->what, k, nvals, items_left, mb->num_items);
-			goto done;
+			chunk_map_free(map);
+			return core_error(d->err, CORE_ERR_CORRUPT,
+							  "%s chunk %" PRIu64 ": chunk %" PRIu64 " holds %" PRIu64 " values, only %" PRIu64 " of the page's %" PRIu64 " are left",
+							  d->what, k, k, nvals, items_left, (uint64_t) mb->num_items);
 		}
 		items_left -= nvals;
-
-		c = cursor_make(chunk);
-		if (!cursor_uint(&c, 2, &nlevels) ||
-			(has_rep && !cursor_uint(&c, 2, &rep_size)) ||
-			(has_def && !cursor_uint(&c, 2, &def_size)))
-			goto short_chunk;
-		for (int b = 0; b < nvalbufs; b++)
-			if (!cursor_uint(&c, large ? 4 : 2, &vsize[b]))
-				goto short_chunk;
-		if (!cursor_align(&c, 8))
-			goto short_chunk;
-		if (has_rep && (!cursor_take(&c, rep_size, &rep_bytes) || !cursor_align(&c, 8)))
-			goto short_chunk;
-		if (has_def && (!cursor_take(&c, def_size, &def_bytes) || !cursor_align(&c, 8)))
-			goto short_chunk;
-		for (int b = 0; b < nvalbufs; b++)
-		{
-			if (!cursor_take(&c, vsize[b], &vbufs[b]))
-				goto short_chunk;
-			if (b + 1 < nvalbufs && !cursor_align(&c, 8))
-				goto short_chunk;
-		}
-
-		if (has_rep || has_def)
-		{
-			if (has_rep)
-			{
-				if ((status = levels_reserve(d, &rep, nlevels)) != CORE_OK ||
-					(status = decode_levels(d, mb->rep_compression, rep_bytes, nlevels, rep.v + rep.n)) != CORE_OK)
-					goto done;
-				rep.n += nlevels;
-			}
-			if (has_def)
-			{
-				if ((status = levels_reserve(d, &def, nlevels)) != CORE_OK ||
-					(status = decode_levels(d, mb->def_compression, def_bytes, nlevels, def.v + def.n)) != CORE_OK)
-					goto done;
-				def.n += nlevels;
-			}
-		}
-
-		status = decode_miniblock(d, mb->value_compression, vbufs, nvalbufs, nvals, &raw);
-		if (status != CORE_OK)
-			goto done;
-		status = has_dict ? u64vec_append_raw(d, &idx, &raw) : append_raw(d, vals, &raw);
-		raw_free(&raw);
-		if (status != CORE_OK)
-			goto done;
-		continue;
-
-short_chunk:
-		status = core_error(d->err, CORE_ERR_CORRUPT,
-							"%s: chunk %" PRIu64 " (%" PRIu64 " bytes) is shorter than its header says",
-							d->what, k, size);
-		goto done;
+		map->value[k + 1] = map->value[k] + nvals;
+		map->byte[k + 1] = map->byte[k] + size;
 	}
-	d->what = page_what;
 	if (items_left != 0)
 	{
-		status = core_error(d->err, CORE_ERR_CORRUPT,
-							"%s: chunks hold %" PRIu64 " values fewer than the page's %" PRIu64,
-							d->what, items_left, mb->num_items);
-		goto done;
+		chunk_map_free(map);
+		return core_error(d->err, CORE_ERR_CORRUPT,
+						  "%s: chunks hold %" PRIu64 " values fewer than the page's %" PRIu64,
+						  d->what, items_left, (uint64_t) mb->num_items);
+	}
+	return CORE_OK;
+}
+
+/* What the chunks of a mini-block page decode to, before unravelling. */
+typedef struct ChunkAcc
+{
+	Levels		rep;
+	Levels		def;
+	U64Vec		idx;			/* dictionary indices, with a dictionary */
+	LanceArray *vals;			/* values, without one */
+} ChunkAcc;
+
+static void
+chunk_acc_free(ChunkAcc *acc)
+{
+	core_free(acc->rep.v);
+	core_free(acc->def.v);
+	core_free(acc->idx.v);
+	lance_array_free(acc->vals);
+	memset(acc, 0, sizeof(*acc));
+}
+
+/*
+ * Decode chunk k's levels and values onto the accumulator; `bytes` holds
+ * bytes [bytes_at, bytes_at + bytes.len) of the chunk buffer, chunk k's
+ * among them.
+ */
+static Status
+decode_chunk(Dec21 *d, const Le21__MiniBlockLayout *mb, ByteSpan bytes, uint64_t bytes_at,
+			 const ChunkMap *map, uint64_t k, ChunkAcc *acc)
+{
+	bool		large = mb->has_large_chunk;
+	bool		has_rep = mb->rep_compression != NULL;
+	bool		has_def = mb->def_compression != NULL;
+	int			nvalbufs = mb->num_buffers ? (int) mb->num_buffers : 1;
+	uint64_t	size = map->byte[k + 1] - map->byte[k];
+	uint64_t	nvals = map->value[k + 1] - map->value[k];
+	ByteSpan	chunk;
+	ByteCursor	c;
+	uint64_t	nlevels = 0;
+	uint64_t	rep_size = 0;
+	uint64_t	def_size = 0;
+	uint64_t	vsize[8];
+	ByteSpan	rep_bytes = {0};
+	ByteSpan	def_bytes = {0};
+	ByteSpan	vbufs[8];
+	Raw			raw;
+	Status		status;
+
+	if (map->byte[k] < bytes_at || !span_sub(bytes, map->byte[k] - bytes_at, size, &chunk))
+		goto short_chunk;
+	c = cursor_make(chunk);
+	if (!cursor_uint(&c, 2, &nlevels) ||
+		(has_rep && !cursor_uint(&c, 2, &rep_size)) ||
+		(has_def && !cursor_uint(&c, 2, &def_size)))
+		goto short_chunk;
+	for (int b = 0; b < nvalbufs; b++)
+		if (!cursor_uint(&c, large ? 4 : 2, &vsize[b]))
+			goto short_chunk;
+	if (!cursor_align(&c, 8))
+		goto short_chunk;
+	if (has_rep && (!cursor_take(&c, rep_size, &rep_bytes) || !cursor_align(&c, 8)))
+		goto short_chunk;
+	if (has_def && (!cursor_take(&c, def_size, &def_bytes) || !cursor_align(&c, 8)))
+		goto short_chunk;
+	for (int b = 0; b < nvalbufs; b++)
+	{
+		if (!cursor_take(&c, vsize[b], &vbufs[b]))
+			goto short_chunk;
+		if (b + 1 < nvalbufs && !cursor_align(&c, 8))
+			goto short_chunk;
 	}
 
+	if (has_rep)
+	{
+		if ((status = levels_reserve(d, &acc->rep, nlevels)) != CORE_OK ||
+			(status = decode_levels(d, mb->rep_compression, rep_bytes, nlevels,
+									acc->rep.v + acc->rep.n)) != CORE_OK)
+			return status;
+		acc->rep.n += nlevels;
+	}
+	if (has_def)
+	{
+		if ((status = levels_reserve(d, &acc->def, nlevels)) != CORE_OK ||
+			(status = decode_levels(d, mb->def_compression, def_bytes, nlevels,
+									acc->def.v + acc->def.n)) != CORE_OK)
+			return status;
+		acc->def.n += nlevels;
+	}
+
+	status = decode_miniblock(d, mb->value_compression, vbufs, nvalbufs, nvals, &raw);
+	if (status != CORE_OK)
+		return status;
+	status = acc->vals ? append_raw(d, acc->vals, &raw) : u64vec_append_raw(d, &acc->idx, &raw);
+	raw_free(&raw);
+	return status;
+
+short_chunk:
+	return core_error(d->err, CORE_ERR_CORRUPT,
+					  "%s: chunk %" PRIu64 " (%" PRIu64 " bytes) is shorter than its header says",
+					  d->what, k, size);
+}
+
+/*
+ * Decode chunks [k0, k1) onto the accumulator, naming each in messages
+ * (bytes, at bytes_at of the chunk buffer, holds them).
+ */
+static Status
+decode_chunks(Dec21 *d, const Le21__MiniBlockLayout *mb, ByteSpan bytes, uint64_t bytes_at,
+			  const ChunkMap *map, uint64_t k0, uint64_t k1, ChunkAcc *acc)
+{
+	const char *page_what = d->what;
+	char		chunk_what[600];
+	Status		status = CORE_OK;
+
+	for (uint64_t k = k0; k < k1 && status == CORE_OK; k++)
+	{
+		snprintf(chunk_what, sizeof(chunk_what), "%s chunk %" PRIu64, page_what, k);
+		d->what = chunk_what;
+		status = decode_chunk(d, mb, bytes, bytes_at, map, k, acc);
+	}
+	d->what = page_what;
+	return status;
+}
+
+/* The page's dictionary, decoded as an array of the leaf's type. */
+static Status
+decode_dictionary(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePageData *data,
+				  const LanceField *leaf, LanceArray **out)
+{
+	const char *page_what = d->what;
+	char		dict_what[600];
+	ByteSpan	dict_buf = data->buffers[2];
+	Raw			raw;
+	Status		status;
+
+	*out = NULL;
+	if (mb->num_dictionary_items > dict_buf.len * 8 + 1024)
+		return core_error(d->err, CORE_ERR_CORRUPT, "%s: implausible dictionary of %" PRIu64 " items",
+						  d->what, (uint64_t) mb->num_dictionary_items);
+	snprintf(dict_what, sizeof(dict_what), "%s dictionary", page_what);
+	d->what = dict_what;
+	status = decode_block(d, mb->dictionary, dict_buf, mb->num_dictionary_items, &raw);
+	if (status == CORE_OK)
+	{
+		status = new_leaf(d, leaf, out);
+		if (status == CORE_OK)
+			status = append_raw(d, *out, &raw);
+		raw_free(&raw);
+	}
+	d->what = page_what;
+	if (status != CORE_OK)
+	{
+		lance_array_free(*out);
+		*out = NULL;
+	}
+	return status;
+}
+
+/*
+ * Unravel the accumulated levels and turn the values (or the dictionary
+ * entries the indices pick) into the path array of `rows` rows.
+ */
+static Status
+finish_chunks(Dec21 *d, const Le21__MiniBlockLayout *mb, const LanceField *top,
+			  const LanceField *leaf, ChunkAcc *acc, const LanceArray *dict, uint64_t rows,
+			  LanceArray **out)
+{
+	bool		has_rep = mb->rep_compression != NULL;
+	bool		has_def = mb->def_compression != NULL;
+	Path		path;
+	Status		status;
+
+	*out = NULL;
+	status = path_init(d, &path, top, leaf, mb->layers, mb->n_layers);
+	if (status != CORE_OK)
+		return status;
 	if (has_rep || has_def)
-		status = unravel(d, &path, has_rep ? rep.v : NULL, has_def ? def.v : NULL,
-						 has_rep ? rep.n : def.n);
+		status = unravel(d, &path, has_rep ? acc->rep.v : NULL, has_def ? acc->def.v : NULL,
+						 has_rep ? acc->rep.n : acc->def.n);
 	else
 		status = unravel(d, &path, NULL, NULL, rows);
-	if (status != CORE_OK)
-		goto done;
-
-	if (has_dict)
+	if (status == CORE_OK && dict)
 	{
-		Raw			raw;
-		ByteSpan	dict_buf = data->buffers[2];
-
-		if (mb->num_dictionary_items > dict_buf.len * 8 + 1024)
-		{
-			status = core_error(d->err, CORE_ERR_CORRUPT, "%s: implausible dictionary of %" PRIu64 " items",
-								d->what, mb->num_dictionary_items);
-			goto done;
-		}
-		snprintf(chunk_what, sizeof(chunk_what), "%s dictionary", page_what);
-		d->what = chunk_what;
-		status = decode_block(d, mb->dictionary, dict_buf, mb->num_dictionary_items, &raw);
-		if (status != CORE_OK)
-			goto done;
-		status = new_leaf(d, leaf, &dict);
-		if (status == CORE_OK)
-			status = append_raw(d, dict, &raw);
-		raw_free(&raw);
-		if (status != CORE_OK)
-			goto done;
-		if (idx.n != (uint64_t) path.nodes[path.depth - 1].length)
-		{
+		if (acc->idx.n != (uint64_t) path.nodes[path.depth - 1].length)
 			status = core_error(d->err, CORE_ERR_CORRUPT,
 								"%s: %" PRIu64 " dictionary indices for %" PRId64 " value slots",
-								d->what, idx.n, path.nodes[path.depth - 1].length);
-			goto done;
-		}
-		if ((status = new_leaf(d, leaf, &vals)) != CORE_OK ||
-			(status = gather_dictionary(d, &path, dict, &idx, vals)) != CORE_OK)
-			goto done;
+								d->what, acc->idx.n, path.nodes[path.depth - 1].length);
+		else if ((status = new_leaf(d, leaf, &acc->vals)) == CORE_OK)
+			status = gather_dictionary(d, &path, dict, &acc->idx, acc->vals);
 	}
-	if (vals->length != path.nodes[path.depth - 1].length)
-	{
+	if (status == CORE_OK && acc->vals->length != path.nodes[path.depth - 1].length)
 		status = core_error(d->err, CORE_ERR_CORRUPT,
 							"%s: %" PRId64 " values for %" PRId64 " value slots",
-							d->what, vals->length, path.nodes[path.depth - 1].length);
-		goto done;
+							d->what, acc->vals->length, path.nodes[path.depth - 1].length);
+	if (status == CORE_OK)
+	{
+		status = assemble(d, &path, acc->vals, rows, out);
+		acc->vals = NULL;
 	}
-	d->what = page_what;
-	status = assemble(d, &path, vals, rows, out);
-	vals = NULL;
-
-done:
-	d->what = page_what;
-	lance_array_free(vals);
-	lance_array_free(dict);
-	core_free(rep.v);
-	core_free(def.v);
-	core_free(idx.v);
 	path_free(&path);
+	return status;
+}
+
+static Status
+decode_miniblock_layout(Dec21 *d, const Le21__MiniBlockLayout *mb, const LancePageData *data,
+						uint64_t rows, const LanceField *top, const LanceField *leaf,
+						LanceArray **out)
+{
+	ChunkMap	map;
+	ChunkAcc	acc;
+	LanceArray *dict = NULL;
+	Status		status;
+
+	*out = NULL;
+	memset(&acc, 0, sizeof(acc));
+	if ((status = check_miniblock_page(d, mb, data)) != CORE_OK ||
+		(status = chunk_map_build(d, mb, data, &map)) != CORE_OK)
+		return status;
+	if (mb->dictionary == NULL)
+		status = new_leaf(d, leaf, &acc.vals);
+	if (status == CORE_OK)
+		status = decode_chunks(d, mb, data->buffers[1], 0, &map, 0, map.nchunks, &acc);
+	if (status == CORE_OK && mb->dictionary)
+		status = decode_dictionary(d, mb, data, leaf, &dict);
+	if (status == CORE_OK)
+		status = finish_chunks(d, mb, top, leaf, &acc, dict, rows, out);
+	lance_array_free(dict);
+	chunk_acc_free(&acc);
+	chunk_map_free(&map);
 	return status;
 }
 
@@ -2191,4 +2308,291 @@ lance_decode21_page(const char *what, LanceFileVersion version, ByteSpan encodin
 	}
 	le21__page_layout__free_unpacked(layout, NULL);
 	return status;
+}
+
+/* Bits of one value of a fixed-width leaf type, or 0 (bool, nested, variable). */
+static unsigned
+leaf_value_bits(const LanceType *t)
+{
+	if (t->id == LANCE_TYPE_BOOL || t->id == LANCE_TYPE_NULL || lance_type_has_offsets(t->id) ||
+		t->id == LANCE_TYPE_STRUCT || t->id == LANCE_TYPE_FIXED_SIZE_LIST || t->byte_width <= 0)
+		return 0;
+	return (unsigned) t->byte_width * 8;
+}
+
+bool
+lance_decode21_stride_page(ByteSpan encoding, uint64_t rows, uint64_t buffer_len,
+						   const LanceField *field, LanceStridePage *out)
+{
+	Le21__PageLayout *layout;
+	const Le21__FullZipLayout *fz;
+	const Enc  *vc;
+	bool		ok = false;
+
+	if (field->parent != NULL || !lance_field_is_leaf(field) ||
+		!pbguard_ok(encoding.data, encoding.len))
+		return false;
+	layout = le21__page_layout__unpack(NULL, encoding.len, encoding.data);
+	if (layout == NULL)
+		return false;
+	fz = layout->full_zip_layout;
+	if (layout->layout_case != LE21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT ||
+		fz->details_case != LE21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE ||
+		fz->bits_rep != 0 || fz->bits_def > 1 || fz->n_layers > 1 ||
+		fz->bits_per_value == 0 || fz->bits_per_value % 8 != 0 ||
+		fz->num_items != rows ||
+		(fz->num_visible_items != 0 && fz->num_visible_items != rows))
+		goto done;
+	/* one control bit is "null", and only a nullable item layer has one */
+	if (fz->n_layers == 1 &&
+		fz->layers[0] != (fz->bits_def ? LAYER_NULLABLE_ITEM : LAYER_ALL_VALID_ITEM))
+		goto done;
+	if (fz->n_layers == 0 && fz->bits_def)
+		goto done;
+
+	/* the values: plain numbers, or fixed_size_lists of them with no item nulls */
+	vc = fz->value_compression;
+	if (vc && vc->compression_case == LE21__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST)
+	{
+		const Le21__FixedSizeList *fsl = vc->fixed_size_list;
+		const LanceType *t = &field->type;
+
+		if (t->id != LANCE_TYPE_FIXED_SIZE_LIST || fsl->has_validity || fsl->values == NULL ||
+			fsl->values->compression_case != LE21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+			fsl->items_per_value != (uint64_t) t->fixed_size ||
+			leaf_value_bits(t->item) == 0 ||
+			fsl->values->flat->bits_per_value != leaf_value_bits(t->item) ||
+			(uint64_t) t->fixed_size * leaf_value_bits(t->item) != fz->bits_per_value)
+			goto done;
+	}
+	else if (vc == NULL || vc->compression_case != LE21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+			 vc->flat->bits_per_value != fz->bits_per_value ||
+			 leaf_value_bits(&field->type) != fz->bits_per_value)
+		goto done;
+
+	out->ctrl_bytes = fz->bits_def ? 1 : 0;
+	out->value_bytes = fz->bits_per_value / 8;
+	out->stride = out->ctrl_bytes + out->value_bytes;
+	ok = rows <= buffer_len / out->stride;
+
+done:
+	le21__page_layout__free_unpacked(layout, NULL);
+	return ok;
+}
+
+CoreStatus
+lance_decode21_stride_rows(const LanceStridePage *page, const uint8_t *rows, uint64_t n,
+						   LanceArray *out, CoreError *err)
+{
+	int64_t		first = out->length;
+	uint8_t    *dest;
+	Status		status;
+
+	if (n > INT32_MAX)
+		return core_error(err, CORE_ERR_INVALID, "%" PRIu64 " rows in one read", n);
+	if (page->ctrl_bytes != 1)
+		return core_error(err, CORE_ERR_INVALID, "rows without control bytes are read in place");
+	status = lance_array_extend_fixed(out, (int64_t) n, &dest, err);
+	if (status != CORE_OK)
+		return status;
+	for (uint64_t i = 0; i < n; i++)
+	{
+		const uint8_t *row = rows + i * page->stride;
+
+		memcpy(dest + i * page->value_bytes, row + 1, page->value_bytes);
+		if ((row[0] & 1) && (status = lance_array_set_null(out, first + (int64_t) i, err)) != CORE_OK)
+			return status;
+	}
+	return CORE_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Mini-block pages read a range of rows at a time
+ * ---------------------------------------------------------------------
+ */
+
+struct LanceChunkedPage
+{
+	char	   *what;
+	LanceFileVersion version;
+	Le21__PageLayout *layout;
+	LanceChunkFetch fetch;		/* where chunk bytes come from */
+	void	   *fetch_arg;
+	const LanceField *field;
+	ChunkMap	map;			/* without repetition: values are rows */
+	LanceArray *dict;			/* decoded once, or NULL */
+	/* the last chunks decoded: rows [win_start, win_start + window->length) */
+	LanceArray *window;
+	uint64_t	win_start;
+};
+
+void
+lance_decode21_chunked_free(LanceChunkedPage *pg)
+{
+	if (pg == NULL)
+		return;
+	if (pg->layout)
+		le21__page_layout__free_unpacked(pg->layout, NULL);
+	chunk_map_free(&pg->map);
+	lance_array_free(pg->dict);
+	lance_array_free(pg->window);
+	core_free(pg->what);
+	core_free(pg);
+}
+
+/* The page's layout if it is a mini-block page that can be read by rows. */
+static Le21__PageLayout *
+chunked_layout(ByteSpan encoding, uint64_t rows, const LanceField *field)
+{
+	Le21__PageLayout *layout;
+	const Le21__MiniBlockLayout *mb;
+
+	if (field->parent != NULL || !lance_field_is_leaf(field) ||
+		!pbguard_ok(encoding.data, encoding.len))
+		return NULL;
+	layout = le21__page_layout__unpack(NULL, encoding.len, encoding.data);
+	if (layout == NULL)
+		return NULL;
+	mb = layout->mini_block_layout;
+	/* without repetition each value is a row, so rows map to chunks */
+	if (layout->layout_case != LE21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT ||
+		mb->rep_compression != NULL || mb->repetition_index_depth > 0 || mb->num_items != rows)
+	{
+		le21__page_layout__free_unpacked(layout, NULL);
+		return NULL;
+	}
+	return layout;
+}
+
+bool
+lance_decode21_chunked_page(ByteSpan encoding, uint64_t rows, const LanceField *field)
+{
+	Le21__PageLayout *layout = chunked_layout(encoding, rows, field);
+
+	if (layout == NULL)
+		return false;
+	le21__page_layout__free_unpacked(layout, NULL);
+	return true;
+}
+
+CoreStatus
+lance_decode21_chunked_open(const char *what, LanceFileVersion version, ByteSpan encoding,
+							const LancePageData *data, uint64_t rows, const LanceField *field,
+							LanceChunkFetch fetch, void *fetch_arg, LanceChunkedPage **out,
+							CoreError *err)
+{
+	Dec21		d = {what, version, err};
+	LanceChunkedPage *pg;
+	const Le21__MiniBlockLayout *mb;
+	Status		status;
+
+	*out = NULL;
+	pg = core_calloc(1, sizeof(LanceChunkedPage));
+	if (pg == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "%s: out of memory", what);
+	pg->layout = chunked_layout(encoding, rows, field);
+	if (pg->layout == NULL)
+	{
+		core_free(pg);
+		return core_error(err, CORE_ERR_INVALID, "%s: not a mini-block page to read by rows", what);
+	}
+	mb = pg->layout->mini_block_layout;
+	pg->what = core_strdup(what);
+	pg->version = version;
+	pg->fetch = fetch;
+	pg->fetch_arg = fetch_arg;
+	pg->field = field;
+	if (pg->what == NULL)
+		status = core_error(err, CORE_ERR_NOMEM, "%s: out of memory", what);
+	else if ((status = check_miniblock_page(&d, mb, data)) == CORE_OK &&
+			 (status = chunk_map_build(&d, mb, data, &pg->map)) == CORE_OK && mb->dictionary)
+		status = decode_dictionary(&d, mb, data, field, &pg->dict);
+	if (status != CORE_OK)
+	{
+		lance_decode21_chunked_free(pg);
+		return status;
+	}
+	*out = pg;
+	return CORE_OK;
+}
+
+/* The chunk holding row `row` (< the page's rows): the last starting at or before it. */
+static uint64_t
+chunk_of_row(const ChunkMap *map, uint64_t row)
+{
+	uint64_t	lo = 0;
+	uint64_t	hi = map->nchunks - 1;
+
+	while (lo < hi)
+	{
+		uint64_t	mid = lo + (hi - lo + 1) / 2;
+
+		if (map->value[mid] <= row)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* Decode the chunks holding rows [start, start + count) as the window. */
+static Status
+decode_window(LanceChunkedPage *pg, uint64_t start, uint64_t count, CoreError *err)
+{
+	Dec21		d = {pg->what, pg->version, err};
+	const Le21__MiniBlockLayout *mb = pg->layout->mini_block_layout;
+	uint64_t	k0 = chunk_of_row(&pg->map, start);
+	uint64_t	k1 = chunk_of_row(&pg->map, start + count - 1) + 1;
+	ChunkAcc	acc;
+	ByteSpan	bytes;
+	Status		status = CORE_OK;
+
+	lance_array_free(pg->window);
+	pg->window = NULL;
+	memset(&acc, 0, sizeof(acc));
+	if (pg->dict == NULL)
+		status = new_leaf(&d, pg->field, &acc.vals);
+	if (status == CORE_OK)
+		status = pg->fetch(pg->fetch_arg, pg->map.byte[k0], pg->map.byte[k1] - pg->map.byte[k0],
+						   &bytes, err);
+	if (status == CORE_OK)
+		status = decode_chunks(&d, mb, bytes, pg->map.byte[k0], &pg->map, k0, k1, &acc);
+	if (status == CORE_OK)
+		status = finish_chunks(&d, mb, pg->field, pg->field, &acc, pg->dict,
+							   pg->map.value[k1] - pg->map.value[k0], &pg->window);
+	chunk_acc_free(&acc);
+	pg->win_start = pg->map.value[k0];
+	return status;
+}
+
+CoreStatus
+lance_decode21_chunked_rows(LanceChunkedPage *pg, uint64_t start, uint64_t count,
+							LanceArray *out, CoreError *err)
+{
+	if (start > pg->map.value[pg->map.nchunks] || count > pg->map.value[pg->map.nchunks] - start)
+		return core_error(err, CORE_ERR_INVALID, "%s: rows [%" PRIu64 ", +%" PRIu64 ") of a page of %" PRIu64,
+						  pg->what, start, count, pg->map.value[pg->map.nchunks]);
+	while (count > 0)
+	{
+		uint64_t	take;
+		Status		status;
+
+		if (pg->window == NULL || start < pg->win_start ||
+			start >= pg->win_start + (uint64_t) pg->window->length)
+		{
+			status = decode_window(pg, start, count, err);
+			if (status != CORE_OK)
+				return status;
+		}
+		take = pg->win_start + (uint64_t) pg->window->length - start;
+		if (take > count)
+			take = count;
+		status = lance_array_append(out, pg->window, (int64_t) (start - pg->win_start),
+									(int64_t) take, err);
+		if (status != CORE_OK)
+			return status;
+		start += take;
+		count -= take;
+	}
+	return CORE_OK;
 }

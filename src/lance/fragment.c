@@ -13,7 +13,15 @@
  *				leaves are merged into the field's array
  *
  * A PageCursor walks one column's pages, keeping the last decoded page
- * and, after a prefetch, the raw buffers of the next one.
+ * and, after a prefetch, the raw buffers of the next one.  The pages of a
+ * top-level field without lists in a 2.1+ file are not decoded whole, so
+ * that a scan holds a batch's rows, not a page's, and touches each byte
+ * once while it is in cache:
+ *
+ *	  stride pages (full-zip fixed-width: vector columns) are read by row
+ *	  range, one ranged read per batch straight into the returned array;
+ *	  mini-block pages are decoded a few chunks at a time, their chunk
+ *	  buffer read a few MiB ahead of the decoding into one reused buffer.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +35,12 @@
 #include "lance/fragment.h"
 #include "lance/path.h"
 
+/*
+ * Bytes of a mini-block page's chunk buffer read at once (or the chunks
+ * one read needs, if more): large sequential reads, one small buffer.
+ */
+#define CHUNK_READ_AHEAD (UINT64_C(4) << 20)
+
 /* Deletion files bigger than this are refused. */
 #define MAX_DELETION_FILE_BYTES (UINT64_C(1) << 30)
 
@@ -37,8 +51,17 @@ typedef enum FieldReaderKind
 	FR_V21
 } FieldReaderKind;
 
+/* How a page of a cursor is read. */
+typedef enum PageRead
+{
+	PAGE_WHOLE,					/* decoded whole, then sliced */
+	PAGE_STRIDE,				/* stride page: rows by byte range */
+	PAGE_CHUNKED				/* mini-block page: rows by chunks */
+} PageRead;
+
 typedef struct PageCursor
 {
+	Storage    *st;
 	LanceFile  *file;
 	int			column;
 	const LanceColumnInfo *info;
@@ -48,6 +71,19 @@ typedef struct PageCursor
 	LanceArray *decoded;
 	int			loaded_page;
 	LancePageData loaded;
+	/* row-range reads (2.1+ top-level fields without lists) */
+	const LanceField *range_field;	/* the field, or NULL: always PAGE_WHOLE */
+	int			read_page;		/* the page `read` was worked out for */
+	PageRead	read;
+	LanceStridePage stride;		/* PAGE_STRIDE: the layout */
+	uint8_t    *scratch;		/* PAGE_STRIDE: rows with control bytes */
+	uint64_t	scratch_cap;
+	int			chunked_page;	/* the page `chunked` is open on, or -1 */
+	LanceChunkedPage *chunked;
+	uint8_t    *ahead;			/* bytes [ahead_at, + ahead_len) of its */
+	uint64_t	ahead_at;		/* chunk buffer, 8 readable bytes beyond */
+	uint64_t	ahead_len;
+	uint64_t	ahead_cap;
 } PageCursor;
 
 typedef struct FieldReader FieldReader;
@@ -85,23 +121,36 @@ static Status field_read(LanceFragmentReader *fr, FieldReader *r, uint64_t start
 /* ------------------------------------------------------------ page cursors */
 
 static void
+cursor_unload(PageCursor *c)
+{
+	lance_page_data_free(&c->loaded);
+	c->loaded_page = -1;
+}
+
+static void
 cursor_release(PageCursor *c)
 {
 	lance_array_free(c->decoded);
-	lance_page_data_free(&c->loaded);
+	cursor_unload(c);
+	lance_decode21_chunked_free(c->chunked);
 	core_free(c->starts);
 	core_free(c->item_starts);
+	core_free(c->scratch);
+	core_free(c->ahead);
 	memset(c, 0, sizeof(*c));
 }
 
 static Status
-cursor_init(PageCursor *c, LanceFile *file, int column, CoreError *err)
+cursor_init(PageCursor *c, Storage *st, LanceFile *file, int column, CoreError *err)
 {
 	Status		status;
 
 	memset(c, 0, sizeof(*c));
 	c->decoded_page = -1;
 	c->loaded_page = -1;
+	c->read_page = -1;
+	c->chunked_page = -1;
+	c->st = st;
 	c->file = file;
 	c->column = column;
 	status = lance_file_column(file, column, &c->info, err);
@@ -150,6 +199,128 @@ page_what(const PageCursor *c, int page, char *buf, size_t len)
 	snprintf(buf, len, "%s: column %d page %d", lance_file_path(c->file), c->column, page);
 }
 
+/* Load page p's raw buffers into c->loaded, unless they are there. */
+static Status
+cursor_load(LanceFragmentReader *fr, PageCursor *c, int p, CoreError *err)
+{
+	LancePageRequest req = {c->file, c->column, p, NULL};
+	Status		status;
+
+	if (c->loaded_page == p)
+		return CORE_OK;
+	cursor_unload(c);
+	req.out = &c->loaded;
+	status = lance_file_read_pages(fr->st, &req, 1, err);
+	if (status != CORE_OK)
+		return status;
+	c->loaded_page = p;
+	return CORE_OK;
+}
+
+/* How page p is read (worked out once per page). */
+static PageRead
+cursor_page_read(PageCursor *c, int p)
+{
+	const LancePageInfo *pi = &c->info->pages[p];
+
+	if (c->range_field == NULL)
+		return PAGE_WHOLE;
+	if (c->read_page != p)
+	{
+		if (pi->num_buffers == 1 &&
+			lance_decode21_stride_page(pi->encoding, pi->num_rows, pi->buffer_sizes[0],
+									   c->range_field, &c->stride))
+			c->read = PAGE_STRIDE;
+		else if (pi->num_buffers >= 2 &&
+				 lance_decode21_chunked_page(pi->encoding, pi->num_rows, c->range_field))
+			c->read = PAGE_CHUNKED;
+		else
+			c->read = PAGE_WHOLE;
+		c->read_page = p;
+	}
+	return c->read;
+}
+
+/*
+ * LanceChunkFetch for the open chunked page: serve the range from the
+ * read-ahead buffer, reading from the range on when it is not all there:
+ * CHUNK_READ_AHEAD bytes when the reads go front to back (a scan), just
+ * the range otherwise (a take of scattered rows).  The chunk map checked
+ * every chunk against the buffer's size, so a range outside it is a bug.
+ */
+static CoreStatus
+fetch_chunks(void *arg, uint64_t offset, uint64_t len, ByteSpan *out, CoreError *err)
+{
+	PageCursor *c = arg;
+	const LancePageInfo *pi = &c->info->pages[c->chunked_page];
+	uint64_t	size = pi->buffer_sizes[1];
+	Status		status;
+
+	if (offset > size || len > size - offset)
+		return core_error(err, CORE_ERR_INVALID, "%s: column %d page %d: chunk bytes [%" PRIu64 ", +%" PRIu64 ") of %" PRIu64,
+						  lance_file_path(c->file), c->column, c->chunked_page, offset, len, size);
+	if (c->ahead_len == 0 || offset < c->ahead_at || offset + len > c->ahead_at + c->ahead_len)
+	{
+		bool		onward = offset == 0 ||
+			(c->ahead_len > 0 && offset >= c->ahead_at && offset <= c->ahead_at + c->ahead_len);
+		uint64_t	want = onward && len < CHUNK_READ_AHEAD ? CHUNK_READ_AHEAD : len;
+
+		if (want > size - offset)
+			want = size - offset;
+		c->ahead_len = 0;
+		if (want + 8 > c->ahead_cap)
+		{
+			core_free(c->ahead);
+			c->ahead_cap = 0;
+			c->ahead = core_malloc((size_t) want + 8);
+			if (c->ahead == NULL)
+				return core_error(err, CORE_ERR_NOMEM, "%s: out of memory for %" PRIu64 " bytes of column %d",
+								  lance_file_path(c->file), want, c->column);
+			c->ahead_cap = want + 8;
+		}
+		status = storage_read(c->st, lance_file_path(c->file), pi->buffer_offsets[1] + offset, want,
+							  c->ahead, err);
+		if (status != CORE_OK)
+			return status;
+		memset(c->ahead + want, 0, 8);
+		c->ahead_at = offset;
+		c->ahead_len = want;
+	}
+	*out = span_make(c->ahead + (offset - c->ahead_at), len);
+	return CORE_OK;
+}
+
+/*
+ * Open chunked page p, unless open: read its buffers other than the chunk
+ * buffer (metadata, dictionary), which the open uses and does not keep.
+ */
+static Status
+cursor_open_chunked(PageCursor *c, int p, CoreError *err)
+{
+	const LancePageInfo *pi = &c->info->pages[p];
+	LancePageData part;
+	char		what[512];
+	Status		status;
+
+	if (c->chunked_page == p)
+		return CORE_OK;
+	lance_decode21_chunked_free(c->chunked);
+	c->chunked = NULL;
+	c->chunked_page = -1;
+	c->ahead_len = 0;
+	status = lance_file_read_page_except(c->st, c->file, c->column, p, 1, &part, err);
+	if (status != CORE_OK)
+		return status;
+	page_what(c, p, what, sizeof(what));
+	status = lance_decode21_chunked_open(what, lance_file_version(c->file), pi->encoding, &part,
+										 pi->num_rows, c->range_field, fetch_chunks, c,
+										 &c->chunked, err);
+	lance_page_data_free(&part);
+	if (status == CORE_OK)
+		c->chunked_page = p;
+	return status;
+}
+
 /* Decode page p into c->decoded (fr and r give the field context). */
 static Status
 cursor_decode(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, int p,
@@ -165,18 +336,9 @@ cursor_decode(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, 
 	lance_array_free(c->decoded);
 	c->decoded = NULL;
 	c->decoded_page = -1;
-	if (c->loaded_page != p)
-	{
-		LancePageRequest req = {c->file, c->column, p, NULL};
-
-		lance_page_data_free(&c->loaded);
-		c->loaded_page = -1;
-		req.out = &c->loaded;
-		status = lance_file_read_pages(fr->st, &req, 1, err);
-		if (status != CORE_OK)
-			return status;
-		c->loaded_page = p;
-	}
+	status = cursor_load(fr, c, p, err);
+	if (status != CORE_OK)
+		return status;
 	page_what(c, p, what, sizeof(what));
 
 	if (r->kind == FR_V20)
@@ -222,8 +384,7 @@ cursor_decode(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, 
 									 pi->num_rows, r->field, r->leaves[leaf], &arr, err);
 
 	/* the raw bytes are not needed once decoded */
-	lance_page_data_free(&c->loaded);
-	c->loaded_page = -1;
+	cursor_unload(c);
 	if (status != CORE_OK)
 	{
 		lance_array_free(arr);
@@ -232,6 +393,45 @@ cursor_decode(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, 
 	c->decoded = arr;
 	c->decoded_page = p;
 	return CORE_OK;
+}
+
+/*
+ * Append rows [off, off + n) of stride page p to acc with one ranged read:
+ * into acc itself when rows are bare values, else into the scratch buffer
+ * and from there without their control bytes.  The page's rows fit its
+ * buffer (checked by cursor_page_read), so the range is within the file.
+ */
+static Status
+cursor_read_stride(PageCursor *c, int p, uint64_t off, uint64_t n, LanceArray *acc,
+				   CoreError *err)
+{
+	const LancePageInfo *pi = &c->info->pages[p];
+	uint64_t	at = pi->buffer_offsets[0] + off * c->stride.stride;
+	uint64_t	bytes = n * c->stride.stride;
+	uint8_t    *dest;
+	Status		status;
+
+	if (c->stride.ctrl_bytes == 0)
+	{
+		status = lance_array_extend_fixed(acc, (int64_t) n, &dest, err);
+		if (status != CORE_OK)
+			return status;
+		return storage_read(c->st, lance_file_path(c->file), at, bytes, dest, err);
+	}
+	if (bytes > c->scratch_cap)
+	{
+		core_free(c->scratch);
+		c->scratch_cap = 0;
+		c->scratch = core_malloc((size_t) bytes);
+		if (c->scratch == NULL)
+			return core_error(err, CORE_ERR_NOMEM, "%s: out of memory for %" PRIu64 " bytes of column %d",
+							  lance_file_path(c->file), bytes, c->column);
+		c->scratch_cap = bytes;
+	}
+	status = storage_read(c->st, lance_file_path(c->file), at, bytes, c->scratch, err);
+	if (status != CORE_OK)
+		return status;
+	return lance_decode21_stride_rows(&c->stride, c->scratch, n, acc, err);
 }
 
 /* Rows [start, start + count) of a column into a new array (count > 0). */
@@ -257,6 +457,21 @@ cursor_read(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, ui
 
 		if (take > left)
 			take = left;
+		if (c->decoded_page != p && cursor_page_read(c, p) != PAGE_WHOLE)
+		{
+			if (acc == NULL &&
+				(status = lance_array_new_for_field(c->range_field, &acc, err)) != CORE_OK)
+				goto fail;
+			if (c->read == PAGE_STRIDE)
+				status = cursor_read_stride(c, p, off, take, acc, err);
+			else if ((status = cursor_open_chunked(c, p, err)) == CORE_OK)
+				status = lance_decode21_chunked_rows(c->chunked, off, take, acc, err);
+			if (status != CORE_OK)
+				goto fail;
+			row += take;
+			left -= take;
+			continue;
+		}
 		status = cursor_decode(fr, r, leaf, c, p, err);
 		if (status != CORE_OK)
 			goto fail;
@@ -407,7 +622,7 @@ make_reader20(LanceFragmentReader *fr, const LanceField *field, FieldReader **ou
 	}
 	r->kind = FR_V20;
 	if ((status = get_file(fr, f, &file, err)) != CORE_OK ||
-		(status = cursor_init(&r->cursor, file, col, err)) != CORE_OK)
+		(status = cursor_init(&r->cursor, fr->st, file, col, err)) != CORE_OK)
 		goto fail;
 	if (!lance_field_is_leaf(field))
 	{
@@ -525,7 +740,7 @@ make_reader21(LanceFragmentReader *fr, const LanceField *field, FieldReader **ou
 		find_column(fr->fragment, r->leaves[i]->id, &f, &col);
 		r->num_leaves = i + 1;
 		if ((status = get_file(fr, f, &file, err)) != CORE_OK ||
-			(status = cursor_init(&r->leaf_cursors[i], file, col, err)) != CORE_OK)
+			(status = cursor_init(&r->leaf_cursors[i], fr->st, file, col, err)) != CORE_OK)
 		{
 			field_reader_free(r);
 			return status;
@@ -537,6 +752,8 @@ make_reader21(LanceFragmentReader *fr, const LanceField *field, FieldReader **ou
 							  lance_file_path(file), field->name);
 		}
 	}
+	if (n == 1 && r->leaves[0] == field && field->parent == NULL)
+		r->leaf_cursors[0].range_field = field;
 	*out = r;
 	return CORE_OK;
 }
@@ -715,7 +932,7 @@ prefetch_add(Prefetch *pf, PageCursor *c, uint64_t start, uint64_t count, CoreEr
 	if (count == 0 || start >= cursor_rows(c))
 		return CORE_OK;
 	p = cursor_find(c, start);
-	if (c->decoded_page == p || c->loaded_page == p)
+	if (c->decoded_page == p || c->loaded_page == p || cursor_page_read(c, p) != PAGE_WHOLE)
 		return CORE_OK;
 	if (pf->count == pf->cap)
 	{
@@ -732,8 +949,7 @@ prefetch_add(Prefetch *pf, PageCursor *c, uint64_t start, uint64_t count, CoreEr
 		pf->cursors = cursors;
 		pf->cap = cap;
 	}
-	lance_page_data_free(&c->loaded);
-	c->loaded_page = -1;
+	cursor_unload(c);
 	pf->reqs[pf->count] = (LancePageRequest) {c->file, c->column, p, &c->loaded};
 	pf->cursors[pf->count] = c;
 	pf->count++;
