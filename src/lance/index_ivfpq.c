@@ -1,0 +1,827 @@
+/*-------------------------------------------------------------------------
+ *
+ * index_ivfpq.c
+ *	  Opening and searching a LanceDB-built IVF_PQ index.
+ *
+ * Both files of the index are Lance 2.x files whose schema metadata says
+ * what they hold (docs/lance-index-format.md):
+ *
+ *	index.idx	  "lance:index" = {"type":"IVF_PQ","distance_type":...};
+ *				  "lance:ivf" = the number of the global buffer holding the
+ *				  IVF message, whose centroids_tensor is [partitions, dim].
+ *	auxiliary.idx "storage_metadata" = a JSON array of one JSON string with
+ *				  codebook_position (a global buffer holding the codebook
+ *				  tensor [256, dim], sub-vector after sub-vector), nbits,
+ *				  num_sub_vectors, dimension and transposed; "lance:ivf" =
+ *				  the buffer of an IVF message whose offsets and lengths
+ *				  place each partition's rows; columns _rowid (uint64) and
+ *				  __pq_code (fixed_size_list<uint8, m>), the codes of one
+ *				  partition stored transposed (m runs of one byte per row).
+ *
+ * The two small files' tails are read here directly (footer, global
+ * buffer table, buffers); the rows of auxiliary.idx are read through the
+ * fragment reader, as a one-file fragment whose fields are its columns.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "lance/index_ivfpq.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "kernels/distance.h"
+#include "kernels/pq.h"
+#include "lance/bytes.h"
+#include "lance/fragment.h"
+#include "lance/schema.h"
+#include "lance_index.pb-c.h"
+
+#define FOOTER_LEN 40
+#define TENSOR_FLOAT32 2
+#define ROWID_FIELD "_rowid"
+#define CODE_FIELD "__pq_code"
+
+/* The tail of one Lance file: its global buffers and file descriptor. */
+typedef struct IdxFile
+{
+	char	   *path;
+	uint64_t	size;
+	uint32_t	minor;			/* data format 2.minor (2.0 says 0.3) */
+	uint32_t	num_buffers;
+	uint64_t   *buf_pos;
+	uint64_t   *buf_len;
+	Li__FileDescriptor *fd;
+} IdxFile;
+
+struct LanceIvfPq
+{
+	LanceIvfMetric metric;
+	int			dim;
+	int			nparts;
+	int			m;
+	bool		transposed;
+	uint64_t	num_rows;
+	float	   *centroids;		/* nparts * dim */
+	float	   *codebook;		/* m * PQ_KSUB * (dim / m) */
+	uint64_t   *offsets;		/* first row of each partition */
+	uint32_t   *lengths;		/* rows of each partition */
+
+	/* auxiliary.idx as a one-file fragment */
+	LanceSchema *schema;
+	LanceDataFileRef file;
+	int32_t		file_fields[2];
+	int32_t		file_columns[2];
+	LanceFragmentRef fragment;
+	LanceFragmentReader *reader;
+};
+
+static void
+idx_file_free(IdxFile *f)
+{
+	if (f->fd != NULL)
+		li__file_descriptor__free_unpacked(f->fd, NULL);
+	core_free(f->path);
+	core_free(f->buf_pos);
+	core_free(f->buf_len);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Global buffer i of the file, read into a new buffer. */
+static CoreStatus
+idx_file_buffer(Storage *st, const IdxFile *f, uint64_t i, uint8_t **out, uint64_t *len,
+				CoreError *err)
+{
+	*out = NULL;
+	if (i >= f->num_buffers)
+		return core_error(err, CORE_ERR_CORRUPT, "%s: global buffer %" PRIu64 " of %u asked for",
+						  f->path, i, f->num_buffers);
+	*len = f->buf_len[i];
+	*out = core_malloc(*len ? *len : 1);
+	if (*out == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "%s: out of memory for global buffer %" PRIu64,
+						  f->path, i);
+	if (storage_read(st, f->path, f->buf_pos[i], *len, *out, err) != CORE_OK)
+	{
+		core_free(*out);
+		*out = NULL;
+		return err->status;
+	}
+	return CORE_OK;
+}
+
+/* Read a file's footer, its global buffer table and its file descriptor. */
+static CoreStatus
+idx_file_open(Storage *st, const char *path, IdxFile *f, CoreError *err)
+{
+	uint8_t		footer[FOOTER_LEN];
+	ByteSpan	tail = span_make(footer, FOOTER_LEN);
+	uint64_t	gbo;
+	uint32_t	n;
+	uint8_t    *table = NULL;
+	uint8_t    *desc = NULL;
+	uint64_t	desc_len;
+	CoreStatus	status;
+
+	memset(f, 0, sizeof(*f));
+	f->path = core_strdup(path);
+	if (f->path == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory");
+	status = storage_size(st, path, &f->size, err);
+	if (status != CORE_OK)
+		return status;
+	if (f->size < FOOTER_LEN)
+		return core_error(err, CORE_ERR_CORRUPT, "%s: %" PRIu64 " bytes is too short for a Lance file",
+						  path, f->size);
+	status = storage_read(st, path, f->size - FOOTER_LEN, FOOTER_LEN, footer, err);
+	if (status != CORE_OK)
+		return status;
+	if (memcmp(footer + FOOTER_LEN - 4, "LANC", 4) != 0)
+		return core_error(err, CORE_ERR_CORRUPT, "%s: does not end with a Lance footer", path);
+	span_u64(tail, 16, &gbo);
+	span_u32(tail, 24, &n);
+	{
+		uint32_t	major = footer[32] | (uint32_t) footer[33] << 8;
+
+		f->minor = footer[34] | (uint32_t) footer[35] << 8;
+		if (major == 0)
+			f->minor = 0;
+	}
+	if (n == 0 || gbo > f->size - FOOTER_LEN ||
+		(uint64_t) n * 16 > f->size - FOOTER_LEN - gbo)
+		return core_error(err, CORE_ERR_CORRUPT,
+						  "%s: global buffer table at %" PRIu64 " (%u entries) lies outside the file",
+						  path, gbo, n);
+	table = core_malloc((size_t) n * 16);
+	f->buf_pos = core_mallocarray(n, sizeof(uint64_t));
+	f->buf_len = core_mallocarray(n, sizeof(uint64_t));
+	if (table == NULL || f->buf_pos == NULL || f->buf_len == NULL)
+	{
+		core_free(table);
+		return core_error(err, CORE_ERR_NOMEM, "%s: out of memory", path);
+	}
+	status = storage_read(st, path, gbo, (uint64_t) n * 16, table, err);
+	for (uint32_t i = 0; status == CORE_OK && i < n; i++)
+	{
+		ByteSpan	t = span_make(table, (uint64_t) n * 16);
+
+		span_u64(t, (uint64_t) i * 16, &f->buf_pos[i]);
+		span_u64(t, (uint64_t) i * 16 + 8, &f->buf_len[i]);
+		if (!span_range_ok(f->size, f->buf_pos[i], f->buf_len[i]))
+			status = core_error(err, CORE_ERR_CORRUPT,
+								"%s: global buffer %u (%" PRIu64 " bytes at %" PRIu64 ") lies outside the file (%" PRIu64 " bytes)",
+								path, i, f->buf_len[i], f->buf_pos[i], f->size);
+	}
+	core_free(table);
+	if (status != CORE_OK)
+		return status;
+	f->num_buffers = n;
+
+	status = idx_file_buffer(st, f, 0, &desc, &desc_len, err);
+	if (status != CORE_OK)
+		return status;
+	f->fd = li__file_descriptor__unpack(NULL, desc_len, desc);
+	core_free(desc);
+	if (f->fd == NULL || f->fd->schema == NULL)
+		return core_error(err, CORE_ERR_CORRUPT, "%s: file descriptor does not parse", path);
+	return CORE_OK;
+}
+
+/* The schema metadata value of key, NUL-terminated in a new string, or NULL. */
+static char *
+idx_file_meta(const IdxFile *f, const char *key)
+{
+	const Li__FileSchema *s = f->fd->schema;
+
+	for (size_t i = 0; i < s->n_metadata; i++)
+	{
+		const Li__MetadataEntry *e = s->metadata[i];
+		char	   *v;
+
+		if (e->key == NULL || strcmp(e->key, key) != 0 || !e->has_value)
+			continue;
+		v = core_malloc(e->value.len + 1);
+		if (v == NULL)
+			return NULL;
+		memcpy(v, e->value.data, e->value.len);
+		v[e->value.len] = '\0';
+		return v;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * The small JSON objects of the metadata: flat, with known keys
+ * ---------------------------------------------------------------------
+ */
+
+/* The text after `"key":` in a flat JSON object, or NULL. */
+static const char *
+json_value(const char *json, const char *key)
+{
+	size_t		klen = strlen(key);
+
+	for (const char *p = strchr(json, '"'); p != NULL; p = strchr(p + 1, '"'))
+	{
+		const char *q = p + 1 + klen;
+
+		if (strncmp(p + 1, key, klen) != 0 || *q != '"')
+			continue;
+		q++;
+		while (*q == ' ')
+			q++;
+		if (*q != ':')
+			continue;
+		q++;
+		while (*q == ' ')
+			q++;
+		return q;
+	}
+	return NULL;
+}
+
+static bool
+json_int(const char *json, const char *key, int64_t *out)
+{
+	const char *v = json_value(json, key);
+	char	   *end;
+
+	if (v == NULL)
+		return false;
+	*out = strtoll(v, &end, 10);
+	return end != v;
+}
+
+/* A string value (no escapes in the values read here) into buf. */
+static bool
+json_string(const char *json, const char *key, char *buf, size_t buflen)
+{
+	const char *v = json_value(json, key);
+	const char *end;
+
+	if (v == NULL || *v != '"' || (end = strchr(v + 1, '"')) == NULL ||
+		(size_t) (end - v - 1) >= buflen)
+		return false;
+	memcpy(buf, v + 1, end - v - 1);
+	buf[end - v - 1] = '\0';
+	return true;
+}
+
+/*
+ * The first string of a JSON array of strings, unescaped: storage_metadata
+ * is `["{\"codebook_position\":2,...}"]`.
+ */
+static char *
+json_first_string(const char *json)
+{
+	const char *p = strchr(json, '"');
+	char	   *out;
+	size_t		n = 0;
+
+	if (p == NULL || (out = core_malloc(strlen(p) + 1)) == NULL)
+		return NULL;
+	for (p++; *p != '\0' && *p != '"'; p++)
+	{
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		out[n++] = *p;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static bool
+parse_metric(const char *name, LanceIvfMetric *out)
+{
+	if (strcmp(name, "l2") == 0 || strcmp(name, "euclidean") == 0)
+		*out = LANCE_IVF_L2;
+	else if (strcmp(name, "cosine") == 0)
+		*out = LANCE_IVF_COSINE;
+	else if (strcmp(name, "dot") == 0)
+		*out = LANCE_IVF_DOT;
+	else
+		return false;
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Opening
+ * ---------------------------------------------------------------------
+ */
+
+/* The IVF message in the global buffer a file's "lance:ivf" names. */
+static CoreStatus
+read_ivf(Storage *st, const IdxFile *f, Li__Ivf **out, CoreError *err)
+{
+	char	   *pos = idx_file_meta(f, "lance:ivf");
+	char	   *end;
+	uint64_t	buf;
+	uint8_t    *bytes;
+	uint64_t	len;
+	CoreStatus	status;
+
+	*out = NULL;
+	if (pos == NULL)
+		return core_error(err, CORE_ERR_UNSUPPORTED,
+						  "%s: no \"lance:ivf\" metadata (an index layout before Lance's v3 files)",
+						  f->path);
+	buf = strtoull(pos, &end, 10);
+	status = (end == pos || *end != '\0')
+		? core_error(err, CORE_ERR_CORRUPT, "%s: \"lance:ivf\" is \"%s\", not a buffer number",
+					 f->path, pos)
+		: idx_file_buffer(st, f, buf, &bytes, &len, err);
+	core_free(pos);
+	if (status != CORE_OK)
+		return status;
+	*out = li__ivf__unpack(NULL, len, bytes);
+	core_free(bytes);
+	if (*out == NULL)
+		return core_error(err, CORE_ERR_CORRUPT, "%s: IVF message in global buffer %" PRIu64 " does not parse",
+						  f->path, buf);
+	return CORE_OK;
+}
+
+/* A float32 tensor of rows x cols into a new array. */
+static CoreStatus
+tensor_floats(const char *path, const char *what, const Li__Tensor *t, uint64_t rows,
+			  uint64_t cols, float **out, CoreError *err)
+{
+	uint64_t	count = 1;
+
+	*out = NULL;
+	if (t->data_type != TENSOR_FLOAT32)
+		return core_error(err, CORE_ERR_UNSUPPORTED, "%s: %s tensor of data type %u, not float32",
+						  path, what, t->data_type);
+	for (size_t i = 0; i < t->n_shape; i++)
+		count *= t->shape[i];
+	if (t->n_shape == 0 || count != rows * cols || t->data.len != count * sizeof(float))
+		return core_error(err, CORE_ERR_CORRUPT,
+						  "%s: %s tensor holds %zu bytes, expected %" PRIu64 " x %" PRIu64 " floats",
+						  path, what, t->data.len, rows, cols);
+	*out = core_mallocarray(count, sizeof(float));
+	if (*out == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "%s: out of memory for the %s", path, what);
+	memcpy(*out, t->data.data, count * sizeof(float));
+	return CORE_OK;
+}
+
+/* index.idx: the index type, its metric and the centroids. */
+static CoreStatus
+open_index_file(Storage *st, LanceIvfPq *ix, const IdxFile *f, CoreError *err)
+{
+	char	   *desc = idx_file_meta(f, "lance:index");
+	char		type[32];
+	char		metric[32];
+	Li__Ivf    *ivf;
+	CoreStatus	status;
+
+	if (desc == NULL)
+		return core_error(err, CORE_ERR_UNSUPPORTED,
+						  "%s: no \"lance:index\" metadata (an index layout before Lance's v3 files)",
+						  f->path);
+	if (!json_string(desc, "type", type, sizeof(type)) ||
+		!json_string(desc, "distance_type", metric, sizeof(metric)))
+		status = core_error(err, CORE_ERR_CORRUPT, "%s: \"lance:index\" is not {type, distance_type}",
+							f->path);
+	else if (strcmp(type, "IVF_PQ") != 0)
+		status = core_error(err, CORE_ERR_UNSUPPORTED, "%s: index type %s is not IVF_PQ",
+							f->path, type);
+	else if (!parse_metric(metric, &ix->metric))
+		status = core_error(err, CORE_ERR_UNSUPPORTED, "%s: distance type %s", f->path, metric);
+	else
+		status = CORE_OK;
+	core_free(desc);
+	if (status != CORE_OK)
+		return status;
+
+	status = read_ivf(st, f, &ivf, err);
+	if (status != CORE_OK)
+		return status;
+	if (ivf->centroids_tensor != NULL && ivf->centroids_tensor->n_shape == 2)
+	{
+		ix->nparts = (int) ivf->centroids_tensor->shape[0];
+		ix->dim = (int) ivf->centroids_tensor->shape[1];
+		status = ix->nparts > 0 && ix->dim > 0
+			? tensor_floats(f->path, "centroids", ivf->centroids_tensor, ix->nparts, ix->dim,
+							&ix->centroids, err)
+			: core_error(err, CORE_ERR_CORRUPT, "%s: empty centroids tensor", f->path);
+	}
+	else
+		status = core_error(err, CORE_ERR_UNSUPPORTED,
+							"%s: IVF centroids are not a two-dimensional tensor", f->path);
+	li__ivf__free_unpacked(ivf, NULL);
+	return status;
+}
+
+/* auxiliary.idx: PQ parameters, codebook, partitions, columns. */
+static CoreStatus
+open_aux_file(Storage *st, LanceIvfPq *ix, const IdxFile *f, CoreError *err)
+{
+	char	   *raw = idx_file_meta(f, "storage_metadata");
+	char	   *meta = raw ? json_first_string(raw) : NULL;
+	int64_t		cb_pos = 0,
+				nbits = 0,
+				m = 0,
+				dim = 0;
+	Li__Ivf    *ivf = NULL;
+	uint8_t    *bytes = NULL;
+	uint64_t	len;
+	Li__Tensor *cb;
+	CoreStatus	status;
+
+	core_free(raw);
+	if (meta == NULL || !json_int(meta, "codebook_position", &cb_pos) ||
+		!json_int(meta, "nbits", &nbits) || !json_int(meta, "num_sub_vectors", &m) ||
+		!json_int(meta, "dimension", &dim))
+	{
+		core_free(meta);
+		return core_error(err, CORE_ERR_UNSUPPORTED,
+						  "%s: no PQ storage_metadata with codebook_position, nbits, num_sub_vectors, dimension",
+						  f->path);
+	}
+	{
+		const char *t = json_value(meta, "transposed");
+
+		ix->transposed = t != NULL && strncmp(t, "true", 4) == 0;
+	}
+	core_free(meta);
+	if (nbits != PQ_NBITS)
+		return core_error(err, CORE_ERR_UNSUPPORTED, "%s: %" PRId64 "-bit PQ codes (only 8-bit are read)",
+						  f->path, nbits);
+	if (dim != ix->dim || m <= 0 || m > dim || dim % m != 0)
+		return core_error(err, CORE_ERR_CORRUPT,
+						  "%s: PQ of dimension %" PRId64 " in %" PRId64 " sub-vectors for centroids of dimension %d",
+						  f->path, dim, m, ix->dim);
+	ix->m = (int) m;
+
+	status = idx_file_buffer(st, f, (uint64_t) cb_pos, &bytes, &len, err);
+	if (status != CORE_OK)
+		return status;
+	cb = li__tensor__unpack(NULL, len, bytes);
+	core_free(bytes);
+	if (cb == NULL)
+		return core_error(err, CORE_ERR_CORRUPT, "%s: codebook in global buffer %" PRId64 " does not parse",
+						  f->path, cb_pos);
+	status = tensor_floats(f->path, "codebook", cb, PQ_KSUB, (uint64_t) dim, &ix->codebook, err);
+	li__tensor__free_unpacked(cb, NULL);
+	if (status != CORE_OK)
+		return status;
+
+	status = read_ivf(st, f, &ivf, err);
+	if (status != CORE_OK)
+		return status;
+	ix->num_rows = f->fd->has_length ? f->fd->length : 0;
+	if (ivf->n_offsets != (size_t) ix->nparts || ivf->n_lengths != (size_t) ix->nparts)
+		status = core_error(err, CORE_ERR_CORRUPT,
+							"%s: %zu partition offsets and %zu lengths for %d centroids",
+							f->path, ivf->n_offsets, ivf->n_lengths, ix->nparts);
+	for (int p = 0; status == CORE_OK && p < ix->nparts; p++)
+	{
+		if (!span_range_ok(ix->num_rows, ivf->offsets[p], ivf->lengths[p]))
+			status = core_error(err, CORE_ERR_CORRUPT,
+								"%s: partition %d (rows %" PRIu64 " + %u) runs past the file's %" PRIu64 " rows",
+								f->path, p, ivf->offsets[p], ivf->lengths[p], ix->num_rows);
+	}
+	if (status == CORE_OK)
+	{
+		ix->offsets = core_mallocarray(ix->nparts, sizeof(uint64_t));
+		ix->lengths = core_mallocarray(ix->nparts, sizeof(uint32_t));
+		if (ix->offsets == NULL || ix->lengths == NULL)
+			status = core_error(err, CORE_ERR_NOMEM, "%s: out of memory", f->path);
+		else
+		{
+			memcpy(ix->offsets, ivf->offsets, sizeof(uint64_t) * ix->nparts);
+			memcpy(ix->lengths, ivf->lengths, sizeof(uint32_t) * ix->nparts);
+		}
+	}
+	li__ivf__free_unpacked(ivf, NULL);
+	return status;
+}
+
+/*
+ * Read auxiliary.idx's rows as a fragment of one file: find its _rowid
+ * and __pq_code columns (the file's top-level fields, one column each).
+ */
+static CoreStatus
+open_code_reader(Storage *st, const char *dataset, LanceIvfPq *ix, const IdxFile *f,
+				 const char *relpath, CoreError *err)
+{
+	const Li__FileSchema *s = f->fd->schema;
+	char		code_type[64];
+	LanceFieldSpec specs[2];
+	const LanceField *fields[2];
+	int			found = 0;
+	CoreStatus	status;
+
+	snprintf(code_type, sizeof(code_type), "fixed_size_list:uint8:%d", ix->m);
+	specs[0] = (LanceFieldSpec) {0, -1, ROWID_FIELD, "uint64", true};
+	specs[1] = (LanceFieldSpec) {1, -1, CODE_FIELD, code_type, true};
+	if (s->n_fields != 2)
+		return core_error(err, CORE_ERR_UNSUPPORTED,
+						  "%s: %zu fields, expected _rowid and __pq_code", f->path, s->n_fields);
+	for (size_t i = 0; i < 2; i++)
+	{
+		const Li__FileField *ff = s->fields[i];
+		int			which = -1;
+
+		if (ff->name != NULL && strcmp(ff->name, ROWID_FIELD) == 0)
+			which = 0;
+		else if (ff->name != NULL && strcmp(ff->name, CODE_FIELD) == 0)
+			which = 1;
+		if (which < 0 || ff->logical_type == NULL ||
+			strcmp(ff->logical_type, specs[which].logical_type) != 0 ||
+			(ff->has_parent_id && ff->parent_id != -1))
+			return core_error(err, CORE_ERR_UNSUPPORTED,
+							  "%s: field \"%s\" (%s) is not one of _rowid (uint64), __pq_code (%s)",
+							  f->path, ff->name ? ff->name : "", ff->logical_type ? ff->logical_type : "",
+							  code_type);
+		ix->file_fields[i] = which;
+		ix->file_columns[i] = (int32_t) i;
+		found |= 1 << which;
+	}
+	if (found != 3)
+		return core_error(err, CORE_ERR_UNSUPPORTED,
+						  "%s: fields are not _rowid and __pq_code", f->path);
+
+	status = lance_schema_build(specs, 2, f->path, &ix->schema, err);
+	if (status != CORE_OK)
+		return status;
+	ix->file.path = core_strdup(relpath);
+	if (ix->file.path == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory");
+	ix->file.num_fields = 2;
+	ix->file.field_ids = ix->file_fields;
+	ix->file.column_indices = ix->file_columns;
+	ix->file.major = 2;
+	ix->file.minor = f->minor;
+	ix->file.size_bytes = f->size;
+	ix->fragment.physical_rows = ix->num_rows;
+	ix->fragment.num_files = 1;
+	ix->fragment.files = &ix->file;
+	fields[0] = lance_schema_top(ix->schema, 0);
+	fields[1] = lance_schema_top(ix->schema, 1);
+	return lance_fragment_reader_open(st, dataset, &ix->fragment, fields, 2, &ix->reader, err);
+}
+
+CoreStatus
+lance_ivfpq_open(Storage *st, const char *dataset, const char *uuid, LanceIvfPq **out,
+				 CoreError *err)
+{
+	LanceIvfPq *ix = core_calloc(1, sizeof(LanceIvfPq));
+	IdxFile		f;
+	char		rel[128];
+	char	   *path = NULL;
+	CoreStatus	status;
+
+	*out = NULL;
+	if (ix == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory");
+
+	snprintf(rel, sizeof(rel), "_indices/%s/index.idx", uuid);
+	path = core_malloc(strlen(dataset) + sizeof(rel) + 2);
+	if (path == NULL)
+	{
+		lance_ivfpq_close(ix);
+		return core_error(err, CORE_ERR_NOMEM, "out of memory");
+	}
+	sprintf(path, "%s%s%s", dataset, dataset[0] ? "/" : "", rel);
+	status = idx_file_open(st, path, &f, err);
+	if (status == CORE_OK)
+		status = open_index_file(st, ix, &f, err);
+	idx_file_free(&f);
+
+	if (status == CORE_OK)
+	{
+		snprintf(rel, sizeof(rel), "_indices/%s/auxiliary.idx", uuid);
+		sprintf(path, "%s%s%s", dataset, dataset[0] ? "/" : "", rel);
+		status = idx_file_open(st, path, &f, err);
+		if (status == CORE_OK)
+			status = open_aux_file(st, ix, &f, err);
+		if (status == CORE_OK)
+			status = open_code_reader(st, dataset, ix, &f, rel, err);
+		idx_file_free(&f);
+	}
+	core_free(path);
+	if (status != CORE_OK)
+	{
+		lance_ivfpq_close(ix);
+		return status;
+	}
+	*out = ix;
+	return CORE_OK;
+}
+
+void
+lance_ivfpq_close(LanceIvfPq *ix)
+{
+	if (ix == NULL)
+		return;
+	lance_fragment_reader_close(ix->reader);
+	lance_schema_free(ix->schema);
+	core_free(ix->file.path);
+	core_free(ix->centroids);
+	core_free(ix->codebook);
+	core_free(ix->offsets);
+	core_free(ix->lengths);
+	core_free(ix);
+}
+
+LanceIvfMetric
+lance_ivfpq_metric(const LanceIvfPq *ix)
+{
+	return ix->metric;
+}
+
+int
+lance_ivfpq_dim(const LanceIvfPq *ix)
+{
+	return ix->dim;
+}
+
+int
+lance_ivfpq_num_partitions(const LanceIvfPq *ix)
+{
+	return ix->nparts;
+}
+
+int
+lance_ivfpq_num_sub_vectors(const LanceIvfPq *ix)
+{
+	return ix->m;
+}
+
+uint64_t
+lance_ivfpq_num_rows(const LanceIvfPq *ix)
+{
+	return ix->num_rows;
+}
+
+/* ---------------------------------------------------------------------
+ * Searching
+ * ---------------------------------------------------------------------
+ */
+
+/* The nprobes partitions nearest q, nearest first; returns how many. */
+static int
+nearest_partitions(const LanceIvfPq *ix, const float *q, int nprobes, int *parts,
+				   float *dist, CoreError *err)
+{
+	const DistanceKernels *dk = distance_kernels();
+	TopK	   *top = topk_new(nprobes);
+	TopkEntry  *best;
+	int			n;
+
+	if (top == NULL || (best = core_mallocarray(nprobes, sizeof(TopkEntry))) == NULL)
+	{
+		topk_free(top);
+		core_error(err, CORE_ERR_NOMEM, "out of memory ranking %d partitions", ix->nparts);
+		return -1;
+	}
+	if (ix->metric == LANCE_IVF_DOT)
+		dk->dot_many(q, ix->centroids, ix->nparts, ix->dim, dist);
+	else
+		dk->l2sq_many(q, ix->centroids, ix->nparts, ix->dim, dist);
+	for (int p = 0; p < ix->nparts; p++)
+	{
+		TopkEntry	e = {0};
+
+		e.key = ix->metric == LANCE_IVF_DOT ? -dist[p] : dist[p];
+		e.tier = isnan(e.key) ? 1 : 0;
+		if (isnan(e.key))
+			e.key = 0;
+		e.seq = (uint64_t) p;
+		e.payload = (uint64_t) p;
+		topk_push(top, &e);
+	}
+	n = (int) topk_drain_sorted(top, best);
+	for (int i = 0; i < n; i++)
+		parts[i] = (int) best[i].payload;
+	core_free(best);
+	topk_free(top);
+	return n;
+}
+
+/* Transpose n codes of m bytes (row after row) into m runs of n bytes. */
+static void
+transpose_codes(const uint8_t *codes, int64_t n, int m, uint8_t *out)
+{
+	for (int64_t i = 0; i < n; i++)
+		for (int j = 0; j < m; j++)
+			out[(int64_t) j * n + i] = codes[i * m + j];
+}
+
+/* Score one partition's rows and offer them to out. */
+static CoreStatus
+search_partition(LanceIvfPq *ix, int p, const float *q, float *resid, float *table,
+				 LanceIvfRowFilter filter, void *arg, TopK *out, CoreError *err)
+{
+	int64_t		n = ix->lengths[p];
+	LanceArray *cols[2] = {NULL, NULL};
+	const uint64_t *rowids;
+	const uint8_t *codes;
+	uint8_t    *scratch = NULL;
+	float	   *dist;
+	CoreStatus	status;
+
+	if (n == 0)
+		return CORE_OK;
+	status = lance_fragment_reader_read(ix->reader, ix->offsets[p], (uint64_t) n, cols, err);
+	if (status != CORE_OK)
+		return status;
+	rowids = (const uint64_t *) cols[0]->values;
+	codes = cols[1]->children[0]->values;
+	dist = core_mallocarray(n, sizeof(float));
+	if (!ix->transposed)
+		scratch = core_mallocarray(n, ix->m);
+	if (dist == NULL || (!ix->transposed && scratch == NULL))
+	{
+		status = core_error(err, CORE_ERR_NOMEM, "out of memory scoring partition %d (%" PRId64 " rows)",
+							p, n);
+		goto done;
+	}
+	if (scratch != NULL)
+	{
+		transpose_codes(codes, n, ix->m, scratch);
+		codes = scratch;
+	}
+
+	/* l2 and cosine quantize residuals to the centroid; dot the vectors */
+	if (ix->metric == LANCE_IVF_DOT)
+		pq_table(ix->codebook, ix->dim, ix->m, PQ_METRIC_DOT, q, table);
+	else
+	{
+		const float *c = ix->centroids + (size_t) p * ix->dim;
+
+		for (int d = 0; d < ix->dim; d++)
+			resid[d] = q[d] - c[d];
+		pq_table(ix->codebook, ix->dim, ix->m, PQ_METRIC_L2, resid, table);
+	}
+	pq_scan(table, ix->m, codes, n, dist);
+
+	for (int64_t i = 0; i < n; i++)
+	{
+		TopkEntry	e = {0};
+
+		e.tier = isnan(dist[i]) ? 1 : 0;
+		e.key = isnan(dist[i]) ? 0 : dist[i];
+		e.seq = rowids[i];
+		e.payload = rowids[i];
+		if (topk_full(out) && !topk_entry_less(&e, topk_worst(out)))
+			continue;
+		if (filter != NULL && !filter(rowids[i], arg))
+			continue;
+		if (!topk_push(out, &e))
+		{
+			status = core_error(err, CORE_ERR_NOMEM, "out of memory for index candidates");
+			break;
+		}
+	}
+done:
+	core_free(dist);
+	core_free(scratch);
+	lance_array_free(cols[0]);
+	lance_array_free(cols[1]);
+	return status;
+}
+
+CoreStatus
+lance_ivfpq_search(LanceIvfPq *ix, const float *q, int nprobes, LanceIvfRowFilter filter,
+				   void *arg, TopK *out, CoreError *err)
+{
+	int			np = nprobes < ix->nparts ? nprobes : ix->nparts;
+	float	   *qn = core_mallocarray(ix->dim, sizeof(float));
+	float	   *resid = core_mallocarray(ix->dim, sizeof(float));
+	float	   *table = core_mallocarray((size_t) ix->m * PQ_KSUB, sizeof(float));
+	float	   *cdist = core_mallocarray(ix->nparts, sizeof(float));
+	int		   *parts = core_mallocarray(np > 0 ? np : 1, sizeof(int));
+	CoreStatus	status = CORE_OK;
+
+	if (qn == NULL || resid == NULL || table == NULL || cdist == NULL || parts == NULL)
+		status = core_error(err, CORE_ERR_NOMEM, "out of memory searching an IVF_PQ index");
+	else if (np > 0)
+	{
+		memcpy(qn, q, sizeof(float) * ix->dim);
+		/* a cosine index holds normalized vectors, ranked by l2 */
+		if (ix->metric == LANCE_IVF_COSINE)
+		{
+			double		norm = sqrt((double) distance_kernels()->dot(q, q, ix->dim));
+
+			for (int d = 0; norm > 0 && d < ix->dim; d++)
+				qn[d] = (float) (q[d] / norm);
+		}
+		np = nearest_partitions(ix, qn, np, parts, cdist, err);
+		if (np < 0)
+			status = err->status;
+		for (int i = 0; status == CORE_OK && i < np; i++)
+			status = search_partition(ix, parts[i], qn, resid, table, filter, arg, out, err);
+	}
+	core_free(qn);
+	core_free(resid);
+	core_free(table);
+	core_free(cdist);
+	core_free(parts);
+	return status;
+}
