@@ -10,7 +10,9 @@
 //  - the FDW's recall against exact search is at least LanceDB's - 0.02;
 //  - rows appended after the index was built are found (searched flat),
 //    rows deleted after it never come back;
-//  - an index of another metric is not used (EXPLAIN names no index).
+//  - an index of another metric is not used (EXPLAIN names no index);
+//  - an index type the FDW does not read (IVF_FLAT) gives a NOTICE and
+//    the exact answer of a flat search.
 
 const QUERIES = 50;
 const K = 10;
@@ -136,6 +138,25 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
       found += a[0] === row.id;
     }
     report('ivfpq_l2 appended: appended rows are found', found === 20 ? null : `${found} of 20 appended rows found by their own vector`);
+
+    // an index this reader does not understand: NOTICE, then exact search
+    const flat = await makeTable(db, lancedb, arrow, 'ivf_flat', 2000, 16, rand);
+    await flat.createIndex('vec', { config: lancedb.Index.ivfFlat({ numPartitions: 4, distanceType: 'l2' }) });
+    await client.query(`CREATE FOREIGN TABLE search_interop.ivf_flat (id int, vec vector(16)) SERVER ${server}`);
+    const notices = [];
+    const onNotice = (n) => notices.push(n.message);
+    client.on('notice', onNotice);
+    let same = 0;
+    for (let i = 0; i < 5; i++) {
+      const q = rand(16);
+      const a = await ours(client, 'search_interop.ivf_flat', '<->', q, K);
+      const e = await exact(flat, 'l2', q, K);
+      same += a.join() === e.join();
+    }
+    client.removeListener('notice', onNotice);
+    report('ivf_flat: NOTICE that the index is not used',
+      notices.some((m) => /Lance index "vec_idx" on column "vec" is not used/.test(m)) ? null : `notices: ${notices.join(' | ')}`);
+    report('ivf_flat: exact answers without the index', same === 5 ? null : `${same} of 5 queries equal exact search`);
   } finally {
     await client.query('RESET lancedb.nprobes').catch(() => {});
     await client.query('RESET lancedb.refine_factor').catch(() => {});
