@@ -426,7 +426,8 @@ open_index(LanceSearchState *st, ForeignScan *plan, const LanceField *vec_field)
 
 	if (plan->fdw_exprs != NIL || ivf_metric[st->metric] < 0)
 		return;
-	st->index = lance_index_search_open(st->source, vec_field, ivf_metric[st->metric]);
+	st->index = lance_index_search_open(st->source, st->location, vec_field,
+											 ivf_metric[st->metric]);
 	if (st->index == NULL)
 		return;
 	uncovered = lance_index_search_uncovered(st->index, &n);

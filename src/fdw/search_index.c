@@ -16,6 +16,13 @@
  * exact distance, as Postgres expects of an ordered scan; with refine
  * factor 1 the rows are the ones LanceDB returns, in exact order.
  *
+ * Index files never change once written (a new index gets a new uuid), so
+ * an opened index, which holds its codes in memory, is kept for the
+ * backend's later queries, as LanceDB keeps indexes in its index cache: a
+ * few of them, least recently used first out.  A search pins the indexes
+ * it uses until its memory context goes, so that another scan of the same
+ * query opening more indexes cannot free them under it.
+ *
  * An index is used only when it answers the query's metric exactly as
  * LanceDB would (l2 for <->, cosine for <=>, dot for <#>), covers a known
  * set of fragments, and the dataset's row ids are row addresses (stable
@@ -39,8 +46,24 @@
 /* LanceDB 0.39's VectorQuery default ("The default value is 20"). */
 #define DEFAULT_NPROBES 20
 
+/* Opened indexes kept per backend: at most this many, and this much memory. */
+#define CACHE_SLOTS 8
+#define CACHE_MAX_BYTES (UINT64CONST(1) << 30)
+
 static int	search_nprobes = DEFAULT_NPROBES;
 static int	search_refine_factor = 1;
+
+/* An opened index, by dataset location and index uuid. */
+typedef struct CachedIndex
+{
+	char	   *key;			/* "location\nuuid", in TopMemoryContext */
+	LanceIvfPq *ix;
+	uint64		last_used;
+	int			pins;			/* searches using it now */
+} CachedIndex;
+
+static CachedIndex index_cache[CACHE_SLOTS];
+static uint64 cache_clock;
 
 /* A fragment of the dataset's version, as the index sees it. */
 typedef struct IndexedFragment
@@ -57,6 +80,7 @@ struct LanceIndexSearch
 	LanceIvfMetric metric;
 	int			nsegments;
 	LanceIvfPq **segments;
+	CachedIndex **cached;		/* each segment's cache entry, or NULL: owned */
 	int			nfragments;
 	IndexedFragment *fragments; /* ascending by id */
 	int			current;		/* the segment being searched */
@@ -98,15 +122,97 @@ metric_name(LanceIvfMetric metric)
 	return "?";
 }
 
-/* The memory context's reset callback: the core objects held. */
+/* Forget the least recently used unpinned index; false if none. */
+static bool
+evict_one(void)
+{
+	CachedIndex *victim = NULL;
+
+	for (int i = 0; i < CACHE_SLOTS; i++)
+	{
+		if (index_cache[i].ix != NULL && index_cache[i].pins == 0 &&
+			(victim == NULL || index_cache[i].last_used < victim->last_used))
+			victim = &index_cache[i];
+	}
+	if (victim == NULL)
+		return false;
+	lance_ivfpq_close(victim->ix);
+	pfree(victim->key);
+	victim->ix = NULL;
+	victim->key = NULL;
+	return true;
+}
+
+/*
+ * The index of this uuid of the dataset at location, from the cache or
+ * opened (and then cached when room can be made), pinned; *entry is its
+ * cache entry, or NULL when the caller owns it.
+ */
+static CoreStatus
+open_cached(LanceSource *src, const char *location, const char *uuid, LanceIvfPq **out,
+			CachedIndex **entry, CoreError *err)
+{
+	char	   *key = psprintf("%s\n%s", location, uuid);
+	CachedIndex *slot;
+	CoreStatus	status;
+
+	*entry = NULL;
+	for (int i = 0; i < CACHE_SLOTS; i++)
+	{
+		if (index_cache[i].ix != NULL && strcmp(index_cache[i].key, key) == 0)
+		{
+			index_cache[i].last_used = ++cache_clock;
+			index_cache[i].pins++;
+			*out = index_cache[i].ix;
+			*entry = &index_cache[i];
+			return CORE_OK;
+		}
+	}
+	status = lance_ivfpq_open(lance_source_storage(src), "", uuid, out, err);
+	if (status != CORE_OK)
+		return status;
+
+	/* make room: a free slot, and the memory cap with this one counted */
+	for (;;)
+	{
+		uint64		total = lance_ivfpq_memory(*out);
+
+		slot = NULL;
+		for (int i = 0; i < CACHE_SLOTS; i++)
+		{
+			if (index_cache[i].ix == NULL)
+				slot = slot ? slot : &index_cache[i];
+			else
+				total += lance_ivfpq_memory(index_cache[i].ix);
+		}
+		if (slot != NULL && total <= CACHE_MAX_BYTES)
+			break;
+		if (!evict_one())
+			return CORE_OK;		/* all pinned: this search owns it */
+	}
+	slot->key = MemoryContextStrdup(TopMemoryContext, key);
+	slot->ix = *out;
+	slot->last_used = ++cache_clock;
+	slot->pins = 1;
+	*entry = slot;
+	return CORE_OK;
+}
+
+/* The memory context's reset callback: pins, owned indexes, deletion sets. */
 static void
 release_index_search(void *arg)
 {
 	LanceIndexSearch *is = arg;
 
 	for (int s = 0; s < is->nsegments; s++)
-		lance_ivfpq_close(is->segments[s]);
+	{
+		if (is->cached[s] != NULL)
+			is->cached[s]->pins--;
+		else
+			lance_ivfpq_close(is->segments[s]);
+	}
 	is->nsegments = 0;
+
 	for (int f = 0; f < is->nfragments; f++)
 	{
 		lance_deletion_free(is->fragments[f].deleted);
@@ -177,7 +283,8 @@ load_fragments(LanceIndexSearch *is, LanceSource *src, LanceIndexInfo **infos)
  *		The IVF_PQ segments on the column that answer this metric, or NULL.
  */
 LanceIndexSearch *
-lance_index_search_open(LanceSource *src, const LanceField *field, LanceIvfMetric metric)
+lance_index_search_open(LanceSource *src, const char *location, const LanceField *field,
+						LanceIvfMetric metric)
 {
 	const LanceManifest *m = lance_source_manifest(src);
 	LanceIndexList *list = lance_source_indexes(src);
@@ -187,6 +294,7 @@ lance_index_search_open(LanceSource *src, const LanceField *field, LanceIvfMetri
 	const char *why = NULL;
 
 	is->segments = palloc0(sizeof(LanceIvfPq *) * Max(list->count, 1));
+	is->cached = palloc0(sizeof(CachedIndex *) * Max(list->count, 1));
 	is->metric = metric;
 	cb->func = release_index_search;
 	cb->arg = is;
@@ -196,6 +304,7 @@ lance_index_search_open(LanceSource *src, const LanceField *field, LanceIvfMetri
 	{
 		LanceIndexInfo *info = &list->indexes[i];
 		LanceIvfPq *ix;
+		CachedIndex *entry;
 		CoreError	err;
 		CoreStatus	status;
 
@@ -210,7 +319,7 @@ lance_index_search_open(LanceSource *src, const LanceField *field, LanceIvfMetri
 		if (why != NULL)
 			break;
 		CHECK_FOR_INTERRUPTS();
-		status = lance_ivfpq_open(lance_source_storage(src), "", info->uuid, &ix, &err);
+		status = open_cached(src, location, info->uuid, &ix, &entry, &err);
 		if (status == CORE_ERR_UNSUPPORTED || status == CORE_ERR_CORRUPT)
 		{
 			why = pstrdup(err.msg);
@@ -219,16 +328,13 @@ lance_index_search_open(LanceSource *src, const LanceField *field, LanceIvfMetri
 		if (status != CORE_OK)
 			lance_report_core_error(&err);
 		is->segments[is->nsegments] = ix;
+		is->cached[is->nsegments] = entry;
 		infos[is->nsegments++] = info;
 		if (lance_ivfpq_dim(ix) != field->type.fixed_size)
 			why = psprintf("the index has %d dimensions, the column %d",
 						   lance_ivfpq_dim(ix), field->type.fixed_size);
 		else if (lance_ivfpq_metric(ix) != metric)
-		{
-			/* another metric's index: LanceDB too searches flat then */
-			release_index_search(is);
-			return NULL;
-		}
+			return NULL;		/* another metric's index: LanceDB too searches flat */
 	}
 	if (why != NULL)
 	{
@@ -236,7 +342,6 @@ lance_index_search_open(LanceSource *src, const LanceField *field, LanceIvfMetri
 				(errmsg("Lance index \"%s\" on column \"%s\" is not used; searching without it",
 						is->name, field->name),
 				 errdetail("%s", why)));
-		release_index_search(is);
 		return NULL;
 	}
 	if (is->nsegments == 0)

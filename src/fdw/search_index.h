@@ -21,13 +21,14 @@ typedef struct LanceIndexSearch LanceIndexSearch;
 extern void lance_search_index_init_gucs(void);
 
 /*
- * The index segments on `field` whose metric is `metric`, opened, or NULL
- * when there are none (or one this reader does not understand: then a
- * NOTICE says so, and the caller searches flat).  Lives in the current
+ * The index segments on `field` of the dataset at `location` (the source's)
+ * whose metric is `metric`, opened or taken from the backend's cache, or
+ * NULL when there are none (or one this reader does not understand: then
+ * a NOTICE says so, and the caller searches flat).  Lives in the current
  * memory context.
  */
-extern LanceIndexSearch *lance_index_search_open(LanceSource *src, const LanceField *field,
-												 LanceIvfMetric metric);
+extern LanceIndexSearch *lance_index_search_open(LanceSource *src, const char *location,
+												 const LanceField *field, LanceIvfMetric metric);
 
 /*
  * The dataset's fragments that no segment covers (appended after the index

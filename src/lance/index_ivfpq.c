@@ -20,7 +20,10 @@
  *
  * The two small files' tails are read here directly (footer, global
  * buffer table, buffers); the rows of auxiliary.idx are read through the
- * fragment reader, as a one-file fragment whose fields are its columns.
+ * fragment reader, as a one-file fragment whose fields are its columns,
+ * all of them at open (16 + m bytes a row), so that an opened index holds
+ * no file and a caller may keep it for many searches, as LanceDB keeps
+ * its indexes in memory.  Codes are kept transposed per partition.
  *
  *-------------------------------------------------------------------------
  */
@@ -69,14 +72,8 @@ struct LanceIvfPq
 	float	   *codebook;		/* m * PQ_KSUB * (dim / m) */
 	uint64_t   *offsets;		/* first row of each partition */
 	uint32_t   *lengths;		/* rows of each partition */
-
-	/* auxiliary.idx as a one-file fragment */
-	LanceSchema *schema;
-	LanceDataFileRef file;
-	int32_t		file_fields[2];
-	int32_t		file_columns[2];
-	LanceFragmentRef fragment;
-	LanceFragmentReader *reader;
+	uint64_t   *row_ids;		/* num_rows, partition after partition */
+	uint8_t    *codes;			/* num_rows * m, each partition transposed */
 };
 
 static void
@@ -501,18 +498,35 @@ open_aux_file(Storage *st, LanceIvfPq *ix, const IdxFile *f, CoreError *err)
 	return status;
 }
 
+/* Transpose n codes of m bytes (row after row) into m runs of n bytes. */
+static void
+transpose_codes(const uint8_t *codes, int64_t n, int m, uint8_t *out)
+{
+	for (int64_t i = 0; i < n; i++)
+		for (int j = 0; j < m; j++)
+			out[(int64_t) j * n + i] = codes[i * m + j];
+}
+
 /*
  * Read auxiliary.idx's rows as a fragment of one file: find its _rowid
- * and __pq_code columns (the file's top-level fields, one column each).
+ * and __pq_code columns (the file's top-level fields, one column each),
+ * and keep every row id and code.
  */
 static CoreStatus
-open_code_reader(Storage *st, const char *dataset, LanceIvfPq *ix, const IdxFile *f,
-				 const char *relpath, CoreError *err)
+read_codes(Storage *st, const char *dataset, LanceIvfPq *ix, const IdxFile *f,
+		   const char *relpath, CoreError *err)
 {
 	const Li__FileSchema *s = f->fd->schema;
 	char		code_type[64];
 	LanceFieldSpec specs[2];
 	const LanceField *fields[2];
+	int32_t		file_fields[2];
+	int32_t		file_columns[2];
+	LanceDataFileRef file = {0};
+	LanceFragmentRef fragment = {0};
+	LanceSchema *schema = NULL;
+	LanceFragmentReader *reader = NULL;
+	LanceArray *cols[2] = {NULL, NULL};
 	int			found = 0;
 	CoreStatus	status;
 
@@ -538,32 +552,59 @@ open_code_reader(Storage *st, const char *dataset, LanceIvfPq *ix, const IdxFile
 							  "%s: field \"%s\" (%s) is not one of _rowid (uint64), __pq_code (%s)",
 							  f->path, ff->name ? ff->name : "", ff->logical_type ? ff->logical_type : "",
 							  code_type);
-		ix->file_fields[i] = which;
-		ix->file_columns[i] = (int32_t) i;
+		file_fields[i] = which;
+		file_columns[i] = (int32_t) i;
 		found |= 1 << which;
 	}
 	if (found != 3)
 		return core_error(err, CORE_ERR_UNSUPPORTED,
 						  "%s: fields are not _rowid and __pq_code", f->path);
 
-	status = lance_schema_build(specs, 2, f->path, &ix->schema, err);
+	ix->row_ids = core_mallocarray(ix->num_rows ? ix->num_rows : 1, sizeof(uint64_t));
+	ix->codes = core_mallocarray(ix->num_rows ? ix->num_rows : 1, (size_t) ix->m);
+	if (ix->row_ids == NULL || ix->codes == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "%s: out of memory for %" PRIu64 " rows of codes",
+						  f->path, ix->num_rows);
+	if (ix->num_rows == 0)
+		return CORE_OK;
+
+	status = lance_schema_build(specs, 2, f->path, &schema, err);
 	if (status != CORE_OK)
 		return status;
-	ix->file.path = core_strdup(relpath);
-	if (ix->file.path == NULL)
-		return core_error(err, CORE_ERR_NOMEM, "out of memory");
-	ix->file.num_fields = 2;
-	ix->file.field_ids = ix->file_fields;
-	ix->file.column_indices = ix->file_columns;
-	ix->file.major = 2;
-	ix->file.minor = f->minor;
-	ix->file.size_bytes = f->size;
-	ix->fragment.physical_rows = ix->num_rows;
-	ix->fragment.num_files = 1;
-	ix->fragment.files = &ix->file;
-	fields[0] = lance_schema_top(ix->schema, 0);
-	fields[1] = lance_schema_top(ix->schema, 1);
-	return lance_fragment_reader_open(st, dataset, &ix->fragment, fields, 2, &ix->reader, err);
+	file.path = (char *) relpath;
+	file.num_fields = 2;
+	file.field_ids = file_fields;
+	file.column_indices = file_columns;
+	file.major = 2;
+	file.minor = f->minor;
+	file.size_bytes = f->size;
+	fragment.physical_rows = ix->num_rows;
+	fragment.num_files = 1;
+	fragment.files = &file;
+	fields[0] = lance_schema_top(schema, 0);
+	fields[1] = lance_schema_top(schema, 1);
+	status = lance_fragment_reader_open(st, dataset, &fragment, fields, 2, &reader, err);
+	if (status == CORE_OK)
+		status = lance_fragment_reader_read(reader, 0, ix->num_rows, cols, err);
+	if (status == CORE_OK)
+	{
+		const uint8_t *codes = cols[1]->children[0]->values;
+
+		memcpy(ix->row_ids, cols[0]->values, sizeof(uint64_t) * ix->num_rows);
+		if (ix->transposed)
+			memcpy(ix->codes, codes, (size_t) ix->num_rows * ix->m);
+		else
+		{
+			for (int p = 0; p < ix->nparts; p++)
+				transpose_codes(codes + ix->offsets[p] * ix->m, ix->lengths[p], ix->m,
+								ix->codes + ix->offsets[p] * ix->m);
+		}
+	}
+	lance_array_free(cols[0]);
+	lance_array_free(cols[1]);
+	lance_fragment_reader_close(reader);
+	lance_schema_free(schema);
+	return status;
 }
 
 CoreStatus
@@ -601,7 +642,7 @@ lance_ivfpq_open(Storage *st, const char *dataset, const char *uuid, LanceIvfPq 
 		if (status == CORE_OK)
 			status = open_aux_file(st, ix, &f, err);
 		if (status == CORE_OK)
-			status = open_code_reader(st, dataset, ix, &f, rel, err);
+			status = read_codes(st, dataset, ix, &f, rel, err);
 		idx_file_free(&f);
 	}
 	core_free(path);
@@ -619,9 +660,8 @@ lance_ivfpq_close(LanceIvfPq *ix)
 {
 	if (ix == NULL)
 		return;
-	lance_fragment_reader_close(ix->reader);
-	lance_schema_free(ix->schema);
-	core_free(ix->file.path);
+	core_free(ix->row_ids);
+	core_free(ix->codes);
 	core_free(ix->centroids);
 	core_free(ix->codebook);
 	core_free(ix->offsets);
@@ -657,6 +697,14 @@ uint64_t
 lance_ivfpq_num_rows(const LanceIvfPq *ix)
 {
 	return ix->num_rows;
+}
+
+uint64_t
+lance_ivfpq_memory(const LanceIvfPq *ix)
+{
+	return ix->num_rows * (sizeof(uint64_t) + ix->m) +
+		((uint64_t) ix->nparts * ix->dim + (uint64_t) PQ_KSUB * ix->dim) * sizeof(float) +
+		(uint64_t) ix->nparts * (sizeof(uint64_t) + sizeof(uint32_t));
 }
 
 /* ---------------------------------------------------------------------
@@ -704,49 +752,16 @@ nearest_partitions(const LanceIvfPq *ix, const float *q, int nprobes, int *parts
 	return n;
 }
 
-/* Transpose n codes of m bytes (row after row) into m runs of n bytes. */
-static void
-transpose_codes(const uint8_t *codes, int64_t n, int m, uint8_t *out)
-{
-	for (int64_t i = 0; i < n; i++)
-		for (int j = 0; j < m; j++)
-			out[(int64_t) j * n + i] = codes[i * m + j];
-}
-
 /* Score one partition's rows and offer them to out. */
 static CoreStatus
 search_partition(LanceIvfPq *ix, int p, const float *q, float *resid, float *table,
-				 LanceIvfRowFilter filter, void *arg, TopK *out, CoreError *err)
+				 float *dist, LanceIvfRowFilter filter, void *arg, TopK *out, CoreError *err)
 {
 	int64_t		n = ix->lengths[p];
-	LanceArray *cols[2] = {NULL, NULL};
-	const uint64_t *rowids;
-	const uint8_t *codes;
-	uint8_t    *scratch = NULL;
-	float	   *dist;
-	CoreStatus	status;
+	const uint64_t *rowids = ix->row_ids + ix->offsets[p];
 
 	if (n == 0)
 		return CORE_OK;
-	status = lance_fragment_reader_read(ix->reader, ix->offsets[p], (uint64_t) n, cols, err);
-	if (status != CORE_OK)
-		return status;
-	rowids = (const uint64_t *) cols[0]->values;
-	codes = cols[1]->children[0]->values;
-	dist = core_mallocarray(n, sizeof(float));
-	if (!ix->transposed)
-		scratch = core_mallocarray(n, ix->m);
-	if (dist == NULL || (!ix->transposed && scratch == NULL))
-	{
-		status = core_error(err, CORE_ERR_NOMEM, "out of memory scoring partition %d (%" PRId64 " rows)",
-							p, n);
-		goto done;
-	}
-	if (scratch != NULL)
-	{
-		transpose_codes(codes, n, ix->m, scratch);
-		codes = scratch;
-	}
 
 	/* l2 and cosine quantize residuals to the centroid; dot the vectors */
 	if (ix->metric == LANCE_IVF_DOT)
@@ -759,7 +774,7 @@ search_partition(LanceIvfPq *ix, int p, const float *q, float *resid, float *tab
 			resid[d] = q[d] - c[d];
 		pq_table(ix->codebook, ix->dim, ix->m, PQ_METRIC_L2, resid, table);
 	}
-	pq_scan(table, ix->m, codes, n, dist);
+	pq_scan(table, ix->m, ix->codes + ix->offsets[p] * ix->m, n, dist);
 
 	for (int64_t i = 0; i < n; i++)
 	{
@@ -774,17 +789,9 @@ search_partition(LanceIvfPq *ix, int p, const float *q, float *resid, float *tab
 		if (filter != NULL && !filter(rowids[i], arg))
 			continue;
 		if (!topk_push(out, &e))
-		{
-			status = core_error(err, CORE_ERR_NOMEM, "out of memory for index candidates");
-			break;
-		}
+			return core_error(err, CORE_ERR_NOMEM, "out of memory for index candidates");
 	}
-done:
-	core_free(dist);
-	core_free(scratch);
-	lance_array_free(cols[0]);
-	lance_array_free(cols[1]);
-	return status;
+	return CORE_OK;
 }
 
 CoreStatus
@@ -797,9 +804,15 @@ lance_ivfpq_search(LanceIvfPq *ix, const float *q, int nprobes, LanceIvfRowFilte
 	float	   *table = core_mallocarray((size_t) ix->m * PQ_KSUB, sizeof(float));
 	float	   *cdist = core_mallocarray(ix->nparts, sizeof(float));
 	int		   *parts = core_mallocarray(np > 0 ? np : 1, sizeof(int));
+	uint32_t	longest = 0;
+	float	   *dist;
 	CoreStatus	status = CORE_OK;
 
-	if (qn == NULL || resid == NULL || table == NULL || cdist == NULL || parts == NULL)
+	for (int p = 0; p < ix->nparts; p++)
+		longest = ix->lengths[p] > longest ? ix->lengths[p] : longest;
+	dist = core_mallocarray(longest ? longest : 1, sizeof(float));
+	if (qn == NULL || resid == NULL || table == NULL || cdist == NULL || parts == NULL ||
+		dist == NULL)
 		status = core_error(err, CORE_ERR_NOMEM, "out of memory searching an IVF_PQ index");
 	else if (np > 0)
 	{
@@ -816,12 +829,14 @@ lance_ivfpq_search(LanceIvfPq *ix, const float *q, int nprobes, LanceIvfRowFilte
 		if (np < 0)
 			status = err->status;
 		for (int i = 0; status == CORE_OK && i < np; i++)
-			status = search_partition(ix, parts[i], qn, resid, table, filter, arg, out, err);
+			status = search_partition(ix, parts[i], qn, resid, table, dist, filter, arg, out,
+									  err);
 	}
 	core_free(qn);
 	core_free(resid);
 	core_free(table);
 	core_free(cdist);
 	core_free(parts);
+	core_free(dist);
 	return status;
 }

@@ -47,8 +47,9 @@ typedef struct LanceIvfPq LanceIvfPq;
 
 /*
  * Open the index of the given uuid of the dataset at `dataset` (relative
- * to the storage root): reads both files' metadata, the centroids and the
- * codebook; codes are read partition by partition when searched.
+ * to the storage root): reads both files whole (metadata, centroids,
+ * codebook, every row id and code).  The opened index keeps no reference
+ * to the storage, so it may outlive it and serve many searches.
  */
 extern CoreStatus lance_ivfpq_open(Storage *st, const char *dataset, const char *uuid,
 								   LanceIvfPq **out, CoreError *err);
@@ -59,6 +60,9 @@ extern int	lance_ivfpq_dim(const LanceIvfPq *ix);
 extern int	lance_ivfpq_num_partitions(const LanceIvfPq *ix);
 extern int	lance_ivfpq_num_sub_vectors(const LanceIvfPq *ix);
 extern uint64_t lance_ivfpq_num_rows(const LanceIvfPq *ix);
+
+/* The memory the opened index holds, in bytes. */
+extern uint64_t lance_ivfpq_memory(const LanceIvfPq *ix);
 
 /* Whether a row id of the index still names a live row; false drops it. */
 typedef bool (*LanceIvfRowFilter) (uint64_t row_id, void *arg);
