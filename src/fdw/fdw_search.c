@@ -810,7 +810,9 @@ keep_entry(LanceSearchState *st, TopkEntry *e, uint64 addr, const float *x)
 
 /*
  * Offer the index's candidates to the heap with their exact distances:
- * their vectors are read by row address.
+ * their vectors are read by row address, each by itself where the pages
+ * allow, else as rows.  A candidate whose distance is not a number is
+ * checked as a row, so that a value vector cannot hold raises its error.
  */
 static void
 rank_index_candidates(ForeignScanState *node, LanceSearchState *st, const Vector *q,
@@ -818,28 +820,43 @@ rank_index_candidates(ForeignScanState *node, LanceSearchState *st, const Vector
 {
 	uint64	   *addrs;
 	int64		n;
-	LanceBatch *batch;
-	LanceArray *vecs;
+	float	   *direct;
+	LanceBatch *batch = NULL;
+	LanceArray *vecs = NULL;
 	const float *base;
 
 	check_dimensions(st, q);
 	n = lance_index_search_candidates(st->index, q->x, st->k, &addrs);
 	if (n == 0)
 		return;
-	batch = lance_source_take(st->source, addrs, n, &st->vec_name, 1);
-	vecs = batch->columns[0];
-	base = (const float *) vecs->children[0]->values;
-	for (int64 r = 0; r < n; r++, (*seq)++)
+	direct = lance_index_search_vectors(st->index, addrs, n);
+	for (int64 r = 0; r < n; r++)
 	{
 		TopkEntry	e;
 
+		if (direct != NULL)
+		{
+			exact_distance(st, direct + r * st->dim, q, &e);
+			if (e.tier == TIER_NUMBER && !isinf(e.key))
+			{
+				e.seq = (*seq)++;
+				keep_entry(st, &e, addrs[r], direct + r * st->dim);
+				continue;
+			}
+		}
+		if (batch == NULL)
+		{
+			batch = lance_source_take(st->source, addrs, n, &st->vec_name, 1);
+			vecs = batch->columns[0];
+		}
+		base = (const float *) vecs->children[0]->values;
 		if (!lance_array_is_valid(vecs, r))
 			continue;
 		st->current_row_address = (int64) addrs[r];
-		e.seq = *seq;
 		exact_distance(st, base + r * st->dim, q, &e);
 		if (e.tier == TIER_NAN || isinf(e.key) || has_null_item(vecs, r, st->dim))
 			check_vector_value(node, st, vecs, r);
+		e.seq = (*seq)++;
 		keep_entry(st, &e, addrs[r], base + r * st->dim);
 	}
 	st->current_row_address = -1;

@@ -42,6 +42,7 @@
 #include "lance/deletion.h"
 #include "lance/fragment.h"
 #include "lance/index_meta.h"
+#include "lance/take_vectors.h"
 
 /* LanceDB 0.39's VectorQuery default ("The default value is 20"). */
 #define DEFAULT_NPROBES 20
@@ -76,6 +77,8 @@ typedef struct IndexedFragment
 
 struct LanceIndexSearch
 {
+	LanceSource *src;
+	const LanceField *field;	/* the vector column */
 	char	   *name;
 	LanceIvfMetric metric;
 	int			nsegments;
@@ -296,6 +299,8 @@ lance_index_search_open(LanceSource *src, const char *location, const LanceField
 	is->segments = palloc0(sizeof(LanceIvfPq *) * Max(list->count, 1));
 	is->cached = palloc0(sizeof(CachedIndex *) * Max(list->count, 1));
 	is->metric = metric;
+	is->src = src;
+	is->field = field;
 	cb->func = release_index_search;
 	cb->arg = is;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
@@ -421,6 +426,32 @@ lance_index_search_candidates(LanceIndexSearch *is, const float *q, int64 k, uin
 		(*addrs)[i] = best[i].payload;
 	pfree(best);
 	return n;
+}
+
+/*
+ * lance_index_search_vectors
+ *		The candidates' vectors read row by row, or NULL when their pages
+ *		are not laid out for that.
+ */
+float *
+lance_index_search_vectors(LanceIndexSearch *is, const uint64 *addrs, int64 n)
+{
+	float	   *out = palloc_extended(sizeof(float) * is->field->type.fixed_size * Max(n, 1),
+									  MCXT_ALLOC_HUGE);
+	CoreError	err;
+	CoreStatus	status;
+
+	CHECK_FOR_INTERRUPTS();
+	status = lance_take_vectors(lance_source_storage(is->src), "", lance_source_manifest(is->src),
+								is->field, (const uint64_t *) addrs, n, out, &err);
+	if (status == CORE_ERR_UNSUPPORTED)
+	{
+		pfree(out);
+		return NULL;
+	}
+	if (status != CORE_OK)
+		lance_report_core_error(&err);
+	return out;
 }
 
 /*

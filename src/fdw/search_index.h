@@ -44,6 +44,12 @@ extern uint64 *lance_index_search_uncovered(LanceIndexSearch *is, int *n);
 extern int64 lance_index_search_candidates(LanceIndexSearch *is, const float *q, int64 k,
 										   uint64 **addrs);
 
+/*
+ * The vectors (n * dim floats) of candidate rows, each read by itself, or
+ * NULL when their pages do not allow it (then take them as rows).
+ */
+extern float *lance_index_search_vectors(LanceIndexSearch *is, const uint64 *addrs, int64 n);
+
 /* EXPLAIN: which index, nprobes, refine factor (or that none is used). */
 extern void lance_index_search_explain(LanceIndexSearch *is, ExplainState *es);
 
