@@ -141,6 +141,8 @@ typedef struct LanceSearchState
 	const char *vec_name;
 	LanceConverter *vec_conv;
 	LanceIndexSearch *index;	/* LanceDB's index, when it answers the query */
+	uint64	   *uncovered;		/* the fragments it does not cover */
+	int			nuncovered;
 	int			nqualcols;
 	AttrNumber *qual_attnums;
 	int		   *qual_scan_cols; /* each one's column in the batch */
@@ -410,7 +412,7 @@ release_ranking(void *arg)
 /*
  * Use LanceDB's index on the column when one answers this metric and no
  * quals filter the rows (LanceDB's index search would then filter after
- * probing); the flat scan reads only the fragments it does not cover.
+ * probing); the flat scan then reads only the fragments it does not cover.
  */
 static void
 open_index(LanceSearchState *st, ForeignScan *plan, const LanceField *vec_field)
@@ -421,17 +423,13 @@ open_index(LanceSearchState *st, ForeignScan *plan, const LanceField *vec_field)
 		[LANCE_METRIC_DOT] = LANCE_IVF_DOT,
 		[LANCE_METRIC_L1] = -1,
 	};
-	uint64	   *uncovered;
-	int			n;
 
 	if (plan->fdw_exprs != NIL || ivf_metric[st->metric] < 0)
 		return;
 	st->index = lance_index_search_open(st->source, st->location, vec_field,
-											 ivf_metric[st->metric]);
-	if (st->index == NULL)
-		return;
-	uncovered = lance_index_search_uncovered(st->index, &n);
-	lance_source_only_fragments(st->source, uncovered, n);
+										ivf_metric[st->metric]);
+	if (st->index != NULL)
+		st->uncovered = lance_index_search_uncovered(st->index, &st->nuncovered);
 }
 
 /* Open the dataset and start the ranking scan: the vector, then the quals' columns. */
@@ -886,8 +884,14 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory for a top-" INT64_FORMAT " search", st->k)));
 
-	if (st->index != NULL && q != NULL)
-		rank_index_candidates(node, st, q, &seq);
+	/* a NULL query puts every row at a NULL distance: rank them all flat */
+	if (st->index != NULL)
+	{
+		lance_source_only_fragments(st->source, q ? st->uncovered : NULL,
+									q ? st->nuncovered : 0);
+		if (q != NULL)
+			rank_index_candidates(node, st, q, &seq);
+	}
 	while ((batch = lance_source_next(st->source)) != NULL)
 	{
 		LanceArray *vecs = batch->columns[0];

@@ -163,8 +163,9 @@ lance_source_start(LanceSource *src, const char *const *fields, int n)
 }
 
 /*
- * Scan only these fragments (ids, living as long as the source) from now
- * on, restarting the scan: an index search reads the rest from its index.
+ * Scan only these fragments (ids, living as long as the source; NULL: all
+ * of them) from now on, restarting the scan: an index search reads the
+ * rest from its index.
  */
 void
 lance_source_only_fragments(LanceSource *src, const uint64 *fragment_ids, int n)

@@ -113,6 +113,8 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
     let plan = await explain(client, l2.table, '<->', 128);
     report('ivfpq_l2: EXPLAIN names the index', /Lance Index: vec_idx \(IVF_PQ, l2, 32 partitions, 16 sub-vectors\)/.test(plan) &&
       /Lance Nprobes: 20/.test(plan) && /Lance Refine Factor: 1/.test(plan) ? null : plan);
+    const nullQuery = await client.query(`SELECT count(*) AS n FROM (SELECT id FROM ${l2.table} ORDER BY vec <-> NULL::vector LIMIT ${K}) s`);
+    report('ivfpq_l2: a NULL query still returns LIMIT rows', Number(nullQuery.rows[0].n) === K ? null : `${nullQuery.rows[0].n} rows`);
     plan = await explain(client, l2.table, '<#>', 128);
     report('ivfpq_l2: another metric searches flat', /Lance Order By/.test(plan) && !/Lance Index/.test(plan) ? null : plan);
 
