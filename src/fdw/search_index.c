@@ -389,6 +389,39 @@ row_is_live(uint64_t row_id, void *arg)
 		(fr->deleted == NULL || !lance_deletion_contains(fr->deleted, offset));
 }
 
+static int
+cmp_uint64(const void *a, const void *b)
+{
+	uint64		x = *(const uint64 *) a;
+	uint64		y = *(const uint64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Refuse candidates that repeat a row: a well-formed index lists each row
+ * once, and a damaged one must not make a row come back twice.
+ */
+static void
+check_no_repeats(LanceIndexSearch *is, const uint64 *addrs, int64 n)
+{
+	uint64	   *sorted = palloc(sizeof(uint64) * Max(n, 1));
+
+	memcpy(sorted, addrs, sizeof(uint64) * n);
+	qsort(sorted, n, sizeof(uint64), cmp_uint64);
+	for (int64 i = 1; i < n; i++)
+	{
+		if (sorted[i] == sorted[i - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("Lance index \"%s\" lists row %u of fragment %u twice",
+							is->name, LANCE_ROW_ADDR_OFFSET(sorted[i]),
+							LANCE_ROW_ADDR_FRAGMENT(sorted[i])),
+					 errhint("Rebuild the index with LanceDB.")));
+	}
+	pfree(sorted);
+}
+
 /*
  * lance_index_search_candidates
  *		Up to refine_factor * k live rows by approximate distance.
@@ -425,6 +458,7 @@ lance_index_search_candidates(LanceIndexSearch *is, const float *q, int64 k, uin
 	for (int64 i = 0; i < n; i++)
 		(*addrs)[i] = best[i].payload;
 	pfree(best);
+	check_no_repeats(is, *addrs, n);
 	return n;
 }
 

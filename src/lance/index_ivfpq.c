@@ -427,6 +427,7 @@ open_aux_file(Storage *st, LanceIvfPq *ix, const IdxFile *f, CoreError *err)
 	uint8_t    *bytes = NULL;
 	uint64_t	len;
 	Li__Tensor *cb;
+	uint64_t	next = 0;
 	CoreStatus	status;
 
 	core_free(raw);
@@ -475,13 +476,19 @@ open_aux_file(Storage *st, LanceIvfPq *ix, const IdxFile *f, CoreError *err)
 		status = core_error(err, CORE_ERR_CORRUPT,
 							"%s: %zu partition offsets and %zu lengths for %d centroids",
 							f->path, ivf->n_offsets, ivf->n_lengths, ix->nparts);
+	/* partitions follow each other and cover the file: no row twice */
 	for (int p = 0; status == CORE_OK && p < ix->nparts; p++)
 	{
-		if (!span_range_ok(ix->num_rows, ivf->offsets[p], ivf->lengths[p]))
+		if (ivf->offsets[p] != next || !span_range_ok(ix->num_rows, next, ivf->lengths[p]))
 			status = core_error(err, CORE_ERR_CORRUPT,
-								"%s: partition %d (rows %" PRIu64 " + %u) runs past the file's %" PRIu64 " rows",
-								f->path, p, ivf->offsets[p], ivf->lengths[p], ix->num_rows);
+								"%s: partition %d (rows %" PRIu64 " + %u) does not follow row %" PRIu64 " within the file's %" PRIu64 " rows",
+								f->path, p, ivf->offsets[p], ivf->lengths[p], next, ix->num_rows);
+		next += ivf->lengths[p];
 	}
+	if (status == CORE_OK && next != ix->num_rows)
+		status = core_error(err, CORE_ERR_CORRUPT,
+							"%s: partitions hold %" PRIu64 " rows, the file %" PRIu64,
+							f->path, next, ix->num_rows);
 	if (status == CORE_OK)
 	{
 		ix->offsets = core_mallocarray(ix->nparts, sizeof(uint64_t));
