@@ -2,11 +2,12 @@
  *
  * search_index.c
  *	  Nearest-neighbour search of a Lance foreign table through the IVF_PQ
- *	  index LanceDB built on its vector column.
+ *	  or IVF_FLAT index LanceDB built on its vector column.
  *
  * LanceDB answers `nearest_to(q).limit(k)` on an indexed column by probing
  * the nprobes partitions whose centroids are nearest q, ranking their rows
- * by PQ distance, and, with a refine factor r, re-ranking the best r * k
+ * by PQ distance (IVF_PQ) or by the stored vectors' distance (IVF_FLAT),
+ * and, with a refine factor r, re-ranking the best r * k
  * exactly; fragments appended after the index was built are not in it and
  * are searched flat, and the two results merged.  The flat search of
  * fdw_search.c does the same here: this file hands it the index's best
@@ -17,7 +18,7 @@
  * factor 1 the rows are the ones LanceDB returns, in exact order.
  *
  * Index files never change once written (a new index gets a new uuid), so
- * an opened index, which holds its codes in memory, is kept for the
+ * an opened index, which holds its codes or vectors in memory, is kept for the
  * backend's later queries, as LanceDB keeps indexes in its index cache: a
  * few of them, least recently used first out.  A search pins the indexes
  * it uses until its memory context goes, so that another scan of the same
@@ -58,7 +59,7 @@ static int	search_refine_factor = 1;
 typedef struct CachedIndex
 {
 	char	   *key;			/* "location\nuuid", in TopMemoryContext */
-	LanceIvfPq *ix;
+	LanceIvfIndex *ix;
 	uint64		last_used;
 	int			pins;			/* searches using it now */
 } CachedIndex;
@@ -82,7 +83,7 @@ struct LanceIndexSearch
 	char	   *name;
 	LanceIvfMetric metric;
 	int			nsegments;
-	LanceIvfPq **segments;
+	LanceIvfIndex **segments;
 	CachedIndex **cached;		/* each segment's cache entry, or NULL: owned */
 	int			nfragments;
 	IndexedFragment *fragments; /* ascending by id */
@@ -139,7 +140,7 @@ evict_one(void)
 	}
 	if (victim == NULL)
 		return false;
-	lance_ivfpq_close(victim->ix);
+	lance_ivf_close(victim->ix);
 	pfree(victim->key);
 	victim->ix = NULL;
 	victim->key = NULL;
@@ -152,7 +153,7 @@ evict_one(void)
  * cache entry, or NULL when the caller owns it.
  */
 static CoreStatus
-open_cached(LanceSource *src, const char *location, const char *uuid, LanceIvfPq **out,
+open_cached(LanceSource *src, const char *location, const char *uuid, LanceIvfIndex **out,
 			CachedIndex **entry, CoreError *err)
 {
 	char	   *key = psprintf("%s\n%s", location, uuid);
@@ -171,14 +172,14 @@ open_cached(LanceSource *src, const char *location, const char *uuid, LanceIvfPq
 			return CORE_OK;
 		}
 	}
-	status = lance_ivfpq_open(lance_source_storage(src), "", uuid, out, err);
+	status = lance_ivf_open(lance_source_storage(src), "", uuid, out, err);
 	if (status != CORE_OK)
 		return status;
 
 	/* make room: a free slot, and the memory cap with this one counted */
 	for (;;)
 	{
-		uint64		total = lance_ivfpq_memory(*out);
+		uint64		total = lance_ivf_memory(*out);
 
 		slot = NULL;
 		for (int i = 0; i < CACHE_SLOTS; i++)
@@ -186,7 +187,7 @@ open_cached(LanceSource *src, const char *location, const char *uuid, LanceIvfPq
 			if (index_cache[i].ix == NULL)
 				slot = slot ? slot : &index_cache[i];
 			else
-				total += lance_ivfpq_memory(index_cache[i].ix);
+				total += lance_ivf_memory(index_cache[i].ix);
 		}
 		if (slot != NULL && total <= CACHE_MAX_BYTES)
 			break;
@@ -212,7 +213,7 @@ release_index_search(void *arg)
 		if (is->cached[s] != NULL)
 			is->cached[s]->pins--;
 		else
-			lance_ivfpq_close(is->segments[s]);
+			lance_ivf_close(is->segments[s]);
 	}
 	is->nsegments = 0;
 
@@ -283,7 +284,7 @@ load_fragments(LanceIndexSearch *is, LanceSource *src, LanceIndexInfo **infos)
 
 /*
  * lance_index_search_open
- *		The IVF_PQ segments on the column that answer this metric, or NULL.
+ *		The IVF segments on the column that answer this metric, or NULL.
  */
 LanceIndexSearch *
 lance_index_search_open(LanceSource *src, const char *location, const LanceField *field,
@@ -296,7 +297,7 @@ lance_index_search_open(LanceSource *src, const char *location, const LanceField
 	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
 	const char *why = NULL;
 
-	is->segments = palloc0(sizeof(LanceIvfPq *) * Max(list->count, 1));
+	is->segments = palloc0(sizeof(LanceIvfIndex *) * Max(list->count, 1));
 	is->cached = palloc0(sizeof(CachedIndex *) * Max(list->count, 1));
 	is->metric = metric;
 	is->src = src;
@@ -308,7 +309,7 @@ lance_index_search_open(LanceSource *src, const char *location, const LanceField
 	for (int i = 0; i < list->count && why == NULL; i++)
 	{
 		LanceIndexInfo *info = &list->indexes[i];
-		LanceIvfPq *ix;
+		LanceIvfIndex *ix;
 		CachedIndex *entry;
 		CoreError	err;
 		CoreStatus	status;
@@ -335,10 +336,10 @@ lance_index_search_open(LanceSource *src, const char *location, const LanceField
 		is->segments[is->nsegments] = ix;
 		is->cached[is->nsegments] = entry;
 		infos[is->nsegments++] = info;
-		if (lance_ivfpq_dim(ix) != field->type.fixed_size)
+		if (lance_ivf_dim(ix) != field->type.fixed_size)
 			why = psprintf("the index has %d dimensions, the column %d",
-						   lance_ivfpq_dim(ix), field->type.fixed_size);
-		else if (lance_ivfpq_metric(ix) != metric)
+						   lance_ivf_dim(ix), field->type.fixed_size);
+		else if (lance_ivf_metric(ix) != metric)
 			return NULL;		/* another metric's index: LanceDB too searches flat */
 	}
 	if (why != NULL)
@@ -443,7 +444,7 @@ lance_index_search_candidates(LanceIndexSearch *is, const float *q, int64 k, uin
 		CoreError	err;
 
 		CHECK_FOR_INTERRUPTS();
-		if (lance_ivfpq_search(is->segments[is->current], q, search_nprobes, row_is_live, is,
+		if (lance_ivf_search(is->segments[is->current], q, search_nprobes, row_is_live, is,
 							   heap, &err) != CORE_OK)
 		{
 			topk_free(heap);
@@ -496,16 +497,18 @@ void
 lance_index_search_explain(LanceIndexSearch *is, ExplainState *es)
 {
 	int			nuncovered = 0;
+	bool		pq;
 
 	if (is == NULL)
 		return;
+	pq = lance_ivf_kind(is->segments[0]) == LANCE_IVF_KIND_PQ;
 	for (int f = 0; f < is->nfragments; f++)
 		nuncovered += is->fragments[f].segment < 0;
 	ExplainPropertyText("Lance Index",
-						psprintf("%s (IVF_PQ, %s, %d partitions, %d sub-vectors%s)",
-								 is->name, metric_name(is->metric),
-								 lance_ivfpq_num_partitions(is->segments[0]),
-								 lance_ivfpq_num_sub_vectors(is->segments[0]),
+						psprintf("%s (%s, %s, %d partitions%s%s)",
+								 is->name, pq ? "IVF_PQ" : "IVF_FLAT", metric_name(is->metric),
+								 lance_ivf_num_partitions(is->segments[0]),
+								 pq ? psprintf(", %d sub-vectors", lance_ivf_num_sub_vectors(is->segments[0])) : "",
 								 is->nsegments > 1 ? psprintf(", %d segments", is->nsegments) : ""),
 						es);
 	ExplainPropertyInteger("Lance Nprobes", NULL, search_nprobes, es);

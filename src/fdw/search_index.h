@@ -2,7 +2,7 @@
  *
  * search_index.h
  *	  Nearest-neighbour search of a Lance foreign table through the IVF_PQ
- *	  index LanceDB built on its vector column.
+ *	  or IVF_FLAT index LanceDB built on its vector column.
  *
  *-------------------------------------------------------------------------
  */
@@ -13,7 +13,7 @@
 
 #include "commands/explain.h"
 #include "fdw/lance_fdw.h"
-#include "lance/index_ivfpq.h"
+#include "lance/index_ivf.h"
 
 typedef struct LanceIndexSearch LanceIndexSearch;
 

@@ -1,4 +1,5 @@
-// Nearest-neighbour search through LanceDB-built IVF_PQ indexes: LanceDB
+// Nearest-neighbour search through LanceDB-built IVF_PQ and IVF_FLAT
+// indexes: LanceDB
 // makes the tables and their indexes, the FDW searches them with the same
 // nprobes and refine_factor as LanceDB's own indexed search, and both are
 // measured against exact search.  Run by search_interop.mjs (the same CI
@@ -11,7 +12,7 @@
 //  - rows appended after the index was built are found (searched flat),
 //    rows deleted after it never come back;
 //  - an index of another metric is not used (EXPLAIN names no index);
-//  - an index type the FDW does not read (IVF_FLAT) gives a NOTICE and
+//  - an index type the FDW does not read (IVF_HNSW_SQ) gives a NOTICE and
 //    the exact answer of a flat search.
 
 const QUERIES = 50;
@@ -106,7 +107,12 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
     await cos.createIndex('vec', { config: lancedb.Index.ivfPq({ numPartitions: 8, numSubVectors: 8, distanceType: 'cosine' }) });
     const dot = await makeTable(db, lancedb, arrow, 'ivfpq_dot', 5000, 32, rand);
     await dot.createIndex('vec', { config: lancedb.Index.ivfPq({ numPartitions: 8, numSubVectors: 8, distanceType: 'dot' }) });
-    for (const [name, dim] of [['ivfpq_l2', 128], ['ivfpq_cos', 32], ['ivfpq_dot', 32]])
+    // IVF_FLAT: the vectors themselves in the partitions
+    const flatL2 = await makeTable(db, lancedb, arrow, 'ivfflat_l2', 5000, 32, rand);
+    await flatL2.createIndex('vec', { config: lancedb.Index.ivfFlat({ numPartitions: 8, distanceType: 'l2' }) });
+    const flatCos = await makeTable(db, lancedb, arrow, 'ivfflat_cos', 5000, 32, rand);
+    await flatCos.createIndex('vec', { config: lancedb.Index.ivfFlat({ numPartitions: 8, distanceType: 'cosine' }) });
+    for (const [name, dim] of [['ivfpq_l2', 128], ['ivfpq_cos', 32], ['ivfpq_dot', 32], ['ivfflat_l2', 32], ['ivfflat_cos', 32]])
       await client.query(`CREATE FOREIGN TABLE search_interop.${name} (id int, vec vector(${dim})) SERVER ${server}`);
 
     const l2 = { table: 'search_interop.ivfpq_l2', tbl: big, metric: 'l2', op: '<->', dim: 128, queries: QUERIES };
@@ -123,6 +129,10 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
     await compareSetting(ctx, 'ivfpq_l2', l2, 4, 5);
     await compareSetting(ctx, 'ivfpq_cos', { table: 'search_interop.ivfpq_cos', tbl: cos, metric: 'cosine', op: '<=>', dim: 32, queries: 20 }, 2, 1);
     await compareSetting(ctx, 'ivfpq_dot', { table: 'search_interop.ivfpq_dot', tbl: dot, metric: 'dot', op: '<#>', dim: 32, queries: 20 }, 2, 1);
+    plan = await explain(client, 'search_interop.ivfflat_l2', '<->', 32);
+    report('ivfflat_l2: EXPLAIN names the index', /Lance Index: vec_idx \(IVF_FLAT, l2, 8 partitions\)/.test(plan) ? null : plan);
+    await compareSetting(ctx, 'ivfflat_l2', { table: 'search_interop.ivfflat_l2', tbl: flatL2, metric: 'l2', op: '<->', dim: 32, queries: 20 }, 2, 1);
+    await compareSetting(ctx, 'ivfflat_cos', { table: 'search_interop.ivfflat_cos', tbl: flatCos, metric: 'cosine', op: '<=>', dim: 32, queries: 20 }, 2, 1);
 
     // after indexing: a fragment the index does not cover, and deletions
     const appended = [];
@@ -142,23 +152,23 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
     report('ivfpq_l2 appended: appended rows are found', found === 20 ? null : `${found} of 20 appended rows found by their own vector`);
 
     // an index this reader does not understand: NOTICE, then exact search
-    const flat = await makeTable(db, lancedb, arrow, 'ivf_flat', 2000, 16, rand);
-    await flat.createIndex('vec', { config: lancedb.Index.ivfFlat({ numPartitions: 4, distanceType: 'l2' }) });
-    await client.query(`CREATE FOREIGN TABLE search_interop.ivf_flat (id int, vec vector(16)) SERVER ${server}`);
+    const hnsw = await makeTable(db, lancedb, arrow, 'ivf_hnsw', 2000, 16, rand);
+    await hnsw.createIndex('vec', { config: lancedb.Index.hnswSq({ numPartitions: 2, distanceType: 'l2' }) });
+    await client.query(`CREATE FOREIGN TABLE search_interop.ivf_hnsw (id int, vec vector(16)) SERVER ${server}`);
     const notices = [];
     const onNotice = (n) => notices.push(n.message);
     client.on('notice', onNotice);
     let same = 0;
     for (let i = 0; i < 5; i++) {
       const q = rand(16);
-      const a = await ours(client, 'search_interop.ivf_flat', '<->', q, K);
-      const e = await exact(flat, 'l2', q, K);
+      const a = await ours(client, 'search_interop.ivf_hnsw', '<->', q, K);
+      const e = await exact(hnsw, 'l2', q, K);
       same += a.join() === e.join();
     }
     client.removeListener('notice', onNotice);
-    report('ivf_flat: NOTICE that the index is not used',
+    report('ivf_hnsw: NOTICE that the index is not used',
       notices.some((m) => /Lance index "vec_idx" on column "vec" is not used/.test(m)) ? null : `notices: ${notices.join(' | ')}`);
-    report('ivf_flat: exact answers without the index', same === 5 ? null : `${same} of 5 queries equal exact search`);
+    report('ivf_hnsw: exact answers without the index', same === 5 ? null : `${same} of 5 queries equal exact search`);
   } finally {
     await client.query('RESET lancedb.nprobes').catch(() => {});
     await client.query('RESET lancedb.refine_factor').catch(() => {});

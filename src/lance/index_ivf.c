@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
- * index_ivfpq.c
- *	  Opening and searching a LanceDB-built IVF_PQ index.
+ * index_ivf.c
+ *	  Opening and searching a LanceDB-built IVF_PQ or IVF_FLAT index.
  *
  * Both files of the index are Lance 2.x files whose schema metadata says
  * what they hold (docs/lance-index-format.md):
@@ -17,17 +17,19 @@
  *				  place each partition's rows; columns _rowid (uint64) and
  *				  __pq_code (fixed_size_list<uint8, m>), the codes of one
  *				  partition stored transposed (m runs of one byte per row).
+ *				  IVF_FLAT's holds {"dim":...} and, instead of codes, the
+ *				  column flat (fixed_size_list<float32, dim>), the vectors.
  *
  * The two small files' tails are read here directly (footer, global
  * buffer table, buffers); the rows of auxiliary.idx are read through the
  * fragment reader, as a one-file fragment whose fields are its columns,
- * all of them at open (16 + m bytes a row), so that an opened index holds
+ * all of them at open (8 + m or 8 + 4 dim bytes a row), so that an opened index holds
  * no file and a caller may keep it for many searches, as LanceDB keeps
  * its indexes in memory.  Codes are kept transposed per partition.
  *
  *-------------------------------------------------------------------------
  */
-#include "lance/index_ivfpq.h"
+#include "lance/index_ivf.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -47,6 +49,7 @@
 #define TENSOR_FLOAT32 2
 #define ROWID_FIELD "_rowid"
 #define CODE_FIELD "__pq_code"
+#define FLAT_FIELD "flat"
 
 /* The tail of one Lance file: its global buffers and file descriptor. */
 typedef struct IdxFile
@@ -60,8 +63,9 @@ typedef struct IdxFile
 	Li__FileDescriptor *fd;
 } IdxFile;
 
-struct LanceIvfPq
+struct LanceIvfIndex
 {
+	LanceIvfKind kind;
 	LanceIvfMetric metric;
 	int			dim;
 	int			nparts;
@@ -73,7 +77,8 @@ struct LanceIvfPq
 	uint64_t   *offsets;		/* first row of each partition */
 	uint32_t   *lengths;		/* rows of each partition */
 	uint64_t   *row_ids;		/* num_rows, partition after partition */
-	uint8_t    *codes;			/* num_rows * m, each partition transposed */
+	uint8_t    *codes;			/* PQ: num_rows * m, each partition transposed */
+	float	   *vectors;		/* FLAT: num_rows * dim */
 };
 
 static void
@@ -367,7 +372,7 @@ tensor_floats(const char *path, const char *what, const Li__Tensor *t, uint64_t 
 
 /* index.idx: the index type, its metric and the centroids. */
 static CoreStatus
-open_index_file(Storage *st, LanceIvfPq *ix, const IdxFile *f, CoreError *err)
+open_index_file(Storage *st, LanceIvfIndex *ix, const IdxFile *f, CoreError *err)
 {
 	char	   *desc = idx_file_meta(f, "lance:index");
 	char		type[32];
@@ -383,8 +388,8 @@ open_index_file(Storage *st, LanceIvfPq *ix, const IdxFile *f, CoreError *err)
 		!json_string(desc, "distance_type", metric, sizeof(metric)))
 		status = core_error(err, CORE_ERR_CORRUPT, "%s: \"lance:index\" is not {type, distance_type}",
 							f->path);
-	else if (strcmp(type, "IVF_PQ") != 0)
-		status = core_error(err, CORE_ERR_UNSUPPORTED, "%s: index type %s is not IVF_PQ",
+	else if (strcmp(type, "IVF_PQ") != 0 && strcmp(type, "IVF_FLAT") != 0)
+		status = core_error(err, CORE_ERR_UNSUPPORTED, "%s: index type %s is not IVF_PQ or IVF_FLAT",
 							f->path, type);
 	else if (!parse_metric(metric, &ix->metric))
 		status = core_error(err, CORE_ERR_UNSUPPORTED, "%s: distance type %s", f->path, metric);
@@ -393,6 +398,7 @@ open_index_file(Storage *st, LanceIvfPq *ix, const IdxFile *f, CoreError *err)
 	core_free(desc);
 	if (status != CORE_OK)
 		return status;
+	ix->kind = strcmp(type, "IVF_PQ") == 0 ? LANCE_IVF_KIND_PQ : LANCE_IVF_KIND_FLAT;
 
 	status = read_ivf(st, f, &ivf, err);
 	if (status != CORE_OK)
@@ -413,39 +419,27 @@ open_index_file(Storage *st, LanceIvfPq *ix, const IdxFile *f, CoreError *err)
 	return status;
 }
 
-/* auxiliary.idx: PQ parameters, codebook, partitions, columns. */
+/* auxiliary.idx of IVF_PQ: the PQ parameters and the codebook. */
 static CoreStatus
-open_aux_file(Storage *st, LanceIvfPq *ix, const IdxFile *f, CoreError *err)
+read_pq_storage(Storage *st, LanceIvfIndex *ix, const IdxFile *f, const char *meta,
+				CoreError *err)
 {
-	char	   *raw = idx_file_meta(f, "storage_metadata");
-	char	   *meta = raw ? json_first_string(raw) : NULL;
 	int64_t		cb_pos = 0,
 				nbits = 0,
 				m = 0,
 				dim = 0;
-	Li__Ivf    *ivf = NULL;
+	const char *t = json_value(meta, "transposed");
 	uint8_t    *bytes = NULL;
 	uint64_t	len;
 	Li__Tensor *cb;
-	uint64_t	next = 0;
 	CoreStatus	status;
 
-	core_free(raw);
-	if (meta == NULL || !json_int(meta, "codebook_position", &cb_pos) ||
-		!json_int(meta, "nbits", &nbits) || !json_int(meta, "num_sub_vectors", &m) ||
-		!json_int(meta, "dimension", &dim))
-	{
-		core_free(meta);
+	if (!json_int(meta, "codebook_position", &cb_pos) || !json_int(meta, "nbits", &nbits) ||
+		!json_int(meta, "num_sub_vectors", &m) || !json_int(meta, "dimension", &dim))
 		return core_error(err, CORE_ERR_UNSUPPORTED,
 						  "%s: no PQ storage_metadata with codebook_position, nbits, num_sub_vectors, dimension",
 						  f->path);
-	}
-	{
-		const char *t = json_value(meta, "transposed");
-
-		ix->transposed = t != NULL && strncmp(t, "true", 4) == 0;
-	}
-	core_free(meta);
+	ix->transposed = t != NULL && strncmp(t, "true", 4) == 0;
 	if (nbits != PQ_NBITS)
 		return core_error(err, CORE_ERR_UNSUPPORTED, "%s: %" PRId64 "-bit PQ codes (only 8-bit are read)",
 						  f->path, nbits);
@@ -465,6 +459,32 @@ open_aux_file(Storage *st, LanceIvfPq *ix, const IdxFile *f, CoreError *err)
 						  f->path, cb_pos);
 	status = tensor_floats(f->path, "codebook", cb, PQ_KSUB, (uint64_t) dim, &ix->codebook, err);
 	li__tensor__free_unpacked(cb, NULL);
+	return status;
+}
+
+/* auxiliary.idx: the storage's parameters and where each partition's rows are. */
+static CoreStatus
+open_aux_file(Storage *st, LanceIvfIndex *ix, const IdxFile *f, CoreError *err)
+{
+	char	   *raw = idx_file_meta(f, "storage_metadata");
+	char	   *meta = raw ? json_first_string(raw) : NULL;
+	int64_t		dim = 0;
+	Li__Ivf    *ivf = NULL;
+	uint64_t	next = 0;
+	CoreStatus	status;
+
+	core_free(raw);
+	if (meta == NULL)
+		return core_error(err, CORE_ERR_UNSUPPORTED, "%s: no storage_metadata", f->path);
+	if (ix->kind == LANCE_IVF_KIND_PQ)
+		status = read_pq_storage(st, ix, f, meta, err);
+	else if (!json_int(meta, "dim", &dim) || dim != ix->dim)
+		status = core_error(err, CORE_ERR_CORRUPT,
+							"%s: flat storage of dimension %" PRId64 " for centroids of dimension %d",
+							f->path, dim, ix->dim);
+	else
+		status = CORE_OK;
+	core_free(meta);
 	if (status != CORE_OK)
 		return status;
 
@@ -516,11 +536,11 @@ transpose_codes(const uint8_t *codes, int64_t n, int m, uint8_t *out)
 
 /*
  * Read auxiliary.idx's rows as a fragment of one file: find its _rowid
- * and __pq_code columns (the file's top-level fields, one column each),
- * and keep every row id and code.
+ * and __pq_code (or flat) columns, the file's top-level fields, one column
+ * each, and keep every row id and code (or vector).
  */
 static CoreStatus
-read_codes(Storage *st, const char *dataset, LanceIvfPq *ix, const IdxFile *f,
+read_codes(Storage *st, const char *dataset, LanceIvfIndex *ix, const IdxFile *f,
 		   const char *relpath, CoreError *err)
 {
 	const Li__FileSchema *s = f->fd->schema;
@@ -537,12 +557,18 @@ read_codes(Storage *st, const char *dataset, LanceIvfPq *ix, const IdxFile *f,
 	int			found = 0;
 	CoreStatus	status;
 
-	snprintf(code_type, sizeof(code_type), "fixed_size_list:uint8:%d", ix->m);
+	const char *code_field = ix->kind == LANCE_IVF_KIND_PQ ? CODE_FIELD : FLAT_FIELD;
+	size_t		row_bytes = ix->kind == LANCE_IVF_KIND_PQ ? (size_t) ix->m : sizeof(float) * ix->dim;
+
+	if (ix->kind == LANCE_IVF_KIND_PQ)
+		snprintf(code_type, sizeof(code_type), "fixed_size_list:uint8:%d", ix->m);
+	else
+		snprintf(code_type, sizeof(code_type), "fixed_size_list:float:%d", ix->dim);
 	specs[0] = (LanceFieldSpec) {0, -1, ROWID_FIELD, "uint64", true};
-	specs[1] = (LanceFieldSpec) {1, -1, CODE_FIELD, code_type, true};
+	specs[1] = (LanceFieldSpec) {1, -1, code_field, code_type, true};
 	if (s->n_fields != 2)
 		return core_error(err, CORE_ERR_UNSUPPORTED,
-						  "%s: %zu fields, expected _rowid and __pq_code", f->path, s->n_fields);
+						  "%s: %zu fields, expected _rowid and %s", f->path, s->n_fields, code_field);
 	for (size_t i = 0; i < 2; i++)
 	{
 		const Li__FileField *ff = s->fields[i];
@@ -550,26 +576,29 @@ read_codes(Storage *st, const char *dataset, LanceIvfPq *ix, const IdxFile *f,
 
 		if (ff->name != NULL && strcmp(ff->name, ROWID_FIELD) == 0)
 			which = 0;
-		else if (ff->name != NULL && strcmp(ff->name, CODE_FIELD) == 0)
+		else if (ff->name != NULL && strcmp(ff->name, code_field) == 0)
 			which = 1;
 		if (which < 0 || ff->logical_type == NULL ||
 			strcmp(ff->logical_type, specs[which].logical_type) != 0 ||
 			(ff->has_parent_id && ff->parent_id != -1))
 			return core_error(err, CORE_ERR_UNSUPPORTED,
-							  "%s: field \"%s\" (%s) is not one of _rowid (uint64), __pq_code (%s)",
+							  "%s: field \"%s\" (%s) is not one of _rowid (uint64), %s (%s)",
 							  f->path, ff->name ? ff->name : "", ff->logical_type ? ff->logical_type : "",
-							  code_type);
+							  code_field, code_type);
 		file_fields[i] = which;
 		file_columns[i] = (int32_t) i;
 		found |= 1 << which;
 	}
 	if (found != 3)
 		return core_error(err, CORE_ERR_UNSUPPORTED,
-						  "%s: fields are not _rowid and __pq_code", f->path);
+						  "%s: fields are not _rowid and %s", f->path, code_field);
 
 	ix->row_ids = core_mallocarray(ix->num_rows ? ix->num_rows : 1, sizeof(uint64_t));
-	ix->codes = core_mallocarray(ix->num_rows ? ix->num_rows : 1, (size_t) ix->m);
-	if (ix->row_ids == NULL || ix->codes == NULL)
+	if (ix->kind == LANCE_IVF_KIND_PQ)
+		ix->codes = core_mallocarray(ix->num_rows ? ix->num_rows : 1, row_bytes);
+	else
+		ix->vectors = core_mallocarray(ix->num_rows ? ix->num_rows : 1, row_bytes);
+	if (ix->row_ids == NULL || (ix->codes == NULL && ix->vectors == NULL))
 		return core_error(err, CORE_ERR_NOMEM, "%s: out of memory for %" PRIu64 " rows of codes",
 						  f->path, ix->num_rows);
 	if (ix->num_rows == 0)
@@ -598,7 +627,9 @@ read_codes(Storage *st, const char *dataset, LanceIvfPq *ix, const IdxFile *f,
 		const uint8_t *codes = cols[1]->children[0]->values;
 
 		memcpy(ix->row_ids, cols[0]->values, sizeof(uint64_t) * ix->num_rows);
-		if (ix->transposed)
+		if (ix->kind == LANCE_IVF_KIND_FLAT)
+			memcpy(ix->vectors, codes, row_bytes * ix->num_rows);
+		else if (ix->transposed)
 			memcpy(ix->codes, codes, (size_t) ix->num_rows * ix->m);
 		else
 		{
@@ -615,10 +646,10 @@ read_codes(Storage *st, const char *dataset, LanceIvfPq *ix, const IdxFile *f,
 }
 
 CoreStatus
-lance_ivfpq_open(Storage *st, const char *dataset, const char *uuid, LanceIvfPq **out,
+lance_ivf_open(Storage *st, const char *dataset, const char *uuid, LanceIvfIndex **out,
 				 CoreError *err)
 {
-	LanceIvfPq *ix = core_calloc(1, sizeof(LanceIvfPq));
+	LanceIvfIndex *ix = core_calloc(1, sizeof(LanceIvfIndex));
 	IdxFile		f;
 	char		rel[128];
 	char	   *path = NULL;
@@ -632,7 +663,7 @@ lance_ivfpq_open(Storage *st, const char *dataset, const char *uuid, LanceIvfPq 
 	path = core_malloc(strlen(dataset) + sizeof(rel) + 2);
 	if (path == NULL)
 	{
-		lance_ivfpq_close(ix);
+		lance_ivf_close(ix);
 		return core_error(err, CORE_ERR_NOMEM, "out of memory");
 	}
 	sprintf(path, "%s%s%s", dataset, dataset[0] ? "/" : "", rel);
@@ -655,7 +686,7 @@ lance_ivfpq_open(Storage *st, const char *dataset, const char *uuid, LanceIvfPq 
 	core_free(path);
 	if (status != CORE_OK)
 	{
-		lance_ivfpq_close(ix);
+		lance_ivf_close(ix);
 		return status;
 	}
 	*out = ix;
@@ -663,12 +694,13 @@ lance_ivfpq_open(Storage *st, const char *dataset, const char *uuid, LanceIvfPq 
 }
 
 void
-lance_ivfpq_close(LanceIvfPq *ix)
+lance_ivf_close(LanceIvfIndex *ix)
 {
 	if (ix == NULL)
 		return;
 	core_free(ix->row_ids);
 	core_free(ix->codes);
+	core_free(ix->vectors);
 	core_free(ix->centroids);
 	core_free(ix->codebook);
 	core_free(ix->offsets);
@@ -676,41 +708,49 @@ lance_ivfpq_close(LanceIvfPq *ix)
 	core_free(ix);
 }
 
+LanceIvfKind
+lance_ivf_kind(const LanceIvfIndex *ix)
+{
+	return ix->kind;
+}
+
 LanceIvfMetric
-lance_ivfpq_metric(const LanceIvfPq *ix)
+lance_ivf_metric(const LanceIvfIndex *ix)
 {
 	return ix->metric;
 }
 
 int
-lance_ivfpq_dim(const LanceIvfPq *ix)
+lance_ivf_dim(const LanceIvfIndex *ix)
 {
 	return ix->dim;
 }
 
 int
-lance_ivfpq_num_partitions(const LanceIvfPq *ix)
+lance_ivf_num_partitions(const LanceIvfIndex *ix)
 {
 	return ix->nparts;
 }
 
 int
-lance_ivfpq_num_sub_vectors(const LanceIvfPq *ix)
+lance_ivf_num_sub_vectors(const LanceIvfIndex *ix)
 {
 	return ix->m;
 }
 
 uint64_t
-lance_ivfpq_num_rows(const LanceIvfPq *ix)
+lance_ivf_num_rows(const LanceIvfIndex *ix)
 {
 	return ix->num_rows;
 }
 
 uint64_t
-lance_ivfpq_memory(const LanceIvfPq *ix)
+lance_ivf_memory(const LanceIvfIndex *ix)
 {
-	return ix->num_rows * (sizeof(uint64_t) + ix->m) +
-		((uint64_t) ix->nparts * ix->dim + (uint64_t) PQ_KSUB * ix->dim) * sizeof(float) +
+	uint64_t	row_bytes = ix->kind == LANCE_IVF_KIND_PQ ? (uint64_t) ix->m : sizeof(float) * ix->dim;
+
+	return ix->num_rows * (sizeof(uint64_t) + row_bytes) +
+		((uint64_t) ix->nparts * ix->dim + (ix->codebook ? (uint64_t) PQ_KSUB * ix->dim : 0)) * sizeof(float) +
 		(uint64_t) ix->nparts * (sizeof(uint64_t) + sizeof(uint32_t));
 }
 
@@ -721,7 +761,7 @@ lance_ivfpq_memory(const LanceIvfPq *ix)
 
 /* The nprobes partitions nearest q, nearest first; returns how many. */
 static int
-nearest_partitions(const LanceIvfPq *ix, const float *q, int nprobes, int *parts,
+nearest_partitions(const LanceIvfIndex *ix, const float *q, int nprobes, int *parts,
 				   float *dist, CoreError *err)
 {
 	const DistanceKernels *dk = distance_kernels();
@@ -759,10 +799,39 @@ nearest_partitions(const LanceIvfPq *ix, const float *q, int nprobes, int *parts
 	return n;
 }
 
+/*
+ * IVF_FLAT's distances from q (normalized for cosine) to n stored vectors:
+ * squared l2, cosine distance, or negative dot product; norms is scratch
+ * of n floats.
+ */
+static void
+flat_distances(const LanceIvfIndex *ix, const float *q, const float *x, int64_t n,
+			   float *dist, float *norms)
+{
+	const DistanceKernels *dk = distance_kernels();
+
+	switch (ix->metric)
+	{
+		case LANCE_IVF_L2:
+			dk->l2sq_many(q, x, n, ix->dim, dist);
+			break;
+		case LANCE_IVF_DOT:
+			dk->dot_many(q, x, n, ix->dim, dist);
+			for (int64_t i = 0; i < n; i++)
+				dist[i] = -dist[i];
+			break;
+		case LANCE_IVF_COSINE:
+			dk->dot_norms_many(q, x, n, ix->dim, dist, norms);
+			for (int64_t i = 0; i < n; i++)
+				dist[i] = (float) distance_cosine_from_parts(dist[i], 1.0, norms[i]);
+			break;
+	}
+}
+
 /* Score one partition's rows and offer them to out. */
 static CoreStatus
-search_partition(LanceIvfPq *ix, int p, const float *q, float *resid, float *table,
-				 float *dist, LanceIvfRowFilter filter, void *arg, TopK *out, CoreError *err)
+search_partition(LanceIvfIndex *ix, int p, const float *q, float *resid, float *table,
+				 float *dist, float *norms, LanceIvfRowFilter filter, void *arg, TopK *out, CoreError *err)
 {
 	int64_t		n = ix->lengths[p];
 	const uint64_t *rowids = ix->row_ids + ix->offsets[p];
@@ -770,9 +839,14 @@ search_partition(LanceIvfPq *ix, int p, const float *q, float *resid, float *tab
 	if (n == 0)
 		return CORE_OK;
 
+	if (ix->kind == LANCE_IVF_KIND_FLAT)
+		flat_distances(ix, q, ix->vectors + ix->offsets[p] * ix->dim, n, dist, norms);
 	/* l2 and cosine quantize residuals to the centroid; dot the vectors */
-	if (ix->metric == LANCE_IVF_DOT)
+	else if (ix->metric == LANCE_IVF_DOT)
+	{
 		pq_table(ix->codebook, ix->dim, ix->m, PQ_METRIC_DOT, q, table);
+		pq_scan(table, ix->m, ix->codes + ix->offsets[p] * ix->m, n, dist);
+	}
 	else
 	{
 		const float *c = ix->centroids + (size_t) p * ix->dim;
@@ -780,8 +854,8 @@ search_partition(LanceIvfPq *ix, int p, const float *q, float *resid, float *tab
 		for (int d = 0; d < ix->dim; d++)
 			resid[d] = q[d] - c[d];
 		pq_table(ix->codebook, ix->dim, ix->m, PQ_METRIC_L2, resid, table);
+		pq_scan(table, ix->m, ix->codes + ix->offsets[p] * ix->m, n, dist);
 	}
-	pq_scan(table, ix->m, ix->codes + ix->offsets[p] * ix->m, n, dist);
 
 	for (int64_t i = 0; i < n; i++)
 	{
@@ -802,7 +876,7 @@ search_partition(LanceIvfPq *ix, int p, const float *q, float *resid, float *tab
 }
 
 CoreStatus
-lance_ivfpq_search(LanceIvfPq *ix, const float *q, int nprobes, LanceIvfRowFilter filter,
+lance_ivf_search(LanceIvfIndex *ix, const float *q, int nprobes, LanceIvfRowFilter filter,
 				   void *arg, TopK *out, CoreError *err)
 {
 	int			np = nprobes < ix->nparts ? nprobes : ix->nparts;
@@ -813,13 +887,15 @@ lance_ivfpq_search(LanceIvfPq *ix, const float *q, int nprobes, LanceIvfRowFilte
 	int		   *parts = core_mallocarray(np > 0 ? np : 1, sizeof(int));
 	uint32_t	longest = 0;
 	float	   *dist;
+	float	   *norms;
 	CoreStatus	status = CORE_OK;
 
 	for (int p = 0; p < ix->nparts; p++)
 		longest = ix->lengths[p] > longest ? ix->lengths[p] : longest;
 	dist = core_mallocarray(longest ? longest : 1, sizeof(float));
+	norms = core_mallocarray(longest ? longest : 1, sizeof(float));
 	if (qn == NULL || resid == NULL || table == NULL || cdist == NULL || parts == NULL ||
-		dist == NULL)
+		dist == NULL || norms == NULL)
 		status = core_error(err, CORE_ERR_NOMEM, "out of memory searching an IVF_PQ index");
 	else if (np > 0)
 	{
@@ -836,8 +912,8 @@ lance_ivfpq_search(LanceIvfPq *ix, const float *q, int nprobes, LanceIvfRowFilte
 		if (np < 0)
 			status = err->status;
 		for (int i = 0; status == CORE_OK && i < np; i++)
-			status = search_partition(ix, parts[i], qn, resid, table, dist, filter, arg, out,
-									  err);
+			status = search_partition(ix, parts[i], qn, resid, table, dist, norms, filter, arg,
+									  out, err);
 	}
 	core_free(qn);
 	core_free(resid);
@@ -845,5 +921,6 @@ lance_ivfpq_search(LanceIvfPq *ix, const float *q, int nprobes, LanceIvfRowFilte
 	core_free(cdist);
 	core_free(parts);
 	core_free(dist);
+	core_free(norms);
 	return status;
 }

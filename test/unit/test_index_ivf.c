@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
- * test_index_ivfpq.c
- *	  Opening a LanceDB IVF_PQ index: what is not one is refused in a way
+ * test_index_ivf.c
+ *	  Opening a LanceDB IVF index: what is not one is refused in a way
  *	  the FDW turns into a flat search, never read as one.
  *
  * Indexes LanceDB really built are searched in test/interop
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lance/index_ivfpq.h"
+#include "lance/index_ivf.h"
 #include "lance_testutil.h"
 #include "unit.h"
 
@@ -57,13 +57,13 @@ static CoreStatus
 OpenIndex(const char *ds, CoreError *err)
 {
 	Storage    *st;
-	LanceIvfPq *ix = NULL;
+	LanceIvfIndex *ix = NULL;
 	CoreStatus	status = storage_open(ds, &st, err);
 
 	if (status != CORE_OK)
 		return status;
-	status = lance_ivfpq_open(st, "", UUID, &ix, err);
-	lance_ivfpq_close(ix);
+	status = lance_ivf_open(st, "", UUID, &ix, err);
+	lance_ivf_close(ix);
 	storage_close(st);
 	return status;
 }
