@@ -20,12 +20,12 @@
  *				  IVF_FLAT's holds {"dim":...} and, instead of codes, the
  *				  column flat (fixed_size_list<float32, dim>), the vectors.
  *
- * The two small files' tails are read here directly (footer, global
- * buffer table, buffers); the rows of auxiliary.idx are read through the
- * fragment reader, as a one-file fragment whose fields are its columns,
- * all of them at open (8 + m or 8 + 4 dim bytes a row), so that an opened index holds
- * no file and a caller may keep it for many searches, as LanceDB keeps
- * its indexes in memory.  Codes are kept transposed per partition.
+ * The two small files' tails are read with index_file.h; the rows of
+ * auxiliary.idx through the fragment reader, as a one-file fragment whose
+ * fields are its columns, all of them at open (8 + m, or 8 + 4 dim, bytes
+ * a row), so that an opened index holds no file and a caller may keep it
+ * for many searches, as LanceDB keeps its indexes in memory.  Codes are
+ * kept transposed per partition.
  *
  *-------------------------------------------------------------------------
  */
@@ -42,26 +42,13 @@
 #include "kernels/pq.h"
 #include "lance/bytes.h"
 #include "lance/fragment.h"
+#include "lance/index_file.h"
 #include "lance/schema.h"
-#include "lance_index.pb-c.h"
 
-#define FOOTER_LEN 40
 #define TENSOR_FLOAT32 2
 #define ROWID_FIELD "_rowid"
 #define CODE_FIELD "__pq_code"
 #define FLAT_FIELD "flat"
-
-/* The tail of one Lance file: its global buffers and file descriptor. */
-typedef struct IdxFile
-{
-	char	   *path;
-	uint64_t	size;
-	uint32_t	minor;			/* data format 2.minor (2.0 says 0.3) */
-	uint32_t	num_buffers;
-	uint64_t   *buf_pos;
-	uint64_t   *buf_len;
-	Li__FileDescriptor *fd;
-} IdxFile;
 
 struct LanceIvfIndex
 {
@@ -80,220 +67,6 @@ struct LanceIvfIndex
 	uint8_t    *codes;			/* PQ: num_rows * m, each partition transposed */
 	float	   *vectors;		/* FLAT: num_rows * dim */
 };
-
-static void
-idx_file_free(IdxFile *f)
-{
-	if (f->fd != NULL)
-		li__file_descriptor__free_unpacked(f->fd, NULL);
-	core_free(f->path);
-	core_free(f->buf_pos);
-	core_free(f->buf_len);
-	memset(f, 0, sizeof(*f));
-}
-
-/* Global buffer i of the file, read into a new buffer. */
-static CoreStatus
-idx_file_buffer(Storage *st, const IdxFile *f, uint64_t i, uint8_t **out, uint64_t *len,
-				CoreError *err)
-{
-	*out = NULL;
-	if (i >= f->num_buffers)
-		return core_error(err, CORE_ERR_CORRUPT, "%s: global buffer %" PRIu64 " of %u asked for",
-						  f->path, i, f->num_buffers);
-	*len = f->buf_len[i];
-	*out = core_malloc(*len ? *len : 1);
-	if (*out == NULL)
-		return core_error(err, CORE_ERR_NOMEM, "%s: out of memory for global buffer %" PRIu64,
-						  f->path, i);
-	if (storage_read(st, f->path, f->buf_pos[i], *len, *out, err) != CORE_OK)
-	{
-		core_free(*out);
-		*out = NULL;
-		return err->status;
-	}
-	return CORE_OK;
-}
-
-/* Read a file's footer, its global buffer table and its file descriptor. */
-static CoreStatus
-idx_file_open(Storage *st, const char *path, IdxFile *f, CoreError *err)
-{
-	uint8_t		footer[FOOTER_LEN];
-	ByteSpan	tail = span_make(footer, FOOTER_LEN);
-	uint64_t	gbo;
-	uint32_t	n;
-	uint8_t    *table = NULL;
-	uint8_t    *desc = NULL;
-	uint64_t	desc_len;
-	CoreStatus	status;
-
-	memset(f, 0, sizeof(*f));
-	f->path = core_strdup(path);
-	if (f->path == NULL)
-		return core_error(err, CORE_ERR_NOMEM, "out of memory");
-	status = storage_size(st, path, &f->size, err);
-	if (status != CORE_OK)
-		return status;
-	if (f->size < FOOTER_LEN)
-		return core_error(err, CORE_ERR_CORRUPT, "%s: %" PRIu64 " bytes is too short for a Lance file",
-						  path, f->size);
-	status = storage_read(st, path, f->size - FOOTER_LEN, FOOTER_LEN, footer, err);
-	if (status != CORE_OK)
-		return status;
-	if (memcmp(footer + FOOTER_LEN - 4, "LANC", 4) != 0)
-		return core_error(err, CORE_ERR_CORRUPT, "%s: does not end with a Lance footer", path);
-	span_u64(tail, 16, &gbo);
-	span_u32(tail, 24, &n);
-	{
-		uint32_t	major = footer[32] | (uint32_t) footer[33] << 8;
-
-		f->minor = footer[34] | (uint32_t) footer[35] << 8;
-		if (major == 0)
-			f->minor = 0;
-	}
-	if (n == 0 || gbo > f->size - FOOTER_LEN ||
-		(uint64_t) n * 16 > f->size - FOOTER_LEN - gbo)
-		return core_error(err, CORE_ERR_CORRUPT,
-						  "%s: global buffer table at %" PRIu64 " (%u entries) lies outside the file",
-						  path, gbo, n);
-	table = core_malloc((size_t) n * 16);
-	f->buf_pos = core_mallocarray(n, sizeof(uint64_t));
-	f->buf_len = core_mallocarray(n, sizeof(uint64_t));
-	if (table == NULL || f->buf_pos == NULL || f->buf_len == NULL)
-	{
-		core_free(table);
-		return core_error(err, CORE_ERR_NOMEM, "%s: out of memory", path);
-	}
-	status = storage_read(st, path, gbo, (uint64_t) n * 16, table, err);
-	for (uint32_t i = 0; status == CORE_OK && i < n; i++)
-	{
-		ByteSpan	t = span_make(table, (uint64_t) n * 16);
-
-		span_u64(t, (uint64_t) i * 16, &f->buf_pos[i]);
-		span_u64(t, (uint64_t) i * 16 + 8, &f->buf_len[i]);
-		if (!span_range_ok(f->size, f->buf_pos[i], f->buf_len[i]))
-			status = core_error(err, CORE_ERR_CORRUPT,
-								"%s: global buffer %u (%" PRIu64 " bytes at %" PRIu64 ") lies outside the file (%" PRIu64 " bytes)",
-								path, i, f->buf_len[i], f->buf_pos[i], f->size);
-	}
-	core_free(table);
-	if (status != CORE_OK)
-		return status;
-	f->num_buffers = n;
-
-	status = idx_file_buffer(st, f, 0, &desc, &desc_len, err);
-	if (status != CORE_OK)
-		return status;
-	f->fd = li__file_descriptor__unpack(NULL, desc_len, desc);
-	core_free(desc);
-	if (f->fd == NULL || f->fd->schema == NULL)
-		return core_error(err, CORE_ERR_CORRUPT, "%s: file descriptor does not parse", path);
-	return CORE_OK;
-}
-
-/* The schema metadata value of key, NUL-terminated in a new string, or NULL. */
-static char *
-idx_file_meta(const IdxFile *f, const char *key)
-{
-	const Li__FileSchema *s = f->fd->schema;
-
-	for (size_t i = 0; i < s->n_metadata; i++)
-	{
-		const Li__MetadataEntry *e = s->metadata[i];
-		char	   *v;
-
-		if (e->key == NULL || strcmp(e->key, key) != 0 || !e->has_value)
-			continue;
-		v = core_malloc(e->value.len + 1);
-		if (v == NULL)
-			return NULL;
-		memcpy(v, e->value.data, e->value.len);
-		v[e->value.len] = '\0';
-		return v;
-	}
-	return NULL;
-}
-
-/* ---------------------------------------------------------------------
- * The small JSON objects of the metadata: flat, with known keys
- * ---------------------------------------------------------------------
- */
-
-/* The text after `"key":` in a flat JSON object, or NULL. */
-static const char *
-json_value(const char *json, const char *key)
-{
-	size_t		klen = strlen(key);
-
-	for (const char *p = strchr(json, '"'); p != NULL; p = strchr(p + 1, '"'))
-	{
-		const char *q = p + 1 + klen;
-
-		if (strncmp(p + 1, key, klen) != 0 || *q != '"')
-			continue;
-		q++;
-		while (*q == ' ')
-			q++;
-		if (*q != ':')
-			continue;
-		q++;
-		while (*q == ' ')
-			q++;
-		return q;
-	}
-	return NULL;
-}
-
-static bool
-json_int(const char *json, const char *key, int64_t *out)
-{
-	const char *v = json_value(json, key);
-	char	   *end;
-
-	if (v == NULL)
-		return false;
-	*out = strtoll(v, &end, 10);
-	return end != v;
-}
-
-/* A string value (no escapes in the values read here) into buf. */
-static bool
-json_string(const char *json, const char *key, char *buf, size_t buflen)
-{
-	const char *v = json_value(json, key);
-	const char *end;
-
-	if (v == NULL || *v != '"' || (end = strchr(v + 1, '"')) == NULL ||
-		(size_t) (end - v - 1) >= buflen)
-		return false;
-	memcpy(buf, v + 1, end - v - 1);
-	buf[end - v - 1] = '\0';
-	return true;
-}
-
-/*
- * The first string of a JSON array of strings, unescaped: storage_metadata
- * is `["{\"codebook_position\":2,...}"]`.
- */
-static char *
-json_first_string(const char *json)
-{
-	const char *p = strchr(json, '"');
-	char	   *out;
-	size_t		n = 0;
-
-	if (p == NULL || (out = core_malloc(strlen(p) + 1)) == NULL)
-		return NULL;
-	for (p++; *p != '\0' && *p != '"'; p++)
-	{
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		out[n++] = *p;
-	}
-	out[n] = '\0';
-	return out;
-}
 
 static bool
 parse_metric(const char *name, LanceIvfMetric *out)
@@ -316,9 +89,9 @@ parse_metric(const char *name, LanceIvfMetric *out)
 
 /* The IVF message in the global buffer a file's "lance:ivf" names. */
 static CoreStatus
-read_ivf(Storage *st, const IdxFile *f, Li__Ivf **out, CoreError *err)
+read_ivf(Storage *st, const LanceIndexFile *f, Li__Ivf **out, CoreError *err)
 {
-	char	   *pos = idx_file_meta(f, "lance:ivf");
+	char	   *pos = lance_index_file_meta(f, "lance:ivf");
 	char	   *end;
 	uint64_t	buf;
 	uint8_t    *bytes;
@@ -334,7 +107,7 @@ read_ivf(Storage *st, const IdxFile *f, Li__Ivf **out, CoreError *err)
 	status = (end == pos || *end != '\0')
 		? core_error(err, CORE_ERR_CORRUPT, "%s: \"lance:ivf\" is \"%s\", not a buffer number",
 					 f->path, pos)
-		: idx_file_buffer(st, f, buf, &bytes, &len, err);
+		: lance_index_file_buffer(st, f, buf, &bytes, &len, err);
 	core_free(pos);
 	if (status != CORE_OK)
 		return status;
@@ -372,9 +145,9 @@ tensor_floats(const char *path, const char *what, const Li__Tensor *t, uint64_t 
 
 /* index.idx: the index type, its metric and the centroids. */
 static CoreStatus
-open_index_file(Storage *st, LanceIvfIndex *ix, const IdxFile *f, CoreError *err)
+open_index_file(Storage *st, LanceIvfIndex *ix, const LanceIndexFile *f, CoreError *err)
 {
-	char	   *desc = idx_file_meta(f, "lance:index");
+	char	   *desc = lance_index_file_meta(f, "lance:index");
 	char		type[32];
 	char		metric[32];
 	Li__Ivf    *ivf;
@@ -384,8 +157,8 @@ open_index_file(Storage *st, LanceIvfIndex *ix, const IdxFile *f, CoreError *err
 		return core_error(err, CORE_ERR_UNSUPPORTED,
 						  "%s: no \"lance:index\" metadata (an index layout before Lance's v3 files)",
 						  f->path);
-	if (!json_string(desc, "type", type, sizeof(type)) ||
-		!json_string(desc, "distance_type", metric, sizeof(metric)))
+	if (!lance_json_string(desc, "type", type, sizeof(type)) ||
+		!lance_json_string(desc, "distance_type", metric, sizeof(metric)))
 		status = core_error(err, CORE_ERR_CORRUPT, "%s: \"lance:index\" is not {type, distance_type}",
 							f->path);
 	else if (strcmp(type, "IVF_PQ") != 0 && strcmp(type, "IVF_FLAT") != 0)
@@ -421,21 +194,21 @@ open_index_file(Storage *st, LanceIvfIndex *ix, const IdxFile *f, CoreError *err
 
 /* auxiliary.idx of IVF_PQ: the PQ parameters and the codebook. */
 static CoreStatus
-read_pq_storage(Storage *st, LanceIvfIndex *ix, const IdxFile *f, const char *meta,
+read_pq_storage(Storage *st, LanceIvfIndex *ix, const LanceIndexFile *f, const char *meta,
 				CoreError *err)
 {
 	int64_t		cb_pos = 0,
 				nbits = 0,
 				m = 0,
 				dim = 0;
-	const char *t = json_value(meta, "transposed");
+	const char *t = lance_json_value(meta, "transposed");
 	uint8_t    *bytes = NULL;
 	uint64_t	len;
 	Li__Tensor *cb;
 	CoreStatus	status;
 
-	if (!json_int(meta, "codebook_position", &cb_pos) || !json_int(meta, "nbits", &nbits) ||
-		!json_int(meta, "num_sub_vectors", &m) || !json_int(meta, "dimension", &dim))
+	if (!lance_json_int(meta, "codebook_position", &cb_pos) || !lance_json_int(meta, "nbits", &nbits) ||
+		!lance_json_int(meta, "num_sub_vectors", &m) || !lance_json_int(meta, "dimension", &dim))
 		return core_error(err, CORE_ERR_UNSUPPORTED,
 						  "%s: no PQ storage_metadata with codebook_position, nbits, num_sub_vectors, dimension",
 						  f->path);
@@ -449,7 +222,7 @@ read_pq_storage(Storage *st, LanceIvfIndex *ix, const IdxFile *f, const char *me
 						  f->path, dim, m, ix->dim);
 	ix->m = (int) m;
 
-	status = idx_file_buffer(st, f, (uint64_t) cb_pos, &bytes, &len, err);
+	status = lance_index_file_buffer(st, f, (uint64_t) cb_pos, &bytes, &len, err);
 	if (status != CORE_OK)
 		return status;
 	cb = li__tensor__unpack(NULL, len, bytes);
@@ -464,10 +237,10 @@ read_pq_storage(Storage *st, LanceIvfIndex *ix, const IdxFile *f, const char *me
 
 /* auxiliary.idx: the storage's parameters and where each partition's rows are. */
 static CoreStatus
-open_aux_file(Storage *st, LanceIvfIndex *ix, const IdxFile *f, CoreError *err)
+open_aux_file(Storage *st, LanceIvfIndex *ix, const LanceIndexFile *f, CoreError *err)
 {
-	char	   *raw = idx_file_meta(f, "storage_metadata");
-	char	   *meta = raw ? json_first_string(raw) : NULL;
+	char	   *raw = lance_index_file_meta(f, "storage_metadata");
+	char	   *meta = raw ? lance_json_first_string(raw) : NULL;
 	int64_t		dim = 0;
 	Li__Ivf    *ivf = NULL;
 	uint64_t	next = 0;
@@ -478,7 +251,7 @@ open_aux_file(Storage *st, LanceIvfIndex *ix, const IdxFile *f, CoreError *err)
 		return core_error(err, CORE_ERR_UNSUPPORTED, "%s: no storage_metadata", f->path);
 	if (ix->kind == LANCE_IVF_KIND_PQ)
 		status = read_pq_storage(st, ix, f, meta, err);
-	else if (!json_int(meta, "dim", &dim) || dim != ix->dim)
+	else if (!lance_json_int(meta, "dim", &dim) || dim != ix->dim)
 		status = core_error(err, CORE_ERR_CORRUPT,
 							"%s: flat storage of dimension %" PRId64 " for centroids of dimension %d",
 							f->path, dim, ix->dim);
@@ -540,7 +313,7 @@ transpose_codes(const uint8_t *codes, int64_t n, int m, uint8_t *out)
  * each, and keep every row id and code (or vector).
  */
 static CoreStatus
-read_codes(Storage *st, const char *dataset, LanceIvfIndex *ix, const IdxFile *f,
+read_codes(Storage *st, const char *dataset, LanceIvfIndex *ix, const LanceIndexFile *f,
 		   const char *relpath, CoreError *err)
 {
 	const Li__FileSchema *s = f->fd->schema;
@@ -650,7 +423,7 @@ lance_ivf_open(Storage *st, const char *dataset, const char *uuid, LanceIvfIndex
 				 CoreError *err)
 {
 	LanceIvfIndex *ix = core_calloc(1, sizeof(LanceIvfIndex));
-	IdxFile		f;
+	LanceIndexFile		f;
 	char		rel[128];
 	char	   *path = NULL;
 	CoreStatus	status;
@@ -667,21 +440,21 @@ lance_ivf_open(Storage *st, const char *dataset, const char *uuid, LanceIvfIndex
 		return core_error(err, CORE_ERR_NOMEM, "out of memory");
 	}
 	sprintf(path, "%s%s%s", dataset, dataset[0] ? "/" : "", rel);
-	status = idx_file_open(st, path, &f, err);
+	status = lance_index_file_open(st, path, &f, err);
 	if (status == CORE_OK)
 		status = open_index_file(st, ix, &f, err);
-	idx_file_free(&f);
+	lance_index_file_free(&f);
 
 	if (status == CORE_OK)
 	{
 		snprintf(rel, sizeof(rel), "_indices/%s/auxiliary.idx", uuid);
 		sprintf(path, "%s%s%s", dataset, dataset[0] ? "/" : "", rel);
-		status = idx_file_open(st, path, &f, err);
+		status = lance_index_file_open(st, path, &f, err);
 		if (status == CORE_OK)
 			status = open_aux_file(st, ix, &f, err);
 		if (status == CORE_OK)
 			status = read_codes(st, dataset, ix, &f, rel, err);
-		idx_file_free(&f);
+		lance_index_file_free(&f);
 	}
 	core_free(path);
 	if (status != CORE_OK)
