@@ -21,6 +21,7 @@
 #include "am/hnsw/hnsw.h"
 #include "am/ivfpq/ivfpq.h"
 #include "fdw/fdw_search.h"
+#include "fdw/search_index.h"
 #include "fmgr.h"
 #include "kernels/distance.h"
 #include "utils/guc.h"
@@ -118,6 +119,7 @@ _PG_init(void)
 	IvfpqInit();
 	Bm25Init();
 	lance_search_init_gucs();
+	lance_search_index_init_gucs();
 
 	/*
 	 * Last: this drops any placeholder under lancedb. not defined above, so

@@ -18,6 +18,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { makeDataset, median, prng, timeIt } from './common.mjs';
+
 const [refArg, dataDir, rowsArg, queriesArg] = process.argv.slice(2);
 if (!refArg || !dataDir) {
   console.error('usage: node flat_search.mjs LANCEDB_REF DATA_DIR [ROWS] [QUERIES]');
@@ -32,57 +34,11 @@ const lancedb = createRequire(path.join(path.resolve(refArg), 'package.json'))('
 const arrow = createRequire(path.join(path.resolve(refArg), 'package.json'))('apache-arrow');
 const pg = createRequire(path.join(here, '../../test/interop/package.json'))('pg');
 
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-// ROWS rows of uniform vectors in [-1, 1), written in four appends (four fragments).
-async function makeDataset(db, name) {
-  const r = prng(42);
-  const parts = 4;
-  let tbl = null;
-  for (let p = 0; p < parts; p++) {
-    const lo = Math.floor((ROWS * p) / parts);
-    const hi = Math.floor((ROWS * (p + 1)) / parts);
-    const n = hi - lo;
-    const ids = new Int32Array(n);
-    const vals = new Float32Array(n * DIM);
-    for (let i = 0; i < n; i++) ids[i] = lo + i;
-    for (let i = 0; i < n * DIM; i++) vals[i] = r() * 2 - 1;
-    const vecType = new arrow.FixedSizeList(DIM, new arrow.Field('item', new arrow.Float32(), true));
-    const child = arrow.makeData({ type: new arrow.Float32(), length: n * DIM, data: vals });
-    const vec = arrow.makeVector(arrow.makeData({ type: vecType, length: n, nullCount: 0, child }));
-    const table = new arrow.Table({ id: arrow.makeVector(ids), vec });
-    if (tbl === null) tbl = await db.createTable(name, table);
-    else await tbl.add(table);
-  }
-  return tbl;
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function timeIt(fn, runs) {
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn(i);
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return times;
-}
-
 async function main() {
   const db = await lancedb.connect(dataDir);
   const name = `bench_${ROWS}`;
   const dir = path.join(path.resolve(dataDir), `${name}.lance`);
-  const tbl = existsSync(dir) ? await db.openTable(name) : await makeDataset(db, name);
+  const tbl = existsSync(dir) ? await db.openTable(name) : await makeDataset(db, arrow, name, ROWS, DIM);
   const r = prng(7);
   const queries = Array.from({ length: QUERIES }, () => Array.from({ length: DIM }, () => Math.fround(r() * 2 - 1)));
 

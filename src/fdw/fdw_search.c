@@ -71,6 +71,7 @@
 #include "fdw/convert.h"
 #include "fdw/fdw_search.h"
 #include "fdw/lance_fdw.h"
+#include "fdw/search_index.h"
 #include "kernels/distance.h"
 #include "kernels/topk.h"
 #include "types/vector.h"
@@ -137,7 +138,11 @@ typedef struct LanceSearchState
 
 	/* the ranking scan: column 0 is the vector, then the quals' columns */
 	int			dim;
+	const char *vec_name;
 	LanceConverter *vec_conv;
+	LanceIndexSearch *index;	/* LanceDB's index, when it answers the query */
+	uint64	   *uncovered;		/* the fragments it does not cover */
+	int			nuncovered;
 	int			nqualcols;
 	AttrNumber *qual_attnums;
 	int		   *qual_scan_cols; /* each one's column in the batch */
@@ -404,6 +409,29 @@ release_ranking(void *arg)
 	st->heap = NULL;
 }
 
+/*
+ * Use LanceDB's index on the column when one answers this metric and no
+ * quals filter the rows (LanceDB's index search would then filter after
+ * probing); the flat scan then reads only the fragments it does not cover.
+ */
+static void
+open_index(LanceSearchState *st, ForeignScan *plan, const LanceField *vec_field)
+{
+	static const int ivf_metric[LANCE_METRIC_COUNT] = {
+		[LANCE_METRIC_L2] = LANCE_IVF_L2,
+		[LANCE_METRIC_COSINE] = LANCE_IVF_COSINE,
+		[LANCE_METRIC_DOT] = LANCE_IVF_DOT,
+		[LANCE_METRIC_L1] = -1,
+	};
+
+	if (plan->fdw_exprs != NIL || ivf_metric[st->metric] < 0)
+		return;
+	st->index = lance_index_search_open(st->source, st->location, vec_field,
+										ivf_metric[st->metric]);
+	if (st->index != NULL)
+		st->uncovered = lance_index_search_uncovered(st->index, &st->nuncovered);
+}
+
 /* Open the dataset and start the ranking scan: the vector, then the quals' columns. */
 static void
 open_search(LanceSearchState *st, ForeignScanState *node, ForeignScan *plan,
@@ -453,6 +481,8 @@ open_search(LanceSearchState *st, ForeignScanState *node, ForeignScan *plan,
 		i++;
 	}
 	lance_source_start(st->source, scan_fields, nscan);
+	st->vec_name = vec_field->name;
+	open_index(st, plan, vec_field);
 
 	st->keep_vectors = (double) st->k * st->dim <= KEEP_VECTORS_MAX_FLOATS;
 	st->nout = list_length(out_attnums);
@@ -776,6 +806,60 @@ keep_entry(LanceSearchState *st, TopkEntry *e, uint64 addr, const float *x)
 }
 
 /*
+ * Offer the index's candidates to the heap with their exact distances:
+ * their vectors are read by row address, each by itself where the pages
+ * allow, else as rows.  A candidate whose distance is not a number is
+ * checked as a row, so that a value vector cannot hold raises its error.
+ */
+static void
+rank_index_candidates(ForeignScanState *node, LanceSearchState *st, const Vector *q,
+					  uint64 *seq)
+{
+	uint64	   *addrs;
+	int64		n;
+	float	   *direct;
+	LanceBatch *batch = NULL;
+	LanceArray *vecs = NULL;
+	const float *base;
+
+	check_dimensions(st, q);
+	n = lance_index_search_candidates(st->index, q->x, st->k, &addrs);
+	if (n == 0)
+		return;
+	direct = lance_index_search_vectors(st->index, addrs, n);
+	for (int64 r = 0; r < n; r++)
+	{
+		TopkEntry	e;
+
+		if (direct != NULL)
+		{
+			exact_distance(st, direct + r * st->dim, q, &e);
+			if (e.tier == TIER_NUMBER && !isinf(e.key))
+			{
+				e.seq = (*seq)++;
+				keep_entry(st, &e, addrs[r], direct + r * st->dim);
+				continue;
+			}
+		}
+		if (batch == NULL)
+		{
+			batch = lance_source_take(st->source, addrs, n, &st->vec_name, 1);
+			vecs = batch->columns[0];
+		}
+		base = (const float *) vecs->children[0]->values;
+		if (!lance_array_is_valid(vecs, r))
+			continue;
+		st->current_row_address = (int64) addrs[r];
+		exact_distance(st, base + r * st->dim, q, &e);
+		if (e.tier == TIER_NAN || isinf(e.key) || has_null_item(vecs, r, st->dim))
+			check_vector_value(node, st, vecs, r);
+		e.seq = (*seq)++;
+		keep_entry(st, &e, addrs[r], base + r * st->dim);
+	}
+	st->current_row_address = -1;
+}
+
+/*
  * Rank every row that passes the quals and read the winners' columns.
  */
 static void
@@ -807,6 +891,14 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory for a top-" INT64_FORMAT " search", st->k)));
 
+	/* a NULL query puts every row at a NULL distance: rank them all flat */
+	if (st->index != NULL)
+	{
+		lance_source_only_fragments(st->source, q ? st->uncovered : NULL,
+									q ? st->nuncovered : 0);
+		if (q != NULL)
+			rank_index_candidates(node, st, q, &seq);
+	}
 	while ((batch = lance_source_next(st->source)) != NULL)
 	{
 		LanceArray *vecs = batch->columns[0];
@@ -986,6 +1078,29 @@ lance_search_end(ForeignScanState *node)
 }
 
 /*
+ * The index the search uses, if any; under plain EXPLAIN the scan was not
+ * opened, so look the index up as the scan would.
+ */
+static void
+explain_index(ForeignScanState *node, ExplainState *es)
+{
+	LanceSearchState *st = node->fdw_state;
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	List	   *out_attnums;
+	List	   *extra;
+
+	if (st->source == NULL)
+	{
+		lance_scan_private_parts(plan, &st->location, &st->version_option, &out_attnums, &extra);
+		st->source = lance_source_open(st->location, st->version_option);
+		open_index(st, plan,
+				   lance_bind_column(st->rel, lance_source_schema(st->source), st->location,
+									 intVal(list_nth(extra, LanceSearchPrivAttnum)), &st->vec_conv));
+	}
+	lance_index_search_explain(st->index, es);
+}
+
+/*
  * lance_search_explain
  *		The ordering, limit and metric ranked in the scan.
  */
@@ -1019,4 +1134,5 @@ lance_search_explain(ForeignScanState *node, ExplainState *es)
 						es);
 	ExplainPropertyText("Lance Metric", metrics[metric].label, es);
 	ExplainPropertyInteger("Lance Limit", NULL, intVal(list_nth(extra, LanceSearchPrivLimit)), es);
+	explain_index(node, es);
 }

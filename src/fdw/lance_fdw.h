@@ -62,6 +62,8 @@ extern int64 lance_source_live_rows(LanceSource *src);
 extern void lance_source_start(LanceSource *src, const char *const *fields, int n);
 extern LanceBatch *lance_source_next(LanceSource *src);
 extern void lance_source_restart(LanceSource *src);
+extern void lance_source_only_fragments(LanceSource *src, const uint64 *fragment_ids, int n);
+extern Storage *lance_source_storage(LanceSource *src);
 extern struct LanceIndexList *lance_source_indexes(LanceSource *src);
 extern LanceBatch *lance_source_take(LanceSource *src, const uint64 *row_addrs, int64 n,
 									 const char *const *fields, int nfields);

@@ -398,6 +398,26 @@ lance_source_start(LanceSource *src, const char *const *fields, int n)
 		lance_report_core_error(&err);
 }
 
+/*
+ * Scan only these fragments (ids, living as long as the source; NULL: all
+ * of them) from now on, restarting the scan: an index search reads the
+ * rest from its index.
+ */
+void
+lance_source_only_fragments(LanceSource *src, const uint64 *fragment_ids, int n)
+{
+	src->scan_opts.fragment_ids = (const uint64_t *) fragment_ids;
+	src->scan_opts.num_fragment_ids = n;
+	lance_source_restart(src);
+}
+
+/* The storage the source reads, for core readers of the dataset's other files. */
+Storage *
+lance_source_storage(LanceSource *src)
+{
+	return src->storage;
+}
+
 /* The next batch, or NULL at the end; the previous batch is freed. */
 LanceBatch *
 lance_source_next(LanceSource *src)

@@ -15,6 +15,8 @@
 // order, so distances agree to a few float32 ulps, not bit for bit, and two
 // rows whose distances are that close may swap places: ids are compared
 // exactly except at such ties.
+//
+// Then the indexed search: search_index_interop.mjs.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { runIndexTests } from './search_index_interop.mjs';
 
 const [refScript, fixturesDir] = process.argv.slice(2);
 if (!refScript || !fixturesDir) {
@@ -193,6 +196,8 @@ async function main() {
         }
       }
     }
+
+    await runIndexTests({ client, lancedb, arrow, scratch, report, prng, randomVector });
   } finally {
     await client.query('DROP SCHEMA IF EXISTS search_interop CASCADE').catch(() => {});
     await client.query('DROP SERVER IF EXISTS search_interop_fx, search_interop_made CASCADE').catch(() => {});

@@ -1,0 +1,177 @@
+// Nearest-neighbour search through LanceDB-built IVF_PQ and IVF_FLAT
+// indexes: LanceDB
+// makes the tables and their indexes, the FDW searches them with the same
+// nprobes and refine_factor as LanceDB's own indexed search, and both are
+// measured against exact search.  Run by search_interop.mjs (the same CI
+// layer); each check goes through its report().
+//
+// What must hold:
+//  - the FDW's top-k ids overlap LanceDB's indexed top-k by >= 0.95 on
+//    average (the same partitions, codes and candidates are ranked);
+//  - the FDW's recall against exact search is at least LanceDB's - 0.02;
+//  - rows appended after the index was built are found (searched flat),
+//    rows deleted after it never come back;
+//  - an index of another metric is not used (EXPLAIN names no index);
+//  - an index type the FDW does not read (IVF_HNSW_SQ) gives a NOTICE and
+//    the exact answer of a flat search.
+
+const QUERIES = 50;
+const K = 10;
+
+function overlap(a, b) {
+  const s = new Set(b);
+  return a.filter((x) => s.has(x)).length / Math.max(b.length, 1);
+}
+
+async function ours(client, table, op, q, k) {
+  const res = await client.query(`SELECT id FROM ${table} ORDER BY vec ${op} $1::vector LIMIT ${k}`,
+    [`[${q.join(',')}]`]);
+  return res.rows.map((r) => Number(r.id));
+}
+
+async function theirs(tbl, metric, q, k, nprobes, refine) {
+  let query = tbl.vectorSearch(Float32Array.from(q)).column('vec').distanceType(metric)
+    .nprobes(nprobes).select(['id']).limit(k);
+  if (refine > 1) query = query.refineFactor(refine);
+  return (await query.toArray()).map((r) => Number(r.id));
+}
+
+async function exact(tbl, metric, q, k) {
+  const rows = await tbl.vectorSearch(Float32Array.from(q)).column('vec').distanceType(metric)
+    .bypassVectorIndex().select(['id']).limit(k).toArray();
+  return rows.map((r) => Number(r.id));
+}
+
+async function explain(client, table, op, dim) {
+  const plan = await client.query(`EXPLAIN SELECT id FROM ${table} ORDER BY vec ${op} ` +
+    `'[${Array(dim).fill(0.5).join(',')}]' LIMIT ${K}`);
+  return plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+async function makeTable(db, lancedb, arrow, name, n, dim, rand, start = 0) {
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int32(), false),
+    new arrow.Field('vec', new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), true)), true),
+  ]);
+  const rows = [];
+  for (let i = start; i < start + n; i++) rows.push({ id: i, vec: rand(dim) });
+  return db.createTable(name, rows, { schema });
+}
+
+// Compare the FDW with LanceDB for QUERIES queries at one setting.
+async function compareSetting(ctx, label, t, nprobes, refine) {
+  const { client, report, randomVector, r } = ctx;
+  await client.query(`SET lancedb.nprobes = ${nprobes}`);
+  await client.query(`SET lancedb.refine_factor = ${refine}`);
+  let ov = 0;
+  let recallOurs = 0;
+  let recallTheirs = 0;
+  const bad = [];
+  for (let i = 0; i < t.queries; i++) {
+    const q = randomVector(r, t.dim);
+    const a = await ours(client, t.table, t.op, q, K);
+    const b = await theirs(t.tbl, t.metric, q, K, nprobes, refine);
+    const e = await exact(t.tbl, t.metric, q, K);
+    ov += overlap(a, b);
+    recallOurs += overlap(a, e);
+    recallTheirs += overlap(b, e);
+    for (const id of a) if (t.gone && t.gone(id)) bad.push(id);
+  }
+  ov /= t.queries;
+  recallOurs /= t.queries;
+  recallTheirs /= t.queries;
+  console.log(`# ${label} nprobes=${nprobes} refine=${refine}: overlap with LanceDB ${ov.toFixed(3)}, ` +
+    `recall@${K} ours ${recallOurs.toFixed(3)}, LanceDB ${recallTheirs.toFixed(3)}`);
+  report(`${label} nprobes=${nprobes} refine=${refine}: overlap`, ov >= 0.95 ? null : `overlap ${ov.toFixed(3)} < 0.95`);
+  report(`${label} nprobes=${nprobes} refine=${refine}: recall`, recallOurs >= recallTheirs - 0.02
+    ? null : `recall ${recallOurs.toFixed(3)}, LanceDB ${recallTheirs.toFixed(3)}`);
+  if (t.gone) report(`${label} nprobes=${nprobes} refine=${refine}: no deleted rows`,
+    bad.length === 0 ? null : `deleted ids returned: ${bad.slice(0, 5).join(', ')}`);
+}
+
+export async function runIndexTests({ client, lancedb, arrow, scratch, report, prng, randomVector }) {
+  const db = await lancedb.connect(scratch);
+  const r = prng(909);
+  const rand = (dim) => randomVector(r, dim);
+  const ctx = { client, report, randomVector, r };
+  const server = 'search_index_made';
+
+  await client.query(`DROP SERVER IF EXISTS ${server} CASCADE`);
+  await client.query(`CREATE SERVER ${server} FOREIGN DATA WRAPPER lancedb_fdw OPTIONS (uri ${client.escapeLiteral(scratch)})`);
+  try {
+    // 20k x 128, l2: 32 partitions so that nprobes matters
+    const big = await makeTable(db, lancedb, arrow, 'ivfpq_l2', 20000, 128, rand);
+    await big.createIndex('vec', { config: lancedb.Index.ivfPq({ numPartitions: 32, numSubVectors: 16, distanceType: 'l2' }) });
+    // 5k x 32, cosine and dot: the normalized and the non-residual codes
+    const cos = await makeTable(db, lancedb, arrow, 'ivfpq_cos', 5000, 32, rand);
+    await cos.createIndex('vec', { config: lancedb.Index.ivfPq({ numPartitions: 8, numSubVectors: 8, distanceType: 'cosine' }) });
+    const dot = await makeTable(db, lancedb, arrow, 'ivfpq_dot', 5000, 32, rand);
+    await dot.createIndex('vec', { config: lancedb.Index.ivfPq({ numPartitions: 8, numSubVectors: 8, distanceType: 'dot' }) });
+    // IVF_FLAT: the vectors themselves in the partitions
+    const flatL2 = await makeTable(db, lancedb, arrow, 'ivfflat_l2', 5000, 32, rand);
+    await flatL2.createIndex('vec', { config: lancedb.Index.ivfFlat({ numPartitions: 8, distanceType: 'l2' }) });
+    const flatCos = await makeTable(db, lancedb, arrow, 'ivfflat_cos', 5000, 32, rand);
+    await flatCos.createIndex('vec', { config: lancedb.Index.ivfFlat({ numPartitions: 8, distanceType: 'cosine' }) });
+    for (const [name, dim] of [['ivfpq_l2', 128], ['ivfpq_cos', 32], ['ivfpq_dot', 32], ['ivfflat_l2', 32], ['ivfflat_cos', 32]])
+      await client.query(`CREATE FOREIGN TABLE search_interop.${name} (id int, vec vector(${dim})) SERVER ${server}`);
+
+    const l2 = { table: 'search_interop.ivfpq_l2', tbl: big, metric: 'l2', op: '<->', dim: 128, queries: QUERIES };
+    let plan = await explain(client, l2.table, '<->', 128);
+    report('ivfpq_l2: EXPLAIN names the index', /Lance Index: vec_idx \(IVF_PQ, l2, 32 partitions, 16 sub-vectors\)/.test(plan) &&
+      /Lance Nprobes: 20/.test(plan) && /Lance Refine Factor: 1/.test(plan) ? null : plan);
+    const nullQuery = await client.query(`SELECT count(*) AS n FROM (SELECT id FROM ${l2.table} ORDER BY vec <-> NULL::vector LIMIT ${K}) s`);
+    report('ivfpq_l2: a NULL query still returns LIMIT rows', Number(nullQuery.rows[0].n) === K ? null : `${nullQuery.rows[0].n} rows`);
+    plan = await explain(client, l2.table, '<#>', 128);
+    report('ivfpq_l2: another metric searches flat', /Lance Order By/.test(plan) && !/Lance Index/.test(plan) ? null : plan);
+
+    await compareSetting(ctx, 'ivfpq_l2', l2, 20, 1);
+    await compareSetting(ctx, 'ivfpq_l2', l2, 4, 1);
+    await compareSetting(ctx, 'ivfpq_l2', l2, 4, 5);
+    await compareSetting(ctx, 'ivfpq_cos', { table: 'search_interop.ivfpq_cos', tbl: cos, metric: 'cosine', op: '<=>', dim: 32, queries: 20 }, 2, 1);
+    await compareSetting(ctx, 'ivfpq_dot', { table: 'search_interop.ivfpq_dot', tbl: dot, metric: 'dot', op: '<#>', dim: 32, queries: 20 }, 2, 1);
+    plan = await explain(client, 'search_interop.ivfflat_l2', '<->', 32);
+    report('ivfflat_l2: EXPLAIN names the index', /Lance Index: vec_idx \(IVF_FLAT, l2, 8 partitions\)/.test(plan) ? null : plan);
+    await compareSetting(ctx, 'ivfflat_l2', { table: 'search_interop.ivfflat_l2', tbl: flatL2, metric: 'l2', op: '<->', dim: 32, queries: 20 }, 2, 1);
+    await compareSetting(ctx, 'ivfflat_cos', { table: 'search_interop.ivfflat_cos', tbl: flatCos, metric: 'cosine', op: '<=>', dim: 32, queries: 20 }, 2, 1);
+
+    // after indexing: a fragment the index does not cover, and deletions
+    const appended = [];
+    for (let i = 20000; i < 21000; i++) appended.push({ id: i, vec: rand(128) });
+    await big.add(appended);
+    await big.delete('id % 10 = 3');
+    plan = await explain(client, l2.table, '<->', 128);
+    report('ivfpq_l2 appended: one unindexed fragment', /Lance Unindexed Fragments: 1/.test(plan) ? null : plan);
+    await compareSetting(ctx, 'ivfpq_l2 appended+deleted', { ...l2, gone: (id) => id % 10 === 3 }, 8, 1);
+    let found = 0;
+    await client.query('RESET lancedb.nprobes');
+    await client.query('RESET lancedb.refine_factor');
+    for (const row of appended.filter((x) => x.id % 10 !== 3).slice(0, 20)) {
+      const a = await ours(client, l2.table, '<->', row.vec, 1);
+      found += a[0] === row.id;
+    }
+    report('ivfpq_l2 appended: appended rows are found', found === 20 ? null : `${found} of 20 appended rows found by their own vector`);
+
+    // an index this reader does not understand: NOTICE, then exact search
+    const hnsw = await makeTable(db, lancedb, arrow, 'ivf_hnsw', 2000, 16, rand);
+    await hnsw.createIndex('vec', { config: lancedb.Index.hnswSq({ numPartitions: 2, distanceType: 'l2' }) });
+    await client.query(`CREATE FOREIGN TABLE search_interop.ivf_hnsw (id int, vec vector(16)) SERVER ${server}`);
+    const notices = [];
+    const onNotice = (n) => notices.push(n.message);
+    client.on('notice', onNotice);
+    let same = 0;
+    for (let i = 0; i < 5; i++) {
+      const q = rand(16);
+      const a = await ours(client, 'search_interop.ivf_hnsw', '<->', q, K);
+      const e = await exact(hnsw, 'l2', q, K);
+      same += a.join() === e.join();
+    }
+    client.removeListener('notice', onNotice);
+    report('ivf_hnsw: NOTICE that the index is not used',
+      notices.some((m) => /Lance index "vec_idx" on column "vec" is not used/.test(m)) ? null : `notices: ${notices.join(' | ')}`);
+    report('ivf_hnsw: exact answers without the index', same === 5 ? null : `${same} of 5 queries equal exact search`);
+  } finally {
+    await client.query('RESET lancedb.nprobes').catch(() => {});
+    await client.query('RESET lancedb.refine_factor').catch(() => {});
+    await client.query(`DROP SERVER IF EXISTS ${server} CASCADE`).catch(() => {});
+  }
+}
