@@ -10,6 +10,15 @@
  * version, timestamp, writer version, max_fragment_id, feature flags and
  * the transaction reference change; an index section is copied over.
  *
+ * Compaction commits a Rewrite (old fragments replaced by new ones with
+ * the same rows, as Lance's optimize does) but, unlike Lance, rewrites no
+ * index files, so it lists no rewritten indices.  Each index keeps its
+ * fragment_bitmap: in Lance that bitmap names the fragments the index
+ * holds row addresses of, whether they still exist or not, and a search
+ * masks the addresses of fragments that are gone.  The moved rows live in
+ * new fragments no index covers, which Lance searches flat; the index
+ * never points at a row's old address as if it were live.
+ *
  * Conflict policy (FORMAT.md 16.3): between the version read and the
  * newest one, an Append never conflicts; a Delete or Update conflicts with
  * our deletes when it touched one of the same fragments; any other
@@ -74,6 +83,9 @@ struct LanceWriter
 	PendingDelete *dels;
 	int			ndels;
 	int			cap_dels;
+
+	/* compaction: the deletes remove whole fragments the appends replace */
+	bool		rewrite;
 };
 
 uint64_t
@@ -522,6 +534,9 @@ write_transaction(LanceWriter *wr, CommitState *cs, CoreError *err)
 	Ltx__Append append = LTX__APPEND__INIT;
 	Ltx__Delete del = LTX__DELETE__INIT;
 	Ltx__Update upd = LTX__UPDATE__INIT;
+	Ltx__Rewrite rewrite = LTX__REWRITE__INIT;
+	Ltx__RewriteGroup group = LTX__REWRITE_GROUP__INIT;
+	Ltx__RewriteGroup *groupp = &group;
 	Lt__DataFragment **newp = core_calloc((size_t) wr->nfiles + 1, sizeof(void *));
 	Lt__DataFragment *updated = core_calloc((size_t) wr->ndels + 1, sizeof(Lt__DataFragment));
 	Lt__DataFragment **updp = core_calloc((size_t) wr->ndels + 1, sizeof(void *));
@@ -548,25 +563,42 @@ write_transaction(LanceWriter *wr, CommitState *cs, CoreError *err)
 		Lt__DataFragment init = LT__DATA_FRAGMENT__INIT;
 		const LanceFragmentRef *f = find_fragment(m, cs->dels[i].fragment_id);
 
-		if (cs->dels[i].whole)
+		if (cs->dels[i].whole && !wr->rewrite)
 		{
 			removed[nrem++] = f->id;
 			continue;
 		}
-		/* the touched fragment as it is after the delete (ids matter here) */
+
+		/*
+		 * The touched fragment as it is after the delete, or a fragment a
+		 * rewrite replaces (ids are what other writers compare).
+		 */
 		updated[nupd] = init;
 		updated[nupd].has_id = 1;
 		updated[nupd].id = f->id;
 		updated[nupd].has_physical_rows = 1;
 		updated[nupd].physical_rows = f->physical_rows;
-		updated[nupd].deletion_file = &cs->dels[i].file;
+		if (!cs->dels[i].whole)
+			updated[nupd].deletion_file = &cs->dels[i].file;
 		updp[nupd] = &updated[nupd];
 		nupd++;
 	}
 	txn.has_read_version = 1;
 	txn.read_version = lance_dataset_version(wr->ds);
 	txn.uuid = uuid;
-	if (wr->ndels == 0)
+	if (wr->rewrite)
+	{
+		/* one group: every old fragment's rows are spread over the new ones */
+		group.n_old_fragments = nupd;
+		group.old_fragments = updp;
+		group.n_new_fragments = (size_t) wr->nfiles;
+		group.new_fragments = newp;
+		rewrite.n_groups = 1;
+		rewrite.groups = &groupp;
+		txn.operation_case = LTX__TRANSACTION__OPERATION_REWRITE;
+		txn.rewrite = &rewrite;
+	}
+	else if (wr->ndels == 0)
 	{
 		append.n_fragments = (size_t) wr->nfiles;
 		append.fragments = newp;
@@ -1070,6 +1102,7 @@ lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err)
 		core_free(ids);
 		return CORE_OK;
 	}
+	wr->rewrite = true;
 	status = lance_writer_prepare_append(wr, err);
 	memset(&opts, 0, sizeof(opts));
 	opts.fragment_ids = ids;

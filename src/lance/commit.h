@@ -113,10 +113,12 @@ extern CoreStatus lance_dataset_restore(Storage *st, const char *path, uint64_t 
 /*
  * Compaction: move the live rows of every fragment that has deletions or
  * fewer than max_rows_per_file rows into new fragments of up to that
- * many rows, and drop the old ones (committed as an update that removes
- * them).  *moved is the number of rows rewritten; nothing is done (and 0
- * returned) when at most one such fragment exists and it has no
- * deletions.  Call before any other change on this writer.
+ * many rows, and drop the old ones (committed as a Rewrite transaction,
+ * as Lance's compaction is; indexes keep covering only the fragments they
+ * were built on, so the moved rows are searched without them).  *moved
+ * is the number of rows rewritten; nothing is done (and 0 returned) when
+ * at most one such fragment exists and it has no deletions.  Call before
+ * any other change on this writer.
  */
 extern CoreStatus lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err);
 
