@@ -75,7 +75,11 @@ struct LanceWriter
 	int			ncols;
 	LanceArray **cols;			/* NULL until prepare_append */
 	int64_t		buffered;
-	int64_t		appended;
+	int64_t		appended;		/* ordinals handed out, dropped rows included */
+	int64_t	   *dropped;		/* buffered rows taken back, by ordinal */
+	size_t		ndropped;
+	size_t		cap_dropped;
+	int64_t		dropped_total;
 	LanceWrittenFile **files;
 	int			nfiles;
 	int			cap_files;
@@ -121,7 +125,7 @@ lance_writer_rows_appended(const LanceWriter *wr)
 bool
 lance_writer_has_changes(const LanceWriter *wr)
 {
-	return wr->appended > 0 || wr->ndels > 0;
+	return wr->appended > wr->dropped_total || wr->ndels > 0;
 }
 
 LanceArray *
@@ -153,6 +157,7 @@ lance_writer_free(LanceWriter *wr)
 	for (int i = 0; i < wr->ndels; i++)
 		lance_deletion_free(wr->dels[i].set);
 	core_free(wr->dels);
+	core_free(wr->dropped);
 	lance_dataset_close(wr->ds);
 	core_free(wr->path);
 	core_free(wr);
@@ -267,6 +272,65 @@ lance_writer_prepare_append(LanceWriter *wr, CoreError *err)
 	return new_columns(wr, err);
 }
 
+CoreStatus
+lance_writer_unappend(LanceWriter *wr, int64_t ordinal, CoreError *err)
+{
+	if (ordinal < 0 || ordinal >= wr->appended)
+		return core_error(err, CORE_ERR_INVALID, "%s: row %" PRId64 " was never appended",
+						  wr->path, ordinal);
+	if (ordinal < wr->appended - wr->buffered)
+		return core_error(err, CORE_ERR_UNSUPPORTED,
+						  "%s: appended row %" PRId64 " is already in a data file; %" PRId64 " rows were appended after it",
+						  wr->path, ordinal, wr->appended - 1 - ordinal);
+	if (!core_grow((void **) &wr->dropped, &wr->cap_dropped, wr->ndropped + 1, sizeof(int64_t)))
+		return core_error(err, CORE_ERR_NOMEM, "out of memory taking back a row");
+	wr->dropped[wr->ndropped++] = ordinal;
+	wr->dropped_total++;
+	return CORE_OK;
+}
+
+/* Rebuild the buffer without the rows taken back (a gather of the rest). */
+static CoreStatus
+leave_out_dropped(LanceWriter *wr, CoreError *err)
+{
+	int64_t		first = wr->appended - wr->buffered;
+	bool	   *drop = core_calloc((size_t) wr->buffered + 1, sizeof(bool));
+	int64_t    *keep = core_calloc((size_t) wr->buffered + 1, sizeof(int64_t));
+	int64_t		nkeep = 0;
+	CoreStatus	status = CORE_OK;
+
+	if (drop == NULL || keep == NULL)
+		status = core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", wr->path);
+	for (size_t i = 0; status == CORE_OK && i < wr->ndropped; i++)
+		drop[wr->dropped[i] - first] = true;
+	for (int64_t r = 0; status == CORE_OK && r < wr->buffered; r++)
+		if (!drop[r])
+			keep[nkeep++] = r;
+	for (int i = 0; status == CORE_OK && i < wr->ncols; i++)
+	{
+		LanceArray *kept = NULL;
+
+		status = lance_array_new_like(wr->cols[i], &kept, err);
+		if (status == CORE_OK)
+			status = lance_array_append_rows(kept, wr->cols[i], keep, nkeep, err);
+		if (status != CORE_OK)
+		{
+			lance_array_free(kept);
+			break;
+		}
+		lance_array_free(wr->cols[i]);
+		wr->cols[i] = kept;
+	}
+	if (status == CORE_OK)
+	{
+		wr->buffered = nkeep;
+		wr->ndropped = 0;
+	}
+	core_free(drop);
+	core_free(keep);
+	return status;
+}
+
 /* Write the buffered rows as one data file. */
 static CoreStatus
 flush_rows(LanceWriter *wr, CoreError *err)
@@ -274,6 +338,12 @@ flush_rows(LanceWriter *wr, CoreError *err)
 	LanceWrittenFile *file;
 	CoreStatus	status;
 
+	if (wr->ndropped > 0)
+	{
+		status = leave_out_dropped(wr, err);
+		if (status != CORE_OK)
+			return status;
+	}
 	if (wr->buffered == 0)
 		return CORE_OK;
 	if (wr->nfiles == wr->cap_files)
@@ -362,15 +432,6 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 	if (!lance_deletion_add(d->set, offset))
 		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
 	return CORE_OK;
-}
-
-bool
-lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr)
-{
-	for (int i = 0; i < wr->ndels; i++)
-		if (wr->dels[i].fragment_id == LANCE_ROW_ADDR_FRAGMENT(row_addr))
-			return lance_deletion_contains(wr->dels[i].set, LANCE_ROW_ADDR_OFFSET(row_addr));
-	return false;
 }
 
 /* ------------------------------------------------------------ commit */

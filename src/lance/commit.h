@@ -73,17 +73,24 @@ extern LanceArray *lance_writer_column(LanceWriter *wr, int i);
 /* One value was pushed onto every column: count the row, flush if full. */
 extern CoreStatus lance_writer_row_done(LanceWriter *wr, CoreError *err);
 
-/* Rows appended so far (buffered or in written files). */
+/*
+ * Rows appended so far (buffered or in written files, taken back or not):
+ * the next row appended gets this number as its ordinal.
+ */
 extern int64_t lance_writer_rows_appended(const LanceWriter *wr);
+
+/*
+ * Take back the appended row with the given ordinal, as when a row this
+ * writer appended is updated again or deleted.  UNSUPPORTED when the row
+ * is already in a written data file (data files are never rewritten).
+ */
+extern CoreStatus lance_writer_unappend(LanceWriter *wr, int64_t ordinal, CoreError *err);
 
 /*
  * Delete the row at a row address of the version read.  INVALID when the
  * address is not a live row of that version.
  */
 extern CoreStatus lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err);
-
-/* Whether this writer already deleted the row at row_addr. */
-extern bool lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr);
 
 /* Whether anything was appended or deleted. */
 extern bool lance_writer_has_changes(const LanceWriter *wr);

@@ -510,6 +510,35 @@ UNIT_TEST(compaction_losing_to_a_delete_of_a_rewritten_fragment_conflicts)
 	drop_storage(st);
 }
 
+UNIT_TEST(rows_taken_back_are_not_written_and_flushed_rows_cannot_be)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	LanceWriteOptions opts = {100, 0};
+	uint64_t	v;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2, &err) == CORE_OK);
+	CHECK(lance_writer_open(st, "t.lance", &opts, &wr, &err) == CORE_OK);
+	CHECK(lance_writer_prepare_append(wr, &err) == CORE_OK);
+	/* rows 0..99 fill the first file; 100..149 stay buffered */
+	for (int i = 0; i < 150; i++)
+		CHECK(push_row(wr, i, &err) == CORE_OK);
+	CHECK(lance_writer_unappend(wr, 99, &err) == CORE_ERR_UNSUPPORTED);
+	CHECK(lance_writer_unappend(wr, 120, &err) == CORE_OK);
+	CHECK(lance_writer_unappend(wr, 100, &err) == CORE_OK);
+	CHECK(lance_writer_unappend(wr, 150, &err) == CORE_ERR_INVALID);
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 148 && sum == 149 * 150 / 2 - 120 - 100);
+	drop_storage(st);
+}
+
 UNIT_TEST(restore_makes_a_new_version_with_the_old_rows)
 {
 	Storage    *st = temp_storage();
