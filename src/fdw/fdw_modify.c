@@ -131,14 +131,22 @@ commit_xact_writers(void)
 					 errdetail("Dataset \"%s\": rows already handed to it cannot be taken back by ROLLBACK TO SAVEPOINT.",
 							   xw->location),
 					 errhint("Roll back the whole transaction and run it again.")));
-		if (lance_writer_commit(xw->writer, &version, &err) != CORE_OK)
+		if (lance_writer_commit(xw->writer, &version, &err) == CORE_OK)
+			continue;
+		if (err.status == CORE_ERR_CONFLICT && lance_writer_conflict_version(xw->writer) != 0)
 			ereport(ERROR,
-					(errcode(err.status == CORE_ERR_CONFLICT
-							 ? ERRCODE_T_R_SERIALIZATION_FAILURE : ERRCODE_FDW_ERROR),
-					 errmsg("could not commit changes to Lance dataset \"%s\"", xw->location),
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access to Lance dataset \"%s\" due to version " UINT64_FORMAT " committed by another writer",
+							xw->location, lance_writer_conflict_version(xw->writer)),
 					 errdetail("%s", err.msg),
-					 err.status == CORE_ERR_CONFLICT
-					 ? errhint("Run the transaction again: it will read the newest version.") : 0));
+					 errhint("Run the transaction again: it will read the newest version.")));
+		ereport(ERROR,
+				(errcode(err.status == CORE_ERR_CONFLICT
+						 ? ERRCODE_T_R_SERIALIZATION_FAILURE : ERRCODE_FDW_ERROR),
+				 errmsg("could not commit changes to Lance dataset \"%s\"", xw->location),
+				 errdetail("%s", err.msg),
+				 err.status == CORE_ERR_CONFLICT
+				 ? errhint("Run the transaction again: it will read the newest version.") : 0));
 	}
 }
 

@@ -90,7 +90,16 @@ struct LanceWriter
 
 	/* compaction: the deletes remove whole fragments the appends replace */
 	bool		rewrite;
+
+	uint64_t	conflict_version;	/* what made the last commit fail, or 0 */
 };
+
+/* The dataset as messages name it: its path, or the storage root. */
+static const char *
+where(const LanceWriter *wr)
+{
+	return wr->path[0] ? wr->path : storage_root(wr->st);
+}
 
 uint64_t
 lance_writer_read_version(const LanceWriter *wr)
@@ -120,6 +129,12 @@ int64_t
 lance_writer_rows_appended(const LanceWriter *wr)
 {
 	return wr->appended;
+}
+
+uint64_t
+lance_writer_conflict_version(const LanceWriter *wr)
+{
+	return wr->conflict_version;
 }
 
 bool
@@ -277,11 +292,11 @@ lance_writer_unappend(LanceWriter *wr, int64_t ordinal, CoreError *err)
 {
 	if (ordinal < 0 || ordinal >= wr->appended)
 		return core_error(err, CORE_ERR_INVALID, "%s: row %" PRId64 " was never appended",
-						  wr->path, ordinal);
+						  where(wr), ordinal);
 	if (ordinal < wr->appended - wr->buffered)
 		return core_error(err, CORE_ERR_UNSUPPORTED,
 						  "%s: appended row %" PRId64 " is already in a data file; %" PRId64 " rows were appended after it",
-						  wr->path, ordinal, wr->appended - 1 - ordinal);
+						  where(wr), ordinal, wr->appended - 1 - ordinal);
 	if (!core_grow((void **) &wr->dropped, &wr->cap_dropped, wr->ndropped + 1, sizeof(int64_t)))
 		return core_error(err, CORE_ERR_NOMEM, "out of memory taking back a row");
 	wr->dropped[wr->ndropped++] = ordinal;
@@ -300,7 +315,7 @@ leave_out_dropped(LanceWriter *wr, CoreError *err)
 	CoreStatus	status = CORE_OK;
 
 	if (drop == NULL || keep == NULL)
-		status = core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", wr->path);
+		status = core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
 	for (size_t i = 0; status == CORE_OK && i < wr->ndropped; i++)
 		drop[wr->dropped[i] - first] = true;
 	for (int64_t r = 0; status == CORE_OK && r < wr->buffered; r++)
@@ -352,7 +367,7 @@ flush_rows(LanceWriter *wr, CoreError *err)
 		LanceWrittenFile **files = core_realloc(wr->files, (size_t) cap * sizeof(*files));
 
 		if (files == NULL)
-			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", wr->path);
+			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
 		wr->files = files;
 		wr->cap_files = cap;
 	}
@@ -406,7 +421,7 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 	if (f == NULL || offset >= f->physical_rows)
 		return core_error(err, CORE_ERR_INVALID,
 						  "%s: row address %" PRIu64 " (fragment %" PRIu64 ", offset %u) is not a row of version %" PRIu64,
-						  wr->path, row_addr, frag, offset, lance_dataset_version(wr->ds));
+						  where(wr), row_addr, frag, offset, lance_dataset_version(wr->ds));
 	for (int i = 0; i < wr->ndels; i++)
 		if (wr->dels[i].fragment_id == frag)
 			d = &wr->dels[i];
@@ -884,13 +899,14 @@ check_version(LanceWriter *wr, CommitState *cs, uint64_t v, const char *manifest
 	}
 	if (!conflict)
 		return CORE_OK;
+	wr->conflict_version = v;
 	if (touched)
 		return core_error(err, CORE_ERR_CONFLICT,
 						  "%s: version %" PRIu64 " (%s by another writer) changed fragment %" PRIu64 ", which this transaction deletes from",
-						  wr->path, v, what, hit);
+						  where(wr), v, what, hit);
 	return core_error(err, CORE_ERR_CONFLICT,
 					  "%s: version %" PRIu64 " (%s by another writer) was committed after version %" PRIu64 " was read",
-					  wr->path, v, what, lance_dataset_version(wr->ds));
+					  where(wr), v, what, lance_dataset_version(wr->ds));
 }
 
 /*
@@ -1059,7 +1075,7 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 	if (!cs.dels || !cs.new_frags || !cs.new_files || !cs.new_file_ptrs)
 	{
 		commit_state_free(&cs);
-		return core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", wr->path);
+		return core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", where(wr));
 	}
 	for (int i = 0; i < wr->nfiles; i++)
 		fragment_for_file(wr->files[i], &cs.new_frags[i], &cs.new_files[i], &cs.new_file_ptrs[i]);
@@ -1084,7 +1100,7 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 		{
 			status = core_error(err, CORE_ERR_CONFLICT,
 								"%s: gave up after losing %d commits in a row to other writers",
-								wr->path, COMMIT_MAX_ATTEMPTS);
+								where(wr), COMMIT_MAX_ATTEMPTS);
 			break;
 		}
 		status = lance_versions_list(wr->st, wr->path, &versions, err);
@@ -1109,7 +1125,7 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 		dir = lance_path_join(wr->path, "_versions");
 		p = dir ? lance_path_join(dir, name) : NULL;
 		status = p ? storage_put_if_absent(wr->st, p, bytes, len, err)
-			: core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", wr->path);
+			: core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", where(wr));
 		core_free(dir);
 		core_free(p);
 		core_free(bytes);
@@ -1147,7 +1163,7 @@ lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err)
 
 	*moved = 0;
 	if (ids == NULL)
-		return core_error(err, CORE_ERR_NOMEM, "out of memory compacting %s", wr->path);
+		return core_error(err, CORE_ERR_NOMEM, "out of memory compacting %s", where(wr));
 	for (int i = 0; i < m->num_fragments; i++)
 	{
 		const LanceFragmentRef *f = &m->fragments[i];

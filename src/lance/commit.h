@@ -102,6 +102,12 @@ extern bool lance_writer_has_changes(const LanceWriter *wr);
 extern CoreStatus lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err);
 
 /*
+ * The version another writer committed whose changes made the last commit
+ * fail with CONFLICT; 0 when no single version is to blame.
+ */
+extern uint64_t lance_writer_conflict_version(const LanceWriter *wr);
+
+/*
  * Create an empty dataset at path (relative to the storage root): version
  * 1 with the given top-level fields (ids and parent ids are assigned in
  * order; only field kinds lance_write_check_schema accepts), data files
