@@ -234,12 +234,12 @@ lance_writer_open(Storage *st, const char *path, const LanceWriteOptions *opts,
 		m = lance_dataset_manifest(wr->ds);
 		if (m->writer_flags & UINT64_C(2))
 			status = core_error(err, CORE_ERR_UNSUPPORTED,
-								"%s: the dataset uses stable row ids (writer feature flag 2), which this writer does not maintain",
-								path);
+								"%s: the dataset uses stable row ids (writer feature flag 2), whose row id sequences this writer does not maintain",
+								where(wr));
 		else if (m->writer_flags & ~WRITER_KNOWN_FLAGS)
 			status = core_error(err, CORE_ERR_UNSUPPORTED,
 								"%s: the dataset needs writer feature flags 0x%" PRIx64 ", which this writer does not support",
-								path, m->writer_flags & ~WRITER_KNOWN_FLAGS);
+								where(wr), m->writer_flags & ~WRITER_KNOWN_FLAGS);
 		else
 			status = table_file_version(m, &wr->fv, err);
 	}

@@ -202,6 +202,80 @@ async function concurrency(t) {
     sqlstate === '40001', `got "${sqlstate}"`);
 }
 
+// float16 from real, fixed_size_list<float16> and <int32> from Postgres
+// arrays, in tables LanceDB made in each file version: LanceDB must dump
+// exactly the values (halves rounded to nearest even) and keep appending.
+async function typedWrites() {
+  const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int64(), false),
+    new arrow.Field('h', new arrow.Float16(), true),
+    new arrow.Field('hv', new arrow.FixedSizeList(4, new arrow.Field('item', new arrow.Float16(), true)), true),
+    new arrow.Field('iv', new arrow.FixedSizeList(3, new arrow.Field('item', new arrow.Int32(), true)), true),
+  ]);
+  const expected = [
+    '{"id":1,"h":0.5,"hv":[1,2,3,4],"iv":[1,2,3]}',
+    '{"id":2,"h":1.5,"hv":[0.0999755859375,-2,65504,1.1920928955078125e-7],"iv":[-1,0,2147483647]}',
+    '{"id":3,"h":null,"hv":null,"iv":null}',
+  ].join('\n');
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `typed_v${ver.replace('.', '_')}`;
+    if (!await attempt(`${name}: insert float16 and fixed-size lists through the FDW`, async () => {
+      const db = await lancedb.connect(root);
+      await db.createTable(name, [{ id: 1, h: 0.5, hv: [1, 2, 3, 4], iv: [1, 2, 3] }],
+        { schema, storageOptions: { new_table_data_storage_version: ver } });
+      execFileSync('chmod', ['-R', 'a+rwX', root]);
+      await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (${name}) FROM SERVER write_interop INTO write_interop`);
+      await client.query(`INSERT INTO ${name} VALUES (2, 1.5, '{0.1,-2,65504,1e-7}', '{-1,0,2147483647}'),
+                                                      (3, NULL, NULL, NULL)`);
+    })) continue;
+    const refused = [];
+    for (const values of ["(9, 70000, NULL, NULL)", "(9, 1, '{1,2,3}', NULL)", "(9, 1, '{1,NULL,3,4}', NULL)"]) {
+      try {
+        await client.query(`INSERT INTO ${name} VALUES ${values}`);
+        refused.push('no error');
+      } catch (e) {
+        refused.push(e.code);
+      }
+    }
+    check(`${name}: a half out of range, an array of the wrong length, a null element are refused`,
+      refused.join(',') === '22003,2202E,22004', refused.join(','));
+    const got = dump(name).map((r) => JSON.stringify(r)).join('\n');
+    check(`${name}: LanceDB dumps the float16 and fixed-size list values we wrote`, got === expected, got);
+    if (await attempt(`${name}: LanceDB appends on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 4, h: 2.5, hv: [4, 3, 2, 1], iv: [7, 8, 9] }]);
+    })) {
+      const res = await client.query(`SELECT h::text, hv::text FROM ${name} WHERE id IN (2, 4) ORDER BY id`);
+      check(`${name}: the FDW reads both writers' values`,
+        res.rows.length === 2 && res.rows[0].hv === '{0.099975586,-2,65504,1.1920929e-07}' &&
+        res.rows[1].h === '2.5', JSON.stringify(res.rows));
+    }
+  }
+}
+
+// Tables with stable row ids are refused, not corrupted: we do not write
+// the row id sequences LanceDB keeps for them.
+async function stableRowIds() {
+  const name = 'stable_row_ids';
+  cpSync(path.join(fixturesDir, `${name}.lance`), path.join(root, `${name}.lance`), { recursive: true });
+  execFileSync('chmod', ['-R', 'a+rwX', root]);
+  await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (${name}) FROM SERVER write_interop INTO write_interop`);
+  const before = (await openLance({ name })).version();
+  let state = '';
+  let message = '';
+  try {
+    await client.query(`DELETE FROM ${name} WHERE id = 1`);
+  } catch (e) {
+    state = e.code;
+    message = `${e.message} ${e.detail || ''}`;
+  }
+  check('stable_row_ids: a write is refused as unsupported, naming stable row ids',
+    state === '0A000' && message.includes('stable row ids'), `${state}: ${message}`);
+  check('stable_row_ids: the dataset stays at its version',
+    (await (await openLance({ name })).version()) === await before);
+}
+
 // LanceDB builds a vector and a scalar index; we delete in two of three
 // fragments and compact.  The Rewrite must leave the indexes covering only
 // the untouched fragment, LanceDB's indexed search must equal its exact
@@ -349,6 +423,8 @@ async function main() {
     check('lance_merge_insert: each key once, updated or inserted',
       merged.length === 71 && new Set(merged).size === 71, `${merged.length} merged rows`);
   }
+  await typedWrites();
+  await stableRowIds();
   await compactIndexed();
   await concurrency(ours[2]);
   await copyAndRestore(ours[1]);
