@@ -246,14 +246,18 @@ push_int(LanceArray *a, const LanceField *field, Datum d, Oid typid, CoreError *
 }
 
 /*
- * Store a Postgres array as one fixed_size_list value: exactly the list's
- * size of non-null elements, each converted to the item type.
+ * Store a one-dimensional Postgres array as one list value: for a
+ * fixed_size_list exactly the list's size of non-null elements, for a
+ * list any number, nulls only where the item field is nullable.  Each
+ * element is converted to the item type.
  */
 static void
-push_fixed_list(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
+push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 {
 	const LanceField *field = conv->field;
-	const LanceType *item = field->type.item;
+	bool		fixed = field->type.id == LANCE_TYPE_FIXED_SIZE_LIST;
+	const LanceType *item = fixed ? field->type.item : &field->children[0]->type;
+	bool		item_nullable = !fixed && field->children[0]->nullable;
 	ArrayType  *arr = DatumGetArrayTypeP(d);
 	Datum	   *elems;
 	bool	   *nulls;
@@ -262,21 +266,28 @@ push_fixed_list(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *e
 
 	deconstruct_array(arr, conv->item->typid, conv->elmlen, conv->elmbyval, conv->elmalign,
 					  &elems, &nulls, &n);
-	if (ARR_NDIM(arr) > 1 || n != field->type.fixed_size)
+	if (ARR_NDIM(arr) > 1 || (fixed && n != field->type.fixed_size))
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("array of %d elements does not fit Lance field \"%s\" of %d elements",
-						n, field->name, field->type.fixed_size)));
-	bytes = palloc(Max((size_t) n * item->byte_width, 8) + 8);
+				 ARR_NDIM(arr) > 1
+				 ? errmsg("array of %d dimensions does not fit Lance field \"%s\", a list",
+						  ARR_NDIM(arr), field->name)
+				 : errmsg("array of %d elements does not fit Lance field \"%s\" of %d elements",
+						  n, field->name, field->type.fixed_size)));
+	bytes = palloc0((size_t) Max(n, 1) * item->byte_width + 8);
 	for (int i = 0; i < n; i++)
 	{
 		uint8		buf[8];
 
 		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("null element in an array for Lance field \"%s\", whose lists hold no nulls",
-							field->name)));
+		{
+			if (!item_nullable)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("null element in an array for Lance field \"%s\", whose lists hold no nulls",
+								field->name)));
+			continue;
+		}
 		switch (conv->item->kind)
 		{
 			case CONV_INT2:
@@ -295,7 +306,10 @@ push_fixed_list(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *e
 		}
 		memcpy(bytes + (size_t) i * item->byte_width, buf, item->byte_width);
 	}
-	push_ok(lance_array_push_fsl(a, bytes, err), err);
+	if (fixed)
+		push_ok(lance_array_push_fsl(a, bytes, err), err);
+	else
+		push_ok(lance_array_push_list(a, bytes, nulls, n, err), err);
 }
 
 /* Microseconds to a count of the field's unit (truncating toward -inf). */
@@ -446,9 +460,7 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 				break;
 			}
 		case CONV_ARRAY:
-			if (field->type.id != LANCE_TYPE_FIXED_SIZE_LIST)
-				report_unwritable(field);
-			push_fixed_list(conv, a, d, err);
+			push_array(conv, a, d, err);
 			break;
 		default:
 			report_unwritable(field);

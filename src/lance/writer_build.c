@@ -76,7 +76,7 @@ writable_fixed(const LanceType *t)
 }
 
 CoreStatus
-lance_write_check_schema(const LanceSchema *schema, CoreError *err)
+lance_write_check_schema(const LanceSchema *schema, LanceFileVersion version, CoreError *err)
 {
 	for (int i = 0; i < lance_schema_num_top(schema); i++)
 	{
@@ -95,6 +95,11 @@ lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 				break;
 			case LANCE_TYPE_FIXED_SIZE_LIST:
 				ok = t->item != NULL && writable_fixed(t->item) && t->fixed_size > 0;
+				break;
+			case LANCE_TYPE_LIST:
+				/* lists of fixed-width items, in the 2.1 rep/def layout only */
+				ok = version != LANCE_FILE_V2_0 && f->num_children == 1 &&
+					writable_fixed(&f->children[0]->type);
 				break;
 			default:
 				ok = writable_fixed(t);
@@ -257,6 +262,29 @@ lance_array_push_fsl(LanceArray *a, const void *items, CoreError *err)
 			lance_bit_set(child->validity, child->length + i, true);
 	child->length += n;
 	child->values_size = child->length * w;
+	mark_valid(a);
+	a->length++;
+	return CORE_OK;
+}
+
+CoreStatus
+lance_array_push_list(LanceArray *a, const void *items, const bool *nulls, int64_t n,
+					  CoreError *err)
+{
+	LanceArray *child = a->children[0];
+	int64_t		w = child->type->byte_width;
+	int64_t		end = child->length + n;
+	CoreStatus	status;
+
+	if (end > INT32_MAX)
+		return core_error(err, CORE_ERR_INVALID, "more than 2^31 list items in one buffer");
+	status = lance_array_reserve(a, 1, 0, err);
+	for (int64_t i = 0; i < n && status == CORE_OK; i++)
+		status = nulls && nulls[i] ? lance_array_append_nulls(child, 1, err)
+			: lance_array_push_fixed(child, (const uint8_t *) items + i * w, err);
+	if (status != CORE_OK)
+		return status;
+	((int32_t *) a->offsets)[a->length + 1] = (int32_t) end;
 	mark_valid(a);
 	a->length++;
 	return CORE_OK;

@@ -254,6 +254,65 @@ async function typedWrites() {
   }
 }
 
+// list<int32> and list<float> from Postgres arrays (null lists, empty
+// lists, null items; 5000 rows so the column spans many pages) in tables
+// LanceDB made in 2.1 and 2.2; LanceDB dumps them, takes single rows at
+// random, appends on top.  2.0 tables refuse list writes.
+async function listWrites() {
+  const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
+  const item = (t) => new arrow.Field('item', t, true);
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int64(), false),
+    new arrow.Field('li', new arrow.List(item(new arrow.Int32())), true),
+    new arrow.Field('lf', new arrow.List(item(new arrow.Float32())), true),
+  ]);
+  const db = await lancedb.connect(root);
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `lists_v${ver.replace('.', '_')}`;
+    await db.createTable(name, [{ id: 1, li: [1, 2], lf: [0.5] }],
+      { schema, storageOptions: { new_table_data_storage_version: ver } });
+  }
+  execFileSync('chmod', ['-R', 'a+rwX', root]);
+  await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (lists_v2_0, lists_v2_1, lists_v2_2)
+                      FROM SERVER write_interop INTO write_interop`);
+  let state = '';
+  try {
+    await client.query(`INSERT INTO lists_v2_0 VALUES (2, '{3}', NULL)`);
+  } catch (e) {
+    state = e.code;
+  }
+  check('lists_v2_0: writing a list into a 2.0 table is refused as unsupported', state === '0A000', state);
+  for (const name of ['lists_v2_1', 'lists_v2_2']) {
+    if (!await attempt(`${name}: insert lists through the FDW`, async () => {
+      await client.query(`INSERT INTO ${name} VALUES (2, '{3,NULL,4}', '{1.5,2.5}'), (3, NULL, '{}'),
+                                                     (4, '{}', NULL), (5, '{7}', '{NULL}')`);
+      await client.query(`INSERT INTO ${name} SELECT g, array_fill(g::int, ARRAY[g % 50]), NULL
+                            FROM generate_series(10, 5009) g`);
+    })) continue;
+    const rows = dump(name);
+    const head = rows.slice(0, 5).map((r) => JSON.stringify(r)).join(' ');
+    check(`${name}: LanceDB dumps the lists we wrote`,
+      head === '{"id":1,"li":[1,2],"lf":[0.5]} {"id":2,"li":[3,null,4],"lf":[1.5,2.5]} ' +
+        '{"id":3,"li":null,"lf":[]} {"id":4,"li":[],"lf":null} {"id":5,"li":[7],"lf":[null]}' &&
+      rows.length === 5005 &&
+      rows.slice(5).every((r) => r.li.length === r.id % 50 && r.li.every((v) => v === r.id)), head);
+    const tbl = await openLance({ name });
+    // offsets 4 and 4003 hold ids 5 and 4008 (ids 6..9 were never written)
+    const taken = await tbl.takeOffsets([4, 4003]).select(['id', 'li']).toArray();
+    check(`${name}: LanceDB takes single rows of our list pages`,
+      taken.length === 2 && Number(taken[1].id) === 4008 && taken[1].li.length === 4008 % 50 &&
+      Number(taken[0].id) === 5 && taken[0].li.length === 1 && taken[0].li.get(0) === 7,
+      JSON.stringify(taken.map((r) => [Number(r.id), r.li ? r.li.length : null])));
+    if (await attempt(`${name}: LanceDB appends on top`, async () => {
+      await tbl.add([{ id: 9000, li: [9, 0], lf: [] }]);
+    })) {
+      const res = await client.query(`SELECT count(*)::int AS n, sum(cardinality(li))::int AS items FROM ${name}`);
+      check(`${name}: the FDW reads both writers' lists`,
+        res.rows[0].n === 5006 && res.rows[0].items === 2 + 3 + 1 + 122500 + 2, JSON.stringify(res.rows));
+    }
+  }
+}
+
 // Tables with stable row ids are refused, not corrupted: we do not write
 // the row id sequences LanceDB keeps for them.
 async function stableRowIds() {
@@ -424,6 +483,7 @@ async function main() {
       merged.length === 71 && new Set(merged).size === 71, `${merged.length} merged rows`);
   }
   await typedWrites();
+  await listWrites();
   await stableRowIds();
   await compactIndexed();
   await concurrency(ours[2]);
