@@ -352,6 +352,27 @@ UNIT_TEST(null_in_a_non_nullable_field_is_refused)
 	drop_storage(st);
 }
 
+/* Three fragments of 100 rows, one row deleted from fragment 1. */
+static bool
+three_small_fragments(Storage *st, CoreError *err)
+{
+	LanceWriter *wr;
+	uint64_t	v;
+	bool		ok;
+
+	if (lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_1, err) != CORE_OK)
+		return false;
+	for (int i = 0; i < 3; i++)
+		if (!append_rows(st, "t.lance", i * 100, 100, 0, &v, err))
+			return false;
+	if (lance_writer_open(st, "t.lance", NULL, &wr, err) != CORE_OK)
+		return false;
+	ok = lance_writer_delete(wr, LANCE_ROW_ADDR(1, 5), err) == CORE_OK &&
+		lance_writer_commit(wr, &v, err) == CORE_OK;
+	lance_writer_free(wr);
+	return ok;
+}
+
 UNIT_TEST(compaction_moves_live_rows_into_one_fragment)
 {
 	Storage    *st = temp_storage();
@@ -365,14 +386,7 @@ UNIT_TEST(compaction_moves_live_rows_into_one_fragment)
 	char		msg[256];
 
 	CHECK(st != NULL);
-	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_1, &err) == CORE_OK);
-	for (int i = 0; i < 3; i++)
-		CHECK(append_rows(st, "t.lance", i * 100, 100, 0, &v, &err));
-	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
-	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 5), &err) == CORE_OK);
-	CHECK(lance_writer_commit(wr, &v, &err) == CORE_OK);
-	lance_writer_free(wr);
-
+	CHECK_MSG(three_small_fragments(st, &err), "%s", err.msg);
 	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
 	CHECK_MSG(lance_writer_compact(wr, &moved, &err) == CORE_OK, "%s", err.msg);
 	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
@@ -413,27 +427,6 @@ newest_transaction(Storage *st)
 	}
 	lance_versions_free(versions);
 	return txn;
-}
-
-/* Three fragments of 100 rows, one row deleted from fragment 1. */
-static bool
-three_small_fragments(Storage *st, CoreError *err)
-{
-	LanceWriter *wr;
-	uint64_t	v;
-	bool		ok;
-
-	if (lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_1, err) != CORE_OK)
-		return false;
-	for (int i = 0; i < 3; i++)
-		if (!append_rows(st, "t.lance", i * 100, 100, 0, &v, err))
-			return false;
-	if (lance_writer_open(st, "t.lance", NULL, &wr, err) != CORE_OK)
-		return false;
-	ok = lance_writer_delete(wr, LANCE_ROW_ADDR(1, 5), err) == CORE_OK &&
-		lance_writer_commit(wr, &v, err) == CORE_OK;
-	lance_writer_free(wr);
-	return ok;
 }
 
 UNIT_TEST(compaction_commits_a_rewrite_of_the_old_fragments)
