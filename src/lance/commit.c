@@ -281,7 +281,7 @@ lance_writer_prepare_append(LanceWriter *wr, CoreError *err)
 
 	if (wr->cols)
 		return CORE_OK;
-	status = lance_write_check_schema(lance_dataset_schema(wr->ds), wr->fv, err);
+	status = lance_write_check_schema(lance_dataset_schema(wr->ds), err);
 	if (status != CORE_OK)
 		return wr->path[0] ? core_error_prefix(err, "%s", wr->path) : status;
 	return new_columns(wr, err);

@@ -106,7 +106,7 @@ lance_dataset_create(Storage *st, const char *path, const LanceFieldSpec *specs,
 	}
 	status = lance_schema_build(numbered, num_fields, path, &schema, err);
 	if (status == CORE_OK)
-		status = lance_write_check_schema(schema, version, err);
+		status = lance_write_check_schema(schema, err);
 	if (status != CORE_OK)
 		goto done;
 	for (int i = 0; i < num_fields; i++)

@@ -11,14 +11,15 @@
  * named file under data/.  Encodings are the uncompressed set FORMAT.md
  * 15.1 proved LanceDB accepts:
  *
- *	  2.0		nullable + flat, binary (u64 end offsets), fixed_size_list
+ *	  2.0		nullable + flat, binary (u64 end offsets), fixed_size_list,
+ *				list (u64 end offsets; the items a column of their own)
  *	  2.1/2.2	mini-block flat / variable(32) / fixed_size_list(flat), def
  *				levels as flat 16; full-zip for values wider than 256 bytes;
  *				lists of fixed-width items as mini-block pages of one chunk
  *				with rep and def levels (flat 16) and a repetition index
  *
- * Lists in 2.0 files, lists of variable-width items, structs and
- * fixed-size binaries are refused as unsupported.
+ * Lists of variable-width items, structs and fixed-size binaries are
+ * refused as unsupported.
  * Files are never overwritten: a name collision is an error.
  *
  *-------------------------------------------------------------------------
@@ -66,12 +67,10 @@ extern CoreStatus lance_file_version_parse(const char *data_format, LanceFileVer
 extern const char *lance_file_version_name(LanceFileVersion v);
 
 /*
- * Whether every top-level field of the schema can be written in files of
- * the given version; an UNSUPPORTED error names the first field that
- * cannot.
+ * Whether every top-level field of the schema can be written; an
+ * UNSUPPORTED error names the first field that cannot.
  */
-extern CoreStatus lance_write_check_schema(const LanceSchema *schema, LanceFileVersion version,
-										   CoreError *err);
+extern CoreStatus lance_write_check_schema(const LanceSchema *schema, CoreError *err);
 
 /*
  * Write columns[i] (one per top-level field, each `rows` long) as a new

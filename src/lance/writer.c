@@ -185,6 +185,8 @@ row_bytes(const LanceArray *a, int64_t r)
 			return lance_array_offset(a, r + 1) - lance_array_offset(a, r) + 8;
 		case LANCE_TYPE_FIXED_SIZE_LIST:
 			return (int64_t) a->type->fixed_size * a->children[0]->type->byte_width;
+		case LANCE_TYPE_LIST:
+			return 8;			/* 2.0: an end offset; the items are a column */
 		default:
 			return a->type->byte_width;
 	}
@@ -229,7 +231,7 @@ write_column(WFile *w, const LanceField *field, const LanceArray *a)
 		WPage		page;
 		CoreStatus	status;
 
-		if (a->type->id == LANCE_TYPE_LIST)
+		if (a->type->id == LANCE_TYPE_LIST && w->version != LANCE_FILE_V2_0)
 			end = writer21_list_page_end(w, a, start);
 		else
 			while (end < a->length && (end == start || bytes < PAGE_TARGET_BYTES))
@@ -463,7 +465,8 @@ encode_file(WFile *w, const LanceSchema *schema, LanceArray *const *columns, int
 	CoreStatus	status;
 	bool		ok;
 
-	for (int i = 0; i < w->ncols; i++)
+	w->cur_col = 0;
+	for (int i = 0; i < lance_schema_num_top(schema); i++)
 	{
 		const LanceField *f = lance_schema_top(schema, i);
 
@@ -471,12 +474,18 @@ encode_file(WFile *w, const LanceSchema *schema, LanceArray *const *columns, int
 			return core_error(w->err, CORE_ERR_INVALID,
 							  "column \"%s\" has %" PRId64 " rows, expected %" PRId64,
 							  f->name, columns[i]->length, rows);
-		w->cur_col = i;
 		status = write_column(w, f, columns[i]);
+		/* 2.0: a list's items are a column of their own, right after it */
+		if (status == CORE_OK && f->type.id == LANCE_TYPE_LIST && w->version == LANCE_FILE_V2_0)
+		{
+			w->cur_col++;
+			status = write_column(w, f->children[0], columns[i]->children[0]);
+		}
 		if (status != CORE_OK)
 			return status;
 		if (w->out.failed)
 			return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+		w->cur_col++;
 	}
 	status = write_descriptor(w, schema, rows, &gb_pos, &gb_size);
 	if (status != CORE_OK)
@@ -539,7 +548,7 @@ lance_datafile_write(Storage *st, const char *dataset, const LanceSchema *schema
 	int			nf = written_fields(schema);
 
 	*out = NULL;
-	status = lance_write_check_schema(schema, version, err);
+	status = lance_write_check_schema(schema, err);
 	if (status != CORE_OK)
 		return status;
 	status = lance_random_file_name(name, sizeof(name), err);
@@ -550,8 +559,9 @@ lance_datafile_write(Storage *st, const char *dataset, const LanceSchema *schema
 	w.version = version;
 	w.err = err;
 	w.what = rel;
-	w.ncols = n;
-	w.cols = core_calloc((size_t) n + 1, sizeof(WColumn));
+	/* 2.0 gives a list and its items a column each; 2.1+ the items only */
+	w.ncols = version == LANCE_FILE_V2_0 ? nf : n;
+	w.cols = core_calloc((size_t) w.ncols + 1, sizeof(WColumn));
 	if (w.cols == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", rel);
 	status = encode_file(&w, schema, columns, rows);
@@ -570,22 +580,23 @@ lance_datafile_write(Storage *st, const char *dataset, const LanceSchema *schema
 	if (status == CORE_OK)
 	{
 		int			k = 0;
+		int			col = 0;
 
 		f->rows = (uint64_t) rows;
 		f->size_bytes = w.out.len;
 		f->num_fields = nf;
-		/* a list's column is its item's; the list itself has none (2.1+) */
+		/* a list has a column in 2.0 (its offsets); in 2.1+ only its items */
 		for (int i = 0; i < n; i++)
 		{
 			const LanceField *top = lance_schema_top(schema, i);
 			bool		list = top->type.id == LANCE_TYPE_LIST;
 
 			f->field_ids[k] = top->id;
-			f->column_indices[k++] = list ? -1 : i;
+			f->column_indices[k++] = list && version != LANCE_FILE_V2_0 ? -1 : col++;
 			if (list)
 			{
 				f->field_ids[k] = top->children[0]->id;
-				f->column_indices[k++] = i;
+				f->column_indices[k++] = col++;
 			}
 		}
 		f->major = 2;

@@ -76,7 +76,7 @@ writable_fixed(const LanceType *t)
 }
 
 CoreStatus
-lance_write_check_schema(const LanceSchema *schema, LanceFileVersion version, CoreError *err)
+lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 {
 	for (int i = 0; i < lance_schema_num_top(schema); i++)
 	{
@@ -97,9 +97,7 @@ lance_write_check_schema(const LanceSchema *schema, LanceFileVersion version, Co
 				ok = t->item != NULL && writable_fixed(t->item) && t->fixed_size > 0;
 				break;
 			case LANCE_TYPE_LIST:
-				/* lists of fixed-width items, in the 2.1 rep/def layout only */
-				ok = version != LANCE_FILE_V2_0 && f->num_children == 1 &&
-					writable_fixed(&f->children[0]->type);
+				ok = f->num_children == 1 && writable_fixed(&f->children[0]->type);
 				break;
 			default:
 				ok = writable_fixed(t);
