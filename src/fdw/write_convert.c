@@ -443,8 +443,19 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 		case CONV_BYTEA:
 			{
 				bytea	   *b = DatumGetByteaPP(d);
+				int			len = VARSIZE_ANY_EXHDR(b);
 
-				push_ok(lance_array_push_bytes(a, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), err), err);
+				if (field->type.id != LANCE_TYPE_FIXED_SIZE_BINARY)
+				{
+					push_ok(lance_array_push_bytes(a, VARDATA_ANY(b), len, err), err);
+					break;
+				}
+				if (len != field->type.fixed_size)
+					ereport(ERROR,
+							(errcode(ERRCODE_STRING_DATA_LENGTH_MISMATCH),
+							 errmsg("value of %d bytes does not fit Lance field \"%s\" of %d bytes",
+									len, field->name, field->type.fixed_size)));
+				push_ok(lance_array_push_fixed(a, VARDATA_ANY(b), err), err);
 				break;
 			}
 		case CONV_VECTOR:

@@ -18,8 +18,8 @@
  *				lists of fixed-width items as mini-block pages of one chunk
  *				with rep and def levels (flat 16) and a repetition index
  *
- * Lists of variable-width items, structs and fixed-size binaries are
- * refused as unsupported.
+ * Fixed-size binaries are fixed-width values (flat, 8 x size bits).
+ * Lists of variable-width items and structs are refused as unsupported.
  * Files are never overwritten: a name collision is an error.
  *
  *-------------------------------------------------------------------------

@@ -69,6 +69,7 @@ writable_fixed(const LanceType *t)
 		case LANCE_TYPE_DURATION:
 		case LANCE_TYPE_DECIMAL128:
 		case LANCE_TYPE_DECIMAL256:
+		case LANCE_TYPE_FIXED_SIZE_BINARY:
 			return t->byte_width > 0;
 		default:
 			return false;

@@ -203,8 +203,9 @@ async function concurrency(t) {
 }
 
 // float16 from real, fixed_size_list<float16> and <int32> from Postgres
-// arrays, in tables LanceDB made in each file version: LanceDB must dump
-// exactly the values (halves rounded to nearest even) and keep appending.
+// arrays, fixed_size_binary from bytea, in tables LanceDB made in each
+// file version: LanceDB must dump exactly the values (halves rounded to
+// nearest even) and keep appending.
 async function typedWrites() {
   const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
   const schema = new arrow.Schema([
@@ -212,25 +213,27 @@ async function typedWrites() {
     new arrow.Field('h', new arrow.Float16(), true),
     new arrow.Field('hv', new arrow.FixedSizeList(4, new arrow.Field('item', new arrow.Float16(), true)), true),
     new arrow.Field('iv', new arrow.FixedSizeList(3, new arrow.Field('item', new arrow.Int32(), true)), true),
+    new arrow.Field('fb', new arrow.FixedSizeBinary(4), true),
   ]);
   const expected = [
-    '{"id":1,"h":0.5,"hv":[1,2,3,4],"iv":[1,2,3]}',
-    '{"id":2,"h":1.5,"hv":[0.0999755859375,-2,65504,1.1920928955078125e-7],"iv":[-1,0,2147483647]}',
-    '{"id":3,"h":null,"hv":null,"iv":null}',
+    '{"id":1,"h":0.5,"hv":[1,2,3,4],"iv":[1,2,3],"fb":"01020304"}',
+    '{"id":2,"h":1.5,"hv":[0.0999755859375,-2,65504,1.1920928955078125e-7],"iv":[-1,0,2147483647],"fb":"deadbeef"}',
+    '{"id":3,"h":null,"hv":null,"iv":null,"fb":null}',
   ].join('\n');
   for (const ver of ['2.0', '2.1', '2.2']) {
     const name = `typed_v${ver.replace('.', '_')}`;
     if (!await attempt(`${name}: insert float16 and fixed-size lists through the FDW`, async () => {
       const db = await lancedb.connect(root);
-      await db.createTable(name, [{ id: 1, h: 0.5, hv: [1, 2, 3, 4], iv: [1, 2, 3] }],
+      await db.createTable(name, [{ id: 1, h: 0.5, hv: [1, 2, 3, 4], iv: [1, 2, 3], fb: new Uint8Array([1, 2, 3, 4]) }],
         { schema, storageOptions: { new_table_data_storage_version: ver } });
       execFileSync('chmod', ['-R', 'a+rwX', root]);
       await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (${name}) FROM SERVER write_interop INTO write_interop`);
-      await client.query(`INSERT INTO ${name} VALUES (2, 1.5, '{0.1,-2,65504,1e-7}', '{-1,0,2147483647}'),
-                                                      (3, NULL, NULL, NULL)`);
+      await client.query(`INSERT INTO ${name} VALUES (2, 1.5, '{0.1,-2,65504,1e-7}', '{-1,0,2147483647}', '\\xdeadbeef'),
+                                                      (3, NULL, NULL, NULL, NULL)`);
     })) continue;
     const refused = [];
-    for (const values of ["(9, 70000, NULL, NULL)", "(9, 1, '{1,2,3}', NULL)", "(9, 1, '{1,NULL,3,4}', NULL)"]) {
+    for (const values of ["(9, 70000, NULL, NULL, NULL)", "(9, 1, '{1,2,3}', NULL, NULL)",
+      "(9, 1, '{1,NULL,3,4}', NULL, NULL)", "(9, 1, NULL, NULL, '\\xdead')"]) {
       try {
         await client.query(`INSERT INTO ${name} VALUES ${values}`);
         refused.push('no error');
@@ -238,18 +241,19 @@ async function typedWrites() {
         refused.push(e.code);
       }
     }
-    check(`${name}: a half out of range, an array of the wrong length, a null element are refused`,
-      refused.join(',') === '22003,2202E,22004', refused.join(','));
+    check(`${name}: a half out of range, an array of the wrong length, a null element, a short binary are refused`,
+      refused.join(',') === '22003,2202E,22004,22026', refused.join(','));
     const got = dump(name).map((r) => JSON.stringify(r)).join('\n');
-    check(`${name}: LanceDB dumps the float16 and fixed-size list values we wrote`, got === expected, got);
+    check(`${name}: LanceDB dumps the float16, fixed-size list and binary values we wrote`, got === expected, got);
     if (await attempt(`${name}: LanceDB appends on top`, async () => {
       const tbl = await openLance({ name });
-      await tbl.add([{ id: 4, h: 2.5, hv: [4, 3, 2, 1], iv: [7, 8, 9] }]);
+      await tbl.add([{ id: 4, h: 2.5, hv: [4, 3, 2, 1], iv: [7, 8, 9], fb: new Uint8Array([9, 9, 9, 9]) }]);
     })) {
-      const res = await client.query(`SELECT h::text, hv::text FROM ${name} WHERE id IN (2, 4) ORDER BY id`);
+      const res = await client.query(`SELECT h::text, hv::text, fb::text FROM ${name} WHERE id IN (2, 4) ORDER BY id`);
       check(`${name}: the FDW reads both writers' values`,
         res.rows.length === 2 && res.rows[0].hv === '{0.099975586,-2,65504,1.1920929e-07}' &&
-        res.rows[1].h === '2.5', JSON.stringify(res.rows));
+        res.rows[0].fb === '\\xdeadbeef' && res.rows[1].h === '2.5' && res.rows[1].fb === '\\x09090909',
+        JSON.stringify(res.rows));
     }
   }
 }
