@@ -70,11 +70,16 @@ SELECT id, name, emb FROM items WHERE id IN (2, 3, 1000) ORDER BY id;
 DELETE FROM items WHERE id % 100 = 7;
 SELECT count(*), sum(id) FROM items;
 SELECT version, rows FROM lance_versions('items') ORDER BY version DESC LIMIT 1;
--- a transaction does not see its own changes, so a second update is refused
+-- a later statement changing a row this transaction updated changes its
+-- newest version: the row ends as the last statement left it
 BEGIN;
 UPDATE items SET name = 'first' WHERE id = 5;
-SELECT try_write($$UPDATE items SET name = 'second' WHERE id = 5$$);
-ROLLBACK;
+UPDATE items SET name = 'second' WHERE id = 5;
+UPDATE items SET name = 'gone' WHERE id = 6;
+DELETE FROM items WHERE id = 6;
+COMMIT;
+SELECT id, name FROM items WHERE id IN (4, 5, 6) ORDER BY id;
+SELECT count(*) FROM items WHERE name IN ('first', 'gone');
 
 --
 -- ROLLBACK makes no version

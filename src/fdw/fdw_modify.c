@@ -15,10 +15,13 @@
  *
  * Row identity for UPDATE and DELETE is the Lance row address, carried by
  * the scan in the ctid (lance_write.h).  An UPDATE deletes the old row
- * and appends the new one, as LanceDB does.  A transaction does not see
- * its own uncommitted Lance changes; updating the same row twice in one
- * transaction is refused, since the second update would still see the
- * old row.
+ * and appends the new one, as LanceDB does.  A transaction's scans do not
+ * see its own uncommitted Lance changes, so a later statement updating or
+ * deleting a row this transaction already updated finds the row at its
+ * old address: the writer remembers which appended row holds the new
+ * version of each updated address and takes that row back, so the row
+ * ends as the last statement left it.  Two updates of one row in the
+ * same statement (a row matched by two source rows) are an error.
  *
  * A ROLLBACK TO SAVEPOINT cannot take back rows already handed to a
  * writer, so a writer changed in a subtransaction that aborts is marked,
@@ -40,6 +43,7 @@
 #include "optimizer/appendinfo.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -57,8 +61,17 @@ typedef struct XactWriter
 	LanceWriter *writer;
 	SubTransactionId max_subxid;	/* newest subtransaction that changed it */
 	bool		broken;			/* changed in a subtransaction that aborted */
+	HTAB	   *updated;		/* UpdatedRow by old row address, or NULL */
 	struct XactWriter *next;
 } XactWriter;
+
+/* A row this transaction updated: where its newest version went. */
+typedef struct UpdatedRow
+{
+	uint64		addr;			/* hash key: the row address in the version read */
+	int64		ordinal;		/* the appended row holding the new version */
+	CommandId	cid;			/* the statement that appended it */
+} UpdatedRow;
 
 static XactWriter *xact_writers = NULL;
 static bool callbacks_registered = false;
@@ -92,6 +105,8 @@ free_xact_writers(void)
 
 		lance_writer_free(xw->writer);
 		storage_close(xw->storage);
+		if (xw->updated)
+			hash_destroy(xw->updated);
 		pfree(xw->location);
 		pfree(xw);
 		xw = next;
@@ -116,14 +131,22 @@ commit_xact_writers(void)
 					 errdetail("Dataset \"%s\": rows already handed to it cannot be taken back by ROLLBACK TO SAVEPOINT.",
 							   xw->location),
 					 errhint("Roll back the whole transaction and run it again.")));
-		if (lance_writer_commit(xw->writer, &version, &err) != CORE_OK)
+		if (lance_writer_commit(xw->writer, &version, &err) == CORE_OK)
+			continue;
+		if (err.status == CORE_ERR_CONFLICT && lance_writer_conflict_version(xw->writer) != 0)
 			ereport(ERROR,
-					(errcode(err.status == CORE_ERR_CONFLICT
-							 ? ERRCODE_T_R_SERIALIZATION_FAILURE : ERRCODE_FDW_ERROR),
-					 errmsg("could not commit changes to Lance dataset \"%s\"", xw->location),
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access to Lance dataset \"%s\" due to version " UINT64_FORMAT " committed by another writer",
+							xw->location, lance_writer_conflict_version(xw->writer)),
 					 errdetail("%s", err.msg),
-					 err.status == CORE_ERR_CONFLICT
-					 ? errhint("Run the transaction again: it will read the newest version.") : 0));
+					 errhint("Run the transaction again: it will read the newest version.")));
+		ereport(ERROR,
+				(errcode(err.status == CORE_ERR_CONFLICT
+						 ? ERRCODE_T_R_SERIALIZATION_FAILURE : ERRCODE_FDW_ERROR),
+				 errmsg("could not commit changes to Lance dataset \"%s\"", xw->location),
+				 errdetail("%s", err.msg),
+				 err.status == CORE_ERR_CONFLICT
+				 ? errhint("Run the transaction again: it will read the newest version.") : 0));
 	}
 }
 
@@ -439,32 +462,84 @@ target_row_addr(LanceModifyState *ms, TupleTableSlot *planSlot)
 {
 	bool		isnull;
 	Datum		d = ExecGetJunkAttribute(planSlot, ms->ctid_attno, &isnull);
-	ItemPointer tid;
+	uint64		addr;
 
 	if (isnull)
 		elog(ERROR, "lancedb_fdw: ctid is NULL");
-	tid = (ItemPointer) DatumGetPointer(d);
-	if (tid->ip_posid == 0)
+	if (!lance_tid_to_row_addr((ItemPointer) DatumGetPointer(d), &addr))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot update or delete rows of fragments numbered above %d in Lance dataset \"%s\"",
-						LANCE_TID_MAX_FRAGMENT, ms->location),
-				 errhint("Compact the dataset to renumber its fragments.")));
-	return ((uint64) (tid->ip_posid - 1) << 32) | ItemPointerGetBlockNumberNoCheck(tid);
+				 errmsg("cannot update or delete a row of Lance dataset \"%s\" whose fragment id and offset need more than %d bits",
+						ms->location, ROWADDR48_PAYLOAD_BITS)));
+	return addr;
 }
 
+/*
+ * The row this transaction updated at addr (NULL if none); with remove,
+ * forget it.
+ */
+static UpdatedRow *
+updated_row(XactWriter *xw, uint64 addr, bool remove)
+{
+	if (xw->updated == NULL)
+		return NULL;
+	return hash_search(xw->updated, &addr, remove ? HASH_REMOVE : HASH_FIND, NULL);
+}
+
+/* Remember that the new version of the row at addr is appended row ordinal. */
+static void
+remember_update(XactWriter *xw, uint64 addr, int64 ordinal)
+{
+	UpdatedRow *u;
+
+	if (xw->updated == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(uint64);
+		ctl.entrysize = sizeof(UpdatedRow);
+		ctl.hcxt = TopMemoryContext;
+		xw->updated = hash_create("lancedb_fdw updated rows", 256, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	u = hash_search(xw->updated, &addr, HASH_ENTER, NULL);
+	u->ordinal = ordinal;
+	/* used: the next statement must get a new command id to tell them apart */
+	u->cid = GetCurrentCommandId(true);
+}
+
+/*
+ * Delete the row at addr for a DELETE or an UPDATE.  A row an earlier
+ * statement of this transaction updated is already deleted: its newest
+ * version, an appended row, is taken back instead.
+ */
 static void
 delete_row(LanceModifyState *ms, uint64 addr, bool update)
 {
 	CoreError	err;
+	UpdatedRow *u = updated_row(ms->xw, addr, false);
 
-	if (update && lance_writer_deleted(ms->xw->writer, addr))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot update a row of a Lance dataset twice in one transaction"),
-				 errdetail("Dataset \"%s\", row address " UINT64_FORMAT ": a transaction does not see its own uncommitted changes to a Lance dataset.",
-						   ms->location, addr)));
 	note_change(ms->xw);
+	if (u != NULL)
+	{
+		if (update && u->cid == GetCurrentCommandId(false))
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("cannot update a row of a Lance dataset twice in one statement"),
+					 errdetail("Dataset \"%s\", row address " UINT64_FORMAT ".",
+							   ms->location, addr),
+					 errhint("Make sure no row to change is matched by more than one source row.")));
+		if (lance_writer_unappend(ms->xw->writer, u->ordinal, &err) != CORE_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot change a row of Lance dataset \"%s\" again after its new version was written to a data file",
+							ms->location),
+					 errdetail("%s", err.msg),
+					 errhint("Change each row at most once per transaction when a transaction writes more than max_rows_per_file rows.")));
+		if (!update)
+			updated_row(ms->xw, addr, true);
+		return;
+	}
 	if (lance_writer_delete(ms->xw->writer, addr, &err) != CORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
@@ -539,8 +614,10 @@ lanceExecForeignUpdate(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slo
 					   TupleTableSlot *planSlot)
 {
 	LanceModifyState *ms = rinfo->ri_FdwState;
+	uint64		addr = target_row_addr(ms, planSlot);
 
-	delete_row(ms, target_row_addr(ms, planSlot), true);
+	delete_row(ms, addr, true);
+	remember_update(ms->xw, addr, lance_writer_rows_appended(ms->xw->writer));
 	append_row(ms, slot);
 	return slot;
 }

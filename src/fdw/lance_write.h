@@ -13,25 +13,40 @@
 
 #include "fdw/convert.h"
 #include "fdw/lance_fdw.h"
+#include "core/rowaddr48.h"
 #include "lance/commit.h"
 #include "storage/itemptr.h"
 
 /*
  * Row identity of UPDATE/DELETE: the Lance row address travels in the
- * scan's ctid.  A TID has 48 bits, a row address 64, so the offset in
- * the fragment takes the block number (32 bits) and the fragment id + 1
- * the item number (16 bits).  Fragments numbered 65535 and above get an
- * invalid TID, which UPDATE and DELETE refuse.
+ * scan's ctid, packed into its 48 bits (core/rowaddr48.h); an address
+ * that does not pack gets a value no packed address has (header 63),
+ * which UPDATE and DELETE refuse.
  */
-#define LANCE_TID_MAX_FRAGMENT 65534
+#define LANCE_TID_UNPACKABLE (UINT64CONST(63) << ROWADDR48_PAYLOAD_BITS)
 
 static inline void
 lance_row_addr_to_tid(uint64 addr, ItemPointer tid)
 {
-	uint64		fragment = addr >> 32;
+	uint64		v;
 
-	ItemPointerSetBlockNumber(tid, (BlockNumber) (uint32) addr);
-	tid->ip_posid = fragment <= LANCE_TID_MAX_FRAGMENT ? (OffsetNumber) (fragment + 1) : 0;
+	if (!rowaddr48_pack(addr, &v))
+		v = LANCE_TID_UNPACKABLE;
+	ItemPointerSetBlockNumber(tid, (BlockNumber) (v >> 16));
+	tid->ip_posid = (OffsetNumber) (v & 0xFFFF);
+}
+
+/* The row address in a TID; false when the scan could not pack it. */
+static inline bool
+lance_tid_to_row_addr(ItemPointer tid, uint64 *addr)
+{
+	uint64		v = ((uint64) ItemPointerGetBlockNumberNoCheck(tid) << 16) | tid->ip_posid;
+	uint64_t	a;
+
+	if (!rowaddr48_unpack(v, &a))
+		return false;
+	*addr = a;
+	return true;
 }
 
 /* write_convert.c */

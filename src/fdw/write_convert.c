@@ -20,6 +20,7 @@
 #include "common/int.h"
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/numeric.h"
@@ -38,6 +39,15 @@ report_out_of_range(const LanceField *field, const char *what)
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("value %s is out of range for Lance field \"%s\" of type %s",
 					what, field->name, field->logical_type)));
+}
+
+static pg_noinline void pg_attribute_noreturn()
+report_unwritable(const LanceField *field)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("writing Lance %s field \"%s\" is not supported",
+					field->logical_type, field->name)));
 }
 
 static void
@@ -90,30 +100,31 @@ datum_int64(Datum d, Oid typid, const LanceField *field, bool *is_u64, uint64 *u
 	}
 }
 
-/* Store an integer in the field's own width, range-checked. */
+/*
+ * An integer as the bytes of a value of type t (the field's type, or its
+ * items'), range-checked; buf has room for 8 bytes.
+ */
 static void
-push_int(LanceArray *a, const LanceField *field, Datum d, Oid typid, CoreError *err)
+int_bytes(const LanceField *field, const LanceType *t, Datum d, Oid typid, uint8 *buf)
 {
 	bool		is_u64;
 	uint64		u64 = 0;
 	int64		v = datum_int64(d, typid, field, &is_u64, &u64);
-	uint8		buf[8];
 	int64		lo;
 	int64		hi;
 
-	if (field->type.id == LANCE_TYPE_UINT64)
+	if (t->id == LANCE_TYPE_UINT64)
 	{
 		if (!is_u64 && v < 0)
 			report_out_of_range(field, psprintf(INT64_FORMAT, v));
 		if (!is_u64)
 			u64 = (uint64) v;
 		memcpy(buf, &u64, 8);
-		push_ok(lance_array_push_fixed(a, buf, err), err);
 		return;
 	}
 	if (is_u64)
 		report_out_of_range(field, psprintf(UINT64_FORMAT, u64));
-	switch (field->type.id)
+	switch (t->id)
 	{
 		case LANCE_TYPE_INT8:
 			lo = PG_INT8_MIN, hi = PG_INT8_MAX;
@@ -141,7 +152,164 @@ push_int(LanceArray *a, const LanceField *field, Datum d, Oid typid, CoreError *
 		report_out_of_range(field, psprintf(INT64_FORMAT, v));
 	/* little-endian: the low bytes are the narrow value */
 	memcpy(buf, &v, 8);
+}
+
+/*
+ * A float as an IEEE half (binary16), rounded to nearest even; *overflow
+ * when its magnitude rounds past the largest half, 65504.
+ */
+static uint16
+float_to_half(float f, bool *overflow)
+{
+	uint32		x;
+	uint32		absx;
+	uint16		sign;
+	uint32		mant;
+	uint32		rest;
+	uint32		h;
+
+	memcpy(&x, &f, 4);
+	sign = (uint16) ((x >> 16) & 0x8000);
+	absx = x & 0x7fffffff;
+	mant = absx & 0x7fffff;
+	*overflow = false;
+	if (absx >= 0x7f800000)		/* infinity, or NaN kept quiet */
+		return sign | 0x7c00 | (absx > 0x7f800000 ? 0x200 | (mant >> 13) : 0);
+	if (absx >= 0x477ff000)		/* 65520 and up round to infinity */
+	{
+		*overflow = true;
+		return sign | 0x7c00;
+	}
+	if (absx < 0x38800000)
+	{
+		/* below 2^-14: a subnormal half, round(|f| * 2^24) */
+		int			shift = 126 - (int) (absx >> 23);
+		uint32		m = mant | ((absx >> 23) ? 0x800000 : 0);
+
+		if (shift >= 32)
+			return sign;
+		h = m >> shift;
+		rest = m & ((((uint32) 1) << shift) - 1);
+		if (rest > (((uint32) 1) << (shift - 1)) ||
+			(rest == (((uint32) 1) << (shift - 1)) && (h & 1)))
+			h++;				/* may carry into the smallest normal: right */
+		return sign | (uint16) h;
+	}
+	/* normal: rebias the exponent (127 -> 15), keep 10 mantissa bits */
+	h = (((absx >> 23) - 112) << 10) | (mant >> 13);
+	rest = mant & 0x1fff;
+	if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+		h++;					/* a carry into the exponent is the right value */
+	return sign | (uint16) h;
+}
+
+/*
+ * A float or double as the bytes of a value of float type t (float16,
+ * float32 or float64), range-checked; buf has room for 8 bytes.
+ */
+static void
+float_bytes(const LanceField *field, const LanceType *t, double v, uint8 *buf)
+{
+	float		f = (float) v;
+	bool		overflow = false;
+	uint16		h;
+
+	switch (t->id)
+	{
+		case LANCE_TYPE_FLOAT64:
+			memcpy(buf, &v, 8);
+			return;
+		case LANCE_TYPE_FLOAT32:
+			if (isinf(f) && !isinf(v))
+				report_out_of_range(field, psprintf("%g", v));
+			memcpy(buf, &f, 4);
+			return;
+		case LANCE_TYPE_FLOAT16:
+			h = float_to_half(f, &overflow);
+			if (overflow || (isinf(f) && !isinf(v)))
+				report_out_of_range(field, psprintf("%g", v));
+			memcpy(buf, &h, 2);
+			return;
+		default:
+			report_unwritable(field);
+	}
+}
+
+/* Store an integer in the field's own width, range-checked. */
+static void
+push_int(LanceArray *a, const LanceField *field, Datum d, Oid typid, CoreError *err)
+{
+	uint8		buf[8];
+
+	int_bytes(field, &field->type, d, typid, buf);
 	push_ok(lance_array_push_fixed(a, buf, err), err);
+}
+
+/*
+ * Store a one-dimensional Postgres array as one list value: for a
+ * fixed_size_list exactly the list's size of non-null elements, for a
+ * list any number, nulls only where the item field is nullable.  Each
+ * element is converted to the item type.
+ */
+static void
+push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
+{
+	const LanceField *field = conv->field;
+	bool		fixed = field->type.id == LANCE_TYPE_FIXED_SIZE_LIST;
+	const LanceType *item = fixed ? field->type.item : &field->children[0]->type;
+	bool		item_nullable = !fixed && field->children[0]->nullable;
+	ArrayType  *arr = DatumGetArrayTypeP(d);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	uint8	   *bytes;
+
+	deconstruct_array(arr, conv->item->typid, conv->elmlen, conv->elmbyval, conv->elmalign,
+					  &elems, &nulls, &n);
+	if (ARR_NDIM(arr) > 1 || (fixed && n != field->type.fixed_size))
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 ARR_NDIM(arr) > 1
+				 ? errmsg("array of %d dimensions does not fit Lance field \"%s\", a list",
+						  ARR_NDIM(arr), field->name)
+				 : errmsg("array of %d elements does not fit Lance field \"%s\" of %d elements",
+						  n, field->name, field->type.fixed_size)));
+	bytes = palloc0((size_t) Max(n, 1) * item->byte_width + 8);
+	for (int i = 0; i < n; i++)
+	{
+		uint8		buf[8];
+
+		if (nulls[i])
+		{
+			if (!item_nullable)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("null element in an array for Lance field \"%s\", whose lists hold no nulls",
+								field->name)));
+			continue;
+		}
+		switch (conv->item->kind)
+		{
+			case CONV_INT2:
+			case CONV_INT4:
+			case CONV_INT8:
+				int_bytes(field, item, elems[i], conv->item->typid, buf);
+				break;
+			case CONV_FLOAT4:
+				float_bytes(field, item, DatumGetFloat4(elems[i]), buf);
+				break;
+			case CONV_FLOAT8:
+				float_bytes(field, item, DatumGetFloat8(elems[i]), buf);
+				break;
+			default:
+				report_unwritable(field);
+		}
+		memcpy(bytes + (size_t) i * item->byte_width, buf, item->byte_width);
+	}
+	if (fixed)
+		push_ok(lance_array_push_fsl(a, bytes, err), err);
+	else
+		push_ok(lance_array_push_list(a, bytes, nulls, n, err), err);
 }
 
 /* Microseconds to a count of the field's unit (truncating toward -inf). */
@@ -216,23 +384,11 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 		case CONV_FLOAT4:
 		case CONV_FLOAT8:
 			{
-				double		v = conv->typid == FLOAT4OID ? DatumGetFloat4(d) : DatumGetFloat8(d);
+				uint8		buf[8];
 
-				if (field->type.id == LANCE_TYPE_FLOAT32)
-				{
-					float		f = (float) v;
-
-					if (isinf(f) && !isinf(v))
-						report_out_of_range(field, psprintf("%g", v));
-					push_ok(lance_array_push_fixed(a, &f, err), err);
-				}
-				else if (field->type.id == LANCE_TYPE_FLOAT64)
-					push_ok(lance_array_push_fixed(a, &v, err), err);
-				else
-					ereport(ERROR,
-							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-							 errmsg("writing Lance %s field \"%s\" is not supported",
-									field->logical_type, field->name)));
+				float_bytes(field, &field->type,
+							conv->typid == FLOAT4OID ? DatumGetFloat4(d) : DatumGetFloat8(d), buf);
+				push_ok(lance_array_push_fixed(a, buf, err), err);
 				break;
 			}
 		case CONV_DATE:
@@ -287,8 +443,19 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 		case CONV_BYTEA:
 			{
 				bytea	   *b = DatumGetByteaPP(d);
+				int			len = VARSIZE_ANY_EXHDR(b);
 
-				push_ok(lance_array_push_bytes(a, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), err), err);
+				if (field->type.id != LANCE_TYPE_FIXED_SIZE_BINARY)
+				{
+					push_ok(lance_array_push_bytes(a, VARDATA_ANY(b), len, err), err);
+					break;
+				}
+				if (len != field->type.fixed_size)
+					ereport(ERROR,
+							(errcode(ERRCODE_STRING_DATA_LENGTH_MISMATCH),
+							 errmsg("value of %d bytes does not fit Lance field \"%s\" of %d bytes",
+									len, field->name, field->type.fixed_size)));
+				push_ok(lance_array_push_fixed(a, VARDATA_ANY(b), err), err);
 				break;
 			}
 		case CONV_VECTOR:
@@ -303,10 +470,10 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 				push_ok(lance_array_push_fsl(a, v->x, err), err);
 				break;
 			}
+		case CONV_ARRAY:
+			push_array(conv, a, d, err);
+			break;
 		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("writing Lance %s field \"%s\" is not supported",
-							field->logical_type, field->name)));
+			report_unwritable(field);
 	}
 }

@@ -10,6 +10,15 @@
  * version, timestamp, writer version, max_fragment_id, feature flags and
  * the transaction reference change; an index section is copied over.
  *
+ * Compaction commits a Rewrite (old fragments replaced by new ones with
+ * the same rows, as Lance's optimize does) but, unlike Lance, rewrites no
+ * index files, so it lists no rewritten indices.  Each index keeps its
+ * fragment_bitmap: in Lance that bitmap names the fragments the index
+ * holds row addresses of, whether they still exist or not, and a search
+ * masks the addresses of fragments that are gone.  The moved rows live in
+ * new fragments no index covers, which Lance searches flat; the index
+ * never points at a row's old address as if it were live.
+ *
  * Conflict policy (FORMAT.md 16.3): between the version read and the
  * newest one, an Append never conflicts; a Delete or Update conflicts with
  * our deletes when it touched one of the same fragments; any other
@@ -66,7 +75,11 @@ struct LanceWriter
 	int			ncols;
 	LanceArray **cols;			/* NULL until prepare_append */
 	int64_t		buffered;
-	int64_t		appended;
+	int64_t		appended;		/* ordinals handed out, dropped rows included */
+	int64_t	   *dropped;		/* buffered rows taken back, by ordinal */
+	size_t		ndropped;
+	size_t		cap_dropped;
+	int64_t		dropped_total;
 	LanceWrittenFile **files;
 	int			nfiles;
 	int			cap_files;
@@ -74,7 +87,19 @@ struct LanceWriter
 	PendingDelete *dels;
 	int			ndels;
 	int			cap_dels;
+
+	/* compaction: the deletes remove whole fragments the appends replace */
+	bool		rewrite;
+
+	uint64_t	conflict_version;	/* what made the last commit fail, or 0 */
 };
+
+/* The dataset as messages name it: its path, or the storage root. */
+static const char *
+where(const LanceWriter *wr)
+{
+	return wr->path[0] ? wr->path : storage_root(wr->st);
+}
 
 uint64_t
 lance_writer_read_version(const LanceWriter *wr)
@@ -106,10 +131,16 @@ lance_writer_rows_appended(const LanceWriter *wr)
 	return wr->appended;
 }
 
+uint64_t
+lance_writer_conflict_version(const LanceWriter *wr)
+{
+	return wr->conflict_version;
+}
+
 bool
 lance_writer_has_changes(const LanceWriter *wr)
 {
-	return wr->appended > 0 || wr->ndels > 0;
+	return wr->appended > wr->dropped_total || wr->ndels > 0;
 }
 
 LanceArray *
@@ -141,6 +172,7 @@ lance_writer_free(LanceWriter *wr)
 	for (int i = 0; i < wr->ndels; i++)
 		lance_deletion_free(wr->dels[i].set);
 	core_free(wr->dels);
+	core_free(wr->dropped);
 	lance_dataset_close(wr->ds);
 	core_free(wr->path);
 	core_free(wr);
@@ -202,12 +234,12 @@ lance_writer_open(Storage *st, const char *path, const LanceWriteOptions *opts,
 		m = lance_dataset_manifest(wr->ds);
 		if (m->writer_flags & UINT64_C(2))
 			status = core_error(err, CORE_ERR_UNSUPPORTED,
-								"%s: the dataset uses stable row ids (writer feature flag 2), which this writer does not maintain",
-								path);
+								"%s: the dataset uses stable row ids (writer feature flag 2), whose row id sequences this writer does not maintain",
+								where(wr));
 		else if (m->writer_flags & ~WRITER_KNOWN_FLAGS)
 			status = core_error(err, CORE_ERR_UNSUPPORTED,
 								"%s: the dataset needs writer feature flags 0x%" PRIx64 ", which this writer does not support",
-								path, m->writer_flags & ~WRITER_KNOWN_FLAGS);
+								where(wr), m->writer_flags & ~WRITER_KNOWN_FLAGS);
 		else
 			status = table_file_version(m, &wr->fv, err);
 	}
@@ -255,6 +287,65 @@ lance_writer_prepare_append(LanceWriter *wr, CoreError *err)
 	return new_columns(wr, err);
 }
 
+CoreStatus
+lance_writer_unappend(LanceWriter *wr, int64_t ordinal, CoreError *err)
+{
+	if (ordinal < 0 || ordinal >= wr->appended)
+		return core_error(err, CORE_ERR_INVALID, "%s: row %" PRId64 " was never appended",
+						  where(wr), ordinal);
+	if (ordinal < wr->appended - wr->buffered)
+		return core_error(err, CORE_ERR_UNSUPPORTED,
+						  "%s: appended row %" PRId64 " is already in a data file; %" PRId64 " rows were appended after it",
+						  where(wr), ordinal, wr->appended - 1 - ordinal);
+	if (!core_grow((void **) &wr->dropped, &wr->cap_dropped, wr->ndropped + 1, sizeof(int64_t)))
+		return core_error(err, CORE_ERR_NOMEM, "out of memory taking back a row");
+	wr->dropped[wr->ndropped++] = ordinal;
+	wr->dropped_total++;
+	return CORE_OK;
+}
+
+/* Rebuild the buffer without the rows taken back (a gather of the rest). */
+static CoreStatus
+leave_out_dropped(LanceWriter *wr, CoreError *err)
+{
+	int64_t		first = wr->appended - wr->buffered;
+	bool	   *drop = core_calloc((size_t) wr->buffered + 1, sizeof(bool));
+	int64_t    *keep = core_calloc((size_t) wr->buffered + 1, sizeof(int64_t));
+	int64_t		nkeep = 0;
+	CoreStatus	status = CORE_OK;
+
+	if (drop == NULL || keep == NULL)
+		status = core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
+	for (size_t i = 0; status == CORE_OK && i < wr->ndropped; i++)
+		drop[wr->dropped[i] - first] = true;
+	for (int64_t r = 0; status == CORE_OK && r < wr->buffered; r++)
+		if (!drop[r])
+			keep[nkeep++] = r;
+	for (int i = 0; status == CORE_OK && i < wr->ncols; i++)
+	{
+		LanceArray *kept = NULL;
+
+		status = lance_array_new_like(wr->cols[i], &kept, err);
+		if (status == CORE_OK)
+			status = lance_array_append_rows(kept, wr->cols[i], keep, nkeep, err);
+		if (status != CORE_OK)
+		{
+			lance_array_free(kept);
+			break;
+		}
+		lance_array_free(wr->cols[i]);
+		wr->cols[i] = kept;
+	}
+	if (status == CORE_OK)
+	{
+		wr->buffered = nkeep;
+		wr->ndropped = 0;
+	}
+	core_free(drop);
+	core_free(keep);
+	return status;
+}
+
 /* Write the buffered rows as one data file. */
 static CoreStatus
 flush_rows(LanceWriter *wr, CoreError *err)
@@ -262,6 +353,12 @@ flush_rows(LanceWriter *wr, CoreError *err)
 	LanceWrittenFile *file;
 	CoreStatus	status;
 
+	if (wr->ndropped > 0)
+	{
+		status = leave_out_dropped(wr, err);
+		if (status != CORE_OK)
+			return status;
+	}
 	if (wr->buffered == 0)
 		return CORE_OK;
 	if (wr->nfiles == wr->cap_files)
@@ -270,7 +367,7 @@ flush_rows(LanceWriter *wr, CoreError *err)
 		LanceWrittenFile **files = core_realloc(wr->files, (size_t) cap * sizeof(*files));
 
 		if (files == NULL)
-			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", wr->path);
+			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
 		wr->files = files;
 		wr->cap_files = cap;
 	}
@@ -324,7 +421,7 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 	if (f == NULL || offset >= f->physical_rows)
 		return core_error(err, CORE_ERR_INVALID,
 						  "%s: row address %" PRIu64 " (fragment %" PRIu64 ", offset %u) is not a row of version %" PRIu64,
-						  wr->path, row_addr, frag, offset, lance_dataset_version(wr->ds));
+						  where(wr), row_addr, frag, offset, lance_dataset_version(wr->ds));
 	for (int i = 0; i < wr->ndels; i++)
 		if (wr->dels[i].fragment_id == frag)
 			d = &wr->dels[i];
@@ -350,15 +447,6 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 	if (!lance_deletion_add(d->set, offset))
 		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
 	return CORE_OK;
-}
-
-bool
-lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr)
-{
-	for (int i = 0; i < wr->ndels; i++)
-		if (wr->dels[i].fragment_id == LANCE_ROW_ADDR_FRAGMENT(row_addr))
-			return lance_deletion_contains(wr->dels[i].set, LANCE_ROW_ADDR_OFFSET(row_addr));
-	return false;
 }
 
 /* ------------------------------------------------------------ commit */
@@ -522,6 +610,9 @@ write_transaction(LanceWriter *wr, CommitState *cs, CoreError *err)
 	Ltx__Append append = LTX__APPEND__INIT;
 	Ltx__Delete del = LTX__DELETE__INIT;
 	Ltx__Update upd = LTX__UPDATE__INIT;
+	Ltx__Rewrite rewrite = LTX__REWRITE__INIT;
+	Ltx__RewriteGroup group = LTX__REWRITE_GROUP__INIT;
+	Ltx__RewriteGroup *groupp = &group;
 	Lt__DataFragment **newp = core_calloc((size_t) wr->nfiles + 1, sizeof(void *));
 	Lt__DataFragment *updated = core_calloc((size_t) wr->ndels + 1, sizeof(Lt__DataFragment));
 	Lt__DataFragment **updp = core_calloc((size_t) wr->ndels + 1, sizeof(void *));
@@ -548,25 +639,42 @@ write_transaction(LanceWriter *wr, CommitState *cs, CoreError *err)
 		Lt__DataFragment init = LT__DATA_FRAGMENT__INIT;
 		const LanceFragmentRef *f = find_fragment(m, cs->dels[i].fragment_id);
 
-		if (cs->dels[i].whole)
+		if (cs->dels[i].whole && !wr->rewrite)
 		{
 			removed[nrem++] = f->id;
 			continue;
 		}
-		/* the touched fragment as it is after the delete (ids matter here) */
+
+		/*
+		 * The touched fragment as it is after the delete, or a fragment a
+		 * rewrite replaces (ids are what other writers compare).
+		 */
 		updated[nupd] = init;
 		updated[nupd].has_id = 1;
 		updated[nupd].id = f->id;
 		updated[nupd].has_physical_rows = 1;
 		updated[nupd].physical_rows = f->physical_rows;
-		updated[nupd].deletion_file = &cs->dels[i].file;
+		if (!cs->dels[i].whole)
+			updated[nupd].deletion_file = &cs->dels[i].file;
 		updp[nupd] = &updated[nupd];
 		nupd++;
 	}
 	txn.has_read_version = 1;
 	txn.read_version = lance_dataset_version(wr->ds);
 	txn.uuid = uuid;
-	if (wr->ndels == 0)
+	if (wr->rewrite)
+	{
+		/* one group: every old fragment's rows are spread over the new ones */
+		group.n_old_fragments = nupd;
+		group.old_fragments = updp;
+		group.n_new_fragments = (size_t) wr->nfiles;
+		group.new_fragments = newp;
+		rewrite.n_groups = 1;
+		rewrite.groups = &groupp;
+		txn.operation_case = LTX__TRANSACTION__OPERATION_REWRITE;
+		txn.rewrite = &rewrite;
+	}
+	else if (wr->ndels == 0)
 	{
 		append.n_fragments = (size_t) wr->nfiles;
 		append.fragments = newp;
@@ -791,13 +899,14 @@ check_version(LanceWriter *wr, CommitState *cs, uint64_t v, const char *manifest
 	}
 	if (!conflict)
 		return CORE_OK;
+	wr->conflict_version = v;
 	if (touched)
 		return core_error(err, CORE_ERR_CONFLICT,
 						  "%s: version %" PRIu64 " (%s by another writer) changed fragment %" PRIu64 ", which this transaction deletes from",
-						  wr->path, v, what, hit);
+						  where(wr), v, what, hit);
 	return core_error(err, CORE_ERR_CONFLICT,
 					  "%s: version %" PRIu64 " (%s by another writer) was committed after version %" PRIu64 " was read",
-					  wr->path, v, what, lance_dataset_version(wr->ds));
+					  where(wr), v, what, lance_dataset_version(wr->ds));
 }
 
 /*
@@ -966,7 +1075,7 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 	if (!cs.dels || !cs.new_frags || !cs.new_files || !cs.new_file_ptrs)
 	{
 		commit_state_free(&cs);
-		return core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", wr->path);
+		return core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", where(wr));
 	}
 	for (int i = 0; i < wr->nfiles; i++)
 		fragment_for_file(wr->files[i], &cs.new_frags[i], &cs.new_files[i], &cs.new_file_ptrs[i]);
@@ -991,7 +1100,7 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 		{
 			status = core_error(err, CORE_ERR_CONFLICT,
 								"%s: gave up after losing %d commits in a row to other writers",
-								wr->path, COMMIT_MAX_ATTEMPTS);
+								where(wr), COMMIT_MAX_ATTEMPTS);
 			break;
 		}
 		status = lance_versions_list(wr->st, wr->path, &versions, err);
@@ -1016,7 +1125,7 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 		dir = lance_path_join(wr->path, "_versions");
 		p = dir ? lance_path_join(dir, name) : NULL;
 		status = p ? storage_put_if_absent(wr->st, p, bytes, len, err)
-			: core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", wr->path);
+			: core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", where(wr));
 		core_free(dir);
 		core_free(p);
 		core_free(bytes);
@@ -1054,7 +1163,7 @@ lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err)
 
 	*moved = 0;
 	if (ids == NULL)
-		return core_error(err, CORE_ERR_NOMEM, "out of memory compacting %s", wr->path);
+		return core_error(err, CORE_ERR_NOMEM, "out of memory compacting %s", where(wr));
 	for (int i = 0; i < m->num_fragments; i++)
 	{
 		const LanceFragmentRef *f = &m->fragments[i];
@@ -1070,6 +1179,7 @@ lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err)
 		core_free(ids);
 		return CORE_OK;
 	}
+	wr->rewrite = true;
 	status = lance_writer_prepare_append(wr, err);
 	memset(&opts, 0, sizeof(opts));
 	opts.fragment_ids = ids;

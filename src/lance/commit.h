@@ -73,17 +73,24 @@ extern LanceArray *lance_writer_column(LanceWriter *wr, int i);
 /* One value was pushed onto every column: count the row, flush if full. */
 extern CoreStatus lance_writer_row_done(LanceWriter *wr, CoreError *err);
 
-/* Rows appended so far (buffered or in written files). */
+/*
+ * Rows appended so far (buffered or in written files, taken back or not):
+ * the next row appended gets this number as its ordinal.
+ */
 extern int64_t lance_writer_rows_appended(const LanceWriter *wr);
+
+/*
+ * Take back the appended row with the given ordinal, as when a row this
+ * writer appended is updated again or deleted.  UNSUPPORTED when the row
+ * is already in a written data file (data files are never rewritten).
+ */
+extern CoreStatus lance_writer_unappend(LanceWriter *wr, int64_t ordinal, CoreError *err);
 
 /*
  * Delete the row at a row address of the version read.  INVALID when the
  * address is not a live row of that version.
  */
 extern CoreStatus lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err);
-
-/* Whether this writer already deleted the row at row_addr. */
-extern bool lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr);
 
 /* Whether anything was appended or deleted. */
 extern bool lance_writer_has_changes(const LanceWriter *wr);
@@ -93,6 +100,12 @@ extern bool lance_writer_has_changes(const LanceWriter *wr);
  * the version read when there was nothing to commit).
  */
 extern CoreStatus lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err);
+
+/*
+ * The version another writer committed whose changes made the last commit
+ * fail with CONFLICT; 0 when no single version is to blame.
+ */
+extern uint64_t lance_writer_conflict_version(const LanceWriter *wr);
 
 /*
  * Create an empty dataset at path (relative to the storage root): version
@@ -113,10 +126,12 @@ extern CoreStatus lance_dataset_restore(Storage *st, const char *path, uint64_t 
 /*
  * Compaction: move the live rows of every fragment that has deletions or
  * fewer than max_rows_per_file rows into new fragments of up to that
- * many rows, and drop the old ones (committed as an update that removes
- * them).  *moved is the number of rows rewritten; nothing is done (and 0
- * returned) when at most one such fragment exists and it has no
- * deletions.  Call before any other change on this writer.
+ * many rows, and drop the old ones (committed as a Rewrite transaction,
+ * as Lance's compaction is; indexes keep covering only the fragments they
+ * were built on, so the moved rows are searched without them).  *moved
+ * is the number of rows rewritten; nothing is done (and 0 returned) when
+ * at most one such fragment exists and it has no deletions.  Call before
+ * any other change on this writer.
  */
 extern CoreStatus lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err);
 

@@ -11,11 +11,15 @@
  * named file under data/.  Encodings are the uncompressed set FORMAT.md
  * 15.1 proved LanceDB accepts:
  *
- *	  2.0		nullable + flat, binary (u64 end offsets), fixed_size_list
+ *	  2.0		nullable + flat, binary (u64 end offsets), fixed_size_list,
+ *				list (u64 end offsets; the items a column of their own)
  *	  2.1/2.2	mini-block flat / variable(32) / fixed_size_list(flat), def
- *				levels as flat 16; full-zip for values wider than 256 bytes
+ *				levels as flat 16; full-zip for values wider than 256 bytes;
+ *				lists of fixed-width items as mini-block pages of one chunk
+ *				with rep and def levels (flat 16) and a repetition index
  *
- * Lists, structs and fixed-size binaries are refused as unsupported.
+ * Fixed-size binaries are fixed-width values (flat, 8 x size bits).
+ * Lists of variable-width items and structs are refused as unsupported.
  * Files are never overwritten: a name collision is an error.
  *
  *-------------------------------------------------------------------------
@@ -100,6 +104,13 @@ extern CoreStatus lance_array_push_bool(LanceArray *a, bool value, CoreError *er
 extern CoreStatus lance_array_push_bytes(LanceArray *a, const void *data, size_t len,
 										 CoreError *err);
 extern CoreStatus lance_array_push_fsl(LanceArray *a, const void *items, CoreError *err);
+
+/*
+ * Push one list value of n fixed-width items (of the item type's width)
+ * onto a list array; nulls[i] (when nulls is not NULL) makes item i null.
+ */
+extern CoreStatus lance_array_push_list(LanceArray *a, const void *items, const bool *nulls,
+										int64_t n, CoreError *err);
 
 /* Bytes an array holds (to decide when a buffer of rows is big enough). */
 extern int64_t lance_array_bytes(const LanceArray *a);

@@ -185,6 +185,8 @@ row_bytes(const LanceArray *a, int64_t r)
 			return lance_array_offset(a, r + 1) - lance_array_offset(a, r) + 8;
 		case LANCE_TYPE_FIXED_SIZE_LIST:
 			return (int64_t) a->type->fixed_size * a->children[0]->type->byte_width;
+		case LANCE_TYPE_LIST:
+			return 8;			/* 2.0: an end offset; the items are a column */
 		default:
 			return a->type->byte_width;
 	}
@@ -229,8 +231,11 @@ write_column(WFile *w, const LanceField *field, const LanceArray *a)
 		WPage		page;
 		CoreStatus	status;
 
-		while (end < a->length && (end == start || bytes < PAGE_TARGET_BYTES))
-			bytes += row_bytes(a, end++);
+		if (a->type->id == LANCE_TYPE_LIST && w->version != LANCE_FILE_V2_0)
+			end = writer21_list_page_end(w, a, start);
+		else
+			while (end < a->length && (end == start || bytes < PAGE_TARGET_BYTES))
+				bytes += row_bytes(a, end++);
 		memset(&page, 0, sizeof(page));
 		page.rows = (uint64_t) (end - start);
 		page.priority = (uint64_t) start;
@@ -253,14 +258,52 @@ write_column(WFile *w, const LanceField *field, const LanceArray *a)
 	return CORE_OK;
 }
 
+/*
+ * Fields a data file stores: the top-level ones, each list followed by its
+ * item field (the only nested fields the writer takes).
+ */
+static int
+written_fields(const LanceSchema *schema)
+{
+	int			n = lance_schema_num_top(schema);
+
+	for (int i = 0; i < lance_schema_num_top(schema); i++)
+		if (lance_schema_top(schema, i)->type.id == LANCE_TYPE_LIST)
+			n++;
+	return n;
+}
+
+/* A field of the file's schema, as its descriptor lists it. */
+static void
+describe_field(const LanceField *f, int32_t parent_id, Lt__Field *out)
+{
+	Lt__Field	init = LT__FIELD__INIT;
+	LanceTypeId id = f->type.id;
+
+	*out = init;
+	out->name = (char *) f->name;
+	out->has_id = 1;
+	out->id = f->id;
+	out->has_parent_id = 1;
+	out->parent_id = parent_id;
+	out->logical_type = (char *) f->logical_type;
+	out->has_nullable = 1;
+	out->nullable = f->nullable;
+	/* the legacy encoding hint lance still writes (FORMAT.md 4.3) */
+	out->has_encoding = 1;
+	out->encoding = (id == LANCE_TYPE_STRING || id == LANCE_TYPE_LARGE_STRING ||
+					 id == LANCE_TYPE_BINARY || id == LANCE_TYPE_LARGE_BINARY) ? 2 : 1;
+}
+
 /* Global buffer 0: the FileDescriptor with the written fields and rows. */
 static CoreStatus
 write_descriptor(WFile *w, const LanceSchema *schema, int64_t rows, uint64_t *pos,
 				 uint64_t *size)
 {
-	int			n = lance_schema_num_top(schema);
+	int			n = written_fields(schema);
 	Lt__Field  *fields = core_calloc((size_t) n, sizeof(Lt__Field));
 	Lt__Field **ptrs = core_calloc((size_t) n, sizeof(Lt__Field *));
+	int			k = 0;
 	Lt__Schema sch = LT__SCHEMA__INIT;
 	Lt__FileDescriptor fd = LT__FILE_DESCRIPTOR__INIT;
 	uint8_t    *buf = NULL;
@@ -273,26 +316,19 @@ write_descriptor(WFile *w, const LanceSchema *schema, int64_t rows, uint64_t *po
 		core_free(ptrs);
 		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < lance_schema_num_top(schema); i++)
 	{
 		const LanceField *f = lance_schema_top(schema, i);
-		Lt__Field	init = LT__FIELD__INIT;
-		LanceTypeId id = f->type.id;
 
-		fields[i] = init;
-		fields[i].name = (char *) f->name;
-		fields[i].has_id = 1;
-		fields[i].id = f->id;
-		fields[i].has_parent_id = 1;
-		fields[i].parent_id = -1;
-		fields[i].logical_type = (char *) f->logical_type;
-		fields[i].has_nullable = 1;
-		fields[i].nullable = f->nullable;
-		/* the legacy encoding hint lance still writes (FORMAT.md 4.3) */
-		fields[i].has_encoding = 1;
-		fields[i].encoding = (id == LANCE_TYPE_STRING || id == LANCE_TYPE_LARGE_STRING ||
-							  id == LANCE_TYPE_BINARY || id == LANCE_TYPE_LARGE_BINARY) ? 2 : 1;
-		ptrs[i] = &fields[i];
+		describe_field(f, -1, &fields[k]);
+		ptrs[k] = &fields[k];
+		k++;
+		if (f->type.id == LANCE_TYPE_LIST)
+		{
+			describe_field(f->children[0], f->id, &fields[k]);
+			ptrs[k] = &fields[k];
+			k++;
+		}
 	}
 	sch.n_fields = (size_t) n;
 	sch.fields = ptrs;
@@ -429,7 +465,8 @@ encode_file(WFile *w, const LanceSchema *schema, LanceArray *const *columns, int
 	CoreStatus	status;
 	bool		ok;
 
-	for (int i = 0; i < w->ncols; i++)
+	w->cur_col = 0;
+	for (int i = 0; i < lance_schema_num_top(schema); i++)
 	{
 		const LanceField *f = lance_schema_top(schema, i);
 
@@ -437,12 +474,18 @@ encode_file(WFile *w, const LanceSchema *schema, LanceArray *const *columns, int
 			return core_error(w->err, CORE_ERR_INVALID,
 							  "column \"%s\" has %" PRId64 " rows, expected %" PRId64,
 							  f->name, columns[i]->length, rows);
-		w->cur_col = i;
 		status = write_column(w, f, columns[i]);
+		/* 2.0: a list's items are a column of their own, right after it */
+		if (status == CORE_OK && f->type.id == LANCE_TYPE_LIST && w->version == LANCE_FILE_V2_0)
+		{
+			w->cur_col++;
+			status = write_column(w, f->children[0], columns[i]->children[0]);
+		}
 		if (status != CORE_OK)
 			return status;
 		if (w->out.failed)
 			return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+		w->cur_col++;
 	}
 	status = write_descriptor(w, schema, rows, &gb_pos, &gb_size);
 	if (status != CORE_OK)
@@ -502,6 +545,7 @@ lance_datafile_write(Storage *st, const char *dataset, const LanceSchema *schema
 	LanceWrittenFile *f = NULL;
 	CoreStatus	status;
 	int			n = lance_schema_num_top(schema);
+	int			nf = written_fields(schema);
 
 	*out = NULL;
 	status = lance_write_check_schema(schema, err);
@@ -515,8 +559,9 @@ lance_datafile_write(Storage *st, const char *dataset, const LanceSchema *schema
 	w.version = version;
 	w.err = err;
 	w.what = rel;
-	w.ncols = n;
-	w.cols = core_calloc((size_t) n + 1, sizeof(WColumn));
+	/* 2.0 gives a list and its items a column each; 2.1+ the items only */
+	w.ncols = version == LANCE_FILE_V2_0 ? nf : n;
+	w.cols = core_calloc((size_t) w.ncols + 1, sizeof(WColumn));
 	if (w.cols == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", rel);
 	status = encode_file(&w, schema, columns, rows);
@@ -526,21 +571,33 @@ lance_datafile_write(Storage *st, const char *dataset, const LanceSchema *schema
 		f = core_calloc(1, sizeof(LanceWrittenFile));
 		if (path == NULL || f == NULL ||
 			(f->name = core_strdup(name)) == NULL ||
-			(f->field_ids = core_calloc((size_t) n + 1, sizeof(int32_t))) == NULL ||
-			(f->column_indices = core_calloc((size_t) n + 1, sizeof(int32_t))) == NULL)
+			(f->field_ids = core_calloc((size_t) nf + 1, sizeof(int32_t))) == NULL ||
+			(f->column_indices = core_calloc((size_t) nf + 1, sizeof(int32_t))) == NULL)
 			status = core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", rel);
 	}
 	if (status == CORE_OK)
 		status = storage_put_if_absent(st, path, w.out.data, w.out.len, err);
 	if (status == CORE_OK)
 	{
+		int			k = 0;
+		int			col = 0;
+
 		f->rows = (uint64_t) rows;
 		f->size_bytes = w.out.len;
-		f->num_fields = n;
+		f->num_fields = nf;
+		/* a list has a column in 2.0 (its offsets); in 2.1+ only its items */
 		for (int i = 0; i < n; i++)
 		{
-			f->field_ids[i] = lance_schema_top(schema, i)->id;
-			f->column_indices[i] = i;
+			const LanceField *top = lance_schema_top(schema, i);
+			bool		list = top->type.id == LANCE_TYPE_LIST;
+
+			f->field_ids[k] = top->id;
+			f->column_indices[k++] = list && version != LANCE_FILE_V2_0 ? -1 : col++;
+			if (list)
+			{
+				f->field_ids[k] = top->children[0]->id;
+				f->column_indices[k++] = col++;
+			}
 		}
 		f->major = 2;
 		f->minor = version == LANCE_FILE_V2_0 ? 0 : version == LANCE_FILE_V2_1 ? 1 : 2;

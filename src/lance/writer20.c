@@ -13,6 +13,8 @@
  *	  fixed_size_list	nullable{...{fixed_size_list{dim, nullable{flat}}}}
  *						with the row validity outside and the items'
  *						validity inside (items of a null row are null)
+ *	  list				list{offsets nullable{no_nulls{flat 64}}}; its items
+ *						are the next column, a fixed-width leaf
  *
  *-------------------------------------------------------------------------
  */
@@ -217,6 +219,45 @@ fixed_size_list(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 	return nullable(ar, venc, e);
 }
 
+/*
+ * list{offsets nullable{no_nulls{flat 64}}, null_offset_adjustment,
+ * num_items}: each row's end item counted from the page's first item, a
+ * null list's end plus num_items + 1 (FORMAT.md 10.6).  The items go in
+ * the next column.
+ */
+static Le20__ArrayEncoding *
+list(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, WPage *p)
+{
+	int64_t		base = lance_array_offset(a, start);
+	uint64_t	total = (uint64_t) (lance_array_offset(a, start + n) - base);
+	uint64_t   *ends = core_malloc((size_t) (n ? n : 1) * sizeof(uint64_t));
+	Le20__List *ls = WNEW(ar, Le20__List, LE20__LIST__INIT);
+	Le20__ArrayEncoding *e = WNEW(ar, Le20__ArrayEncoding, LE20__ARRAY_ENCODING__INIT);
+	bool		ok = ends && e;
+
+	for (int64_t i = 0; ok && i < n; i++)
+	{
+		ends[i] = (uint64_t) (lance_array_offset(a, start + i + 1) - base);
+		if (!lance_array_is_valid(a, start + i))
+			ends[i] += total + 1;
+	}
+	if (ok)
+	{
+		ls->offsets = nullable(ar, NULL, flat(ar, 64, (uint32_t) p->nbuf));
+		ok = ls->offsets && writer_page_buffer(w, p, ends, (size_t) n * sizeof(uint64_t));
+	}
+	core_free(ends);
+	if (!ok)
+		return NULL;
+	ls->has_null_offset_adjustment = 1;
+	ls->null_offset_adjustment = total + 1;
+	ls->has_num_items = 1;
+	ls->num_items = total;
+	e->array_encoding_case = LE20__ARRAY_ENCODING__ARRAY_ENCODING_LIST;
+	e->list = ls;
+	return e;
+}
+
 CoreStatus
 writer20_page(WFile *w, const LanceArray *a, int64_t start, int64_t n, WPage *p)
 {
@@ -235,6 +276,9 @@ writer20_page(WFile *w, const LanceArray *a, int64_t start, int64_t n, WPage *p)
 			break;
 		case LANCE_TYPE_FIXED_SIZE_LIST:
 			enc = fixed_size_list(w, &ar, a, start, n, p);
+			break;
+		case LANCE_TYPE_LIST:
+			enc = list(w, &ar, a, start, n, p);
 			break;
 		default:
 			enc = leaf(w, &ar, a, start, n, p);

@@ -29,6 +29,7 @@
 
 #define LAYER_ALL_VALID_ITEM 1
 #define LAYER_NULLABLE_ITEM 3
+#define LAYER_NULL_AND_EMPTY_LIST 6
 
 /* Lance's cut-off between mini-block and full-zip is ~256 bytes a value. */
 #define FULL_ZIP_MIN_WIDTH 256
@@ -39,6 +40,9 @@
 #define CHUNK_MAX_VALUES 4096
 /* 2.1: a chunk's size in 8-byte words must fit 12 bits of a u16 word. */
 #define CHUNK_MAX_BYTES_V21 (4096 * 8)
+/* List pages are one chunk: levels and value bytes one may hold. */
+#define LIST_MAX_LEVELS_V21 4096
+#define LIST_MAX_VALUE_BYTES_V22 (1024 * 1024)
 
 typedef struct MiniBlock
 {
@@ -358,6 +362,157 @@ full_zip_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t 
 	return CORE_OK;
 }
 
+/* Levels a list page may hold: one chunk, within its u16 fields. */
+static void
+list_chunk_limits(const WFile *w, int64_t *max_levels, int64_t *max_value_bytes)
+{
+	if (w->version == LANCE_FILE_V2_1)
+	{
+		/* 8 header + 2 x 2 bytes a level + values within 32 KiB */
+		*max_levels = LIST_MAX_LEVELS_V21;
+		*max_value_bytes = CHUNK_MAX_BYTES_V21 - 16 - 4 * LIST_MAX_LEVELS_V21;
+	}
+	else
+	{
+		/* rep and def sizes are u16 byte counts */
+		*max_levels = UINT16_MAX / 2;
+		*max_value_bytes = LIST_MAX_VALUE_BYTES_V22;
+	}
+}
+
+/* Items of list row r. */
+static int64_t
+list_items(const LanceArray *a, int64_t r)
+{
+	return lance_array_offset(a, r + 1) - lance_array_offset(a, r);
+}
+
+int64_t
+writer21_list_page_end(WFile *w, const LanceArray *a, int64_t start)
+{
+	int64_t		max_levels;
+	int64_t		max_bytes;
+	int64_t		width = a->children[0]->type->byte_width;
+	int64_t		levels = 0;
+	int64_t		bytes = 0;
+	int64_t		end = start;
+
+	list_chunk_limits(w, &max_levels, &max_bytes);
+	while (end < a->length)
+	{
+		int64_t		k = list_items(a, end);
+		int64_t		rl = k > 0 ? k : 1;
+
+		if (end > start && (levels + rl > max_levels || bytes + k * width > max_bytes))
+			break;
+		levels += rl;
+		bytes += k * width;
+		end++;
+	}
+	return end;
+}
+
+/*
+ * A page of a list of fixed-width items (FORMAT.md 11.1, 15.1): one
+ * mini-block chunk with a level pair per item or per null or empty list
+ * (rep 1 starts a row; def 0 item, 1 null item, 2 null list, 3 empty
+ * list), the visible items' values (zeros for null items), and a
+ * repetition index saying the chunk ends every row of the page.
+ */
+static CoreStatus
+list_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, WPage *p,
+		  Le21__PageLayout *layout)
+{
+	const LanceArray *items = a->children[0];
+	int64_t		width = items->type->byte_width;
+	int64_t		first = lance_array_offset(a, start);
+	int64_t		nitems = lance_array_offset(a, start + n) - first;
+	int64_t		max_levels;
+	int64_t		max_bytes;
+	int64_t		levels = 0;
+	Le21__MiniBlockLayout *ml = WNEW(ar, Le21__MiniBlockLayout, LE21__MINI_BLOCK_LAYOUT__INIT);
+	int32_t    *layers = warena_new(ar, (int32_t[2]) {LAYER_NULLABLE_ITEM, LAYER_NULL_AND_EMPTY_LIST},
+									2 * sizeof(int32_t));
+	bool		large = w->version == LANCE_FILE_V2_2;
+	WOut		rep;
+	WOut		def;
+	WOut		chunk;
+	WOut		word;
+	uint64_t	rep_index[2] = {(uint64_t) n, 0};
+	size_t		len;
+	uint8_t    *vals;
+	bool		ok;
+
+	list_chunk_limits(w, &max_levels, &max_bytes);
+	for (int64_t r = start; r < start + n; r++)
+		levels += list_items(a, r) > 0 ? list_items(a, r) : 1;
+	if (levels > max_levels || nitems * width > max_bytes)
+		return core_error(w->err, CORE_ERR_UNSUPPORTED,
+						  "%s: a list of %" PRId64 " items (%" PRId64 " bytes) is longer than one mini-block chunk holds in file version %s (%" PRId64 " items, %" PRId64 " bytes)",
+						  w->what, nitems, nitems * width, lance_file_version_name(w->version),
+						  max_levels, max_bytes);
+	memset(&rep, 0, sizeof(rep));
+	memset(&def, 0, sizeof(def));
+	memset(&chunk, 0, sizeof(chunk));
+	memset(&word, 0, sizeof(word));
+	ok = ml != NULL && layers != NULL;
+	for (int64_t r = start; r < start + n && ok; r++)
+	{
+		int64_t		k = list_items(a, r);
+		int64_t		off = lance_array_offset(a, r);
+
+		if (k == 0)
+		{
+			ok = wout_u16(&rep, 1) && wout_u16(&def, lance_array_is_valid(a, r) ? 3 : 2);
+			continue;
+		}
+		for (int64_t j = 0; j < k && ok; j++)
+			ok = wout_u16(&rep, j == 0 ? 1 : 0) &&
+				wout_u16(&def, lance_array_is_valid(items, off + j) ? 0 : 1);
+	}
+	vals = ok ? writer_fixed_values(items, first, nitems, &len) : NULL;
+	ok = ok && (vals != NULL || nitems == 0);
+	ok = ok && wout_u16(&chunk, (uint16_t) levels) && wout_u16(&chunk, (uint16_t) rep.len) &&
+		wout_u16(&chunk, (uint16_t) def.len);
+	ok = ok && (large ? wout_u32(&chunk, (uint32_t) (nitems * width))
+				: wout_u16(&chunk, (uint16_t) (nitems * width)));
+	ok = ok && pad8(&chunk) && wout_put(&chunk, rep.data, rep.len) && pad8(&chunk) &&
+		wout_put(&chunk, def.data, def.len) && pad8(&chunk);
+	ok = ok && (nitems == 0 || wout_put(&chunk, vals, (size_t) (nitems * width))) && pad8(&chunk);
+	/* the last (only) chunk: its value count comes from num_items */
+	ok = ok && (large ? wout_u32(&word, (uint32_t) ((chunk.len / 8 - 1) << 4))
+				: wout_u16(&word, (uint16_t) ((chunk.len / 8 - 1) << 4)));
+	ok = ok && writer_page_buffer(w, p, word.data, word.len) &&
+		writer_page_buffer(w, p, chunk.data, chunk.len) &&
+		writer_page_buffer(w, p, rep_index, sizeof(rep_index));
+	core_free(vals);
+	core_free(rep.data);
+	core_free(def.data);
+	core_free(chunk.data);
+	core_free(word.data);
+	if (!ok)
+		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	ml->rep_compression = cflat(ar, 16);
+	ml->def_compression = cflat(ar, 16);
+	ml->value_compression = cflat(ar, (uint64_t) width * 8);
+	ml->n_layers = 2;
+	ml->layers = layers;
+	ml->has_num_buffers = 1;
+	ml->num_buffers = 1;
+	ml->has_repetition_index_depth = 1;
+	ml->repetition_index_depth = 1;
+	ml->has_num_items = 1;
+	ml->num_items = (uint64_t) nitems;
+	if (large)
+	{
+		ml->has_has_large_chunk = 1;
+		ml->has_large_chunk = 1;
+	}
+	layout->layout_case = LE21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT;
+	layout->mini_block_layout = ml;
+	return CORE_OK;
+}
+
 CoreStatus
 writer21_page(WFile *w, const LanceArray *a, int64_t start, int64_t n, WPage *p)
 {
@@ -369,8 +524,10 @@ writer21_page(WFile *w, const LanceArray *a, int64_t start, int64_t n, WPage *p)
 	layout = WNEW(&ar, Le21__PageLayout, LE21__PAGE_LAYOUT__INIT);
 	if (layout == NULL)
 		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
-	if (a->type->id == LANCE_TYPE_FIXED_SIZE_LIST &&
-		(int64_t) a->type->fixed_size * a->type->item->byte_width > FULL_ZIP_MIN_WIDTH)
+	if (a->type->id == LANCE_TYPE_LIST)
+		status = list_page(w, &ar, a, start, n, p, layout);
+	else if (a->type->id == LANCE_TYPE_FIXED_SIZE_LIST &&
+			 (int64_t) a->type->fixed_size * a->type->item->byte_width > FULL_ZIP_MIN_WIDTH)
 		status = full_zip_page(w, &ar, a, start, n, p, layout);
 	else
 		status = mini_block_page(w, &ar, a, start, n, p, layout);

@@ -69,6 +69,7 @@ writable_fixed(const LanceType *t)
 		case LANCE_TYPE_DURATION:
 		case LANCE_TYPE_DECIMAL128:
 		case LANCE_TYPE_DECIMAL256:
+		case LANCE_TYPE_FIXED_SIZE_BINARY:
 			return t->byte_width > 0;
 		default:
 			return false;
@@ -95,6 +96,9 @@ lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 				break;
 			case LANCE_TYPE_FIXED_SIZE_LIST:
 				ok = t->item != NULL && writable_fixed(t->item) && t->fixed_size > 0;
+				break;
+			case LANCE_TYPE_LIST:
+				ok = f->num_children == 1 && writable_fixed(&f->children[0]->type);
 				break;
 			default:
 				ok = writable_fixed(t);
@@ -257,6 +261,29 @@ lance_array_push_fsl(LanceArray *a, const void *items, CoreError *err)
 			lance_bit_set(child->validity, child->length + i, true);
 	child->length += n;
 	child->values_size = child->length * w;
+	mark_valid(a);
+	a->length++;
+	return CORE_OK;
+}
+
+CoreStatus
+lance_array_push_list(LanceArray *a, const void *items, const bool *nulls, int64_t n,
+					  CoreError *err)
+{
+	LanceArray *child = a->children[0];
+	int64_t		w = child->type->byte_width;
+	int64_t		end = child->length + n;
+	CoreStatus	status;
+
+	if (end > INT32_MAX)
+		return core_error(err, CORE_ERR_INVALID, "more than 2^31 list items in one buffer");
+	status = lance_array_reserve(a, 1, 0, err);
+	for (int64_t i = 0; i < n && status == CORE_OK; i++)
+		status = nulls && nulls[i] ? lance_array_append_nulls(child, 1, err)
+			: lance_array_push_fixed(child, (const uint8_t *) items + i * w, err);
+	if (status != CORE_OK)
+		return status;
+	((int32_t *) a->offsets)[a->length + 1] = (int32_t) end;
 	mark_valid(a);
 	a->length++;
 	return CORE_OK;

@@ -87,6 +87,9 @@ extern CoreStatus writer20_page(WFile *w, const LanceArray *a, int64_t start, in
 extern CoreStatus writer21_page(WFile *w, const LanceArray *a, int64_t start, int64_t n,
 								WPage *p);
 
+/* The end of a list page of a 2.1/2.2 file that starts at row start. */
+extern int64_t writer21_list_page_end(WFile *w, const LanceArray *a, int64_t start);
+
 /*
  * The value bytes of rows [start, start + n) of a fixed-width leaf or
  * bool array (bools re-aligned to bit 0), in a new buffer of *len bytes.

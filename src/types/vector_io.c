@@ -16,6 +16,7 @@
 #include <errno.h>
 
 #include "common/shortest_dec.h"
+#include "kernels/float_parse.h"
 #include "libpq/pqformat.h"
 #include "types/vector.h"
 #include "utils/array.h"
@@ -107,17 +108,21 @@ vector_in(PG_FUNCTION_ARGS)
 		/*
 		 * strtof, as float4in uses, so a literal rounds once, straight to
 		 * the nearest float4.  Underflow to zero is accepted (as pgvector
-		 * does); overflow is not.
+		 * does); overflow is not.  Plain short decimals take a fast path
+		 * that gives strtof's result (parsing dominates a text COPY).
 		 */
-		errno = 0;
-		value = strtof(p, &end);
-		if (end == p)
-			ReportBadSyntax(lit, NULL);
-		if (errno == ERANGE && isinf(value))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("\"%s\" is out of range for type vector",
-							pnstrdup(p, end - p))));
+		if (!float_parse_fast(p, &value, (const char **) &end))
+		{
+			errno = 0;
+			value = strtof(p, &end);
+			if (end == p)
+				ReportBadSyntax(lit, NULL);
+			if (errno == ERANGE && isinf(value))
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("\"%s\" is out of range for type vector",
+								pnstrdup(p, end - p))));
+		}
 		VectorCheckElement(value);
 		result->x[dim++] = value;
 

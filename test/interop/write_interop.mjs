@@ -202,6 +202,198 @@ async function concurrency(t) {
     sqlstate === '40001', `got "${sqlstate}"`);
 }
 
+// float16 from real, fixed_size_list<float16> and <int32> from Postgres
+// arrays, fixed_size_binary from bytea, in tables LanceDB made in each
+// file version: LanceDB must dump exactly the values (halves rounded to
+// nearest even) and keep appending.
+async function typedWrites() {
+  const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int64(), false),
+    new arrow.Field('h', new arrow.Float16(), true),
+    new arrow.Field('hv', new arrow.FixedSizeList(4, new arrow.Field('item', new arrow.Float16(), true)), true),
+    new arrow.Field('iv', new arrow.FixedSizeList(3, new arrow.Field('item', new arrow.Int32(), true)), true),
+    new arrow.Field('fb', new arrow.FixedSizeBinary(4), true),
+  ]);
+  const expected = [
+    '{"id":1,"h":0.5,"hv":[1,2,3,4],"iv":[1,2,3],"fb":"01020304"}',
+    '{"id":2,"h":1.5,"hv":[0.0999755859375,-2,65504,1.1920928955078125e-7],"iv":[-1,0,2147483647],"fb":"deadbeef"}',
+    '{"id":3,"h":null,"hv":null,"iv":null,"fb":null}',
+  ].join('\n');
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `typed_v${ver.replace('.', '_')}`;
+    if (!await attempt(`${name}: insert float16 and fixed-size lists through the FDW`, async () => {
+      const db = await lancedb.connect(root);
+      await db.createTable(name, [{ id: 1, h: 0.5, hv: [1, 2, 3, 4], iv: [1, 2, 3], fb: new Uint8Array([1, 2, 3, 4]) }],
+        { schema, storageOptions: { new_table_data_storage_version: ver } });
+      execFileSync('chmod', ['-R', 'a+rwX', root]);
+      await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (${name}) FROM SERVER write_interop INTO write_interop`);
+      await client.query(`INSERT INTO ${name} VALUES (2, 1.5, '{0.1,-2,65504,1e-7}', '{-1,0,2147483647}', '\\xdeadbeef'),
+                                                      (3, NULL, NULL, NULL, NULL)`);
+    })) continue;
+    const refused = [];
+    for (const values of ["(9, 70000, NULL, NULL, NULL)", "(9, 1, '{1,2,3}', NULL, NULL)",
+      "(9, 1, '{1,NULL,3,4}', NULL, NULL)", "(9, 1, NULL, NULL, '\\xdead')"]) {
+      try {
+        await client.query(`INSERT INTO ${name} VALUES ${values}`);
+        refused.push('no error');
+      } catch (e) {
+        refused.push(e.code);
+      }
+    }
+    check(`${name}: a half out of range, an array of the wrong length, a null element, a short binary are refused`,
+      refused.join(',') === '22003,2202E,22004,22026', refused.join(','));
+    const got = dump(name).map((r) => JSON.stringify(r)).join('\n');
+    check(`${name}: LanceDB dumps the float16, fixed-size list and binary values we wrote`, got === expected, got);
+    if (await attempt(`${name}: LanceDB appends on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 4, h: 2.5, hv: [4, 3, 2, 1], iv: [7, 8, 9], fb: new Uint8Array([9, 9, 9, 9]) }]);
+    })) {
+      const res = await client.query(`SELECT h::text, hv::text, fb::text FROM ${name} WHERE id IN (2, 4) ORDER BY id`);
+      check(`${name}: the FDW reads both writers' values`,
+        res.rows.length === 2 && res.rows[0].hv === '{0.099975586,-2,65504,1.1920929e-07}' &&
+        res.rows[0].fb === '\\xdeadbeef' && res.rows[1].h === '2.5' && res.rows[1].fb === '\\x09090909',
+        JSON.stringify(res.rows));
+    }
+  }
+}
+
+// list<int32> and list<float> from Postgres arrays (null lists, empty
+// lists, null items; 5000 rows, so 2.1 and 2.2 columns span many pages) in
+// tables LanceDB made in each file version; LanceDB dumps them, takes
+// single rows at random, appends on top.
+async function listWrites() {
+  const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
+  const item = (t) => new arrow.Field('item', t, true);
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int64(), false),
+    new arrow.Field('li', new arrow.List(item(new arrow.Int32())), true),
+    new arrow.Field('lf', new arrow.List(item(new arrow.Float32())), true),
+  ]);
+  const db = await lancedb.connect(root);
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `lists_v${ver.replace('.', '_')}`;
+    await db.createTable(name, [{ id: 1, li: [1, 2], lf: [0.5] }],
+      { schema, storageOptions: { new_table_data_storage_version: ver } });
+  }
+  execFileSync('chmod', ['-R', 'a+rwX', root]);
+  await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (lists_v2_0, lists_v2_1, lists_v2_2)
+                      FROM SERVER write_interop INTO write_interop`);
+  for (const name of ['lists_v2_0', 'lists_v2_1', 'lists_v2_2']) {
+    if (!await attempt(`${name}: insert lists through the FDW`, async () => {
+      await client.query(`INSERT INTO ${name} VALUES (2, '{3,NULL,4}', '{1.5,2.5}'), (3, NULL, '{}'),
+                                                     (4, '{}', NULL), (5, '{7}', '{NULL}')`);
+      await client.query(`INSERT INTO ${name} SELECT g, array_fill(g::int, ARRAY[g % 50]), NULL
+                            FROM generate_series(10, 5009) g`);
+    })) continue;
+    const rows = dump(name);
+    const head = rows.slice(0, 5).map((r) => JSON.stringify(r)).join(' ');
+    check(`${name}: LanceDB dumps the lists we wrote`,
+      head === '{"id":1,"li":[1,2],"lf":[0.5]} {"id":2,"li":[3,null,4],"lf":[1.5,2.5]} ' +
+        '{"id":3,"li":null,"lf":[]} {"id":4,"li":[],"lf":null} {"id":5,"li":[7],"lf":[null]}' &&
+      rows.length === 5005 &&
+      rows.slice(5).every((r) => r.li.length === r.id % 50 && r.li.every((v) => v === r.id)), head);
+    const tbl = await openLance({ name });
+    // offsets 4 and 4003 hold ids 5 and 4008 (ids 6..9 were never written)
+    const taken = await tbl.takeOffsets([4, 4003]).select(['id', 'li']).toArray();
+    check(`${name}: LanceDB takes single rows of our list pages`,
+      taken.length === 2 && Number(taken[1].id) === 4008 && taken[1].li.length === 4008 % 50 &&
+      Number(taken[0].id) === 5 && taken[0].li.length === 1 && taken[0].li.get(0) === 7,
+      JSON.stringify(taken.map((r) => [Number(r.id), r.li ? r.li.length : null])));
+    if (await attempt(`${name}: LanceDB appends on top`, async () => {
+      await tbl.add([{ id: 9000, li: [9, 0], lf: [] }]);
+    })) {
+      const res = await client.query(`SELECT count(*)::int AS n, sum(cardinality(li))::int AS items FROM ${name}`);
+      check(`${name}: the FDW reads both writers' lists`,
+        res.rows[0].n === 5006 && res.rows[0].items === 2 + 3 + 1 + 122500 + 2, JSON.stringify(res.rows));
+    }
+  }
+}
+
+// Tables with stable row ids are refused, not corrupted: we do not write
+// the row id sequences LanceDB keeps for them.
+async function stableRowIds() {
+  const name = 'stable_row_ids';
+  cpSync(path.join(fixturesDir, `${name}.lance`), path.join(root, `${name}.lance`), { recursive: true });
+  execFileSync('chmod', ['-R', 'a+rwX', root]);
+  await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (${name}) FROM SERVER write_interop INTO write_interop`);
+  const before = (await openLance({ name })).version();
+  let state = '';
+  let message = '';
+  try {
+    await client.query(`DELETE FROM ${name} WHERE id = 1`);
+  } catch (e) {
+    state = e.code;
+    message = `${e.message} ${e.detail || ''}`;
+  }
+  check('stable_row_ids: a write is refused as unsupported, naming stable row ids',
+    state === '0A000' && message.includes('stable row ids'), `${state}: ${message}`);
+  check('stable_row_ids: the dataset stays at its version',
+    (await (await openLance({ name })).version()) === await before);
+}
+
+// LanceDB builds a vector and a scalar index; we delete in two of three
+// fragments and compact.  The Rewrite must leave the indexes covering only
+// the untouched fragment, LanceDB's indexed search must equal its exact
+// search, and a LanceDB handle opened before the compaction must rebase
+// its append over our Rewrite.
+async function compactIndexed() {
+  const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
+  const dim = 16;
+  const rows = (start, n) => Array.from({ length: n }, (_, k) => ({
+    id: start + k,
+    label: `r${start + k}`,
+    vec: Array.from({ length: dim }, (_, j) => Math.sin((start + k) * 0.37 + j * 1.3)),
+  }));
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int64(), false),
+    new arrow.Field('label', new arrow.Utf8(), true),
+    new arrow.Field('vec', new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), true)), true),
+  ]);
+  const t = { name: 'indexed', text: 'label', vec: 'vec' };
+  if (!await attempt('indexed: LanceDB makes three fragments and two indexes', async () => {
+    const db = await lancedb.connect(root);
+    const tbl = await db.createTable(t.name, rows(0, 600), { schema });
+    await tbl.add(rows(600, 600));
+    await tbl.add(rows(1200, 600));
+    await tbl.createIndex('vec', { config: lancedb.Index.ivfFlat({ numPartitions: 4 }) });
+    await tbl.createIndex('id', { config: lancedb.Index.btree() });
+    execFileSync('chmod', ['-R', 'a+rwX', root]);
+    await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (${t.name}) FROM SERVER write_interop INTO write_interop`);
+    await client.query(`ALTER FOREIGN TABLE ${t.name} OPTIONS (ADD max_rows_per_file '600')`);
+    await client.query(`DELETE FROM ${t.name} WHERE id % 5 = 1 AND id >= 600`);
+  })) return;
+  const stale = await openLance(t);
+  await stale.countRows();
+  if (!await attempt('indexed: lance_compact', async () => {
+    await client.query(`SELECT lance_compact('${t.name}')`);
+  })) return;
+  const tbl = await openLance(t);
+  const stats = await tbl.indexStats('vec_idx');
+  check('indexed: after the Rewrite the index covers only the fragment it did not touch',
+    stats.numIndexedRows === 600 && stats.numUnindexedRows === 960,
+    `${stats.numIndexedRows} indexed, ${stats.numUnindexedRows} not`);
+  let differ = 0;
+  for (let q = 0; q < 20; q++) {
+    const qv = rows(q * 89 + 3, 1)[0].vec.map((x) => x + 0.01);
+    const ids = async (query) => (await query.limit(10).select(['id']).toArray()).map((r) => Number(r.id)).join(',');
+    if (await ids(tbl.search(qv).nprobes(4)) !== await ids(tbl.search(qv).bypassVectorIndex()))
+      differ++;
+  }
+  check('indexed: LanceDB\'s indexed search equals its exact search after the compaction',
+    differ === 0, `${differ} of 20 queries differ`);
+  const moved = await tbl.query().where('id = 1202').select(['label']).toArray();
+  const gone = await tbl.query().where('id = 1201').select(['label']).toArray();
+  check('indexed: the btree finds a moved row and not a deleted one',
+    moved.length === 1 && moved[0].label === 'r1202' && gone.length === 0);
+  await compare('indexed: the FDW reads the compacted version equal', t);
+  if (await attempt('indexed: a LanceDB append read before the compaction', async () => {
+    await stale.add(rows(7000, 5));
+  }))
+    check('indexed: LanceDB rebased its append over our Rewrite',
+      (await (await openLance(t)).countRows()) === 1565);
+}
+
 async function copyAndRestore(t) {
   const before = (await client.query(
     `SELECT max(version)::int AS v FROM lance_versions('${t.name}')`)).rows[0].v;
@@ -287,6 +479,10 @@ async function main() {
     check('lance_merge_insert: each key once, updated or inserted',
       merged.length === 71 && new Set(merged).size === 71, `${merged.length} merged rows`);
   }
+  await typedWrites();
+  await listWrites();
+  await stableRowIds();
+  await compactIndexed();
   await concurrency(ours[2]);
   await copyAndRestore(ours[1]);
 

@@ -13,6 +13,8 @@
 
 #include "lance/commit.h"
 #include "lance/dataset.h"
+#include "lance/manifest_raw.h"
+#include "lance_txn.pb-c.h"
 #include "unit.h"
 
 #define VEC_DIM 4
@@ -350,6 +352,27 @@ UNIT_TEST(null_in_a_non_nullable_field_is_refused)
 	drop_storage(st);
 }
 
+/* Three fragments of 100 rows, one row deleted from fragment 1. */
+static bool
+three_small_fragments(Storage *st, CoreError *err)
+{
+	LanceWriter *wr;
+	uint64_t	v;
+	bool		ok;
+
+	if (lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_1, err) != CORE_OK)
+		return false;
+	for (int i = 0; i < 3; i++)
+		if (!append_rows(st, "t.lance", i * 100, 100, 0, &v, err))
+			return false;
+	if (lance_writer_open(st, "t.lance", NULL, &wr, err) != CORE_OK)
+		return false;
+	ok = lance_writer_delete(wr, LANCE_ROW_ADDR(1, 5), err) == CORE_OK &&
+		lance_writer_commit(wr, &v, err) == CORE_OK;
+	lance_writer_free(wr);
+	return ok;
+}
+
 UNIT_TEST(compaction_moves_live_rows_into_one_fragment)
 {
 	Storage    *st = temp_storage();
@@ -363,14 +386,7 @@ UNIT_TEST(compaction_moves_live_rows_into_one_fragment)
 	char		msg[256];
 
 	CHECK(st != NULL);
-	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_1, &err) == CORE_OK);
-	for (int i = 0; i < 3; i++)
-		CHECK(append_rows(st, "t.lance", i * 100, 100, 0, &v, &err));
-	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
-	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 5), &err) == CORE_OK);
-	CHECK(lance_writer_commit(wr, &v, &err) == CORE_OK);
-	lance_writer_free(wr);
-
+	CHECK_MSG(three_small_fragments(st, &err), "%s", err.msg);
 	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
 	CHECK_MSG(lance_writer_compact(wr, &moved, &err) == CORE_OK, "%s", err.msg);
 	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
@@ -382,6 +398,137 @@ UNIT_TEST(compaction_moves_live_rows_into_one_fragment)
 	CHECK(lance_dataset_manifest(ds)->num_fragments == 1);
 	CHECK(!lance_dataset_manifest(ds)->fragments[0].has_deletion);
 	lance_dataset_close(ds);
+	drop_storage(st);
+}
+
+/* The transaction that made the newest version of t.lance; NULL if none. */
+static Ltx__Transaction *
+newest_transaction(Storage *st)
+{
+	LanceVersionList *versions;
+	RawManifest raw;
+	CoreError	err;
+	Ltx__Transaction *txn = NULL;
+	char		path[512];
+	uint8_t    *bytes;
+	uint64_t	size;
+
+	if (lance_versions_list(st, "t.lance", &versions, &err) != CORE_OK)
+		return NULL;
+	if (lance_raw_manifest_read(st, versions->entries[versions->count - 1].path, &raw, &err) == CORE_OK)
+	{
+		snprintf(path, sizeof(path), "t.lance/_transactions/%s", raw.pm->transaction_file);
+		if (storage_read_all(st, path, 1 << 20, &bytes, &size, &err) == CORE_OK)
+		{
+			txn = ltx__transaction__unpack(NULL, size, bytes);
+			free(bytes);
+		}
+		lance_raw_manifest_free(&raw);
+	}
+	lance_versions_free(versions);
+	return txn;
+}
+
+UNIT_TEST(compaction_commits_a_rewrite_of_the_old_fragments)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	Ltx__Transaction *txn;
+	uint64_t	v;
+	int64_t		moved;
+
+	CHECK(st != NULL);
+	CHECK_MSG(three_small_fragments(st, &err), "%s", err.msg);
+	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
+	CHECK(lance_writer_compact(wr, &moved, &err) == CORE_OK);
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	txn = newest_transaction(st);
+	CHECK(txn != NULL);
+	CHECK(txn->operation_case == LTX__TRANSACTION__OPERATION_REWRITE);
+	CHECK(txn->rewrite->n_groups == 1);
+	CHECK(txn->rewrite->groups[0]->n_old_fragments == 3);
+	CHECK(txn->rewrite->groups[0]->old_fragments[1]->id == 1);
+	CHECK(txn->rewrite->groups[0]->n_new_fragments == 1);
+	CHECK(txn->rewrite->groups[0]->new_fragments[0]->physical_rows == 299);
+	ltx__transaction__free_unpacked(txn, NULL);
+	drop_storage(st);
+}
+
+UNIT_TEST(compaction_losing_to_an_append_rebases_and_keeps_the_appended_rows)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	uint64_t	v;
+	int64_t		moved;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	CHECK_MSG(three_small_fragments(st, &err), "%s", err.msg);
+	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
+	CHECK(lance_writer_compact(wr, &moved, &err) == CORE_OK);
+	CHECK(append_rows(st, "t.lance", 1000, 10, 0, &v, &err));
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK(v == 7);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 309 && sum == 299 * 300 / 2 - 105 + 10 * 1000 + 45);
+	drop_storage(st);
+}
+
+UNIT_TEST(compaction_losing_to_a_delete_of_a_rewritten_fragment_conflicts)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	LanceWriter *del;
+	uint64_t	v;
+	int64_t		moved;
+
+	CHECK(st != NULL);
+	CHECK_MSG(three_small_fragments(st, &err), "%s", err.msg);
+	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
+	CHECK(lance_writer_compact(wr, &moved, &err) == CORE_OK);
+	CHECK(lance_writer_open(st, "t.lance", NULL, &del, &err) == CORE_OK);
+	CHECK(lance_writer_delete(del, LANCE_ROW_ADDR(2, 7), &err) == CORE_OK);
+	CHECK(lance_writer_commit(del, &v, &err) == CORE_OK);
+	lance_writer_free(del);
+	CHECK(lance_writer_commit(wr, &v, &err) == CORE_ERR_CONFLICT);
+	CHECK_MSG(strstr(err.msg, "version 6") != NULL, "%s", err.msg);
+	lance_writer_free(wr);
+	drop_storage(st);
+}
+
+UNIT_TEST(rows_taken_back_are_not_written_and_flushed_rows_cannot_be)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	LanceWriteOptions opts = {100, 0};
+	uint64_t	v;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2, &err) == CORE_OK);
+	CHECK(lance_writer_open(st, "t.lance", &opts, &wr, &err) == CORE_OK);
+	CHECK(lance_writer_prepare_append(wr, &err) == CORE_OK);
+	/* rows 0..99 fill the first file; 100..149 stay buffered */
+	for (int i = 0; i < 150; i++)
+		CHECK(push_row(wr, i, &err) == CORE_OK);
+	CHECK(lance_writer_unappend(wr, 99, &err) == CORE_ERR_UNSUPPORTED);
+	CHECK(lance_writer_unappend(wr, 120, &err) == CORE_OK);
+	CHECK(lance_writer_unappend(wr, 100, &err) == CORE_OK);
+	CHECK(lance_writer_unappend(wr, 150, &err) == CORE_ERR_INVALID);
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 148 && sum == 149 * 150 / 2 - 120 - 100);
 	drop_storage(st);
 }
 
