@@ -139,12 +139,13 @@ HnswGraphElementBytes(const HnswShape *shape)
 
 /*
  * Point the graph's arrays into base (cap elements, an upper-level pool
- * of upperCap slots) and initialize the element locks; with base NULL,
- * only return the bytes needed.  Arrays of 4-byte or larger entries come
- * first so that each stays aligned.
+ * of upperCap slots); with base NULL, only return the bytes needed.
+ * Arrays of 4-byte or larger entries come first so that each stays
+ * aligned.  The element locks are the creator's to initialize
+ * (HnswGraphInitLocks), once: participants attach while others hold them.
  */
 Size
-HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap, int trancheId)
+HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap)
 {
 	Size		off = 0;
 
@@ -168,12 +169,18 @@ HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap, int tran
 
 	if (base != NULL)
 	{
-		for (uint32 i = 0; i < cap; i++)
-			LWLockInitialize(&g->locks[i], trancheId);
 		g->cap = cap;
 		g->upperCap = upperCap;
 	}
 	return off;
+}
+
+/* Initialize the element locks of a graph just laid out. */
+void
+HnswGraphInitLocks(BuildGraph *g, int trancheId)
+{
+	for (uint32 i = 0; i < g->cap; i++)
+		LWLockInitialize(&g->locks[i], trancheId);
 }
 
 /* The LWLock tranche of this backend's serial builds. */
@@ -215,9 +222,9 @@ GraphGrow(BuildGraph *g, uint32 need)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("lance_hnsw build graph cannot grow past %u elements", n)));
 
-	base = MemoryContextAllocHuge(CurrentMemoryContext,
-								  HnswGraphLayout(g, NULL, cap, upperCap, 0));
-	HnswGraphLayout(g, base, cap, upperCap, BuildTrancheId());
+	base = MemoryContextAllocHuge(CurrentMemoryContext, HnswGraphLayout(g, NULL, cap, upperCap));
+	HnswGraphLayout(g, base, cap, upperCap);
+	HnswGraphInitLocks(g, BuildTrancheId());
 	if (old.cap > 0)
 	{
 		memcpy(g->slots0, old.slots0, sizeof(uint32) * s0 * n);
@@ -452,12 +459,147 @@ AppendPage(Relation index, ForkNumber fork, Page image)
 }
 
 /*
+ * Breadth first over level 0: expand order[*head ..) in turn, appending
+ * each element not yet placed that they link to.  Returns the new tail.
+ */
+static uint32
+GraphBreadthFirst(BuildGraph *g, uint32 *order, bool *placed, uint32 *head, uint32 tail)
+{
+	while (*head < tail)
+	{
+		const uint32 *slots = GraphSlots(g, order[(*head)++], 0);
+
+		for (int i = 0; i < 2 * g->shape.m; i++)
+		{
+			if (slots[i] != HNSW_INVALID_ID && !placed[slots[i]])
+			{
+				placed[slots[i]] = true;
+				order[tail++] = slots[i];
+			}
+		}
+	}
+	return tail;
+}
+
+/*
+ * Put id into a list of n slots unless it is there: into a free slot, or
+ * over the last (the farthest kept).  Returns the id it displaced, or
+ * HNSW_INVALID_ID.
+ */
+static uint32
+SlotsPut(uint32 *slots, int n, uint32 id)
+{
+	uint32		old;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (slots[i] == id)
+			return HNSW_INVALID_ID;
+		if (slots[i] == HNSW_INVALID_ID)
+		{
+			slots[i] = id;
+			return HNSW_INVALID_ID;
+		}
+	}
+	old = slots[n - 1];
+	slots[n - 1] = id;
+	return old;
+}
+
+/*
+ * The element a greedy search from the entry point for element u's own
+ * vector ends at on level 0 (vec is scratch for that vector): reached by
+ * construction, and near u.
+ */
+static uint32
+GreedyReach(BuildGraph *g, uint32 u, float *vec)
+{
+	HnswGraphReader reader = {GraphNeighbors, GraphVisit, g, g->marks, &g->epoch};
+	HnswCandidate entry;
+
+	sq8_decode(GraphCodes(g, u), g->shape.dim, g->lo[u], g->step[u], vec);
+	g->query = vec;
+	g->querySum = 0.0f;
+	for (int i = 0; i < g->shape.dim; i++)
+		g->querySum += vec[i];
+	GraphVisit(g, vec, &g->hdr->entry, 1, &entry);
+	entry = HnswGreedyDescend(reader, vec, g->shape.dim, g->shape.m, entry,
+							  g->hdr->entryLevel, 0);
+	return entry.id;
+}
+
+/*
+ * Link elements that nothing reaches from the entry point.  Pruning a
+ * full list can drop an element's last incoming link (duplicates and
+ * tight clusters make this likely, and can cut off a whole cluster), and
+ * searches then never return it.  Each such element u is linked from v,
+ * the first of its own neighbours that is reached (else the element a
+ * greedy search for u ends at), into a free slot of v or in place of v's
+ * farthest link, to w; w then goes into u's list (a free slot, or u's own
+ * farthest, which nothing reached depended on since u was not reached),
+ * so whatever v reached it still reaches, through u.  Passes repeat while
+ * they link something, a few times at most; one process runs this, before
+ * the graph is written.
+ */
+static void
+RepairOrphans(BuildGraph *g)
+{
+	uint32		n = g->hdr->n;
+	uint32	   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1));
+	bool	   *placed = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(bool) * Max(n, 1));
+	int			s0 = 2 * g->shape.m;
+	float	   *vec = palloc(sizeof(float) * Max(g->shape.dim, 1));
+
+	for (int pass = 0; pass < 4 && n > 0; pass++)
+	{
+		uint32		head = 0;
+		uint32		tail = 0;
+		uint32		repaired = 0;
+
+		memset(placed, 0, sizeof(bool) * n);
+		placed[g->hdr->entry] = true;
+		order[tail++] = g->hdr->entry;
+		tail = GraphBreadthFirst(g, order, placed, &head, tail);
+		for (uint32 u = 0; u < n && tail < n; u++)
+		{
+			uint32	   *mine = GraphSlots(g, u, 0);
+			uint32		v = HNSW_INVALID_ID;
+
+			CHECK_FOR_INTERRUPTS();
+			if (placed[u])
+				continue;
+			for (int i = 0; i < s0 && v == HNSW_INVALID_ID; i++)
+				if (mine[i] != HNSW_INVALID_ID && placed[mine[i]])
+					v = mine[i];
+			if (v == HNSW_INVALID_ID)
+				v = GreedyReach(g, u, vec);
+			if (v != u)
+			{
+				uint32		w = SlotsPut(GraphSlots(g, v, 0), s0, u);
+
+				if (w != HNSW_INVALID_ID)
+					SlotsPut(mine, s0, w);
+				placed[u] = true;
+				order[tail++] = u;
+				tail = GraphBreadthFirst(g, order, placed, &head, tail);
+				repaired++;
+			}
+		}
+		if (repaired == 0)
+			break;
+	}
+	pfree(order);
+	pfree(placed);
+	pfree(vec);
+}
+
+/*
  * The order elements are laid out on disk: breadth first over level 0
  * from the entry point, so that an element's neighbours mostly land on
  * its own page or the next ones.  A search then meets many neighbours on
  * pages it has just read, and sorted neighbour ids share page locks.
- * Elements no link reaches (none, in a sound graph) follow in position
- * order.
+ * Elements no link reaches (none once RepairOrphans could link them)
+ * follow in position order.
  */
 static uint32 *
 LayoutOrder(BuildGraph *g)
@@ -465,8 +607,8 @@ LayoutOrder(BuildGraph *g)
 	uint32		n = g->hdr->n;
 	uint32	   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1));
 	bool	   *placed = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(bool) * Max(n, 1));
-	int64		head = 0;
-	int64		tail = 0;
+	uint32		head = 0;
+	uint32		tail = 0;
 
 	memset(placed, 0, sizeof(bool) * n);
 	if (n > 0)
@@ -474,25 +616,13 @@ LayoutOrder(BuildGraph *g)
 		order[tail++] = g->hdr->entry;
 		placed[g->hdr->entry] = true;
 	}
-	for (int64 next = 0; tail < n; next++)
+	for (uint32 next = 0; tail < n; next++)
 	{
-		while (head < tail && tail < n)
-		{
-			const uint32 *slots = GraphSlots(g, order[head++], 0);
-
-			for (int i = 0; i < 2 * g->shape.m; i++)
-			{
-				if (slots[i] != HNSW_INVALID_ID && !placed[slots[i]])
-				{
-					placed[slots[i]] = true;
-					order[tail++] = slots[i];
-				}
-			}
-		}
+		tail = GraphBreadthFirst(g, order, placed, &head, tail);
 		if (tail < n && !placed[next])
 		{
 			placed[next] = true;
-			order[tail++] = (uint32) next;
+			order[tail++] = next;
 		}
 	}
 	pfree(placed);
@@ -500,9 +630,9 @@ LayoutOrder(BuildGraph *g)
 }
 
 /*
- * Write the in-memory graph: lay elements out (LayoutOrder), then fill
- * each page once with links translated to on-disk ids, then WAL-log the
- * pages in bulk.
+ * Write the in-memory graph: link orphans (RepairOrphans), lay elements
+ * out (LayoutOrder), then fill each page once with links translated to
+ * on-disk ids, then WAL-log the pages in bulk.
  */
 void
 HnswWriteGraph(BuildState *bs)
@@ -522,6 +652,7 @@ HnswWriteGraph(BuildState *bs)
 	int64		k = 0;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_WRITE);
+	RepairOrphans(g);
 	order = LayoutOrder(g);
 
 	/* where every element goes */

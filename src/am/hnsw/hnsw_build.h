@@ -101,8 +101,8 @@ extern void HnswBuildStateInit(BuildState *bs, Relation heap, Relation index,
 extern void HnswBuildStateEnd(BuildState *bs);
 extern void HnswBuildHeaderInit(BuildGraphHeader *hdr, int trancheId);
 extern Size HnswGraphElementBytes(const HnswShape *shape);
-extern Size HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap,
-							int trancheId);
+extern Size HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap);
+extern void HnswGraphInitLocks(BuildGraph *g, int trancheId);
 extern void HnswBuildCallback(Relation index, ItemPointer tid, Datum *values,
 							  bool *isnull, bool tupleIsAlive, void *state);
 extern void HnswWriteGraph(BuildState *bs);

@@ -122,7 +122,7 @@ AttachGraph(BuildState *bs, HnswBuildShared *shared, char *arrays)
 
 	g->hdr = &shared->graph;
 	g->fixed = true;
-	HnswGraphLayout(g, arrays, shared->cap, shared->upperCap, shared->trancheId);
+	HnswGraphLayout(g, arrays, shared->cap, shared->upperCap);
 	g->marks = MemoryContextAllocHuge(bs->buildCtx, sizeof(uint32) * shared->cap);
 	memset(g->marks, 0, sizeof(uint32) * shared->cap);
 }
@@ -164,7 +164,7 @@ HnswBuildParallel(BuildState *bs, IndexInfo *indexInfo, int nworkers, double *re
 
 	sharedSize = add_size(BUFFERALIGN(sizeof(HnswBuildShared)),
 						  table_parallelscan_estimate(bs->heap, snapshot));
-	graphSize = HnswGraphLayout(&bs->graph, NULL, cap, upperCap, trancheId);
+	graphSize = HnswGraphLayout(&bs->graph, NULL, cap, upperCap);
 	shm_toc_estimate_chunk(&pcxt->estimator, sharedSize);
 	shm_toc_estimate_chunk(&pcxt->estimator, graphSize);
 	shm_toc_estimate_keys(&pcxt->estimator, 2);
@@ -193,6 +193,7 @@ HnswBuildParallel(BuildState *bs, IndexInfo *indexInfo, int nworkers, double *re
 	table_parallelscan_initialize(bs->heap, ParallelTableScanFromShared(shared), snapshot);
 	arrays = shm_toc_allocate(pcxt->toc, graphSize);
 	AttachGraph(bs, shared, arrays);
+	HnswGraphInitLocks(&bs->graph, trancheId);
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_SHARED, shared);
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_GRAPH, arrays);
 
