@@ -159,3 +159,13 @@ RESET enable_seqscan;
 
 DROP TABLE hnsw_t, hnsw_ins, hnsw_null, hnsw_free, hnsw_wide, hnsw_notvec, hnsw_f, hnsw_mwm;
 DROP FUNCTION hnsw_same;
+
+-- duplicates (14 copies of each of 350 vectors): pruning cuts whole groups
+-- of copies off, and the build links them back, so every row is reachable
+CREATE TABLE hnsw_dup (id int, v vector(8));
+INSERT INTO hnsw_dup
+	SELECT i, ARRAY[i % 50, (i % 50) * 2, 1, 2, 3, 4, 5, i % 7]::float4[]::vector
+	FROM generate_series(1, 5000) i;
+CREATE INDEX hnsw_dup_idx ON hnsw_dup USING lance_hnsw (v) WITH (m = 4, ef_construction = 8);
+SELECT elements, unreachable, ok FROM lance_hnsw_check('hnsw_dup_idx');
+DROP TABLE hnsw_dup;

@@ -20,6 +20,10 @@
  * on-disk insert path, with a NOTICE: slower, but the build finishes
  * within its memory budget.
  *
+ * The graph code here also serves parallel builds (hnsw_build_parallel.c),
+ * whose participants insert into one graph in shared memory: hence the
+ * per-element locks (hnsw_build.h).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -28,68 +32,23 @@
 
 #include "access/tableam.h"
 #include "access/xloginsert.h"
-#include "am/hnsw/hnsw.h"
+#include "am/hnsw/hnsw_build.h"
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
 #include "kernels/sq8.h"
 #include "pgstat.h"
 #include "types/vector.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-/* the graph of a build, indexed by position */
-typedef struct BuildGraph
-{
-	HnswShape	shape;
-	int64		n;
-	int64		cap;
-	uint8	   *codes;			/* n x dim 8-bit codes */
-	float	   *lo;				/* per element: code 0 stands for lo */
-	float	   *step;			/* per element: the value of one code step */
-	ItemPointerData *tids;
-	uint8	   *levels;
-	uint32	   *slots0;			/* n x 2m level-0 neighbour positions */
-	uint32	  **upper;			/* levels 1.. of an element, or NULL */
-	uint32	   *marks;			/* visited marks for searches, per position */
-	uint32		epoch;
-	uint32		entry;
-	int			entryLevel;
-	Size		memUsed;
-
-	/* the element being inserted: its exact vector, and that vector's sum */
-	const float *query;
-	float		querySum;
-
-	/* scratch for re-selecting a full neighbour list: 2m + 1 entries */
-	HnswCandidate *linkCands;
-	const float **linkVecs;
-	uint32	   *linkChosen;
-	float	   *decoded;		/* max(ef, 2m + 1) decoded vectors */
-	float	   *vecBuf;			/* the prepared vector of the row at hand */
-} BuildGraph;
-
-typedef struct BuildState
-{
-	Relation	heap;
-	Relation	index;
-	BuildGraph	graph;
-	Size		memLimit;
-	bool		onDisk;			/* graph outgrew memory: insert on disk */
-	BlockNumber nblocks;		/* pages written so far */
-	double		indtuples;
-	pg_prng_state prng;			/* levels, from a fixed seed */
-	MemoryContext buildCtx;		/* lives for the whole build */
-	MemoryContext graphCtx;
-	MemoryContext tmpCtx;
-} BuildState;
-
 static inline uint32 *
 GraphSlots(BuildGraph *g, uint32 pos, int level)
 {
 	if (level == 0)
 		return g->slots0 + (Size) pos * 2 * g->shape.m;
-	return g->upper[pos] + (Size) (level - 1) * g->shape.m;
+	return g->upper + g->upperAt[pos] + (Size) (level - 1) * g->shape.m;
 }
 
 static inline const uint8 *
@@ -108,6 +67,12 @@ GraphDecode(BuildGraph *g, uint32 pos, int i)
 	return out;
 }
 
+/*
+ * Copy an element's links at a level.  Another participant may be
+ * rewriting them, so the copy is taken under the element's lock; its
+ * level, codes and TID never change once it is linked, and are read
+ * without one.
+ */
 static int
 GraphNeighbors(void *arg, uint32 id, int level, uint32 *out)
 {
@@ -118,9 +83,11 @@ GraphNeighbors(void *arg, uint32 id, int level, uint32 *out)
 	if (level > g->levels[id])
 		return 0;
 	slots = GraphSlots(g, id, level);
+	LWLockAcquire(&g->locks[id], LW_SHARED);
 	for (int i = 0; i < HnswLevelSlots(g->shape.m, level); i++)
 		if (slots[i] != HNSW_INVALID_ID)
 			out[n++] = slots[i];
+	LWLockRelease(&g->locks[id]);
 	return n;
 }
 
@@ -159,43 +126,155 @@ GraphVisit(void *arg, const float *query, const uint32 *ids, int n, HnswCandidat
 	}
 }
 
-/* Make room for one more element in the graph's arrays. */
-static void
-GraphGrow(BuildGraph *g)
+/*
+ * Bytes of one element in the graph's arrays, its lock included; upper
+ * levels come from the pool and are counted apart.
+ */
+Size
+HnswGraphElementBytes(const HnswShape *shape)
 {
-	int64		cap = g->cap == 0 ? 1024 : g->cap * 2;
-	int			dim = g->shape.dim;
-	int			s0 = 2 * g->shape.m;
-
-	if (g->cap == 0)
-	{
-		g->codes = MemoryContextAllocHuge(CurrentMemoryContext, (Size) dim * cap);
-		g->lo = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * cap);
-		g->step = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * cap);
-		g->tids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * cap);
-		g->levels = MemoryContextAllocHuge(CurrentMemoryContext, cap);
-		g->slots0 = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * s0 * cap);
-		g->upper = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32 *) * cap);
-		g->marks = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * cap);
-	}
-	else
-	{
-		g->codes = repalloc_huge(g->codes, (Size) dim * cap);
-		g->lo = repalloc_huge(g->lo, sizeof(float) * cap);
-		g->step = repalloc_huge(g->step, sizeof(float) * cap);
-		g->tids = repalloc_huge(g->tids, sizeof(ItemPointerData) * cap);
-		g->levels = repalloc_huge(g->levels, cap);
-		g->slots0 = repalloc_huge(g->slots0, sizeof(uint32) * s0 * cap);
-		g->upper = repalloc_huge(g->upper, sizeof(uint32 *) * cap);
-		g->marks = repalloc_huge(g->marks, sizeof(uint32) * cap);
-	}
-	memset(g->marks + g->cap, 0, sizeof(uint32) * (cap - g->cap));
-	g->cap = cap;
+	return shape->dim + 2 * sizeof(float) + sizeof(ItemPointerData) + 1 +
+		sizeof(uint32) * (2 * shape->m + 1) + sizeof(LWLock);
 }
 
 /*
- * Link pos to newPos at a level: a free slot takes it, a full list is
- * re-selected with the heuristic over its members plus the new one.
+ * Point the graph's arrays into base (cap elements, an upper-level pool
+ * of upperCap slots); with base NULL, only return the bytes needed.
+ * Arrays of 4-byte or larger entries come first so that each stays
+ * aligned.  The element locks are the creator's to initialize
+ * (HnswGraphInitLocks), once: participants attach while others hold them.
+ */
+Size
+HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap)
+{
+	Size		off = 0;
+
+#define PLACE(field, bytes) \
+	do { \
+		if (base != NULL) \
+			g->field = (void *) (base + off); \
+		off += MAXALIGN(bytes); \
+	} while (0)
+
+	PLACE(locks, sizeof(LWLock) * (Size) cap);
+	PLACE(slots0, sizeof(uint32) * 2 * g->shape.m * (Size) cap);
+	PLACE(upperAt, sizeof(uint32) * (Size) cap);
+	PLACE(upper, sizeof(uint32) * (Size) upperCap);
+	PLACE(lo, sizeof(float) * (Size) cap);
+	PLACE(step, sizeof(float) * (Size) cap);
+	PLACE(tids, sizeof(ItemPointerData) * (Size) cap);
+	PLACE(codes, (Size) g->shape.dim * cap);
+	PLACE(levels, (Size) cap);
+#undef PLACE
+
+	if (base != NULL)
+	{
+		g->cap = cap;
+		g->upperCap = upperCap;
+	}
+	return off;
+}
+
+/* Initialize the element locks of a graph just laid out. */
+void
+HnswGraphInitLocks(BuildGraph *g, int trancheId)
+{
+	for (uint32 i = 0; i < g->cap; i++)
+		LWLockInitialize(&g->locks[i], trancheId);
+}
+
+/* The LWLock tranche of this backend's serial builds. */
+static int
+BuildTrancheId(void)
+{
+	static int	trancheId = 0;
+
+	if (trancheId == 0)
+	{
+		trancheId = LWLockNewTrancheId();
+		LWLockRegisterTranche(trancheId, "lance_hnsw build");
+	}
+	return trancheId;
+}
+
+/*
+ * Make room in a serial build's arrays for one more element with upper
+ * levels of "need" slots: double what is full, move the elements over.
+ * Nothing is locked (one process), so the locks are laid out afresh.
+ */
+static void
+GraphGrow(BuildGraph *g, uint32 need)
+{
+	BuildGraph	old = *g;
+	uint32		cap = g->cap;
+	uint32		upperCap = g->upperCap;
+	char	   *base;
+	uint32		n = g->hdr->n;
+	int			s0 = 2 * g->shape.m;
+
+	Assert(!g->fixed);
+	if (n == cap)
+		cap = cap == 0 ? 1024 : cap * 2;
+	while (g->hdr->upperUsed + need > upperCap)
+		upperCap = upperCap == 0 ? 1024 : upperCap * 2;
+	if ((uint64) cap * HnswGraphElementBytes(&g->shape) > MaxAllocHugeSize / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("lance_hnsw build graph cannot grow past %u elements", n)));
+
+	base = MemoryContextAllocHuge(CurrentMemoryContext, HnswGraphLayout(g, NULL, cap, upperCap));
+	HnswGraphLayout(g, base, cap, upperCap);
+	HnswGraphInitLocks(g, BuildTrancheId());
+	if (old.cap > 0)
+	{
+		memcpy(g->slots0, old.slots0, sizeof(uint32) * s0 * n);
+		memcpy(g->upperAt, old.upperAt, sizeof(uint32) * n);
+		memcpy(g->upper, old.upper, sizeof(uint32) * g->hdr->upperUsed);
+		memcpy(g->lo, old.lo, sizeof(float) * n);
+		memcpy(g->step, old.step, sizeof(float) * n);
+		memcpy(g->tids, old.tids, sizeof(ItemPointerData) * n);
+		memcpy(g->codes, old.codes, (Size) g->shape.dim * n);
+		memcpy(g->levels, old.levels, n);
+		pfree(old.locks);		/* the start of the old block */
+	}
+	if (cap != old.cap)
+	{
+		g->marks = old.marks == NULL ?
+			MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * cap) :
+			repalloc_huge(old.marks, sizeof(uint32) * cap);
+		memset(g->marks + old.cap, 0, sizeof(uint32) * (cap - old.cap));
+	}
+}
+
+/*
+ * Claim a position for an element of the given level, and its upper-level
+ * slots; HNSW_INVALID_ID when a parallel build's arrays are full.
+ */
+static uint32
+GraphClaim(BuildGraph *g, int level)
+{
+	BuildGraphHeader *hdr = g->hdr;
+	uint32		need = (uint32) (g->shape.m * level);
+	uint32		pos = HNSW_INVALID_ID;
+
+	if (!g->fixed && (hdr->n == g->cap || hdr->upperUsed + need > g->upperCap))
+		GraphGrow(g, need);
+
+	SpinLockAcquire(&hdr->mutex);
+	if (hdr->n < g->cap && hdr->upperUsed + need <= g->upperCap)
+	{
+		pos = hdr->n++;
+		g->upperAt[pos] = level > 0 ? hdr->upperUsed : HNSW_NO_UPPER;
+		hdr->upperUsed += need;
+	}
+	SpinLockRelease(&hdr->mutex);
+	return pos;
+}
+
+/*
+ * Link pos to newPos at a level (pos locked by the caller): a free slot
+ * takes it, a full list is re-selected with the heuristic over its members
+ * plus the new one.
  */
 static void
 GraphAddLink(BuildGraph *g, uint32 pos, int level, uint32 newPos)
@@ -247,64 +326,102 @@ GraphAddLink(BuildGraph *g, uint32 pos, int level, uint32 newPos)
 
 /*
  * Insert the element at pos (codes, TID and level already stored; vec its
- * exact vector) into the in-memory graph: the paper's INSERT.
+ * exact vector) into the in-memory graph: the paper's INSERT.  Its links
+ * on every level are chosen first and written under its lock, then each
+ * chosen neighbour links back under its own, so no list is ever changed
+ * by two participants at once.  An element that raises the entry point
+ * holds the entry lock exclusively throughout, as the on-disk insert does
+ * with HNSW_UPDATE_LOCK; others only read the entry under it.
  */
 static void
 GraphInsert(BuildGraph *g, uint32 pos, const float *vec, MemoryContext tmpCtx)
 {
 	HnswGraphReader reader = {GraphNeighbors, GraphVisit, g, g->marks, &g->epoch};
+	BuildGraphHeader *hdr = g->hdr;
 	int			level = g->levels[pos];
-	int			ef = Max(g->shape.efConstruction, 2 * g->shape.m);
+	int			m = g->shape.m;
+	int			ef = Max(g->shape.efConstruction, 2 * m);
+	bool		raises;
+	uint32		entryId;
+	int			entryLevel;
 	MemoryContext old;
 	HnswCandidate entry;
 	HnswCandidate *entries;
 	int			nentries = 1;
 	int			top;
+	uint32	   *chosen = g->chosen;
 
-	if (g->entry == HNSW_INVALID_ID)
+	LWLockAcquire(&hdr->entryLock, LW_SHARED);
+	raises = hdr->entry == HNSW_INVALID_ID || level > hdr->entryLevel;
+	if (raises)
 	{
-		g->entry = pos;
-		g->entryLevel = level;
-		return;
+		LWLockRelease(&hdr->entryLock);
+		LWLockAcquire(&hdr->entryLock, LW_EXCLUSIVE);
+		raises = hdr->entry == HNSW_INVALID_ID || level > hdr->entryLevel;
+	}
+	entryId = hdr->entry;
+	entryLevel = hdr->entryLevel;
+	if (!raises)
+		LWLockRelease(&hdr->entryLock);
+
+	if (entryId != HNSW_INVALID_ID)
+	{
+		old = MemoryContextSwitchTo(tmpCtx);
+		g->query = vec;
+		g->querySum = 0.0f;
+		for (int i = 0; i < g->shape.dim; i++)
+			g->querySum += vec[i];
+		GraphVisit(g, vec, &entryId, 1, &entry);
+		top = Min(level, entryLevel);
+		entry = HnswGreedyDescend(reader, vec, g->shape.dim, m, entry, entryLevel, top + 1);
+		entries = &entry;
+		for (int lc = top; lc >= 0; lc--)
+		{
+			HnswSearch *s = HnswSearchBegin(reader, vec, g->shape.dim, m, ef,
+											lc, entries, nentries, false);
+			HnswCandidate *found = palloc(sizeof(HnswCandidate) * ef);
+			const float **vecs = palloc(sizeof(float *) * ef);
+			int			nfound = HnswSearchRun(s, found, ef);
+			uint32	   *sel = chosen + HnswLevelStart(m, lc);
+			int			nsel;
+
+			HnswSearchEnd(s);
+			for (int i = 0; i < nfound; i++)
+				vecs[i] = GraphDecode(g, found[i].id, i);
+			nsel = HnswSelectNeighbors(g->shape.metric, g->shape.dim, found, nfound, vecs,
+									   HnswLevelSlots(m, lc), false, sel);
+			for (int i = nsel; i < HnswLevelSlots(m, lc); i++)
+				sel[i] = HNSW_INVALID_ID;
+			entries = found;
+			nentries = nfound;
+		}
+
+		LWLockAcquire(&g->locks[pos], LW_EXCLUSIVE);
+		for (int lc = top; lc >= 0; lc--)
+			memcpy(GraphSlots(g, pos, lc), chosen + HnswLevelStart(m, lc),
+				   sizeof(uint32) * HnswLevelSlots(m, lc));
+		LWLockRelease(&g->locks[pos]);
+
+		for (int lc = top; lc >= 0; lc--)
+		{
+			const uint32 *sel = chosen + HnswLevelStart(m, lc);
+
+			for (int i = 0; i < HnswLevelSlots(m, lc) && sel[i] != HNSW_INVALID_ID; i++)
+			{
+				LWLockAcquire(&g->locks[sel[i]], LW_EXCLUSIVE);
+				GraphAddLink(g, sel[i], lc, pos);
+				LWLockRelease(&g->locks[sel[i]]);
+			}
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(tmpCtx);
 	}
 
-	old = MemoryContextSwitchTo(tmpCtx);
-	g->query = vec;
-	g->querySum = 0.0f;
-	for (int i = 0; i < g->shape.dim; i++)
-		g->querySum += vec[i];
-	GraphVisit(g, vec, &g->entry, 1, &entry);
-	top = Min(level, g->entryLevel);
-	entry = HnswGreedyDescend(reader, vec, g->shape.dim, g->shape.m, entry,
-							  g->entryLevel, top + 1);
-	entries = &entry;
-	for (int lc = top; lc >= 0; lc--)
+	if (raises)
 	{
-		HnswSearch *s = HnswSearchBegin(reader, vec, g->shape.dim, g->shape.m, ef,
-										lc, entries, nentries, false);
-		HnswCandidate *found = palloc(sizeof(HnswCandidate) * ef);
-		const float **vecs = palloc(sizeof(float *) * ef);
-		int			nfound = HnswSearchRun(s, found, ef);
-		uint32	   *slots = GraphSlots(g, pos, lc);
-		int			nsel;
-
-		HnswSearchEnd(s);
-		for (int i = 0; i < nfound; i++)
-			vecs[i] = GraphDecode(g, found[i].id, i);
-		nsel = HnswSelectNeighbors(g->shape.metric, g->shape.dim, found, nfound, vecs,
-								   HnswLevelSlots(g->shape.m, lc), false, slots);
-		for (int i = 0; i < nsel; i++)
-			GraphAddLink(g, slots[i], lc, pos);
-		entries = found;
-		nentries = nfound;
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(tmpCtx);
-
-	if (level > g->entryLevel)
-	{
-		g->entry = pos;
-		g->entryLevel = level;
+		hdr->entry = pos;
+		hdr->entryLevel = level;
+		LWLockRelease(&hdr->entryLock);
 	}
 }
 
@@ -342,46 +459,170 @@ AppendPage(Relation index, ForkNumber fork, Page image)
 }
 
 /*
+ * Breadth first over level 0: expand order[*head ..) in turn, appending
+ * each element not yet placed that they link to.  Returns the new tail.
+ */
+static uint32
+GraphBreadthFirst(BuildGraph *g, uint32 *order, bool *placed, uint32 *head, uint32 tail)
+{
+	while (*head < tail)
+	{
+		const uint32 *slots = GraphSlots(g, order[(*head)++], 0);
+
+		for (int i = 0; i < 2 * g->shape.m; i++)
+		{
+			if (slots[i] != HNSW_INVALID_ID && !placed[slots[i]])
+			{
+				placed[slots[i]] = true;
+				order[tail++] = slots[i];
+			}
+		}
+	}
+	return tail;
+}
+
+/*
+ * Put id into a list of n slots unless it is there: into a free slot, or
+ * over the last (the farthest kept).  Returns the id it displaced, or
+ * HNSW_INVALID_ID.
+ */
+static uint32
+SlotsPut(uint32 *slots, int n, uint32 id)
+{
+	uint32		old;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (slots[i] == id)
+			return HNSW_INVALID_ID;
+		if (slots[i] == HNSW_INVALID_ID)
+		{
+			slots[i] = id;
+			return HNSW_INVALID_ID;
+		}
+	}
+	old = slots[n - 1];
+	slots[n - 1] = id;
+	return old;
+}
+
+/*
+ * The element a greedy search from the entry point for element u's own
+ * vector ends at on level 0 (vec is scratch for that vector): reached by
+ * construction, and near u.
+ */
+static uint32
+GreedyReach(BuildGraph *g, uint32 u, float *vec)
+{
+	HnswGraphReader reader = {GraphNeighbors, GraphVisit, g, g->marks, &g->epoch};
+	HnswCandidate entry;
+
+	sq8_decode(GraphCodes(g, u), g->shape.dim, g->lo[u], g->step[u], vec);
+	g->query = vec;
+	g->querySum = 0.0f;
+	for (int i = 0; i < g->shape.dim; i++)
+		g->querySum += vec[i];
+	GraphVisit(g, vec, &g->hdr->entry, 1, &entry);
+	entry = HnswGreedyDescend(reader, vec, g->shape.dim, g->shape.m, entry,
+							  g->hdr->entryLevel, 0);
+	return entry.id;
+}
+
+/*
+ * Link elements that nothing reaches from the entry point.  Pruning a
+ * full list can drop an element's last incoming link (duplicates and
+ * tight clusters make this likely, and can cut off a whole cluster), and
+ * searches then never return it.  Each such element u is linked from v,
+ * the first of its own neighbours that is reached (else the element a
+ * greedy search for u ends at), into a free slot of v or in place of v's
+ * farthest link, to w; w then goes into u's list (a free slot, or u's own
+ * farthest, which nothing reached depended on since u was not reached),
+ * so whatever v reached it still reaches, through u.  Passes repeat while
+ * they link something, a few times at most; one process runs this, before
+ * the graph is written.
+ */
+static void
+RepairOrphans(BuildGraph *g)
+{
+	uint32		n = g->hdr->n;
+	uint32	   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1));
+	bool	   *placed = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(bool) * Max(n, 1));
+	int			s0 = 2 * g->shape.m;
+	float	   *vec = palloc(sizeof(float) * Max(g->shape.dim, 1));
+
+	for (int pass = 0; pass < 4 && n > 0; pass++)
+	{
+		uint32		head = 0;
+		uint32		tail = 0;
+		uint32		repaired = 0;
+
+		memset(placed, 0, sizeof(bool) * n);
+		placed[g->hdr->entry] = true;
+		order[tail++] = g->hdr->entry;
+		tail = GraphBreadthFirst(g, order, placed, &head, tail);
+		for (uint32 u = 0; u < n && tail < n; u++)
+		{
+			uint32	   *mine = GraphSlots(g, u, 0);
+			uint32		v = HNSW_INVALID_ID;
+
+			CHECK_FOR_INTERRUPTS();
+			if (placed[u])
+				continue;
+			for (int i = 0; i < s0 && v == HNSW_INVALID_ID; i++)
+				if (mine[i] != HNSW_INVALID_ID && placed[mine[i]])
+					v = mine[i];
+			if (v == HNSW_INVALID_ID)
+				v = GreedyReach(g, u, vec);
+			if (v != u)
+			{
+				uint32		w = SlotsPut(GraphSlots(g, v, 0), s0, u);
+
+				if (w != HNSW_INVALID_ID)
+					SlotsPut(mine, s0, w);
+				placed[u] = true;
+				order[tail++] = u;
+				tail = GraphBreadthFirst(g, order, placed, &head, tail);
+				repaired++;
+			}
+		}
+		if (repaired == 0)
+			break;
+	}
+	pfree(order);
+	pfree(placed);
+	pfree(vec);
+}
+
+/*
  * The order elements are laid out on disk: breadth first over level 0
  * from the entry point, so that an element's neighbours mostly land on
  * its own page or the next ones.  A search then meets many neighbours on
  * pages it has just read, and sorted neighbour ids share page locks.
- * Elements no link reaches (none, in a sound graph) follow in position
- * order.
+ * Elements no link reaches (none once RepairOrphans could link them)
+ * follow in position order.
  */
 static uint32 *
 LayoutOrder(BuildGraph *g)
 {
-	uint32	   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(g->n, 1));
-	bool	   *placed = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(bool) * Max(g->n, 1));
-	int64		head = 0;
-	int64		tail = 0;
+	uint32		n = g->hdr->n;
+	uint32	   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1));
+	bool	   *placed = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(bool) * Max(n, 1));
+	uint32		head = 0;
+	uint32		tail = 0;
 
-	memset(placed, 0, sizeof(bool) * g->n);
-	if (g->n > 0)
+	memset(placed, 0, sizeof(bool) * n);
+	if (n > 0)
 	{
-		order[tail++] = g->entry;
-		placed[g->entry] = true;
+		order[tail++] = g->hdr->entry;
+		placed[g->hdr->entry] = true;
 	}
-	for (int64 next = 0; tail < g->n; next++)
+	for (uint32 next = 0; tail < n; next++)
 	{
-		while (head < tail && tail < g->n)
-		{
-			const uint32 *slots = GraphSlots(g, order[head++], 0);
-
-			for (int i = 0; i < 2 * g->shape.m; i++)
-			{
-				if (slots[i] != HNSW_INVALID_ID && !placed[slots[i]])
-				{
-					placed[slots[i]] = true;
-					order[tail++] = slots[i];
-				}
-			}
-		}
-		if (tail < g->n && !placed[next])
+		tail = GraphBreadthFirst(g, order, placed, &head, tail);
+		if (tail < n && !placed[next])
 		{
 			placed[next] = true;
-			order[tail++] = (uint32) next;
+			order[tail++] = next;
 		}
 	}
 	pfree(placed);
@@ -389,17 +630,18 @@ LayoutOrder(BuildGraph *g)
 }
 
 /*
- * Write the in-memory graph: lay elements out (LayoutOrder), then fill
- * each page once with links translated to on-disk ids, then WAL-log the
- * pages in bulk.
+ * Write the in-memory graph: link orphans (RepairOrphans), lay elements
+ * out (LayoutOrder), then fill each page once with links translated to
+ * on-disk ids, then WAL-log the pages in bulk.
  */
-static void
-WriteGraph(BuildState *bs)
+void
+HnswWriteGraph(BuildState *bs)
 {
 	BuildGraph *g = &bs->graph;
+	uint32		n = g->hdr->n;
 	HnswShape  *shape = &g->shape;
 	Size		room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData));
-	uint32	   *ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(g->n, 1));
+	uint32	   *ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1));
 	uint32	   *order;
 	PGAlignedBlock block;
 	Page		page = (Page) block.data;
@@ -410,10 +652,11 @@ WriteGraph(BuildState *bs)
 	int64		k = 0;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_WRITE);
+	RepairOrphans(g);
 	order = LayoutOrder(g);
 
 	/* where every element goes */
-	for (int64 i = 0; i < g->n; i++)
+	for (int64 i = 0; i < n; i++)
 	{
 		uint32		pos = order[i];
 		Size		need = MAXALIGN(HnswElementSize(shape, g->levels[pos])) + sizeof(ItemIdData);
@@ -433,14 +676,14 @@ WriteGraph(BuildState *bs)
 		ids[pos] = HnswIdMake(blkno, ++count);
 	}
 
-	InitMetaPage(page, shape, g->n > 0 ? ids[g->entry] : HNSW_INVALID_ID,
-				 g->n > 0 ? g->entryLevel : -1, g->n > 0 ? blkno : HNSW_METAPAGE_BLKNO);
+	InitMetaPage(page, shape, n > 0 ? ids[g->hdr->entry] : HNSW_INVALID_ID,
+				 n > 0 ? g->hdr->entryLevel : -1, n > 0 ? blkno : HNSW_METAPAGE_BLKNO);
 	AppendPage(bs->index, MAIN_FORKNUM, page);
 
-	for (BlockNumber b = 1; k < g->n; b++)
+	for (BlockNumber b = 1; k < n; b++)
 	{
 		HnswInitPage(page);
-		while (k < g->n && HnswIdBlock(ids[order[k]]) == b)
+		while (k < n && HnswIdBlock(ids[order[k]]) == b)
 		{
 			uint32		pos = order[k];
 			int			level = g->levels[pos];
@@ -473,21 +716,12 @@ WriteGraph(BuildState *bs)
 		AppendPage(bs->index, MAIN_FORKNUM, page);
 	}
 
-	bs->nblocks = RelationGetNumberOfBlocks(bs->index);
 	if (RelationNeedsWAL(bs->index))
-		log_newpage_range(bs->index, MAIN_FORKNUM, 0, bs->nblocks, true);
+		log_newpage_range(bs->index, MAIN_FORKNUM, 0,
+						  RelationGetNumberOfBlocks(bs->index), true);
 	pfree(ids);
 	pfree(order);
 	pfree(etup);
-}
-
-/* Size of one element in the in-memory graph, for the memory budget. */
-static Size
-GraphElementBytes(const HnswShape *shape, int level)
-{
-	return shape->dim + 2 * sizeof(float) + sizeof(ItemPointerData) + 1 +
-		sizeof(uint32) * (2 * shape->m + 1) + sizeof(uint32 *) +
-		(level > 0 ? sizeof(uint32) * shape->m * level : 0);
 }
 
 /* Fix the dimension from the first vector of a column without a typmod. */
@@ -503,17 +737,108 @@ SetBuildDim(BuildState *bs, int dim)
 	bs->graph.shape.dim = dim;
 }
 
-/* Per-row callback of the heap scan. */
+/* Memory a serial build's graph holds for its elements, for its budget. */
+static Size
+GraphMemUsed(BuildGraph *g)
+{
+	return (Size) g->hdr->n * (HnswGraphElementBytes(&g->shape) + sizeof(uint32)) +
+		sizeof(uint32) * (Size) g->hdr->upperUsed;
+}
+
+/* Show the rows indexed by all participants, from the leader. */
 static void
-BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
-			  bool tupleIsAlive, void *state)
+ReportProgress(BuildState *bs)
+{
+	if (bs->leader)
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+									 (int64) pg_atomic_read_u64(&bs->graph.hdr->tuplesDone));
+}
+
+/*
+ * Write the graph out when it can take no more elements: the first
+ * participant to get here does it, once the in-memory inserts in flight
+ * (which hold flushLock shared) are done; from then on every participant
+ * inserts its rows on disk.
+ */
+static void
+FlushGraph(BuildState *bs)
+{
+	BuildGraphHeader *hdr = bs->graph.hdr;
+
+	LWLockAcquire(&hdr->flushLock, LW_EXCLUSIVE);
+	if (!hdr->flushed)
+	{
+		ereport(NOTICE,
+				(errmsg("lance_hnsw graph no longer fits into maintenance_work_mem after %u tuples",
+						hdr->n),
+				 errdetail("The rest of the rows are inserted on disk one by one, which is slower."),
+				 errhint("Increase maintenance_work_mem to speed up the build.")));
+		HnswWriteGraph(bs);
+		hdr->flushed = true;
+	}
+	LWLockRelease(&hdr->flushLock);
+	bs->onDisk = true;
+	if (!bs->graph.fixed)
+		MemoryContextReset(bs->graphCtx);
+	if (bs->leader)
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_LOAD);
+}
+
+/*
+ * Add the prepared vector in g->vecBuf to the in-memory graph; false when
+ * the graph has been or must be written out, and the row goes on disk.
+ */
+static bool
+AddInMemory(BuildState *bs, ItemPointer tid)
+{
+	BuildGraph *g = &bs->graph;
+	BuildGraphHeader *hdr = g->hdr;
+	int			m = g->shape.m;
+	int			level;
+	uint32		pos;
+	MemoryContext old;
+
+	LWLockAcquire(&hdr->flushLock, LW_SHARED);
+	if (hdr->flushed)
+	{
+		LWLockRelease(&hdr->flushLock);
+		bs->onDisk = true;
+		return false;
+	}
+	level = HnswRandomLevel(&bs->prng, m);
+	old = MemoryContextSwitchTo(bs->graphCtx);
+	pos = GraphClaim(g, level);
+	MemoryContextSwitchTo(old);
+	if (pos == HNSW_INVALID_ID)
+	{
+		LWLockRelease(&hdr->flushLock);
+		FlushGraph(bs);
+		return false;
+	}
+
+	/* nothing links to pos yet: fill it in without its lock */
+	sq8_encode(g->vecBuf, g->shape.dim, g->codes + (Size) pos * g->shape.dim,
+			   &g->lo[pos], &g->step[pos]);
+	g->tids[pos] = *tid;
+	g->levels[pos] = level;
+	memset(GraphSlots(g, pos, 0), 0xFF, sizeof(uint32) * 2 * m);
+	if (level > 0)
+		memset(GraphSlots(g, pos, 1), 0xFF, sizeof(uint32) * m * level);
+
+	GraphInsert(g, pos, g->vecBuf, bs->tmpCtx);
+	LWLockRelease(&hdr->flushLock);
+	return true;
+}
+
+/* Per-row callback of the heap scan, in every participant. */
+void
+HnswBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+				  bool tupleIsAlive, void *state)
 {
 	BuildState *bs = (BuildState *) state;
 	BuildGraph *g = &bs->graph;
 	MemoryContext old;
 	Vector	   *v;
-	int			level;
-	uint32		pos;
 
 	if (isnull[0])
 		return;
@@ -532,69 +857,24 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		g->vecBuf = MemoryContextAlloc(bs->buildCtx, sizeof(float) * g->shape.dim);
 	}
 
-	if (bs->onDisk)
+	if (HnswPrepareVector(g->shape.metric, v->x, g->shape.dim, g->vecBuf))
 	{
-		float	   *prepared = palloc(sizeof(float) * g->shape.dim);
-
-		if (HnswPrepareVector(g->shape.metric, v->x, g->shape.dim, prepared))
-		{
-			HnswInsertElement(index, &g->shape, prepared, tid, &bs->prng);
-			bs->indtuples++;
-		}
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(bs->tmpCtx);
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
-		return;
+		if (bs->onDisk || !AddInMemory(bs, tid))
+			HnswInsertElement(index, &g->shape, g->vecBuf, tid, &bs->prng);
+		bs->indtuples++;
+		pg_atomic_fetch_add_u64(&g->hdr->tuplesDone, 1);
 	}
-
-	MemoryContextSwitchTo(bs->graphCtx);
-	if (g->n == g->cap)
-		GraphGrow(g);
-	pos = (uint32) g->n;
-	if (!HnswPrepareVector(g->shape.metric, v->x, g->shape.dim, g->vecBuf))
-	{
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(bs->tmpCtx);
-		return;
-	}
-	sq8_encode(g->vecBuf, g->shape.dim, g->codes + (Size) pos * g->shape.dim,
-			   &g->lo[pos], &g->step[pos]);
-	level = HnswRandomLevel(&bs->prng, g->shape.m);
-	g->tids[pos] = *tid;
-	g->levels[pos] = level;
-	memset(g->slots0 + (Size) pos * 2 * g->shape.m, 0xFF, sizeof(uint32) * 2 * g->shape.m);
-	g->upper[pos] = NULL;
-	if (level > 0)
-	{
-		g->upper[pos] = palloc(sizeof(uint32) * g->shape.m * level);
-		memset(g->upper[pos], 0xFF, sizeof(uint32) * g->shape.m * level);
-	}
-	g->n++;
-	g->memUsed += GraphElementBytes(&g->shape, level);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpCtx);
+	ReportProgress(bs);
 
-	GraphInsert(g, pos, g->vecBuf, bs->tmpCtx);
-	bs->indtuples++;
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
-
-	if (g->memUsed > bs->memLimit)
-	{
-		ereport(NOTICE,
-				(errmsg("lance_hnsw graph no longer fits into maintenance_work_mem after %.0f tuples",
-						bs->indtuples),
-				 errdetail("The rest of the rows are inserted on disk one by one, which is slower."),
-				 errhint("Increase maintenance_work_mem to speed up the build.")));
-		WriteGraph(bs);
-		MemoryContextReset(bs->graphCtx);
-		bs->onDisk = true;
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_LOAD);
-	}
+	if (!bs->onDisk && !g->fixed && GraphMemUsed(g) > bs->memLimit)
+		FlushGraph(bs);
 }
 
 /* The shape an index will have, from its options and opclass. */
-static void
-ShapeFromOptions(Relation index, HnswShape *shape)
+void
+HnswShapeFromOptions(Relation index, HnswShape *shape)
 {
 	int32		typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
 
@@ -610,50 +890,98 @@ ShapeFromOptions(Relation index, HnswShape *shape)
 						   shape->efConstruction, shape->m)));
 }
 
+/* Initialize a graph header, its locks in the given tranche. */
+void
+HnswBuildHeaderInit(BuildGraphHeader *hdr, int trancheId)
+{
+	SpinLockInit(&hdr->mutex);
+	hdr->n = 0;
+	hdr->upperUsed = 0;
+	LWLockInitialize(&hdr->entryLock, trancheId);
+	LWLockInitialize(&hdr->flushLock, trancheId);
+	hdr->entry = HNSW_INVALID_ID;
+	hdr->entryLevel = -1;
+	hdr->flushed = false;
+	pg_atomic_init_u64(&hdr->tuplesDone, 0);
+}
+
 /*
- * ambuild: scan the heap, build the graph in memory, write it out.
+ * Set up one participant's state; the graph's arrays and header are the
+ * caller's to provide.  Levels are drawn from a generator seeded with
+ * seed, so a serial build is deterministic.
+ */
+void
+HnswBuildStateInit(BuildState *bs, Relation heap, Relation index,
+				   const HnswShape *shape, uint64 seed)
+{
+	int			m = shape->m;
+
+	memset(bs, 0, sizeof(*bs));
+	bs->heap = heap;
+	bs->index = index;
+	bs->graph.shape = *shape;
+	if (shape->dim > 0)
+		SetBuildDim(bs, shape->dim);
+	pg_prng_seed(&bs->prng, seed);
+	bs->graph.linkCands = palloc(sizeof(HnswCandidate) * (2 * m + 1));
+	bs->graph.linkVecs = palloc(sizeof(float *) * (2 * m + 1));
+	bs->graph.linkChosen = palloc(sizeof(uint32) * 2 * m);
+	bs->graph.chosen = palloc(sizeof(uint32) *
+							  (HnswLevelStart(m, HNSW_MAX_LEVEL) + HnswLevelSlots(m, HNSW_MAX_LEVEL)));
+	bs->memLimit = (Size) maintenance_work_mem * 1024;
+	bs->leader = true;
+	bs->buildCtx = CurrentMemoryContext;
+	bs->graphCtx = AllocSetContextCreate(CurrentMemoryContext, "lance_hnsw build graph",
+										 ALLOCSET_DEFAULT_SIZES);
+	bs->tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "lance_hnsw build tuple",
+									   ALLOCSET_DEFAULT_SIZES);
+}
+
+/* Free what a participant's state holds. */
+void
+HnswBuildStateEnd(BuildState *bs)
+{
+	MemoryContextDelete(bs->graphCtx);
+	MemoryContextDelete(bs->tmpCtx);
+}
+
+/*
+ * ambuild: scan the heap, build the graph in memory, write it out; with
+ * parallel workers when the planner grants some and the dimension is
+ * known (shared memory is sized by it).
  */
 IndexBuildResult *
 hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 {
 	IndexBuildResult *result;
 	BuildState	bs;
+	HnswShape	shape;
 	double		reltuples;
+	int			nworkers = 0;
 
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
 
-	memset(&bs, 0, sizeof(bs));
-	bs.heap = heap;
-	bs.index = index;
-	pg_prng_seed(&bs.prng, HNSW_BUILD_SEED);
-	ShapeFromOptions(index, &bs.graph.shape);
-	if (bs.graph.shape.dim > 0)
-		SetBuildDim(&bs, bs.graph.shape.dim);
-	bs.graph.entry = HNSW_INVALID_ID;
-	bs.graph.entryLevel = -1;
-	bs.graph.linkCands = palloc(sizeof(HnswCandidate) * (2 * bs.graph.shape.m + 1));
-	bs.graph.linkVecs = palloc(sizeof(float *) * (2 * bs.graph.shape.m + 1));
-	bs.graph.linkChosen = palloc(sizeof(uint32) * 2 * bs.graph.shape.m);
-	bs.memLimit = (Size) maintenance_work_mem * 1024;
-	bs.buildCtx = CurrentMemoryContext;
-	bs.graphCtx = AllocSetContextCreate(CurrentMemoryContext, "lance_hnsw build graph",
-										ALLOCSET_DEFAULT_SIZES);
-	bs.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "lance_hnsw build tuple",
-									  ALLOCSET_DEFAULT_SIZES);
+	HnswShapeFromOptions(index, &shape);
+	HnswBuildStateInit(&bs, heap, index, &shape, HNSW_BUILD_SEED);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_LOAD);
 	if (heap->rd_rel->reltuples > 0)
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
 									 (int64) heap->rd_rel->reltuples);
-	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
-									   BuildCallback, &bs, NULL);
 
-	if (!bs.onDisk)
-		WriteGraph(&bs);
-
-	MemoryContextDelete(bs.graphCtx);
-	MemoryContextDelete(bs.tmpCtx);
+	if (shape.dim > 0)
+		nworkers = plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
+	if (nworkers == 0 || !HnswBuildParallel(&bs, indexInfo, nworkers, &reltuples))
+	{
+		bs.graph.hdr = palloc(sizeof(BuildGraphHeader));
+		HnswBuildHeaderInit(bs.graph.hdr, BuildTrancheId());
+		reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
+										   HnswBuildCallback, &bs, NULL);
+		if (!bs.onDisk)
+			HnswWriteGraph(&bs);
+	}
+	HnswBuildStateEnd(&bs);
 
 	result = palloc(sizeof(IndexBuildResult));
 	result->heap_tuples = reltuples;
@@ -670,7 +998,7 @@ hnswbuildempty(Relation index)
 	HnswShape	shape;
 	PGAlignedBlock block;
 
-	ShapeFromOptions(index, &shape);
+	HnswShapeFromOptions(index, &shape);
 	InitMetaPage((Page) block.data, &shape, HNSW_INVALID_ID, -1, HNSW_METAPAGE_BLKNO);
 	AppendPage(index, INIT_FORKNUM, (Page) block.data);
 	log_newpage_range(index, INIT_FORKNUM, 0, 1, true);
