@@ -22,6 +22,8 @@ typedef struct ParallelRun
 	void	   *arg;
 	size_t		ntasks;
 	atomic_size_t next;			/* next task to hand out */
+	atomic_int	failed;			/* the first failing task claims err */
+	CoreError  *err;
 } ParallelRun;
 
 /* Take tasks until none is left. */
@@ -33,15 +35,19 @@ worker(void *p)
 	for (;;)
 	{
 		size_t		t = atomic_fetch_add(&run->next, 1);
+		CoreError	err;
 
 		if (t >= run->ntasks)
 			return NULL;
-		run->fn(run->arg, t);
+		if (run->fn(run->arg, t, &err) != CORE_OK &&
+			atomic_exchange(&run->failed, 1) == 0)
+			*run->err = err;
 	}
 }
 
-void
-core_parallel_run(int threads, size_t ntasks, CoreTaskFn fn, void *arg)
+CoreStatus
+core_parallel_run(int threads, size_t ntasks, CoreTaskFn fn, void *arg,
+				  CoreError *err)
 {
 	ParallelRun run;
 	pthread_t	tids[CORE_PARALLEL_MAX_THREADS];
@@ -52,7 +58,9 @@ core_parallel_run(int threads, size_t ntasks, CoreTaskFn fn, void *arg)
 	run.fn = fn;
 	run.arg = arg;
 	run.ntasks = ntasks;
+	run.err = err;
 	atomic_init(&run.next, 0);
+	atomic_init(&run.failed, 0);
 
 	if (threads > CORE_PARALLEL_MAX_THREADS)
 		threads = CORE_PARALLEL_MAX_THREADS;
@@ -75,4 +83,5 @@ core_parallel_run(int threads, size_t ntasks, CoreTaskFn fn, void *arg)
 	worker(&run);
 	for (int i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
+	return atomic_load(&run.failed) ? err->status : CORE_OK;
 }

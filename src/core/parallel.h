@@ -20,17 +20,23 @@
 
 #include <stddef.h>
 
+#include "core/error.h"
+
 /* Upper bound on threads per run, the caller's included. */
 #define CORE_PARALLEL_MAX_THREADS	64
 
-typedef void (*CoreTaskFn) (void *arg, size_t task);
+/* One task; on failure it fills err and returns its status. */
+typedef CoreStatus (*CoreTaskFn) (void *arg, size_t task, CoreError *err);
 
 /*
- * Call fn(arg, t) once for every t in [0, ntasks), on up to `threads`
+ * Call fn(arg, t, ...) once for every t in [0, ntasks), on up to `threads`
  * threads (the caller's included; 1 or less runs everything on the caller),
  * and return when all have finished.  Tasks are handed out in order, one at
  * a time.  If a thread cannot be started, the others take its share.
+ * Returns CORE_OK, or the status and error (in err) of a failed task; the
+ * other tasks still run, each being independent.
  */
-extern void core_parallel_run(int threads, size_t ntasks, CoreTaskFn fn, void *arg);
+extern CoreStatus core_parallel_run(int threads, size_t ntasks, CoreTaskFn fn,
+									void *arg, CoreError *err);
 
 #endif							/* LANCEDB_CORE_PARALLEL_H */

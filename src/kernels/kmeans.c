@@ -8,7 +8,6 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -222,24 +221,19 @@ typedef struct AssignRun
 	size_t		chunk;			/* rows per task */
 	int32_t    *assign;
 	float	   *dist;
-	atomic_int	failed;			/* the first failing task claims err */
-	CoreError  *err;
 } AssignRun;
 
 /* One task: its chunk of rows through the sgemm path. */
-static void
-assign_task(void *arg, size_t task)
+static CoreStatus
+assign_task(void *arg, size_t task, CoreError *err)
 {
 	AssignRun  *run = (AssignRun *) arg;
 	size_t		start = task * run->chunk;
 	size_t		rows = run->n - start < run->chunk ? run->n - start : run->chunk;
-	CoreError	err;
 
-	if (assign_blas(run->x + start * run->dim, rows, run->dim, run->c, run->k,
-					run->assign + start, run->dist ? run->dist + start : NULL,
-					NULL, NULL, &err) != CORE_OK &&
-		atomic_exchange(&run->failed, 1) == 0)
-		*run->err = err;
+	return assign_blas(run->x + start * run->dim, rows, run->dim, run->c, run->k,
+					   run->assign + start, run->dist ? run->dist + start : NULL,
+					   NULL, NULL, err);
 }
 
 CoreStatus
@@ -267,10 +261,7 @@ kmeans_assign_threads(const float *x, size_t n, size_t dim,
 	run.k = k;
 	run.assign = assign;
 	run.dist = dist;
-	run.err = err;
-	atomic_init(&run.failed, 0);
-	core_parallel_run(threads, tasks, assign_task, &run);
-	return atomic_load(&run.failed) ? err->status : CORE_OK;
+	return core_parallel_run(threads, tasks, assign_task, &run, err);
 }
 
 /* Start from k distinct rows (a partial Fisher-Yates shuffle). */

@@ -12,7 +12,6 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <stdatomic.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -44,42 +43,43 @@ typedef struct TrainRun
 	const float *x;
 	size_t		n;
 	size_t		dim;
+	size_t		m;
 	size_t		dsub;
 	size_t		first;			/* subspace of task 0 */
 	KmeansOptions *opts;
 	float	   *codebook;
-	CoreStatus *status;			/* per subspace */
-	CoreError  *errs;			/* per subspace */
-	int		   *iterations;		/* per subspace */
+	int			last_iterations;	/* of the last subspace */
 } TrainRun;
 
 /*
  * Train one subspace's codebook on a copy of its sub-vectors.  Runs on any
  * thread: the options it passes on call nothing back.
  */
-static void
-train_task(void *arg, size_t task)
+static CoreStatus
+train_task(void *arg, size_t task, CoreError *err)
 {
 	TrainRun   *run = (TrainRun *) arg;
 	size_t		j = run->first + task;
 	KmeansOptions o = *run->opts;
 	float	   *sub = core_mallocarray(run->n, run->dsub * sizeof(float));
+	CoreStatus	st;
 
 	if (sub == NULL)
-	{
-		run->status[j] = core_error(&run->errs[j], CORE_ERR_NOMEM,
-									"product quantizer: out of memory for %zu sub-vectors", run->n);
-		return;
-	}
+		return core_error(err, CORE_ERR_NOMEM,
+						  "product quantizer: out of memory for %zu sub-vectors", run->n);
 	gather_subspace(run->x, run->n, run->dim, run->dsub, j, sub);
 	o.seed = run->opts->seed + j;
 	o.threads = 1;
 	o.cancel = NULL;
 	o.sse_out = NULL;
-	run->status[j] = kmeans_train(sub, run->n, run->dsub, PQ_KSUB, &o,
-								  run->codebook + j * PQ_KSUB * run->dsub, &run->errs[j]);
-	run->iterations[j] = o.iterations_run;
+	st = kmeans_train(sub, run->n, run->dsub, PQ_KSUB, &o,
+					  run->codebook + j * PQ_KSUB * run->dsub, err);
+	if (st != CORE_OK)
+		core_error_prefix(err, "product quantizer: sub-vector %zu", j);
+	if (j == run->m - 1)
+		run->last_iterations = o.iterations_run;
 	core_free(sub);
+	return st;
 }
 
 /*
@@ -90,48 +90,28 @@ static CoreStatus
 train_threads(const float *x, size_t n, size_t dim, size_t m,
 			  KmeansOptions *opts, float *codebook, CoreError *err)
 {
-	TrainRun	run;
-	CoreStatus	st = CORE_OK;
+	TrainRun	run = {0};
 
 	run.x = x;
 	run.n = n;
 	run.dim = dim;
+	run.m = m;
 	run.dsub = dim / m;
 	run.opts = opts;
 	run.codebook = codebook;
-	run.status = core_calloc(m, sizeof(CoreStatus));
-	run.errs = core_calloc(m, sizeof(CoreError));
-	run.iterations = core_calloc(m, sizeof(int));
-	if (run.status == NULL || run.errs == NULL || run.iterations == NULL)
-	{
-		st = core_error(err, CORE_ERR_NOMEM, "product quantizer: out of memory for %zu sub-vectors", m);
-		goto done;
-	}
 	for (run.first = 0; run.first < m; run.first += opts->threads)
 	{
 		size_t		round = m - run.first < (size_t) opts->threads ? m - run.first : (size_t) opts->threads;
+		CoreStatus	st;
 
 		if (opts->cancel && opts->cancel(opts->cancel_arg))
-		{
-			st = core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
-			goto done;
-		}
-		core_parallel_run(opts->threads, round, train_task, &run);
+			return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
+		st = core_parallel_run(opts->threads, round, train_task, &run, err);
+		if (st != CORE_OK)
+			return st;
 	}
-	for (size_t j = 0; j < m; j++)
-		if (run.status[j] != CORE_OK)
-		{
-			*err = run.errs[j];
-			st = core_error_prefix(err, "product quantizer: sub-vector %zu", j);
-			goto done;
-		}
-	opts->iterations_run = run.iterations[m - 1];
-
-done:
-	core_free(run.status);
-	core_free(run.errs);
-	core_free(run.iterations);
-	return st;
+	opts->iterations_run = run.last_iterations;
+	return CORE_OK;
 }
 
 CoreStatus
@@ -177,23 +157,18 @@ typedef struct EncodeRun
 	const float *x;
 	size_t		n;
 	uint8_t    *codes;
-	atomic_int	failed;			/* the first failing task claims err */
-	CoreError  *err;
 } EncodeRun;
 
 /* One task: PQ_ENCODE_TASK_ROWS rows. */
-static void
-encode_task(void *arg, size_t task)
+static CoreStatus
+encode_task(void *arg, size_t task, CoreError *err)
 {
 	EncodeRun  *run = (EncodeRun *) arg;
 	size_t		start = task * PQ_ENCODE_TASK_ROWS;
 	size_t		rows = run->n - start < PQ_ENCODE_TASK_ROWS ? run->n - start : PQ_ENCODE_TASK_ROWS;
-	CoreError	err;
 
-	if (pq_encode(run->codebook, run->dim, run->m, run->x + start * run->dim, rows,
-				  run->codes + start * run->m, &err) != CORE_OK &&
-		atomic_exchange(&run->failed, 1) == 0)
-		*run->err = err;
+	return pq_encode(run->codebook, run->dim, run->m, run->x + start * run->dim, rows,
+					 run->codes + start * run->m, err);
 }
 
 CoreStatus
@@ -210,11 +185,8 @@ pq_encode_threads(const float *codebook, size_t dim, size_t m, const float *x,
 	run.x = x;
 	run.n = n;
 	run.codes = codes;
-	run.err = err;
-	atomic_init(&run.failed, 0);
-	core_parallel_run(threads, (n + PQ_ENCODE_TASK_ROWS - 1) / PQ_ENCODE_TASK_ROWS,
-					  encode_task, &run);
-	return atomic_load(&run.failed) ? err->status : CORE_OK;
+	return core_parallel_run(threads, (n + PQ_ENCODE_TASK_ROWS - 1) / PQ_ENCODE_TASK_ROWS,
+							 encode_task, &run, err);
 }
 
 CoreStatus

@@ -7,6 +7,7 @@
  */
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/parallel.h"
 #include "unit.h"
@@ -16,12 +17,23 @@ typedef struct Counts
 	atomic_int *runs;
 } Counts;
 
-static void
-count_task(void *arg, size_t task)
+static CoreStatus
+count_task(void *arg, size_t task, CoreError *err)
 {
 	Counts	   *c = (Counts *) arg;
 
 	atomic_fetch_add(&c->runs[task], 1);
+	return CORE_OK;
+}
+
+/* Fails on every seventh task, naming it. */
+static CoreStatus
+fail_some_task(void *arg, size_t task, CoreError *err)
+{
+	count_task(arg, task, err);
+	if (task % 7 == 3)
+		return core_error(err, CORE_ERR_INVALID, "task %zu failed", task);
+	return CORE_OK;
 }
 
 UNIT_TEST(parallel_run_calls_every_task_exactly_once)
@@ -33,8 +45,9 @@ UNIT_TEST(parallel_run_calls_every_task_exactly_once)
 		size_t		ntasks = 1000;
 		Counts		c = {.runs = calloc(ntasks, sizeof(atomic_int))};
 		size_t		wrong = 0;
+		CoreError	err;
 
-		core_parallel_run(threads[t], ntasks, count_task, &c);
+		CHECK(core_parallel_run(threads[t], ntasks, count_task, &c, &err) == CORE_OK);
 		for (size_t i = 0; i < ntasks; i++)
 			if (atomic_load(&c.runs[i]) != 1)
 				wrong++;
@@ -46,7 +59,24 @@ UNIT_TEST(parallel_run_calls_every_task_exactly_once)
 UNIT_TEST(parallel_run_with_no_tasks_returns)
 {
 	Counts		c = {.runs = NULL};
+	CoreError	err;
 
-	core_parallel_run(4, 0, count_task, &c);
+	CHECK(core_parallel_run(4, 0, count_task, &c, &err) == CORE_OK);
 	CHECK(c.runs == NULL);
+}
+
+UNIT_TEST(parallel_run_reports_a_failed_task_and_still_runs_the_others)
+{
+	size_t		ntasks = 100;
+	Counts		c = {.runs = calloc(ntasks, sizeof(atomic_int))};
+	CoreError	err;
+	CoreStatus	st = core_parallel_run(3, ntasks, fail_some_task, &c, &err);
+	size_t		ran = 0;
+
+	for (size_t i = 0; i < ntasks; i++)
+		ran += atomic_load(&c.runs[i]) == 1;
+	free(c.runs);
+	CHECK(st == CORE_ERR_INVALID);
+	CHECK(strstr(err.msg, "failed") != NULL);
+	CHECK(ran == ntasks);
 }
