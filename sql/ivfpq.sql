@@ -12,11 +12,12 @@ FROM generate_series(1, 1000) i;
 
 -- Whether the index scan returns the same rows in the same order as an
 -- exact sort, and whether the index was used at all.
-CREATE FUNCTION ivfpq_matches_exact(op text, q text, lim int, filter text DEFAULT 'true')
+CREATE FUNCTION ivfpq_matches_exact(op text, q text, lim int, filter text DEFAULT 'true',
+									tbl text DEFAULT 'ivfpq_t')
 RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
-	sql text := format('SELECT array_agg(id) FROM (SELECT id FROM ivfpq_t WHERE %s ORDER BY v %s %L::vector LIMIT %s) s',
-					   filter, op, q, lim);
+	sql text := format('SELECT array_agg(id) FROM (SELECT id FROM %I WHERE %s ORDER BY v %s %L::vector LIMIT %s) s',
+					   tbl, filter, op, q, lim);
 	got int[];
 	want int[];
 	used boolean := false;
@@ -162,5 +163,26 @@ INSERT INTO ivfpq_unlogged SELECT ARRAY[i, i * 2, 1, 0]::vector(4) FROM generate
 CREATE INDEX ON ivfpq_unlogged USING lance_ivfpq (v vector_l2_ops);
 SELECT lance_ivfpq_check('ivfpq_t_pkey');
 
-DROP TABLE ivfpq_t, ivfpq_small, ivfpq_unlogged;
+-- the smallest maintenance_work_mem: the training sample shrinks to fit
+-- (the NOTICE says by how much) and the sorted entries spill to disk, yet
+-- the index holds every row and full probing finds the exact neighbours
+CREATE TABLE ivfpq_big (id int, v vector(16));
+INSERT INTO ivfpq_big
+SELECT i, (SELECT array_agg(sin(i * (j + 1) * 0.37 + j)) FROM generate_series(0, 15) j)::vector(16)
+FROM generate_series(1, 20000) i;
+SET maintenance_work_mem = '1MB';
+SET client_min_messages = notice;
+CREATE INDEX ivfpq_big_idx ON ivfpq_big USING lance_ivfpq (v vector_l2_ops)
+	WITH (lists = 20, num_sub_vectors = 4);
+SET client_min_messages = warning;
+RESET maintenance_work_mem;
+SELECT lance_ivfpq_check('ivfpq_big_idx');
+SET lancedb.ivfpq_nprobes = 20;
+SET lancedb.ivfpq_refine_factor = 100;
+SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0,0.5,0,0.5,0,0.5,0,0.5,0,0.5,0,0.5,0]', 10, tbl => 'ivfpq_big');
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM ivfpq_big ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 20000) s;
+RESET enable_seqscan;
+
+DROP TABLE ivfpq_t, ivfpq_small, ivfpq_unlogged, ivfpq_big;
 DROP FUNCTION ivfpq_matches_exact;

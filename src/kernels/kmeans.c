@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/parallel.h"
 #include "kernels/distance.h"
 #include "kernels/kmeans.h"
 #include "kernels/kmeans_impl.h"
@@ -20,6 +21,9 @@
 
 /* Relative improvement of the total error below which training stops. */
 #define KMEANS_TOLERANCE	1e-4
+
+/* Fewest rows worth a task of their own in a threaded assignment. */
+#define KMEANS_TASK_MIN_ROWS 256
 
 /* How far a split moves the two halves apart (faiss uses the same). */
 #define KMEANS_SPLIT_EPS	(1.0f / 1024.0f)
@@ -207,6 +211,59 @@ kmeans_assign(const float *x, size_t n, size_t dim, const float *centroids,
 	return assign_scalar(x, n, dim, centroids, k, assign, dist, cancel, cancel_arg, err);
 }
 
+typedef struct AssignRun
+{
+	const float *x;
+	size_t		n;
+	size_t		dim;
+	const float *c;
+	size_t		k;
+	size_t		chunk;			/* rows per task */
+	int32_t    *assign;
+	float	   *dist;
+} AssignRun;
+
+/* One task: its chunk of rows through the sgemm path. */
+static CoreStatus
+assign_task(void *arg, size_t task, CoreError *err)
+{
+	AssignRun  *run = (AssignRun *) arg;
+	size_t		start = task * run->chunk;
+	size_t		rows = run->n - start < run->chunk ? run->n - start : run->chunk;
+
+	return assign_blas(run->x + start * run->dim, rows, run->dim, run->c, run->k,
+					   run->assign + start, run->dist ? run->dist + start : NULL,
+					   NULL, NULL, err);
+}
+
+CoreStatus
+kmeans_assign_threads(const float *x, size_t n, size_t dim,
+					  const float *centroids, size_t k, int threads,
+					  int32_t *assign, float *dist, CoreError *err)
+{
+	AssignRun	run;
+	size_t		tasks;
+
+	/* one thread's worth, or sizes kmeans_assign rejects with its message */
+	if (threads <= 1 || n < 2 * KMEANS_TASK_MIN_ROWS ||
+		k == 0 || dim == 0 || k > INT32_MAX || dim > INT32_MAX)
+		return kmeans_assign(x, n, dim, centroids, k, true, assign, dist, NULL, NULL, err);
+
+	/* a few tasks per thread even out threads slowed by other processes */
+	run.chunk = (n + (size_t) threads * 4 - 1) / ((size_t) threads * 4);
+	if (run.chunk < KMEANS_TASK_MIN_ROWS)
+		run.chunk = KMEANS_TASK_MIN_ROWS;
+	tasks = (n + run.chunk - 1) / run.chunk;
+	run.x = x;
+	run.n = n;
+	run.dim = dim;
+	run.c = centroids;
+	run.k = k;
+	run.assign = assign;
+	run.dist = dist;
+	return core_parallel_run(threads, tasks, assign_task, &run, err);
+}
+
 /* Start from k distinct rows (a partial Fisher-Yates shuffle). */
 static CoreStatus
 init_from_rows(const float *x, size_t n, size_t dim, size_t k, uint64_t seed,
@@ -304,8 +361,18 @@ kmeans_train(const float *x, size_t n, size_t dim, size_t k,
 	{
 		double		sse = 0.0;
 
-		st = kmeans_assign(x, n, dim, centroids, k, true, assign, dist,
-						   opts->cancel, opts->cancel_arg, err);
+		if (opts->threads > 1)
+		{
+			/* threads never call back: check between passes */
+			if (opts->cancel && opts->cancel(opts->cancel_arg))
+				st = core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
+			else
+				st = kmeans_assign_threads(x, n, dim, centroids, k, opts->threads,
+										   assign, dist, err);
+		}
+		else
+			st = kmeans_assign(x, n, dim, centroids, k, true, assign, dist,
+							   opts->cancel, opts->cancel_arg, err);
 		if (st != CORE_OK)
 			goto done;
 		for (size_t i = 0; i < n; i++)

@@ -45,6 +45,10 @@ typedef struct KmeansOptions
 	double	   *sse_out;		/* if not NULL, the error after each pass
 								 * (max_iterations entries, unused ones 0) */
 	int			iterations_run; /* set by kmeans_train */
+	int			threads;		/* threads for the passes, the caller's
+								 * included; 0 or 1: the caller's only.  The
+								 * cancel callback is only ever called from
+								 * the caller's thread, between passes. */
 } KmeansOptions;
 
 /*
@@ -64,6 +68,15 @@ extern CoreStatus kmeans_assign(const float *x, size_t n, size_t dim,
 								int32_t *assign, float *dist,
 								KmeansCancelFn cancel, void *cancel_arg,
 								CoreError *err);
+
+/*
+ * kmeans_assign's sgemm path with the rows split over up to `threads`
+ * threads (see core/parallel.h); nothing is called back.
+ */
+extern CoreStatus kmeans_assign_threads(const float *x, size_t n, size_t dim,
+										const float *centroids, size_t k,
+										int threads, int32_t *assign,
+										float *dist, CoreError *err);
 
 /*
  * Cap the threads sgemm may start in this process (OpenBLAS's own pool;

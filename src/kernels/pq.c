@@ -6,19 +6,25 @@
  * Training and batch encoding go through k-means's sgemm assignment, one
  * subspace at a time on a contiguous copy of its sub-vectors; a single row
  * (an insert) is encoded with the distance kernels instead, where sgemm's
- * setup would cost more than the arithmetic.
+ * setup would cost more than the arithmetic.  With threads, subspaces
+ * train side by side (they are independent k-means runs) and encoding
+ * splits the rows into blocks.
  *
  *-------------------------------------------------------------------------
  */
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/parallel.h"
 #include "kernels/distance.h"
 #include "kernels/pq.h"
 #include "kernels/pq_impl.h"
 
 /* Rows per block when encoding: the sub-vector copy stays in cache. */
 #define PQ_ENCODE_BLOCK 4096
+
+/* Rows per task when encoding on threads. */
+#define PQ_ENCODE_TASK_ROWS 1024
 
 /* Below this many rows, encode with the distance kernels, not sgemm. */
 #define PQ_BLAS_MIN_ROWS 64
@@ -30,6 +36,82 @@ gather_subspace(const float *x, size_t n, size_t dim, size_t dsub, size_t j,
 {
 	for (size_t i = 0; i < n; i++)
 		memcpy(out + i * dsub, x + i * dim + j * dsub, dsub * sizeof(float));
+}
+
+typedef struct TrainRun
+{
+	const float *x;
+	size_t		n;
+	size_t		dim;
+	size_t		m;
+	size_t		dsub;
+	size_t		first;			/* subspace of task 0 */
+	KmeansOptions *opts;
+	float	   *codebook;
+	int			last_iterations;	/* of the last subspace */
+} TrainRun;
+
+/*
+ * Train one subspace's codebook on a copy of its sub-vectors.  Runs on any
+ * thread: the options it passes on call nothing back.
+ */
+static CoreStatus
+train_task(void *arg, size_t task, CoreError *err)
+{
+	TrainRun   *run = (TrainRun *) arg;
+	size_t		j = run->first + task;
+	KmeansOptions o = *run->opts;
+	float	   *sub = core_mallocarray(run->n, run->dsub * sizeof(float));
+	CoreStatus	st;
+
+	if (sub == NULL)
+		return core_error(err, CORE_ERR_NOMEM,
+						  "product quantizer: out of memory for %zu sub-vectors", run->n);
+	gather_subspace(run->x, run->n, run->dim, run->dsub, j, sub);
+	o.seed = run->opts->seed + j;
+	o.threads = 1;
+	o.cancel = NULL;
+	o.sse_out = NULL;
+	st = kmeans_train(sub, run->n, run->dsub, PQ_KSUB, &o,
+					  run->codebook + j * PQ_KSUB * run->dsub, err);
+	if (st != CORE_OK)
+		core_error_prefix(err, "product quantizer: sub-vector %zu", j);
+	if (j == run->m - 1)
+		run->last_iterations = o.iterations_run;
+	core_free(sub);
+	return st;
+}
+
+/*
+ * With threads, the subspaces train side by side, `threads` at a time, and
+ * the caller's cancel callback is asked between rounds.
+ */
+static CoreStatus
+train_threads(const float *x, size_t n, size_t dim, size_t m,
+			  KmeansOptions *opts, float *codebook, CoreError *err)
+{
+	TrainRun	run = {0};
+
+	run.x = x;
+	run.n = n;
+	run.dim = dim;
+	run.m = m;
+	run.dsub = dim / m;
+	run.opts = opts;
+	run.codebook = codebook;
+	for (run.first = 0; run.first < m; run.first += opts->threads)
+	{
+		size_t		round = m - run.first < (size_t) opts->threads ? m - run.first : (size_t) opts->threads;
+		CoreStatus	st;
+
+		if (opts->cancel && opts->cancel(opts->cancel_arg))
+			return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
+		st = core_parallel_run(opts->threads, round, train_task, &run, err);
+		if (st != CORE_OK)
+			return st;
+	}
+	opts->iterations_run = run.last_iterations;
+	return CORE_OK;
 }
 
 CoreStatus
@@ -47,6 +129,8 @@ pq_train(const float *x, size_t n, size_t dim, size_t m, KmeansOptions *opts,
 	if (n < PQ_KSUB)
 		return core_error(err, CORE_ERR_INVALID,
 						  "product quantizer: %zu rows cannot train %d centroids per sub-vector", n, PQ_KSUB);
+	if (opts->threads > 1)
+		return train_threads(x, n, dim, m, opts, codebook, err);
 	dsub = dim / m;
 	sub = core_mallocarray(n, dsub * sizeof(float));
 	if (sub == NULL)
@@ -63,6 +147,46 @@ pq_train(const float *x, size_t n, size_t dim, size_t m, KmeansOptions *opts,
 	opts->seed = seed;
 	core_free(sub);
 	return st;
+}
+
+typedef struct EncodeRun
+{
+	const float *codebook;
+	size_t		dim;
+	size_t		m;
+	const float *x;
+	size_t		n;
+	uint8_t    *codes;
+} EncodeRun;
+
+/* One task: PQ_ENCODE_TASK_ROWS rows. */
+static CoreStatus
+encode_task(void *arg, size_t task, CoreError *err)
+{
+	EncodeRun  *run = (EncodeRun *) arg;
+	size_t		start = task * PQ_ENCODE_TASK_ROWS;
+	size_t		rows = run->n - start < PQ_ENCODE_TASK_ROWS ? run->n - start : PQ_ENCODE_TASK_ROWS;
+
+	return pq_encode(run->codebook, run->dim, run->m, run->x + start * run->dim, rows,
+					 run->codes + start * run->m, err);
+}
+
+CoreStatus
+pq_encode_threads(const float *codebook, size_t dim, size_t m, const float *x,
+				  size_t n, int threads, uint8_t *codes, CoreError *err)
+{
+	EncodeRun	run;
+
+	if (threads <= 1 || n <= PQ_ENCODE_TASK_ROWS)
+		return pq_encode(codebook, dim, m, x, n, codes, err);
+	run.codebook = codebook;
+	run.dim = dim;
+	run.m = m;
+	run.x = x;
+	run.n = n;
+	run.codes = codes;
+	return core_parallel_run(threads, (n + PQ_ENCODE_TASK_ROWS - 1) / PQ_ENCODE_TASK_ROWS,
+							 encode_task, &run, err);
 }
 
 CoreStatus

@@ -42,7 +42,8 @@ typedef enum PqMetric
 /*
  * Train m codebooks of PQ_KSUB centroids on n rows (dim must be a multiple
  * of m, and n >= PQ_KSUB).  Each subspace runs k-means with opts, its seed
- * offset by the subspace number.
+ * offset by the subspace number; with opts->threads > 1, up to that many
+ * subspaces train at once, each on one thread, with the same results.
  */
 extern CoreStatus pq_train(const float *x, size_t n, size_t dim, size_t m,
 						   KmeansOptions *opts, float *codebook, CoreError *err);
@@ -51,6 +52,11 @@ extern CoreStatus pq_train(const float *x, size_t n, size_t dim, size_t m,
 extern CoreStatus pq_encode(const float *codebook, size_t dim, size_t m,
 							const float *x, size_t n, uint8_t *codes,
 							CoreError *err);
+
+/* pq_encode with blocks of rows on up to `threads` threads (core/parallel.h). */
+extern CoreStatus pq_encode_threads(const float *codebook, size_t dim, size_t m,
+									const float *x, size_t n, int threads,
+									uint8_t *codes, CoreError *err);
 
 /* Decode n codes back to n rows of dim floats. */
 extern void pq_decode(const float *codebook, size_t dim, size_t m,

@@ -257,3 +257,55 @@ UNIT_TEST(kmeans_sgemm_path_matches_scalar_path_at_pq_subspace_dimensions)
 		CHECK_MSG(bad == 0, "dim %zu: %zu rows differ from the scalar path", dim, bad);
 	}
 }
+
+UNIT_TEST(kmeans_threaded_assignment_and_training_equal_one_thread)
+{
+	size_t		n = 5000,
+				dim = 24,
+				k = 40;
+	float	   *x = make_blobs(n, dim, 30, 31);
+	float	   *c1 = malloc(k * dim * sizeof(float));
+	float	   *c4 = malloc(k * dim * sizeof(float));
+	int32_t    *a1 = malloc(n * sizeof(int32_t));
+	int32_t    *a4 = malloc(n * sizeof(int32_t));
+	KmeansOptions one = {.max_iterations = 8,.seed = 5};
+	KmeansOptions four = {.max_iterations = 8,.seed = 5,.threads = 4};
+	CoreError	err;
+	bool		ok;
+
+	ok = kmeans_train(x, n, dim, k, &one, c1, &err) == CORE_OK &&
+		kmeans_train(x, n, dim, k, &four, c4, &err) == CORE_OK &&
+		kmeans_assign(x, n, dim, c1, k, true, a1, NULL, NULL, NULL, &err) == CORE_OK &&
+		kmeans_assign_threads(x, n, dim, c1, k, 4, a4, NULL, &err) == CORE_OK;
+	CHECK(ok);
+	/* rows are assigned independently, so splitting them changes nothing */
+	CHECK(ok && memcmp(c1, c4, k * dim * sizeof(float)) == 0);
+	CHECK(ok && memcmp(a1, a4, n * sizeof(int32_t)) == 0);
+	free(x);
+	free(c1);
+	free(c4);
+	free(a1);
+	free(a4);
+}
+
+static bool
+cancel_now_threaded(void *arg)
+{
+	return true;
+}
+
+UNIT_TEST(kmeans_threaded_training_still_honours_cancel)
+{
+	size_t		n = 2000,
+				dim = 4,
+				k = 5;
+	float	   *x = make_blobs(n, dim, 5, 12);
+	float	   *c = malloc(k * dim * sizeof(float));
+	KmeansOptions opts = {.max_iterations = 5,.seed = 1,.threads = 2,.cancel = cancel_now_threaded};
+	CoreError	err;
+	CoreStatus	st = kmeans_train(x, n, dim, k, &opts, c, &err);
+
+	free(x);
+	free(c);
+	CHECK(st == CORE_ERR_CANCELED);
+}

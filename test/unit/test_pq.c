@@ -202,3 +202,34 @@ UNIT_TEST(pq_simd_scans_equal_scalar_scan_bit_for_bit)
 	free(got);
 	CHECK(ok);
 }
+
+UNIT_TEST(pq_threaded_training_and_encoding_equal_one_thread)
+{
+	size_t		n = 2000,
+				dim = 16,
+				m = 4;
+	float	   *x = random_rows(n, dim, 21);
+	float	   *cb1 = malloc(PQ_KSUB * dim * sizeof(float));
+	float	   *cb3 = malloc(PQ_KSUB * dim * sizeof(float));
+	uint8_t    *c1 = malloc(n * m);
+	uint8_t    *c3 = malloc(n * m);
+	KmeansOptions one = {.max_iterations = 5,.seed = 3};
+	KmeansOptions three = {.max_iterations = 5,.seed = 3,.threads = 3};
+	CoreError	err;
+	bool		ok;
+
+	ok = pq_train(x, n, dim, m, &one, cb1, &err) == CORE_OK &&
+		pq_train(x, n, dim, m, &three, cb3, &err) == CORE_OK &&
+		pq_encode(cb1, dim, m, x, n, c1, &err) == CORE_OK &&
+		pq_encode_threads(cb1, dim, m, x, n, 3, c3, &err) == CORE_OK;
+	CHECK(ok);
+	/* every subspace's k-means is the same computation on any thread */
+	CHECK(ok && memcmp(cb1, cb3, PQ_KSUB * dim * sizeof(float)) == 0);
+	CHECK(ok && memcmp(c1, c3, n * m) == 0);
+	CHECK(one.iterations_run == three.iterations_run);
+	free(x);
+	free(cb1);
+	free(cb3);
+	free(c1);
+	free(c3);
+}

@@ -8,16 +8,20 @@
  * trains the lists' centroids and, on the residuals (row minus its
  * centroid), the PQ codebooks.  The second pass assigns every row to its
  * nearest centroid and encodes its residual, in batches so both steps run
- * through sgemm; the (TID, code) entries stay in memory, a few bytes per
- * row.  Last, the entries are grouped by list and written list after list,
- * so each list is a run of consecutive pages.
+ * through sgemm, and feeds the (list, TID, code) entries to a tuplesort.
+ * Last, the sorted entries are written list after list, so each list is a
+ * run of consecutive pages.
  *
  * Every page is written through generic WAL as a full image, as contrib/bloom
  * does, so a build is crash-safe and replicates.
  *
- * The entries are not bounded by maintenance_work_mem (they take rows x
- * (10 + num_sub_vectors) bytes or so); the training sample is.  A table
- * with too few rows to train still gets an index (see Train).
+ * maintenance_work_mem bounds both passes: the sample is sized to leave
+ * room for training beside it, and the tuplesort spills to disk past what
+ * the batch buffers leave.  The arithmetic (k-means passes, PQ training,
+ * assigning and encoding) runs on 1 + max_parallel_maintenance_workers
+ * threads, the CPU budget a parallel build of another index method would
+ * take as worker processes; the threads only compute (core/parallel.h).
+ * A table with too few rows to train still gets an index (see Train).
  *
  *-------------------------------------------------------------------------
  */
@@ -28,7 +32,11 @@
 #include "access/tableam.h"
 #include "am/ivfpq/ivfpq.h"
 #include "catalog/index.h"
+#include "catalog/pg_operator_d.h"
+#include "catalog/pg_type_d.h"
 #include "commands/progress.h"
+#include "core/parallel.h"
+#include "executor/tuptable.h"
 #include "kernels/distance.h"
 #include "kernels/kmeans.h"
 #include "miscadmin.h"
@@ -38,9 +46,21 @@
 #include "types/vector.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/tuplesort.h"
 
-/* rows assigned and encoded per sgemm batch */
-#define IVFPQ_BUILD_BATCH	4096
+/* rows assigned and encoded per batch and thread, at most */
+#define IVFPQ_BATCH_PER_THREAD	4096
+
+/* fewest rows per batch, whatever maintenance_work_mem says */
+#define IVFPQ_MIN_BATCH		256
+
+/* the smallest workMem tuplesort accepts, in kB */
+#define IVFPQ_MIN_SORT_MEM	64
+
+/* columns of the sorted entries */
+#define IVFPQ_SORT_LIST		1
+#define IVFPQ_SORT_TID		2
+#define IVFPQ_SORT_CODES	3
 
 typedef struct IvfpqBuildState
 {
@@ -50,6 +70,7 @@ typedef struct IvfpqBuildState
 	int			m;				/* num_sub_vectors */
 	int			lists;
 	Size		entry_size;		/* one IvfpqTupleData */
+	int			threads;		/* for the arithmetic */
 
 	/* first pass: the reservoir */
 	float	   *sample;
@@ -61,6 +82,7 @@ typedef struct IvfpqBuildState
 	/* second pass: trained model and the batch being encoded */
 	float	   *centroids;
 	float	   *codebook;
+	int			batch_cap;
 	float	   *batch;
 	ItemPointerData *batch_tids;
 	int			batch_len;
@@ -68,11 +90,12 @@ typedef struct IvfpqBuildState
 	float	   *batch_resid;
 	uint8	   *batch_codes;
 
-	/* encoded entries, in table order, with their lists */
-	char	   *entries;
-	int32	   *entry_lists;
+	/* encoded entries, sorted by (list, TID) */
+	TupleDesc	sortdesc;
+	Tuplesortstate *sortstate;
+	TupleTableSlot *sortslot;
+	bytea	   *sortcodes;		/* one entry's codes, reused */
 	int64		nentries;
-	int64		entries_cap;
 
 	MemoryContext tmpctx;		/* reset after each row */
 } IvfpqBuildState;
@@ -168,8 +191,8 @@ FlushBatch(IvfpqBuildState *bs)
 
 	if (n == 0)
 		return;
-	if (kmeans_assign(bs->batch, n, bs->dim, bs->centroids, bs->lists, true,
-					  bs->batch_lists, NULL, IvfpqCancelRequested, NULL, &err) != CORE_OK)
+	if (kmeans_assign_threads(bs->batch, n, bs->dim, bs->centroids, bs->lists,
+							  bs->threads, bs->batch_lists, NULL, &err) != CORE_OK)
 		IvfpqReportCoreError(&err, bs->index);
 	for (int i = 0; i < n; i++)
 	{
@@ -180,23 +203,22 @@ FlushBatch(IvfpqBuildState *bs)
 		for (int d = 0; d < bs->dim; d++)
 			r[d] = x[d] - c[d];
 	}
-	if (pq_encode(bs->codebook, bs->dim, bs->m, bs->batch_resid, n,
-				  bs->batch_codes, &err) != CORE_OK)
+	if (pq_encode_threads(bs->codebook, bs->dim, bs->m, bs->batch_resid, n,
+						  bs->threads, bs->batch_codes, &err) != CORE_OK)
 		IvfpqReportCoreError(&err, bs->index);
 
-	if (bs->nentries + n > bs->entries_cap)
-	{
-		bs->entries_cap = Max(bs->entries_cap * 2, bs->nentries + n);
-		bs->entries = repalloc_huge(bs->entries, bs->entries_cap * bs->entry_size);
-		bs->entry_lists = repalloc_huge(bs->entry_lists, bs->entries_cap * sizeof(int32));
-	}
 	for (int i = 0; i < n; i++)
 	{
-		IvfpqTuple	t = (IvfpqTuple) (bs->entries + bs->nentries * bs->entry_size);
+		TupleTableSlot *slot = bs->sortslot;
 
-		t->heap_tid = bs->batch_tids[i];
-		memcpy(t->codes, bs->batch_codes + (Size) i * bs->m, bs->m);
-		bs->entry_lists[bs->nentries] = bs->batch_lists[i];
+		ExecClearTuple(slot);
+		slot->tts_values[IVFPQ_SORT_LIST - 1] = Int32GetDatum(bs->batch_lists[i]);
+		slot->tts_values[IVFPQ_SORT_TID - 1] = PointerGetDatum(&bs->batch_tids[i]);
+		memcpy(VARDATA(bs->sortcodes), bs->batch_codes + (Size) i * bs->m, bs->m);
+		slot->tts_values[IVFPQ_SORT_CODES - 1] = PointerGetDatum(bs->sortcodes);
+		memset(slot->tts_isnull, 0, sizeof(bool) * 3);
+		ExecStoreVirtualTuple(slot);
+		tuplesort_puttupleslot(bs->sortstate, slot);
 		bs->nentries++;
 	}
 	bs->batch_len = 0;
@@ -220,7 +242,7 @@ AssignCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpctx);
 	bs->batch_tids[bs->batch_len++] = *tid;
-	if (bs->batch_len == IVFPQ_BUILD_BATCH)
+	if (bs->batch_len == bs->batch_cap)
 		FlushBatch(bs);
 }
 
@@ -255,41 +277,37 @@ WriteFloats(Relation index, ForkNumber forknum, const float *data, Size count)
 }
 
 /*
- * Write the lists' entry pages, one chain of consecutive pages per list, and
- * record each list's head and tail.
+ * Write the lists' entry pages from the sorted entries, one chain of
+ * consecutive pages per list, and record each list's head and tail.  A list
+ * without entries still gets its (empty) head page, where inserts go.
  */
 static void
 WriteLists(IvfpqBuildState *bs, ForkNumber forknum, IvfpqListData *dir)
 {
-	int64	   *start = palloc0(sizeof(int64) * (bs->lists + 1));
-	int64	   *order = palloc_extended(sizeof(int64) * Max(bs->nentries, 1), MCXT_ALLOC_HUGE);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(bs->sortdesc, &TTSOpsMinimalTuple);
+	IvfpqTuple	item = palloc(bs->entry_size);
 	int64		done = 0;
+	bool		have;
 
-	/* counting sort of the entries by list, stable in table order */
-	for (int64 i = 0; i < bs->nentries; i++)
-		start[bs->entry_lists[i] + 1]++;
-	for (int l = 0; l < bs->lists; l++)
-		start[l + 1] += start[l];
-	for (int64 i = 0; i < bs->nentries; i++)
-		order[start[bs->entry_lists[i]]++] = i;
-	/* start[l] now holds the end of list l: shift back to the beginning */
-	for (int l = bs->lists; l > 0; l--)
-		start[l] = start[l - 1];
-	start[0] = 0;
-
+	tuplesort_performsort(bs->sortstate);
+	have = tuplesort_gettupleslot(bs->sortstate, true, false, slot, NULL);
 	for (int l = 0; l < bs->lists; l++)
 	{
 		Buffer		buf = IvfpqNewBuffer(bs->index, forknum);
 		GenericXLogState *state = GenericXLogStart(bs->index);
 		Page		page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+		bool		isnull;
 
 		IvfpqInitPage(page, IVFPQ_PAGE_ENTRIES);
 		dir[l].head = BufferGetBlockNumber(buf);
-		for (int64 k = start[l]; k < start[l + 1]; k++)
+		while (have && DatumGetInt32(slot_getattr(slot, IVFPQ_SORT_LIST, &isnull)) == l)
 		{
-			Item		item = (Item) (bs->entries + order[k] * bs->entry_size);
+			bytea	   *codes = DatumGetByteaPP(slot_getattr(slot, IVFPQ_SORT_CODES, &isnull));
 
-			if (PageAddItem(page, item, bs->entry_size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+			item->heap_tid = *(ItemPointer) DatumGetPointer(slot_getattr(slot, IVFPQ_SORT_TID, &isnull));
+			Assert(VARSIZE_ANY_EXHDR(codes) == bs->m);
+			memcpy(item->codes, VARDATA_ANY(codes), bs->m);
+			if (PageAddItem(page, (Item) item, bs->entry_size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 			{
 				/* page full: chain a new one */
 				Buffer		next = IvfpqNewBuffer(bs->index, forknum);
@@ -303,18 +321,21 @@ WriteLists(IvfpqBuildState *bs, ForkNumber forknum, IvfpqListData *dir)
 				state = GenericXLogStart(bs->index);
 				page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
 				IvfpqInitPage(page, IVFPQ_PAGE_ENTRIES);
-				if (PageAddItem(page, item, bs->entry_size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+				if (PageAddItem(page, (Item) item, bs->entry_size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 					elog(ERROR, "index entry of %zu bytes does not fit on an empty page", bs->entry_size);
 			}
 			done++;
+			have = tuplesort_gettupleslot(bs->sortstate, true, false, slot, NULL);
 		}
 		dir[l].tail = BufferGetBlockNumber(buf);
 		GenericXLogFinish(state);
 		UnlockReleaseBuffer(buf);
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, done);
 	}
-	pfree(start);
-	pfree(order);
+	if (have)
+		elog(ERROR, "lance_ivfpq build sorted entries past its last list");
+	ExecDropSingleTupleTableSlot(slot);
+	pfree(item);
 }
 
 /*
@@ -388,9 +409,11 @@ UntrainedCentroids(const float *rows, int64 n, Size stride, Size dim, int k,
 
 /*
  * Train the centroids on the sample, then the codebooks on the residuals of
- * (part of) it.  Too few rows for either is not an error (TRUNCATE rebuilds
- * indexes on an empty table, and ORMs create indexes before loading data):
- * the rows themselves stand in for centroids and the build says so.
+ * (part of) it, computed in place: the sample is not needed afterwards, and
+ * a second copy would count against maintenance_work_mem.  Too few rows for
+ * either is not an error (TRUNCATE rebuilds indexes on an empty table, and
+ * ORMs create indexes before loading data): the rows themselves stand in for
+ * centroids and the build says so.
  */
 static void
 Train(IvfpqBuildState *bs, int sample_rate, int max_iterations)
@@ -401,7 +424,7 @@ Train(IvfpqBuildState *bs, int sample_rate, int max_iterations)
 	int64		pq_rows = Min(bs->sample_len, (int64) PQ_KSUB * sample_rate);
 	Size		dsub = bs->dim / bs->m;
 	int32	   *assign;
-	float	   *resid;
+	float	   *resid = bs->sample;
 
 	if (ivf_rows < bs->lists || pq_rows < PQ_KSUB)
 		ereport(NOTICE,
@@ -415,6 +438,7 @@ Train(IvfpqBuildState *bs, int sample_rate, int max_iterations)
 	opts.max_iterations = max_iterations;
 	opts.seed = IVFPQ_SEED;
 	opts.cancel = IvfpqCancelRequested;
+	opts.threads = bs->threads;
 	bs->centroids = palloc_extended(sizeof(float) * bs->lists * bs->dim, MCXT_ALLOC_HUGE);
 	if (ivf_rows < bs->lists)
 		UntrainedCentroids(bs->sample, ivf_rows, bs->dim, bs->dim, bs->lists, bs->centroids);
@@ -422,14 +446,12 @@ Train(IvfpqBuildState *bs, int sample_rate, int max_iterations)
 		IvfpqReportCoreError(&err, bs->index);
 
 	assign = palloc_extended(sizeof(int32) * Max(pq_rows, 1), MCXT_ALLOC_HUGE);
-	resid = palloc_extended(sizeof(float) * Max(pq_rows, 1) * bs->dim, MCXT_ALLOC_HUGE);
-	if (kmeans_assign(bs->sample, pq_rows, bs->dim, bs->centroids, bs->lists, true,
-					  assign, NULL, IvfpqCancelRequested, NULL, &err) != CORE_OK)
+	if (kmeans_assign_threads(bs->sample, pq_rows, bs->dim, bs->centroids, bs->lists,
+							  bs->threads, assign, NULL, &err) != CORE_OK)
 		IvfpqReportCoreError(&err, bs->index);
 	for (int64 i = 0; i < pq_rows; i++)
 		for (int d = 0; d < bs->dim; d++)
-			resid[i * bs->dim + d] = bs->sample[i * bs->dim + d] -
-				bs->centroids[(Size) assign[i] * bs->dim + d];
+			resid[i * bs->dim + d] -= bs->centroids[(Size) assign[i] * bs->dim + d];
 
 	bs->codebook = palloc(sizeof(float) * PQ_KSUB * bs->dim);
 	if (pq_rows < PQ_KSUB)
@@ -441,7 +463,6 @@ Train(IvfpqBuildState *bs, int sample_rate, int max_iterations)
 	else if (pq_train(resid, pq_rows, bs->dim, bs->m, &opts, bs->codebook, &err) != CORE_OK)
 		IvfpqReportCoreError(&err, bs->index);
 	pfree(assign);
-	pfree(resid);
 }
 
 /*
@@ -462,6 +483,16 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	double		est_visfrac;
 	int64		want;
 	int64		cap_by_memory;
+	int64		lists_est;
+	Size		budget = (Size) maintenance_work_mem * 1024;
+	Size		fixed;
+	Size		per_row;
+	Size		batch_bytes;
+	int			sort_kb;
+	AttrNumber	sort_cols[] = {IVFPQ_SORT_LIST, IVFPQ_SORT_TID};
+	Oid			sort_ops[] = {Int4LessOperator, TIDLessOperator};
+	Oid			sort_colls[] = {InvalidOid, InvalidOid};
+	bool		sort_nulls[] = {false, false};
 	Buffer		metabuf;
 	BlockNumber centroid_start;
 	BlockNumber codebook_start;
@@ -486,15 +517,29 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 						bs->dim, bs->m),
 				 errhint("Choose num_sub_vectors among the divisors of %d.", bs->dim)));
 	bs->entry_size = IVFPQ_TUPLE_SIZE(bs->m);
+	bs->threads = Min(1 + max_parallel_maintenance_workers, CORE_PARALLEL_MAX_THREADS);
+	/* each thread takes a 1 MB distance block: keep those to an eighth */
+	bs->threads = Max(1, Min(bs->threads, maintenance_work_mem / (8 * 1024)));
 	bs->rng = IVFPQ_SEED;
 	bs->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "lance_ivfpq build row",
 									   ALLOCSET_DEFAULT_SIZES);
 
-	/* size the reservoir from the planner's estimate of the row count */
+	/*
+	 * Size the reservoir from the planner's estimate of the row count, and
+	 * within maintenance_work_mem once training's own memory is set aside:
+	 * centroids with their double sums, the codebooks, and per sampled row
+	 * its assignment and distance and each thread's copy of one subspace
+	 * for PQ training.  The threads' distance blocks (kmeans.c) come on top,
+	 * at most an eighth of maintenance_work_mem, or 1 MB with one thread.
+	 */
 	estimate_rel_size(heap, NULL, &est_pages, &est_rows, &est_visfrac);
-	want = (int64) sample_rate * Max(lists_opt > 0 ? lists_opt : (int) sqrt(Max(est_rows, 1.0)) + 1,
-									 PQ_KSUB);
-	cap_by_memory = ((int64) maintenance_work_mem * 1024L) / ((int64) sizeof(float) * bs->dim);
+	lists_est = lists_opt > 0 ? lists_opt : (int64) sqrt(Max(est_rows, 1.0)) + 1;
+	want = (int64) sample_rate * Max(lists_est, PQ_KSUB);
+	fixed = (Size) lists_est * bs->dim * (sizeof(float) + sizeof(double)) +
+		(Size) PQ_KSUB * bs->dim * sizeof(float);
+	per_row = sizeof(float) * bs->dim + 3 * sizeof(int32) +
+		(Size) bs->threads * sizeof(float) * (bs->dim / bs->m);
+	cap_by_memory = budget > fixed ? (int64) ((budget - fixed) / per_row) : 0;
 	if (want > cap_by_memory)
 	{
 		ereport(NOTICE,
@@ -519,16 +564,39 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_IVFPQ_PHASE_ASSIGN);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs->rows);
-	bs->batch = palloc(sizeof(float) * IVFPQ_BUILD_BATCH * bs->dim);
-	bs->batch_resid = palloc(sizeof(float) * IVFPQ_BUILD_BATCH * bs->dim);
-	bs->batch_tids = palloc(sizeof(ItemPointerData) * IVFPQ_BUILD_BATCH);
-	bs->batch_lists = palloc(sizeof(int32) * IVFPQ_BUILD_BATCH);
-	bs->batch_codes = palloc(IVFPQ_BUILD_BATCH * bs->m);
-	bs->entries_cap = Max(bs->rows, 1);
-	bs->entries = palloc_extended(bs->entries_cap * bs->entry_size, MCXT_ALLOC_HUGE);
-	bs->entry_lists = palloc_extended(bs->entries_cap * sizeof(int32), MCXT_ALLOC_HUGE);
+
+	/*
+	 * A quarter of maintenance_work_mem for the batch (its rows, their
+	 * residuals, lists, TIDs and codes), the rest, less the model, for the
+	 * sort of the entries.
+	 */
+	per_row = 2 * sizeof(float) * bs->dim + sizeof(int32) + sizeof(ItemPointerData) + bs->m;
+	bs->batch_cap = (int) Max(Min(budget / 4 / per_row,
+								  (Size) IVFPQ_BATCH_PER_THREAD * bs->threads),
+							  IVFPQ_MIN_BATCH);
+	bs->batch = palloc(sizeof(float) * bs->batch_cap * bs->dim);
+	bs->batch_resid = palloc(sizeof(float) * bs->batch_cap * bs->dim);
+	bs->batch_tids = palloc(sizeof(ItemPointerData) * bs->batch_cap);
+	bs->batch_lists = palloc(sizeof(int32) * bs->batch_cap);
+	bs->batch_codes = palloc(bs->batch_cap * bs->m);
+	batch_bytes = per_row * bs->batch_cap +
+		sizeof(float) * ((Size) bs->lists + PQ_KSUB) * bs->dim;
+	sort_kb = (int) Max((int64) maintenance_work_mem - (int64) (batch_bytes / 1024),
+						IVFPQ_MIN_SORT_MEM);
+
+	bs->sortdesc = CreateTemplateTupleDesc(3);
+	TupleDescInitEntry(bs->sortdesc, IVFPQ_SORT_LIST, "list", INT4OID, -1, 0);
+	TupleDescInitEntry(bs->sortdesc, IVFPQ_SORT_TID, "tid", TIDOID, -1, 0);
+	TupleDescInitEntry(bs->sortdesc, IVFPQ_SORT_CODES, "codes", BYTEAOID, -1, 0);
+	bs->sortstate = tuplesort_begin_heap(bs->sortdesc, 2, sort_cols, sort_ops, sort_colls,
+										 sort_nulls, sort_kb, NULL, TUPLESORT_NONE);
+	bs->sortslot = MakeSingleTupleTableSlot(bs->sortdesc, &TTSOpsVirtual);
+	bs->sortcodes = palloc(VARHDRSZ + bs->m);
+	SET_VARSIZE(bs->sortcodes, VARHDRSZ + bs->m);
 	table_index_build_scan(heap, index, indexInfo, true, true, AssignCallback, bs, NULL);
 	FlushBatch(bs);
+	pfree(bs->batch);
+	pfree(bs->batch_resid);
 
 	/* meta page first, so that it is block 0 */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_IVFPQ_PHASE_LOAD);
@@ -540,6 +608,8 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	directory_start = ReserveDirectory(index, forknum, bs->lists);
 	dir = palloc(sizeof(IvfpqListData) * bs->lists);
 	WriteLists(bs, forknum, dir);
+	tuplesort_end(bs->sortstate);
+	ExecDropSingleTupleTableSlot(bs->sortslot);
 	WriteDirectory(index, forknum, directory_start, dir, bs->lists);
 
 	state = GenericXLogStart(index);
