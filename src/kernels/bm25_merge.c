@@ -232,6 +232,13 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 		core_free(dls);
 		dls = nl;
 	}
+	{
+		uint64_t	total = 0;
+
+		for (size_t i = 0; i < ndocs; i++)
+			total += dls[i];
+		bm25_segw_set_avgdl(w, ndocs > 0 ? (double) total / (double) ndocs : 0.0);
+	}
 
 	for (size_t s = 0; s < src->nsegs && st == CORE_OK; s++)
 		st = bm25_segr_load_terms(src->segs[s], err);

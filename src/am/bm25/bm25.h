@@ -50,7 +50,7 @@
 
 #define BM25_META_BLKNO		0
 #define BM25_MAGIC			0x424D3235
-#define BM25_VERSION		4
+#define BM25_VERSION		5
 #define BM25_MAX_SEGMENTS	16
 
 /* merge the small segments once there are this many */
@@ -103,6 +103,9 @@ typedef struct Bm25SegMeta
 	uint64		ndocs;
 	uint64		total_dl;
 	uint32		nterms;
+	double		ref_k1;			/* Bm25SegInfo's ref_* */
+	double		ref_b;
+	double		ref_avgdl;
 } Bm25SegMeta;
 
 typedef struct Bm25MetaPageData
