@@ -214,8 +214,11 @@ typedef struct Bm25BufDoc
 
 extern Bm25BufDoc *Bm25ParseBuffer(const char *raw, uint64 len, uint64 ndocs, bool positions,
 								   Relation index);
-extern bool Bm25Flush(Relation index, bool merge_all, IndexBulkDeleteCallback callback,
-					  void *callback_state, IndexBulkDeleteResult *stats);
+extern bool Bm25Flush(Relation index, IndexBulkDeleteCallback callback, void *callback_state,
+					  IndexBulkDeleteResult *stats);
+extern void Bm25RewriteSegment(Relation index, const Bm25SegMeta *seg,
+							   IndexBulkDeleteCallback callback, void *callback_state,
+							   IndexBulkDeleteResult *stats);
 extern void Bm25SetSegments(Relation index, const uint64 *drop, int ndrop,
 							const Bm25SegMeta *add, bool clear_buffer, uint64 buf_nbytes_seen);
 extern bool bm25insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
