@@ -373,6 +373,8 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		double		rest;
 		uint64_t	d = BM25_DOC_END;
 		double		score;
+		TermState  *one;		/* an essential term at d */
+		uint64_t	others;		/* the next doc of the other essential terms */
 
 		if (cancel && (++tick & 4095) == 0 && cancel(cancel_arg))
 		{
@@ -457,6 +459,39 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			for (size_t i = e; i < nterms; i++)
 				if (s[i].c->doc == d)
 					bm25_cursor_next(s[i].c);
+			continue;
+		}
+
+		/*
+		 * Only one essential term has d (a frequent word between rarer
+		 * ones' documents): pass over its postings in this block, up to the
+		 * next document of another essential term, whose own part cannot
+		 * reach theta even with every non-essential term's bound, in a
+		 * tight loop.
+		 */
+		one = NULL;
+		others = BM25_DOC_END;
+		for (size_t i = e; i < nterms; i++)
+		{
+			if (s[i].c->doc != d)
+			{
+				if (s[i].c->doc < others)
+					others = s[i].c->doc;
+			}
+			else if (one == NULL)
+				one = &s[i];
+			else
+				others = d;		/* two have it */
+		}
+		if (others > d && Contribution(p, one) + rest < theta)
+		{
+			Bm25Cursor *c = one->c;
+			int32_t		block = c->block;
+
+			do
+				bm25_cursor_next(c);
+			while (c->doc < others && c->block == block &&
+				   Contribution(p, one) + rest < theta);
 			continue;
 		}
 
