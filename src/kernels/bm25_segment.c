@@ -158,6 +158,9 @@ CompareImpacts(const void *a, const void *b)
 	return x->dl < y->dl ? -1 : (x->dl > y->dl ? 1 : 0);
 }
 
+/* tfs up to this find the frontier through a table instead of a sort */
+#define SMALL_TF 64
+
 /*
  * The block's impacts (see bm25_segment.h): its Pareto frontier, tf
  * falling and dl falling, cut to BM25_IMPACTS points by merging the
@@ -169,16 +172,40 @@ PutImpacts(Bm25Buf *b, const uint32_t *tfs, const uint32_t *dls, size_t n)
 	Impact		all[BM25_BLOCK_SIZE];
 	Impact		front[BM25_BLOCK_SIZE];
 	size_t		nf = 0;
+	uint32_t	maxtf = 0;
 
 	for (size_t i = 0; i < n; i++)
+		if (tfs[i] > maxtf)
+			maxtf = tfs[i];
+	if (maxtf <= SMALL_TF)
 	{
-		all[i].tf = tfs[i];
-		all[i].dl = dls[i];
+		/* the usual case, without a sort: the least dl of each tf */
+		uint64_t	mindl[SMALL_TF + 1];	/* UINT64_MAX: no posting */
+
+		memset(mindl, 0xFF, sizeof(mindl));
+		for (size_t i = 0; i < n; i++)
+			if (dls[i] < mindl[tfs[i]])
+				mindl[tfs[i]] = dls[i];
+		for (uint32_t tf = maxtf; tf >= 1; tf--)
+			if (mindl[tf] != UINT64_MAX && (nf == 0 || mindl[tf] < front[nf - 1].dl))
+			{
+				front[nf].tf = tf;
+				front[nf].dl = (uint32_t) mindl[tf];
+				nf++;
+			}
 	}
-	qsort(all, n, sizeof(Impact), CompareImpacts);
-	for (size_t i = 0; i < n; i++)
-		if (nf == 0 || all[i].dl < front[nf - 1].dl)
-			front[nf++] = all[i];
+	else
+	{
+		for (size_t i = 0; i < n; i++)
+		{
+			all[i].tf = tfs[i];
+			all[i].dl = dls[i];
+		}
+		qsort(all, n, sizeof(Impact), CompareImpacts);
+		for (size_t i = 0; i < n; i++)
+			if (nf == 0 || all[i].dl < front[nf - 1].dl)
+				front[nf++] = all[i];
+	}
 	while (nf > BM25_IMPACTS)
 	{
 		size_t		best = 0;
