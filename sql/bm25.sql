@@ -77,6 +77,34 @@ WHERE many.s IS NULL OR many_fresh.s IS NULL OR abs(many.s - many_fresh.s) > 1e-
 SELECT count(*), bool_and(s IS NOT NULL) FROM (
 	SELECT id, body <@> 'plain' AS s FROM bm ORDER BY body <@> 'plain' LIMIT 1000) t;
 
+-- VACUUM rewrites only the segments that hold dead rows, and the scores
+-- after it equal a fresh build: a build's segment, two segments of 128
+-- inserts each and 44 rows in the insert buffer; rows die in the first
+-- inserted segment only
+REINDEX INDEX bm_idx;
+INSERT INTO bm SELECT g, 'late ' || g || CASE WHEN g % 3 = 0 THEN ' lucky' ELSE ' plain' END
+FROM generate_series(2000, 2299) g;
+CREATE TEMP TABLE segs_before AS
+	SELECT row_number() OVER (ORDER BY serial) AS n, serial, docs
+	FROM lance_bm25_segments('bm_idx') WHERE serial IS NOT NULL;
+SELECT n, docs FROM segs_before ORDER BY n;
+SELECT docs AS buffered FROM lance_bm25_segments('bm_idx') WHERE serial IS NULL;
+DELETE FROM bm WHERE id BETWEEN 2000 AND 2099;
+VACUUM (INDEX_CLEANUP ON) bm;
+SELECT n, serial IN (SELECT serial FROM lance_bm25_segments('bm_idx')) AS untouched
+FROM segs_before ORDER BY n;
+SELECT docs FROM lance_bm25_segments('bm_idx') ORDER BY serial;
+CREATE TEMP TABLE partly AS
+	SELECT id, -(body <@> 'lucky late') AS s FROM bm ORDER BY body <@> 'lucky late' LIMIT 20;
+REINDEX INDEX bm_idx;
+CREATE TEMP TABLE partly_fresh AS
+	SELECT id, -(body <@> 'lucky late') AS s FROM bm ORDER BY body <@> 'lucky late' LIMIT 20;
+SELECT count(*) AS differ FROM partly FULL JOIN partly_fresh USING (id)
+WHERE partly.s IS NULL OR partly_fresh.s IS NULL OR abs(partly.s - partly_fresh.s) > 1e-12;
+SELECT lance_bm25_segments('bm');
+DELETE FROM bm WHERE id >= 2000;
+VACUUM bm;
+
 -- a build larger than maintenance_work_mem spills sorted runs and merges
 -- them; its answers equal those of a build in memory
 CREATE TABLE sp AS

@@ -90,3 +90,9 @@ BEGIN
 	USING query, query_vector, limit_each, rrf_k, k;
 END
 $$;
+
+-- The segments of a lance_bm25 index, and its insert buffer (serial NULL).
+CREATE FUNCTION lance_bm25_segments(index regclass,
+	OUT serial bigint, OUT docs bigint, OUT terms bigint, OUT pages bigint)
+RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'lance_bm25_segments' LANGUAGE C STRICT;

@@ -68,10 +68,60 @@ CompareU64(const void *a, const void *b)
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-static bool
-IsDead(const uint64_t *dead, size_t ndead, uint64_t docid)
+/*
+ * The dropped documents, as an open-addressing hash set: every posting of
+ * a merge is looked up, and a binary search per posting was a fifth of a
+ * VACUUM's time.  BM25_DOC_END is never a doc id, so it marks empty slots.
+ */
+typedef struct DeadSet
 {
-	return ndead > 0 && bsearch(&docid, dead, ndead, sizeof(uint64_t), CompareU64) != NULL;
+	uint64_t   *slots;
+	size_t		mask;
+	size_t		n;
+} DeadSet;
+
+static inline size_t
+DeadSlot(const DeadSet *d, uint64_t docid)
+{
+	return (size_t) ((docid * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & d->mask;
+}
+
+/* A set for the n doc ids of dead; false when out of memory. */
+static bool
+DeadSetBuild(DeadSet *d, const uint64_t *dead, size_t n)
+{
+	size_t		cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	d->slots = core_mallocarray(cap, sizeof(uint64_t));
+	if (d->slots == NULL)
+		return false;
+	memset(d->slots, 0xFF, cap * sizeof(uint64_t));
+	d->mask = cap - 1;
+	d->n = n;
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t		j = DeadSlot(d, dead[i]);
+
+		while (d->slots[j] != BM25_DOC_END && d->slots[j] != dead[i])
+			j = (j + 1) & d->mask;
+		d->slots[j] = dead[i];
+	}
+	return true;
+}
+
+static inline bool
+IsDead(const DeadSet *d, uint64_t docid)
+{
+	size_t		j;
+
+	if (d->n == 0)
+		return false;
+	for (j = DeadSlot(d, docid); d->slots[j] != BM25_DOC_END; j = (j + 1) & d->mask)
+		if (d->slots[j] == docid)
+			return true;
+	return false;
 }
 
 typedef struct Order
@@ -140,6 +190,7 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 	uint64_t   *dead = NULL;
 	size_t		ndead = 0,
 				deadcap = 0;
+	DeadSet		deadset = {0};
 	uint64_t   *docs = NULL;
 	uint32_t   *dls = NULL;
 	size_t		ndocs = 0,
@@ -204,7 +255,11 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 	}
 	if (st != CORE_OK)
 		goto done;
-	qsort(dead, ndead, sizeof(uint64_t), CompareU64);
+	if (!DeadSetBuild(&deadset, dead, ndead))
+	{
+		st = core_error(err, CORE_ERR_NOMEM, "bm25 merge: out of memory");
+		goto done;
+	}
 	{
 		/* the doc table must be in doc id order */
 		Order	   *o = core_mallocarray(ndocs ? ndocs : 1, sizeof(Order));
@@ -231,6 +286,13 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 		core_free(o);
 		core_free(dls);
 		dls = nl;
+	}
+	{
+		uint64_t	total = 0;
+
+		for (size_t i = 0; i < ndocs; i++)
+			total += dls[i];
+		bm25_segw_set_avgdl(w, ndocs > 0 ? (double) total / (double) ndocs : 0.0);
 	}
 
 	for (size_t s = 0; s < src->nsegs && st == CORE_OK; s++)
@@ -320,7 +382,7 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 				{
 					const uint32_t *pos = NULL;
 
-					if (IsDead(dead, ndead, c.doc))
+					if (IsDead(&deadset, c.doc))
 						continue;
 					if (positions && (pos = bm25_cursor_positions(&c)) == NULL)
 						break;
@@ -347,7 +409,7 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 				next[s]++;
 				for (size_t i = 0; i < mt->n; i++)
 				{
-					if (!IsDead(dead, ndead, mt->docids[i]) &&
+					if (!IsDead(&deadset, mt->docids[i]) &&
 						!PushPosting(&ps, mt->docids[i], mt->tfs[i], mt->dls[i],
 									 positions ? mt->pos + at : NULL))
 					{
@@ -387,6 +449,7 @@ done:
 	core_free(ps.pos);
 	core_free(next);
 	core_free(dead);
+	core_free(deadset.slots);
 	core_free(docs);
 	core_free(dls);
 	return st;

@@ -122,7 +122,80 @@ typedef struct TermState
 	Bm25Cursor *c;
 	double		idf;
 	double		ub;				/* largest contribution anywhere in the list */
+	double		tfscale;		/* factor on the blocks' largest tf parts */
+	uint32_t	hint;			/* block search start while skipping */
+	size_t		orig;			/* index in the caller's terms */
+	int32_t		bound_block;	/* the block whose bound is in bound */
+	double		bound;
 } TermState;
+
+/*
+ * Scores sum the terms' parts in the caller's term order, whatever order
+ * pruning visits them in, so that equal documents get bit-equal scores and
+ * ties fall to the doc id.
+ */
+static double
+SumParts(const double *part, size_t nterms)
+{
+	double		score = 0.0;
+
+	for (size_t i = 0; i < nterms; i++)
+		score += part[i];
+	return score;
+}
+
+/* The largest df of a term whose documents seed the threshold. */
+#define SEED_MAX_DF (8 * BM25_BLOCK_SIZE)
+
+/*
+ * Before the first k hits are in, theta is -inf and then the score of
+ * whatever documents come first; with a rare term among frequent ones
+ * ("of the epicureans") that low theta keeps the frequent terms essential
+ * through much of the segment.  So the documents of the term with the
+ * largest bound, when it is rare, are scored first, each exactly through
+ * cursors of its own, and pushed; the main pass then skips them (seeds,
+ * sorted, set in *seeds).
+ */
+static CoreStatus
+Seed(Bm25TopK *t, const Bm25Params *p, TermState *s, size_t nterms, uint64_t **seeds,
+	 size_t *nseeds, CoreError *err)
+{
+	Bm25Cursor *cs = core_calloc(nterms, sizeof(Bm25Cursor));
+	double	   *part = core_mallocarray(nterms, sizeof(double));
+	const TermState *lead = &s[nterms - 1];
+	CoreStatus	st = CORE_OK;
+	size_t		opened = 0;
+
+	*seeds = core_mallocarray(lead->c->ti.df ? lead->c->ti.df : 1, sizeof(uint64_t));
+	*nseeds = 0;
+	if (cs == NULL || part == NULL || *seeds == NULL)
+		st = core_error(err, CORE_ERR_NOMEM, "bm25: out of memory ranking");
+	for (; st == CORE_OK && opened < nterms; opened++)
+		st = bm25_cursor_open(&cs[opened], s[opened].c->r, &s[opened].c->ti, err);
+	while (st == CORE_OK && cs[nterms - 1].doc != BM25_DOC_END)
+	{
+		uint64_t	d = cs[nterms - 1].doc;
+
+		for (size_t i = 0; i < nterms; i++)
+		{
+			bm25_cursor_seek(&cs[i], d);
+			part[s[i].orig] = cs[i].doc == d ?
+				s[i].idf * bm25_tf_part(p, bm25_cursor_tf(&cs[i]), bm25_cursor_dl(&cs[i])) : 0.0;
+		}
+		bm25_topk_push(t, d, SumParts(part, nterms));
+		(*seeds)[(*nseeds)++] = d;
+		bm25_cursor_next(&cs[nterms - 1]);
+	}
+	for (size_t i = 0; i < opened; i++)
+	{
+		if (st == CORE_OK && bm25_cursor_status(&cs[i]) != CORE_OK)
+			st = core_error(err, bm25_cursor_status(&cs[i]), "%s", cs[i].err.msg);
+		bm25_cursor_close(&cs[i]);
+	}
+	core_free(cs);
+	core_free(part);
+	return st;
+}
 
 static int
 CompareUb(const void *a, const void *b)
@@ -139,17 +212,20 @@ Contribution(const Bm25Params *p, TermState *s)
 	return s->idf * bm25_tf_part(p, bm25_cursor_tf(s->c), bm25_cursor_dl(s->c));
 }
 
-/* Bound of the block the cursor stands in, and that block's last doc. */
+/*
+ * Bound of block b of a term: the best tf part over its impacts, or the
+ * block's recorded largest tf part scaled to this query's statistics
+ * (bm25_segment.h) when that is lower.
+ */
 static inline double
-BlockBound(const Bm25Params *p, const TermState *s, uint64_t *last)
+BlockBound(const Bm25Params *p, const TermState *s, uint32_t b)
 {
-	const uint8_t *e = s->c->skip + (size_t) s->c->block * BM25_SKIP_ENTRY_SIZE;
 	uint32_t	tf[BM25_IMPACTS];
 	uint32_t	dl[BM25_IMPACTS];
-	int			n = bm25_cursor_impacts(s->c, tf, dl);
+	int			n = bm25_cursor_impacts(s->c, b, tf, dl);
 	double		best = 0.0;
+	double		recorded = bm25_cursor_block_tfmax(s->c, b) * s->tfscale;
 
-	*last = bm25_get_u64(e);
 	for (int i = 0; i < n; i++)
 	{
 		/* tf "infinite": the tf part tends to k1 + 1 */
@@ -158,7 +234,82 @@ BlockBound(const Bm25Params *p, const TermState *s, uint64_t *last)
 		if (g > best)
 			best = g;
 	}
+	if (recorded < best)
+		best = recorded;
 	return s->idf * best * BOUND_SLACK;
+}
+
+/* Bound of the block the term's cursor stands in, cached per block. */
+static inline double
+CurrentBound(const Bm25Params *p, TermState *s)
+{
+	if (s->bound_block != s->c->block)
+	{
+		s->bound = BlockBound(p, s, (uint32_t) s->c->block);
+		s->bound_block = s->c->block;
+	}
+	return s->bound;
+}
+
+/*
+ * How a segment's recorded largest tf parts translate to this query: they
+ * hold for the writer's k1 and b, and grow by at most avgdl / ref_avgdl when
+ * the average length has grown since; +inf (unusable) otherwise.
+ */
+static double
+TfScale(const Bm25Params *p, const Bm25SegInfo *info)
+{
+	if (info->ref_k1 <= 0.0 || info->ref_k1 != p->k1 || info->ref_b != p->b ||
+		info->ref_avgdl <= 0.0)
+		return INFINITY;
+	return p->avgdl > info->ref_avgdl ? p->avgdl / info->ref_avgdl : 1.0;
+}
+
+/*
+ * The block-max test failed at target - 1: walk on over whole blocks of the
+ * essential terms [0, n) from target, reading only their skip entries, while
+ * the blocks' bounds together stay under theta.  Returns the first doc id
+ * that may reach theta (BM25_DOC_END when none can).
+ */
+static uint64_t
+SkipBlocks(const Bm25Params *p, TermState *s, size_t n, double rest, double theta,
+		   uint64_t target)
+{
+	for (size_t i = 0; i < n; i++)
+		s[i].hint = s[i].c->block < 0 ? 0 : (uint32_t) s[i].c->block;
+	while (target != BM25_DOC_END)
+	{
+		uint64_t	upto = BM25_DOC_END;
+		double		bound = rest;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			Bm25Cursor *c = s[i].c;
+
+			if (c->doc == BM25_DOC_END)
+				continue;
+			while (s[i].hint < c->ti.nblocks && bm25_cursor_block_last(c, s[i].hint) < target)
+				s[i].hint++;
+			if (s[i].hint < c->ti.nblocks && bm25_cursor_block_last(c, s[i].hint) < upto)
+				upto = bm25_cursor_block_last(c, s[i].hint);
+		}
+		if (upto == BM25_DOC_END)
+			return BM25_DOC_END;
+		for (size_t i = 0; i < n; i++)
+		{
+			Bm25Cursor *c = s[i].c;
+			uint32_t	b = s[i].hint;
+
+			/* a block starts after its predecessor's last doc */
+			if (c->doc != BM25_DOC_END && b < c->ti.nblocks &&
+				(b == 0 || bm25_cursor_block_last(c, b - 1) < upto))
+				bound += BlockBound(p, &s[i], b);
+		}
+		if (bound >= theta)
+			return target;
+		target = upto + 1;
+	}
+	return target;
 }
 
 CoreStatus
@@ -167,6 +318,10 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 {
 	TermState  *s;
 	double	   *prefix;
+	double	   *part;
+	uint64_t   *seeds = NULL;
+	size_t		nseeds = 0,
+				seed_at = 0;
 	size_t		e = 0;
 	uint32_t	tick = 0;
 	uint64_t	checked_upto = 0;	/* block bounds passed for docs up to here */
@@ -177,29 +332,49 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		return CORE_OK;
 	s = core_mallocarray(nterms, sizeof(TermState));
 	prefix = core_mallocarray(nterms, sizeof(double));
-	if (s == NULL || prefix == NULL)
+	part = core_calloc(nterms, sizeof(double));
+	if (s == NULL || prefix == NULL || part == NULL)
 	{
 		core_free(s);
 		core_free(prefix);
+		core_free(part);
 		return core_error(err, CORE_ERR_NOMEM, "bm25: out of memory ranking");
 	}
 	for (size_t i = 0; i < nterms; i++)
 	{
+		s[i].orig = i;
+		s[i].bound_block = -1;
 		s[i].c = terms[i].cursor;
 		s[i].idf = terms[i].idf;
 		s[i].ub = terms[i].idf *
 			bm25_tf_part(p, s[i].c->ti.max_tf, s[i].c->ti.min_dl) * BOUND_SLACK;
+		s[i].tfscale = TfScale(p, bm25_segr_info(s[i].c->r));
+		if (s[i].tfscale < INFINITY && s[i].c->ti.nblocks > 1)
+		{
+			double		best = 0.0;
+
+			for (uint32_t b = 0; b < s[i].c->ti.nblocks; b++)
+				if (bm25_cursor_block_tfmax(s[i].c, b) > best)
+					best = bm25_cursor_block_tfmax(s[i].c, b);
+			best = terms[i].idf * best * s[i].tfscale * BOUND_SLACK;
+			if (best < s[i].ub)
+				s[i].ub = best;
+		}
 	}
 	qsort(s, nterms, sizeof(TermState), CompareUb);
 	for (size_t i = 0; i < nterms; i++)
 		prefix[i] = s[i].ub + (i > 0 ? prefix[i - 1] : 0.0);
+	if (nterms > 1 && t->n < t->k && s[nterms - 1].c->ti.df <= SEED_MAX_DF)
+		st = Seed(t, p, s, nterms, &seeds, &nseeds, err);
 
-	for (;;)
+	while (st == CORE_OK)
 	{
 		double		theta = bm25_topk_threshold(t);
 		double		rest;
 		uint64_t	d = BM25_DOC_END;
 		double		score;
+		TermState  *one;		/* an essential term at d */
+		uint64_t	others;		/* the next doc of the other essential terms */
 
 		if (cancel && (++tick & 4095) == 0 && cancel(cancel_arg))
 		{
@@ -224,9 +399,11 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			break;
 
 		/*
-		 * Block-max skip: documents in [d, upto] can only get block bounds
-		 * from the essential terms' current blocks.  The test is redone
-		 * when d leaves the range it covered or theta has risen.
+		 * Block-max skip: documents in [d, upto], upto the first end of an
+		 * essential term's current block, get from each essential term at
+		 * most its current block's bound, and nothing from a term whose
+		 * next posting lies beyond upto.  The test is redone when d leaves
+		 * the range it covered or theta has risen.
 		 */
 		if (d > checked_upto || theta > checked_theta)
 		{
@@ -237,29 +414,100 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			{
 				uint64_t	last;
 
-				if (s[i].c->doc == BM25_DOC_END)
-					continue;
-				bound += BlockBound(p, &s[i], &last);
-				if (last < upto)
+				if (s[i].c->doc != BM25_DOC_END &&
+					(last = bm25_cursor_block_last(s[i].c, (uint32_t) s[i].c->block)) < upto)
 					upto = last;
 			}
+			for (size_t i = e; i < nterms; i++)
+				if (s[i].c->doc <= upto)
+					bound += CurrentBound(p, &s[i]);
 			if (bound < theta)
 			{
+				uint64_t	target = upto == BM25_DOC_END ? upto :
+					SkipBlocks(p, s + e, nterms - e, rest, theta, upto + 1);
+
 				for (size_t i = e; i < nterms; i++)
-					bm25_cursor_seek(s[i].c, upto + 1);
+					bm25_cursor_seek(s[i].c, target);
 				continue;
 			}
 			checked_upto = upto;
 			checked_theta = theta;
 		}
 
-		score = 0.0;
+		while (seed_at < nseeds && seeds[seed_at] < d)
+			seed_at++;
+		if (seed_at < nseeds && seeds[seed_at] == d)
+		{
+			/* scored already */
+			for (size_t i = e; i < nterms; i++)
+				if (s[i].c->doc == d)
+					bm25_cursor_next(s[i].c);
+			continue;
+		}
+
+		/*
+		 * The document's own bound: the blocks of the essential terms that
+		 * have it, which is far below the range's when their best
+		 * documents are others.
+		 */
+		score = rest;
 		for (size_t i = e; i < nterms; i++)
 			if (s[i].c->doc == d)
+				score += CurrentBound(p, &s[i]);
+		if (score < theta)
+		{
+			for (size_t i = e; i < nterms; i++)
+				if (s[i].c->doc == d)
+					bm25_cursor_next(s[i].c);
+			continue;
+		}
+
+		/*
+		 * Only one essential term has d (a frequent word between rarer
+		 * ones' documents): pass over its postings in this block, up to the
+		 * next document of another essential term, whose own part cannot
+		 * reach theta even with every non-essential term's bound, in a
+		 * tight loop.
+		 */
+		one = NULL;
+		others = BM25_DOC_END;
+		for (size_t i = e; i < nterms; i++)
+		{
+			if (s[i].c->doc != d)
 			{
-				score += Contribution(p, &s[i]);
+				if (s[i].c->doc < others)
+					others = s[i].c->doc;
+			}
+			else if (one == NULL)
+				one = &s[i];
+			else
+				others = d;		/* two have it */
+		}
+		if (others > d && Contribution(p, one) + rest < theta)
+		{
+			Bm25Cursor *c = one->c;
+			int32_t		block = c->block;
+
+			do
+				bm25_cursor_next(c);
+			while (c->doc < others && c->block == block &&
+				   Contribution(p, one) + rest < theta);
+			continue;
+		}
+
+		score = 0.0;
+		for (size_t i = 0; i < e; i++)
+			part[s[i].orig] = 0.0;
+		for (size_t i = e; i < nterms; i++)
+		{
+			part[s[i].orig] = 0.0;
+			if (s[i].c->doc == d)
+			{
+				part[s[i].orig] = Contribution(p, &s[i]);
+				score += part[s[i].orig];
 				bm25_cursor_next(s[i].c);
 			}
+		}
 		/* non-essential terms, largest bound first, while they can matter */
 		for (size_t i = e; i-- > 0;)
 		{
@@ -267,16 +515,21 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 				break;
 			bm25_cursor_seek(s[i].c, d);
 			if (s[i].c->doc == d)
-				score += Contribution(p, &s[i]);
+			{
+				part[s[i].orig] = Contribution(p, &s[i]);
+				score += part[s[i].orig];
+			}
 		}
-		if (score >= theta)
-			bm25_topk_push(t, d, score);
+		if (score >= theta * (1.0 - 1e-12))
+			bm25_topk_push(t, d, SumParts(part, nterms));
 	}
 	for (size_t i = 0; i < nterms && st == CORE_OK; i++)
 		if (bm25_cursor_status(s[i].c) != CORE_OK)
 			st = core_error(err, bm25_cursor_status(s[i].c), "%s", s[i].c->err.msg);
 	core_free(s);
 	core_free(prefix);
+	core_free(part);
+	core_free(seeds);
 	return st;
 }
 

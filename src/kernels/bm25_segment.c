@@ -7,6 +7,7 @@
  */
 #include "kernels/bm25_segment.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,9 @@ struct Bm25SegWriter
 	uint32_t	nterms;
 	char		last[BM25_MAX_TERM_LEN];
 	size_t		lastlen;
+	double		k1;				/* 0: no largest tf parts */
+	double		b;
+	double		avgdl;
 };
 
 Bm25SegWriter *
@@ -53,6 +57,54 @@ bm25_segw_create(bool positions, Bm25SinkFn sink, void *ctx)
 	bm25_buf_init(&w->region);
 	bm25_buf_init(&w->skip);
 	return w;
+}
+
+void
+bm25_segw_set_params(Bm25SegWriter *w, double k1, double b)
+{
+	w->k1 = k1;
+	w->b = b;
+}
+
+void
+bm25_segw_set_avgdl(Bm25SegWriter *w, double avgdl)
+{
+	w->avgdl = avgdl;
+}
+
+/*
+ * The largest tf part of n postings under the writer's parameters, as a
+ * float rounded up so that it stays an upper bound (+inf without them).
+ */
+static float
+BlockTfMax(const Bm25SegWriter *w, const uint32_t *tfs, const uint32_t *dls, size_t n)
+{
+	double		best = 0.0;
+	float		f;
+
+	if (w->k1 <= 0.0 || w->avgdl <= 0.0)
+		return INFINITY;
+	for (size_t i = 0; i < n; i++)
+	{
+		double		g = (double) tfs[i] * (w->k1 + 1.0) /
+			((double) tfs[i] + w->k1 * (1.0 - w->b + w->b * (double) dls[i] / w->avgdl));
+
+		if (g > best)
+			best = g;
+	}
+	f = (float) best;
+	if ((double) f < best)
+		f = nextafterf(f, INFINITY);
+	return f;
+}
+
+static void
+PutFloat(Bm25Buf *b, float f)
+{
+	uint32_t	bits;
+
+	memcpy(&bits, &f, sizeof(bits));
+	bm25_buf_put_u32(b, bits);
 }
 
 void
@@ -106,6 +158,9 @@ CompareImpacts(const void *a, const void *b)
 	return x->dl < y->dl ? -1 : (x->dl > y->dl ? 1 : 0);
 }
 
+/* tfs up to this find the frontier through a table instead of a sort */
+#define SMALL_TF 64
+
 /*
  * The block's impacts (see bm25_segment.h): its Pareto frontier, tf
  * falling and dl falling, cut to BM25_IMPACTS points by merging the
@@ -117,16 +172,40 @@ PutImpacts(Bm25Buf *b, const uint32_t *tfs, const uint32_t *dls, size_t n)
 	Impact		all[BM25_BLOCK_SIZE];
 	Impact		front[BM25_BLOCK_SIZE];
 	size_t		nf = 0;
+	uint32_t	maxtf = 0;
 
 	for (size_t i = 0; i < n; i++)
+		if (tfs[i] > maxtf)
+			maxtf = tfs[i];
+	if (maxtf <= SMALL_TF)
 	{
-		all[i].tf = tfs[i];
-		all[i].dl = dls[i];
+		/* the usual case, without a sort: the least dl of each tf */
+		uint64_t	mindl[SMALL_TF + 1];	/* UINT64_MAX: no posting */
+
+		memset(mindl, 0xFF, sizeof(mindl));
+		for (size_t i = 0; i < n; i++)
+			if (dls[i] < mindl[tfs[i]])
+				mindl[tfs[i]] = dls[i];
+		for (uint32_t tf = maxtf; tf >= 1; tf--)
+			if (mindl[tf] != UINT64_MAX && (nf == 0 || mindl[tf] < front[nf - 1].dl))
+			{
+				front[nf].tf = tf;
+				front[nf].dl = (uint32_t) mindl[tf];
+				nf++;
+			}
 	}
-	qsort(all, n, sizeof(Impact), CompareImpacts);
-	for (size_t i = 0; i < n; i++)
-		if (nf == 0 || all[i].dl < front[nf - 1].dl)
-			front[nf++] = all[i];
+	else
+	{
+		for (size_t i = 0; i < n; i++)
+		{
+			all[i].tf = tfs[i];
+			all[i].dl = dls[i];
+		}
+		qsort(all, n, sizeof(Impact), CompareImpacts);
+		for (size_t i = 0; i < n; i++)
+			if (nf == 0 || all[i].dl < front[nf - 1].dl)
+				front[nf++] = all[i];
+	}
 	while (nf > BM25_IMPACTS)
 	{
 		size_t		best = 0;
@@ -273,6 +352,7 @@ bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len, size_t n,
 			bm25_buf_put_u32(&w->skip, (uint32_t) ((size_t) nblocks * BM25_SKIP_ENTRY_SIZE + start));
 			bm25_buf_put_u32(&w->skip, (uint32_t) (w->region.len - start));
 			PutImpacts(&w->skip, tfs + from, dls + from, cnt);
+			PutFloat(&w->skip, BlockTfMax(w, tfs + from, dls + from, cnt));
 		}
 		if (bmax > tmax)
 			tmax = bmax;
@@ -341,6 +421,12 @@ bm25_segw_finish(Bm25SegWriter *w, size_t ndocs, const uint64_t *docids,
 	info->total_dl = total;
 	info->nterms = w->nterms;
 	info->positions = w->positions;
+	if (w->k1 > 0.0 && w->avgdl > 0.0)
+	{
+		info->ref_k1 = w->k1;
+		info->ref_b = w->b;
+		info->ref_avgdl = w->avgdl;
+	}
 	return CORE_OK;
 }
 
@@ -655,12 +741,6 @@ CursorFail(Bm25Cursor *c, const char *what)
 	c->doc = BM25_DOC_END;
 }
 
-static inline uint64_t
-SkipLast(const Bm25Cursor *c, uint32_t b)
-{
-	return bm25_get_u64(c->skip + (size_t) b * BM25_SKIP_ENTRY_SIZE);
-}
-
 /* Decode block b and stand on its first posting. */
 static void
 LoadBlock(Bm25Cursor *c, uint32_t b)
@@ -788,6 +868,14 @@ SynthesizeSkip(Bm25Cursor *c, CoreError *err)
 	e[17] = c->ti.max_tf >= BM25_IMPACT_TF_INF ? 0xFF : (uint8_t) (c->ti.max_tf >> 8);
 	e[18] = c->ti.min_dl > 0xFFFF ? 0xFF : (uint8_t) c->ti.min_dl;
 	e[19] = c->ti.min_dl > 0xFFFF ? 0xFF : (uint8_t) (c->ti.min_dl >> 8);
+	{
+		float		inf = INFINITY;	/* no largest tf part: the impact bounds */
+		uint32_t	bits;
+
+		memcpy(&bits, &inf, sizeof(bits));
+		for (int i = 0; i < 4; i++)
+			e[BM25_SKIP_TFMAX_OFF + i] = (uint8_t) (bits >> (8 * i));
+	}
 	return CORE_OK;
 }
 
@@ -817,7 +905,7 @@ bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, 
 		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read skip table at %llu",
 						  (unsigned long long) ti->off);
 	for (uint32_t b = 1; b < ti->nblocks; b++)
-		if (SkipLast(c, b) <= SkipLast(c, b - 1))
+		if (bm25_cursor_block_last(c, b) <= bm25_cursor_block_last(c, b - 1))
 			return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: skip table at %llu out of order",
 							  (unsigned long long) ti->off);
 	if (ti->nblocks > 0)
@@ -871,7 +959,7 @@ FindBlock(const Bm25Cursor *c, uint32_t from, uint64_t target)
 	{
 		uint32_t	mid = lo + (hi - lo) / 2;
 
-		if (SkipLast(c, mid) < target)
+		if (bm25_cursor_block_last(c, mid) < target)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -886,7 +974,7 @@ bm25_cursor_seek(Bm25Cursor *c, uint64_t target)
 
 	if (c->doc >= target)
 		return;
-	if (SkipLast(c, (uint32_t) c->block) < target)
+	if (bm25_cursor_block_last(c, (uint32_t) c->block) < target)
 	{
 		b = FindBlock(c, (uint32_t) c->block + 1, target);
 		if (b >= c->ti.nblocks)
@@ -904,9 +992,9 @@ bm25_cursor_seek(Bm25Cursor *c, uint64_t target)
 }
 
 int
-bm25_cursor_impacts(const Bm25Cursor *c, uint32_t *tf, uint32_t *dl)
+bm25_cursor_impacts(const Bm25Cursor *c, uint32_t b, uint32_t *tf, uint32_t *dl)
 {
-	const uint8_t *e = c->skip + (size_t) c->block * BM25_SKIP_ENTRY_SIZE + 16;
+	const uint8_t *e = c->skip + (size_t) b * BM25_SKIP_ENTRY_SIZE + 16;
 	int			n = 0;
 
 	for (int i = 0; i < BM25_IMPACTS; i++)

@@ -20,7 +20,14 @@
  * whatever k1, b and avgdl are at query time, and usually a tight one
  * (Lucene's impacts, Ding & Suel's block-max).  tf and dl are stored in 16
  * bits: a longer dl is stored as 65535 (a lower dl only raises the bound),
- * a larger tf as BM25_IMPACT_TF_INF.  A block holds up to
+ * a larger tf as BM25_IMPACT_TF_INF.  Impacts bound loosely when a block's
+ * frontier is long (common terms), so a skip entry also carries the block's
+ * exact largest tf part, tf (k1 + 1) / (tf + k1 (1 - b + b dl / A)), for the
+ * k1 and b the writer was given and A the segment's own average length,
+ * rounded up to a float.  With the same k1 and b and any average length L,
+ * every tf part is at most that value times max(1, L / A) (the length term
+ * shrinks by at most A / L), so it bounds the block exactly when the
+ * statistics are the writer's and safely when they have moved.  A block holds up to
  * BM25_BLOCK_SIZE postings: doc-id gaps, tf - 1 and the exact document
  * length, each bit-packed, then (with positions) every posting's positions
  * as delta varints.  Carrying dl in the posting makes scoring self-contained.
@@ -41,12 +48,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "kernels/bm25_codec.h"
 
 #define BM25_DOC_END UINT64_MAX
-#define BM25_SKIP_ENTRY_SIZE 32
+/* last doc (8), offset (4), length (4), impacts (16), largest tf part (4) */
+#define BM25_SKIP_ENTRY_SIZE 36
+#define BM25_SKIP_TFMAX_OFF 32
 /* (tf, dl) pairs bounding a block's scores, in its skip entry */
 #define BM25_IMPACTS 4
 /* a stored tf of 0xFFFF stands for "any tf": the bound takes tf to infinity */
@@ -73,6 +83,10 @@ typedef struct Bm25SegInfo
 	uint64_t	total_dl;
 	uint32_t	nterms;
 	bool		positions;
+	/* the parameters of the blocks' largest tf parts; ref_k1 0: none */
+	double		ref_k1;
+	double		ref_b;
+	double		ref_avgdl;
 } Bm25SegInfo;
 
 /* One term of a segment's dictionary. */
@@ -93,6 +107,14 @@ typedef int (*Bm25SinkFn) (void *ctx, const uint8_t *data, size_t len);
 typedef struct Bm25SegWriter Bm25SegWriter;
 
 extern Bm25SegWriter *bm25_segw_create(bool positions, Bm25SinkFn sink, void *ctx);
+
+/*
+ * Give the writer the k1 and b of the index and, before the first term,
+ * the segment's average document length, so that each block records its
+ * largest tf part; without them blocks are bounded by their impacts only.
+ */
+extern void bm25_segw_set_params(Bm25SegWriter *w, double k1, double b);
+extern void bm25_segw_set_avgdl(Bm25SegWriter *w, double avgdl);
 
 /*
  * Add one term's postings; terms must come in strictly increasing byte
@@ -174,8 +196,27 @@ extern void bm25_cursor_next(Bm25Cursor *c);
 /* Move to the first posting with doc id >= target. */
 extern void bm25_cursor_seek(Bm25Cursor *c, uint64_t target);
 
-/* The impacts of the current block: n (tf, dl) pairs; returns n. */
-extern int	bm25_cursor_impacts(const Bm25Cursor *c, uint32_t *tf, uint32_t *dl);
+/* The impacts of block b: n (tf, dl) pairs; returns n. */
+extern int	bm25_cursor_impacts(const Bm25Cursor *c, uint32_t b, uint32_t *tf, uint32_t *dl);
+
+/* Block b's largest tf part under the segment's ref_* (+inf: unknown). */
+static inline double
+bm25_cursor_block_tfmax(const Bm25Cursor *c, uint32_t b)
+{
+	uint32_t	bits = bm25_get_u32(c->skip + (size_t) b * BM25_SKIP_ENTRY_SIZE +
+									BM25_SKIP_TFMAX_OFF);
+	float		f;
+
+	memcpy(&f, &bits, sizeof(f));
+	return (double) f;
+}
+
+/* The last doc id of block b. */
+static inline uint64_t
+bm25_cursor_block_last(const Bm25Cursor *c, uint32_t b)
+{
+	return bm25_get_u64(c->skip + (size_t) b * BM25_SKIP_ENTRY_SIZE);
+}
 
 extern void bm25_cursor_decode_tfdl(Bm25Cursor *c);
 

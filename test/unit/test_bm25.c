@@ -91,6 +91,7 @@ BuildSegment(MemStream *s, const char **docs, const uint64_t *ids, size_t n)
 		bm25_mem_add_doc(m, ids[i], bm25_bag_dl(bag), bm25_bag_terms(bag), bm25_bag_nterms(bag), NULL);
 	}
 	w = bm25_segw_create(true, MemSink, s);
+	bm25_segw_set_params(w, 1.2, 0.75);
 	src.mem = m;
 	if (bm25_merge(&src, w, &info, NULL, NULL) == CORE_OK)
 		bm25_segr_open(&info, MemRead, s, &r, NULL);
@@ -262,6 +263,12 @@ ExhaustiveScore(Bm25Bag *bag, const char *doc, const char **terms, const double 
 	return s;
 }
 
+/*
+ * Top-k equals exhaustive scoring with the writer's k1 and b and average
+ * length (blocks bounded by their recorded largest tf parts), with the
+ * average length grown or shrunk since (the parts scaled), and with other
+ * k1 and b (the parts unusable: impacts only).
+ */
 UNIT_TEST(maxscore_top_k_equals_exhaustive_scoring)
 {
 	size_t		n = 3000;
@@ -277,7 +284,7 @@ UNIT_TEST(maxscore_top_k_equals_exhaustive_scoring)
 		ids[i] = (uint64_t) i * 7 + 3;
 	r = BuildSegment(&s, (const char **) docs, ids, n);
 	CHECK(r != NULL);
-	for (size_t q = 0; q < 5; q++)
+	for (size_t q = 0; q < 5 * 4; q++)
 	{
 		const char *terms[3];
 		double		idf[3];
@@ -285,15 +292,19 @@ UNIT_TEST(maxscore_top_k_equals_exhaustive_scoring)
 		Bm25Cursor	cur[3];
 		size_t		nt = 0,
 					nr = 0;
-		Bm25Params	p = {1.2, 0.75, (double) bm25_segr_info(r)->total_dl / (double) n, 0, 0};
+		double		avgdl = (double) bm25_segr_info(r)->total_dl / (double) n;
+		const double variants[4][3] = {{1.2, 0.75, 1.0}, {1.2, 0.75, 1.5}, {1.2, 0.75, 0.7},
+		{2.0, 0.3, 1.0}};
+		const double *v = variants[q / 5];
+		Bm25Params	p = {v[0], v[1], avgdl * v[2], 0, 0};
 		Bm25TopK	top;
 		double	   *all = malloc(n * sizeof(double));
 
-		for (int i = 0; i < 3 && queries[q][i]; i++)
+		for (int i = 0; i < 3 && queries[q % 5][i]; i++)
 		{
 			Bm25TermInfo ti;
 
-			terms[nt] = queries[q][i];
+			terms[nt] = queries[q % 5][i];
 			idf[nt] = 0;
 			if (bm25_segr_lookup(r, terms[nt], strlen(terms[nt]), &ti))
 			{

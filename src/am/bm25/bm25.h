@@ -50,7 +50,7 @@
 
 #define BM25_META_BLKNO		0
 #define BM25_MAGIC			0x424D3235
-#define BM25_VERSION		4
+#define BM25_VERSION		5
 #define BM25_MAX_SEGMENTS	16
 
 /* merge the small segments once there are this many */
@@ -103,6 +103,9 @@ typedef struct Bm25SegMeta
 	uint64		ndocs;
 	uint64		total_dl;
 	uint32		nterms;
+	double		ref_k1;			/* Bm25SegInfo's ref_* */
+	double		ref_b;
+	double		ref_avgdl;
 } Bm25SegMeta;
 
 typedef struct Bm25MetaPageData
@@ -211,8 +214,11 @@ typedef struct Bm25BufDoc
 
 extern Bm25BufDoc *Bm25ParseBuffer(const char *raw, uint64 len, uint64 ndocs, bool positions,
 								   Relation index);
-extern bool Bm25Flush(Relation index, bool merge_all, IndexBulkDeleteCallback callback,
-					  void *callback_state, IndexBulkDeleteResult *stats);
+extern bool Bm25Flush(Relation index, IndexBulkDeleteCallback callback, void *callback_state,
+					  IndexBulkDeleteResult *stats);
+extern void Bm25RewriteSegment(Relation index, const Bm25SegMeta *seg,
+							   IndexBulkDeleteCallback callback, void *callback_state,
+							   IndexBulkDeleteResult *stats);
 extern void Bm25SetSegments(Relation index, const uint64 *drop, int ndrop,
 							const Bm25SegMeta *add, bool clear_buffer, uint64 buf_nbytes_seen);
 extern bool bm25insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,

@@ -94,6 +94,7 @@ Bm25WriteSegment(Relation index, Bm25MergeSources *src, bool positions, Bm25SegM
 	w = bm25_segw_create(positions, Bm25StreamSink, &sw);
 	if (w == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	bm25_segw_set_params(w, Bm25GetK1(index), Bm25GetB(index));
 	src->cancel = Bm25CancelRequested;
 	st = bm25_merge(src, w, &info, ndead, &err);
 	bm25_segw_free(w);

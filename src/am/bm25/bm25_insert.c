@@ -304,14 +304,47 @@ CompareSegSize(const void *a, const void *b)
 }
 
 /*
+ * Rewrite one segment without the documents callback reports dead (for
+ * VACUUM); the segments without dead documents stay as they are, and the
+ * statistics stay exact because every segment's doc table and dictionary
+ * count only its own live documents.  A segment left empty is dropped.
+ * Caller holds the index lock in exclusive mode.
+ */
+void
+Bm25RewriteSegment(Relation index, const Bm25SegMeta *seg, IndexBulkDeleteCallback callback,
+				   void *callback_state, IndexBulkDeleteResult *stats)
+{
+	Bm25MetaPageData meta;
+	Bm25SegReader *reader;
+	Bm25MergeSources src = {0};
+	Bm25SegMeta old_seg = *seg;
+	Bm25SegMeta out;
+	uint64		ndead = 0;
+	KeepArg		keep = {callback, callback_state};
+
+	Bm25ReadMeta(index, &meta);
+	reader = Bm25OpenSegment(index, &old_seg, meta.positions);
+	src.segs = &reader;
+	src.nsegs = 1;
+	src.keep = KeepDoc;
+	src.keep_arg = &keep;
+	Bm25WriteSegment(index, &src, meta.positions, &out, meta.next_serial, &ndead);
+	Bm25SetSegments(index, &old_seg.serial, 1, &out, false, 0);
+	if (out.ndocs == 0 && out.nterms == 0)
+		Bm25FreeSegmentPages(index, &out);
+	Bm25FreeSegmentPages(index, &old_seg);
+	stats->tuples_removed += ndead;
+}
+
+/*
  * Turn the insert buffer into a segment, merging segments as the policy
- * above says, or all of them (merge_all, for VACUUM, which also drops the
- * documents callback reports dead).  Caller holds the index lock in
- * exclusive mode.  Returns whether anything was rewritten.
+ * above says; with a callback (VACUUM) the documents it reports dead are
+ * left out.  Caller holds the index lock in exclusive mode.  Returns
+ * whether anything was rewritten.
  */
 bool
-Bm25Flush(Relation index, bool merge_all, IndexBulkDeleteCallback callback,
-		  void *callback_state, IndexBulkDeleteResult *stats)
+Bm25Flush(Relation index, IndexBulkDeleteCallback callback, void *callback_state,
+		  IndexBulkDeleteResult *stats)
 {
 	Bm25MetaPageData meta;
 	Bm25SegMeta chosen[BM25_MAX_SEGMENTS];
@@ -329,12 +362,7 @@ Bm25Flush(Relation index, bool merge_all, IndexBulkDeleteCallback callback,
 
 	Bm25ReadMeta(index, &meta);
 
-	if (merge_all)
-	{
-		for (uint32 i = 0; i < meta.nsegs; i++)
-			chosen[nchosen++] = meta.segs[i];
-	}
-	else if (meta.nsegs + 1 >= BM25_MERGE_AT)
+	if (meta.nsegs + 1 >= BM25_MERGE_AT)
 	{
 		Bm25SegMeta sorted[BM25_MAX_SEGMENTS];
 
@@ -449,7 +477,7 @@ bm25insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	/* readers hold the lock shared; if any are busy, a later insert flushes */
 	if (full && ConditionalLockPage(index, BM25_META_BLKNO, ExclusiveLock))
 	{
-		Bm25Flush(index, false, NULL, NULL, NULL);
+		Bm25Flush(index, NULL, NULL, NULL);
 		UnlockPage(index, BM25_META_BLKNO, ExclusiveLock);
 	}
 	UnlockPage(index, BM25_META_BLKNO, ShareLock);

@@ -229,6 +229,9 @@ Bm25StreamFinish(Bm25StreamWriter *w, const Bm25SegInfo *info, Bm25SegMeta *seg)
 	seg->ndocs = info->ndocs;
 	seg->total_dl = info->total_dl;
 	seg->nterms = info->nterms;
+	seg->ref_k1 = info->ref_k1;
+	seg->ref_b = info->ref_b;
+	seg->ref_avgdl = info->ref_avgdl;
 	pfree(w->blocks);
 	w->blocks = NULL;
 }
@@ -247,6 +250,9 @@ Bm25SegInfoFromMeta(const Bm25SegMeta *seg, bool positions, Bm25SegInfo *info)
 	info->total_dl = seg->total_dl;
 	info->nterms = seg->nterms;
 	info->positions = positions;
+	info->ref_k1 = seg->ref_k1;
+	info->ref_b = seg->ref_b;
+	info->ref_avgdl = seg->ref_avgdl;
 }
 
 /* --- freeing pages --- */

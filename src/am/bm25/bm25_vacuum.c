@@ -3,12 +3,15 @@
  * bm25_vacuum.c
  *	  VACUUM for lance_bm25.
  *
- * Segments are immutable, so removing dead documents means rewriting: when
- * any indexed document is dead, every segment and the insert buffer are
- * merged into one new segment without them.  N, the total length and every
- * df then count only live rows, exactly as a fresh build would.  Cleanup
- * also turns a non-empty insert buffer into a segment, so VACUUM leaves a
- * compact index, and hands free pages to the free space map.
+ * Segments are immutable, so removing dead documents means rewriting, but
+ * only the segments that hold any: each is rewritten on its own without
+ * them, and the others are not touched.  N, the total length and every df
+ * are sums over the segments, each exact for its live documents, so after
+ * VACUUM they are what a fresh build of the surviving rows would have.
+ * Dead documents in the insert buffer leave with it: it becomes a segment
+ * without them.  Cleanup also turns a non-empty insert buffer into a
+ * segment, so VACUUM leaves a compact index, and hands free pages to the
+ * free space map.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,18 +31,20 @@ FreeDocs(void *p)
 	free(p);
 }
 
-/* Is any indexed document dead?  One callback per document. */
-static bool
-AnyDead(Relation index, const Bm25MetaPageData *meta, IndexBulkDeleteCallback callback,
-		void *state)
+/*
+ * Which segments hold a dead document (dirty[i]), and does the insert
+ * buffer; one callback per document until a segment's first dead one.
+ */
+static void
+FindDead(Relation index, const Bm25MetaPageData *meta, IndexBulkDeleteCallback callback,
+		 void *state, bool *dirty, bool *buf_dirty)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "lance_bm25 vacuum",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	bool		dead = false;
 	ItemPointerData tid;
 
-	for (uint32 i = 0; i < meta->nsegs && !dead; i++)
+	for (uint32 i = 0; i < meta->nsegs; i++)
 	{
 		Bm25SegReader *r = Bm25OpenSegment(index, &meta->segs[i], meta->positions);
 		uint64_t   *docids;
@@ -50,29 +55,30 @@ AnyDead(Relation index, const Bm25MetaPageData *meta, IndexBulkDeleteCallback ca
 			Bm25ReportCore(&err, "vacuuming", index);
 		Bm25Track(cxt, FreeDocs, docids);
 		Bm25Track(cxt, FreeDocs, dls);
-		for (uint64 d = 0; d < meta->segs[i].ndocs && !dead; d++)
+		dirty[i] = false;
+		for (uint64 d = 0; d < meta->segs[i].ndocs && !dirty[i]; d++)
 		{
 			Bm25DocTid(docids[d], &tid);
-			dead = callback(&tid, state);
+			dirty[i] = callback(&tid, state);
 			if ((d & 1023) == 0)
 				CHECK_FOR_INTERRUPTS();
 		}
 	}
-	if (!dead && meta->buf_ndocs > 0)
+	*buf_dirty = false;
+	if (meta->buf_ndocs > 0)
 	{
 		uint64		len;
 		char	   *raw = Bm25ReadBuffer(index, meta, &len);
 		Bm25BufDoc *docs = Bm25ParseBuffer(raw, len, meta->buf_ndocs, meta->positions, index);
 
-		for (uint64 d = 0; d < meta->buf_ndocs && !dead; d++)
+		for (uint64 d = 0; d < meta->buf_ndocs && !*buf_dirty; d++)
 		{
 			Bm25DocTid(docs[d].docid, &tid);
-			dead = callback(&tid, state);
+			*buf_dirty = callback(&tid, state);
 		}
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
-	return dead;
 }
 
 static void
@@ -95,14 +101,21 @@ bm25bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 {
 	Relation	index = info->index;
 	Bm25MetaPageData meta;
+	bool		dirty[BM25_MAX_SEGMENTS];
+	bool		buf_dirty;
 
 	if (stats == NULL)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
 
 	LockPage(index, BM25_META_BLKNO, ExclusiveLock);
 	Bm25ReadMeta(index, &meta);
-	if (AnyDead(index, &meta, callback, callback_state))
-		Bm25Flush(index, true, callback, callback_state, stats);
+	FindDead(index, &meta, callback, callback_state, dirty, &buf_dirty);
+	/* meta is a copy: rewrites change the metapage, not these entries */
+	for (uint32 i = 0; i < meta.nsegs; i++)
+		if (dirty[i])
+			Bm25RewriteSegment(index, &meta.segs[i], callback, callback_state, stats);
+	if (buf_dirty)
+		Bm25Flush(index, callback, callback_state, stats);
 	UnlockPage(index, BM25_META_BLKNO, ExclusiveLock);
 	FillStats(index, stats);
 	return stats;
@@ -120,7 +133,7 @@ bm25vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
 
 	LockPage(index, BM25_META_BLKNO, ExclusiveLock);
-	Bm25Flush(index, false, NULL, NULL, NULL);
+	Bm25Flush(index, NULL, NULL, NULL);
 	UnlockPage(index, BM25_META_BLKNO, ExclusiveLock);
 
 	/* tell the free space map about every free page, even ones a crash lost */
