@@ -1092,7 +1092,8 @@ explain_index(ForeignScanState *node, ExplainState *es)
 	if (st->source == NULL)
 	{
 		lance_scan_private_parts(plan, &st->location, &st->version_option, &out_attnums, &extra);
-		st->source = lance_source_open(st->location, st->version_option);
+		st->source = lance_source_open(st->location, st->version_option,
+									   lance_scan_storage_options(node));
 		open_index(st, plan,
 				   lance_bind_column(st->rel, lance_source_schema(st->source), st->location,
 									 intVal(list_nth(extra, LanceSearchPrivAttnum)), &st->vec_conv));
