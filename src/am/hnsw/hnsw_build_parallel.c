@@ -90,7 +90,8 @@ SharedCapacity(BuildState *bs, uint32 *upperCap)
 	else
 		perPage = MaxHeapTuplesPerPage;
 	cap = Min(fits, perPage * RelationGetNumberOfBlocks(bs->heap));
-	cap = Min(cap, (double) (PG_UINT32_MAX / 2));
+	/* positions and pool offsets are 32-bit; the pool has up to 4 slots per element */
+	cap = Min(cap, (double) (PG_UINT32_MAX / 8));
 	*upperCap = (uint32) (cap * upperPer) + 64 * shape->m;
 	return (uint32) cap;
 }
