@@ -180,6 +180,7 @@ lanceGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	ListCell   *lc;
 
 	info->opts = lance_get_table_options(foreigntableid);
+	info->opts->storage_options = lance_planner_storage_options(root, baserel, foreigntableid);
 	read_manifest_summary(info);
 
 	foreach(lc, baserel->baserestrictinfo)

@@ -45,6 +45,8 @@ extern char *lance_dataset_location(const char *root, const char *name);
 extern LanceTableOptions *lance_get_table_options(Oid foreigntableid);
 extern List *lance_server_storage_options(Oid serverid, Oid userid);
 extern List *lance_table_storage_options(Oid foreigntableid, Oid userid);
+extern List *lance_planner_storage_options(PlannerInfo *root, RelOptInfo *baserel,
+										   Oid foreigntableid);
 extern List *lance_scan_storage_options(ForeignScanState *node);
 extern char *lance_column_field_name(Oid foreigntableid, AttrNumber attnum,
 									 const char *attname);

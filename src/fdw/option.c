@@ -34,6 +34,7 @@
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "parser/parsetree.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -401,6 +402,20 @@ lance_table_storage_options(Oid foreigntableid, Oid userid)
 	merged = append_storage_options(NIL, GetForeignServer(table->serverid)->options);
 	merged = append_storage_options(merged, table->options);
 	return append_storage_options(merged, user_mapping_options(userid, table->serverid));
+}
+
+/*
+ * The object-store options the planner reads a foreign table's manifest
+ * with: those of the user the query will check permissions as, as
+ * lance_scan_storage_options picks at execution.
+ */
+List *
+lance_planner_storage_options(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
+
+	return lance_table_storage_options(foreigntableid,
+									   OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId());
 }
 
 /*

@@ -188,6 +188,30 @@ grep -q "ERROR:  access denied to .*check the user mapping's credentials" "$out/
 	no_secret_in "$out/wrong.txt"
 check "a_wrong_credential_is_access_denied_naming_the_user_mapping" $?
 
+# each user reaches the store with their own mapping, through a view with
+# its owner's; no remote path needs pg_read_server_files
+sql >"$out/users.txt" <<EOF
+DROP ROLE IF EXISTS ${label}_reader;
+CREATE ROLE ${label}_reader;
+GRANT USAGE ON SCHEMA $label TO ${label}_reader;
+GRANT SELECT ON $label.t TO ${label}_reader;
+CREATE VIEW $label.v AS SELECT id FROM $label.t;
+GRANT SELECT ON $label.v TO ${label}_reader;
+CREATE USER MAPPING FOR ${label}_reader SERVER ${label}_srv OPTIONS ($(option_list "${wrong[@]}"));
+SET ROLE ${label}_reader;
+SELECT 'view', count(*) = (SELECT count(*) FROM $label.v WHERE id >= 0) FROM $label.v;
+SELECT 'table', count(*) FROM $label.t;
+SELECT 'both', (SELECT count(*) FROM $label.v WHERE id >= 0) + (SELECT count(*) FROM $label.t);
+RESET ROLE;
+DROP VIEW $label.v;
+DROP USER MAPPING FOR ${label}_reader SERVER ${label}_srv;
+DROP OWNED BY ${label}_reader;
+DROP ROLE ${label}_reader;
+EOF
+grep -qx "view|t" "$out/users.txt" && [ "$(grep -c "ERROR:  access denied" "$out/users.txt")" = 2 ] &&
+	! grep -q "^table|\|^both|" "$out/users.txt"
+check "each_user_and_each_view_owner_reaches_the_store_with_their_own_mapping" $?
+
 echo "ALTER SERVER ${label}_srv OPTIONS (ADD ${secrets[-1]%%=*} 'x');" | sql >"$out/refused.txt"
 grep -q "is a credential and may only be set in a user mapping" "$out/refused.txt"
 check "a_credential_on_the_server_is_refused" $?
