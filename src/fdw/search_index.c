@@ -18,11 +18,12 @@
  * factor 1 the rows are the ones LanceDB returns, in exact order.
  *
  * Index files never change once written (a new index gets a new uuid), so
- * an opened index, which holds its codes or vectors in memory, is kept for the
- * backend's later queries, as LanceDB keeps indexes in its index cache: a
- * few of them, least recently used first out.  A search pins the indexes
- * it uses until its memory context goes, so that another scan of the same
- * query opening more indexes cannot free them under it.
+ * an opened index, which holds its codes or vectors in memory, is kept for
+ * the backend's later queries, as LanceDB keeps indexes in its index
+ * cache: a few of them within lancedb.index_cache_mb, least recently used
+ * first out.  A search pins the indexes it uses until its memory context
+ * goes, so that another scan of the same query opening more indexes cannot
+ * free them under it.
  *
  * An index is used only when it answers the query's metric exactly as
  * LanceDB would (l2 for <->, cosine for <=>, dot for <#>), covers a known
@@ -48,12 +49,12 @@
 /* LanceDB 0.39's VectorQuery default ("The default value is 20"). */
 #define DEFAULT_NPROBES 20
 
-/* Opened indexes kept per backend: at most this many, and this much memory. */
+/* Opened indexes kept per backend: at most this many (and lancedb.index_cache_mb). */
 #define CACHE_SLOTS 8
-#define CACHE_MAX_BYTES (UINT64CONST(1) << 30)
 
 static int	search_nprobes = DEFAULT_NPROBES;
 static int	search_refine_factor = 1;
+static int	index_cache_mb = 1024;
 
 /* An opened index, by dataset location and index uuid. */
 typedef struct CachedIndex
@@ -109,6 +110,12 @@ lance_search_index_init_gucs(void)
 							&search_refine_factor,
 							1, 1, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("lancedb.index_cache_mb",
+							"Memory each backend may keep LanceDB indexes in between queries.",
+							"An index is read whole when a search first uses it and kept while it fits; 0 reads it for every query.",
+							&index_cache_mb,
+							1024, 0, INT_MAX / 2,
+							PGC_USERSET, GUC_UNIT_MB, NULL, NULL, NULL);
 }
 
 static const char *
@@ -189,7 +196,7 @@ open_cached(LanceSource *src, const char *location, const char *uuid, LanceIvfIn
 			else
 				total += lance_ivf_memory(index_cache[i].ix);
 		}
-		if (slot != NULL && total <= CACHE_MAX_BYTES)
+		if (slot != NULL && total <= (uint64) index_cache_mb * 1024 * 1024)
 			break;
 		if (!evict_one())
 			return CORE_OK;		/* all pinned: this search owns it */

@@ -129,6 +129,10 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
     await compareSetting(ctx, 'ivfpq_l2', l2, 4, 5);
     await compareSetting(ctx, 'ivfpq_cos', { table: 'search_interop.ivfpq_cos', tbl: cos, metric: 'cosine', op: '<=>', dim: 32, queries: 20 }, 2, 1);
     await compareSetting(ctx, 'ivfpq_dot', { table: 'search_interop.ivfpq_dot', tbl: dot, metric: 'dot', op: '<#>', dim: 32, queries: 20 }, 2, 1);
+    // without the backend's index cache: the index is read for each query
+    await client.query('SET lancedb.index_cache_mb = 0');
+    await compareSetting(ctx, 'ivfpq_dot uncached', { table: 'search_interop.ivfpq_dot', tbl: dot, metric: 'dot', op: '<#>', dim: 32, queries: 10 }, 2, 1);
+    await client.query('RESET lancedb.index_cache_mb');
     plan = await explain(client, 'search_interop.ivfflat_l2', '<->', 32);
     report('ivfflat_l2: EXPLAIN names the index', /Lance Index: vec_idx \(IVF_FLAT, l2, 8 partitions\)/.test(plan) ? null : plan);
     await compareSetting(ctx, 'ivfflat_l2', { table: 'search_interop.ivfflat_l2', tbl: flatL2, metric: 'l2', op: '<->', dim: 32, queries: 20 }, 2, 1);
@@ -172,6 +176,7 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
   } finally {
     await client.query('RESET lancedb.nprobes').catch(() => {});
     await client.query('RESET lancedb.refine_factor').catch(() => {});
+    await client.query('RESET lancedb.index_cache_mb').catch(() => {});
     await client.query(`DROP SERVER IF EXISTS ${server} CASCADE`).catch(() => {});
   }
 }
