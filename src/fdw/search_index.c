@@ -93,7 +93,8 @@ struct LanceIndexSearch
 
 /*
  * lance_search_index_init_gucs
- *		lancedb.nprobes and lancedb.refine_factor, as LanceDB's query options.
+ *		lancedb.nprobes and lancedb.refine_factor, as LanceDB's query
+ *		options, and lancedb.index_cache_mb.
  */
 void
 lance_search_index_init_gucs(void)
