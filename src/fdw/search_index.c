@@ -101,7 +101,7 @@ lance_search_index_init_gucs(void)
 {
 	DefineCustomIntVariable("lancedb.nprobes",
 							"Partitions of a LanceDB IVF index probed by a nearest-neighbour search.",
-							"As LanceDB's nprobes; more partitions find more of the true neighbours, slower.",
+							"As LanceDB's default nprobes, a minimum: more partitions are probed while fewer than LIMIT rows were found.",
 							&search_nprobes,
 							DEFAULT_NPROBES, 1, 65536,
 							PGC_USERSET, 0, NULL, NULL, NULL);
@@ -452,8 +452,8 @@ lance_index_search_candidates(LanceIndexSearch *is, const float *q, int64 k, uin
 		CoreError	err;
 
 		CHECK_FOR_INTERRUPTS();
-		if (lance_ivf_search(is->segments[is->current], q, search_nprobes, row_is_live, is,
-							   heap, &err) != CORE_OK)
+		if (lance_ivf_search(is->segments[is->current], q, search_nprobes, k, row_is_live, is,
+							 heap, &err) != CORE_OK)
 		{
 			topk_free(heap);
 			lance_report_core_error(&err);

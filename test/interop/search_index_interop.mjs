@@ -9,6 +9,7 @@
 //  - the FDW's top-k ids overlap LanceDB's indexed top-k by >= 0.95 on
 //    average (the same partitions, codes and candidates are ranked);
 //  - the FDW's recall against exact search is at least LanceDB's - 0.02;
+//  - a LIMIT past the probed partitions' rows probes more partitions;
 //  - rows appended after the index was built are found (searched flat),
 //    rows deleted after it never come back;
 //  - an index of another metric is not used (EXPLAIN names no index);
@@ -121,6 +122,12 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
       /Lance Nprobes: 20/.test(plan) && /Lance Refine Factor: 1/.test(plan) ? null : plan);
     const nullQuery = await client.query(`SELECT count(*) AS n FROM (SELECT id FROM ${l2.table} ORDER BY vec <-> NULL::vector LIMIT ${K}) s`);
     report('ivfpq_l2: a NULL query still returns LIMIT rows', Number(nullQuery.rows[0].n) === K ? null : `${nullQuery.rows[0].n} rows`);
+    // a LIMIT past what nprobes partitions hold probes further, as LanceDB
+    // does when no maximum nprobes is set: 2000 rows from ~625 a partition
+    await client.query('SET lancedb.nprobes = 1');
+    const many = await client.query(`SELECT count(*) AS n FROM (SELECT id FROM ${l2.table} ORDER BY vec <-> '[${Array(128).fill(0.5).join(',')}]' LIMIT 2000) s`);
+    report('ivfpq_l2: LIMIT 2000 with nprobes 1 returns 2000 rows', Number(many.rows[0].n) === 2000 ? null : `${many.rows[0].n} rows`);
+    await client.query('RESET lancedb.nprobes');
     plan = await explain(client, l2.table, '<#>', 128);
     report('ivfpq_l2: another metric searches flat', /Lance Order By/.test(plan) && !/Lance Index/.test(plan) ? null : plan);
 
