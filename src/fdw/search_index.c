@@ -327,9 +327,9 @@ lance_index_search_open(LanceSource *src, const char *location, const LanceField
 			continue;
 		is->name = pstrdup(info->name);
 		if ((m->reader_flags & LANCE_FLAG_STABLE_ROW_IDS) != 0)
-			why = "the dataset uses stable row ids, which the index stores instead of row addresses";
+			why = "The dataset uses stable row ids, which the index stores instead of row addresses.";
 		else if (!info->has_fragments)
-			why = "the manifest does not say which fragments the index covers";
+			why = "The manifest does not say which fragments the index covers.";
 		if (why != NULL)
 			break;
 		CHECK_FOR_INTERRUPTS();
@@ -345,7 +345,7 @@ lance_index_search_open(LanceSource *src, const char *location, const LanceField
 		is->cached[is->nsegments] = entry;
 		infos[is->nsegments++] = info;
 		if (lance_ivf_dim(ix) != field->type.fixed_size)
-			why = psprintf("the index has %d dimensions, the column %d",
+			why = psprintf("The index has %d dimensions, the column %d.",
 						   lance_ivf_dim(ix), field->type.fixed_size);
 		else if (lance_ivf_metric(ix) != metric)
 			return NULL;		/* another metric's index: LanceDB too searches flat */
