@@ -18,11 +18,12 @@
  * factor 1 the rows are the ones LanceDB returns, in exact order.
  *
  * Index files never change once written (a new index gets a new uuid), so
- * an opened index, which holds its codes or vectors in memory, is kept for the
- * backend's later queries, as LanceDB keeps indexes in its index cache: a
- * few of them, least recently used first out.  A search pins the indexes
- * it uses until its memory context goes, so that another scan of the same
- * query opening more indexes cannot free them under it.
+ * an opened index, which holds its codes or vectors in memory, is kept for
+ * the backend's later queries, as LanceDB keeps indexes in its index
+ * cache: a few of them within lancedb.index_cache_mb, least recently used
+ * first out.  A search pins the indexes it uses until its memory context
+ * goes, so that another scan of the same query opening more indexes cannot
+ * free them under it.
  *
  * An index is used only when it answers the query's metric exactly as
  * LanceDB would (l2 for <->, cosine for <=>, dot for <#>), covers a known
@@ -48,12 +49,12 @@
 /* LanceDB 0.39's VectorQuery default ("The default value is 20"). */
 #define DEFAULT_NPROBES 20
 
-/* Opened indexes kept per backend: at most this many, and this much memory. */
+/* Opened indexes kept per backend: at most this many (and lancedb.index_cache_mb). */
 #define CACHE_SLOTS 8
-#define CACHE_MAX_BYTES (UINT64CONST(1) << 30)
 
 static int	search_nprobes = DEFAULT_NPROBES;
 static int	search_refine_factor = 1;
+static int	index_cache_mb = 1024;
 
 /* An opened index, by dataset location and index uuid. */
 typedef struct CachedIndex
@@ -92,14 +93,15 @@ struct LanceIndexSearch
 
 /*
  * lance_search_index_init_gucs
- *		lancedb.nprobes and lancedb.refine_factor, as LanceDB's query options.
+ *		lancedb.nprobes and lancedb.refine_factor, as LanceDB's query
+ *		options, and lancedb.index_cache_mb.
  */
 void
 lance_search_index_init_gucs(void)
 {
 	DefineCustomIntVariable("lancedb.nprobes",
 							"Partitions of a LanceDB IVF index probed by a nearest-neighbour search.",
-							"As LanceDB's nprobes; more partitions find more of the true neighbours, slower.",
+							"As LanceDB's default nprobes, a minimum: more partitions are probed while fewer than LIMIT rows were found.",
 							&search_nprobes,
 							DEFAULT_NPROBES, 1, 65536,
 							PGC_USERSET, 0, NULL, NULL, NULL);
@@ -109,6 +111,12 @@ lance_search_index_init_gucs(void)
 							&search_refine_factor,
 							1, 1, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("lancedb.index_cache_mb",
+							"Memory each backend may keep LanceDB indexes in between queries.",
+							"An index is read whole when a search first uses it and kept while it fits; 0 reads it for every query.",
+							&index_cache_mb,
+							1024, 0, INT_MAX / 2,
+							PGC_USERSET, GUC_UNIT_MB, NULL, NULL, NULL);
 }
 
 static const char *
@@ -189,7 +197,7 @@ open_cached(LanceSource *src, const char *location, const char *uuid, LanceIvfIn
 			else
 				total += lance_ivf_memory(index_cache[i].ix);
 		}
-		if (slot != NULL && total <= CACHE_MAX_BYTES)
+		if (slot != NULL && total <= (uint64) index_cache_mb * 1024 * 1024)
 			break;
 		if (!evict_one())
 			return CORE_OK;		/* all pinned: this search owns it */
@@ -319,9 +327,9 @@ lance_index_search_open(LanceSource *src, const char *location, const LanceField
 			continue;
 		is->name = pstrdup(info->name);
 		if ((m->reader_flags & LANCE_FLAG_STABLE_ROW_IDS) != 0)
-			why = "the dataset uses stable row ids, which the index stores instead of row addresses";
+			why = "The dataset uses stable row ids, which the index stores instead of row addresses.";
 		else if (!info->has_fragments)
-			why = "the manifest does not say which fragments the index covers";
+			why = "The manifest does not say which fragments the index covers.";
 		if (why != NULL)
 			break;
 		CHECK_FOR_INTERRUPTS();
@@ -337,7 +345,7 @@ lance_index_search_open(LanceSource *src, const char *location, const LanceField
 		is->cached[is->nsegments] = entry;
 		infos[is->nsegments++] = info;
 		if (lance_ivf_dim(ix) != field->type.fixed_size)
-			why = psprintf("the index has %d dimensions, the column %d",
+			why = psprintf("The index has %d dimensions, the column %d.",
 						   lance_ivf_dim(ix), field->type.fixed_size);
 		else if (lance_ivf_metric(ix) != metric)
 			return NULL;		/* another metric's index: LanceDB too searches flat */
@@ -444,8 +452,8 @@ lance_index_search_candidates(LanceIndexSearch *is, const float *q, int64 k, uin
 		CoreError	err;
 
 		CHECK_FOR_INTERRUPTS();
-		if (lance_ivf_search(is->segments[is->current], q, search_nprobes, row_is_live, is,
-							   heap, &err) != CORE_OK)
+		if (lance_ivf_search(is->segments[is->current], q, search_nprobes, k, row_is_live, is,
+							 heap, &err) != CORE_OK)
 		{
 			topk_free(heap);
 			lance_report_core_error(&err);

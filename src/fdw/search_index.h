@@ -17,7 +17,7 @@
 
 typedef struct LanceIndexSearch LanceIndexSearch;
 
-/* Define lancedb.nprobes and lancedb.refine_factor; called once from _PG_init. */
+/* Define lancedb.nprobes, lancedb.refine_factor, lancedb.index_cache_mb; from _PG_init. */
 extern void lance_search_index_init_gucs(void);
 
 /*

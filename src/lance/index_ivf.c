@@ -649,10 +649,10 @@ search_partition(LanceIvfIndex *ix, int p, const float *q, float *resid, float *
 }
 
 CoreStatus
-lance_ivf_search(LanceIvfIndex *ix, const float *q, int nprobes, LanceIvfRowFilter filter,
-				   void *arg, TopK *out, CoreError *err)
+lance_ivf_search(LanceIvfIndex *ix, const float *q, int nprobes, int64_t min_results,
+				 LanceIvfRowFilter filter, void *arg, TopK *out, CoreError *err)
 {
-	int			np = nprobes < ix->nparts ? nprobes : ix->nparts;
+	int			np = ix->nparts;
 	float	   *qn = core_mallocarray(ix->dim, sizeof(float));
 	float	   *resid = core_mallocarray(ix->dim, sizeof(float));
 	float	   *table = core_mallocarray((size_t) ix->m * PQ_KSUB, sizeof(float));
@@ -681,10 +681,12 @@ lance_ivf_search(LanceIvfIndex *ix, const float *q, int nprobes, LanceIvfRowFilt
 			for (int d = 0; norm > 0 && d < ix->dim; d++)
 				qn[d] = (float) (q[d] / norm);
 		}
+		/* every partition ranked: more are probed while too few rows were found */
 		np = nearest_partitions(ix, qn, np, parts, cdist, err);
 		if (np < 0)
 			status = err->status;
-		for (int i = 0; status == CORE_OK && i < np; i++)
+		for (int i = 0; status == CORE_OK && i < np &&
+			 (i < nprobes || topk_count(out) < min_results); i++)
 			status = search_partition(ix, parts[i], qn, resid, table, dist, norms, filter, arg,
 									  out, err);
 	}

@@ -79,10 +79,13 @@ typedef bool (*LanceIvfRowFilter) (uint64_t row_id, void *arg);
 /*
  * Offer every row of the nprobes partitions nearest q (dim floats) that
  * the filter keeps to out, keyed by approximate distance, with the row id
- * as payload and seq.  Rows that cannot enter a full top-k are skipped.
+ * as payload and seq; then the rows of the next nearest partitions, while
+ * out holds fewer than min_results rows (as LanceDB probes past its
+ * minimum nprobes when its maximum is not set).  Rows that cannot enter a
+ * full top-k are skipped.
  */
 extern CoreStatus lance_ivf_search(LanceIvfIndex *ix, const float *q, int nprobes,
-									 LanceIvfRowFilter filter, void *arg, TopK *out,
-									 CoreError *err);
+								   int64_t min_results, LanceIvfRowFilter filter, void *arg,
+								   TopK *out, CoreError *err);
 
 #endif							/* LANCEDB_LANCE_INDEX_IVF_H */

@@ -15,6 +15,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -148,6 +149,19 @@ locate_row(Storage *st, OpenFiles *of, const char *dataset, const LanceFragmentR
 					  lance_file_path(file), offset, start);
 }
 
+/* File, then offset order: the store then opens each file once, reads forward. */
+static int
+cmp_range(const void *a, const void *b)
+{
+	const StorageRange *x = a;
+	const StorageRange *y = b;
+	int			c = strcmp(x->path, y->path);
+
+	if (c != 0)
+		return c;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
 CoreStatus
 lance_take_vectors(Storage *st, const char *dataset, const LanceManifest *m,
 				   const LanceField *field, const uint64_t *addrs, int64_t n, float *out,
@@ -186,7 +200,10 @@ lance_take_vectors(Storage *st, const char *dataset, const LanceManifest *m,
 		ranges[i].dest = (uint8_t *) (out + i * field->type.fixed_size);
 	}
 	if (status == CORE_OK)
+	{
+		qsort(ranges, (size_t) n, sizeof(StorageRange), cmp_range);
 		status = storage_read_many(st, ranges, (size_t) n, err);
+	}
 	for (int i = 0; i < of.count; i++)
 	{
 		lance_file_close(of.files[i]);

@@ -9,11 +9,13 @@
 //  - the FDW's top-k ids overlap LanceDB's indexed top-k by >= 0.95 on
 //    average (the same partitions, codes and candidates are ranked);
 //  - the FDW's recall against exact search is at least LanceDB's - 0.02;
+//  - a LIMIT past the probed partitions' rows probes more partitions;
 //  - rows appended after the index was built are found (searched flat),
 //    rows deleted after it never come back;
 //  - an index of another metric is not used (EXPLAIN names no index);
-//  - an index type the FDW does not read (IVF_HNSW_SQ) gives a NOTICE and
-//    the exact answer of a flat search.
+//  - an index type the FDW does not read (IVF_HNSW_SQ), or an index of a
+//    dataset with stable row ids, gives a NOTICE and the exact answer of a
+//    flat search.
 
 const QUERIES = 50;
 const K = 10;
@@ -48,14 +50,14 @@ async function explain(client, table, op, dim) {
   return plan.rows.map((r) => r['QUERY PLAN']).join('\n');
 }
 
-async function makeTable(db, lancedb, arrow, name, n, dim, rand, start = 0) {
+async function makeTable(db, lancedb, arrow, name, n, dim, rand, storageOptions = undefined) {
   const schema = new arrow.Schema([
     new arrow.Field('id', new arrow.Int32(), false),
     new arrow.Field('vec', new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), true)), true),
   ]);
   const rows = [];
-  for (let i = start; i < start + n; i++) rows.push({ id: i, vec: rand(dim) });
-  return db.createTable(name, rows, { schema });
+  for (let i = 0; i < n; i++) rows.push({ id: i, vec: rand(dim) });
+  return db.createTable(name, rows, { schema, storageOptions });
 }
 
 // Compare the FDW with LanceDB for QUERIES queries at one setting.
@@ -121,6 +123,12 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
       /Lance Nprobes: 20/.test(plan) && /Lance Refine Factor: 1/.test(plan) ? null : plan);
     const nullQuery = await client.query(`SELECT count(*) AS n FROM (SELECT id FROM ${l2.table} ORDER BY vec <-> NULL::vector LIMIT ${K}) s`);
     report('ivfpq_l2: a NULL query still returns LIMIT rows', Number(nullQuery.rows[0].n) === K ? null : `${nullQuery.rows[0].n} rows`);
+    // a LIMIT past what nprobes partitions hold probes further, as LanceDB
+    // does when no maximum nprobes is set: 2000 rows from ~625 a partition
+    await client.query('SET lancedb.nprobes = 1');
+    const many = await client.query(`SELECT count(*) AS n FROM (SELECT id FROM ${l2.table} ORDER BY vec <-> '[${Array(128).fill(0.5).join(',')}]' LIMIT 2000) s`);
+    report('ivfpq_l2: LIMIT 2000 with nprobes 1 returns 2000 rows', Number(many.rows[0].n) === 2000 ? null : `${many.rows[0].n} rows`);
+    await client.query('RESET lancedb.nprobes');
     plan = await explain(client, l2.table, '<#>', 128);
     report('ivfpq_l2: another metric searches flat', /Lance Order By/.test(plan) && !/Lance Index/.test(plan) ? null : plan);
 
@@ -129,6 +137,10 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
     await compareSetting(ctx, 'ivfpq_l2', l2, 4, 5);
     await compareSetting(ctx, 'ivfpq_cos', { table: 'search_interop.ivfpq_cos', tbl: cos, metric: 'cosine', op: '<=>', dim: 32, queries: 20 }, 2, 1);
     await compareSetting(ctx, 'ivfpq_dot', { table: 'search_interop.ivfpq_dot', tbl: dot, metric: 'dot', op: '<#>', dim: 32, queries: 20 }, 2, 1);
+    // without the backend's index cache: the index is read for each query
+    await client.query('SET lancedb.index_cache_mb = 0');
+    await compareSetting(ctx, 'ivfpq_dot uncached', { table: 'search_interop.ivfpq_dot', tbl: dot, metric: 'dot', op: '<#>', dim: 32, queries: 10 }, 2, 1);
+    await client.query('RESET lancedb.index_cache_mb');
     plan = await explain(client, 'search_interop.ivfflat_l2', '<->', 32);
     report('ivfflat_l2: EXPLAIN names the index', /Lance Index: vec_idx \(IVF_FLAT, l2, 8 partitions\)/.test(plan) ? null : plan);
     await compareSetting(ctx, 'ivfflat_l2', { table: 'search_interop.ivfflat_l2', tbl: flatL2, metric: 'l2', op: '<->', dim: 32, queries: 20 }, 2, 1);
@@ -151,27 +163,35 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
     }
     report('ivfpq_l2 appended: appended rows are found', found === 20 ? null : `${found} of 20 appended rows found by their own vector`);
 
-    // an index this reader does not understand: NOTICE, then exact search
+    // indexes not used: one of a type this reader does not understand, and
+    // one of a dataset with stable row ids (the index then holds row ids,
+    // not addresses): NOTICE, then exact search
     const hnsw = await makeTable(db, lancedb, arrow, 'ivf_hnsw', 2000, 16, rand);
     await hnsw.createIndex('vec', { config: lancedb.Index.hnswSq({ numPartitions: 2, distanceType: 'l2' }) });
-    await client.query(`CREATE FOREIGN TABLE search_interop.ivf_hnsw (id int, vec vector(16)) SERVER ${server}`);
-    const notices = [];
-    const onNotice = (n) => notices.push(n.message);
-    client.on('notice', onNotice);
-    let same = 0;
-    for (let i = 0; i < 5; i++) {
-      const q = rand(16);
-      const a = await ours(client, 'search_interop.ivf_hnsw', '<->', q, K);
-      const e = await exact(hnsw, 'l2', q, K);
-      same += a.join() === e.join();
+    const stable = await makeTable(db, lancedb, arrow, 'stable_ids', 2000, 16, rand,
+      { new_table_enable_stable_row_ids: 'true' });
+    await stable.createIndex('vec', { config: lancedb.Index.ivfFlat({ numPartitions: 4, distanceType: 'l2' }) });
+    for (const [name, tbl, why] of [['ivf_hnsw', hnsw, /index type IVF_HNSW_SQ/], ['stable_ids', stable, /stable row ids/]]) {
+      await client.query(`CREATE FOREIGN TABLE search_interop.${name} (id int, vec vector(16)) SERVER ${server}`);
+      const notices = [];
+      const onNotice = (n) => notices.push(`${n.message} ${n.detail}`);
+      client.on('notice', onNotice);
+      let same = 0;
+      for (let i = 0; i < 5; i++) {
+        const q = rand(16);
+        const a = await ours(client, `search_interop.${name}`, '<->', q, K);
+        const e = await exact(tbl, 'l2', q, K);
+        same += a.join() === e.join();
+      }
+      client.removeListener('notice', onNotice);
+      report(`${name}: NOTICE that the index is not used`,
+        notices.some((m) => /Lance index "vec_idx" on column "vec" is not used/.test(m) && why.test(m)) ? null : `notices: ${notices.join(' | ')}`);
+      report(`${name}: exact answers without the index`, same === 5 ? null : `${same} of 5 queries equal exact search`);
     }
-    client.removeListener('notice', onNotice);
-    report('ivf_hnsw: NOTICE that the index is not used',
-      notices.some((m) => /Lance index "vec_idx" on column "vec" is not used/.test(m)) ? null : `notices: ${notices.join(' | ')}`);
-    report('ivf_hnsw: exact answers without the index', same === 5 ? null : `${same} of 5 queries equal exact search`);
   } finally {
     await client.query('RESET lancedb.nprobes').catch(() => {});
     await client.query('RESET lancedb.refine_factor').catch(() => {});
+    await client.query('RESET lancedb.index_cache_mb').catch(() => {});
     await client.query(`DROP SERVER IF EXISTS ${server} CASCADE`).catch(() => {});
   }
 }
