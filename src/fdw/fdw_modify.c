@@ -61,7 +61,9 @@ typedef struct XactWriter
 	LanceWriter *writer;
 	SubTransactionId max_subxid;	/* newest subtransaction that changed it */
 	bool		broken;			/* changed in a subtransaction that aborted */
-	HTAB	   *updated;		/* UpdatedRow by old row address, or NULL */
+	HTAB	   *updated;		/* UpdatedRow by old row address, or NULL;
+								 * ~50 bytes an updated row, little next to
+								 * the appended row itself */
 	struct XactWriter *next;
 } XactWriter;
 

@@ -151,36 +151,50 @@ leaf(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, WPage 
 	return ok ? nullable(ar, venc, values_enc) : NULL;
 }
 
+/*
+ * The end offsets of rows [start, start + n) of a string, binary or list
+ * array as a page buffer, counted from the page's first byte or item; a
+ * null row stores its end plus the page's total + 1, the adjustment both
+ * binary and list carry (FORMAT.md 10.3, 10.6).  Returns their encoding,
+ * nullable{no_nulls{flat 64}}, and the page's total.
+ */
+static Le20__ArrayEncoding *
+end_offsets(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, WPage *p,
+			uint64_t *total)
+{
+	int64_t		base = lance_array_offset(a, start);
+	uint64_t   *ends = core_malloc((size_t) (n ? n : 1) * sizeof(uint64_t));
+	Le20__ArrayEncoding *e;
+	bool		ok;
+
+	*total = (uint64_t) (lance_array_offset(a, start + n) - base);
+	if (ends == NULL)
+		return NULL;
+	for (int64_t i = 0; i < n; i++)
+	{
+		ends[i] = (uint64_t) (lance_array_offset(a, start + i + 1) - base);
+		if (!lance_array_is_valid(a, start + i))
+			ends[i] += *total + 1;
+	}
+	e = nullable(ar, NULL, flat(ar, 64, (uint32_t) p->nbuf));
+	ok = e && writer_page_buffer(w, p, ends, (size_t) n * sizeof(uint64_t));
+	core_free(ends);
+	return ok ? e : NULL;
+}
+
 /* binary{indices, bytes, null_adjustment} for strings and binaries. */
 static Le20__ArrayEncoding *
 binary(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, WPage *p)
 {
-	int64_t		base = lance_array_offset(a, start);
-	uint64_t	total = (uint64_t) (lance_array_offset(a, start + n) - base);
-	uint64_t   *ends = core_malloc((size_t) (n ? n : 1) * sizeof(uint64_t));
 	Le20__Binary *bin = WNEW(ar, Le20__Binary, LE20__BINARY__INIT);
 	Le20__ArrayEncoding *e = WNEW(ar, Le20__ArrayEncoding, LE20__ARRAY_ENCODING__INIT);
-	bool		ok = ends && e;
+	uint64_t	total = 0;
 
-	if (ok)
-	{
-		/* end offsets; a null stores end + adjustment (FORMAT.md 10.3) */
-		for (int64_t i = 0; i < n; i++)
-		{
-			ends[i] = (uint64_t) (lance_array_offset(a, start + i + 1) - base);
-			if (!lance_array_is_valid(a, start + i))
-				ends[i] += total + 1;
-		}
-		bin->indices = nullable(ar, NULL, flat(ar, 64, (uint32_t) p->nbuf));
-		ok = bin->indices && writer_page_buffer(w, p, ends, (size_t) n * sizeof(uint64_t));
-	}
-	if (ok)
-	{
-		bin->bytes = flat(ar, 8, (uint32_t) p->nbuf);
-		ok = bin->bytes && writer_page_buffer(w, p, a->values + base, (size_t) total);
-	}
-	core_free(ends);
-	if (!ok)
+	if (e == NULL || (bin->indices = end_offsets(w, ar, a, start, n, p, &total)) == NULL)
+		return NULL;
+	bin->bytes = flat(ar, 8, (uint32_t) p->nbuf);
+	if (bin->bytes == NULL ||
+		!writer_page_buffer(w, p, a->values + lance_array_offset(a, start), (size_t) total))
 		return NULL;
 	bin->has_null_adjustment = 1;
 	bin->null_adjustment = total + 1;
@@ -220,34 +234,17 @@ fixed_size_list(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 }
 
 /*
- * list{offsets nullable{no_nulls{flat 64}}, null_offset_adjustment,
- * num_items}: each row's end item counted from the page's first item, a
- * null list's end plus num_items + 1 (FORMAT.md 10.6).  The items go in
- * the next column.
+ * list{offsets, null_offset_adjustment, num_items} (FORMAT.md 10.6); the
+ * items go in the next column.
  */
 static Le20__ArrayEncoding *
 list(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, WPage *p)
 {
-	int64_t		base = lance_array_offset(a, start);
-	uint64_t	total = (uint64_t) (lance_array_offset(a, start + n) - base);
-	uint64_t   *ends = core_malloc((size_t) (n ? n : 1) * sizeof(uint64_t));
 	Le20__List *ls = WNEW(ar, Le20__List, LE20__LIST__INIT);
 	Le20__ArrayEncoding *e = WNEW(ar, Le20__ArrayEncoding, LE20__ARRAY_ENCODING__INIT);
-	bool		ok = ends && e;
+	uint64_t	total = 0;
 
-	for (int64_t i = 0; ok && i < n; i++)
-	{
-		ends[i] = (uint64_t) (lance_array_offset(a, start + i + 1) - base);
-		if (!lance_array_is_valid(a, start + i))
-			ends[i] += total + 1;
-	}
-	if (ok)
-	{
-		ls->offsets = nullable(ar, NULL, flat(ar, 64, (uint32_t) p->nbuf));
-		ok = ls->offsets && writer_page_buffer(w, p, ends, (size_t) n * sizeof(uint64_t));
-	}
-	core_free(ends);
-	if (!ok)
+	if (e == NULL || (ls->offsets = end_offsets(w, ar, a, start, n, p, &total)) == NULL)
 		return NULL;
 	ls->has_null_offset_adjustment = 1;
 	ls->null_offset_adjustment = total + 1;
