@@ -201,7 +201,7 @@ page_what(const PageCursor *c, int page, char *buf, size_t len)
 
 /* Load page p's raw buffers into c->loaded, unless they are there. */
 static Status
-cursor_load(LanceFragmentReader *fr, PageCursor *c, int p, CoreError *err)
+cursor_load(PageCursor *c, int p, CoreError *err)
 {
 	LancePageRequest req = {c->file, c->column, p, NULL};
 	Status		status;
@@ -210,7 +210,7 @@ cursor_load(LanceFragmentReader *fr, PageCursor *c, int p, CoreError *err)
 		return CORE_OK;
 	cursor_unload(c);
 	req.out = &c->loaded;
-	status = lance_file_read_pages(fr->st, &req, 1, err);
+	status = lance_file_read_pages(c->st, &req, 1, err);
 	if (status != CORE_OK)
 		return status;
 	c->loaded_page = p;
@@ -336,7 +336,7 @@ cursor_decode(LanceFragmentReader *fr, FieldReader *r, int leaf, PageCursor *c, 
 	lance_array_free(c->decoded);
 	c->decoded = NULL;
 	c->decoded_page = -1;
-	status = cursor_load(fr, c, p, err);
+	status = cursor_load(c, p, err);
 	if (status != CORE_OK)
 		return status;
 	page_what(c, p, what, sizeof(what));
