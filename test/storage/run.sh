@@ -39,8 +39,8 @@ CFLAGS=(-O2 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initi
 gcc "${CFLAGS[@]}" -o "$WORK/storage_it" test/storage/storage_it.c src/core/*.o src/storage/*.o \
 	-lcurl -lssl -lcrypto &&
 	gcc "${CFLAGS[@]}" -o "$WORK/lance_over_store" test/storage/lance_over_store.c src/core/*.o \
-		src/storage/*.o src/lance/*.o src/lance/proto/*.o \
-		-lcurl -lssl -lcrypto -lzstd -llz4 -lprotobuf-c -lroaring -lm ||
+		src/storage/*.o src/lance/*.o src/lance/proto/*.o src/kernels/*.o \
+		-lcurl -lssl -lcrypto -lzstd -llz4 -lprotobuf-c -lroaring -lopenblas -lpthread -lm ||
 	{ echo "0 passed, 1 failed"; exit 1; }
 
 # LanceDB, pinned in the shared folder, installed where scripts/test.sh puts it
