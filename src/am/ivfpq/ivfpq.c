@@ -43,7 +43,8 @@ IvfpqInit(void)
 	 * default of a thread per core in each of them oversubscribes the
 	 * machine, and its threads spin while they wait.  On a loaded 2-core
 	 * machine one thread built a 100k x 128 index in 3.5 s instead of 10.5 s.
-	 * Parallelism across backends is Postgres's business.
+	 * A build spreads its arithmetic over threads of its own, as many as
+	 * its parallel-maintenance budget allows (ivfpq_build.c).
 	 */
 	kmeans_blas_threads(1);
 
