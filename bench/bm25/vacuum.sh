@@ -37,7 +37,7 @@ scenario() {
 	echo "== $name: segments (docs) before: $(segments)"
 	psql -XAt -c '\timing on' -c 'VACUUM docs' | sed -n 's/^Time: /VACUUM: /p'
 	echo "   segments (docs) after: $(segments)"
-	psql -XAt -c "
+	psql -XAtq -c "
 		CREATE TABLE got AS SELECT q, r.id, -(r.s) AS s FROM unnest(ARRAY['the', 'ocean wave', 'of the epicureans']) q,
 			LATERAL (SELECT id, body <@> q AS s FROM docs ORDER BY body <@> q LIMIT 10) r;
 		REINDEX INDEX docs_idx;

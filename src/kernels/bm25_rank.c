@@ -127,6 +127,9 @@ typedef struct TermState
 	size_t		orig;			/* index in the caller's terms */
 	int32_t		bound_block;	/* the block whose bound is in bound */
 	double		bound;
+	uint32_t	shallow;		/* non-essential: the block of the doc at hand */
+	int32_t		shallow_block;	/* the block whose bound is in shallow_bound */
+	double		shallow_bound;
 } TermState;
 
 /*
@@ -252,6 +255,35 @@ CurrentBound(const Bm25Params *p, TermState *s)
 }
 
 /*
+ * Bound of a non-essential term for document d: that of the block that
+ * would hold d, found from the skip entries without moving the cursor
+ * (0 past the last block); lowers *upto to that block's last doc, up to
+ * which the bound holds.
+ */
+static inline double
+ShallowBound(const Bm25Params *p, TermState *s, uint64_t d, uint64_t *upto)
+{
+	const Bm25Cursor *c = s->c;
+
+	if (c->block > 0 && s->shallow < (uint32_t) c->block)
+		s->shallow = (uint32_t) c->block;
+	while (s->shallow < c->ti.nblocks && bm25_cursor_block_last(c, s->shallow) < d)
+		s->shallow++;
+	if (s->shallow >= c->ti.nblocks)
+		return 0.0;
+	if (bm25_cursor_block_last(c, s->shallow) < *upto)
+		*upto = bm25_cursor_block_last(c, s->shallow);
+	if (s->shallow_block != (int32_t) s->shallow)
+	{
+		s->shallow_bound = BlockBound(p, s, s->shallow);
+		if (s->shallow_bound > s->ub)
+			s->shallow_bound = s->ub;
+		s->shallow_block = (int32_t) s->shallow;
+	}
+	return s->shallow_bound;
+}
+
+/*
  * How a segment's recorded largest tf parts translate to this query: they
  * hold for the writer's k1 and b, and grow by at most avgdl / ref_avgdl when
  * the average length has grown since; +inf (unusable) otherwise.
@@ -344,6 +376,8 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 	{
 		s[i].orig = i;
 		s[i].bound_block = -1;
+		s[i].shallow = 0;
+		s[i].shallow_block = -1;
 		s[i].c = terms[i].cursor;
 		s[i].idf = terms[i].idf;
 		s[i].ub = terms[i].idf *
@@ -373,6 +407,8 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		double		rest;
 		uint64_t	d = BM25_DOC_END;
 		double		score;
+		double		local;		/* the non-essential terms' bound at d */
+		uint64_t	local_upto; /* and the last doc it holds for */
 		TermState  *one;		/* an essential term at d */
 		uint64_t	others;		/* the next doc of the other essential terms */
 
@@ -448,9 +484,14 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		/*
 		 * The document's own bound: the blocks of the essential terms that
 		 * have it, which is far below the range's when their best
-		 * documents are others.
+		 * documents are others, and the non-essential terms' blocks where
+		 * d would be (valid up to local_upto).
 		 */
-		score = rest;
+		local = 0.0;
+		local_upto = BM25_DOC_END;
+		for (size_t i = 0; i < e; i++)
+			local += ShallowBound(p, &s[i], d, &local_upto);
+		score = local;
 		for (size_t i = e; i < nterms; i++)
 			if (s[i].c->doc == d)
 				score += CurrentBound(p, &s[i]);
@@ -466,7 +507,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		 * Only one essential term has d (a frequent word between rarer
 		 * ones' documents): pass over its postings in this block, up to the
 		 * next document of another essential term, whose own part cannot
-		 * reach theta even with every non-essential term's bound, in a
+		 * reach theta even with the non-essential terms' bounds at d, in a
 		 * tight loop.
 		 */
 		one = NULL;
@@ -483,15 +524,17 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			else
 				others = d;		/* two have it */
 		}
-		if (others > d && Contribution(p, one) + rest < theta)
+		if (others > d && Contribution(p, one) + local < theta)
 		{
 			Bm25Cursor *c = one->c;
 			int32_t		block = c->block;
 
+			if (local_upto < others)
+				others = local_upto + 1;
 			do
 				bm25_cursor_next(c);
 			while (c->doc < others && c->block == block &&
-				   Contribution(p, one) + rest < theta);
+				   Contribution(p, one) + local < theta);
 			continue;
 		}
 

@@ -13,10 +13,14 @@
  * Suel 2011): terms are ordered by their largest possible contribution; the
  * terms whose bounds together cannot reach the current k-th score are
  * "non-essential" and only looked up for documents that an essential term
- * brings, and a run of documents inside the current posting blocks of the
- * essential terms is skipped whole when the blocks' bounds cannot reach it.
- * Every bound is an upper bound and every pruning test is strict, so the
- * result is exactly the top-k of exhaustive scoring (ties broken by doc id).
+ * brings; runs of whole blocks of the essential terms are skipped, reading
+ * only skip entries, while their bounds together cannot reach it; and a
+ * document is scored only when the bounds of its own terms' blocks (and
+ * of the non-essential terms' blocks where it would be) can.  A rare
+ * term's documents are scored first, to start theta high.  Every bound is
+ * an upper bound and every pruning test is strict, so the result is
+ * exactly the top-k of exhaustive scoring (ties broken by doc id; scores
+ * sum the terms in the caller's order, so equal documents tie exactly).
  *
  *-------------------------------------------------------------------------
  */
