@@ -18,9 +18,10 @@
  * factor 1 the rows are the ones LanceDB returns, in exact order.
  *
  * With quals, LanceDB by default prefilters: it evaluates the filter over
- * the indexed rows first and lets the index offer only rows that pass,
- * probing further partitions while fewer than k were found.  The scan does
- * the same: it names the passing rows (lance_index_search_allow), which
+ * the indexed rows first and lets the index offer only rows that pass.
+ * The scan does the same (and, as without quals, probes further partitions
+ * while fewer than k were found): it names the passing rows
+ * (lance_index_search_allow), which
  * then stand in for the deletion check, since that scan skipped deleted
  * rows.
  *
@@ -110,7 +111,7 @@ lance_search_index_init_gucs(void)
 {
 	DefineCustomIntVariable("lancedb.nprobes",
 							"Partitions of a LanceDB IVF index probed by a nearest-neighbour search.",
-							"As LanceDB's default nprobes, a minimum: more partitions are probed while fewer than LIMIT rows were found.",
+							"LanceDB's default nprobes; a minimum here: more partitions are probed while fewer than LIMIT rows were found.",
 							&search_nprobes,
 							DEFAULT_NPROBES, 1, 65536,
 							PGC_USERSET, 0, NULL, NULL, NULL);

@@ -42,8 +42,7 @@ extern uint64 *lance_index_search_covered(LanceIndexSearch *is, int *n);
 /*
  * LanceDB's prefilter: after lance_index_search_restrict, the index offers
  * only the rows of its fragments that lance_index_search_allow named (the
- * rows that pass the query's quals), probing further partitions while
- * fewer than k were found.
+ * rows that pass the query's quals).
  */
 extern void lance_index_search_restrict(LanceIndexSearch *is);
 extern void lance_index_search_allow(LanceIndexSearch *is, uint64 addr);

@@ -166,8 +166,9 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
       /Lance Nprobes: 20/.test(plan) && /Lance Refine Factor: 1/.test(plan) ? null : plan);
     const nullQuery = await client.query(`SELECT count(*) AS n FROM (SELECT id FROM ${l2.table} ORDER BY vec <-> NULL::vector LIMIT ${K}) s`);
     report('ivfpq_l2: a NULL query still returns LIMIT rows', Number(nullQuery.rows[0].n) === K ? null : `${nullQuery.rows[0].n} rows`);
-    // a LIMIT past what nprobes partitions hold probes further, as LanceDB
-    // does when no maximum nprobes is set: 2000 rows from ~625 a partition
+    // a LIMIT past what nprobes partitions hold probes further (LanceDB's
+    // nprobes is also its maximum; SQL's LIMIT is kept): 2000 rows from
+    // ~625 a partition
     await client.query('SET lancedb.nprobes = 1');
     const many = await client.query(`SELECT count(*) AS n FROM (SELECT id FROM ${l2.table} ORDER BY vec <-> '[${Array(128).fill(0.5).join(',')}]' LIMIT 2000) s`);
     report('ivfpq_l2: LIMIT 2000 with nprobes 1 returns 2000 rows', Number(many.rows[0].n) === 2000 ? null : `${many.rows[0].n} rows`);
