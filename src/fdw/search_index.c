@@ -63,6 +63,7 @@
 static int	search_nprobes = DEFAULT_NPROBES;
 static int	search_refine_factor = 1;
 static int	index_cache_mb = 1024;
+static bool search_use_index = true;
 
 /* An opened index, by dataset location and index uuid. */
 typedef struct CachedIndex
@@ -104,7 +105,8 @@ struct LanceIndexSearch
 /*
  * lance_search_index_init_gucs
  *		lancedb.nprobes and lancedb.refine_factor, as LanceDB's query
- *		options, and lancedb.index_cache_mb.
+ *		options, lancedb.use_index (off: LanceDB's bypassVectorIndex) and
+ *		lancedb.index_cache_mb.
  */
 void
 lance_search_index_init_gucs(void)
@@ -121,6 +123,12 @@ lance_search_index_init_gucs(void)
 							&search_refine_factor,
 							1, 1, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("lancedb.use_index",
+							 "Lets nearest-neighbour searches of Lance foreign tables use LanceDB's vector indexes.",
+							 "Off searches every row exactly, as LanceDB's bypassVectorIndex does.",
+							 &search_use_index,
+							 true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("lancedb.index_cache_mb",
 							"Memory each backend may keep LanceDB indexes in between queries.",
 							"An index is read whole when a search first uses it and kept while it fits; 0 reads it for every query.",
@@ -308,13 +316,20 @@ LanceIndexSearch *
 lance_index_search_open(LanceSource *src, const char *location, const LanceField *field,
 						LanceIvfMetric metric)
 {
-	const LanceManifest *m = lance_source_manifest(src);
-	LanceIndexList *list = lance_source_indexes(src);
-	LanceIndexSearch *is = palloc0(sizeof(LanceIndexSearch));
-	LanceIndexInfo **infos = palloc(sizeof(LanceIndexInfo *) * Max(list->count, 1));
-	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+	const LanceManifest *m;
+	LanceIndexList *list;
+	LanceIndexSearch *is;
+	LanceIndexInfo **infos;
+	MemoryContextCallback *cb;
 	const char *why = NULL;
 
+	if (!search_use_index)
+		return NULL;
+	m = lance_source_manifest(src);
+	list = lance_source_indexes(src);
+	is = palloc0(sizeof(LanceIndexSearch));
+	infos = palloc(sizeof(LanceIndexInfo *) * Max(list->count, 1));
+	cb = palloc(sizeof(MemoryContextCallback));
 	is->segments = palloc0(sizeof(LanceIvfIndex *) * Max(list->count, 1));
 	is->cached = palloc0(sizeof(CachedIndex *) * Max(list->count, 1));
 	is->metric = metric;

@@ -17,7 +17,8 @@
 //    prefiltered indexed search at the same nprobes (>= 0.95), and LIMIT
 //    rows when that many pass, also when the probed partitions hold fewer
 //    passing rows (then more are probed);
-//  - an index of another metric is not used (EXPLAIN names no index);
+//  - an index of another metric is not used (EXPLAIN names no index), nor
+//    any with lancedb.use_index = off, which answers exactly;
 //  - an index type the FDW does not read (IVF_HNSW_SQ), or an index of a
 //    dataset with stable row ids, gives a NOTICE and the exact answer of a
 //    flat search.
@@ -164,6 +165,17 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
     let plan = await explain(client, l2.table, '<->', 128);
     report('ivfpq_l2: EXPLAIN names the index', /Lance Index: vec_idx \(IVF_PQ, l2, 32 partitions, 16 sub-vectors\)/.test(plan) &&
       /Lance Nprobes: 20/.test(plan) && /Lance Refine Factor: 1/.test(plan) ? null : plan);
+    // lancedb.use_index = off is LanceDB's bypassVectorIndex: exact answers
+    await client.query('SET lancedb.use_index = off');
+    plan = await explain(client, l2.table, '<->', 128);
+    let bypassSame = 0;
+    for (let i = 0; i < 3; i++) {
+      const q = rand(128);
+      bypassSame += (await ours(client, l2.table, '<->', q, K)).join() === (await exact(big, 'l2', q, K)).join();
+    }
+    await client.query('RESET lancedb.use_index');
+    report('ivfpq_l2: lancedb.use_index = off searches flat, exactly', !/Lance Index/.test(plan) && bypassSame === 3
+      ? null : `${bypassSame} of 3 exact; ${plan}`);
     const nullQuery = await client.query(`SELECT count(*) AS n FROM (SELECT id FROM ${l2.table} ORDER BY vec <-> NULL::vector LIMIT ${K}) s`);
     report('ivfpq_l2: a NULL query still returns LIMIT rows', Number(nullQuery.rows[0].n) === K ? null : `${nullQuery.rows[0].n} rows`);
     // a LIMIT past what nprobes partitions hold probes further (LanceDB's
