@@ -72,6 +72,7 @@
 #include "fdw/fdw_search.h"
 #include "fdw/lance_fdw.h"
 #include "fdw/search_index.h"
+#include "fdw/search_prefilter.h"
 #include "kernels/distance.h"
 #include "kernels/topk.h"
 #include "types/vector.h"
@@ -872,6 +873,8 @@ rank_index_candidates(ForeignScanState *node, LanceSearchState *st, const Vector
  * quals, found by a scan of the quals' columns alone (not the vectors),
  * are the only rows the index may offer.  The scan runs on a second
  * opening of the same version, in a context of its own that it frees.
+ * Integer comparisons are tested on the columns directly, once per row of
+ * the dataset being too many for the executor's per-row cost.
  */
 static void
 prefilter_index(ForeignScanState *node, LanceSearchState *st)
@@ -879,6 +882,8 @@ prefilter_index(ForeignScanState *node, LanceSearchState *st)
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "lancedb_fdw prefilter",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old;
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	LanceIntFilter *fast;
 	LanceSource *filter;
 	const char **fields;
 	int		   *cols;
@@ -897,6 +902,8 @@ prefilter_index(ForeignScanState *node, LanceSearchState *st)
 		fields[nfields] = st->scan_fields[st->qual_scan_cols[i]];
 		cols[i] = nfields++;
 	}
+	fast = lance_int_filter_compile(plan->fdw_exprs, plan->scan.scanrelid, st->nqualcols,
+									st->qual_attnums, st->qual_convs);
 	lance_source_start(filter, fields, nfields);
 	covered = lance_index_search_covered(st->index, &ncovered);
 	lance_source_only_fragments(filter, covered, ncovered);
@@ -905,7 +912,8 @@ prefilter_index(ForeignScanState *node, LanceSearchState *st)
 		for (int64 r = 0; r < batch->num_rows; r++)
 		{
 			st->current_row_address = (int64) batch->row_addrs[r];
-			if (row_passes_quals(node, st, batch, cols, r))
+			if (fast != NULL ? lance_int_filter_pass(fast, batch, cols, r)
+				: row_passes_quals(node, st, batch, cols, r))
 				lance_index_search_allow(st->index, batch->row_addrs[r]);
 		}
 	}
