@@ -873,8 +873,9 @@ rank_index_candidates(ForeignScanState *node, LanceSearchState *st, const Vector
  * quals, found by a scan of the quals' columns alone (not the vectors),
  * are the only rows the index may offer.  The scan runs on a second
  * opening of the same version, in a context of its own that it frees.
- * Integer comparisons are tested on the columns directly, once per row of
- * the dataset being too many for the executor's per-row cost.
+ * Integer comparisons and text equalities are tested on the columns
+ * directly, once per row of the dataset being too many for the executor's
+ * per-row cost.
  */
 static void
 prefilter_index(ForeignScanState *node, LanceSearchState *st)
@@ -883,7 +884,7 @@ prefilter_index(ForeignScanState *node, LanceSearchState *st)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old;
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
-	LanceIntFilter *fast;
+	LanceQualFilter *fast;
 	LanceSource *filter;
 	const char **fields;
 	int		   *cols;
@@ -902,8 +903,8 @@ prefilter_index(ForeignScanState *node, LanceSearchState *st)
 		fields[nfields] = st->scan_fields[st->qual_scan_cols[i]];
 		cols[i] = nfields++;
 	}
-	fast = lance_int_filter_compile(plan->fdw_exprs, plan->scan.scanrelid, st->nqualcols,
-									st->qual_attnums, st->qual_convs);
+	fast = lance_qual_filter_compile(plan->fdw_exprs, plan->scan.scanrelid, st->nqualcols,
+									 st->qual_attnums, st->qual_convs);
 	lance_source_start(filter, fields, nfields);
 	covered = lance_index_search_covered(st->index, &ncovered);
 	lance_source_only_fragments(filter, covered, ncovered);
@@ -912,7 +913,7 @@ prefilter_index(ForeignScanState *node, LanceSearchState *st)
 		for (int64 r = 0; r < batch->num_rows; r++)
 		{
 			st->current_row_address = (int64) batch->row_addrs[r];
-			if (fast != NULL ? lance_int_filter_pass(fast, batch, cols, r)
+			if (fast != NULL ? lance_qual_filter_pass(fast, batch, cols, r)
 				: row_passes_quals(node, st, batch, cols, r))
 				lance_index_search_allow(st->index, batch->row_addrs[r]);
 		}

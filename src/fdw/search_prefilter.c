@@ -1,45 +1,55 @@
 /*-------------------------------------------------------------------------
  *
  * search_prefilter.c
- *	  Integer comparisons of a search's quals, tested on decoded columns
- *	  without the executor.
+ *	  Integer comparisons and text equalities of a search's quals, tested
+ *	  on decoded columns without the executor.
  *
  * An indexed search with quals first finds the rows that pass them over
  * every indexed row (LanceDB's prefilter), so the quals run once per row of
  * the dataset: through ExecQual that costs more than the index search
  * itself.  LanceDB evaluates such filters as vectorized comparisons over
- * Arrow arrays; for the commonest shape, `intcol op constant` with op one
- * of the integer btree comparisons (<, <=, =, >=, >), we do the same on
- * the decoded column.  The btree strategy gives the operator's meaning,
- * and comparisons between integers of any width are exact in int64, so the
- * answer is the operator's.  A NULL value passes no comparison, as the
- * operator, being strict, would yield NULL.  Any other qual sends the whole
- * filter back to ExecQual.
+ * Arrow arrays; for the commonest shapes we do the same on the decoded
+ * column:
+ *
+ * - `intcol op constant`, op one of the integer btree comparisons (<, <=,
+ *   =, >=, >): the btree strategy gives the operator's meaning, and
+ *   integers of any width compare exactly in int64;
+ * - `textcol = 'constant'` under a deterministic collation in a UTF-8
+ *   database, where texteq compares bytes; each value's UTF-8 is verified
+ *   as converting it would, so a bad value raises the same error.
+ *
+ * A NULL value passes no comparison, as the operator, being strict, would
+ * yield NULL.  Any other qual sends the whole filter back to ExecQual.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/stratnum.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_opfamily.h"
 #include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
 #include "nodes/primnodes.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #include "fdw/search_prefilter.h"
 
 /* One `column op value` comparison. */
-typedef struct IntComparison
+typedef struct Comparison
 {
 	int			col;			/* index into the qual columns */
 	StrategyNumber strategy;	/* BTLessStrategyNumber .. BTGreaterStrategyNumber */
-	int64		value;
-} IntComparison;
+	int64		value;			/* integers */
+	const char *text;			/* text equality: the constant's bytes, or NULL */
+	int			text_len;
+} Comparison;
 
-struct LanceIntFilter
+struct LanceQualFilter
 {
 	int			n;
-	IntComparison *cmps;
+	Comparison *cmps;
 };
 
 static bool
@@ -91,10 +101,47 @@ commute(StrategyNumber s)
 	return BTMaxStrategyNumber + 1 - s;
 }
 
+/* The index of the qual column var is, or -1. */
+static int
+qual_column(const Var *var, int nqualcols, const AttrNumber *qual_attnums)
+{
+	for (int i = 0; i < nqualcols; i++)
+	{
+		if (qual_attnums[i] == var->varattno)
+			return i;
+	}
+	return -1;
+}
+
+/* Fill cmp from `textcol = const` under byte-wise equality; false if not. */
+static bool
+compile_text_equality(OpExpr *op, Var *var, Const *con, int nqualcols,
+					  const AttrNumber *qual_attnums, LanceConverter *const *convs,
+					  Comparison *cmp)
+{
+	const LanceConverter *conv;
+
+	if (op->opno != TextEqualOperator || var->vartype != TEXTOID ||
+		con->consttype != TEXTOID || GetDatabaseEncoding() != PG_UTF8 ||
+		!get_collation_isdeterministic(op->inputcollid))
+		return false;
+	cmp->col = qual_column(var, nqualcols, qual_attnums);
+	if (cmp->col < 0)
+		return false;
+	conv = convs[cmp->col];
+	if (conv->kind != CONV_TEXT || (conv->field->type.id != LANCE_TYPE_STRING &&
+									conv->field->type.id != LANCE_TYPE_LARGE_STRING))
+		return false;
+	cmp->strategy = BTEqualStrategyNumber;
+	cmp->text = VARDATA_ANY(DatumGetPointer(con->constvalue));
+	cmp->text_len = VARSIZE_ANY_EXHDR(DatumGetPointer(con->constvalue));
+	return true;
+}
+
 /* Fill cmp from `var op const` or `const op var`; false for another shape. */
 static bool
 compile_one(Expr *qual, Index scanrelid, int nqualcols, const AttrNumber *qual_attnums,
-			LanceConverter *const *convs, IntComparison *cmp)
+			LanceConverter *const *convs, Comparison *cmp)
 {
 	OpExpr	   *op;
 	Node	   *left;
@@ -122,19 +169,18 @@ compile_one(Expr *qual, Index scanrelid, int nqualcols, const AttrNumber *qual_a
 	}
 	else
 		return false;
-	if (var->varno != scanrelid || !is_int_type(var->vartype) || con->constisnull ||
-		!is_int_type(con->consttype))
+	if (var->varno != scanrelid || con->constisnull)
+		return false;
+	cmp->text = NULL;
+	if (compile_text_equality(op, var, con, nqualcols, qual_attnums, convs, cmp))
+		return true;
+	if (!is_int_type(var->vartype) || !is_int_type(con->consttype))
 		return false;
 	strategy = get_op_opfamily_strategy(op->opno, INTEGER_BTREE_FAM_OID);
 	if (strategy < BTLessStrategyNumber || strategy > BTGreaterStrategyNumber)
 		return false;
 
-	cmp->col = -1;
-	for (int i = 0; i < nqualcols; i++)
-	{
-		if (qual_attnums[i] == var->varattno)
-			cmp->col = i;
-	}
+	cmp->col = qual_column(var, nqualcols, qual_attnums);
 	if (cmp->col < 0 || !field_fits_column(convs[cmp->col]->field, var->vartype))
 		return false;
 	cmp->strategy = (var == (Var *) left) ? strategy : commute(strategy);
@@ -143,18 +189,18 @@ compile_one(Expr *qual, Index scanrelid, int nqualcols, const AttrNumber *qual_a
 }
 
 /*
- * lance_int_filter_compile
- *		The quals as integer comparisons, or NULL.
+ * lance_qual_filter_compile
+ *		The quals as integer comparisons and text equalities, or NULL.
  */
-LanceIntFilter *
-lance_int_filter_compile(List *quals, Index scanrelid, int nqualcols,
-						 const AttrNumber *qual_attnums, LanceConverter *const *convs)
+LanceQualFilter *
+lance_qual_filter_compile(List *quals, Index scanrelid, int nqualcols,
+						  const AttrNumber *qual_attnums, LanceConverter *const *convs)
 {
-	LanceIntFilter *f = palloc(sizeof(LanceIntFilter));
+	LanceQualFilter *f = palloc(sizeof(LanceQualFilter));
 	ListCell   *lc;
 
 	f->n = 0;
-	f->cmps = palloc(sizeof(IntComparison) * Max(list_length(quals), 1));
+	f->cmps = palloc(sizeof(Comparison) * Max(list_length(quals), 1));
 	foreach(lc, quals)
 	{
 		if (!compile_one(lfirst(lc), scanrelid, nqualcols, qual_attnums, convs, &f->cmps[f->n]))
@@ -186,21 +232,46 @@ int_value(const LanceArray *a, int64 r)
 }
 
 /*
- * lance_int_filter_pass
+ * Whether row r of a string array equals the comparison's text; its bytes
+ * are verified as UTF-8 first, as converting the value would.
+ */
+static bool
+text_equals(const Comparison *c, const LanceArray *a, int64 r)
+{
+	int64		start = lance_array_offset(a, r);
+	int64		len = lance_array_offset(a, r + 1) - start;
+	const char *p = (const char *) a->values + start;
+
+	if (len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("Lance string value of %lld bytes is too long", (long long) len)));
+	(void) pg_verify_mbstr(PG_UTF8, p, (int) len, false);
+	return len == c->text_len && memcmp(p, c->text, len) == 0;
+}
+
+/*
+ * lance_qual_filter_pass
  *		Whether row r passes every comparison.
  */
 bool
-lance_int_filter_pass(const LanceIntFilter *f, const LanceBatch *batch, const int *cols, int64 r)
+lance_qual_filter_pass(const LanceQualFilter *f, const LanceBatch *batch, const int *cols, int64 r)
 {
 	for (int i = 0; i < f->n; i++)
 	{
-		const IntComparison *c = &f->cmps[i];
+		const Comparison *c = &f->cmps[i];
 		const LanceArray *a = batch->columns[cols[c->col]];
 		int64		x;
 		bool		pass;
 
 		if (!lance_array_is_valid(a, r))
 			return false;
+		if (c->text != NULL)
+		{
+			if (!text_equals(c, a, r))
+				return false;
+			continue;
+		}
 		x = int_value(a, r);
 		switch (c->strategy)
 		{

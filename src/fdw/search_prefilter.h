@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * search_prefilter.h
- *	  Integer comparisons of a search's quals, tested on decoded columns
- *	  without the executor.
+ *	  Integer comparisons and text equalities of a search's quals, tested
+ *	  on decoded columns without the executor.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,23 +15,23 @@
 #include "lance/dataset.h"
 #include "nodes/pg_list.h"
 
-typedef struct LanceIntFilter LanceIntFilter;
+typedef struct LanceQualFilter LanceQualFilter;
 
 /*
  * The quals (a scan's fdw_exprs on relation scanrelid) as comparisons of
- * integer columns with constants, or NULL when any qual is of another
- * shape.  qual_attnums[i] is the i-th column the quals use, convs[i] its
+ * integer columns with constants and equalities of text columns with
+ * constants, or NULL when any qual is of another shape.  qual_attnums[i] is the i-th column the quals use, convs[i] its
  * converter.
  */
-extern LanceIntFilter *lance_int_filter_compile(List *quals, Index scanrelid, int nqualcols,
-												const AttrNumber *qual_attnums,
-												LanceConverter *const *convs);
+extern LanceQualFilter *lance_qual_filter_compile(List *quals, Index scanrelid, int nqualcols,
+												  const AttrNumber *qual_attnums,
+												  LanceConverter *const *convs);
 
 /*
  * Whether row r of the batch passes every comparison, as the quals would
  * decide it; cols[i] is the batch's column of the i-th qual column.
  */
-extern bool lance_int_filter_pass(const LanceIntFilter *f, const LanceBatch *batch,
-								  const int *cols, int64 r);
+extern bool lance_qual_filter_pass(const LanceQualFilter *f, const LanceBatch *batch,
+								   const int *cols, int64 r);
 
 #endif							/* LANCEDB_FDW_SEARCH_PREFILTER_H */

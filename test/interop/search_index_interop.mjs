@@ -220,6 +220,7 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
     report('ivfpq_label: a filtered search uses the index', /Lance Index: vec_idx/.test(plan) ? null : plan);
     await compareFiltered(ctx, lt, 20, "label = 'l3'", 1000, 20);
     await compareFiltered(ctx, lt, 2, "label IN ('l1', 'l7')", 2000, 20);
+    await compareFiltered(ctx, lt, 2, "label = 'l5' AND id >= 5000", 500, 20);
     await compareFiltered(ctx, lt, 1, 'id < 150', 150, 20);
     await compareFiltered(ctx, lt, 1, '6 > id', 6, 5);
     // a qual the scan cannot evaluate leaves the ordering to Postgres: still LIMIT rows
