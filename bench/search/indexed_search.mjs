@@ -1,10 +1,14 @@
-// bench/search: top-10 latency of indexed search over a 1M x 128 LanceDB
-// dataset with a LanceDB-built IVF_PQ index, in one run:
-//   - the FDW through that index (lancedb.nprobes, lancedb.refine_factor)
-//   - LanceDB's own indexed search (Node), same nprobes and refine factor
-// with each side's recall@10 against exact search (LanceDB's flat search),
-// so the latencies are compared at the recall each reaches.  It prints
-// figures and asserts nothing.
+// bench/search: top-10 latency over a 1M x 128 LanceDB dataset with a
+// LanceDB-built IVF_PQ index, flat and indexed, in one run:
+//   - flat: the FDW with lancedb.use_index = off vs LanceDB's flat search
+//     (bypassVectorIndex), and Postgres' own scan and sort
+//     (lancedb.search_pushdown = off) on a few queries;
+//   - indexed: the FDW through that index (lancedb.nprobes,
+//     lancedb.refine_factor) vs LanceDB's own indexed search, same nprobes
+//     and refine factor, with each side's recall@10 against exact search,
+//     so the latencies are compared at the recall each reaches;
+//   - filtered and indexed: `WHERE id < ROWS/10`, both prefiltering.
+// It prints figures and asserts nothing.
 //
 //   node indexed_search.mjs LANCEDB_REF DATA_DIR [ROWS] [QUERIES]
 //
@@ -73,6 +77,33 @@ async function main() {
   console.log(`indexed top-${K}, ${ROWS} x ${DIM} float32, l2, ${QUERIES} queries (median), index ${used ? used[1] : 'NOT USED'}`);
 
   const fmt = (t) => `${median(t).toFixed(1).padStart(8)} ms (min ${Math.min(...t).toFixed(1)}, max ${Math.max(...t).toFixed(1)})`;
+  const ours = (q, text = sql) => client.query(text, [`[${q.join(',')}]`]).then((res) => res.rows.map((x) => Number(x.id)));
+
+  // flat: the FDW's pushed-down search without the index, LanceDB's bypass
+  await client.query('SET lancedb.use_index = off');
+  const lanceFlat = (q) => tbl.vectorSearch(Float32Array.from(q)).column('vec').distanceType('l2')
+    .bypassVectorIndex().select(['id']).limit(K).toArray();
+  await lanceFlat(queries[0]);
+  await ours(queries[0]);
+  const fLance = [];
+  const fOurs = [];
+  let fSame = 0;
+  for (let i = 0; i < QUERIES; i++) {
+    let got;
+    fLance.push(...await timeIt(() => lanceFlat(queries[i]), 1));
+    fOurs.push(...await timeIt(async () => { got = await ours(queries[i]); }, 1));
+    fSame += recall(got, truth[i]);
+  }
+  console.log(`  flat (no index):      FDW ${fmt(fOurs)} recall ${(fSame / QUERIES).toFixed(3)} |` +
+    ` LanceDB ${fmt(fLance)} recall 1.000 | ratio ${(median(fOurs) / median(fLance)).toFixed(2)}`);
+  await client.query('SET lancedb.search_pushdown = off');
+  const fPg = [];
+  for (let i = 0; i < Math.min(3, QUERIES); i++) fPg.push(...await timeIt(() => ours(queries[i]), 1));
+  console.log(`  Postgres scan + sort: ${fmt(fPg)} (${fPg.length} queries) | ratio to LanceDB flat ` +
+    `${(median(fPg) / median(fLance)).toFixed(2)}`);
+  await client.query('RESET lancedb.search_pushdown');
+  await client.query('RESET lancedb.use_index');
+
   for (const [nprobes, refine] of SETTINGS) {
     await client.query(`SET lancedb.nprobes = ${nprobes}`);
     await client.query(`SET lancedb.refine_factor = ${refine}`);
@@ -82,7 +113,6 @@ async function main() {
       if (refine > 1) query = query.refineFactor(refine);
       return query.toArray().then((rows) => rows.map((x) => Number(x.id)));
     };
-    const ours = (q) => client.query(sql, [`[${q.join(',')}]`]).then((res) => res.rows.map((x) => Number(x.id)));
     await lance(queries[0]);
     await ours(queries[0]);
     const tLance = [];
@@ -101,6 +131,28 @@ async function main() {
       ` LanceDB ${fmt(tLance)} recall ${(rLance / QUERIES).toFixed(3)} |` +
       ` ratio ${(median(tOurs) / median(tLance)).toFixed(2)}`);
   }
+
+  // filtered: a tenth of the rows pass, both sides prefilter at nprobes 20
+  const where = `id < ${Math.floor(ROWS / 10)}`;
+  const fsql = `SELECT id FROM bench_isearch_t WHERE ${where} ORDER BY vec <-> $1::vector LIMIT ${K}`;
+  await client.query('SET lancedb.nprobes = 20');
+  await client.query('RESET lancedb.refine_factor');
+  const lanceWhere = (q) => tbl.vectorSearch(Float32Array.from(q)).column('vec').distanceType('l2')
+    .where(where).nprobes(20).select(['id']).limit(K).toArray().then((rows) => rows.map((x) => Number(x.id)));
+  await lanceWhere(queries[0]);
+  await ours(queries[0], fsql);
+  const wLance = [];
+  const wOurs = [];
+  let agree = 0;
+  for (let i = 0; i < QUERIES; i++) {
+    let a;
+    let b;
+    wLance.push(...await timeIt(async () => { b = await lanceWhere(queries[i]); }, 1));
+    wOurs.push(...await timeIt(async () => { a = await ours(queries[i], fsql); }, 1));
+    agree += recall(a, b);
+  }
+  console.log(`  WHERE ${where}, nprobes 20: FDW ${fmt(wOurs)} | LanceDB ${fmt(wLance)} |` +
+    ` ratio ${(median(wOurs) / median(wLance)).toFixed(2)} | overlap ${(agree / QUERIES).toFixed(3)}`);
   await client.query('DROP SERVER bench_isearch CASCADE');
   await client.end();
 }

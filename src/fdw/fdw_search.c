@@ -72,6 +72,7 @@
 #include "fdw/fdw_search.h"
 #include "fdw/lance_fdw.h"
 #include "fdw/search_index.h"
+#include "fdw/search_prefilter.h"
 #include "kernels/distance.h"
 #include "kernels/topk.h"
 #include "types/vector.h"
@@ -146,6 +147,7 @@ typedef struct LanceSearchState
 	int			nqualcols;
 	AttrNumber *qual_attnums;
 	int		   *qual_scan_cols; /* each one's column in the batch */
+	const char **scan_fields;	/* the batch's columns */
 	LanceConverter **qual_convs;
 	ExprState  *quals;
 
@@ -410,9 +412,10 @@ release_ranking(void *arg)
 }
 
 /*
- * Use LanceDB's index on the column when one answers this metric and no
- * quals filter the rows (LanceDB's index search would then filter after
- * probing); the flat scan then reads only the fragments it does not cover.
+ * Use LanceDB's index on the column when one answers this metric; the flat
+ * scan then reads only the fragments it does not cover.  With quals, the
+ * index searches only the rows that pass them (prefilter_index), as
+ * LanceDB's default prefilter does.
  */
 static void
 open_index(LanceSearchState *st, ForeignScan *plan, const LanceField *vec_field)
@@ -424,7 +427,7 @@ open_index(LanceSearchState *st, ForeignScan *plan, const LanceField *vec_field)
 		[LANCE_METRIC_L1] = -1,
 	};
 
-	if (plan->fdw_exprs != NIL || ivf_metric[st->metric] < 0)
+	if (ivf_metric[st->metric] < 0)
 		return;
 	st->index = lance_index_search_open(st->source, st->location, vec_field,
 										ivf_metric[st->metric]);
@@ -481,6 +484,7 @@ open_search(LanceSearchState *st, ForeignScanState *node, ForeignScan *plan,
 		i++;
 	}
 	lance_source_start(st->source, scan_fields, nscan);
+	st->scan_fields = scan_fields;
 	st->vec_name = vec_field->name;
 	open_index(st, plan, vec_field);
 
@@ -647,9 +651,13 @@ entry_bound(TopK *heap)
 	return worst->tier == TIER_NUMBER ? worst->key : INFINITY;
 }
 
-/* Whether row r of the batch passes the pushed quals. */
+/*
+ * Whether row r of the batch passes the pushed quals; cols[i] is the
+ * batch's column of the i-th qual column.
+ */
 static bool
-row_passes_quals(ForeignScanState *node, LanceSearchState *st, LanceBatch *batch, int64 r)
+row_passes_quals(ForeignScanState *node, LanceSearchState *st, LanceBatch *batch,
+				 const int *cols, int64 r)
 {
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
@@ -664,7 +672,7 @@ row_passes_quals(ForeignScanState *node, LanceSearchState *st, LanceBatch *batch
 		int			att = st->qual_attnums[i] - 1;
 
 		slot->tts_values[att] = lance_convert_value(st->qual_convs[i],
-													batch->columns[st->qual_scan_cols[i]],
+													batch->columns[cols[i]],
 													r, &slot->tts_isnull[att]);
 	}
 	ExecStoreVirtualTuple(slot);
@@ -860,6 +868,61 @@ rank_index_candidates(ForeignScanState *node, LanceSearchState *st, const Vector
 }
 
 /*
+ * LanceDB's prefilter: the rows of the indexed fragments that pass the
+ * quals, found by a scan of the quals' columns alone (not the vectors),
+ * are the only rows the index may offer.  The scan runs on a second
+ * opening of the same version, in a context of its own that it frees.
+ * Integer comparisons and text equalities are tested on the columns
+ * directly, once per row of the dataset being too many for the executor's
+ * per-row cost.
+ */
+static void
+prefilter_index(ForeignScanState *node, LanceSearchState *st)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "lancedb_fdw prefilter",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old;
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	LanceQualFilter *fast;
+	LanceSource *filter;
+	const char **fields;
+	int		   *cols;
+	int			nfields = 0;
+	uint64	   *covered;
+	int			ncovered;
+	LanceBatch *batch;
+
+	lance_index_search_restrict(st->index);
+	old = MemoryContextSwitchTo(cxt);
+	filter = lance_source_open(st->location, lance_source_version(st->source));
+	fields = palloc(sizeof(char *) * Max(st->nqualcols, 1));
+	cols = palloc(sizeof(int) * Max(st->nqualcols, 1));
+	for (int i = 0; i < st->nqualcols; i++)
+	{
+		fields[nfields] = st->scan_fields[st->qual_scan_cols[i]];
+		cols[i] = nfields++;
+	}
+	fast = lance_qual_filter_compile(plan->fdw_exprs, plan->scan.scanrelid, st->nqualcols,
+									 st->qual_attnums, st->qual_convs);
+	lance_source_start(filter, fields, nfields);
+	covered = lance_index_search_covered(st->index, &ncovered);
+	lance_source_only_fragments(filter, covered, ncovered);
+	while ((batch = lance_source_next(filter)) != NULL)
+	{
+		for (int64 r = 0; r < batch->num_rows; r++)
+		{
+			st->current_row_address = (int64) batch->row_addrs[r];
+			if (fast != NULL ? lance_qual_filter_pass(fast, batch, cols, r)
+				: row_passes_quals(node, st, batch, cols, r))
+				lance_index_search_allow(st->index, batch->row_addrs[r]);
+		}
+	}
+	st->current_row_address = -1;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
+/*
  * Rank every row that passes the quals and read the winners' columns.
  */
 static void
@@ -896,6 +959,8 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 	{
 		lance_source_only_fragments(st->source, q ? st->uncovered : NULL,
 									q ? st->nuncovered : 0);
+		if (q != NULL && st->quals != NULL)
+			prefilter_index(node, st);
 		if (q != NULL)
 			rank_index_candidates(node, st, q, &seq);
 	}
@@ -946,7 +1011,7 @@ rank_rows(ForeignScanState *node, LanceSearchState *st)
 					 !has_null_item(vecs, r, st->dim))
 				continue;
 			st->current_row_address = (int64) batch->row_addrs[r];
-			if (st->quals != NULL && !row_passes_quals(node, st, batch, r))
+			if (st->quals != NULL && !row_passes_quals(node, st, batch, st->qual_scan_cols, r))
 				continue;
 			e.seq = seq;
 			if (valid)

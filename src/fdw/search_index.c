@@ -17,6 +17,14 @@
  * exact distance, as Postgres expects of an ordered scan; with refine
  * factor 1 the rows are the ones LanceDB returns, in exact order.
  *
+ * With quals, LanceDB by default prefilters: it evaluates the filter over
+ * the indexed rows first and lets the index offer only rows that pass.
+ * The scan does the same (and, as without quals, probes further partitions
+ * while fewer than k were found): it names the passing rows
+ * (lance_index_search_allow), which
+ * then stand in for the deletion check, since that scan skipped deleted
+ * rows.
+ *
  * Index files never change once written (a new index gets a new uuid), so
  * an opened index, which holds its codes or vectors in memory, is kept for
  * the backend's later queries, as LanceDB keeps indexes in its index
@@ -55,6 +63,7 @@
 static int	search_nprobes = DEFAULT_NPROBES;
 static int	search_refine_factor = 1;
 static int	index_cache_mb = 1024;
+static bool search_use_index = true;
 
 /* An opened index, by dataset location and index uuid. */
 typedef struct CachedIndex
@@ -75,6 +84,7 @@ typedef struct IndexedFragment
 	uint64		physical_rows;
 	int			segment;		/* the segment covering it, or -1 */
 	LanceDeletionSet *deleted;	/* NULL when none */
+	uint8	   *allowed;		/* restricted: a bit per row the quals pass */
 } IndexedFragment;
 
 struct LanceIndexSearch
@@ -89,19 +99,21 @@ struct LanceIndexSearch
 	int			nfragments;
 	IndexedFragment *fragments; /* ascending by id */
 	int			current;		/* the segment being searched */
+	bool		restricted;		/* only rows allowed by the prefilter */
 };
 
 /*
  * lance_search_index_init_gucs
  *		lancedb.nprobes and lancedb.refine_factor, as LanceDB's query
- *		options, and lancedb.index_cache_mb.
+ *		options, lancedb.use_index (off: LanceDB's bypassVectorIndex) and
+ *		lancedb.index_cache_mb.
  */
 void
 lance_search_index_init_gucs(void)
 {
 	DefineCustomIntVariable("lancedb.nprobes",
 							"Partitions of a LanceDB IVF index probed by a nearest-neighbour search.",
-							"As LanceDB's default nprobes, a minimum: more partitions are probed while fewer than LIMIT rows were found.",
+							"LanceDB's default nprobes; a minimum here: more partitions are probed while fewer than LIMIT rows were found.",
 							&search_nprobes,
 							DEFAULT_NPROBES, 1, 65536,
 							PGC_USERSET, 0, NULL, NULL, NULL);
@@ -111,6 +123,12 @@ lance_search_index_init_gucs(void)
 							&search_refine_factor,
 							1, 1, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("lancedb.use_index",
+							 "Lets nearest-neighbour searches of Lance foreign tables use LanceDB's vector indexes.",
+							 "Off searches every row exactly, as LanceDB's bypassVectorIndex does.",
+							 &search_use_index,
+							 true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("lancedb.index_cache_mb",
 							"Memory each backend may keep LanceDB indexes in between queries.",
 							"An index is read whole when a search first uses it and kept while it fits; 0 reads it for every query.",
@@ -298,13 +316,20 @@ LanceIndexSearch *
 lance_index_search_open(LanceSource *src, const char *location, const LanceField *field,
 						LanceIvfMetric metric)
 {
-	const LanceManifest *m = lance_source_manifest(src);
-	LanceIndexList *list = lance_source_indexes(src);
-	LanceIndexSearch *is = palloc0(sizeof(LanceIndexSearch));
-	LanceIndexInfo **infos = palloc(sizeof(LanceIndexInfo *) * Max(list->count, 1));
-	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+	const LanceManifest *m;
+	LanceIndexList *list;
+	LanceIndexSearch *is;
+	LanceIndexInfo **infos;
+	MemoryContextCallback *cb;
 	const char *why = NULL;
 
+	if (!search_use_index)
+		return NULL;
+	m = lance_source_manifest(src);
+	list = lance_source_indexes(src);
+	is = palloc0(sizeof(LanceIndexSearch));
+	infos = palloc(sizeof(LanceIndexInfo *) * Max(list->count, 1));
+	cb = palloc(sizeof(MemoryContextCallback));
 	is->segments = palloc0(sizeof(LanceIvfIndex *) * Max(list->count, 1));
 	is->cached = palloc0(sizeof(CachedIndex *) * Max(list->count, 1));
 	is->metric = metric;
@@ -364,6 +389,21 @@ lance_index_search_open(LanceSource *src, const char *location, const LanceField
 	return is;
 }
 
+/* The ids of the fragments some segment covers, or of those none covers. */
+static uint64 *
+fragments_where(LanceIndexSearch *is, bool covered, int *n)
+{
+	uint64	   *ids = palloc(sizeof(uint64) * Max(is->nfragments, 1));
+
+	*n = 0;
+	for (int f = 0; f < is->nfragments; f++)
+	{
+		if ((is->fragments[f].segment >= 0) == covered)
+			ids[(*n)++] = is->fragments[f].id;
+	}
+	return ids;
+}
+
 /*
  * lance_index_search_uncovered
  *		The fragments to search flat.
@@ -371,21 +411,63 @@ lance_index_search_open(LanceSource *src, const char *location, const LanceField
 uint64 *
 lance_index_search_uncovered(LanceIndexSearch *is, int *n)
 {
-	uint64	   *ids = palloc(sizeof(uint64) * Max(is->nfragments, 1));
+	return fragments_where(is, false, n);
+}
 
-	*n = 0;
+/*
+ * lance_index_search_covered
+ *		The fragments the index answers for, whose rows a prefilter reads.
+ */
+uint64 *
+lance_index_search_covered(LanceIndexSearch *is, int *n)
+{
+	return fragments_where(is, true, n);
+}
+
+/*
+ * lance_index_search_restrict
+ *		From now on, candidates are only the rows lance_index_search_allow
+ *		names; none so far.  The bitmaps live in the current memory context.
+ */
+void
+lance_index_search_restrict(LanceIndexSearch *is)
+{
 	for (int f = 0; f < is->nfragments; f++)
 	{
-		if (is->fragments[f].segment < 0)
-			ids[(*n)++] = is->fragments[f].id;
+		IndexedFragment *fr = &is->fragments[f];
+
+		if (fr->segment < 0)
+			continue;
+		if (fr->allowed != NULL)
+			pfree(fr->allowed);
+		fr->allowed = palloc_extended(fr->physical_rows / 8 + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	}
-	return ids;
+	is->restricted = true;
+}
+
+/*
+ * lance_index_search_allow
+ *		Let the row at this address be a candidate.
+ */
+void
+lance_index_search_allow(LanceIndexSearch *is, uint64 addr)
+{
+	IndexedFragment *fr = find_fragment(is, LANCE_ROW_ADDR_FRAGMENT(addr));
+	uint32		offset = LANCE_ROW_ADDR_OFFSET(addr);
+
+	Assert(is->restricted);
+	if (fr == NULL || fr->allowed == NULL || offset >= fr->physical_rows)
+		elog(ERROR, "Lance prefilter row %u of fragment %u is not one the index covers",
+			 offset, LANCE_ROW_ADDR_FRAGMENT(addr));
+	fr->allowed[offset / 8] |= (uint8) (1 << (offset % 8));
 }
 
 /*
  * Whether a row id of the current segment is a live row this segment
  * answers for: its fragment still exists, is covered by this segment (a
- * row rewritten elsewhere is found there), and has not deleted it.
+ * row rewritten elsewhere is found there), and has not deleted it; under a
+ * prefilter, whether the quals passed it (the scan that tried them skipped
+ * deleted rows).
  */
 static bool
 row_is_live(uint64_t row_id, void *arg)
@@ -394,8 +476,11 @@ row_is_live(uint64_t row_id, void *arg)
 	IndexedFragment *fr = find_fragment(is, LANCE_ROW_ADDR_FRAGMENT(row_id));
 	uint32		offset = LANCE_ROW_ADDR_OFFSET(row_id);
 
-	return fr != NULL && fr->segment == is->current && offset < fr->physical_rows &&
-		(fr->deleted == NULL || !lance_deletion_contains(fr->deleted, offset));
+	if (fr == NULL || fr->segment != is->current || offset >= fr->physical_rows)
+		return false;
+	if (is->restricted)
+		return (fr->allowed[offset / 8] & (1 << (offset % 8))) != 0;
+	return fr->deleted == NULL || !lance_deletion_contains(fr->deleted, offset);
 }
 
 static int

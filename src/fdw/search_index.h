@@ -36,6 +36,17 @@ extern LanceIndexSearch *lance_index_search_open(LanceSource *src, const char *l
  */
 extern uint64 *lance_index_search_uncovered(LanceIndexSearch *is, int *n);
 
+/* The fragments the index covers, which a prefilter reads. */
+extern uint64 *lance_index_search_covered(LanceIndexSearch *is, int *n);
+
+/*
+ * LanceDB's prefilter: after lance_index_search_restrict, the index offers
+ * only the rows of its fragments that lance_index_search_allow named (the
+ * rows that pass the query's quals).
+ */
+extern void lance_index_search_restrict(LanceIndexSearch *is);
+extern void lance_index_search_allow(LanceIndexSearch *is, uint64 addr);
+
 /*
  * The row addresses of up to refine_factor * k live rows nearest q by the
  * index's approximate distance, probing lancedb.nprobes partitions of each

@@ -80,8 +80,9 @@ typedef bool (*LanceIvfRowFilter) (uint64_t row_id, void *arg);
  * Offer every row of the nprobes partitions nearest q (dim floats) that
  * the filter keeps to out, keyed by approximate distance, with the row id
  * as payload and seq; then the rows of the next nearest partitions, while
- * out holds fewer than min_results rows (as LanceDB probes past its
- * minimum nprobes when its maximum is not set).  Rows that cannot enter a
+ * out holds fewer than min_results rows (so that a LIMIT is honoured
+ * whenever that many rows exist; LanceDB would stop at nprobes and return
+ * fewer).  Rows that cannot enter a
  * full top-k are skipped.
  */
 extern CoreStatus lance_ivf_search(LanceIvfIndex *ix, const float *q, int nprobes,

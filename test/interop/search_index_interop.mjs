@@ -12,7 +12,13 @@
 //  - a LIMIT past the probed partitions' rows probes more partitions;
 //  - rows appended after the index was built are found (searched flat),
 //    rows deleted after it never come back;
-//  - an index of another metric is not used (EXPLAIN names no index);
+//  - with quals, the index searches only the rows that pass them, as
+//    LanceDB's default prefilter does: the same ids as LanceDB's
+//    prefiltered indexed search at the same nprobes (>= 0.95), and LIMIT
+//    rows when that many pass, also when the probed partitions hold fewer
+//    passing rows (then more are probed);
+//  - an index of another metric is not used (EXPLAIN names no index), nor
+//    any with lancedb.use_index = off, which answers exactly;
 //  - an index type the FDW does not read (IVF_HNSW_SQ), or an index of a
 //    dataset with stable row ids, gives a NOTICE and the exact answer of a
 //    flat search.
@@ -36,6 +42,44 @@ async function theirs(tbl, metric, q, k, nprobes, refine) {
     .nprobes(nprobes).select(['id']).limit(k);
   if (refine > 1) query = query.refineFactor(refine);
   return (await query.toArray()).map((r) => Number(r.id));
+}
+
+async function theirsWhere(tbl, q, k, nprobes, where) {
+  const rows = await tbl.vectorSearch(Float32Array.from(q)).column('vec').distanceType('l2')
+    .where(where).nprobes(nprobes).select(['id']).limit(k).toArray();
+  return rows.map((r) => Number(r.id));
+}
+
+// Filtered queries, FDW (SQL qual) against LanceDB's prefiltered search at
+// the same nprobes.  LanceDB's nprobes(n) is also its maximum, so where its
+// n partitions hold fewer than LIMIT passing rows it returns fewer: those
+// queries are not compared by overlap, and the FDW, which probes further,
+// must return min(LIMIT, matching) rows on every query.
+async function compareFiltered(ctx, t, nprobes, where, matching, queries) {
+  const { client, report, randomVector, r } = ctx;
+  await client.query(`SET lancedb.nprobes = ${nprobes}`);
+  let ov = 0;
+  let compared = 0;
+  let short = 0;
+  for (let i = 0; i < queries; i++) {
+    const q = randomVector(r, t.dim);
+    const res = await client.query(`SELECT id FROM ${t.table} WHERE ${where} ORDER BY vec <-> $1::vector LIMIT ${K}`,
+      [`[${q.join(',')}]`]);
+    const a = res.rows.map((row) => Number(row.id));
+    const b = await theirsWhere(t.tbl, q, K, nprobes, where);
+    short += a.length !== Math.min(K, matching);
+    if (b.length === K) {
+      ov += overlap(a, b);
+      compared++;
+    }
+  }
+  const label = `${t.label} WHERE ${where} nprobes=${nprobes}`;
+  console.log(`# ${label}: overlap with LanceDB prefilter ${compared ? (ov / compared).toFixed(3) : '-'} ` +
+    `over ${compared} of ${queries} queries LanceDB filled`);
+  if (compared > 0)
+    report(`${label}: overlap`, ov / compared >= 0.95 ? null : `overlap ${(ov / compared).toFixed(3)} < 0.95`);
+  report(`${label}: LIMIT rows when that many match`,
+    short === 0 ? null : `${short} of ${queries} queries returned fewer than min(LIMIT, ${matching}) rows`);
 }
 
 async function exact(tbl, metric, q, k) {
@@ -121,10 +165,22 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
     let plan = await explain(client, l2.table, '<->', 128);
     report('ivfpq_l2: EXPLAIN names the index', /Lance Index: vec_idx \(IVF_PQ, l2, 32 partitions, 16 sub-vectors\)/.test(plan) &&
       /Lance Nprobes: 20/.test(plan) && /Lance Refine Factor: 1/.test(plan) ? null : plan);
+    // lancedb.use_index = off is LanceDB's bypassVectorIndex: exact answers
+    await client.query('SET lancedb.use_index = off');
+    plan = await explain(client, l2.table, '<->', 128);
+    let bypassSame = 0;
+    for (let i = 0; i < 3; i++) {
+      const q = rand(128);
+      bypassSame += (await ours(client, l2.table, '<->', q, K)).join() === (await exact(big, 'l2', q, K)).join();
+    }
+    await client.query('RESET lancedb.use_index');
+    report('ivfpq_l2: lancedb.use_index = off searches flat, exactly', !/Lance Index/.test(plan) && bypassSame === 3
+      ? null : `${bypassSame} of 3 exact; ${plan}`);
     const nullQuery = await client.query(`SELECT count(*) AS n FROM (SELECT id FROM ${l2.table} ORDER BY vec <-> NULL::vector LIMIT ${K}) s`);
     report('ivfpq_l2: a NULL query still returns LIMIT rows', Number(nullQuery.rows[0].n) === K ? null : `${nullQuery.rows[0].n} rows`);
-    // a LIMIT past what nprobes partitions hold probes further, as LanceDB
-    // does when no maximum nprobes is set: 2000 rows from ~625 a partition
+    // a LIMIT past what nprobes partitions hold probes further (LanceDB's
+    // nprobes is also its maximum; SQL's LIMIT is kept): 2000 rows from
+    // ~625 a partition
     await client.query('SET lancedb.nprobes = 1');
     const many = await client.query(`SELECT count(*) AS n FROM (SELECT id FROM ${l2.table} ORDER BY vec <-> '[${Array(128).fill(0.5).join(',')}]' LIMIT 2000) s`);
     report('ivfpq_l2: LIMIT 2000 with nprobes 1 returns 2000 rows', Number(many.rows[0].n) === 2000 ? null : `${many.rows[0].n} rows`);
@@ -146,6 +202,32 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
     await compareSetting(ctx, 'ivfflat_l2', { table: 'search_interop.ivfflat_l2', tbl: flatL2, metric: 'l2', op: '<->', dim: 32, queries: 20 }, 2, 1);
     await compareSetting(ctx, 'ivfflat_cos', { table: 'search_interop.ivfflat_cos', tbl: flatCos, metric: 'cosine', op: '<=>', dim: 32, queries: 20 }, 2, 1);
 
+    // filtered: 10k x 64 with a label, 16 partitions; a tenth of the rows
+    // per label, and a filter that leaves under LIMIT rows a partition
+    const labelSchema = new arrow.Schema([
+      new arrow.Field('id', new arrow.Int32(), false),
+      new arrow.Field('label', new arrow.Utf8(), false),
+      new arrow.Field('vec', new arrow.FixedSizeList(64, new arrow.Field('item', new arrow.Float32(), true)), true),
+    ]);
+    const labelRows = [];
+    for (let i = 0; i < 10000; i++) labelRows.push({ id: i, label: `l${i % 10}`, vec: rand(64) });
+    const labelled = await db.createTable('ivfpq_label', labelRows, { schema: labelSchema });
+    await labelled.createIndex('vec', { config: lancedb.Index.ivfPq({ numPartitions: 16, numSubVectors: 8, distanceType: 'l2' }) });
+    await client.query(`CREATE FOREIGN TABLE search_interop.ivfpq_label (id int, label text, vec vector(64)) SERVER ${server}`);
+    const lt = { label: 'ivfpq_label', table: 'search_interop.ivfpq_label', tbl: labelled, dim: 64 };
+    plan = (await client.query(`EXPLAIN SELECT id FROM ${lt.table} WHERE label = 'l3' ORDER BY vec <-> ` +
+      `'[${Array(64).fill(0.5).join(',')}]' LIMIT ${K}`)).rows.map((x) => x['QUERY PLAN']).join('\n');
+    report('ivfpq_label: a filtered search uses the index', /Lance Index: vec_idx/.test(plan) ? null : plan);
+    await compareFiltered(ctx, lt, 20, "label = 'l3'", 1000, 20);
+    await compareFiltered(ctx, lt, 2, "label IN ('l1', 'l7')", 2000, 20);
+    await compareFiltered(ctx, lt, 2, "label = 'l5' AND id >= 5000", 500, 20);
+    await compareFiltered(ctx, lt, 1, 'id < 150', 150, 20);
+    await compareFiltered(ctx, lt, 1, '6 > id', 6, 5);
+    // a qual the scan cannot evaluate leaves the ordering to Postgres: still LIMIT rows
+    const local = await client.query(`SELECT count(*) AS n FROM (SELECT id FROM ${lt.table} WHERE id % 97 = 1 ` +
+      `ORDER BY vec <-> '[${Array(64).fill(0.5).join(',')}]' LIMIT ${K}) s`);
+    report('ivfpq_label: a qual not pushed still returns LIMIT rows', Number(local.rows[0].n) === K ? null : `${local.rows[0].n} rows`);
+
     // after indexing: a fragment the index does not cover, and deletions
     const appended = [];
     for (let i = 20000; i < 21000; i++) appended.push({ id: i, vec: rand(128) });
@@ -154,6 +236,7 @@ export async function runIndexTests({ client, lancedb, arrow, scratch, report, p
     plan = await explain(client, l2.table, '<->', 128);
     report('ivfpq_l2 appended: one unindexed fragment', /Lance Unindexed Fragments: 1/.test(plan) ? null : plan);
     await compareSetting(ctx, 'ivfpq_l2 appended+deleted', { ...l2, gone: (id) => id % 10 === 3 }, 8, 1);
+    await compareFiltered(ctx, { ...l2, label: 'ivfpq_l2 appended+deleted' }, 4, 'id >= 19500', 1350, 20);
     let found = 0;
     await client.query('RESET lancedb.nprobes');
     await client.query('RESET lancedb.refine_factor');
