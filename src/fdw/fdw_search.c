@@ -894,7 +894,8 @@ prefilter_index(ForeignScanState *node, LanceSearchState *st)
 
 	lance_index_search_restrict(st->index);
 	old = MemoryContextSwitchTo(cxt);
-	filter = lance_source_open(st->location, lance_source_version(st->source));
+	filter = lance_source_open(st->location, lance_source_version(st->source),
+							   lance_scan_storage_options(node));
 	fields = palloc(sizeof(char *) * Max(st->nqualcols, 1));
 	cols = palloc(sizeof(int) * Max(st->nqualcols, 1));
 	for (int i = 0; i < st->nqualcols; i++)
