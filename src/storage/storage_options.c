@@ -75,13 +75,15 @@ static const OptionSpec option_specs[] = {
  * The settings whose values have a form, so that a bad one can be refused
  * where it is written (CREATE SERVER ...) instead of at the first query.
  * Integer bounds are the widest any backend accepts; a backend checks its
- * own (S3's 5 MiB minimum part, say) when it opens.
+ * own (S3's 5 MiB minimum part, say, or plain HTTP without allow_http)
+ * when it opens.
  */
 typedef enum ValueKind
 {
 	VALUE_BOOL,
 	VALUE_DURATION,
-	VALUE_INT
+	VALUE_INT,
+	VALUE_URL
 } ValueKind;
 
 typedef struct ValueSpec
@@ -107,7 +109,25 @@ static const ValueSpec value_specs[] = {
 	{SOPT_COALESCE_BYTES, VALUE_INT, 0, 16L * 1024 * 1024},
 	{SOPT_MULTIPART_PART_SIZE, VALUE_INT, 1024L * 1024, 5L * 1024 * 1024 * 1024},
 	{SOPT_LIST_PAGE_SIZE, VALUE_INT, 1, 5000},
+	{SOPT_ENDPOINT, VALUE_URL},
 };
+
+/* An endpoint: http:// or https:// and a host (allow_http is the backend's to judge). */
+static CoreStatus
+check_url(StorageOptionId id, const char *value, CoreError *err)
+{
+	const char *host = NULL;
+
+	if (strncasecmp(value, "https://", 8) == 0)
+		host = value + 8;
+	else if (strncasecmp(value, "http://", 7) == 0)
+		host = value + 7;
+	if (host == NULL || *host == '\0' || *host == '/')
+		return core_error(err, CORE_ERR_INVALID,
+						  "storage option \"%s\" must be a URL such as \"https://host:port\", not \"%s\"",
+						  storage_option_canonical(id), value);
+	return CORE_OK;
+}
 
 struct StorageOptions
 {
@@ -212,6 +232,8 @@ storage_option_check(const char *key, const char *value, CoreError *err)
 				return storage_options_millis(&one, v->id, 0, &n, err);
 			case VALUE_INT:
 				return storage_options_int(&one, v->id, 0, v->min, v->max, &n, err);
+			case VALUE_URL:
+				return check_url(v->id, value, err);
 		}
 	}
 	return CORE_OK;

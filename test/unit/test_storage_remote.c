@@ -51,6 +51,10 @@ UNIT_TEST(storage_option_check_refuses_malformed_settings_naming_them)
 	CHECK(storage_option_check("max_requests_in_flight", "257", &err) == CORE_ERR_INVALID);
 	CHECK(storage_option_check("list_page_size", "", &err) == CORE_ERR_INVALID);
 	CHECK(storage_option_check("no_such_option", "1", &err) == CORE_ERR_INVALID);
+	CHECK(storage_option_check("aws_endpoint", "http://127.0.0.1:7480", &err) == CORE_OK);
+	CHECK(storage_option_check("endpoint", "127.0.0.1:7480", &err) == CORE_ERR_INVALID);
+	CHECK(strstr(err.msg, "endpoint") != NULL);
+	CHECK(storage_option_check("endpoint", "https://", &err) == CORE_ERR_INVALID);
 }
 
 UNIT_TEST(storage_option_check_never_judges_or_quotes_a_credential)
