@@ -216,6 +216,8 @@ storage_option_check(const char *key, const char *value, CoreError *err)
 
 	if (spec == NULL)
 		return core_error(err, CORE_ERR_INVALID, "unknown storage option \"%s\"", key);
+	if (value == NULL)
+		return core_error(err, CORE_ERR_INVALID, "storage option \"%s\" has no value", key);
 	memset(&one, 0, sizeof(one));
 	one.values[spec->id] = (char *) value;
 	for (size_t i = 0; i < sizeof(value_specs) / sizeof(value_specs[0]); i++)
