@@ -36,6 +36,24 @@ CREATE USER MAPPING FOR PUBLIC SERVER az OPTIONS (sas_token 'sv=2024&sig=x');
 ALTER USER MAPPING FOR PUBLIC SERVER az OPTIONS (ADD azure_storage_account_key 'k');
 -- but nothing that is not an object-store option
 CREATE USER MAPPING FOR CURRENT_USER SERVER az OPTIONS (table 'items');
+-- a setting's value must have its form wherever it is set: a boolean, a
+-- duration, an integer in range, a URL; the error names the option
+CREATE SERVER bad FOREIGN DATA WRAPPER lancedb_fdw
+	OPTIONS (uri 's3://bucket/db', allow_http 'ture');
+ALTER SERVER s3 OPTIONS (SET timeout '30 seconds');
+ALTER SERVER s3 OPTIONS (ADD client_retry_timeout '-1s');
+ALTER SERVER s3 OPTIONS (SET max_requests_in_flight '0');
+ALTER SERVER s3 OPTIONS (ADD list_page_size 'many');
+ALTER SERVER s3 OPTIONS (SET endpoint '127.0.0.1:9');
+ALTER FOREIGN TABLE t OPTIONS (ADD aws_virtual_hosted_style_request 'maybe');
+ALTER USER MAPPING FOR CURRENT_USER SERVER s3 OPTIONS (ADD client_max_retries '1000');
+ALTER USER MAPPING FOR CURRENT_USER SERVER s3 OPTIONS (ADD connect_timeout '2 hours');
+-- good values in other forms pass (durations in ms and minutes, booleans
+-- by any of their names)
+ALTER SERVER s3 OPTIONS (SET timeout '1500ms', ADD client_retry_timeout '2m',
+						 ADD aws_skip_signature 'off');
+-- a credential's value is not checked, so never quoted
+ALTER USER MAPPING FOR CURRENT_USER SERVER s3 OPTIONS (SET session_token 'not a number');
 SELECT srvname, srvoptions FROM pg_foreign_server WHERE srvname IN ('s3', 'az') ORDER BY 1;
 SELECT ftoptions FROM pg_foreign_table WHERE ftrelid = 't'::regclass;
 DROP USER MAPPING FOR CURRENT_USER SERVER s3;

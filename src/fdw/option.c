@@ -115,23 +115,32 @@ report_invalid_option(const char *name, Oid context)
 }
 
 /*
- * Check an object-store option is set where it may be: a credential only
- * in a user mapping.  The message names the option, never its value.
+ * Check an object-store option is set where it may be (a credential only
+ * in a user mapping) and that a setting's value has its form (a boolean,
+ * a duration, an integer in range), so a typo fails here rather than at
+ * the first query.  Messages name the option, never a credential's value.
  */
 static void
-check_storage_option(const char *name, Oid context)
+check_storage_option(DefElem *def, Oid context)
 {
-	if (context == UserMappingRelationId)
-		return;
-	if (context != ForeignServerRelationId && context != ForeignTableRelationId)
+	const char *name = def->defname;
+	CoreError	err;
+
+	if (context != UserMappingRelationId &&
+		context != ForeignServerRelationId && context != ForeignTableRelationId)
 		report_invalid_option(name, context);
-	if (storage_option_is_secret(name))
+	if (context != UserMappingRelationId && storage_option_is_secret(name))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("option \"%s\" is a credential and may only be set in a user mapping",
 						name),
 				 errdetail("Options of servers and foreign tables are readable by every role."),
 				 errhint("Use CREATE USER MAPPING FOR ... SERVER ... OPTIONS (%s '...').", name)));
+	if (storage_option_check(name, defGetString(def), &err) != CORE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\"", name),
+				 errdetail("%s", err.msg)));
 }
 
 /*
@@ -231,7 +240,7 @@ lancedb_fdw_validator(PG_FUNCTION_ARGS)
 
 		if (storage_option_is_known(def->defname))
 		{
-			check_storage_option(def->defname, catalog);
+			check_storage_option(def, catalog);
 			continue;
 		}
 		if (!is_valid_option(def->defname, catalog))

@@ -200,22 +200,21 @@ lance_cleanup(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	TimestampTz cutoff = PG_GETARG_TIMESTAMPTZ(1);
 	LanceTableOptions *opts = writable_table(relid);
-	const char *dir = opts->location;
+	Storage    *st;
 	LanceCleanupStats stats;
 	CoreError	err;
+	CoreStatus	status;
 	TupleDesc	tupdesc;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "lance_cleanup must return a row");
-	if (!lance_location_is_local(dir))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("lance_cleanup works on local datasets only")));
-	if (strncmp(dir, "file://", 7) == 0)
-		dir += 7;
-	if (lance_dataset_cleanup(dir, (int64_t) timestamptz_to_time_t(cutoff), &stats, &err) != CORE_OK)
+	if (lance_storage_open(opts->location, opts->storage_options, &st, &err) != CORE_OK)
+		lance_report_core_error(&err);
+	status = lance_dataset_cleanup(st, (int64_t) timestamptz_to_time_t(cutoff), &stats, &err);
+	storage_close(st);
+	if (status != CORE_OK)
 		lance_report_core_error(&err);
 	values[0] = Int64GetDatum((int64) stats.versions_removed);
 	values[1] = Int64GetDatum((int64) stats.files_removed);

@@ -6,7 +6,10 @@
  * A file may go when no kept version names it and it is older than the
  * cutoff: the age test keeps the files of a writer that has written data
  * files but not committed yet (they are named by no manifest so far).
- * Manifests go first, so no reader finds a version whose files are gone.
+ * A file's age is the last-modified time its store's listing gives (the
+ * server's clock for an object store); a file whose time the store did
+ * not give is kept.  Manifests go first, so no reader finds a version
+ * whose files are gone.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/alloc.h"
 #include "lance/commit.h"
@@ -99,8 +101,8 @@ add_references(NameSet *refs, const Lt__Manifest *pm)
 
 /* Remove the unreferenced files of one directory older than the cutoff. */
 static CoreStatus
-sweep(Storage *st, const char *local_dir, const char *dir, const NameSet *refs,
-	  int64_t before_sec, LanceCleanupStats *stats, CoreError *err)
+sweep(Storage *st, const char *dir, const NameSet *refs, int64_t before_sec,
+	  LanceCleanupStats *stats, CoreError *err)
 {
 	StorageListing *listing;
 	CoreStatus	status = storage_list(st, dir, &listing, err);
@@ -111,19 +113,17 @@ sweep(Storage *st, const char *local_dir, const char *dir, const NameSet *refs,
 	{
 		const StorageEntry *e = &listing->entries[i];
 		char	   *rel;
-		char		full[4096];
-		struct stat sb;
 
-		if (e->is_dir)
+		if (e->is_dir || e->mtime == 0 || e->mtime >= before_sec)
 			continue;
 		rel = lance_path_join(dir, e->name);
 		if (rel == NULL)
 		{
-			status = core_error(err, CORE_ERR_NOMEM, "out of memory cleaning up %s", local_dir);
+			status = core_error(err, CORE_ERR_NOMEM, "out of memory cleaning up %s",
+								storage_root(st));
 			break;
 		}
-		snprintf(full, sizeof(full), "%s/%s", local_dir, rel);
-		if (!names_contain(refs, rel) && stat(full, &sb) == 0 && sb.st_mtime < before_sec)
+		if (!names_contain(refs, rel))
 		{
 			status = storage_delete(st, rel, err);
 			if (status == CORE_OK)
@@ -139,10 +139,9 @@ sweep(Storage *st, const char *local_dir, const char *dir, const NameSet *refs,
 }
 
 CoreStatus
-lance_dataset_cleanup(const char *local_dir, int64_t before_sec, LanceCleanupStats *stats,
+lance_dataset_cleanup(Storage *st, int64_t before_sec, LanceCleanupStats *stats,
 					  CoreError *err)
 {
-	Storage    *st;
 	LanceVersionList *versions = NULL;
 	NameSet		refs;
 	bool	   *keep = NULL;
@@ -150,12 +149,10 @@ lance_dataset_cleanup(const char *local_dir, int64_t before_sec, LanceCleanupSta
 
 	memset(stats, 0, sizeof(*stats));
 	memset(&refs, 0, sizeof(refs));
-	status = storage_open(local_dir, &st, err);
-	if (status != CORE_OK)
-		return status;
 	status = lance_versions_list(st, "", &versions, err);
 	if (status == CORE_OK && (keep = core_calloc((size_t) versions->count, sizeof(bool))) == NULL)
-		status = core_error(err, CORE_ERR_NOMEM, "out of memory cleaning up %s", local_dir);
+		status = core_error(err, CORE_ERR_NOMEM, "out of memory cleaning up %s",
+								storage_root(st));
 
 	/* which versions stay, and what they refer to */
 	for (int i = 0; status == CORE_OK && i < versions->count; i++)
@@ -168,7 +165,8 @@ lance_dataset_cleanup(const char *local_dir, int64_t before_sec, LanceCleanupSta
 		keep[i] = i == versions->count - 1 ||
 			(r.pm->timestamp && r.pm->timestamp->seconds >= before_sec);
 		if (keep[i] && !add_references(&refs, r.pm))
-			status = core_error(err, CORE_ERR_NOMEM, "out of memory cleaning up %s", local_dir);
+			status = core_error(err, CORE_ERR_NOMEM, "out of memory cleaning up %s",
+								storage_root(st));
 		lance_raw_manifest_free(&r);
 	}
 	if (status == CORE_OK)
@@ -183,15 +181,14 @@ lance_dataset_cleanup(const char *local_dir, int64_t before_sec, LanceCleanupSta
 				stats->versions_removed++;
 		}
 	if (status == CORE_OK)
-		status = sweep(st, local_dir, "data", &refs, before_sec, stats, err);
+		status = sweep(st, "data", &refs, before_sec, stats, err);
 	if (status == CORE_OK)
-		status = sweep(st, local_dir, "_deletions", &refs, before_sec, stats, err);
+		status = sweep(st, "_deletions", &refs, before_sec, stats, err);
 	if (status == CORE_OK)
-		status = sweep(st, local_dir, "_transactions", &refs, before_sec, stats, err);
+		status = sweep(st, "_transactions", &refs, before_sec, stats, err);
 
 	names_free(&refs);
 	core_free(keep);
 	lance_versions_free(versions);
-	storage_close(st);
 	return status;
 }

@@ -148,10 +148,10 @@ typedef struct LanceCleanupStats
  * seconds; the newest version is always kept) and every data, deletion
  * and transaction file that no kept version refers to and that was last
  * modified before the cutoff, so the files of writers still at work
- * survive.  Index files are never touched.  Local datasets only:
- * local_dir is the dataset's directory, whose file times are read.
+ * survive.  Index files are never touched.  st is rooted at the dataset;
+ * file times are those its listing gives (StorageEntry.mtime).
  */
-extern CoreStatus lance_dataset_cleanup(const char *local_dir, int64_t before_sec,
+extern CoreStatus lance_dataset_cleanup(Storage *st, int64_t before_sec,
 										LanceCleanupStats *stats, CoreError *err);
 
 #endif							/* LANCEDB_LANCE_COMMIT_H */

@@ -268,7 +268,7 @@ storage_list(Storage *st, const char *prefix, StorageListing **out, CoreError *e
  */
 CoreStatus
 storage_listing_add(StorageListing *out, size_t *cap, const char *name, size_t len,
-					uint64_t size, bool is_dir, CoreError *err)
+					uint64_t size, bool is_dir, int64_t mtime, CoreError *err)
 {
 	StorageEntry *e;
 
@@ -292,6 +292,7 @@ storage_listing_add(StorageListing *out, size_t *cap, const char *name, size_t l
 	e->name[len] = '\0';
 	e->size = size;
 	e->is_dir = is_dir;
+	e->mtime = mtime;
 	out->count++;
 	return CORE_OK;
 }

@@ -44,6 +44,8 @@ typedef struct StorageEntry
 	char	   *name;			/* last path component */
 	uint64_t	size;			/* bytes; 0 for a directory */
 	int			is_dir;
+	int64_t		mtime;			/* last modified, Unix seconds; 0 when the
+								 * store did not say (and for a directory) */
 } StorageEntry;
 
 typedef struct StorageListing

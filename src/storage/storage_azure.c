@@ -34,6 +34,7 @@
 #include <openssl/hmac.h>
 
 #include "core/alloc.h"
+#include "storage/http_time.h"
 #include "storage/sigv4.h"
 #include "storage/storage_remote.h"
 #include "storage/strbuf.h"
@@ -436,14 +437,19 @@ parse_list_page(const HttpRequest *req, const char *list_prefix, StorageListing 
 	{
 		char	   *name = xml_text(item, "Name");
 		char	   *size = xml_text(item, "Content-Length");
+		char	   *modified = xml_text(item, "Last-Modified");
+		int64_t		mtime;
 
+		/* an unreadable time is unknown (0): cleanup then keeps the blob */
+		http_time_parse(modified, &mtime);
 		if (name == NULL || size == NULL)
 			status = core_error(err, CORE_ERR_CORRUPT, "blob listing entry without Name or size");
 		else if (strncmp(name, list_prefix, plen) == 0 && strchr(name + plen, '/') == NULL)
 			status = storage_listing_add(out, cap, name + plen, strlen(name + plen),
-							   strtoull(size, NULL, 10), false, err);
+										 strtoull(size, NULL, 10), false, mtime, err);
 		core_free(name);
 		core_free(size);
+		core_free(modified);
 	}
 	pos = 0;
 	while (status == CORE_OK && xml_next(body, &pos, "BlobPrefix", &item))
@@ -453,7 +459,8 @@ parse_list_page(const HttpRequest *req, const char *list_prefix, StorageListing 
 		if (name == NULL)
 			status = core_error(err, CORE_ERR_CORRUPT, "blob listing prefix without a name");
 		else if (strncmp(name, list_prefix, plen) == 0)
-			status = storage_listing_add(out, cap, name + plen, strcspn(name + plen, "/"), 0, true, err);
+			status = storage_listing_add(out, cap, name + plen, strcspn(name + plen, "/"), 0, true,
+										 0, err);
 		core_free(name);
 	}
 	if (status == CORE_OK)

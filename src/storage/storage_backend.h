@@ -57,9 +57,13 @@ extern CoreStatus storage_gcs_open(const char *location, const struct StorageOpt
 extern CoreStatus storage_azure_open(const char *location, const struct StorageOptions *opts,
 									 Storage *st, CoreError *err);
 
-/* Append an entry to the listing a backend's list callback fills. */
+/*
+ * Append an entry to the listing a backend's list callback fills; mtime is
+ * the last-modified time in Unix seconds, 0 when unknown.
+ */
 extern CoreStatus storage_listing_add(StorageListing *out, size_t *cap, const char *name,
-									  size_t len, uint64_t size, bool is_dir, CoreError *err);
+									  size_t len, uint64_t size, bool is_dir, int64_t mtime,
+									  CoreError *err);
 
 /* Whether the caller asked to stop (the backends' HTTP clients poll this). */
 extern bool storage_canceled(void *st);

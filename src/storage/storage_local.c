@@ -206,7 +206,8 @@ local_list(Storage *st, const char *prefix, StorageListing *out, CoreError *err)
 		}
 		status = storage_listing_add(out, &cap, de->d_name, strlen(de->d_name),
 									 S_ISDIR(sb.st_mode) ? 0 : (uint64_t) sb.st_size,
-									 S_ISDIR(sb.st_mode), err);
+									 S_ISDIR(sb.st_mode),
+									 S_ISDIR(sb.st_mode) ? 0 : (int64_t) sb.st_mtime, err);
 		if (status != CORE_OK)
 		{
 			closedir(dir);

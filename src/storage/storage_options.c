@@ -71,6 +71,64 @@ static const OptionSpec option_specs[] = {
 
 #define NUM_SPECS (sizeof(option_specs) / sizeof(option_specs[0]))
 
+/*
+ * The settings whose values have a form, so that a bad one can be refused
+ * where it is written (CREATE SERVER ...) instead of at the first query.
+ * Integer bounds are the widest any backend accepts; a backend checks its
+ * own (S3's 5 MiB minimum part, say, or plain HTTP without allow_http)
+ * when it opens.
+ */
+typedef enum ValueKind
+{
+	VALUE_BOOL,
+	VALUE_DURATION,
+	VALUE_INT,
+	VALUE_URL
+} ValueKind;
+
+typedef struct ValueSpec
+{
+	StorageOptionId id;
+	ValueKind	kind;
+	long		min;
+	long		max;
+} ValueSpec;
+
+static const ValueSpec value_specs[] = {
+	{SOPT_ALLOW_HTTP, VALUE_BOOL},
+	{SOPT_ALLOW_INVALID_CERTIFICATES, VALUE_BOOL},
+	{SOPT_AWS_VIRTUAL_HOSTED, VALUE_BOOL},
+	{SOPT_AWS_SKIP_SIGNATURE, VALUE_BOOL},
+	{SOPT_AWS_UNSIGNED_PAYLOAD, VALUE_BOOL},
+	{SOPT_AZURE_USE_EMULATOR, VALUE_BOOL},
+	{SOPT_CONNECT_TIMEOUT, VALUE_DURATION},
+	{SOPT_TIMEOUT, VALUE_DURATION},
+	{SOPT_RETRY_TIMEOUT, VALUE_DURATION},
+	{SOPT_MAX_RETRIES, VALUE_INT, 0, 100},
+	{SOPT_MAX_IN_FLIGHT, VALUE_INT, 1, 256},
+	{SOPT_COALESCE_BYTES, VALUE_INT, 0, 16L * 1024 * 1024},
+	{SOPT_MULTIPART_PART_SIZE, VALUE_INT, 1024L * 1024, 5L * 1024 * 1024 * 1024},
+	{SOPT_LIST_PAGE_SIZE, VALUE_INT, 1, 5000},
+	{SOPT_ENDPOINT, VALUE_URL},
+};
+
+/* An endpoint: http:// or https:// and a host (allow_http is the backend's to judge). */
+static CoreStatus
+check_url(StorageOptionId id, const char *value, CoreError *err)
+{
+	const char *host = NULL;
+
+	if (strncasecmp(value, "https://", 8) == 0)
+		host = value + 8;
+	else if (strncasecmp(value, "http://", 7) == 0)
+		host = value + 7;
+	if (host == NULL || *host == '\0' || *host == '/')
+		return core_error(err, CORE_ERR_INVALID,
+						  "storage option \"%s\" must be a URL such as \"https://host:port\", not \"%s\"",
+						  storage_option_canonical(id), value);
+	return CORE_OK;
+}
+
 struct StorageOptions
 {
 	char	   *values[SOPT_COUNT];
@@ -146,6 +204,41 @@ storage_option_is_secret(const char *key)
 	const OptionSpec *spec = find_spec(key);
 
 	return spec != NULL && spec->secret;
+}
+
+CoreStatus
+storage_option_check(const char *key, const char *value, CoreError *err)
+{
+	const OptionSpec *spec = find_spec(key);
+	StorageOptions one;
+	bool		b;
+	long		n;
+
+	if (spec == NULL)
+		return core_error(err, CORE_ERR_INVALID, "unknown storage option \"%s\"", key);
+	if (value == NULL)
+		return core_error(err, CORE_ERR_INVALID, "storage option \"%s\" has no value", key);
+	memset(&one, 0, sizeof(one));
+	one.values[spec->id] = (char *) value;
+	for (size_t i = 0; i < sizeof(value_specs) / sizeof(value_specs[0]); i++)
+	{
+		const ValueSpec *v = &value_specs[i];
+
+		if (v->id != spec->id)
+			continue;
+		switch (v->kind)
+		{
+			case VALUE_BOOL:
+				return storage_options_bool(&one, v->id, false, &b, err);
+			case VALUE_DURATION:
+				return storage_options_millis(&one, v->id, 0, &n, err);
+			case VALUE_INT:
+				return storage_options_int(&one, v->id, 0, v->min, v->max, &n, err);
+			case VALUE_URL:
+				return check_url(v->id, value, err);
+		}
+	}
+	return CORE_OK;
 }
 
 const char *

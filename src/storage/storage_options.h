@@ -44,6 +44,15 @@ extern bool storage_option_is_known(const char *key);
 extern bool storage_option_is_secret(const char *key);
 
 /*
+ * Check a value has the form its setting needs (a boolean, a duration, an
+ * integer in range); CORE_ERR_INVALID with a message naming the setting
+ * otherwise.  Credentials and free-form settings (endpoint, region) pass:
+ * only a store can tell whether those are right, and a message must never
+ * quote a credential.
+ */
+extern CoreStatus storage_option_check(const char *key, const char *value, CoreError *err);
+
+/*
  * The known keys, one canonical spelling each, comma-separated (for an
  * "unknown option" hint).
  */

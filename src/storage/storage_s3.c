@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "storage/http_time.h"
 #include "storage/sigv4.h"
 #include "storage/storage_s3.h"
 #include "storage/strbuf.h"
@@ -387,6 +388,8 @@ parse_list_page(const HttpRequest *req, const char *list_prefix, StorageListing 
 	{
 		char	   *key = xml_text(item, "Key");
 		char	   *size = xml_text(item, "Size");
+		char	   *modified = xml_text(item, "LastModified");
+		int64_t		mtime;
 
 		if (key == NULL || size == NULL)
 			status = core_error(err, CORE_ERR_CORRUPT, "listing entry without Key or Size");
@@ -395,12 +398,16 @@ parse_list_page(const HttpRequest *req, const char *list_prefix, StorageListing 
 			const char *name = key + plen;
 			size_t		len = strcspn(name, "/");
 
+			/* an unreadable time is unknown (0): cleanup then keeps the file */
+			http_time_parse(modified, &mtime);
 			/* a key below a deeper '/' would be a CommonPrefix; skip it */
 			if (name[len] == '\0')
-				status = storage_listing_add(out, cap, name, len, strtoull(size, NULL, 10), false, err);
+				status = storage_listing_add(out, cap, name, len, strtoull(size, NULL, 10), false,
+											 mtime, err);
 		}
 		core_free(key);
 		core_free(size);
+		core_free(modified);
 	}
 	pos = 0;
 	while (status == CORE_OK && xml_next(body, &pos, "CommonPrefixes", &item))
@@ -413,7 +420,7 @@ parse_list_page(const HttpRequest *req, const char *list_prefix, StorageListing 
 		{
 			const char *name = p + plen;
 
-			status = storage_listing_add(out, cap, name, strcspn(name, "/"), 0, true, err);
+			status = storage_listing_add(out, cap, name, strcspn(name, "/"), 0, true, 0, err);
 		}
 		core_free(p);
 	}

@@ -10,6 +10,13 @@
 //
 // The connection comes from PGHOST/PGPORT/PGUSER/PGDATABASE (a superuser:
 // the COPY test reads FROM PROGRAM).
+//
+// With LANCE_STORE_URI set, the datasets live in an object store instead:
+// the server gets LANCE_STORE_OPTIONS, a user mapping LANCE_STORE_SECRETS,
+// LanceDB LANCE_STORE_LANCEDB_OPTIONS (JSON objects; test/storage/run.sh),
+// and the LanceDB-made tables must already be uploaded there.  To stay
+// short it then takes two of them (file versions 2.0: scalars and vectors)
+// and skips the 100k-row COPY; the rest runs as on local disk.
 
 import { execFileSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
@@ -26,7 +33,11 @@ if (!refDir || !fixturesDir || !scratchDir) {
 process.umask(0);
 const lancedb = createRequire(path.join(refDir, 'package.json'))('@lancedb/lancedb');
 const refScript = path.join(refDir, 'lancedb_ref.mjs');
-const root = path.join(scratchDir, 'write_interop');
+const store = process.env.LANCE_STORE_URI;
+const root = store || path.join(scratchDir, 'write_interop');
+const storageOptions = JSON.parse(process.env.LANCE_STORE_LANCEDB_OPTIONS || '{}');
+// the LanceDB-made tables the store run takes (run.sh uploads these)
+const STORE_TABLES = ['scalars_50k_v2_0', 'vectors_small_v2_0'];
 
 let passed = 0;
 let failed = 0;
@@ -59,7 +70,7 @@ function key(id, text, vec0) {
 // The rows LanceDB itself reads (the same library lancedb_ref.mjs drives,
 // in this process: spawning a dump per check would dominate the run).
 async function lanceQuery(t, version, columns) {
-  const db = await lancedb.connect(root);
+  const db = await lancedb.connect(root, { storageOptions });
   const tbl = await db.openTable(t.name);
   if (version) await tbl.checkout(version);
   return tbl.query().select(columns).toArray();
@@ -111,7 +122,7 @@ async function attempt(name, fn) {
 }
 
 async function openLance(t) {
-  const db = await lancedb.connect(root);
+  const db = await lancedb.connect(root, { storageOptions });
   return db.openTable(t.name);
 }
 
@@ -161,12 +172,11 @@ async function concurrency(t) {
   check('two connections appending: every committed row is present exactly once',
     raced.length === 2 * rounds && new Set(raced).size === 2 * rounds && rows.length === base + 2 * rounds,
     `${raced.length} raced rows, ${rows.length} total, expected ${base + 2 * rounds}`);
-  const versions = execFileSync('node', [refScript, 'versions', path.join(root, `${t.name}.lance`)],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+  const versions = await (await openLance(t)).listVersions();
   let opened = 0;
-  for (const line of versions.slice(-2 * rounds)) {
+  for (const v of versions.slice(-2 * rounds)) {
     try {
-      await lanceQuery(t, JSON.parse(line).version, ['id']);
+      await lanceQuery(t, v.version, ['id']);
       opened++;
     } catch (e) { /* counted below */ }
   }
@@ -186,8 +196,10 @@ async function concurrency(t) {
       after.filter((r) => r[t.text] === 'race').length === 2 * rounds + 1);
   }
 
-  // a delete whose fragment LanceDB changed meanwhile must fail with 40001
+  // a delete whose fragment LanceDB changed meanwhile must fail with 40001,
+  // naming the version that got in first
   let sqlstate = '';
+  let detail = '';
   try {
     await client.query('BEGIN');
     await client.query(`DELETE FROM ${t.name} WHERE id = 1000001`);
@@ -196,10 +208,33 @@ async function concurrency(t) {
     await client.query('COMMIT');
   } catch (e) {
     sqlstate = e.code;
+    detail = e.detail || '';
     await client.query('ROLLBACK').catch(() => {});
   }
   check('FDW delete racing a LanceDB delete of the same fragment fails with 40001',
-    sqlstate === '40001', `got "${sqlstate}"`);
+    sqlstate === '40001' && /version \d+ \(.* by another writer\)/.test(detail),
+    `got "${sqlstate}": ${detail}`);
+
+  // two connections updating rows of one fragment: the first commit wins,
+  // the second fails with 40001 naming the winner's version, and only the
+  // winner's change is there
+  sqlstate = '';
+  detail = '';
+  try {
+    await client.query('BEGIN');
+    await client.query(`UPDATE ${t.name} SET ${t.text} = 'loser' WHERE id = 1000005`);
+    await other.query(`UPDATE ${t.name} SET ${t.text} = 'winner' WHERE id = 1000006`);
+    await client.query('COMMIT');
+  } catch (e) {
+    sqlstate = e.code;
+    detail = e.detail || '';
+    await client.query('ROLLBACK').catch(() => {});
+  }
+  const updated = (await lanceQuery(t, undefined, ['id', t.text]))
+    .filter((r) => r[t.text] === 'winner' || r[t.text] === 'loser').map((r) => `${r.id}|${r[t.text]}`);
+  check('two connections updating one fragment: the later commit fails with 40001 naming the version',
+    sqlstate === '40001' && /version \d+ \(.* by another writer\)/.test(detail) &&
+    updated.join() === '1000006|winner', `got "${sqlstate}": ${detail}; ${updated.join()}`);
 }
 
 // float16 from real, fixed_size_list<float16> and <int32> from Postgres
@@ -399,7 +434,7 @@ async function copyAndRestore(t) {
     `SELECT max(version)::int AS v FROM lance_versions('${t.name}')`)).rows[0].v;
   const awk = "awk 'BEGIN{for(i=0;i<100000;i++){printf \"%d\\tcopied\\t[\", 9000000+i; " +
     "for(j=0;j<128;j++) printf \"%s%d\", (j?\",\":\"\"), (i+j)%97; print \"]\"}}'";
-  if (await attempt('COPY of 100k rows with a vector(128) column', async () => {
+  if (!store && await attempt('COPY of 100k rows with a vector(128) column', async () => {
     await client.query(`COPY ${t.name} (id, label, vec) FROM PROGRAM $$${awk}$$`);
   })) {
     const rows = dump(t.name, undefined, ['id', 'label', 'vec']);
@@ -425,7 +460,8 @@ async function copyAndRestore(t) {
 }
 
 async function main() {
-  rmSync(root, { recursive: true, force: true });
+  if (!store)
+    rmSync(root, { recursive: true, force: true });
   await client.connect();
   await other.connect();
   await client.query('SET client_min_messages = warning');
@@ -435,18 +471,29 @@ async function main() {
   for (const c of [client, other])
     await c.query('SET search_path = write_interop, public');
   await client.query(`DROP SERVER IF EXISTS write_interop CASCADE`);
-  await client.query(`CREATE SERVER write_interop FOREIGN DATA WRAPPER lancedb_fdw OPTIONS (uri '${root}')`);
+  const optionList = (json) => Object.entries(JSON.parse(json || '{}'))
+    .map(([k, v]) => `, ${k} ${client.escapeLiteral(v)}`).join('');
+  await client.query(`CREATE SERVER write_interop FOREIGN DATA WRAPPER lancedb_fdw
+                      OPTIONS (uri ${client.escapeLiteral(root)}${optionList(process.env.LANCE_STORE_OPTIONS)})`);
+  if (process.env.LANCE_STORE_SECRETS)
+    await client.query(`CREATE USER MAPPING FOR CURRENT_USER SERVER write_interop
+                        OPTIONS (${optionList(process.env.LANCE_STORE_SECRETS).slice(2)})`);
 
-  const lanceMade = [
+  const allLanceMade = [
     { name: 'scalars_50k_v2_0', text: 'txt' },
     { name: 'scalars_50k_v2_1', text: 'txt' },
     { name: 'scalars_50k_v2_2', text: 'txt' },
     { name: 'vectors_small_v2_0', text: 'label', vec: 'vec' },
     { name: 'vectors_10k', text: 'label', vec: 'vec' },
   ];
-  for (const t of lanceMade)
-    cpSync(path.join(fixturesDir, `${t.name}.lance`), path.join(root, `${t.name}.lance`), { recursive: true });
-  execFileSync('chmod', ['-R', 'a+rwX', root]);
+  const lanceMade = store
+    ? allLanceMade.filter((t) => STORE_TABLES.includes(t.name))
+    : allLanceMade;
+  if (!store) {
+    for (const t of lanceMade)
+      cpSync(path.join(fixturesDir, `${t.name}.lance`), path.join(root, `${t.name}.lance`), { recursive: true });
+    execFileSync('chmod', ['-R', 'a+rwX', root]);
+  }
   await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (${lanceMade.map((t) => t.name).join(', ')})
                       FROM SERVER write_interop INTO write_interop`);
 
@@ -463,7 +510,7 @@ async function main() {
     await fdwWrites(t);
     await lanceWrites(t);
   }
-  for (const t of [lanceMade[0], lanceMade[3], ours[0]]) {
+  for (const t of [lanceMade[0], lanceMade.find((m) => m.vec), ours[0]]) {
     if (await attempt(`${t.name}: lance_compact`, async () => {
       await client.query(`SELECT lance_compact('${t.name}')`);
     }))
@@ -490,7 +537,8 @@ async function main() {
   await client.query('DROP SERVER write_interop CASCADE');
   await client.end();
   await other.end();
-  rmSync(root, { recursive: true, force: true });
+  if (!store)
+    rmSync(root, { recursive: true, force: true });
 }
 
 main().catch((e) => {

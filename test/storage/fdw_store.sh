@@ -170,6 +170,32 @@ echo "SELECT lance_restore('$label.t', 1) > 1;" | sql >"$out/restore.txt"
 [ "$(cat "$out/restore.txt")" = "t" ] && same_dumps && [ "$(wc -l <"$out/ours.txt")" = 3000 ]
 check "lance_restore_brings_back_version_1_for_lancedb_too" $?
 
+# lance_cleanup over the store, with the cutoff between two versions: the
+# version before it goes, the two after it stay and read back (pinned and in
+# LanceDB), and the files they need (the restored version 1's data files,
+# the oldest in the store) survive.  The sleeps put the cutoff in a later
+# second than every earlier write, as times in the store are whole seconds.
+echo "INSERT INTO $label.t VALUES (30000, 'before the cutoff', 0.5);" | sql >"$out/cleanup.txt"
+sleep 1.1
+cutoff=$(echo "SELECT now();" | sql)
+sleep 1.1
+sql >>"$out/cleanup.txt" <<EOF
+INSERT INTO $label.t VALUES (30001, 'after the cutoff', 1.5);
+INSERT INTO $label.t VALUES (30002, 'after the cutoff', 2.5);
+SELECT 'kept', string_agg(version::text, ',' ORDER BY version) FROM lance_versions('$label.t') WHERE version >= (SELECT max(version) - 1 FROM lance_versions('$label.t'));
+SELECT 'cleanup', versions_removed > 0, files_removed > 0 FROM lance_cleanup('$label.t', '$cutoff');
+SELECT 'after', string_agg(version::text, ',' ORDER BY version) FROM lance_versions('$label.t');
+EOF
+kept=$(sed -n 's/^kept|//p' "$out/cleanup.txt")
+sql >>"$out/cleanup.txt" <<EOF
+CREATE FOREIGN TABLE $label.t_pinned (id bigint) SERVER ${label}_srv OPTIONS (table 't', version '${kept%%,*}');
+SELECT 'pinned', count(*), max(id) FROM $label.t_pinned;
+EOF
+grep -qx "cleanup|t|t" "$out/cleanup.txt" && [ -n "$kept" ] && grep -qx "after|$kept" "$out/cleanup.txt" &&
+	grep -qx "pinned|3002|30001" "$out/cleanup.txt" && same_dumps && [ "$(wc -l <"$out/ours.txt")" = 3003 ] ||
+	{ cat "$out/cleanup.txt"; false; }
+check "lance_cleanup_removes_what_only_old_versions_needed_and_lancedb_still_reads" $?
+
 # --- negative cases --------------------------------------------------------
 wrong=()
 for kv in "${secrets[@]}"; do

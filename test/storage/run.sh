@@ -120,6 +120,28 @@ compare_fixtures() {
 		node test/interop/compare_fdw.mjs "$LANCEDB_REF/lancedb_ref.mjs" "$picked"
 }
 
+# The write interop suite of local disk (test/interop/write_interop.mjs)
+# with its datasets in a store: write_suite URI SERVER_JSON SECRETS_JSON
+# LANCEDB_JSON [our key=value ...].  The suite takes two LanceDB-made tables
+# there (uploaded here) and skips its 100k-row COPY, to keep CI short.
+write_suite() {
+	local uri=$1 settings=$2 secrets=$3 ldb=$4 picked=$WORK/write-picked name
+	shift 4
+	if [ -z "${LANCEDB_FIXTURES:-}" ] || [ -z "${LANCEDB_REF:-}" ]; then
+		echo "(no LanceDB fixtures: the write interop suite over the store is skipped)"
+		return 0
+	fi
+	mkdir -p "$picked"
+	for name in scalars_50k_v2_0 vectors_small_v2_0; do
+		ln -sf "$LANCEDB_FIXTURES/$name.lance" "$picked/"
+		"$WORK/lance_over_store" copy "$picked" "$uri" "$name" "$@" ||
+			{ echo "could not upload $name"; echo "0 passed, 1 failed"; return 1; }
+	done
+	LANCE_STORE_URI=$uri LANCE_STORE_OPTIONS=$settings LANCE_STORE_SECRETS=$secrets \
+		LANCE_STORE_LANCEDB_OPTIONS=$ldb \
+		node test/interop/write_interop.mjs "$LANCEDB_REF" "$picked" "$WORK"
+}
+
 passed=0
 failed=0
 start_proxy() {
@@ -149,6 +171,10 @@ run_s3() {
 	prefix="run$$"
 	local opts=(endpoint=http://127.0.0.1:7480 allow_http=true region=us-east-1
 		aws_access_key_id=$S3_KEY aws_secret_access_key=$S3_SECRET)
+	# the same as JSON: server settings, user-mapping secrets, LanceDB's options
+	local settings_json="{\"endpoint\":\"http://127.0.0.1:7480\",\"allow_http\":\"true\",\"region\":\"us-east-1\"}"
+	local secrets_json="{\"aws_access_key_id\":\"$S3_KEY\",\"aws_secret_access_key\":\"$S3_SECRET\"}"
+	local ldb_json="{\"aws_access_key_id\":\"$S3_KEY\",\"aws_secret_access_key\":\"$S3_SECRET\",\"aws_endpoint\":\"http://127.0.0.1:7480\",\"aws_region\":\"us-east-1\",\"allow_http\":\"true\"}"
 	STORE_LABEL=s3 SECRET_OPTION=aws_secret_access_key BAD_SECRET=not-the-secret-0123456789 \
 		MISSING_BUCKET_URI=s3://no-such-bucket-here/x ENDPOINT_IS_HTTP=1 \
 		FAULT_PROXY=http://127.0.0.1:7481 WRONG_REGION_CASE=1 \
@@ -156,14 +182,13 @@ run_s3() {
 	# virtual-hosted style: bucket.localhost (curl resolves *.localhost to loopback)
 	STORE_LABEL=s3-virtual-hosted "$WORK/storage_it" "s3://$bucket/$prefix-vh" \
 		"${opts[@]}" endpoint=http://localhost:7480 virtual_hosted_style_request=true -- ranges
-	interop s3-lancedb "s3://$bucket/$prefix-interop" \
-		"{\"aws_access_key_id\":\"$S3_KEY\",\"aws_secret_access_key\":\"$S3_SECRET\",\"aws_endpoint\":\"http://127.0.0.1:7480\",\"aws_region\":\"us-east-1\",\"allow_http\":\"true\"}" \
+	interop s3-lancedb "s3://$bucket/$prefix-interop" "$ldb_json" "${opts[@]}"
+	compare_fixtures "s3://$bucket/$prefix-fixtures" "$settings_json" "$secrets_json" "${opts[@]}"
+	t0=$(date +%s)
+	write_suite "s3://$bucket/$prefix-writes" "$settings_json" "$secrets_json" "$ldb_json" \
 		"${opts[@]}"
-	compare_fixtures "s3://$bucket/$prefix-fixtures" \
-		"{\"endpoint\":\"http://127.0.0.1:7480\",\"allow_http\":\"true\",\"region\":\"us-east-1\"}" \
-		"{\"aws_access_key_id\":\"$S3_KEY\",\"aws_secret_access_key\":\"$S3_SECRET\"}" "${opts[@]}"
-	BAD_SECRET=not-the-secret-0123456789 test/storage/fdw_store.sh s3 "s3://$bucket/$prefix-fdw" \
-		"{\"aws_access_key_id\":\"$S3_KEY\",\"aws_secret_access_key\":\"$S3_SECRET\",\"aws_endpoint\":\"http://127.0.0.1:7480\",\"aws_region\":\"us-east-1\",\"allow_http\":\"true\"}" \
+	echo "write interop suite over radosgw: $(($(date +%s) - t0)) s"
+	BAD_SECRET=not-the-secret-0123456789 test/storage/fdw_store.sh s3 "s3://$bucket/$prefix-fdw" "$ldb_json" \
 		7482 7480 http://127.0.0.1:7482 endpoint=http://127.0.0.1:7480 allow_http=true \
 		region=us-east-1 -- aws_access_key_id=$S3_KEY aws_secret_access_key=$S3_SECRET
 }

@@ -259,6 +259,35 @@ list_shows_files_and_directories_under_a_prefix(void)
 	storage_close(st);
 }
 
+/*
+ * The listing carries each object's last-modified time as the server
+ * recorded it: the server shares our clock on loopback, so the time lies
+ * between just before and just after the write (a few seconds of slack
+ * for the store's rounding), and a directory has none.
+ */
+static void
+list_gives_each_file_the_time_it_was_written(void)
+{
+	Storage    *st = open_default();
+	CoreError	err;
+	StorageListing *l = NULL;
+	int64_t		before = (int64_t) time(NULL);
+	int64_t		after;
+
+	CHECK(st != NULL);
+	CHECK(storage_put(st, "mtime/f", (const uint8_t *) "f", 1, &err) == CORE_OK);
+	CHECK(storage_put(st, "mtime/sub/g", (const uint8_t *) "g", 1, &err) == CORE_OK);
+	after = (int64_t) time(NULL);
+	CHECK_MSG(storage_list(st, "mtime", &l, &err) == CORE_OK, "%s", err.msg);
+	CHECK_MSG(l->count == 2, "%zu entries", l->count);
+	CHECK_MSG(l->entries[0].mtime >= before - 2 && l->entries[0].mtime <= after + 2,
+			  "mtime %lld, written between %lld and %lld", (long long) l->entries[0].mtime,
+			  (long long) before, (long long) after);
+	CHECK(l->entries[1].is_dir && l->entries[1].mtime == 0);
+	storage_listing_free(l);
+	storage_close(st);
+}
+
 /* 23 files and 2 directories listed 4 to a page: 7 pages */
 static void
 list_follows_pagination(void)
@@ -715,6 +744,7 @@ static const Case cases[] = {
 	{"many_files_read_concurrently_match", many_files_read_concurrently_match},
 	{"read_all_returns_the_whole_object", read_all_returns_the_whole_object},
 	{"list_shows_files_and_directories_under_a_prefix", list_shows_files_and_directories_under_a_prefix},
+	{"list_gives_each_file_the_time_it_was_written", list_gives_each_file_the_time_it_was_written},
 	{"list_follows_pagination", list_follows_pagination},
 	{"put_if_absent_lets_exactly_one_writer_win", put_if_absent_lets_exactly_one_writer_win},
 	{"concurrent_put_if_absent_has_one_winner_per_name", concurrent_put_if_absent_has_one_winner_per_name},

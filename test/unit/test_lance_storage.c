@@ -5,7 +5,10 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lance_testutil.h"
 #include "storage/storage.h"
@@ -116,6 +119,32 @@ UNIT_TEST(storage_list_is_sorted_and_a_missing_prefix_is_empty)
 	CHECK(strcmp(l1->entries[2].name, "c") == 0 && l1->entries[2].is_dir);
 	storage_listing_free(l1);
 	storage_listing_free(l2);
+}
+
+UNIT_TEST(storage_list_gives_files_their_modification_time)
+{
+	char		dir[512];
+	char		file[600];
+	Storage    *st;
+	CoreError	err;
+	StorageListing *l = NULL;
+	struct timespec times[2] = {{1700000000, 0}, {1700000000, 0}};
+	bool		ok;
+
+	CHECK(tu_tempdir(dir, sizeof(dir)));
+	CHECK(storage_open(dir, &st, &err) == CORE_OK);
+	CHECK(storage_put(st, "v/old", (const uint8_t *) "x", 1, &err) == CORE_OK);
+	CHECK(storage_put(st, "v/sub/f", (const uint8_t *) "x", 1, &err) == CORE_OK);
+	snprintf(file, sizeof(file), "%s/v/old", dir);
+	ok = utimensat(AT_FDCWD, file, times, 0) == 0 &&
+		storage_list(st, "v", &l, &err) == CORE_OK;
+	storage_close(st);
+	tu_rmtree(dir);
+	CHECK(ok);
+	CHECK(l->count == 2);
+	CHECK(strcmp(l->entries[0].name, "old") == 0 && l->entries[0].mtime == 1700000000);
+	CHECK(l->entries[1].is_dir && l->entries[1].mtime == 0);
+	storage_listing_free(l);
 }
 
 UNIT_TEST(storage_refuses_paths_that_leave_the_root)

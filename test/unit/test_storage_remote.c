@@ -36,6 +36,35 @@ UNIT_TEST(storage_options_accept_lancedb_spellings_case_insensitively)
 	storage_options_free(o);
 }
 
+UNIT_TEST(storage_option_check_refuses_malformed_settings_naming_them)
+{
+	CoreError	err;
+
+	CHECK(storage_option_check("allow_http", "TRUE", &err) == CORE_OK);
+	CHECK(storage_option_check("timeout", "1500ms", &err) == CORE_OK);
+	CHECK(storage_option_check("max_requests_in_flight", "256", &err) == CORE_OK);
+	CHECK(storage_option_check("region", "anything at all", &err) == CORE_OK);
+	CHECK(storage_option_check("aws_allow_http", "ture", &err) == CORE_ERR_INVALID);
+	CHECK(strstr(err.msg, "allow_http") != NULL);
+	CHECK(storage_option_check("request_timeout", "30 seconds", &err) == CORE_ERR_INVALID);
+	CHECK(strstr(err.msg, "timeout") != NULL);
+	CHECK(storage_option_check("max_requests_in_flight", "257", &err) == CORE_ERR_INVALID);
+	CHECK(storage_option_check("list_page_size", "", &err) == CORE_ERR_INVALID);
+	CHECK(storage_option_check("no_such_option", "1", &err) == CORE_ERR_INVALID);
+	CHECK(storage_option_check("aws_endpoint", "http://127.0.0.1:7480", &err) == CORE_OK);
+	CHECK(storage_option_check("endpoint", "127.0.0.1:7480", &err) == CORE_ERR_INVALID);
+	CHECK(strstr(err.msg, "endpoint") != NULL);
+	CHECK(storage_option_check("endpoint", "https://", &err) == CORE_ERR_INVALID);
+}
+
+UNIT_TEST(storage_option_check_never_judges_or_quotes_a_credential)
+{
+	CoreError	err;
+
+	CHECK(storage_option_check("aws_secret_access_key", "not-a-number", &err) == CORE_OK);
+	CHECK(storage_option_check("sas_token", "", &err) == CORE_OK);
+}
+
 UNIT_TEST(storage_options_mark_credentials_as_secret)
 {
 	const char *secrets[] = {"aws_secret_access_key", "secret_access_key", "aws_session_token",

@@ -570,6 +570,7 @@ UNIT_TEST(cleanup_removes_old_versions_and_keeps_the_newest_readable)
 	int64_t		sum;
 	char		msg[256];
 	char		dir[600];
+	Storage    *dst;
 	LanceWriter *wr;
 
 	CHECK(st != NULL);
@@ -585,8 +586,10 @@ UNIT_TEST(cleanup_removes_old_versions_and_keeps_the_newest_readable)
 	CHECK(append_rows(st, "t.lance", 50, 5, 0, &v, &err));
 
 	snprintf(dir, sizeof(dir), "%s/t.lance", storage_root(st));
-	CHECK_MSG(lance_dataset_cleanup(dir, (int64_t) time(NULL) + 3600, &stats, &err) == CORE_OK,
+	CHECK(storage_open(dir, &dst, &err) == CORE_OK);
+	CHECK_MSG(lance_dataset_cleanup(dst, (int64_t) time(NULL) + 3600, &stats, &err) == CORE_OK,
 			  "%s", err.msg);
+	storage_close(dst);
 	CHECK(stats.versions_removed == 3);
 	CHECK(stats.files_removed >= 1);	/* the data file of the deleted fragment */
 	CHECK(lance_versions_list(st, "t.lance", &versions, &err) == CORE_OK);
