@@ -523,10 +523,17 @@ check_no_repeats(LanceIndexSearch *is, const uint64 *addrs, int64 n)
 int64
 lance_index_search_candidates(LanceIndexSearch *is, const float *q, int64 k, uint64 **addrs)
 {
-	int64		want = k * search_refine_factor;
-	TopK	   *heap = topk_new(want);
+	uint64		indexed = 0;
+	int64		want;
+	TopK	   *heap;
 	TopkEntry  *best;
 	int64		n;
+
+	/* never more candidates than the index holds, whatever the LIMIT */
+	for (int s = 0; s < is->nsegments; s++)
+		indexed += lance_ivf_num_rows(is->segments[s]);
+	want = k > (int64) (indexed / search_refine_factor) ? (int64) indexed : k * search_refine_factor;
+	heap = topk_new(Max(want, 1));
 
 	if (heap == NULL)
 		ereport(ERROR,

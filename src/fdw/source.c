@@ -284,23 +284,39 @@ lance_storage_open(const char *location, List *storage_options, Storage **out,
 }
 
 /*
- * Open a dataset to share, or raise the error.  Core objects are closed
- * before any ereport, so a failure leaks nothing.
+ * Open a dataset to share, or raise the error.  Everything that can fail
+ * for lack of memory is allocated before the core objects are opened, and
+ * those are closed before any ereport, so a failure leaks nothing.
  */
 static SharedDataset *
-open_shared(const char *location, uint64 version, char *options, List *storage_options)
+open_shared(const char *location, uint64 version, const char *options, List *storage_options)
 {
-	SharedDataset *sd;
-	Storage    *st;
-	LanceDataset *ds;
+	SharedDataset *sd = MemoryContextAllocZero(TopMemoryContext, sizeof(SharedDataset));
 	CoreError	err;
 	CoreStatus	status;
 
-	if (open_storage(location, storage_options, &st, &err) != CORE_OK)
-		lance_report_core_error(&err);
-	status = lance_dataset_open(st, "", version, &ds, &err);
+	sd->location = MemoryContextStrdup(TopMemoryContext, location);
+	sd->options = MemoryContextStrdup(TopMemoryContext, options);
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(forget_shared_at_xact_end, NULL);
+		xact_callback_registered = true;
+	}
+
+	status = open_storage(location, storage_options, &sd->storage, &err);
+	if (status == CORE_OK)
+	{
+		status = lance_dataset_open(sd->storage, "", version, &sd->dataset, &err);
+		if (status != CORE_OK)
+			storage_close(sd->storage);
+	}
 	if (status != CORE_OK)
-		storage_close(st);
+	{
+		explicit_bzero(sd->options, strlen(sd->options));
+		pfree(sd->options);
+		pfree(sd->location);
+		pfree(sd);
+	}
 	if (status == CORE_ERR_NOT_FOUND)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
@@ -311,18 +327,8 @@ open_shared(const char *location, uint64 version, char *options, List *storage_o
 	if (status != CORE_OK)
 		lance_report_core_error(&err);
 
-	if (!xact_callback_registered)
-	{
-		RegisterXactCallback(forget_shared_at_xact_end, NULL);
-		xact_callback_registered = true;
-	}
-	sd = MemoryContextAllocZero(TopMemoryContext, sizeof(SharedDataset));
-	sd->location = MemoryContextStrdup(TopMemoryContext, location);
-	sd->options = MemoryContextStrdup(TopMemoryContext, options);
 	sd->version = version;
 	sd->statement = GetCurrentStatementStartTimestamp();
-	sd->storage = st;
-	sd->dataset = ds;
 	sd->findable = true;
 	sd->next = shared_datasets;
 	shared_datasets = sd;
@@ -332,7 +338,8 @@ open_shared(const char *location, uint64 version, char *options, List *storage_o
 /*
  * Open the dataset at a location, at a version (0 = the newest), with
  * object-store options.  The source lives as long as the current memory
- * context.
+ * context.  The reference is taken only once nothing more can fail, so an
+ * error never leaves a shared dataset counted as in use.
  */
 LanceSource *
 lance_source_open(const char *location, uint64 version, List *storage_options)
@@ -340,15 +347,16 @@ lance_source_open(const char *location, uint64 version, List *storage_options)
 	LanceSource *src = palloc0(sizeof(LanceSource));
 	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
 	char	   *options = flatten_options(storage_options);
-	SharedDataset *sd = find_shared(location, version, options);
+	SharedDataset *sd;
 
+	src->location = pstrdup(location);
+	sd = find_shared(location, version, options);
 	if (sd == NULL)
 		sd = open_shared(location, version, options, storage_options);
 	explicit_bzero(options, strlen(options));
 	pfree(options);
 
 	sd->refs++;
-	src->location = pstrdup(location);
 	src->shared = sd;
 	src->storage = sd->storage;
 	src->dataset = sd->dataset;

@@ -131,13 +131,16 @@ locate_row(Storage *st, OpenFiles *of, const char *dataset, const LanceFragmentR
 		const LancePageInfo *pi = &ci->pages[p];
 		uint64_t	r = offset - start;
 
+		if (pi->num_rows > UINT64_MAX - start)
+			return core_error(err, CORE_ERR_CORRUPT, "%s: column %d page %d: row counts overflow",
+							  lance_file_path(file), col, p);
 		if (offset >= start + pi->num_rows)
 		{
 			start += pi->num_rows;
 			continue;
 		}
 		if (pi->num_buffers < 1 || !fixed_float_rows(pi->encoding, field->type.fixed_size) ||
-			(r + 1) * width > pi->buffer_sizes[0])
+			width == 0 || r >= pi->buffer_sizes[0] / width)
 			return core_error(err, CORE_ERR_UNSUPPORTED, "%s: column %d page %d is not full-zip fixed-width vectors",
 							  lance_file_path(file), col, p);
 		range->path = lance_file_path(file);
