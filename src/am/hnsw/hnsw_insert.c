@@ -147,15 +147,16 @@ HnswAddElementItem(Relation index, const HnswShape *shape, HnswElementTuple etup
 
 /*
  * Put ids into the new element's list at a level, all or none: each takes
- * a free slot unless it is there already.  When spare is given (a forced
- * link, below), a slot holding one of spare's ids may be taken too: those
- * are the element's own picks, reached before it existed, so nothing
- * depends on their link from it.  Every id put in (or found) leaves spare,
- * since now something may.  Returns whether the list holds every id.
+ * a free slot unless it is there already.  spare (level 0 only, else NULL)
+ * holds those of the element's own picks that nothing depends on being
+ * linked from it: they were reached before it existed.  When takeSpare (a
+ * forced link, below), a slot holding one of them may be taken too.  Every
+ * id put in (or found) leaves spare, since now something may depend on it.
+ * Returns whether the list holds every id.
  */
 static bool
 MoveIntoNew(Relation index, const HnswShape *shape, uint32 newId, int level,
-			const uint32 *ids, int n, uint32 *spare)
+			const uint32 *ids, int n, uint32 *spare, bool takeSpare)
 {
 	int			nslots = HnswLevelSlots(shape->m, level);
 	int			start = HnswLevelStart(shape->m, level);
@@ -184,7 +185,7 @@ MoveIntoNew(Relation index, const HnswShape *shape, uint32 newId, int level,
 				slot = i;
 		}
 		/* else the farthest spare pick (picks are in distance order) */
-		for (int i = nslots - 1; spare != NULL && !present && slot < 0 && i >= 0; i--)
+		for (int i = nslots - 1; takeSpare && !present && slot < 0 && i >= 0; i--)
 			for (int j = 0; j < nslots; j++)
 				if (spare[j] != HNSW_INVALID_ID && spare[j] == next[i])
 					slot = i;
@@ -219,9 +220,10 @@ MoveIntoNew(Relation index, const HnswShape *shape, uint32 newId, int level,
  * heuristic over its current members plus the new one, and rewritten only
  * if the new one survives, or, when forced, in place of the farthest member
  * the heuristic did not keep.  The members a rewrite drops first move into
- * the new element's list (MoveIntoNew, with spare when forced): from then
- * links to the new element, so whatever it reached it still reaches, and
- * pruning never cuts an element off.  If they do not fit, the list stays.
+ * the new element's list (MoveIntoNew; a forced link may take a spare
+ * slot): from then links to the new element, so whatever it reached it
+ * still reaches, and pruning never cuts an element off.  If they do not
+ * fit, the list stays.
  */
 static bool
 AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
@@ -350,7 +352,8 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 				dropped[ndropped++] = cands[i].id;
 		}
 		if (ndropped > 0 &&
-			!MoveIntoNew(index, shape, newId, level, dropped, ndropped, force ? spare : NULL))
+			!MoveIntoNew(index, shape, newId, level, dropped, ndropped,
+						 level == 0 ? spare : NULL, force))
 			break;
 
 		/* write it back if nobody changed the list meanwhile */
@@ -506,7 +509,7 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 	 * this cannot fail.
 	 */
 	if (meta.entryId != HNSW_INVALID_ID && level > meta.entryLevel &&
-		!MoveIntoNew(index, shape, id, 0, &meta.entryId, 1, spare))
+		!MoveIntoNew(index, shape, id, 0, &meta.entryId, 1, spare, true))
 		elog(ERROR, "no room to link the old entry point of index \"%s\"",
 			 RelationGetRelationName(index));
 
@@ -515,7 +518,7 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 		const uint32 *ls = slots + HnswLevelStart(shape->m, lc);
 
 		for (int i = 0; i < HnswLevelSlots(shape->m, lc) && ls[i] != HNSW_INVALID_ID; i++)
-			if (AddLink(index, shape, ls[i], lc, id, vec, false, NULL) && lc == 0)
+			if (AddLink(index, shape, ls[i], lc, id, vec, false, spare) && lc == 0)
 				reachable = true;
 	}
 
