@@ -1,6 +1,10 @@
 -- lance_hnsw built by parallel workers: a sound graph (lance_hnsw_check)
 -- that answers as the serial build of the same rows does, with recall@10
--- >= 0.99 at ef_search 100 against an exact scan.
+-- >= 0.995 at ef_search 100 against an exact scan.  The rows go into the
+-- heap in random order: stored cluster by cluster, any build (serial ones
+-- with other level draws too) can strand a cluster, and recall then swings
+-- between 0.96 and 1.0 with the levels drawn (docs/lance_hnsw.md), which
+-- is not what this test is about.
 
 SELECT setseed(0.17);
 CREATE TABLE hnsw_pc AS
@@ -11,7 +15,8 @@ CREATE TABLE hnsw_p (id int, v vector(32)) WITH (parallel_workers = 2);
 INSERT INTO hnsw_p
 	SELECT i, (SELECT array_agg(c.x[d] + (random() - 0.5) / sqrt(d) ORDER BY d)
 			   FROM generate_series(1, 32) d)::vector
-	FROM generate_series(1, 10000) i JOIN hnsw_pc c ON c.c = 1 + i % 20;
+	FROM generate_series(1, 10000) i JOIN hnsw_pc c ON c.c = 1 + i % 20
+	ORDER BY random();
 CREATE TABLE hnsw_pq AS
 	SELECT q AS qid, (SELECT array_agg(c.x[d] + (random() - 0.5) / sqrt(d) ORDER BY d)
 					  FROM generate_series(1, 32) d)::vector AS v
@@ -49,11 +54,11 @@ RESET maintenance_work_mem;
 
 SELECT (SELECT count(*) FROM hnsw_p_par_res) AS parallel_rows,
 	(SELECT count(*) FROM hnsw_p_ser_res) AS serial_rows,
-	(SELECT count(*) FROM hnsw_p_par_res JOIN hnsw_p_exact USING (qid, id)) / 1000.0 >= 0.99
+	(SELECT count(*) FROM hnsw_p_par_res JOIN hnsw_p_exact USING (qid, id)) / 1000.0 >= 0.995
 		AS parallel_recall_ok,
-	(SELECT count(*) FROM hnsw_p_ser_res JOIN hnsw_p_exact USING (qid, id)) / 1000.0 >= 0.99
+	(SELECT count(*) FROM hnsw_p_ser_res JOIN hnsw_p_exact USING (qid, id)) / 1000.0 >= 0.995
 		AS serial_recall_ok,
-	(SELECT count(*) FROM hnsw_p_par_res JOIN hnsw_p_ser_res USING (qid, id)) / 1000.0 >= 0.99
+	(SELECT count(*) FROM hnsw_p_par_res JOIN hnsw_p_ser_res USING (qid, id)) / 1000.0 >= 0.995
 		AS same_as_serial;
 
 DROP TABLE hnsw_pc, hnsw_p, hnsw_pq;

@@ -259,6 +259,20 @@ typedef struct HnswSearch
 	HnswCandidate *nbrCands;
 } HnswSearch;
 
+/*
+ * Every element of an index, in id order, and which of them level 0
+ * reaches (hnsw_reach.c).
+ */
+typedef struct HnswElementSet
+{
+	uint32	   *ids;
+	uint8	   *levels;
+	bool	   *deleted;
+	bool	   *reached;
+	int64		n;
+	int64		cap;
+} HnswElementSet;
+
 /* GUCs */
 extern int	hnsw_ef_search;
 extern int	hnsw_max_scan_tuples;
@@ -320,6 +334,17 @@ extern void HnswInsertElement(Relation index, const HnswShape *shape,
 extern uint32 HnswAddElementItem(Relation index, const HnswShape *shape,
 								 HnswElementTuple etup, Size size,
 								 BlockNumber *hint);
+
+/* hnsw_reach.c */
+extern void HnswCollectElements(Relation index, const HnswShape *shape,
+								HnswElementSet *set, BufferAccessStrategy strategy);
+extern int64 HnswFindElement(const HnswElementSet *set, uint32 id);
+extern int	HnswReadLinks(Relation index, const HnswShape *shape, uint32 id,
+						  int level, uint32 *out);
+extern void HnswReachFrom(Relation index, const HnswShape *shape,
+						  HnswElementSet *set, uint32 id);
+extern int64 HnswRelinkUnreachable(Relation index, const HnswShape *shape,
+								   uint32 entryId, int entryLevel);
 
 /* hnsw_scan.c */
 extern IndexScanDesc hnswbeginscan(Relation index, int nkeys, int norderbys);

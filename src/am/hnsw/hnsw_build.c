@@ -534,7 +534,8 @@ GreedyReach(BuildGraph *g, uint32 u, float *vec)
  * tight clusters make this likely, and can cut off a whole cluster), and
  * searches then never return it.  Each such element u is linked from v,
  * the first of its own neighbours that is reached (else the element a
- * greedy search for u ends at), into a free slot of v or in place of v's
+ * greedy search for u ends at if that is reached on level 0, else the
+ * entry point), into a free slot of v or in place of v's
  * farthest link, to w; w then goes into u's list (a free slot, or u's own
  * farthest, which nothing reached depended on since u was not reached),
  * so whatever v reached it still reaches, through u.  Passes repeat while
@@ -573,6 +574,9 @@ RepairOrphans(BuildGraph *g)
 					v = mine[i];
 			if (v == HNSW_INVALID_ID)
 				v = GreedyReach(g, u, vec);
+			/* a descent can end off level 0's reach: then take the entry */
+			if (!placed[v])
+				v = g->hdr->entry;
 			if (v != u)
 			{
 				uint32		w = SlotsPut(GraphSlots(g, v, 0), s0, u);

@@ -146,13 +146,88 @@ HnswAddElementItem(Relation index, const HnswShape *shape, HnswElementTuple etup
 }
 
 /*
- * Link element "from" to newId at a level.  A free slot takes the link
- * directly; a full list is pruned with the heuristic over its current
- * members plus the new one, and rewritten only if the new one survives.
+ * Put ids into the new element's list at a level, all or none: each takes
+ * a free slot unless it is there already.  spare (level 0 only, else NULL)
+ * holds those of the element's own picks that nothing depends on being
+ * linked from it: they were reached before it existed.  When takeSpare (a
+ * forced link, below), a slot holding one of them may be taken too.  Every
+ * id put in (or found) leaves spare, since now something may depend on it.
+ * Returns whether the list holds every id.
  */
-static void
+static bool
+MoveIntoNew(Relation index, const HnswShape *shape, uint32 newId, int level,
+			const uint32 *ids, int n, uint32 *spare, bool takeSpare)
+{
+	int			nslots = HnswLevelSlots(shape->m, level);
+	int			start = HnswLevelStart(shape->m, level);
+	uint32	   *next = palloc(sizeof(uint32) * nslots);
+	Buffer		buf = ReadBuffer(index, HnswIdBlock(newId));
+	HnswElementTuple etup;
+	GenericXLogState *state;
+	bool		fits = true;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	etup = HnswGetElement(BufferGetPage(buf), newId);
+	if (etup == NULL)
+		elog(ERROR, "element being inserted into index \"%s\" is missing",
+			 RelationGetRelationName(index));
+	memcpy(next, HnswElementSlots(etup, shape->dim) + start, sizeof(uint32) * nslots);
+	for (int k = 0; k < n && fits; k++)
+	{
+		int			slot = -1;
+		bool		present = false;
+
+		for (int i = 0; i < nslots && !present; i++)
+		{
+			if (next[i] == ids[k])
+				present = true;
+			else if (next[i] == HNSW_INVALID_ID && slot < 0)
+				slot = i;
+		}
+		/* else the farthest spare pick (picks are in distance order) */
+		for (int i = nslots - 1; takeSpare && !present && slot < 0 && i >= 0; i--)
+			for (int j = 0; j < nslots; j++)
+				if (spare[j] != HNSW_INVALID_ID && spare[j] == next[i])
+					slot = i;
+		if (present)
+			continue;
+		if (slot < 0)
+			fits = false;
+		else
+			next[slot] = ids[k];
+	}
+	if (fits && memcmp(next, HnswElementSlots(etup, shape->dim) + start,
+					   sizeof(uint32) * nslots) != 0)
+	{
+		state = GenericXLogStart(index);
+		etup = HnswGetElement(GenericXLogRegisterBuffer(state, buf, 0), newId);
+		memcpy(HnswElementSlots(etup, shape->dim) + start, next, sizeof(uint32) * nslots);
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(buf);
+
+	for (int k = 0; fits && spare != NULL && k < n; k++)
+		for (int j = 0; j < nslots; j++)
+			if (spare[j] == ids[k])
+				spare[j] = HNSW_INVALID_ID;
+	pfree(next);
+	return fits;
+}
+
+/*
+ * Link element "from" to newId at a level; returns whether the link is
+ * there.  A free slot takes it directly; a full list is pruned with the
+ * heuristic over its current members plus the new one, and rewritten only
+ * if the new one survives, or, when forced, in place of the farthest member
+ * the heuristic did not keep.  The members a rewrite drops first move into
+ * the new element's list (MoveIntoNew; a forced link may take a spare
+ * slot): from then links to the new element, so whatever it reached it
+ * still reaches, and pruning never cuts an element off.  If they do not
+ * fit, the list stays.
+ */
+static bool
 AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
-		uint32 newId, const float *newVec)
+		uint32 newId, const float *newVec, bool force, uint32 *spare)
 {
 	int			nslots = HnswLevelSlots(shape->m, level);
 	int			start = HnswLevelStart(shape->m, level);
@@ -162,6 +237,8 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 	const float **vecPtrs = palloc(sizeof(float *) * (nslots + 1));
 	HnswCandidate *cands = palloc(sizeof(HnswCandidate) * (nslots + 1));
 	uint32	   *chosen = palloc(sizeof(uint32) * nslots);
+	uint32	   *dropped = palloc(sizeof(uint32) * nslots);
+	bool		linked = false;
 
 	for (int attempt = 0; attempt < HNSW_LINK_RETRIES; attempt++)
 	{
@@ -171,7 +248,8 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 		int			free = -1;
 		int			ncands = 0;
 		int			nchosen;
-		bool		changed;
+		int			ndropped = 0;
+		bool		kept = false;
 		GenericXLogState *state;
 
 		/* read the list; take a free slot at once */
@@ -196,6 +274,7 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 		if (free == -2)
 		{
 			UnlockReleaseBuffer(buf);
+			linked = true;
 			break;
 		}
 		if (free >= 0)
@@ -205,6 +284,7 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 			HnswElementSlots(etup, shape->dim)[start + free] = newId;
 			GenericXLogFinish(state);
 			UnlockReleaseBuffer(buf);
+			linked = true;
 			break;
 		}
 		memcpy(seen, slots, sizeof(uint32) * nslots);
@@ -248,11 +328,32 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 		}
 		nchosen = HnswSelectNeighbors(shape->metric, shape->dim, cands, ncands,
 									  vecPtrs, nslots, true, chosen);
-		changed = false;
 		for (int i = 0; i < nchosen; i++)
 			if (chosen[i] == newId)
-				changed = true;
-		if (!changed)
+				kept = true;
+
+		/*
+		 * Dropped only when every slot went to a closer element, so the list
+		 * is full and ends with the farthest element the heuristic pruned.
+		 */
+		if (!kept && !force)
+			break;
+		if (!kept)
+			chosen[nchosen - 1] = newId;
+
+		/* the live members the new list drops */
+		for (int i = 0; i < ncands; i++)
+		{
+			bool		stays = cands[i].id == newId;
+
+			for (int j = 0; j < nchosen && !stays; j++)
+				stays = chosen[j] == cands[i].id;
+			if (!stays)
+				dropped[ndropped++] = cands[i].id;
+		}
+		if (ndropped > 0 &&
+			!MoveIntoNew(index, shape, newId, level, dropped, ndropped,
+						 level == 0 ? spare : NULL, force))
 			break;
 
 		/* write it back if nobody changed the list meanwhile */
@@ -277,6 +378,7 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 			slots[i] = i < nchosen ? chosen[i] : HNSW_INVALID_ID;
 		GenericXLogFinish(state);
 		UnlockReleaseBuffer(buf);
+		linked = true;
 		break;
 	}
 	pfree(seen);
@@ -285,6 +387,8 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 	pfree(vecPtrs);
 	pfree(cands);
 	pfree(chosen);
+	pfree(dropped);
+	return linked;
 }
 
 /* Make the new element the entry point (under the exclusive update lock). */
@@ -325,6 +429,8 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 	HnswCandidate *found = palloc(sizeof(HnswCandidate) * ef);
 	float	   *vecs = palloc(sizeof(float) * shape->dim * ef);
 	const float **vecPtrs = palloc(sizeof(float *) * ef);
+	uint32	   *spare = palloc(sizeof(uint32) * 2 * shape->m);
+	bool		reachable = false;
 	uint32		id;
 	int			top;
 
@@ -394,14 +500,36 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 	}
 
 	id = HnswAddElementItem(index, shape, etup, size, &meta.lastBlock);
+	memcpy(spare, slots, sizeof(uint32) * 2 * shape->m);
+
+	/*
+	 * A new entry point links to the old one on level 0, which reaches
+	 * every element there, so the graph stays reachable from its entry.
+	 * Nothing links to the element yet, so all its picks are spare and
+	 * this cannot fail.
+	 */
+	if (meta.entryId != HNSW_INVALID_ID && level > meta.entryLevel &&
+		!MoveIntoNew(index, shape, id, 0, &meta.entryId, 1, spare, true))
+		elog(ERROR, "no room to link the old entry point of index \"%s\"",
+			 RelationGetRelationName(index));
 
 	for (int lc = top; lc >= 0 && meta.entryId != HNSW_INVALID_ID; lc--)
 	{
 		const uint32 *ls = slots + HnswLevelStart(shape->m, lc);
 
 		for (int i = 0; i < HnswLevelSlots(shape->m, lc) && ls[i] != HNSW_INVALID_ID; i++)
-			AddLink(index, shape, ls[i], lc, id, vec);
+			if (AddLink(index, shape, ls[i], lc, id, vec, false, spare) && lc == 0)
+				reachable = true;
 	}
+
+	/*
+	 * Every neighbour kept closer elements than this one: it would be
+	 * unreachable on level 0, where scans end.  Force it into the list of
+	 * the closest neighbour that can take it (the picks, found from the
+	 * entry point, are reached).
+	 */
+	for (int i = 0; !reachable && i < 2 * shape->m && slots[i] != HNSW_INVALID_ID; i++)
+		reachable = AddLink(index, shape, slots[i], 0, id, vec, true, spare);
 
 	if (meta.entryId == HNSW_INVALID_ID || level > meta.entryLevel)
 		SetEntry(index, id, level, shape->dim);

@@ -3,7 +3,7 @@
  * hnsw_vacuum.c
  *	  VACUUM: remove elements of dead rows and repair the links around them.
  *
- * Three passes over the element pages:
+ * Four passes over the element pages:
  *	1. mark the elements whose heap rows are dead (scans then walk through
  *	   them but no longer return them, and inserts no longer link to them);
  *	2. with inserts held off (HNSW_UPDATE_LOCK exclusive), give every live
@@ -13,7 +13,10 @@
  *	   entry point off a dead element;
  *	3. delete the dead items (their line pointers become unused, so ids of
  *	   live elements do not move) and record the freed space in the free
- *	   space map for later inserts.
+ *	   space map for later inserts;
+ *	4. link back the live elements level 0 no longer reaches from the entry
+ *	   point (hnsw_reach.c): the repair's pruning, and an entry point moved
+ *	   to another element, can cut whole regions off.
  *
  *-------------------------------------------------------------------------
  */
@@ -303,6 +306,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	HnswShape	shape;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	IdList		dead = {0};
+	HnswMetaPageData meta;
 	uint32		bestId = HNSW_INVALID_ID;
 	int			bestLevel = -1;
 
@@ -362,6 +366,8 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		RepairGraph(index, &shape, &dead, info->strategy);
 		ReplaceEntry(index, &dead, bestId, bestLevel);
 		RemoveDead(index, &dead, info->strategy);
+		HnswReadMeta(index, &meta);
+		HnswRelinkUnreachable(index, &shape, meta.entryId, meta.entryLevel);
 		UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
 		pfree(dead.ids);
 	}
