@@ -24,6 +24,23 @@ SELECT id, round((body <@> 'quick fox')::numeric, 6) AS neg,
 	round(lance_bm25_score(body, 'quick fox')::numeric, 6) AS score
 FROM bm ORDER BY body <@> 'quick fox' LIMIT 5;
 
+-- the scan node takes the scores the scan computed instead of tokenizing
+-- the rows again, in its output and in its filter
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id, -(body <@> 'quick fox'), lance_bm25_score(body, 'quick fox') FROM bm
+WHERE lance_bm25_score(body, 'quick fox') > 0 ORDER BY body <@> 'quick fox' LIMIT 3;
+-- while another ranking scan of another query runs between its rows (the
+-- statistics left for scoring text are then that query's)
+SELECT a.id, round(a.s::numeric, 6), b.id AS other FROM
+	(SELECT id, lance_bm25_score(body, 'quick fox') AS s FROM bm
+	 ORDER BY body <@> 'quick fox' LIMIT 3) a,
+	LATERAL (SELECT id FROM bm WHERE id <> a.id ORDER BY body <@> 'lazy dog' LIMIT 1) b;
+-- a row reached through a HOT chain has another ctid than the index
+-- returned: its text is scored, to the same score
+UPDATE bm SET id = id WHERE id = 2;
+SELECT id, round((body <@> 'quick fox')::numeric, 6) AS neg
+FROM bm ORDER BY body <@> 'quick fox' LIMIT 3;
+
 -- boolean matching: OR by default, AND, NOT, phrases, parentheses
 SELECT id FROM bm WHERE body @@@ 'fox dog' ORDER BY id;
 SELECT id FROM bm WHERE body @@@ 'fox AND dog' ORDER BY id;

@@ -8,6 +8,7 @@
 #   bench/bm25/inproc.sh CORPUS.csv     a corpus CSV that run.sh wrote
 #                                       ($OUT/corpus.csv, SCALE as it was)
 #   LANCE_MODULES=/path/to/node_modules adds LanceDB; REPS=3 by default
+#   TEXT_CONFIG=english                 the index's text_config (simple)
 #
 # Prints p50, p95, p99, max and the sum over the 200 queries per engine.
 set -euo pipefail
@@ -16,6 +17,7 @@ CORPUS=$(realpath "$1")
 SHARED=${LANCEDB_SHARED:-$PWD/../shared}
 QUERIES=$SHARED/data/bm25/queries.tsv
 REPS=${REPS:-3}
+TEXT_CONFIG=${TEXT_CONFIG:-simple}
 OUT=$(mktemp -d /tmp/lancedb_bm25_inproc.XXXXXX)
 
 . scripts/cluster.sh
@@ -27,7 +29,7 @@ python3 "$SHARED/bench-bm25/run_bench.py" --db bench load --csv "$CORPUS" >/dev/
 export PGDATABASE=bench
 psql -X -q <<SQL
 CREATE EXTENSION lancedb_fdw;
-CREATE INDEX docs_ours ON docs USING lance_bm25 (body);
+CREATE INDEX docs_ours ON docs USING lance_bm25 (body) WITH (text_config = '$TEXT_CONFIG');
 CREATE TEMP TABLE q (qid text, kind text, text text, src_doc text, df_min text, df_max text);
 \copy q FROM '$QUERIES' WITH (FORMAT csv, DELIMITER E'\t', HEADER true, QUOTE E'\x01')
 CREATE FUNCTION pg_temp.fastest(reps int) RETURNS TABLE (qid text, ms float8)

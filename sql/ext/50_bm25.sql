@@ -36,6 +36,17 @@ CREATE FUNCTION lance_bm25_score(body text[], query text) RETURNS float8
 CREATE FUNCTION lance_bm25_match(text[], text) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'lance_bm25_match' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 
+-- body <@> query (negated) or lance_bm25_score(body, query) as a lance_bm25
+-- index scan node evaluates them after planning: the score the scan computed
+-- for the row it returned with that ctid, or the row's text scored as above.
+-- Not for direct use (see bm25_score.c).
+CREATE FUNCTION lance_bm25_scored(body text, query text, index regclass, row_tid tid, negated boolean)
+RETURNS float8
+	AS 'MODULE_PATHNAME', 'lance_bm25_scored' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+CREATE FUNCTION lance_bm25_scored(body text[], query text, index regclass, row_tid tid, negated boolean)
+RETURNS float8
+	AS 'MODULE_PATHNAME', 'lance_bm25_scored' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+
 CREATE OPERATOR <@> (
 	LEFTARG = text, RIGHTARG = text, FUNCTION = lance_bm25_rank
 );

@@ -38,6 +38,7 @@ Bm25Init(void)
 					   0.75, 0.0, 1.0, AccessExclusiveLock);
 	add_bool_reloption(bm25_relopt_kind, "positions", "Store term positions for phrase queries",
 					   true, AccessExclusiveLock);
+	Bm25InitScores();
 }
 
 static bytea *

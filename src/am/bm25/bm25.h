@@ -243,6 +243,23 @@ extern IndexBulkDeleteResult *bm25bulkdelete(IndexVacuumInfo *info, IndexBulkDel
 											 IndexBulkDeleteCallback callback, void *callback_state);
 extern IndexBulkDeleteResult *bm25vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
 
+/* bm25_score.c: the scores a ranking scan publishes for the SELECT list */
+typedef struct Bm25Published
+{
+	struct Bm25Published *next;
+	Oid			indexoid;
+	text	   *query;			/* the ranked query */
+	const ItemPointerData *tids;	/* the scan's ranked rows, best first */
+	const double *scores;
+	size_t		n;
+	size_t		cur;			/* the row returned last, n before the first */
+} Bm25Published;
+
+extern Bm25Published *Bm25Publish(MemoryContext cxt, Oid indexoid, text *query,
+								  const ItemPointerData *tids, const double *scores, size_t n);
+extern bool Bm25PublishedScore(Oid indexoid, text *query, ItemPointer tid, double *score);
+extern void Bm25InitScores(void);
+
 /* bm25_ops.c: what the last scan knew, for scoring rows outside the index */
 extern void Bm25RememberScan(const Bm25Tokenizer *tok, text *query, double k1, double b,
 							 uint64 ndocs, double avgdl, const Bm25QToken *const *terms,

@@ -4,13 +4,15 @@
  *	  The SQL operators and functions of lance_bm25.
  *
  * body <@> 'q' is the ORDER BY operator: the index returns rows in order
- * with their negated score and the executor does not call the function.
- * In a SELECT list it is called once per returned row; a row's score needs
- * the statistics of the whole index (N, avgdl, df), which the function
- * cannot see, so every lance_bm25 ranking scan leaves them here and the
- * function scores the row's text with them.  Called for a query no scan
- * in this backend has ranked, it raises an error rather than make up a
- * score.
+ * with their negated score.  In a SELECT list it is called once per
+ * returned row; where the index scan node itself evaluates it, the planner
+ * hook of bm25_score.c has made it lance_bm25_scored, which takes the
+ * score the scan computed for the row.  Elsewhere, and for rows no scan
+ * has just returned, the row's text is scored: that needs the statistics
+ * of the whole index (N, avgdl, df), which the function cannot see, so
+ * every lance_bm25 ranking scan leaves them here and the function scores
+ * the row's text with them.  Called for a query no scan in this backend
+ * has ranked, it raises an error rather than make up a score.
  *
  * body @@@ 'q' is normally an index condition; evaluated by itself (a
  * filter, a sequential scan) it tokenizes like the index of the last
@@ -146,6 +148,23 @@ Datum
 lance_bm25_score(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_FLOAT8(ScoreRow(PG_GETARG_DATUM(0), ArgIsArray(fcinfo), PG_GETARG_TEXT_PP(1)));
+}
+
+/*
+ * lance_bm25_scored(body, query, index, ctid, negated): body <@> query or
+ * lance_bm25_score(body, query) as the planner hook rewrote them in a
+ * lance_bm25 scan node.
+ */
+PG_FUNCTION_INFO_V1(lance_bm25_scored);
+Datum
+lance_bm25_scored(PG_FUNCTION_ARGS)
+{
+	text	   *query = PG_GETARG_TEXT_PP(1);
+	double		score;
+
+	if (!Bm25PublishedScore(PG_GETARG_OID(2), query, (ItemPointer) PG_GETARG_POINTER(3), &score))
+		score = ScoreRow(PG_GETARG_DATUM(0), ArgIsArray(fcinfo), query);
+	PG_RETURN_FLOAT8(PG_GETARG_BOOL(4) ? -score : score);
 }
 
 PG_FUNCTION_INFO_V1(lance_bm25_match);

@@ -44,6 +44,7 @@ typedef struct Bm25ScanOpaqueData
 	size_t		next;
 	size_t		returned;		/* over all computations */
 	bool		complete;		/* the last computation found every hit */
+	Bm25Published *pub;			/* the ranked rows as published, or NULL */
 } Bm25ScanOpaqueData;
 
 typedef Bm25ScanOpaqueData *Bm25ScanOpaque;
@@ -69,6 +70,7 @@ bm25rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 	Bm25ScanOpaque so = scan->opaque;
 
 	MemoryContextReset(so->cxt);
+	so->pub = NULL;
 	so->rank_query = NULL;
 	so->match_queries = NIL;
 	so->no_match = false;
@@ -201,6 +203,7 @@ Compute(IndexScanDesc scan)
 	ListCell   *lc;
 
 	MemoryContextReset(so->cxt);
+	so->pub = NULL;
 	old = MemoryContextSwitchTo(so->cxt);
 	so->tids = NULL;
 	so->scores = NULL;
@@ -365,6 +368,8 @@ Compute(IndexScanDesc scan)
 		}
 		so->n = top->n;
 		so->complete = top->n < top->k;
+		so->pub = Bm25Publish(so->cxt, RelationGetRelid(index), so->rank_query,
+							  so->tids, so->scores, so->n);
 	}
 	else
 	{
@@ -465,6 +470,8 @@ bm25gettuple(IndexScanDesc scan, ScanDirection dir)
 		scan->xs_orderbynulls[0] = false;
 		scan->xs_recheckorderby = false;
 	}
+	if (so->pub)
+		so->pub->cur = so->next;
 	so->next++;
 	so->returned++;
 	return true;
