@@ -9,8 +9,11 @@
  * statistics (N, avgdl, df) over all of them.  An ordered scan does not know
  * its LIMIT, so it computes the best BM25_FIRST_K and, if the executor
  * wants more (rows filtered out, dead heap tuples), recomputes with four
- * times as many and goes on where it stopped; the order is deterministic
- * (score, then doc id), so nothing is returned twice.  BM25_FIRST_K is the
+ * times as many and goes on after the last row it returned.  The order is
+ * deterministic (score, then doc id) and a recomputation scores with the
+ * first computation's statistics, so rows keep their scores and places
+ * even when concurrent inserts or VACUUM changed the index in between:
+ * nothing is returned twice or skipped.  BM25_FIRST_K is the
  * usual LIMIT: a larger k lowers the k-th score that top-k pruning tests
  * against, and a query with frequent terms then scores many more documents
  * (ten times as many on the benchmark's stop-word phrases); a larger LIMIT
@@ -42,8 +45,14 @@ typedef struct Bm25ScanOpaqueData
 	double	   *scores;
 	size_t		n;
 	size_t		next;
-	size_t		returned;		/* over all computations */
+	bool		have_last;		/* a row was returned: last_* are set */
+	double		last_score;
+	uint64		last_docid;
 	bool		complete;		/* the last computation found every hit */
+	bool		stats_kept;		/* kept_* hold the first ranking's statistics */
+	uint64		kept_ndocs;
+	uint64		kept_total;
+	uint64	   *kept_dfs;		/* per ranked term, in the scan's context */
 	Bm25Published *pub;			/* the ranked rows as published, or NULL */
 } Bm25ScanOpaqueData;
 
@@ -75,7 +84,11 @@ bm25rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 	so->match_queries = NIL;
 	so->no_match = false;
 	so->computed = false;
-	so->returned = 0;
+	so->have_last = false;
+	so->stats_kept = false;
+	if (so->kept_dfs)
+		pfree(so->kept_dfs);
+	so->kept_dfs = NULL;
 	so->k = BM25_FIRST_K;
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -91,6 +104,29 @@ bm25endscan(IndexScanDesc scan)
 	MemoryContextDelete(so->cxt);
 	pfree(so);
 	scan->opaque = NULL;
+}
+
+/*
+ * The first ranking of a scan keeps its statistics (N, total length, each
+ * ranked term's df); later rankings of the same scan use them instead of
+ * the index's current ones, so every document scores as it did before.
+ */
+static void
+KeepStatistics(Bm25ScanOpaque so, uint64 *ndocs, uint64 *total, uint64 *dfs, size_t nterms)
+{
+	if (!so->stats_kept)
+	{
+		so->kept_ndocs = *ndocs;
+		so->kept_total = *total;
+		so->kept_dfs = MemoryContextAlloc(GetMemoryChunkContext(so),
+										  Max(nterms, 1) * sizeof(uint64));
+		memcpy(so->kept_dfs, dfs, nterms * sizeof(uint64));
+		so->stats_kept = true;
+		return;
+	}
+	*ndocs = so->kept_ndocs;
+	*total = so->kept_total;
+	memcpy(dfs, so->kept_dfs, nterms * sizeof(uint64));
 }
 
 static void
@@ -285,8 +321,15 @@ Compute(IndexScanDesc scan)
 			if (bm25_terms_find(bufdocs[d].terms, bufdocs[d].nterms, rterms[t]->term,
 								rterms[t]->len) >= 0)
 				dfs[t]++;
-		idfs[t] = bm25_idf(ndocs, dfs[t]);
 	}
+	if (ordered)
+	{
+		KeepStatistics(so, &ndocs, &total, dfs, nrterms);
+		params.avgdl = ndocs > 0 ? (double) total / (double) ndocs : 0.0;
+		bm25_params_prepare(&params);
+	}
+	for (size_t t = 0; t < nrterms; t++)
+		idfs[t] = bm25_idf(ndocs, dfs[t]);
 	if (ordered)
 		Bm25RememberScan(&tok, so->rank_query, params.k1, params.b, ndocs, params.avgdl,
 						 rterms, dfs, nrterms);
@@ -437,6 +480,18 @@ ReadKeys(IndexScanDesc scan)
 	}
 }
 
+/* Whether ranked row i comes after the last row returned. */
+static bool
+AfterLast(Bm25ScanOpaque so, size_t i)
+{
+	ItemPointer tid = &so->tids[i];
+	uint64		docid = ((uint64) ItemPointerGetBlockNumber(tid) << BM25_OFFSET_BITS) |
+		ItemPointerGetOffsetNumber(tid);
+
+	return so->scores[i] < so->last_score ||
+		(so->scores[i] == so->last_score && docid > so->last_docid);
+}
+
 bool
 bm25gettuple(IndexScanDesc scan, ScanDirection dir)
 {
@@ -452,12 +507,17 @@ bm25gettuple(IndexScanDesc scan, ScanDirection dir)
 		Compute(scan);
 		so->computed = true;
 	}
-	if (so->next >= so->n && so->rank_query && !so->complete)
+	while (so->next >= so->n && so->rank_query && !so->complete)
 	{
-		/* the executor wants more than we ranked: rank more, skip the seen */
+		/*
+		 * The executor wants more than we ranked: rank more, skip what was
+		 * returned (and rows committed since, which rank above it but are
+		 * not visible to this scan), again if that left nothing.
+		 */
 		so->k *= 4;
 		Compute(scan);
-		so->next = so->returned;
+		while (so->have_last && so->next < so->n && !AfterLast(so, so->next))
+			so->next++;
 	}
 	if (so->next >= so->n)
 		return false;
@@ -472,8 +532,16 @@ bm25gettuple(IndexScanDesc scan, ScanDirection dir)
 	}
 	if (so->pub)
 		so->pub->cur = so->next;
+	if (so->rank_query)
+	{
+		ItemPointer tid = &so->tids[so->next];
+
+		so->have_last = true;
+		so->last_score = so->scores[so->next];
+		so->last_docid = ((uint64) ItemPointerGetBlockNumber(tid) << BM25_OFFSET_BITS) |
+			ItemPointerGetOffsetNumber(tid);
+	}
 	so->next++;
-	so->returned++;
 	return true;
 }
 
