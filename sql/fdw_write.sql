@@ -82,6 +82,74 @@ SELECT id, name FROM items WHERE id IN (4, 5, 6) ORDER BY id;
 SELECT count(*) FROM items WHERE name IN ('first', 'gone');
 
 --
+-- A transaction reads its own changes
+--
+CREATE FOREIGN TABLE counters (k int NOT NULL, n bigint, note text) SERVER ws;
+SELECT lance_create_table('counters', '2.2');
+INSERT INTO counters SELECT g, 0, 'start' FROM generate_series(1, 5) g;
+BEGIN;
+INSERT INTO counters VALUES (6, 0, 'new');
+-- the inserted row, still buffered, and count(*) from the staged manifest
+SELECT k, n, note FROM counters WHERE k >= 5 ORDER BY k;
+SELECT count(*) FROM counters;
+-- two increments in one transaction add two, on old and new rows alike
+UPDATE counters SET n = n + 1;
+UPDATE counters SET n = n + 1 WHERE k IN (1, 6);
+SELECT k, n FROM counters ORDER BY k;
+-- a deleted row is gone for the next statement, and for count(*)
+DELETE FROM counters WHERE k = 2;
+DELETE FROM counters WHERE k = 6;
+SELECT count(*) FROM counters;
+SELECT k, n FROM counters ORDER BY k;
+-- a row matched twice by one DELETE is deleted once, as in a heap table
+DO $$
+DECLARE
+	n bigint;
+BEGIN
+	DELETE FROM counters c USING (VALUES (4), (4)) v(k) WHERE c.k = v.k;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RAISE NOTICE 'rows deleted: %', n;
+END
+$$;
+UPDATE counters SET n = n + 10 WHERE k = 3;
+COMMIT;
+SELECT k, n, note FROM counters ORDER BY k;
+SELECT version, rows FROM lance_versions('counters') ORDER BY version DESC LIMIT 1;
+-- ROLLBACK leaves nothing, though the transaction saw its changes
+BEGIN;
+INSERT INTO counters VALUES (7, 0, 'rolled back');
+UPDATE counters SET n = n + 100;
+DELETE FROM counters WHERE k = 1;
+SELECT count(*), sum(n) FROM counters;
+ROLLBACK;
+SELECT count(*), sum(n) FROM counters;
+-- a vector search in the writing transaction ranks its own rows
+BEGIN;
+INSERT INTO items VALUES (9000, 'nearest', 0, '[1000,1000,1000]');
+DELETE FROM items WHERE id = 9;
+SELECT id, name FROM items ORDER BY emb <-> '[1000,1000,1000]' LIMIT 1;
+SELECT id FROM items ORDER BY emb <-> '[9,10,11.4]' LIMIT 1;
+ROLLBACK;
+-- ROLLBACK TO SAVEPOINT cannot take back Lance changes: reading, changing
+-- or committing the dataset afterwards is an error, not a mix
+\set VERBOSITY terse
+BEGIN;
+UPDATE counters SET n = n + 1 WHERE k = 1;
+SAVEPOINT s;
+UPDATE counters SET n = n + 1 WHERE k = 3;
+ROLLBACK TO SAVEPOINT s;
+SELECT count(*) FROM counters;
+ROLLBACK;
+BEGIN;
+SAVEPOINT s;
+INSERT INTO counters VALUES (8, 0, 'in savepoint');
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO counters VALUES (9, 0, 'after');
+ROLLBACK;
+\set VERBOSITY default
+SELECT k, n FROM counters ORDER BY k;
+
+--
 -- ROLLBACK makes no version
 --
 BEGIN;

@@ -17,6 +17,7 @@
 #include "utils/memutils.h"
 
 #include "fdw/lance_fdw.h"
+#include "fdw/lance_write.h"
 #include "lance/index_meta.h"
 
 struct LanceSource
@@ -109,6 +110,9 @@ lance_source_open(const char *location, uint64 version)
 
 	if (storage_open(location, &src->storage, &err) != CORE_OK)
 		lance_report_core_error(&err);
+	/* the transaction that changed the dataset reads its own changes */
+	if (version == 0 && lance_xact_staged_dataset(location, src->storage, &src->dataset))
+		return src;
 	status = lance_dataset_open(src->storage, "", version, &src->dataset, &err);
 	if (status == CORE_ERR_NOT_FOUND)
 		ereport(ERROR,

@@ -14,7 +14,8 @@
  *	  lance_writer_free(wr);
  *
  * Rows are buffered and written as data files of up to max_rows_per_file
- * rows as the buffer fills; nothing is visible until the commit, which
+ * rows as the buffer fills; nothing is visible to others until the commit
+ * (the writer itself may read its staged version), which
  * writes deletion files (the union of the fragment's old and new
  * deletions), a transaction file, then the manifest of the next version
  * with put-if-absent (FORMAT.md 16).  When another writer committed that
@@ -91,6 +92,26 @@ extern CoreStatus lance_writer_unappend(LanceWriter *wr, int64_t ordinal, CoreEr
  * address is not a live row of that version.
  */
 extern CoreStatus lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err);
+
+/*
+ * Whether the row at row_addr (of the version read, or of the staged
+ * version) is already deleted by this writer.
+ */
+extern bool lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr);
+
+/*
+ * The staged version: the version read with this writer's changes
+ * applied, as the commit would make it, for the writing transaction to
+ * read its own changes.  Buffered rows are written to a data file and
+ * deletion files are written first (orphans if the writer never
+ * commits).  Its appended fragments get the ids a commit on top of the
+ * version read would give them; lance_writer_delete takes row addresses
+ * in them too.  The dataset is the caller's (opened on st, which must be
+ * a storage of the same location) and stays as it is when the writer
+ * changes again.
+ */
+extern CoreStatus lance_writer_open_staged(LanceWriter *wr, Storage *st, LanceDataset **out,
+										   CoreError *err);
 
 /* Whether anything was appended or deleted. */
 extern bool lance_writer_has_changes(const LanceWriter *wr);
