@@ -75,11 +75,6 @@ struct LanceWriter
 	int			ncols;
 	LanceArray **cols;			/* NULL until prepare_append */
 	int64_t		buffered;
-	int64_t		appended;		/* ordinals handed out, dropped rows included */
-	int64_t	   *dropped;		/* buffered rows taken back, by ordinal */
-	size_t		ndropped;
-	size_t		cap_dropped;
-	int64_t		dropped_total;
 	LanceWrittenFile **files;
 	LanceDeletionSet **file_dels;	/* per file: rows deleted since, or NULL */
 	int			nfiles;
@@ -136,12 +131,6 @@ lance_writer_file_version(const LanceWriter *wr)
 	return wr->fv;
 }
 
-int64_t
-lance_writer_rows_appended(const LanceWriter *wr)
-{
-	return wr->appended;
-}
-
 uint64_t
 lance_writer_conflict_version(const LanceWriter *wr)
 {
@@ -168,7 +157,7 @@ file_gone(const LanceWriter *wr, int i)
 bool
 lance_writer_has_changes(const LanceWriter *wr)
 {
-	return wr->appended > wr->dropped_total || wr->ndels > 0;
+	return wr->buffered > 0 || wr->nfiles > 0 || wr->ndels > 0;
 }
 
 LanceArray *
@@ -205,7 +194,6 @@ lance_writer_free(LanceWriter *wr)
 	for (int i = 0; i < wr->ndels; i++)
 		lance_deletion_free(wr->dels[i].set);
 	core_free(wr->dels);
-	core_free(wr->dropped);
 	lance_dataset_close(wr->ds);
 	core_free(wr->path);
 	core_free(wr);
@@ -320,66 +308,6 @@ lance_writer_prepare_append(LanceWriter *wr, CoreError *err)
 	return new_columns(wr, err);
 }
 
-CoreStatus
-lance_writer_unappend(LanceWriter *wr, int64_t ordinal, CoreError *err)
-{
-	if (ordinal < 0 || ordinal >= wr->appended)
-		return core_error(err, CORE_ERR_INVALID, "%s: row %" PRId64 " was never appended",
-						  where(wr), ordinal);
-	unstage(wr);
-	if (ordinal < wr->appended - wr->buffered)
-		return core_error(err, CORE_ERR_UNSUPPORTED,
-						  "%s: appended row %" PRId64 " is already in a data file; %" PRId64 " rows were appended after it",
-						  where(wr), ordinal, wr->appended - 1 - ordinal);
-	if (!core_grow((void **) &wr->dropped, &wr->cap_dropped, wr->ndropped + 1, sizeof(int64_t)))
-		return core_error(err, CORE_ERR_NOMEM, "out of memory taking back a row");
-	wr->dropped[wr->ndropped++] = ordinal;
-	wr->dropped_total++;
-	return CORE_OK;
-}
-
-/* Rebuild the buffer without the rows taken back (a gather of the rest). */
-static CoreStatus
-leave_out_dropped(LanceWriter *wr, CoreError *err)
-{
-	int64_t		first = wr->appended - wr->buffered;
-	bool	   *drop = core_calloc((size_t) wr->buffered + 1, sizeof(bool));
-	int64_t    *keep = core_calloc((size_t) wr->buffered + 1, sizeof(int64_t));
-	int64_t		nkeep = 0;
-	CoreStatus	status = CORE_OK;
-
-	if (drop == NULL || keep == NULL)
-		status = core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
-	for (size_t i = 0; status == CORE_OK && i < wr->ndropped; i++)
-		drop[wr->dropped[i] - first] = true;
-	for (int64_t r = 0; status == CORE_OK && r < wr->buffered; r++)
-		if (!drop[r])
-			keep[nkeep++] = r;
-	for (int i = 0; status == CORE_OK && i < wr->ncols; i++)
-	{
-		LanceArray *kept = NULL;
-
-		status = lance_array_new_like(wr->cols[i], &kept, err);
-		if (status == CORE_OK)
-			status = lance_array_append_rows(kept, wr->cols[i], keep, nkeep, err);
-		if (status != CORE_OK)
-		{
-			lance_array_free(kept);
-			break;
-		}
-		lance_array_free(wr->cols[i]);
-		wr->cols[i] = kept;
-	}
-	if (status == CORE_OK)
-	{
-		wr->buffered = nkeep;
-		wr->ndropped = 0;
-	}
-	core_free(drop);
-	core_free(keep);
-	return status;
-}
-
 /* Write the buffered rows as one data file. */
 static CoreStatus
 flush_rows(LanceWriter *wr, CoreError *err)
@@ -387,12 +315,6 @@ flush_rows(LanceWriter *wr, CoreError *err)
 	LanceWrittenFile *file;
 	CoreStatus	status;
 
-	if (wr->ndropped > 0)
-	{
-		status = leave_out_dropped(wr, err);
-		if (status != CORE_OK)
-			return status;
-	}
 	if (wr->buffered == 0)
 		return CORE_OK;
 	if (wr->nfiles == wr->cap_files)
@@ -426,7 +348,6 @@ lance_writer_row_done(LanceWriter *wr, CoreError *err)
 {
 	unstage(wr);
 	wr->buffered++;
-	wr->appended++;
 	if (wr->buffered >= wr->opts.max_rows_per_file)
 		return flush_rows(wr, err);
 	/* checking the bytes every row would cost more than the rows */
@@ -1424,7 +1345,6 @@ lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err)
 		{
 			/* rows arrive in batches: cut files at the batch after the limit */
 			wr->buffered += b->num_rows;
-			wr->appended += b->num_rows;
 			*moved += b->num_rows;
 			if (wr->buffered >= wr->opts.max_rows_per_file)
 				status = flush_rows(wr, err);

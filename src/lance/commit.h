@@ -75,21 +75,9 @@ extern LanceArray *lance_writer_column(LanceWriter *wr, int i);
 extern CoreStatus lance_writer_row_done(LanceWriter *wr, CoreError *err);
 
 /*
- * Rows appended so far (buffered or in written files, taken back or not):
- * the next row appended gets this number as its ordinal.
- */
-extern int64_t lance_writer_rows_appended(const LanceWriter *wr);
-
-/*
- * Take back the appended row with the given ordinal, as when a row this
- * writer appended is updated again or deleted.  UNSUPPORTED when the row
- * is already in a written data file (data files are never rewritten).
- */
-extern CoreStatus lance_writer_unappend(LanceWriter *wr, int64_t ordinal, CoreError *err);
-
-/*
- * Delete the row at a row address of the version read.  INVALID when the
- * address is not a live row of that version.
+ * Delete the row at a row address of the version read, or of the staged
+ * version (lance_writer_open_staged).  INVALID when the address is not a
+ * row of either.
  */
 extern CoreStatus lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err);
 

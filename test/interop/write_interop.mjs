@@ -115,13 +115,18 @@ async function openLance(t) {
   return db.openTable(t.name);
 }
 
-// Insert, delete and update through the FDW; LanceDB must dump the same.
-async function fdwWrites(t) {
+// The foreign table's columns other than id, as a select list.
+async function otherColumns(t) {
   const cols = (await client.query(
     `SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) AS c
        FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
     [t.name])).rows[0].c;
-  const rest = cols.split(', ').filter((c) => c !== 'id').join(', ');
+  return cols.split(', ').filter((c) => c !== 'id').join(', ');
+}
+
+// Insert, delete and update through the FDW; LanceDB must dump the same.
+async function fdwWrites(t) {
+  const rest = await otherColumns(t);
   const before = (await theirRows(t)).length;
   if (!await attempt(`${t.name}: insert, delete, update through the FDW`, async () => {
     await client.query(`INSERT INTO ${t.name} (id, ${rest}) SELECT id + 1000000, ${rest} FROM ${t.name} WHERE id < 50`);
@@ -132,6 +137,32 @@ async function fdwWrites(t) {
   const after = await theirRows(t);
   check(`${t.name}: updated rows carry the new value`,
     after.some((r) => r.includes('|pg-updated|')) || before === 0);
+}
+
+// One transaction that reads its own writes: it updates rows it inserted,
+// twice, and deletes some of them again, so the fragments it appends
+// carry deletion files; LanceDB must read the committed version equal.
+async function ownWrites(t) {
+  const rest = await otherColumns(t);
+  if (!await attempt(`${t.name}: one transaction changing the rows it inserted`, async () => {
+    await client.query('BEGIN');
+    try {
+      await client.query(`INSERT INTO ${t.name} (id, ${rest}) SELECT id + 2000000, ${rest} FROM ${t.name} WHERE id < 20`);
+      await client.query(`UPDATE ${t.name} SET ${t.text} = coalesce(${t.text}, '') || '+' WHERE id >= 2000000`);
+      await client.query(`UPDATE ${t.name} SET ${t.text} = ${t.text} || '+' WHERE id >= 2000010`);
+      await client.query(`DELETE FROM ${t.name} WHERE id % 5 = 1 AND id >= 2000000`);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK');
+      throw e;
+    }
+  })) return;
+  await compare(`${t.name}: LanceDB reads a transaction's changes to its own rows`, t);
+  const own = (await lanceQuery(t, undefined, ['id', t.text])).filter((r) => Number(r.id) >= 2000000);
+  check(`${t.name}: rows inserted then updated twice end with both updates`,
+    own.length > 0 && own.every((r) => Number(r.id) % 5 !== 1 &&
+      r[t.text].endsWith(Number(r.id) >= 2000010 ? '++' : '+') && !r[t.text].endsWith('+++')),
+    `${own.length} rows`);
 }
 
 // LanceDB appends, deletes and updates on top; we must read it back equal.
@@ -461,6 +492,7 @@ async function main() {
 
   for (const t of [...lanceMade, ...ours]) {
     await fdwWrites(t);
+    await ownWrites(t);
     await lanceWrites(t);
   }
   for (const t of [lanceMade[0], lanceMade[3], ours[0]]) {

@@ -145,10 +145,10 @@ row_matches(const LanceBatch *b, int64_t r, int64_t *id_out)
  * Scan the newest version: every row must match its id, ids must be
  * distinct, and *count / *sum count them.
  */
+/* Count the rows of an open dataset and sum their ids, checking each row. */
 static bool
-scan_all(Storage *st, const char *path, int64_t *count, int64_t *sum, char *msg, size_t msglen)
+scan_dataset(LanceDataset *ds, int64_t *count, int64_t *sum, char *msg, size_t msglen)
 {
-	LanceDataset *ds;
 	LanceScanner *sc;
 	LanceBatch *b;
 	CoreError	err;
@@ -157,8 +157,7 @@ scan_all(Storage *st, const char *path, int64_t *count, int64_t *sum, char *msg,
 	memset(&opts, 0, sizeof(opts));
 	*count = 0;
 	*sum = 0;
-	if (lance_dataset_open(st, path, 0, &ds, &err) != CORE_OK ||
-		lance_scanner_open(ds, &opts, &sc, &err) != CORE_OK)
+	if (lance_scanner_open(ds, &opts, &sc, &err) != CORE_OK)
 	{
 		snprintf(msg, msglen, "%s", err.msg);
 		return false;
@@ -174,7 +173,6 @@ scan_all(Storage *st, const char *path, int64_t *count, int64_t *sum, char *msg,
 				snprintf(msg, msglen, "row with id %" PRId64 " differs", id);
 				lance_batch_free(b);
 				lance_scanner_close(sc);
-				lance_dataset_close(ds);
 				return false;
 			}
 			(*count)++;
@@ -183,8 +181,25 @@ scan_all(Storage *st, const char *path, int64_t *count, int64_t *sum, char *msg,
 		lance_batch_free(b);
 	}
 	lance_scanner_close(sc);
-	lance_dataset_close(ds);
 	return true;
+}
+
+/* scan_dataset over the newest version of the dataset at path. */
+static bool
+scan_all(Storage *st, const char *path, int64_t *count, int64_t *sum, char *msg, size_t msglen)
+{
+	LanceDataset *ds;
+	CoreError	err;
+	bool		ok;
+
+	if (lance_dataset_open(st, path, 0, &ds, &err) != CORE_OK)
+	{
+		snprintf(msg, msglen, "%s", err.msg);
+		return false;
+	}
+	ok = scan_dataset(ds, count, sum, msg, msglen);
+	lance_dataset_close(ds);
+	return ok;
 }
 
 static bool
@@ -503,32 +518,122 @@ UNIT_TEST(compaction_losing_to_a_delete_of_a_rewritten_fragment_conflicts)
 	drop_storage(st);
 }
 
-UNIT_TEST(rows_taken_back_are_not_written_and_flushed_rows_cannot_be)
+/* A writer on t.lance (rows 0..9 committed in fragment 0) with rows 10..14 buffered. */
+static LanceWriter *
+writer_with_changes(Storage *st, CoreError *err)
+{
+	LanceWriter *wr;
+	uint64_t	v;
+
+	if (lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2,
+							 err) != CORE_OK ||
+		!append_rows(st, "t.lance", 0, 10, 0, &v, err) ||
+		lance_writer_open(st, "t.lance", NULL, &wr, err) != CORE_OK)
+		return NULL;
+	if (lance_writer_prepare_append(wr, err) != CORE_OK)
+	{
+		lance_writer_free(wr);
+		return NULL;
+	}
+	for (int i = 10; i < 15; i++)
+		if (push_row(wr, i, err) != CORE_OK)
+		{
+			lance_writer_free(wr);
+			return NULL;
+		}
+	return wr;
+}
+
+UNIT_TEST(staged_version_has_the_buffered_rows_and_not_the_deleted_ones)
 {
 	Storage    *st = temp_storage();
 	CoreError	err;
 	LanceWriter *wr;
-	LanceWriteOptions opts = {100, 0};
+	LanceDataset *staged;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 3), &err) == CORE_OK);
+	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
+	CHECK(lance_dataset_count_rows(staged) == 14);
+	CHECK(lance_dataset_version(staged) == 2);
+	CHECK_MSG(scan_dataset(staged, &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 14 && sum == 14 * 15 / 2 - 3);
+	lance_dataset_close(staged);
+	/* nothing is committed: others still read version 2 */
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 10 && sum == 45);
+	lance_writer_free(wr);
+	drop_storage(st);
+}
+
+UNIT_TEST(rows_of_staged_fragments_are_deleted_by_their_staged_address)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	LanceDataset *staged;
+	LanceDataset *again;
 	uint64_t	v;
 	int64_t		count;
 	int64_t		sum;
 	char		msg[256];
 
 	CHECK(st != NULL);
-	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2, &err) == CORE_OK);
-	CHECK(lance_writer_open(st, "t.lance", &opts, &wr, &err) == CORE_OK);
-	CHECK(lance_writer_prepare_append(wr, &err) == CORE_OK);
-	/* rows 0..99 fill the first file; 100..149 stay buffered */
-	for (int i = 0; i < 150; i++)
-		CHECK(push_row(wr, i, &err) == CORE_OK);
-	CHECK(lance_writer_unappend(wr, 99, &err) == CORE_ERR_UNSUPPORTED);
-	CHECK(lance_writer_unappend(wr, 120, &err) == CORE_OK);
-	CHECK(lance_writer_unappend(wr, 100, &err) == CORE_OK);
-	CHECK(lance_writer_unappend(wr, 150, &err) == CORE_ERR_INVALID);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
+	/* rows 10..14 are the staged fragment 1, offsets 0..4 */
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 2), &err) == CORE_OK);
+	CHECK(lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 2)));
+	CHECK(!lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 3)));
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 5), &err) == CORE_ERR_INVALID);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(2, 0), &err) == CORE_ERR_INVALID);
+	/* an earlier staged dataset keeps what it saw */
+	CHECK(lance_dataset_count_rows(staged) == 15);
+	CHECK_MSG(lance_writer_open_staged(wr, st, &again, &err) == CORE_OK, "%s", err.msg);
+	CHECK(lance_dataset_count_rows(again) == 14);
+	lance_dataset_close(again);
+	lance_dataset_close(staged);
 	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
 	lance_writer_free(wr);
 	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
-	CHECK(count == 148 && sum == 149 * 150 / 2 - 120 - 100);
+	CHECK(count == 14 && sum == 14 * 15 / 2 - 12);
+	drop_storage(st);
+}
+
+UNIT_TEST(staged_fragment_deleted_whole_is_left_out_of_the_commit)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	LanceDataset *staged;
+	Ltx__Transaction *txn;
+	uint64_t	v;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
+	lance_dataset_close(staged);
+	for (int i = 0; i < 5; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, i), &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 0), &err) == CORE_OK);
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	CHECK(v == 3);
+	lance_writer_free(wr);
+	txn = newest_transaction(st);
+	CHECK(txn != NULL && txn->operation_case == LTX__TRANSACTION__OPERATION_DELETE);
+	ltx__transaction__free_unpacked(txn, NULL);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 9 && sum == 45);
 	drop_storage(st);
 }
 
