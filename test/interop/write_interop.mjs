@@ -300,11 +300,12 @@ async function listWrites() {
     new arrow.Field('id', new arrow.Int64(), false),
     new arrow.Field('li', new arrow.List(item(new arrow.Int32())), true),
     new arrow.Field('lf', new arrow.List(item(new arrow.Float32())), true),
+    new arrow.Field('ls', new arrow.List(item(new arrow.Utf8())), true),
   ]);
   const db = await lancedb.connect(root);
   for (const ver of ['2.0', '2.1', '2.2']) {
     const name = `lists_v${ver.replace('.', '_')}`;
-    await db.createTable(name, [{ id: 1, li: [1, 2], lf: [0.5] }],
+    await db.createTable(name, [{ id: 1, li: [1, 2], lf: [0.5], ls: ['a', 'b'] }],
       { schema, storageOptions: { new_table_data_storage_version: ver } });
   }
   execFileSync('chmod', ['-R', 'a+rwX', root]);
@@ -312,31 +313,42 @@ async function listWrites() {
                       FROM SERVER write_interop INTO write_interop`);
   for (const name of ['lists_v2_0', 'lists_v2_1', 'lists_v2_2']) {
     if (!await attempt(`${name}: insert lists through the FDW`, async () => {
-      await client.query(`INSERT INTO ${name} VALUES (2, '{3,NULL,4}', '{1.5,2.5}'), (3, NULL, '{}'),
-                                                     (4, '{}', NULL), (5, '{7}', '{NULL}')`);
-      await client.query(`INSERT INTO ${name} SELECT g, array_fill(g::int, ARRAY[g % 50]), NULL
-                            FROM generate_series(10, 5009) g`);
+      await client.query(`INSERT INTO ${name} VALUES (2, '{3,NULL,4}', '{1.5,2.5}', '{x,NULL,""}'),
+                            (3, NULL, '{}', '{}'), (4, '{}', NULL, NULL), (5, '{7}', '{NULL}', '{"é ü"}')`);
+      await client.query(`INSERT INTO ${name} SELECT g, array_fill(g::int, ARRAY[g % 50]), NULL,
+                            array_fill('s' || g, ARRAY[g % 7]) FROM generate_series(10, 5009) g`);
     })) continue;
     const rows = dump(name);
     const head = rows.slice(0, 5).map((r) => JSON.stringify(r)).join(' ');
     check(`${name}: LanceDB dumps the lists we wrote`,
-      head === '{"id":1,"li":[1,2],"lf":[0.5]} {"id":2,"li":[3,null,4],"lf":[1.5,2.5]} ' +
-        '{"id":3,"li":null,"lf":[]} {"id":4,"li":[],"lf":null} {"id":5,"li":[7],"lf":[null]}' &&
+      head === '{"id":1,"li":[1,2],"lf":[0.5],"ls":["a","b"]} ' +
+        '{"id":2,"li":[3,null,4],"lf":[1.5,2.5],"ls":["x",null,""]} {"id":3,"li":null,"lf":[],"ls":[]} ' +
+        '{"id":4,"li":[],"lf":null,"ls":null} {"id":5,"li":[7],"lf":[null],"ls":["é ü"]}' &&
       rows.length === 5005 &&
-      rows.slice(5).every((r) => r.li.length === r.id % 50 && r.li.every((v) => v === r.id)), head);
+      rows.slice(5).every((r) => r.li.length === r.id % 50 && r.li.every((v) => v === r.id) &&
+        r.ls.length === r.id % 7 && r.ls.every((v) => v === `s${r.id}`)), head);
     const tbl = await openLance({ name });
     // offsets 4 and 4003 hold ids 5 and 4008 (ids 6..9 were never written)
-    const taken = await tbl.takeOffsets([4, 4003]).select(['id', 'li']).toArray();
+    const taken = await tbl.takeOffsets([4, 4003]).select(['id', 'li', 'ls']).toArray();
     check(`${name}: LanceDB takes single rows of our list pages`,
       taken.length === 2 && Number(taken[1].id) === 4008 && taken[1].li.length === 4008 % 50 &&
-      Number(taken[0].id) === 5 && taken[0].li.length === 1 && taken[0].li.get(0) === 7,
-      JSON.stringify(taken.map((r) => [Number(r.id), r.li ? r.li.length : null])));
+      taken[1].ls.length === 4008 % 7 && taken[1].ls.get(0) === 's4008' &&
+      Number(taken[0].id) === 5 && taken[0].li.length === 1 && taken[0].li.get(0) === 7 &&
+      taken[0].ls.get(0) === 'é ü',
+      JSON.stringify(taken.map((r) => [Number(r.id), r.li ? r.li.length : null, r.ls ? r.ls.length : null])));
     if (await attempt(`${name}: LanceDB appends on top`, async () => {
-      await tbl.add([{ id: 9000, li: [9, 0], lf: [] }]);
+      await tbl.add([{ id: 9000, li: [9, 0], lf: [], ls: ['z', 'zz'] }]);
     })) {
-      const res = await client.query(`SELECT count(*)::int AS n, sum(cardinality(li))::int AS items FROM ${name}`);
+      const res = await client.query(`SELECT count(*)::int AS n, sum(cardinality(li))::int AS items,
+                                             sum(cardinality(ls))::int AS strings,
+                                             count(*) FILTER (WHERE ls[1] = 's' || id)::int AS named
+                                        FROM ${name}`);
+      // row g of the 5000 generated ones holds g % 7 strings
+      const generated = (await client.query(`SELECT sum(g % 7)::int AS s FROM generate_series(10, 5009) g`)).rows[0].s;
       check(`${name}: the FDW reads both writers' lists`,
-        res.rows[0].n === 5006 && res.rows[0].items === 2 + 3 + 1 + 122500 + 2, JSON.stringify(res.rows));
+        res.rows[0].n === 5006 && res.rows[0].items === 2 + 3 + 1 + 122500 + 2 &&
+        res.rows[0].strings === 2 + 3 + 1 + generated + 2 && res.rows[0].named === 5000 - 714,
+        JSON.stringify(res.rows));
     }
   }
 }
