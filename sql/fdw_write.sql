@@ -195,8 +195,8 @@ SELECT try_write($$INSERT INTO items_v2 VALUES (1, 'x')$$);
 SELECT try_write($$DELETE FROM items_v2$$);
 
 --
--- Datasets LanceDB made: delete and update in its own file version;
--- a field type the writer cannot encode is a clear error
+-- Datasets LanceDB made: delete, insert and update in its own file
+-- version; structs are written from a composite type naming their members
 --
 \! cp -r "$LANCEDB_FIXTURES/types_v2_2.lance" "$LANCEDB_SCRATCH/write/types_v2_2.lance"; chmod -R a+rwX "$LANCEDB_SCRATCH/write/types_v2_2.lance"
 \! cp -r "$LANCEDB_FIXTURES/scalars_50k_v2_0.lance" "$LANCEDB_SCRATCH/write/scalars.lance"; chmod -R a+rwX "$LANCEDB_SCRATCH/write/scalars.lance"
@@ -205,6 +205,20 @@ SELECT count(*) FROM types_v2_2;
 DELETE FROM types_v2_2 WHERE id < 20;
 SELECT count(*) FROM types_v2_2;
 SELECT try_write($$INSERT INTO types_v2_2 (id) VALUES (100000)$$);
+SELECT try_write($$INSERT INTO types_v2_2 (id, st) VALUES (100001, '{"x": 1}')$$);
+CREATE TYPE st_xy AS (x integer, y text);
+CREATE FOREIGN TABLE types_st (id integer NOT NULL, st st_xy, lstr text[]) SERVER ws
+	OPTIONS (table 'types_v2_2');
+INSERT INTO types_st VALUES (100002, ROW(7, 'seven'), '{a,NULL,b}'), (100003, NULL, '{}'),
+	(100004, ROW(NULL, NULL), NULL);
+SELECT id, (st).x, (st).y, coalesce(st::text, 'null struct') AS st, lstr FROM types_st
+	WHERE id >= 100000 ORDER BY id;
+UPDATE types_st SET st = ROW((st).x + 1, (st).y || '!') WHERE id = 100002;
+SELECT id, st FROM types_st WHERE id = 100002;
+CREATE TYPE st_xz AS (x integer, z text);
+CREATE FOREIGN TABLE types_xz (id integer NOT NULL, st st_xz) SERVER ws
+	OPTIONS (table 'types_v2_2');
+SELECT try_write($$SELECT * FROM types_xz$$);
 SELECT count(*), sum(id) FROM scalars;
 UPDATE scalars SET txt = 'updated' WHERE id < 10;
 INSERT INTO scalars SELECT id + 100000, small, wide, f64, f32, flag, cat, txt, runs, allnull

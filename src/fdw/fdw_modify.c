@@ -81,6 +81,7 @@ typedef struct LanceModifyState
 	int		   *attr_of_field;	/* 0-based attribute per field, -1 = none */
 	LanceConverter **convs;		/* per field, NULL when no column */
 	AttrNumber	ctid_attno;		/* junk ctid in the plan's output */
+	bool		v20;			/* 2.0 files: no null structs */
 	MemoryContext temp_cxt;		/* per-row garbage of conversions */
 } LanceModifyState;
 
@@ -398,6 +399,7 @@ bind_fields(LanceModifyState *ms, Relation rel)
 				 errmsg("cannot add rows to Lance dataset \"%s\"", ms->location),
 				 errdetail("%s", err.msg)));
 	ms->nfields = lance_schema_num_top(schema);
+	ms->v20 = lance_writer_file_version(ms->xw->writer) == LANCE_FILE_V2_0;
 	ms->attr_of_field = palloc(sizeof(int) * Max(ms->nfields, 1));
 	ms->convs = palloc0(sizeof(LanceConverter *) * Max(ms->nfields, 1));
 	for (int f = 0; f < ms->nfields; f++)
@@ -472,6 +474,17 @@ append_row(LanceModifyState *ms, TupleTableSlot *slot)
 	{
 		int			a = ms->attr_of_field[f];
 		LanceArray *arr = lance_writer_column(ms->xw->writer, f);
+
+		/* refused now rather than when the file is written, at commit */
+		if (ms->v20 && (a < 0 || slot->tts_isnull[a]) &&
+			arr->type->id == LANCE_TYPE_STRUCT)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot store a null struct in Lance dataset \"%s\" of file version 2.0",
+							ms->location),
+					 errdetail("Field \"%s\" is a struct; file version 2.0 has no null structs.",
+							   lance_schema_top(lance_writer_schema(ms->xw->writer), f)->name),
+					 errhint("Write a struct whose members are null instead.")));
 
 		if (a < 0)
 		{

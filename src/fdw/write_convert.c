@@ -47,7 +47,10 @@ report_unwritable(const LanceField *field)
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("writing Lance %s field \"%s\" is not supported",
-					field->logical_type, field->name)));
+					field->logical_type, field->name),
+			 field->type.id == LANCE_TYPE_STRUCT
+			 ? errhint("Declare the column as a composite type whose attributes are named after the struct's members.")
+			 : 0));
 }
 
 static void
@@ -500,6 +503,9 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 			}
 		case CONV_ARRAY:
 			push_array(conv, a, d, err);
+			break;
+		case CONV_COMPOSITE:
+			lance_push_composite(conv, a, d, err);
 			break;
 		default:
 			report_unwritable(field);

@@ -51,6 +51,7 @@ typedef struct MiniBlock
 	bool		variable;
 	int64_t		width;			/* bytes a value (fixed width, 0 for bool) */
 	bool		has_def;
+	const LanceArray *parent;	/* the struct of a member column, or NULL */
 	bool		large;			/* 2.2 grammar */
 } MiniBlock;
 
@@ -147,8 +148,10 @@ write_chunk(MiniBlock *mb, WOut *chunks, int64_t i, int64_t k, size_t *size)
 	ok = ok && pad8(chunks);
 	if (mb->has_def)
 	{
+		/* 0 a value, 1 a null value, 2 a null struct (layers item, struct) */
 		for (int64_t j = 0; j < k && ok; j++)
-			ok = wout_u16(chunks, lance_array_is_valid(mb->a, i + j) ? 0 : 1);
+			ok = wout_u16(chunks, mb->parent && !lance_array_is_valid(mb->parent, i + j) ? 2
+						  : lance_array_is_valid(mb->a, i + j) ? 0 : 1);
 		ok = ok && pad8(chunks);
 	}
 	if (ok && mb->variable)
@@ -267,7 +270,8 @@ mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 	WOut		words;
 	WOut		chunks;
 	Le21__MiniBlockLayout *ml = WNEW(ar, Le21__MiniBlockLayout, LE21__MINI_BLOCK_LAYOUT__INIT);
-	int32_t    *layers = WNEW(ar, int32_t, {LAYER_ALL_VALID_ITEM});
+	int32_t    *layers = warena_new(ar, (int32_t[2]) {LAYER_ALL_VALID_ITEM, LAYER_NULLABLE_ITEM},
+									2 * sizeof(int32_t));
 	CoreStatus	status = CORE_OK;
 	int64_t		i = start;
 
@@ -281,7 +285,9 @@ mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 	mb.variable = lance_type_has_offsets(a->type->id);
 	mb.width = a->type->id == LANCE_TYPE_FIXED_SIZE_LIST
 		? (int64_t) a->type->fixed_size * a->type->item->byte_width : a->type->byte_width;
-	mb.has_def = page_has_nulls(a, start, n);
+	/* a struct's members always carry def levels: the struct may be null */
+	mb.parent = w->struct_parent;
+	mb.has_def = mb.parent != NULL || page_has_nulls(a, start, n);
 	mb.large = w->version == LANCE_FILE_V2_2;
 
 	while (i < start + n && status == CORE_OK)
@@ -314,7 +320,7 @@ mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 		ml->def_compression = cflat(ar, 16);
 	}
 	ml->value_compression = value_encoding(ar, a);
-	ml->n_layers = 1;
+	ml->n_layers = mb.parent ? 2 : 1;
 	ml->layers = layers;
 	ml->has_num_buffers = 1;
 	ml->num_buffers = 1;

@@ -109,6 +109,16 @@ lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 				ok = f->num_children == 1 && (writable_fixed(&f->children[0]->type) ||
 											  writable_variable(&f->children[0]->type));
 				break;
+			case LANCE_TYPE_STRUCT:
+				/* members of scalar types, each a column of its own */
+				ok = f->num_children > 0;
+				for (int c = 0; c < f->num_children && ok; c++)
+				{
+					const LanceType *m = &f->children[c]->type;
+
+					ok = m->id == LANCE_TYPE_BOOL || writable_fixed(m) || writable_variable(m);
+				}
+				break;
 			default:
 				ok = writable_fixed(t);
 				break;
@@ -289,6 +299,18 @@ lance_array_push_list(LanceArray *a, const void *items, const bool *nulls, int64
 		status = nulls && nulls[i] ? lance_array_append_nulls(child, 1, err)
 			: lance_array_push_fixed(child, (const uint8_t *) items + i * w, err);
 	return status == CORE_OK ? lance_array_push_list_end(a, err) : status;
+}
+
+CoreStatus
+lance_array_push_struct_end(LanceArray *a, CoreError *err)
+{
+	CoreStatus	status = lance_array_reserve(a, 1, 0, err);
+
+	if (status != CORE_OK)
+		return status;
+	mark_valid(a);
+	a->length++;
+	return CORE_OK;
 }
 
 CoreStatus

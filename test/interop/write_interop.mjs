@@ -353,6 +353,52 @@ async function listWrites() {
   }
 }
 
+// Structs from a composite type into the "types" tables LanceDB made in
+// each file version (struct<x int32, y utf8>, other columns left null):
+// LanceDB dumps them and appends on top, the FDW reads both back.  2.0
+// cannot store a null struct: that insert is refused.
+async function structWrites() {
+  await client.query('CREATE TYPE st_xy AS (x integer, y text)');
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `types_v${ver.replace('.', '_')}`;
+    const table = `${name}_st`;
+    cpSync(path.join(fixturesDir, `${name}.lance`), path.join(root, `${name}.lance`), { recursive: true });
+    execFileSync('chmod', ['-R', 'a+rwX', root]);
+    await client.query(`CREATE FOREIGN TABLE ${table} (id integer NOT NULL, st st_xy, lstr text[])
+                        SERVER write_interop OPTIONS (table '${name}')`);
+    if (!await attempt(`${name}: insert structs from a composite type`, async () => {
+      await client.query(`INSERT INTO ${table} VALUES (5000, ROW(1, 'a'), '{p,q}'), (5001, ROW(NULL, 'b'), NULL),
+                                                      (5002, ROW(2, NULL), '{}')`);
+    })) continue;
+    let nullStruct;
+    try {
+      await client.query(`INSERT INTO ${table} VALUES (5003, NULL, NULL)`);
+      nullStruct = 'no error';
+    } catch (e) {
+      nullStruct = e.code;
+    }
+    check(`${name}: a null struct is ${ver === '2.0' ? 'refused' : 'written'}`,
+      nullStruct === (ver === '2.0' ? '0A000' : 'no error'), nullStruct);
+    const got = dump(name, undefined, ['id', 'st', 'lstr']).filter((r) => r.id >= 5000)
+      .map((r) => JSON.stringify(r)).join(' ');
+    const want = '{"id":5000,"st":{"x":1,"y":"a"},"lstr":["p","q"]} {"id":5001,"st":{"x":null,"y":"b"},"lstr":null} ' +
+      '{"id":5002,"st":{"x":2,"y":null},"lstr":[]}' + (ver === '2.0' ? '' : ' {"id":5003,"st":null,"lstr":null}');
+    check(`${name}: LanceDB dumps the structs we wrote`, got === want, got);
+    if (await attempt(`${name}: LanceDB appends a struct on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 6000, st: { x: 6, y: 'six' } }]);
+    })) {
+      const res = await client.query(`SELECT id, (st).x, (st).y, st IS NULL AS isnull FROM ${table}
+                                       WHERE id >= 5000 ORDER BY id`);
+      check(`${name}: the FDW reads both writers' structs`,
+        JSON.stringify(res.rows.map((r) => [r.id, r.x, r.y, r.isnull])) ===
+          JSON.stringify([[5000, 1, 'a', false], [5001, null, 'b', false], [5002, 2, null, false],
+            ...(ver === '2.0' ? [] : [[5003, null, null, true]]), [6000, 6, 'six', false]]),
+        JSON.stringify(res.rows));
+    }
+  }
+}
+
 // Tables with stable row ids are refused, not corrupted: we do not write
 // the row id sequences LanceDB keeps for them.
 async function stableRowIds() {
@@ -525,6 +571,7 @@ async function main() {
   }
   await typedWrites();
   await listWrites();
+  await structWrites();
   await stableRowIds();
   await compactIndexed();
   await concurrency(ours[2]);
