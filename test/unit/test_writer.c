@@ -13,6 +13,7 @@
 
 #include "lance/commit.h"
 #include "lance/dataset.h"
+#include "lance/fragment.h"
 #include "lance/manifest_raw.h"
 #include "lance_txn.pb-c.h"
 #include "unit.h"
@@ -634,6 +635,168 @@ UNIT_TEST(staged_fragment_deleted_whole_is_left_out_of_the_commit)
 	ltx__transaction__free_unpacked(txn, NULL);
 	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
 	CHECK(count == 9 && sum == 45);
+	drop_storage(st);
+}
+
+/*
+ * A list of strings and a struct<x int32, y string>: rows
+ * 0: ["a", null, ""], {1, "p"}
+ * 1: null,            {null, "q"}
+ * 2: [],              null (2.0 cannot store it: {2, null} there)
+ */
+static const LanceFieldSpec nested_fields[] = {
+	{0, -1, "ls", "list", true},
+	{1, 0, "item", "string", true},
+	{2, -1, "st", "struct", true},
+	{3, 2, "x", "int32", true},
+	{4, 2, "y", "string", true},
+};
+
+static bool
+push_nested_rows(LanceArray *ls, LanceArray *stc, bool null_struct, CoreError *err)
+{
+	int32_t		x1 = 1;
+	int32_t		x2 = 2;
+	LanceArray *items = ls->children[0];
+
+	return lance_array_push_bytes(items, "a", 1, err) == CORE_OK &&
+		lance_array_append_nulls(items, 1, err) == CORE_OK &&
+		lance_array_push_bytes(items, "", 0, err) == CORE_OK &&
+		lance_array_push_list_end(ls, err) == CORE_OK &&
+		lance_array_append_nulls(ls, 1, err) == CORE_OK &&
+		lance_array_push_list_end(ls, err) == CORE_OK &&
+		lance_array_push_fixed(stc->children[0], &x1, err) == CORE_OK &&
+		lance_array_push_bytes(stc->children[1], "p", 1, err) == CORE_OK &&
+		lance_array_push_struct_end(stc, err) == CORE_OK &&
+		lance_array_append_nulls(stc->children[0], 1, err) == CORE_OK &&
+		lance_array_push_bytes(stc->children[1], "q", 1, err) == CORE_OK &&
+		lance_array_push_struct_end(stc, err) == CORE_OK &&
+		(null_struct
+		 ? lance_array_append_nulls(stc, 1, err) == CORE_OK
+		 : (lance_array_push_fixed(stc->children[0], &x2, err) == CORE_OK &&
+			lance_array_append_nulls(stc->children[1], 1, err) == CORE_OK &&
+			lance_array_push_struct_end(stc, err) == CORE_OK));
+}
+
+static bool
+string_is(const LanceArray *a, int64_t r, const char *s)
+{
+	int64_t		len = lance_array_offset(a, r + 1) - lance_array_offset(a, r);
+
+	return lance_array_is_valid(a, r) && len == (int64_t) strlen(s) &&
+		memcmp(a->values + lance_array_offset(a, r), s, (size_t) len) == 0;
+}
+
+static void
+nested_round_trip(LanceFileVersion fv)
+{
+	Storage    *st = temp_storage();
+	LanceSchema *schema = NULL;
+	LanceArray *cols[2] = {NULL, NULL};
+	LanceArray *got[2] = {NULL, NULL};
+	LanceWrittenFile *file = NULL;
+	LanceFragmentReader *reader = NULL;
+	LanceFragmentRef frag;
+	LanceDataFileRef df;
+	const LanceField *fields[2];
+	char		path[96];
+	CoreError	err;
+	bool		v20 = fv == LANCE_FILE_V2_0;
+	int32_t		x;
+
+	CHECK(st != NULL);
+	CHECK(lance_schema_build(nested_fields, 5, "test", &schema, &err) == CORE_OK);
+	CHECK_MSG(lance_write_check_schema(schema, &err) == CORE_OK, "%s", err.msg);
+	fields[0] = lance_schema_top(schema, 0);
+	fields[1] = lance_schema_top(schema, 1);
+	CHECK(lance_array_new_for_field(fields[0], &cols[0], &err) == CORE_OK);
+	CHECK(lance_array_new_for_field(fields[1], &cols[1], &err) == CORE_OK);
+	CHECK_MSG(push_nested_rows(cols[0], cols[1], !v20, &err), "%s", err.msg);
+	CHECK_MSG(lance_datafile_write(st, "t", schema, fv, cols, 3, &file, &err) == CORE_OK,
+			  "%s", err.msg);
+
+	memset(&frag, 0, sizeof(frag));
+	memset(&df, 0, sizeof(df));
+	snprintf(path, sizeof(path), "data/%s", file->name);
+	df.path = path;
+	df.num_fields = file->num_fields;
+	df.field_ids = file->field_ids;
+	df.column_indices = file->column_indices;
+	df.major = file->major;
+	df.minor = file->minor;
+	df.size_bytes = file->size_bytes;
+	frag.physical_rows = 3;
+	frag.num_files = 1;
+	frag.files = &df;
+	CHECK_MSG(lance_fragment_reader_open(st, "t", &frag, fields, 2, &reader, &err) == CORE_OK,
+			  "%s", err.msg);
+	CHECK_MSG(lance_fragment_reader_read(reader, 0, 3, got, &err) == CORE_OK, "%s", err.msg);
+
+	/* the list of strings */
+	CHECK(lance_array_is_valid(got[0], 0) && !lance_array_is_valid(got[0], 1) &&
+		  lance_array_is_valid(got[0], 2));
+	CHECK(lance_array_offset(got[0], 1) - lance_array_offset(got[0], 0) == 3);
+	CHECK(lance_array_offset(got[0], 3) == lance_array_offset(got[0], 2));
+	CHECK(string_is(got[0]->children[0], lance_array_offset(got[0], 0), "a"));
+	CHECK(!lance_array_is_valid(got[0]->children[0], lance_array_offset(got[0], 0) + 1));
+	CHECK(string_is(got[0]->children[0], lance_array_offset(got[0], 0) + 2, ""));
+	/* the struct */
+	CHECK(lance_array_is_valid(got[1], 0) && lance_array_is_valid(got[1], 1));
+	CHECK(lance_array_is_valid(got[1], 2) == v20);
+	memcpy(&x, got[1]->children[0]->values, sizeof(x));
+	CHECK(x == 1 && !lance_array_is_valid(got[1]->children[0], 1));
+	CHECK(string_is(got[1]->children[1], 0, "p") && string_is(got[1]->children[1], 1, "q"));
+	if (v20)
+	{
+		memcpy(&x, got[1]->children[0]->values + 2 * sizeof(x), sizeof(x));
+		CHECK(x == 2 && !lance_array_is_valid(got[1]->children[1], 2));
+	}
+
+	for (int i = 0; i < 2; i++)
+	{
+		lance_array_free(cols[i]);
+		lance_array_free(got[i]);
+	}
+	lance_fragment_reader_close(reader);
+	lance_written_file_free(file);
+	lance_schema_free(schema);
+	drop_storage(st);
+}
+
+UNIT_TEST(written_lists_of_strings_and_structs_read_back_equal_in_2_0)
+{
+	nested_round_trip(LANCE_FILE_V2_0);
+}
+
+UNIT_TEST(written_lists_of_strings_and_structs_read_back_equal_in_2_1)
+{
+	nested_round_trip(LANCE_FILE_V2_1);
+}
+
+UNIT_TEST(written_lists_of_strings_and_structs_read_back_equal_in_2_2)
+{
+	nested_round_trip(LANCE_FILE_V2_2);
+}
+
+UNIT_TEST(a_null_struct_is_refused_in_2_0)
+{
+	Storage    *st = temp_storage();
+	LanceSchema *schema = NULL;
+	LanceArray *cols[2] = {NULL, NULL};
+	LanceWrittenFile *file = NULL;
+	CoreError	err;
+
+	CHECK(st != NULL);
+	CHECK(lance_schema_build(nested_fields, 5, "test", &schema, &err) == CORE_OK);
+	CHECK(lance_array_new_for_field(lance_schema_top(schema, 0), &cols[0], &err) == CORE_OK);
+	CHECK(lance_array_new_for_field(lance_schema_top(schema, 1), &cols[1], &err) == CORE_OK);
+	CHECK(push_nested_rows(cols[0], cols[1], true, &err));
+	CHECK(lance_datafile_write(st, "t", schema, LANCE_FILE_V2_0, cols, 3, &file, &err) ==
+		  CORE_ERR_UNSUPPORTED);
+	CHECK_MSG(strstr(err.msg, "\"st\"") != NULL && strstr(err.msg, "2.0") != NULL, "%s", err.msg);
+	lance_array_free(cols[0]);
+	lance_array_free(cols[1]);
+	lance_schema_free(schema);
 	drop_storage(st);
 }
 
