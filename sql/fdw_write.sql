@@ -219,6 +219,14 @@ CREATE TYPE st_xz AS (x integer, z text);
 CREATE FOREIGN TABLE types_xz (id integer NOT NULL, st st_xz) SERVER ws
 	OPTIONS (table 'types_v2_2');
 SELECT try_write($$SELECT * FROM types_xz$$);
+-- lance_create_table makes lists from arrays and structs from composite types
+CREATE FOREIGN TABLE made_nested (id bigint NOT NULL, tags text[], pt st_xy) SERVER ws;
+SELECT lance_create_table('made_nested', '2.1');
+INSERT INTO made_nested VALUES (1, '{a,NULL}', ROW(1, 'one')), (2, NULL, NULL), (3, '{}', ROW(NULL, 'x'));
+SELECT id, tags, coalesce(pt::text, 'null struct') AS pt FROM made_nested ORDER BY id;
+CREATE TYPE st_nested AS (x integer, tags text[]);
+CREATE FOREIGN TABLE made_deeper (id bigint, pt st_nested) SERVER ws;
+SELECT try_write($$SELECT lance_create_table('made_deeper')$$);
 SELECT count(*), sum(id) FROM scalars;
 UPDATE scalars SET txt = 'updated' WHERE id < 10;
 INSERT INTO scalars SELECT id + 100000, small, wide, f64, f32, flag, cat, txt, runs, allnull

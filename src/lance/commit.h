@@ -118,9 +118,11 @@ extern uint64_t lance_writer_conflict_version(const LanceWriter *wr);
 
 /*
  * Create an empty dataset at path (relative to the storage root): version
- * 1 with the given top-level fields (ids and parent ids are assigned in
- * order; only field kinds lance_write_check_schema accepts), data files
- * of file version `version`.  CONFLICT when a dataset already exists there.
+ * 1 with the given fields in pre-order, each field's id its position; a
+ * child's parent_id is the position of its parent (a list's item, a
+ * struct's members), -1 at top level (only field kinds
+ * lance_write_check_schema accepts); data files of file version
+ * `version`.  CONFLICT when a dataset already exists there.
  */
 extern CoreStatus lance_dataset_create(Storage *st, const char *path, const LanceFieldSpec *fields,
 									   int num_fields, LanceFileVersion version, CoreError *err);

@@ -399,6 +399,34 @@ async function structWrites() {
   }
 }
 
+// lance_create_table from a text[] and a composite-type column makes a
+// list<utf8> and a struct LanceDB opens, dumps and appends to.
+async function createdNested() {
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `nested_v${ver.replace('.', '_')}`;
+    if (!await attempt(`${name}: lance_create_table with text[] and a composite type, then insert`, async () => {
+      await client.query(`CREATE FOREIGN TABLE ${name} (id bigint NOT NULL, tags text[], pt st_xy)
+                          SERVER write_interop`);
+      await client.query(`SELECT lance_create_table('${name}', '${ver}')`);
+      await client.query(`INSERT INTO ${name} VALUES (1, '{a,b}', ROW(1, 'one')), (2, NULL, ROW(NULL, NULL)),
+                                                     (3, '{}', ROW(3, NULL))`);
+    })) continue;
+    const got = dump(name).map((r) => JSON.stringify(r)).join(' ');
+    check(`${name}: LanceDB dumps the created list and struct fields`,
+      got === '{"id":1,"tags":["a","b"],"pt":{"x":1,"y":"one"}} {"id":2,"tags":null,"pt":{"x":null,"y":null}} ' +
+        '{"id":3,"tags":[],"pt":{"x":3,"y":null}}', got);
+    if (await attempt(`${name}: LanceDB appends on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 4, tags: ['z'], pt: { x: 4, y: 'four' } }, { id: 5, tags: ['y', 'x'], pt: { x: 5, y: 'five' } }]);
+    })) {
+      const res = await client.query(`SELECT id, tags, (pt).y FROM ${name} WHERE id >= 4 ORDER BY id`);
+      check(`${name}: the FDW reads LanceDB's rows back`,
+        JSON.stringify(res.rows) === '[{"id":"4","tags":["z"],"y":"four"},{"id":"5","tags":["y","x"],"y":"five"}]',
+        JSON.stringify(res.rows));
+    }
+  }
+}
+
 // Tables with stable row ids are refused, not corrupted: we do not write
 // the row id sequences LanceDB keeps for them.
 async function stableRowIds() {
@@ -572,6 +600,7 @@ async function main() {
   await typedWrites();
   await listWrites();
   await structWrites();
+  await createdNested();
   await stableRowIds();
   await compactIndexed();
   await concurrency(ours[2]);
