@@ -778,6 +778,33 @@ UNIT_TEST(written_lists_of_strings_and_structs_read_back_equal_in_2_2)
 	nested_round_trip(LANCE_FILE_V2_2);
 }
 
+UNIT_TEST(created_dataset_keeps_list_items_and_struct_members)
+{
+	Storage    *st = temp_storage();
+	LanceFieldSpec bad[] = {{0, -1, "ls", "list", true}, {0, 1, "item", "string", true}};
+	LanceDataset *ds;
+	const LanceField *ls;
+	const LanceField *stf;
+	CoreError	err;
+
+	CHECK(st != NULL);
+	CHECK_MSG(lance_dataset_create(st, "t.lance", nested_fields, 5, LANCE_FILE_V2_1, &err) == CORE_OK,
+			  "%s", err.msg);
+	CHECK(lance_dataset_open(st, "t.lance", 0, &ds, &err) == CORE_OK);
+	CHECK(lance_schema_num_top(lance_dataset_schema(ds)) == 2);
+	ls = lance_schema_top(lance_dataset_schema(ds), 0);
+	stf = lance_schema_top(lance_dataset_schema(ds), 1);
+	CHECK(ls->type.id == LANCE_TYPE_LIST && ls->num_children == 1 &&
+		  ls->children[0]->type.id == LANCE_TYPE_STRING);
+	CHECK(stf->type.id == LANCE_TYPE_STRUCT && stf->num_children == 2 &&
+		  strcmp(stf->children[1]->name, "y") == 0 && stf->children[1]->id == 4);
+	lance_dataset_close(ds);
+	/* a child must name a field before it as its parent */
+	CHECK(lance_dataset_create(st, "u.lance", bad, 2, LANCE_FILE_V2_1, &err) == CORE_ERR_INVALID);
+	CHECK_MSG(strstr(err.msg, "\"item\"") != NULL, "%s", err.msg);
+	drop_storage(st);
+}
+
 UNIT_TEST(a_null_struct_is_refused_in_2_0)
 {
 	Storage    *st = temp_storage();
