@@ -82,6 +82,74 @@ SELECT id, name FROM items WHERE id IN (4, 5, 6) ORDER BY id;
 SELECT count(*) FROM items WHERE name IN ('first', 'gone');
 
 --
+-- A transaction reads its own changes
+--
+CREATE FOREIGN TABLE counters (k int NOT NULL, n bigint, note text) SERVER ws;
+SELECT lance_create_table('counters', '2.2');
+INSERT INTO counters SELECT g, 0, 'start' FROM generate_series(1, 5) g;
+BEGIN;
+INSERT INTO counters VALUES (6, 0, 'new');
+-- the inserted row, still buffered, and count(*) from the staged manifest
+SELECT k, n, note FROM counters WHERE k >= 5 ORDER BY k;
+SELECT count(*) FROM counters;
+-- two increments in one transaction add two, on old and new rows alike
+UPDATE counters SET n = n + 1;
+UPDATE counters SET n = n + 1 WHERE k IN (1, 6);
+SELECT k, n FROM counters ORDER BY k;
+-- a deleted row is gone for the next statement, and for count(*)
+DELETE FROM counters WHERE k = 2;
+DELETE FROM counters WHERE k = 6;
+SELECT count(*) FROM counters;
+SELECT k, n FROM counters ORDER BY k;
+-- a row matched twice by one DELETE is deleted once, as in a heap table
+DO $$
+DECLARE
+	n bigint;
+BEGIN
+	DELETE FROM counters c USING (VALUES (4), (4)) v(k) WHERE c.k = v.k;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RAISE NOTICE 'rows deleted: %', n;
+END
+$$;
+UPDATE counters SET n = n + 10 WHERE k = 3;
+COMMIT;
+SELECT k, n, note FROM counters ORDER BY k;
+SELECT version, rows FROM lance_versions('counters') ORDER BY version DESC LIMIT 1;
+-- ROLLBACK leaves nothing, though the transaction saw its changes
+BEGIN;
+INSERT INTO counters VALUES (7, 0, 'rolled back');
+UPDATE counters SET n = n + 100;
+DELETE FROM counters WHERE k = 1;
+SELECT count(*), sum(n) FROM counters;
+ROLLBACK;
+SELECT count(*), sum(n) FROM counters;
+-- a vector search in the writing transaction ranks its own rows
+BEGIN;
+INSERT INTO items VALUES (9000, 'nearest', 0, '[1000,1000,1000]');
+DELETE FROM items WHERE id = 9;
+SELECT id, name FROM items ORDER BY emb <-> '[1000,1000,1000]' LIMIT 1;
+SELECT id FROM items ORDER BY emb <-> '[9,10,11.4]' LIMIT 1;
+ROLLBACK;
+-- ROLLBACK TO SAVEPOINT cannot take back Lance changes: reading, changing
+-- or committing the dataset afterwards is an error, not a mix
+\set VERBOSITY terse
+BEGIN;
+UPDATE counters SET n = n + 1 WHERE k = 1;
+SAVEPOINT s;
+UPDATE counters SET n = n + 1 WHERE k = 3;
+ROLLBACK TO SAVEPOINT s;
+SELECT count(*) FROM counters;
+ROLLBACK;
+BEGIN;
+SAVEPOINT s;
+INSERT INTO counters VALUES (8, 0, 'in savepoint');
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO counters VALUES (9, 0, 'after');
+ROLLBACK;
+\set VERBOSITY default
+SELECT k, n FROM counters ORDER BY k;
+
+--
 -- ROLLBACK makes no version
 --
 BEGIN;
@@ -127,8 +195,8 @@ SELECT try_write($$INSERT INTO items_v2 VALUES (1, 'x')$$);
 SELECT try_write($$DELETE FROM items_v2$$);
 
 --
--- Datasets LanceDB made: delete and update in its own file version;
--- a field type the writer cannot encode is a clear error
+-- Datasets LanceDB made: delete, insert and update in its own file
+-- version; structs are written from a composite type naming their members
 --
 \! cp -r "$LANCEDB_FIXTURES/types_v2_2.lance" "$LANCEDB_SCRATCH/write/types_v2_2.lance"; chmod -R a+rwX "$LANCEDB_SCRATCH/write/types_v2_2.lance"
 \! cp -r "$LANCEDB_FIXTURES/scalars_50k_v2_0.lance" "$LANCEDB_SCRATCH/write/scalars.lance"; chmod -R a+rwX "$LANCEDB_SCRATCH/write/scalars.lance"
@@ -137,6 +205,28 @@ SELECT count(*) FROM types_v2_2;
 DELETE FROM types_v2_2 WHERE id < 20;
 SELECT count(*) FROM types_v2_2;
 SELECT try_write($$INSERT INTO types_v2_2 (id) VALUES (100000)$$);
+SELECT try_write($$INSERT INTO types_v2_2 (id, st) VALUES (100001, '{"x": 1}')$$);
+CREATE TYPE st_xy AS (x integer, y text);
+CREATE FOREIGN TABLE types_st (id integer NOT NULL, st st_xy, lstr text[]) SERVER ws
+	OPTIONS (table 'types_v2_2');
+INSERT INTO types_st VALUES (100002, ROW(7, 'seven'), '{a,NULL,b}'), (100003, NULL, '{}'),
+	(100004, ROW(NULL, NULL), NULL);
+SELECT id, (st).x, (st).y, coalesce(st::text, 'null struct') AS st, lstr FROM types_st
+	WHERE id >= 100000 ORDER BY id;
+UPDATE types_st SET st = ROW((st).x + 1, (st).y || '!') WHERE id = 100002;
+SELECT id, st FROM types_st WHERE id = 100002;
+CREATE TYPE st_xz AS (x integer, z text);
+CREATE FOREIGN TABLE types_xz (id integer NOT NULL, st st_xz) SERVER ws
+	OPTIONS (table 'types_v2_2');
+SELECT try_write($$SELECT * FROM types_xz$$);
+-- lance_create_table makes lists from arrays and structs from composite types
+CREATE FOREIGN TABLE made_nested (id bigint NOT NULL, tags text[], pt st_xy) SERVER ws;
+SELECT lance_create_table('made_nested', '2.1');
+INSERT INTO made_nested VALUES (1, '{a,NULL}', ROW(1, 'one')), (2, NULL, NULL), (3, '{}', ROW(NULL, 'x'));
+SELECT id, tags, coalesce(pt::text, 'null struct') AS pt FROM made_nested ORDER BY id;
+CREATE TYPE st_nested AS (x integer, tags text[]);
+CREATE FOREIGN TABLE made_deeper (id bigint, pt st_nested) SERVER ws;
+SELECT try_write($$SELECT lance_create_table('made_deeper')$$);
 SELECT count(*), sum(id) FROM scalars;
 UPDATE scalars SET txt = 'updated' WHERE id < 10;
 INSERT INTO scalars SELECT id + 100000, small, wide, f64, f32, flag, cat, txt, runs, allnull

@@ -39,7 +39,7 @@ COMMENT ON FUNCTION lance_compact(regclass) IS
 -- so the whole merge becomes one Lance version at commit.  Source columns
 -- are matched to the table's by name; a table column the source lacks is
 -- kept on update and null on insert.  A key matching several source rows
--- is an error (a Lance row can be updated once per transaction).
+-- is an error, as in LanceDB (a Lance row is updated at most once a statement).
 CREATE FUNCTION lance_merge_insert(foreign_table regclass, source_query text,
 	key_columns text[], OUT updated bigint, OUT inserted bigint)
 	RETURNS record

@@ -371,6 +371,11 @@ lance_converter_for(const LanceField *field, Oid typid, int32 typmod,
 		return conv;
 	}
 
+	if (type->id == LANCE_TYPE_STRUCT && get_typtype(typid) == TYPTYPE_COMPOSITE)
+	{
+		lance_composite_converter(conv, relname, attname);
+		return conv;
+	}
 	if (typid != JSONBOID)
 		report_type_mismatch(field, typid, typmod, relname, attname);
 	conv->kind = CONV_JSONB;
@@ -992,6 +997,8 @@ convert_other(const LanceConverter *conv, const LanceArray *array, int64 row)
 			return array_datum(conv, array, row);
 		case CONV_JSONB:
 			return jsonb_datum(conv, array, row);
+		case CONV_COMPOSITE:
+			return lance_composite_datum(conv, array, row);
 		default:
 			return scalar_datum(&conv->field->type, conv->kind, array, row);
 	}

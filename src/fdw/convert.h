@@ -10,6 +10,7 @@
 
 #include "postgres.h"
 
+#include "access/tupdesc.h"
 #include "fmgr.h"
 #include "lance/array.h"
 #include "lance/schema.h"
@@ -32,6 +33,7 @@ typedef enum LanceConvKind
 	CONV_INTERVAL,
 	CONV_VECTOR,				/* fixed_size_list<float32> */
 	CONV_ARRAY,					/* list / fixed_size_list of a scalar */
+	CONV_COMPOSITE,				/* struct, into a composite type */
 	CONV_JSONB					/* struct, nested lists */
 } LanceConvKind;
 
@@ -51,6 +53,10 @@ typedef struct LanceConverter
 	int16		elmlen;
 	bool		elmbyval;
 	char		elmalign;
+	/* for CONV_COMPOSITE: the type, and per member its converter and attribute */
+	TupleDesc	rowdesc;
+	struct LanceConverter **members;	/* NULL for a member without attribute */
+	int		   *member_attr;	/* 0-based attribute, -1 = none */
 } LanceConverter;
 
 /*
@@ -69,6 +75,12 @@ extern LanceConverter *lance_converter_for(const LanceField *field, Oid typid, i
 /* Value `row` of a decoded array as a Datum of the converter's type. */
 extern Datum lance_convert_value(const LanceConverter *conv, const LanceArray *array,
 								 int64 row, bool *isnull);
+
+/* convert_composite.c */
+extern void lance_composite_converter(LanceConverter *conv, const char *relname,
+									  const char *attname);
+extern Datum lance_composite_datum(const LanceConverter *conv, const LanceArray *array,
+								   int64 row);
 
 /* The OID of our vector type (InvalidOid when the extension is not installed). */
 extern Oid	lance_vector_type_oid(void);

@@ -15,17 +15,23 @@
  *
  * Row identity for UPDATE and DELETE is the Lance row address, carried by
  * the scan in the ctid (lance_write.h).  An UPDATE deletes the old row
- * and appends the new one, as LanceDB does.  A transaction's scans do not
- * see its own uncommitted Lance changes, so a later statement updating or
- * deleting a row this transaction already updated finds the row at its
- * old address: the writer remembers which appended row holds the new
- * version of each updated address and takes that row back, so the row
- * ends as the last statement left it.  Two updates of one row in the
- * same statement (a row matched by two source rows) are an error.
+ * and appends the new one, as LanceDB does.
+ *
+ * The writing transaction reads its own changes: a scan of a dataset this
+ * transaction changed reads the writer's staged version (the version
+ * read with the changes applied, buffered rows flushed to a data file)
+ * instead of the newest committed one, so a later statement sees the
+ * rows earlier ones appended and not those they deleted, and updates and
+ * deletes rows of the staged fragments by their staged addresses.  A
+ * statement reads the staged version of its start, so it can meet a row
+ * twice (a join with two source rows): a DELETE deletes it once, as in a
+ * heap table; a second UPDATE is an error, as LanceDB's merge_insert
+ * refuses a row matched by two source rows.
  *
  * A ROLLBACK TO SAVEPOINT cannot take back rows already handed to a
- * writer, so a writer changed in a subtransaction that aborts is marked,
- * and the transaction's commit then fails rather than commit a mix.
+ * writer, so a writer changed in a subtransaction that aborts is marked:
+ * reading or changing its dataset again, and committing, are then errors
+ * rather than a mix of kept and rolled-back changes.
  *
  *-------------------------------------------------------------------------
  */
@@ -43,7 +49,6 @@
 #include "optimizer/appendinfo.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -61,19 +66,8 @@ typedef struct XactWriter
 	LanceWriter *writer;
 	SubTransactionId max_subxid;	/* newest subtransaction that changed it */
 	bool		broken;			/* changed in a subtransaction that aborted */
-	HTAB	   *updated;		/* UpdatedRow by old row address, or NULL;
-								 * ~50 bytes an updated row, little next to
-								 * the appended row itself */
 	struct XactWriter *next;
 } XactWriter;
-
-/* A row this transaction updated: where its newest version went. */
-typedef struct UpdatedRow
-{
-	uint64		addr;			/* hash key: the row address in the version read */
-	int64		ordinal;		/* the appended row holding the new version */
-	CommandId	cid;			/* the statement that appended it */
-} UpdatedRow;
 
 static XactWriter *xact_writers = NULL;
 static bool callbacks_registered = false;
@@ -87,6 +81,7 @@ typedef struct LanceModifyState
 	int		   *attr_of_field;	/* 0-based attribute per field, -1 = none */
 	LanceConverter **convs;		/* per field, NULL when no column */
 	AttrNumber	ctid_attno;		/* junk ctid in the plan's output */
+	bool		v20;			/* 2.0 files: no null structs */
 	MemoryContext temp_cxt;		/* per-row garbage of conversions */
 } LanceModifyState;
 
@@ -107,12 +102,27 @@ free_xact_writers(void)
 
 		lance_writer_free(xw->writer);
 		storage_close(xw->storage);
-		if (xw->updated)
-			hash_destroy(xw->updated);
 		pfree(xw->location);
 		pfree(xw);
 		xw = next;
 	}
+}
+
+/*
+ * Refuse to go on with a writer changed in a rolled-back subtransaction;
+ * doing says what was refused.
+ */
+static void
+check_not_broken(XactWriter *xw, const char *doing)
+{
+	if (xw->broken)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot %s a Lance dataset after a rolled-back subtransaction changed it",
+						doing),
+				 errdetail("Dataset \"%s\": changes already handed to it cannot be taken back by ROLLBACK TO SAVEPOINT.",
+						   xw->location),
+				 errhint("Roll back the whole transaction and run it again.")));
 }
 
 /* Commit every writer's changes as a new version of its dataset. */
@@ -126,13 +136,7 @@ commit_xact_writers(void)
 
 		if (!lance_writer_has_changes(xw->writer))
 			continue;
-		if (xw->broken)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot commit changes to a Lance dataset made partly in a rolled-back subtransaction"),
-					 errdetail("Dataset \"%s\": rows already handed to it cannot be taken back by ROLLBACK TO SAVEPOINT.",
-							   xw->location),
-					 errhint("Roll back the whole transaction and run it again.")));
+		check_not_broken(xw, "commit changes to");
 		if (lance_writer_commit(xw->writer, &version, &err) == CORE_OK)
 			continue;
 		if (err.status == CORE_ERR_CONFLICT && lance_writer_conflict_version(xw->writer) != 0)
@@ -203,7 +207,10 @@ xact_writer(const char *location, List *storage_options, int64 max_rows_per_file
 
 	for (xw = xact_writers; xw; xw = xw->next)
 		if (strcmp(xw->location, location) == 0)
+		{
+			check_not_broken(xw, "change");
 			return xw;
+		}
 
 	if (!callbacks_registered)
 	{
@@ -236,6 +243,31 @@ xact_writer(const char *location, List *storage_options, int64 max_rows_per_file
 	xw->next = xact_writers;
 	xact_writers = xw;
 	return xw;
+}
+
+/*
+ * The version a scan of the dataset at location in this transaction
+ * reads when it asks for the newest one: the staged version of this
+ * transaction's changes, opened on st into *ds; false when this
+ * transaction has not changed the dataset.
+ */
+bool
+lance_xact_staged_dataset(const char *location, Storage *st, LanceDataset **ds)
+{
+	CoreError	err;
+
+	for (XactWriter *xw = xact_writers; xw; xw = xw->next)
+	{
+		if (strcmp(xw->location, location) != 0)
+			continue;
+		if (!lance_writer_has_changes(xw->writer))
+			return false;
+		check_not_broken(xw, "read");
+		if (lance_writer_open_staged(xw->writer, st, ds, &err) != CORE_OK)
+			lance_report_core_error(&err);
+		return true;
+	}
+	return false;
 }
 
 static void
@@ -367,6 +399,7 @@ bind_fields(LanceModifyState *ms, Relation rel)
 				 errmsg("cannot add rows to Lance dataset \"%s\"", ms->location),
 				 errdetail("%s", err.msg)));
 	ms->nfields = lance_schema_num_top(schema);
+	ms->v20 = lance_writer_file_version(ms->xw->writer) == LANCE_FILE_V2_0;
 	ms->attr_of_field = palloc(sizeof(int) * Max(ms->nfields, 1));
 	ms->convs = palloc0(sizeof(LanceConverter *) * Max(ms->nfields, 1));
 	for (int f = 0; f < ms->nfields; f++)
@@ -443,6 +476,17 @@ append_row(LanceModifyState *ms, TupleTableSlot *slot)
 		int			a = ms->attr_of_field[f];
 		LanceArray *arr = lance_writer_column(ms->xw->writer, f);
 
+		/* refused now rather than when the file is written, at commit */
+		if (ms->v20 && (a < 0 || slot->tts_isnull[a]) &&
+			arr->type->id == LANCE_TYPE_STRUCT)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot store a null struct in Lance dataset \"%s\" of file version 2.0",
+							ms->location),
+					 errdetail("Field \"%s\" is a struct; file version 2.0 has no null structs.",
+							   lance_schema_top(lance_writer_schema(ms->xw->writer), f)->name),
+					 errhint("Write a struct whose members are null instead.")));
+
 		if (a < 0)
 		{
 			if (lance_array_append_nulls(arr, 1, &err) != CORE_OK)
@@ -477,71 +521,26 @@ target_row_addr(LanceModifyState *ms, TupleTableSlot *planSlot)
 }
 
 /*
- * The row this transaction updated at addr (NULL if none); with remove,
- * forget it.
+ * Delete the row at addr for a DELETE or an UPDATE; false when this
+ * statement already deleted it (its scan matched the row twice).
  */
-static UpdatedRow *
-updated_row(XactWriter *xw, uint64 addr, bool remove)
-{
-	if (xw->updated == NULL)
-		return NULL;
-	return hash_search(xw->updated, &addr, remove ? HASH_REMOVE : HASH_FIND, NULL);
-}
-
-/* Remember that the new version of the row at addr is appended row ordinal. */
-static void
-remember_update(XactWriter *xw, uint64 addr, int64 ordinal)
-{
-	UpdatedRow *u;
-
-	if (xw->updated == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(uint64);
-		ctl.entrysize = sizeof(UpdatedRow);
-		ctl.hcxt = TopMemoryContext;
-		xw->updated = hash_create("lancedb_fdw updated rows", 256, &ctl,
-								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	u = hash_search(xw->updated, &addr, HASH_ENTER, NULL);
-	u->ordinal = ordinal;
-	/* used: the next statement must get a new command id to tell them apart */
-	u->cid = GetCurrentCommandId(true);
-}
-
-/*
- * Delete the row at addr for a DELETE or an UPDATE.  A row an earlier
- * statement of this transaction updated is already deleted: its newest
- * version, an appended row, is taken back instead.
- */
-static void
+static bool
 delete_row(LanceModifyState *ms, uint64 addr, bool update)
 {
 	CoreError	err;
-	UpdatedRow *u = updated_row(ms->xw, addr, false);
 
-	note_change(ms->xw);
-	if (u != NULL)
+	if (lance_writer_deleted(ms->xw->writer, addr))
 	{
-		if (update && u->cid == GetCurrentCommandId(false))
+		if (update)
 			ereport(ERROR,
 					(errcode(ERRCODE_CARDINALITY_VIOLATION),
 					 errmsg("cannot update a row of a Lance dataset twice in one statement"),
 					 errdetail("Dataset \"%s\", row address " UINT64_FORMAT ".",
 							   ms->location, addr),
 					 errhint("Make sure no row to change is matched by more than one source row.")));
-		if (lance_writer_unappend(ms->xw->writer, u->ordinal, &err) != CORE_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot change a row of Lance dataset \"%s\" again after its new version was written to a data file",
-							ms->location),
-					 errdetail("%s", err.msg),
-					 errhint("Change each row at most once per transaction when a transaction writes more than max_rows_per_file rows.")));
-		if (!update)
-			updated_row(ms->xw, addr, true);
-		return;
+		return false;
 	}
+	note_change(ms->xw);
 	if (lance_writer_delete(ms->xw->writer, addr, &err) != CORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
@@ -549,6 +548,7 @@ delete_row(LanceModifyState *ms, uint64 addr, bool update)
 						ms->location),
 				 errdetail("%s", err.msg),
 				 errhint("Run the statement again.")));
+	return true;
 }
 
 /*
@@ -616,10 +616,8 @@ lanceExecForeignUpdate(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slo
 					   TupleTableSlot *planSlot)
 {
 	LanceModifyState *ms = rinfo->ri_FdwState;
-	uint64		addr = target_row_addr(ms, planSlot);
 
-	delete_row(ms, addr, true);
-	remember_update(ms->xw, addr, lance_writer_rows_appended(ms->xw->writer));
+	delete_row(ms, target_row_addr(ms, planSlot), true);
 	append_row(ms, slot);
 	return slot;
 }
@@ -630,7 +628,8 @@ lanceExecForeignDelete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slo
 {
 	LanceModifyState *ms = rinfo->ri_FdwState;
 
-	delete_row(ms, target_row_addr(ms, planSlot), false);
+	if (!delete_row(ms, target_row_addr(ms, planSlot), false))
+		return NULL;
 	return slot;
 }
 

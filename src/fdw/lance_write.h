@@ -53,8 +53,13 @@ lance_tid_to_row_addr(ItemPointer tid, uint64 *addr)
 extern void lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull,
 							 CoreError *err);
 
+/* convert_composite.c */
+extern void lance_push_composite(const LanceConverter *conv, LanceArray *a, Datum d,
+								 CoreError *err);
+
 /* fdw_modify.c */
 extern void lance_check_local_write(const char *location);
+extern bool lance_xact_staged_dataset(const char *location, Storage *st, LanceDataset **ds);
 extern int	lanceIsForeignRelUpdatable(Relation rel);
 extern void lanceAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
 										 RangeTblEntry *target_rte, Relation target_relation);

@@ -39,6 +39,7 @@
 #include "utils/memutils.h"
 
 #include "fdw/lance_fdw.h"
+#include "fdw/lance_write.h"
 #include "lance/index_meta.h"
 #include "storage/storage_options.h"
 
@@ -284,6 +285,36 @@ lance_storage_open(const char *location, List *storage_options, Storage **out,
 }
 
 /*
+ * The dataset at a version of a storage: for the newest version, in a
+ * transaction that changed the dataset, the version it is about to commit,
+ * so that it reads its own changes.  The storage is closed if that raises
+ * an error, so nothing leaks.
+ */
+static CoreStatus
+open_dataset(const char *location, uint64 version, Storage *st, LanceDataset **out,
+			 CoreError *err)
+{
+	bool		staged = false;
+
+	if (version == 0)
+	{
+		PG_TRY();
+		{
+			staged = lance_xact_staged_dataset(location, st, out);
+		}
+		PG_CATCH();
+		{
+			storage_close(st);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	if (staged)
+		return CORE_OK;
+	return lance_dataset_open(st, "", version, out, err);
+}
+
+/*
  * Open a dataset to share, or raise the error.  Everything that can fail
  * for lack of memory is allocated before the core objects are opened, and
  * those are closed before any ereport, so a failure leaks nothing.
@@ -306,7 +337,7 @@ open_shared(const char *location, uint64 version, const char *options, List *sto
 	status = open_storage(location, storage_options, &sd->storage, &err);
 	if (status == CORE_OK)
 	{
-		status = lance_dataset_open(sd->storage, "", version, &sd->dataset, &err);
+		status = open_dataset(location, version, sd->storage, &sd->dataset, &err);
 		if (status != CORE_OK)
 			storage_close(sd->storage);
 	}

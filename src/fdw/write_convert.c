@@ -47,7 +47,10 @@ report_unwritable(const LanceField *field)
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("writing Lance %s field \"%s\" is not supported",
-					field->logical_type, field->name)));
+					field->logical_type, field->name),
+			 field->type.id == LANCE_TYPE_STRUCT
+			 ? errhint("Declare the column as a composite type whose attributes are named after the struct's members.")
+			 : 0));
 }
 
 static void
@@ -245,6 +248,29 @@ push_int(LanceArray *a, const LanceField *field, Datum d, Oid typid, CoreError *
 	push_ok(lance_array_push_fixed(a, buf, err), err);
 }
 
+/* Store a text value as UTF-8 bytes. */
+static void
+push_text(LanceArray *a, Datum d, CoreError *err)
+{
+	text	   *t = DatumGetTextPP(d);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	char	   *utf8 = pg_server_to_any(VARDATA_ANY(t), len, PG_UTF8);
+
+	/* a converted string comes back NUL-terminated, the input is not */
+	push_ok(lance_array_push_bytes(a, utf8,
+								   utf8 == VARDATA_ANY(t) ? (size_t) len : strlen(utf8),
+								   err), err);
+}
+
+/* Store a bytea value's bytes. */
+static void
+push_bytea(LanceArray *a, Datum d, CoreError *err)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+
+	push_ok(lance_array_push_bytes(a, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), err), err);
+}
+
 /*
  * Store a one-dimensional Postgres array as one list value: for a
  * fixed_size_list exactly the list's size of non-null elements, for a
@@ -274,20 +300,34 @@ push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 						  ARR_NDIM(arr), field->name)
 				 : errmsg("array of %d elements does not fit Lance field \"%s\" of %d elements",
 						  n, field->name, field->type.fixed_size)));
+	for (int i = 0; i < n; i++)
+		if (nulls[i] && !item_nullable)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("null element in an array for Lance field \"%s\", whose lists hold no nulls",
+							field->name)));
+	if (!fixed && (conv->item->kind == CONV_TEXT || conv->item->kind == CONV_BYTEA))
+	{
+		/* variable-width items go onto the item array one by one */
+		for (int i = 0; i < n; i++)
+		{
+			if (nulls[i])
+				push_ok(lance_array_append_nulls(a->children[0], 1, err), err);
+			else if (conv->item->kind == CONV_TEXT)
+				push_text(a->children[0], elems[i], err);
+			else
+				push_bytea(a->children[0], elems[i], err);
+		}
+		push_ok(lance_array_push_list_end(a, err), err);
+		return;
+	}
 	bytes = palloc0((size_t) Max(n, 1) * item->byte_width + 8);
 	for (int i = 0; i < n; i++)
 	{
 		uint8		buf[8];
 
 		if (nulls[i])
-		{
-			if (!item_nullable)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("null element in an array for Lance field \"%s\", whose lists hold no nulls",
-								field->name)));
 			continue;
-		}
 		switch (conv->item->kind)
 		{
 			case CONV_INT2:
@@ -429,17 +469,8 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 				break;
 			}
 		case CONV_TEXT:
-			{
-				text	   *t = DatumGetTextPP(d);
-				int			len = VARSIZE_ANY_EXHDR(t);
-				char	   *utf8 = pg_server_to_any(VARDATA_ANY(t), len, PG_UTF8);
-
-				/* a converted string comes back NUL-terminated, the input is not */
-				push_ok(lance_array_push_bytes(a, utf8,
-											   utf8 == VARDATA_ANY(t) ? (size_t) len : strlen(utf8),
-											   err), err);
-				break;
-			}
+			push_text(a, d, err);
+			break;
 		case CONV_BYTEA:
 			{
 				bytea	   *b = DatumGetByteaPP(d);
@@ -447,7 +478,7 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 
 				if (field->type.id != LANCE_TYPE_FIXED_SIZE_BINARY)
 				{
-					push_ok(lance_array_push_bytes(a, VARDATA_ANY(b), len, err), err);
+					push_bytea(a, d, err);
 					break;
 				}
 				if (len != field->type.fixed_size)
@@ -472,6 +503,9 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 			}
 		case CONV_ARRAY:
 			push_array(conv, a, d, err);
+			break;
+		case CONV_COMPOSITE:
+			lance_push_composite(conv, a, d, err);
 			break;
 		default:
 			report_unwritable(field);

@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
 #include "access/table.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
@@ -106,6 +107,59 @@ lance_type_for(Oid typid, int32 typmod, const char *attname)
 	return NULL;
 }
 
+/* A field spec; parent is the position of the parent spec, -1 at top level. */
+static LanceFieldSpec *
+field_spec(const char *name, const char *logical_type, bool nullable, int parent)
+{
+	LanceFieldSpec *spec = palloc0(sizeof(LanceFieldSpec));
+
+	spec->name = name;
+	spec->logical_type = logical_type;
+	spec->nullable = nullable;
+	spec->parent_id = parent;
+	return spec;
+}
+
+/*
+ * Append the Lance fields of one column to specs, in pre-order: the
+ * field, then an array's item (a list) or a composite type's attributes
+ * (a struct's members, named after them).
+ */
+static List *
+column_fields(List *specs, const char *name, Oid typid, int32 typmod, bool nullable,
+			  const char *attname)
+{
+	int			self = list_length(specs);
+	Oid			elemtype = get_element_type(typid);
+
+	if (elemtype != InvalidOid && typid != lance_vector_type_oid())
+	{
+		specs = lappend(specs, field_spec(name, "list", nullable, -1));
+		return lappend(specs, field_spec("item", lance_type_for(elemtype, -1, attname), true, self));
+	}
+	if (get_typtype(typid) == TYPTYPE_COMPOSITE)
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(typid, typmod);
+
+		specs = lappend(specs, field_spec(name, "struct", nullable, -1));
+		for (int i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped)
+				specs = lappend(specs,
+								field_spec(pstrdup(NameStr(att->attname)),
+										   lance_type_for(att->atttypid, att->atttypmod,
+														  psprintf("%s.%s", attname,
+																   NameStr(att->attname))),
+										   true, self));
+		}
+		ReleaseTupleDesc(desc);
+		return specs;
+	}
+	return lappend(specs, field_spec(name, lance_type_for(typid, typmod, attname), nullable, -1));
+}
+
 /*
  * lance_create_table
  *		Create the empty dataset of a foreign table from its columns.
@@ -118,12 +172,14 @@ lance_create_table(PG_FUNCTION_ARGS)
 	LanceTableOptions *opts = writable_table(relid);
 	Relation	rel = table_open(relid, AccessShareLock);
 	TupleDesc	tupdesc = RelationGetDescr(rel);
-	LanceFieldSpec *specs = palloc0(sizeof(LanceFieldSpec) * Max(tupdesc->natts, 1));
+	List	   *fields = NIL;
+	LanceFieldSpec *specs;
 	LanceFileVersion fv;
 	Storage    *st;
 	CoreError	err;
 	CoreStatus	status;
 	int			n = 0;
+	ListCell   *lc;
 
 	if (lance_file_version_parse(version, &fv, &err) != CORE_OK)
 		ereport(ERROR,
@@ -136,13 +192,15 @@ lance_create_table(PG_FUNCTION_ARGS)
 
 		if (att->attisdropped)
 			continue;
-		specs[n].name = lance_column_field_name(relid, att->attnum, NameStr(att->attname));
-		specs[n].logical_type = lance_type_for(att->atttypid, att->atttypmod,
-											   NameStr(att->attname));
-		specs[n].nullable = !att->attnotnull;
-		n++;
+		fields = column_fields(fields,
+							   lance_column_field_name(relid, att->attnum, NameStr(att->attname)),
+							   att->atttypid, att->atttypmod, !att->attnotnull,
+							   NameStr(att->attname));
 	}
 	table_close(rel, AccessShareLock);
+	specs = palloc0(sizeof(LanceFieldSpec) * Max(list_length(fields), 1));
+	foreach(lc, fields)
+		specs[n++] = *(LanceFieldSpec *) lfirst(lc);
 
 	if (lance_storage_open(opts->location, opts->storage_options, &st, &err) != CORE_OK)
 		lance_report_core_error(&err);

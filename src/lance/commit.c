@@ -75,12 +75,8 @@ struct LanceWriter
 	int			ncols;
 	LanceArray **cols;			/* NULL until prepare_append */
 	int64_t		buffered;
-	int64_t		appended;		/* ordinals handed out, dropped rows included */
-	int64_t	   *dropped;		/* buffered rows taken back, by ordinal */
-	size_t		ndropped;
-	size_t		cap_dropped;
-	int64_t		dropped_total;
 	LanceWrittenFile **files;
+	LanceDeletionSet **file_dels;	/* per file: rows deleted since, or NULL */
 	int			nfiles;
 	int			cap_files;
 
@@ -90,6 +86,16 @@ struct LanceWriter
 
 	/* compaction: the deletes remove whole fragments the appends replace */
 	bool		rewrite;
+
+	/*
+	 * The staged version (lance_writer_open_staged): its manifest, kept
+	 * until the next change, and the fragment id its first written file
+	 * got, which the row addresses scans of it return refer to.
+	 */
+	uint8_t    *staged;
+	size_t		staged_len;
+	bool		staged_ids;		/* first_new_id is set */
+	uint64_t	first_new_id;
 
 	uint64_t	conflict_version;	/* what made the last commit fail, or 0 */
 };
@@ -125,22 +131,33 @@ lance_writer_file_version(const LanceWriter *wr)
 	return wr->fv;
 }
 
-int64_t
-lance_writer_rows_appended(const LanceWriter *wr)
-{
-	return wr->appended;
-}
-
 uint64_t
 lance_writer_conflict_version(const LanceWriter *wr)
 {
 	return wr->conflict_version;
 }
 
+/* Forget the staged manifest: the writer's changes moved on. */
+static void
+unstage(LanceWriter *wr)
+{
+	core_free(wr->staged);
+	wr->staged = NULL;
+	wr->staged_len = 0;
+}
+
+/* Whether every row of written file i was deleted again. */
+static bool
+file_gone(const LanceWriter *wr, int i)
+{
+	return wr->file_dels[i] != NULL &&
+		lance_deletion_count(wr->file_dels[i]) >= wr->files[i]->rows;
+}
+
 bool
 lance_writer_has_changes(const LanceWriter *wr)
 {
-	return wr->appended > wr->dropped_total || wr->ndels > 0;
+	return wr->buffered > 0 || wr->nfiles > 0 || wr->ndels > 0;
 }
 
 LanceArray *
@@ -167,12 +184,16 @@ lance_writer_free(LanceWriter *wr)
 		return;
 	free_columns(wr);
 	for (int i = 0; i < wr->nfiles; i++)
+	{
 		lance_written_file_free(wr->files[i]);
+		lance_deletion_free(wr->file_dels[i]);
+	}
 	core_free(wr->files);
+	core_free(wr->file_dels);
+	unstage(wr);
 	for (int i = 0; i < wr->ndels; i++)
 		lance_deletion_free(wr->dels[i].set);
 	core_free(wr->dels);
-	core_free(wr->dropped);
 	lance_dataset_close(wr->ds);
 	core_free(wr->path);
 	core_free(wr);
@@ -287,65 +308,6 @@ lance_writer_prepare_append(LanceWriter *wr, CoreError *err)
 	return new_columns(wr, err);
 }
 
-CoreStatus
-lance_writer_unappend(LanceWriter *wr, int64_t ordinal, CoreError *err)
-{
-	if (ordinal < 0 || ordinal >= wr->appended)
-		return core_error(err, CORE_ERR_INVALID, "%s: row %" PRId64 " was never appended",
-						  where(wr), ordinal);
-	if (ordinal < wr->appended - wr->buffered)
-		return core_error(err, CORE_ERR_UNSUPPORTED,
-						  "%s: appended row %" PRId64 " is already in a data file; %" PRId64 " rows were appended after it",
-						  where(wr), ordinal, wr->appended - 1 - ordinal);
-	if (!core_grow((void **) &wr->dropped, &wr->cap_dropped, wr->ndropped + 1, sizeof(int64_t)))
-		return core_error(err, CORE_ERR_NOMEM, "out of memory taking back a row");
-	wr->dropped[wr->ndropped++] = ordinal;
-	wr->dropped_total++;
-	return CORE_OK;
-}
-
-/* Rebuild the buffer without the rows taken back (a gather of the rest). */
-static CoreStatus
-leave_out_dropped(LanceWriter *wr, CoreError *err)
-{
-	int64_t		first = wr->appended - wr->buffered;
-	bool	   *drop = core_calloc((size_t) wr->buffered + 1, sizeof(bool));
-	int64_t    *keep = core_calloc((size_t) wr->buffered + 1, sizeof(int64_t));
-	int64_t		nkeep = 0;
-	CoreStatus	status = CORE_OK;
-
-	if (drop == NULL || keep == NULL)
-		status = core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
-	for (size_t i = 0; status == CORE_OK && i < wr->ndropped; i++)
-		drop[wr->dropped[i] - first] = true;
-	for (int64_t r = 0; status == CORE_OK && r < wr->buffered; r++)
-		if (!drop[r])
-			keep[nkeep++] = r;
-	for (int i = 0; status == CORE_OK && i < wr->ncols; i++)
-	{
-		LanceArray *kept = NULL;
-
-		status = lance_array_new_like(wr->cols[i], &kept, err);
-		if (status == CORE_OK)
-			status = lance_array_append_rows(kept, wr->cols[i], keep, nkeep, err);
-		if (status != CORE_OK)
-		{
-			lance_array_free(kept);
-			break;
-		}
-		lance_array_free(wr->cols[i]);
-		wr->cols[i] = kept;
-	}
-	if (status == CORE_OK)
-	{
-		wr->buffered = nkeep;
-		wr->ndropped = 0;
-	}
-	core_free(drop);
-	core_free(keep);
-	return status;
-}
-
 /* Write the buffered rows as one data file. */
 static CoreStatus
 flush_rows(LanceWriter *wr, CoreError *err)
@@ -353,28 +315,28 @@ flush_rows(LanceWriter *wr, CoreError *err)
 	LanceWrittenFile *file;
 	CoreStatus	status;
 
-	if (wr->ndropped > 0)
-	{
-		status = leave_out_dropped(wr, err);
-		if (status != CORE_OK)
-			return status;
-	}
 	if (wr->buffered == 0)
 		return CORE_OK;
 	if (wr->nfiles == wr->cap_files)
 	{
 		int			cap = wr->cap_files ? wr->cap_files * 2 : 8;
 		LanceWrittenFile **files = core_realloc(wr->files, (size_t) cap * sizeof(*files));
+		LanceDeletionSet **dels;
 
 		if (files == NULL)
 			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
 		wr->files = files;
+		dels = core_realloc(wr->file_dels, (size_t) cap * sizeof(*dels));
+		if (dels == NULL)
+			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
+		wr->file_dels = dels;
 		wr->cap_files = cap;
 	}
 	status = lance_datafile_write(wr->st, wr->path, lance_dataset_schema(wr->ds), wr->fv,
 								  wr->cols, wr->buffered, &file, err);
 	if (status != CORE_OK)
 		return status;
+	wr->file_dels[wr->nfiles] = NULL;
 	wr->files[wr->nfiles++] = file;
 	wr->buffered = 0;
 	free_columns(wr);
@@ -384,8 +346,8 @@ flush_rows(LanceWriter *wr, CoreError *err)
 CoreStatus
 lance_writer_row_done(LanceWriter *wr, CoreError *err)
 {
+	unstage(wr);
 	wr->buffered++;
-	wr->appended++;
 	if (wr->buffered >= wr->opts.max_rows_per_file)
 		return flush_rows(wr, err);
 	/* checking the bytes every row would cost more than the rows */
@@ -410,6 +372,44 @@ find_fragment(const LanceManifest *m, uint64_t id)
 	return NULL;
 }
 
+/* Delete row offset of written file i, a fragment of the staged version. */
+static CoreStatus
+delete_written(LanceWriter *wr, int i, uint32_t offset, CoreError *err)
+{
+	if (offset >= wr->files[i]->rows)
+		return core_error(err, CORE_ERR_INVALID,
+						  "%s: offset %u is past the %" PRIu64 " rows of staged fragment %" PRIu64,
+						  where(wr), offset, wr->files[i]->rows, wr->first_new_id + (uint64_t) i);
+	if (wr->file_dels[i] == NULL && (wr->file_dels[i] = lance_deletion_new()) == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
+	if (!lance_deletion_add(wr->file_dels[i], offset))
+		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
+	return CORE_OK;
+}
+
+bool
+lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr)
+{
+	uint64_t	frag = LANCE_ROW_ADDR_FRAGMENT(row_addr);
+	uint32_t	offset = LANCE_ROW_ADDR_OFFSET(row_addr);
+
+	if (find_fragment(lance_dataset_manifest(wr->ds), frag) != NULL)
+	{
+		for (int i = 0; i < wr->ndels; i++)
+			if (wr->dels[i].fragment_id == frag)
+				return lance_deletion_contains(wr->dels[i].set, offset);
+		return false;
+	}
+	if (wr->staged_ids && frag >= wr->first_new_id &&
+		frag - wr->first_new_id < (uint64_t) wr->nfiles)
+	{
+		LanceDeletionSet *set = wr->file_dels[frag - wr->first_new_id];
+
+		return set != NULL && lance_deletion_contains(set, offset);
+	}
+	return false;
+}
+
 CoreStatus
 lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 {
@@ -418,6 +418,10 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 	const LanceFragmentRef *f = find_fragment(lance_dataset_manifest(wr->ds), frag);
 	PendingDelete *d = NULL;
 
+	unstage(wr);
+	if (f == NULL && wr->staged_ids && frag >= wr->first_new_id &&
+		frag - wr->first_new_id < (uint64_t) wr->nfiles)
+		return delete_written(wr, (int) (frag - wr->first_new_id), offset, err);
 	if (f == NULL || offset >= f->physical_rows)
 		return core_error(err, CORE_ERR_INVALID,
 						  "%s: row address %" PRIu64 " (fragment %" PRIu64 ", offset %u) is not a row of version %" PRIu64,
@@ -451,6 +455,18 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 
 /* ------------------------------------------------------------ commit */
 
+/* Everything a commit builds once and reuses across attempts. */
+typedef struct CommitState
+{
+	DeletionOut *dels;
+	Lt__DataFragment *new_frags;
+	Lt__DataFile *new_files;
+	Lt__DataFile **new_file_ptrs;
+	Lt__DeletionFile *new_dels; /* per written file with deletions */
+	char		txn_name[96];
+} CommitState;
+
+
 /* Read one fragment's existing deletions (empty set when it has none). */
 static CoreStatus
 read_deletions(LanceWriter *wr, const LanceFragmentRef *f, LanceDeletionSet **out, CoreError *err)
@@ -477,12 +493,53 @@ read_deletions(LanceWriter *wr, const LanceFragmentRef *f, LanceDeletionSet **ou
 	return status;
 }
 
+/*
+ * Write the deletion file of fragment frag_id holding set, and describe
+ * it in *file for the manifest.
+ */
+static CoreStatus
+put_deletion_file(LanceWriter *wr, uint64_t frag_id, const LanceDeletionSet *set,
+				  Lt__DeletionFile *file, CoreError *err)
+{
+	Lt__DeletionFile init = LT__DELETION_FILE__INIT;
+	LanceDeletionFileType type = lance_deletion_preferred_type(set);
+	uint64_t	readv = lance_dataset_version(wr->ds);
+	uint8_t    *bytes = NULL;
+	size_t		len = 0;
+	char		rel[128];
+	char	   *p;
+	CoreStatus	status;
+
+	*file = init;
+	file->has_file_type = 1;
+	file->file_type = (int32_t) type;
+	file->has_read_version = 1;
+	file->read_version = readv;
+	file->has_num_deleted_rows = 1;
+	file->num_deleted_rows = lance_deletion_count(set);
+	file->has_id = 1;
+	status = lance_random_u64(&file->id, err);
+	if (status == CORE_OK)
+		status = type == LANCE_DELETION_BITMAP
+			? lance_deletion_write_bitmap(set, &bytes, &len, err)
+			: lance_deletion_write_arrow(set, LANCE_COMPRESSION_NONE, &bytes, &len, err);
+	if (status != CORE_OK)
+		return status;
+	snprintf(rel, sizeof(rel), "_deletions/%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s",
+			 frag_id, readv, file->id, type == LANCE_DELETION_BITMAP ? "bin" : "arrow");
+	p = lance_path_join(wr->path, rel);
+	status = p ? storage_put_if_absent(wr->st, p, bytes, len, err)
+		: core_error(err, CORE_ERR_NOMEM, "out of memory");
+	core_free(p);
+	core_free(bytes);
+	return status;
+}
+
 /* Write the union of old and new deletions of every touched fragment. */
 static CoreStatus
 write_deletions(LanceWriter *wr, DeletionOut *outs, CoreError *err)
 {
 	const LanceManifest *m = lance_dataset_manifest(wr->ds);
-	uint64_t	readv = lance_dataset_version(wr->ds);
 
 	for (int i = 0; i < wr->ndels; i++)
 	{
@@ -494,11 +551,6 @@ write_deletions(LanceWriter *wr, DeletionOut *outs, CoreError *err)
 		CoreStatus	status;
 		Lt__DeletionFile init = LT__DELETION_FILE__INIT;
 		DeletionOut *o = &outs[i];
-		uint8_t    *bytes = NULL;
-		size_t		len = 0;
-		char		rel[128];
-		char	   *p;
-		LanceDeletionFileType type;
 
 		status = read_deletions(wr, f, &set, err);
 		if (status != CORE_OK)
@@ -523,31 +575,36 @@ write_deletions(LanceWriter *wr, DeletionOut *outs, CoreError *err)
 			lance_deletion_free(set);
 			continue;
 		}
-		type = lance_deletion_preferred_type(set);
-		o->file.has_file_type = 1;
-		o->file.file_type = (int32_t) type;
-		o->file.has_read_version = 1;
-		o->file.read_version = readv;
-		o->file.has_num_deleted_rows = 1;
-		o->file.num_deleted_rows = lance_deletion_count(set);
-		o->file.has_id = 1;
-		status = lance_random_u64(&o->file.id, err);
-		if (status == CORE_OK)
-			status = type == LANCE_DELETION_BITMAP
-				? lance_deletion_write_bitmap(set, &bytes, &len, err)
-				: lance_deletion_write_arrow(set, LANCE_COMPRESSION_NONE, &bytes, &len, err);
+		status = put_deletion_file(wr, f->id, set, &o->file, err);
 		lance_deletion_free(set);
 		if (status != CORE_OK)
 			return status;
-		snprintf(rel, sizeof(rel), "_deletions/%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s",
-				 f->id, readv, o->file.id, type == LANCE_DELETION_BITMAP ? "bin" : "arrow");
-		p = lance_path_join(wr->path, rel);
-		status = p ? storage_put_if_absent(wr->st, p, bytes, len, err)
-			: core_error(err, CORE_ERR_NOMEM, "out of memory");
-		core_free(p);
-		core_free(bytes);
+	}
+	return CORE_OK;
+}
+
+/*
+ * Give the written files the fragment ids from first on, and write the
+ * deletion files of those this transaction deleted rows of again (their
+ * names hold the fragment id, so a commit that rebases writes them anew).
+ */
+static CoreStatus
+number_new_fragments(LanceWriter *wr, CommitState *cs, uint64_t first, CoreError *err)
+{
+	for (int i = 0; i < wr->nfiles; i++)
+	{
+		CoreStatus	status;
+
+		cs->new_frags[i].has_id = 1;
+		cs->new_frags[i].id = first + (uint64_t) i;
+		cs->new_frags[i].deletion_file = NULL;
+		if (wr->file_dels[i] == NULL || file_gone(wr, i))
+			continue;
+		status = put_deletion_file(wr, first + (uint64_t) i, wr->file_dels[i],
+								   &cs->new_dels[i], err);
 		if (status != CORE_OK)
 			return status;
+		cs->new_frags[i].deletion_file = &cs->new_dels[i];
 	}
 	return CORE_OK;
 }
@@ -579,16 +636,6 @@ fragment_for_file(const LanceWrittenFile *file, Lt__DataFragment *frag, Lt__Data
 	frag->has_physical_rows = 1;
 	frag->physical_rows = file->rows;
 }
-
-/* Everything a commit builds once and reuses across attempts. */
-typedef struct CommitState
-{
-	DeletionOut *dels;
-	Lt__DataFragment *new_frags;
-	Lt__DataFile *new_files;
-	Lt__DataFile **new_file_ptrs;
-	char		txn_name[96];
-} CommitState;
 
 static bool
 deleted_here(const CommitState *cs, int ndels, uint64_t id, const DeletionOut **out)
@@ -625,6 +672,7 @@ write_transaction(LanceWriter *wr, CommitState *cs, CoreError *err)
 	size_t		len;
 	size_t		nupd = 0;
 	size_t		nrem = 0;
+	size_t		nnew = 0;
 	CoreStatus	status;
 
 	status = lance_random_uuid(uuid, sizeof(uuid), err);
@@ -633,7 +681,8 @@ write_transaction(LanceWriter *wr, CommitState *cs, CoreError *err)
 	if (status != CORE_OK)
 		goto done;
 	for (int i = 0; i < wr->nfiles; i++)
-		newp[i] = &cs->new_frags[i];
+		if (!file_gone(wr, i))
+			newp[nnew++] = &cs->new_frags[i];
 	for (int i = 0; i < wr->ndels; i++)
 	{
 		Lt__DataFragment init = LT__DATA_FRAGMENT__INIT;
@@ -667,7 +716,7 @@ write_transaction(LanceWriter *wr, CommitState *cs, CoreError *err)
 		/* one group: every old fragment's rows are spread over the new ones */
 		group.n_old_fragments = nupd;
 		group.old_fragments = updp;
-		group.n_new_fragments = (size_t) wr->nfiles;
+		group.n_new_fragments = nnew;
 		group.new_fragments = newp;
 		rewrite.n_groups = 1;
 		rewrite.groups = &groupp;
@@ -676,12 +725,12 @@ write_transaction(LanceWriter *wr, CommitState *cs, CoreError *err)
 	}
 	else if (wr->ndels == 0)
 	{
-		append.n_fragments = (size_t) wr->nfiles;
+		append.n_fragments = nnew;
 		append.fragments = newp;
 		txn.operation_case = LTX__TRANSACTION__OPERATION_APPEND;
 		txn.append = &append;
 	}
-	else if (wr->nfiles == 0)
+	else if (nnew == 0)
 	{
 		del.n_updated_fragments = nupd;
 		del.updated_fragments = updp;
@@ -696,7 +745,7 @@ write_transaction(LanceWriter *wr, CommitState *cs, CoreError *err)
 		upd.removed_fragment_ids = removed;
 		upd.n_updated_fragments = nupd;
 		upd.updated_fragments = updp;
-		upd.n_new_fragments = (size_t) wr->nfiles;
+		upd.n_new_fragments = nnew;
 		upd.new_fragments = newp;
 		txn.operation_case = LTX__TRANSACTION__OPERATION_UPDATE;
 		txn.update = &upd;
@@ -909,9 +958,22 @@ check_version(LanceWriter *wr, CommitState *cs, uint64_t v, const char *manifest
 					  where(wr), v, what, lance_dataset_version(wr->ds));
 }
 
+/* The id the next new fragment on top of a manifest gets. */
+static uint64_t
+raw_next_fragment_id(const Lt__Manifest *pm)
+{
+	uint64_t	next = pm->has_max_fragment_id ? (uint64_t) pm->max_fragment_id + 1 : 0;
+
+	for (size_t i = 0; i < pm->n_fragments; i++)
+		if (pm->fragments[i]->id + 1 > next)
+			next = pm->fragments[i]->id + 1;
+	return next;
+}
+
 /*
  * Build the bytes of the next manifest on top of `base` (the newest
- * version): base's fragments with our deletions applied, then ours.
+ * version): base's fragments with our deletions applied, then ours
+ * (numbered by number_new_fragments).
  */
 static CoreStatus
 build_manifest(LanceWriter *wr, CommitState *cs, const RawManifest *base, uint8_t **out,
@@ -925,7 +987,7 @@ build_manifest(LanceWriter *wr, CommitState *cs, const RawManifest *base, uint8_
 	Lt__DataFragment *copies = core_calloc((size_t) wr->ndels + 1, sizeof(Lt__DataFragment));
 	size_t		n = 0;
 	int			ncopies = 0;
-	int64_t		max_id = -1;
+	uint64_t	next_id = raw_next_fragment_id(base->pm) + (uint64_t) wr->nfiles;
 	struct timespec now;
 	const uint8_t *index = NULL;
 	uint32_t	index_len = 0;
@@ -945,8 +1007,6 @@ build_manifest(LanceWriter *wr, CommitState *cs, const RawManifest *base, uint8_
 		Lt__DataFragment *f = base->pm->fragments[i];
 		const DeletionOut *d;
 
-		if ((int64_t) f->id > max_id)
-			max_id = (int64_t) f->id;
 		if (deleted_here(cs, wr->ndels, f->id, &d))
 		{
 			deleted = true;
@@ -959,22 +1019,22 @@ build_manifest(LanceWriter *wr, CommitState *cs, const RawManifest *base, uint8_
 		}
 		frags[n++] = f;
 	}
-	if (base->pm->has_max_fragment_id && (int64_t) base->pm->max_fragment_id > max_id)
-		max_id = base->pm->max_fragment_id;
+	/* ids come from number_new_fragments; a file deleted whole stays out */
 	for (int i = 0; i < wr->nfiles; i++)
 	{
-		cs->new_frags[i].has_id = 1;
-		cs->new_frags[i].id = (uint64_t) (++max_id);
+		if (file_gone(wr, i))
+			continue;
+		deleted |= cs->new_frags[i].deletion_file != NULL;
 		frags[n++] = &cs->new_frags[i];
 	}
 	m.n_fragments = n;
 	m.fragments = frags;
 	m.has_version = 1;
 	m.version = base->pm->version + 1;
-	if (max_id >= 0)
+	if (next_id > 0)
 	{
 		m.has_max_fragment_id = 1;
-		m.max_fragment_id = (uint32_t) max_id;
+		m.max_fragment_id = (uint32_t) (next_id - 1);
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	ts.has_seconds = 1;
@@ -1048,6 +1108,47 @@ commit_state_free(CommitState *cs)
 	core_free(cs->new_frags);
 	core_free(cs->new_files);
 	core_free(cs->new_file_ptrs);
+	core_free(cs->new_dels);
+}
+
+/*
+ * Flush the buffered rows, then describe every change for a manifest:
+ * fragments for the written files, deletion files for the fragments of
+ * the version read (written now).
+ */
+static CoreStatus
+commit_state_init(LanceWriter *wr, CommitState *cs, CoreError *err)
+{
+	CoreStatus	status;
+
+	memset(cs, 0, sizeof(*cs));
+	if (wr->cols)
+	{
+		status = flush_rows(wr, err);
+		if (status != CORE_OK)
+			return status;
+	}
+	cs->dels = core_calloc((size_t) wr->ndels + 1, sizeof(DeletionOut));
+	cs->new_frags = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFragment));
+	cs->new_files = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFile));
+	cs->new_file_ptrs = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFile *));
+	cs->new_dels = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DeletionFile));
+	if (!cs->dels || !cs->new_frags || !cs->new_files || !cs->new_file_ptrs || !cs->new_dels)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", where(wr));
+	for (int i = 0; i < wr->nfiles; i++)
+		fragment_for_file(wr->files[i], &cs->new_frags[i], &cs->new_files[i],
+						  &cs->new_file_ptrs[i]);
+	return write_deletions(wr, cs->dels, err);
+}
+
+/* Whether any written file keeps a row. */
+static bool
+any_file_kept(const LanceWriter *wr)
+{
+	for (int i = 0; i < wr->nfiles; i++)
+		if (!file_gone(wr, i))
+			return true;
+	return false;
 }
 
 CoreStatus
@@ -1058,30 +1159,18 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 	uint64_t	readv = lance_dataset_version(wr->ds);
 
 	*version = readv;
+	unstage(wr);
 	if (wr->cols)
 	{
 		status = flush_rows(wr, err);
 		if (status != CORE_OK)
 			return status;
 	}
-	if (wr->nfiles == 0 && wr->ndels == 0)
+	if (!any_file_kept(wr) && wr->ndels == 0)
 		return CORE_OK;
 
-	memset(&cs, 0, sizeof(cs));
-	cs.dels = core_calloc((size_t) wr->ndels + 1, sizeof(DeletionOut));
-	cs.new_frags = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFragment));
-	cs.new_files = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFile));
-	cs.new_file_ptrs = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFile *));
-	if (!cs.dels || !cs.new_frags || !cs.new_files || !cs.new_file_ptrs)
-	{
-		commit_state_free(&cs);
-		return core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", where(wr));
-	}
-	for (int i = 0; i < wr->nfiles; i++)
-		fragment_for_file(wr->files[i], &cs.new_frags[i], &cs.new_files[i], &cs.new_file_ptrs[i]);
-
 	/* data files are written; then deletion files, transaction, manifest */
-	status = write_deletions(wr, cs.dels, err);
+	status = commit_state_init(wr, &cs, err);
 	if (status == CORE_OK)
 		status = write_transaction(wr, &cs, err);
 
@@ -1117,7 +1206,9 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 		lance_versions_free(versions);
 		if (status != CORE_OK)
 			break;
-		status = build_manifest(wr, &cs, &base, &bytes, &len, err);
+		status = number_new_fragments(wr, &cs, raw_next_fragment_id(base.pm), err);
+		if (status == CORE_OK)
+			status = build_manifest(wr, &cs, &base, &bytes, &len, err);
 		lance_version_name(base.pm->version + 1, wr->v2_names, name, sizeof(name));
 		lance_raw_manifest_free(&base);
 		if (status != CORE_OK)
@@ -1145,6 +1236,64 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 	}
 	commit_state_free(&cs);
 	return status;
+}
+
+/* ------------------------------------------------------------ staging */
+
+/*
+ * Build the manifest of the staged version: the version read with every
+ * change applied, numbered as a commit on top of it would number them.
+ */
+static CoreStatus
+stage(LanceWriter *wr, CoreError *err)
+{
+	CommitState cs;
+	RawManifest base;
+	CoreStatus	status;
+
+	status = commit_state_init(wr, &cs, err);
+	if (status != CORE_OK)
+	{
+		commit_state_free(&cs);
+		return status;
+	}
+	status = lance_raw_manifest_read(wr->st, lance_dataset_manifest(wr->ds)->name, &base, err);
+	if (status == CORE_OK)
+	{
+		wr->first_new_id = raw_next_fragment_id(base.pm);
+		wr->staged_ids = true;
+		status = number_new_fragments(wr, &cs, wr->first_new_id, err);
+		if (status == CORE_OK)
+			status = build_manifest(wr, &cs, &base, &wr->staged, &wr->staged_len, err);
+		lance_raw_manifest_free(&base);
+	}
+	commit_state_free(&cs);
+	return status;
+}
+
+CoreStatus
+lance_writer_open_staged(LanceWriter *wr, Storage *st, LanceDataset **out, CoreError *err)
+{
+	LanceManifest *m;
+	CoreStatus	status;
+
+	*out = NULL;
+	if (wr->staged == NULL)
+	{
+		status = stage(wr, err);
+		if (status != CORE_OK)
+		{
+			unstage(wr);
+			return status;
+		}
+	}
+	/* named as the version read: its index section is the one to use */
+	status = lance_manifest_parse(wr->staged, wr->staged_len, lance_dataset_manifest(wr->ds)->name,
+								  &m, err);
+	if (status != CORE_OK)
+		return status;
+	m->version = lance_dataset_version(wr->ds);
+	return lance_dataset_open_manifest(st, wr->path, m, out, err);
 }
 
 /* ------------------------------------------------------------ compaction */
@@ -1196,7 +1345,6 @@ lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err)
 		{
 			/* rows arrive in batches: cut files at the batch after the limit */
 			wr->buffered += b->num_rows;
-			wr->appended += b->num_rows;
 			*moved += b->num_rows;
 			if (wr->buffered >= wr->opts.max_rows_per_file)
 				status = flush_rows(wr, err);

@@ -14,7 +14,8 @@
  *	  lance_writer_free(wr);
  *
  * Rows are buffered and written as data files of up to max_rows_per_file
- * rows as the buffer fills; nothing is visible until the commit, which
+ * rows as the buffer fills; nothing is visible to others until the commit
+ * (the writer itself may read its staged version), which
  * writes deletion files (the union of the fragment's old and new
  * deletions), a transaction file, then the manifest of the next version
  * with put-if-absent (FORMAT.md 16).  When another writer committed that
@@ -74,23 +75,31 @@ extern LanceArray *lance_writer_column(LanceWriter *wr, int i);
 extern CoreStatus lance_writer_row_done(LanceWriter *wr, CoreError *err);
 
 /*
- * Rows appended so far (buffered or in written files, taken back or not):
- * the next row appended gets this number as its ordinal.
- */
-extern int64_t lance_writer_rows_appended(const LanceWriter *wr);
-
-/*
- * Take back the appended row with the given ordinal, as when a row this
- * writer appended is updated again or deleted.  UNSUPPORTED when the row
- * is already in a written data file (data files are never rewritten).
- */
-extern CoreStatus lance_writer_unappend(LanceWriter *wr, int64_t ordinal, CoreError *err);
-
-/*
- * Delete the row at a row address of the version read.  INVALID when the
- * address is not a live row of that version.
+ * Delete the row at a row address of the version read, or of the staged
+ * version (lance_writer_open_staged).  INVALID when the address is not a
+ * row of either.
  */
 extern CoreStatus lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err);
+
+/*
+ * Whether the row at row_addr (of the version read, or of the staged
+ * version) is already deleted by this writer.
+ */
+extern bool lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr);
+
+/*
+ * The staged version: the version read with this writer's changes
+ * applied, as the commit would make it, for the writing transaction to
+ * read its own changes.  Buffered rows are written to a data file and
+ * deletion files are written first (orphans if the writer never
+ * commits).  Its appended fragments get the ids a commit on top of the
+ * version read would give them; lance_writer_delete takes row addresses
+ * in them too.  The dataset is the caller's (opened on st, which must be
+ * a storage of the same location) and stays as it is when the writer
+ * changes again.
+ */
+extern CoreStatus lance_writer_open_staged(LanceWriter *wr, Storage *st, LanceDataset **out,
+										   CoreError *err);
 
 /* Whether anything was appended or deleted. */
 extern bool lance_writer_has_changes(const LanceWriter *wr);
@@ -109,9 +118,11 @@ extern uint64_t lance_writer_conflict_version(const LanceWriter *wr);
 
 /*
  * Create an empty dataset at path (relative to the storage root): version
- * 1 with the given top-level fields (ids and parent ids are assigned in
- * order; only field kinds lance_write_check_schema accepts), data files
- * of file version `version`.  CONFLICT when a dataset already exists there.
+ * 1 with the given fields in pre-order, each field's id its position; a
+ * child's parent_id is the position of its parent (a list's item, a
+ * struct's members), -1 at top level (only field kinds
+ * lance_write_check_schema accepts); data files of file version
+ * `version`.  CONFLICT when a dataset already exists there.
  */
 extern CoreStatus lance_dataset_create(Storage *st, const char *path, const LanceFieldSpec *fields,
 									   int num_fields, LanceFileVersion version, CoreError *err);

@@ -102,7 +102,14 @@ lance_dataset_create(Storage *st, const char *path, const LanceFieldSpec *specs,
 	{
 		numbered[i] = specs[i];
 		numbered[i].id = i;
-		numbered[i].parent_id = -1;
+		/* a child names its parent by position, which comes before it */
+		if (specs[i].parent_id < -1 || specs[i].parent_id >= i)
+		{
+			status = core_error(err, CORE_ERR_INVALID,
+								"%s: field \"%s\" names parent %d, not a field before it",
+								path, specs[i].name, (int) specs[i].parent_id);
+			goto done;
+		}
 	}
 	status = lance_schema_build(numbered, num_fields, path, &schema, err);
 	if (status == CORE_OK)
@@ -112,19 +119,20 @@ lance_dataset_create(Storage *st, const char *path, const LanceFieldSpec *specs,
 	for (int i = 0; i < num_fields; i++)
 	{
 		Lt__Field	init = LT__FIELD__INIT;
-		const LanceField *f = lance_schema_top(schema, i);
+		const LanceField *f = lance_schema_field(schema, i);
 		LanceTypeId id = f->type.id;
 
 		fields[i] = init;
 		fields[i].name = (char *) f->name;
-		fields[i].has_id = i != 0;
-		fields[i].id = i;
+		fields[i].has_id = f->id != 0;
+		fields[i].id = f->id;
 		fields[i].has_parent_id = 1;
-		fields[i].parent_id = -1;
+		fields[i].parent_id = f->parent_id;
 		fields[i].logical_type = (char *) f->logical_type;
 		fields[i].has_nullable = f->nullable;
 		fields[i].nullable = f->nullable;
-		fields[i].has_encoding = 1;
+		/* the legacy encoding hint, none for structs (FORMAT.md 4.3) */
+		fields[i].has_encoding = id != LANCE_TYPE_STRUCT;
 		fields[i].encoding = (id == LANCE_TYPE_STRING || id == LANCE_TYPE_LARGE_STRING ||
 							  id == LANCE_TYPE_BINARY || id == LANCE_TYPE_LARGE_BINARY) ? 2 : 1;
 		ptrs[i] = &fields[i];

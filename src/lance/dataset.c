@@ -92,6 +92,25 @@ lance_dataset_open(Storage *st, const char *path, uint64_t version, LanceDataset
 	return CORE_OK;
 }
 
+CoreStatus
+lance_dataset_open_manifest(Storage *st, const char *path, LanceManifest *manifest,
+							LanceDataset **out, CoreError *err)
+{
+	LanceDataset *ds = core_calloc(1, sizeof(LanceDataset));
+
+	*out = NULL;
+	if (ds == NULL || (ds->path = core_strdup(path ? path : "")) == NULL)
+	{
+		core_free(ds);
+		lance_manifest_free(manifest);
+		return core_error(err, CORE_ERR_NOMEM, "out of memory");
+	}
+	ds->st = st;
+	ds->manifest = manifest;
+	*out = ds;
+	return CORE_OK;
+}
+
 void
 lance_dataset_close(LanceDataset *ds)
 {

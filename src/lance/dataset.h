@@ -93,6 +93,15 @@ extern CoreStatus lance_dataset_open(Storage *st, const char *path, uint64_t ver
 									 LanceDataset **out, CoreError *err);
 extern void lance_dataset_close(LanceDataset *ds);
 
+/*
+ * A dataset whose manifest is already in memory, such as a version a
+ * writer has staged but not committed (commit.h); takes ownership of the
+ * manifest, even on failure.
+ */
+extern CoreStatus lance_dataset_open_manifest(Storage *st, const char *path,
+											  LanceManifest *manifest, LanceDataset **out,
+											  CoreError *err);
+
 extern const LanceManifest *lance_dataset_manifest(const LanceDataset *ds);
 extern const LanceSchema *lance_dataset_schema(const LanceDataset *ds);
 extern uint64_t lance_dataset_version(const LanceDataset *ds);

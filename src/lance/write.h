@@ -15,11 +15,17 @@
  *				list (u64 end offsets; the items a column of their own)
  *	  2.1/2.2	mini-block flat / variable(32) / fixed_size_list(flat), def
  *				levels as flat 16; full-zip for values wider than 256 bytes;
- *				lists of fixed-width items as mini-block pages of one chunk
- *				with rep and def levels (flat 16) and a repetition index
+ *				lists as mini-block pages of one chunk with rep and def
+ *				levels (flat 16), the items flat or variable(32), and a
+ *				repetition index
  *
+ * Structs of scalar members: in 2.0 a column of struct pages (no
+ * buffers; no null structs, which 2.0 cannot store) then a column per
+ * member; in 2.1/2.2 a column per member whose def levels say which
+ * member values and which structs are null (layers item, struct).
  * Fixed-size binaries are fixed-width values (flat, 8 x size bits).
- * Lists of variable-width items and structs are refused as unsupported.
+ * Lists of lists and of structs, and nested structs, are refused as
+ * unsupported.
  * Files are never overwritten: a name collision is an error.
  *
  *-------------------------------------------------------------------------
@@ -111,6 +117,20 @@ extern CoreStatus lance_array_push_fsl(LanceArray *a, const void *items, CoreErr
  */
 extern CoreStatus lance_array_push_list(LanceArray *a, const void *items, const bool *nulls,
 										int64_t n, CoreError *err);
+
+/*
+ * End one list value whose items were pushed onto the list's item array
+ * (a->children[0]) since the previous list value ended, one at a time
+ * with the helpers above: how lists of strings and binaries are built.
+ */
+extern CoreStatus lance_array_push_list_end(LanceArray *a, CoreError *err);
+
+/*
+ * End one struct value whose members were each pushed onto its member
+ * array (a->children[i]); a null struct is lance_array_append_nulls,
+ * which makes every member null too.
+ */
+extern CoreStatus lance_array_push_struct_end(LanceArray *a, CoreError *err);
 
 /* Bytes an array holds (to decide when a buffer of rows is big enough). */
 extern int64_t lance_array_bytes(const LanceArray *a);

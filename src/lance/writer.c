@@ -187,6 +187,8 @@ row_bytes(const LanceArray *a, int64_t r)
 			return (int64_t) a->type->fixed_size * a->children[0]->type->byte_width;
 		case LANCE_TYPE_LIST:
 			return 8;			/* 2.0: an end offset; the items are a column */
+		case LANCE_TYPE_STRUCT:
+			return 0;			/* 2.0: no buffers; the members are columns */
 		default:
 			return a->type->byte_width;
 	}
@@ -219,11 +221,17 @@ static CoreStatus
 write_column(WFile *w, const LanceField *field, const LanceArray *a)
 {
 	int64_t		start = 0;
+	int64_t		nulls = a->null_count;
 
-	if (!field->nullable && a->null_count > 0)
+	/* a member of a null struct is null because the struct is */
+	if (w->struct_parent != NULL && nulls > 0)
+		for (int64_t r = 0; r < a->length; r++)
+			if (!lance_array_is_valid(w->struct_parent, r))
+				nulls--;
+	if (!field->nullable && nulls > 0)
 		return core_error(w->err, CORE_ERR_INVALID,
 						  "field \"%s\" is not nullable, but %" PRId64 " of the rows written are null",
-						  field->name, a->null_count);
+						  field->name, nulls);
 	while (start < a->length || (start == 0 && a->length == 0))
 	{
 		int64_t		bytes = 0;
@@ -259,8 +267,43 @@ write_column(WFile *w, const LanceField *field, const LanceArray *a)
 }
 
 /*
+ * Encode a struct: in 2.0 its own column of struct pages, then a column
+ * per member; in 2.1+ only the members, whose def levels carry the
+ * struct's nulls (w->struct_parent).  Leaves w->cur_col at the last.
+ */
+static CoreStatus
+write_struct(WFile *w, const LanceField *field, const LanceArray *a)
+{
+	CoreStatus	status = CORE_OK;
+
+	if (w->version == LANCE_FILE_V2_0)
+	{
+		if (a->null_count > 0)
+			return core_error(w->err, CORE_ERR_UNSUPPORTED,
+							  "%s: struct field \"%s\" holds %" PRId64 " null structs, which file version 2.0 cannot store",
+							  w->what, field->name, a->null_count);
+		status = write_column(w, field, a);
+		w->cur_col++;
+	}
+	else if (!field->nullable && a->null_count > 0)
+		return core_error(w->err, CORE_ERR_INVALID,
+						  "field \"%s\" is not nullable, but %" PRId64 " of the rows written are null",
+						  field->name, a->null_count);
+	for (int c = 0; c < field->num_children && status == CORE_OK; c++)
+	{
+		w->struct_parent = w->version == LANCE_FILE_V2_0 ? NULL : a;
+		status = write_column(w, field->children[c], a->children[c]);
+		w->struct_parent = NULL;
+		if (c + 1 < field->num_children)
+			w->cur_col++;
+	}
+	return status;
+}
+
+/*
  * Fields a data file stores: the top-level ones, each list followed by its
- * item field (the only nested fields the writer takes).
+ * item field and each struct by its members (the only nested fields the
+ * writer takes).
  */
 static int
 written_fields(const LanceSchema *schema)
@@ -268,8 +311,32 @@ written_fields(const LanceSchema *schema)
 	int			n = lance_schema_num_top(schema);
 
 	for (int i = 0; i < lance_schema_num_top(schema); i++)
-		if (lance_schema_top(schema, i)->type.id == LANCE_TYPE_LIST)
-			n++;
+	{
+		const LanceField *f = lance_schema_top(schema, i);
+
+		if (f->type.id == LANCE_TYPE_LIST || f->type.id == LANCE_TYPE_STRUCT)
+			n += f->num_children;
+	}
+	return n;
+}
+
+/*
+ * Columns of a file: in 2.0 one per field, parents included; in 2.1+ one
+ * per leaf (a list's items, a struct's members).
+ */
+static int
+file_columns(const LanceSchema *schema, LanceFileVersion version)
+{
+	int			n = written_fields(schema);
+
+	if (version != LANCE_FILE_V2_0)
+		for (int i = 0; i < lance_schema_num_top(schema); i++)
+		{
+			LanceTypeId id = lance_schema_top(schema, i)->type.id;
+
+			if (id == LANCE_TYPE_LIST || id == LANCE_TYPE_STRUCT)
+				n--;
+		}
 	return n;
 }
 
@@ -289,8 +356,8 @@ describe_field(const LanceField *f, int32_t parent_id, Lt__Field *out)
 	out->logical_type = (char *) f->logical_type;
 	out->has_nullable = 1;
 	out->nullable = f->nullable;
-	/* the legacy encoding hint lance still writes (FORMAT.md 4.3) */
-	out->has_encoding = 1;
+	/* the legacy encoding hint lance still writes, none for structs (4.3) */
+	out->has_encoding = id != LANCE_TYPE_STRUCT;
 	out->encoding = (id == LANCE_TYPE_STRING || id == LANCE_TYPE_LARGE_STRING ||
 					 id == LANCE_TYPE_BINARY || id == LANCE_TYPE_LARGE_BINARY) ? 2 : 1;
 }
@@ -323,12 +390,13 @@ write_descriptor(WFile *w, const LanceSchema *schema, int64_t rows, uint64_t *po
 		describe_field(f, -1, &fields[k]);
 		ptrs[k] = &fields[k];
 		k++;
-		if (f->type.id == LANCE_TYPE_LIST)
-		{
-			describe_field(f->children[0], f->id, &fields[k]);
-			ptrs[k] = &fields[k];
-			k++;
-		}
+		if (f->type.id == LANCE_TYPE_LIST || f->type.id == LANCE_TYPE_STRUCT)
+			for (int c = 0; c < f->num_children; c++)
+			{
+				describe_field(f->children[c], f->id, &fields[k]);
+				ptrs[k] = &fields[k];
+				k++;
+			}
 	}
 	sch.n_fields = (size_t) n;
 	sch.fields = ptrs;
@@ -474,7 +542,10 @@ encode_file(WFile *w, const LanceSchema *schema, LanceArray *const *columns, int
 			return core_error(w->err, CORE_ERR_INVALID,
 							  "column \"%s\" has %" PRId64 " rows, expected %" PRId64,
 							  f->name, columns[i]->length, rows);
-		status = write_column(w, f, columns[i]);
+		if (f->type.id == LANCE_TYPE_STRUCT)
+			status = write_struct(w, f, columns[i]);
+		else
+			status = write_column(w, f, columns[i]);
 		/* 2.0: a list's items are a column of their own, right after it */
 		if (status == CORE_OK && f->type.id == LANCE_TYPE_LIST && w->version == LANCE_FILE_V2_0)
 		{
@@ -559,8 +630,7 @@ lance_datafile_write(Storage *st, const char *dataset, const LanceSchema *schema
 	w.version = version;
 	w.err = err;
 	w.what = rel;
-	/* 2.0 gives a list and its items a column each; 2.1+ the items only */
-	w.ncols = version == LANCE_FILE_V2_0 ? nf : n;
+	w.ncols = file_columns(schema, version);
 	w.cols = core_calloc((size_t) w.ncols + 1, sizeof(WColumn));
 	if (w.cols == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", rel);
@@ -585,17 +655,18 @@ lance_datafile_write(Storage *st, const char *dataset, const LanceSchema *schema
 		f->rows = (uint64_t) rows;
 		f->size_bytes = w.out.len;
 		f->num_fields = nf;
-		/* a list has a column in 2.0 (its offsets); in 2.1+ only its items */
+		/* a list or struct has a column in 2.0; in 2.1+ only its children */
 		for (int i = 0; i < n; i++)
 		{
 			const LanceField *top = lance_schema_top(schema, i);
-			bool		list = top->type.id == LANCE_TYPE_LIST;
+			bool		parent = top->type.id == LANCE_TYPE_LIST ||
+				top->type.id == LANCE_TYPE_STRUCT;
 
 			f->field_ids[k] = top->id;
-			f->column_indices[k++] = list && version != LANCE_FILE_V2_0 ? -1 : col++;
-			if (list)
+			f->column_indices[k++] = parent && version != LANCE_FILE_V2_0 ? -1 : col++;
+			for (int c = 0; parent && c < top->num_children; c++)
 			{
-				f->field_ids[k] = top->children[0]->id;
+				f->field_ids[k] = top->children[c]->id;
 				f->column_indices[k++] = col++;
 			}
 		}

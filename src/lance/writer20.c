@@ -14,7 +14,9 @@
  *						with the row validity outside and the items'
  *						validity inside (items of a null row are null)
  *	  list				list{offsets nullable{no_nulls{flat 64}}}; its items
- *						are the next column, a fixed-width leaf
+ *						are the next column, a leaf
+ *	  struct			struct{}, no buffers; its members are the next
+ *						columns
  *
  *-------------------------------------------------------------------------
  */
@@ -255,6 +257,20 @@ list(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, WPage 
 	return e;
 }
 
+/* struct{} (FORMAT.md 10.7): no buffers, the members are columns of their own. */
+static Le20__ArrayEncoding *
+simple_struct(WArena *ar)
+{
+	Le20__SimpleStruct *ss = WNEW(ar, Le20__SimpleStruct, LE20__SIMPLE_STRUCT__INIT);
+	Le20__ArrayEncoding *e = WNEW(ar, Le20__ArrayEncoding, LE20__ARRAY_ENCODING__INIT);
+
+	if (e == NULL)
+		return NULL;
+	e->array_encoding_case = LE20__ARRAY_ENCODING__ARRAY_ENCODING_STRUCT;
+	e->struct_ = ss;
+	return e;
+}
+
 CoreStatus
 writer20_page(WFile *w, const LanceArray *a, int64_t start, int64_t n, WPage *p)
 {
@@ -276,6 +292,9 @@ writer20_page(WFile *w, const LanceArray *a, int64_t start, int64_t n, WPage *p)
 			break;
 		case LANCE_TYPE_LIST:
 			enc = list(w, &ar, a, start, n, p);
+			break;
+		case LANCE_TYPE_STRUCT:
+			enc = simple_struct(&ar);
 			break;
 		default:
 			enc = leaf(w, &ar, a, start, n, p);

@@ -51,22 +51,55 @@ typedef struct MiniBlock
 	bool		variable;
 	int64_t		width;			/* bytes a value (fixed width, 0 for bool) */
 	bool		has_def;
+	const LanceArray *parent;	/* the struct of a member column, or NULL */
 	bool		large;			/* 2.2 grammar */
 } MiniBlock;
+
+/* Bytes of the variable-width values [i, i + k) of a in a chunk. */
+static size_t
+variable_bytes(const LanceArray *a, int64_t i, int64_t k)
+{
+	/* lance wants the buffer a multiple of the 4-byte offset width */
+	size_t		raw = lance_variable_miniblock_size(32, (size_t) k,
+													(size_t) (lance_array_offset(a, i + k) -
+															  lance_array_offset(a, i)));
+
+	return (raw + 3) & ~(size_t) 3;
+}
+
+/*
+ * Append the variable-width values [i, i + k) of a, vb bytes
+ * (variable_bytes), to a chunk: 32-bit offsets relative to the chunk's
+ * value buffer, then the bytes.
+ */
+static CoreStatus
+put_variable(WFile *w, const LanceArray *a, int64_t i, int64_t k, size_t vb, WOut *chunk)
+{
+	uint64_t   *offs = core_malloc((size_t) (k + 1) * sizeof(uint64_t));
+	uint8_t    *buf = core_calloc(vb ? vb : 1, 1);
+	CoreStatus	status = CORE_OK;
+
+	if (offs == NULL || buf == NULL)
+		status = core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	if (status == CORE_OK)
+	{
+		for (int64_t j = 0; j <= k; j++)
+			offs[j] = (uint64_t) lance_array_offset(a, i + j);
+		status = lance_variable_encode_miniblock(offs, a->values, (size_t) k, 32, buf, w->err);
+	}
+	if (status == CORE_OK && !wout_put(chunk, buf, vb))
+		status = core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
+	core_free(offs);
+	core_free(buf);
+	return status;
+}
 
 /* Bytes of the values of rows [i, i + k). */
 static size_t
 value_bytes(const MiniBlock *mb, int64_t i, int64_t k)
 {
 	if (mb->variable)
-	{
-		/* lance wants the buffer a multiple of the 4-byte offset width */
-		size_t		raw = lance_variable_miniblock_size(32, (size_t) k,
-														(size_t) (lance_array_offset(mb->a, i + k) -
-																  lance_array_offset(mb->a, i)));
-
-		return (raw + 3) & ~(size_t) 3;
-	}
+		return variable_bytes(mb->a, i, k);
 	if (mb->a->type->id == LANCE_TYPE_BOOL)
 		return (size_t) (k + 7) / 8;
 	return (size_t) (k * mb->width);
@@ -115,34 +148,18 @@ write_chunk(MiniBlock *mb, WOut *chunks, int64_t i, int64_t k, size_t *size)
 	ok = ok && pad8(chunks);
 	if (mb->has_def)
 	{
+		/* 0 a value, 1 a null value, 2 a null struct (layers item, struct) */
 		for (int64_t j = 0; j < k && ok; j++)
-			ok = wout_u16(chunks, lance_array_is_valid(mb->a, i + j) ? 0 : 1);
+			ok = wout_u16(chunks, mb->parent && !lance_array_is_valid(mb->parent, i + j) ? 2
+						  : lance_array_is_valid(mb->a, i + j) ? 0 : 1);
 		ok = ok && pad8(chunks);
 	}
 	if (ok && mb->variable)
 	{
-		uint64_t   *offs = core_malloc((size_t) (k + 1) * sizeof(uint64_t));
-		uint8_t    *buf = core_calloc(vb ? vb : 1, 1);
+		CoreStatus	status = put_variable(mb->w, mb->a, i, k, vb, chunks);
 
-		ok = offs && buf;
-		if (ok)
-		{
-			CoreStatus	status;
-
-			for (int64_t j = 0; j <= k; j++)
-				offs[j] = (uint64_t) lance_array_offset(mb->a, i + j);
-			status = lance_variable_encode_miniblock(offs, mb->a->values, (size_t) k, 32, buf,
-													 mb->w->err);
-			if (status != CORE_OK)
-			{
-				core_free(offs);
-				core_free(buf);
-				return status;
-			}
-			ok = wout_put(chunks, buf, vb);
-		}
-		core_free(offs);
-		core_free(buf);
+		if (status != CORE_OK)
+			return status;
 	}
 	else if (ok)
 	{
@@ -253,7 +270,8 @@ mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 	WOut		words;
 	WOut		chunks;
 	Le21__MiniBlockLayout *ml = WNEW(ar, Le21__MiniBlockLayout, LE21__MINI_BLOCK_LAYOUT__INIT);
-	int32_t    *layers = WNEW(ar, int32_t, {LAYER_ALL_VALID_ITEM});
+	int32_t    *layers = warena_new(ar, (int32_t[2]) {LAYER_ALL_VALID_ITEM, LAYER_NULLABLE_ITEM},
+									2 * sizeof(int32_t));
 	CoreStatus	status = CORE_OK;
 	int64_t		i = start;
 
@@ -267,7 +285,9 @@ mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 	mb.variable = lance_type_has_offsets(a->type->id);
 	mb.width = a->type->id == LANCE_TYPE_FIXED_SIZE_LIST
 		? (int64_t) a->type->fixed_size * a->type->item->byte_width : a->type->byte_width;
-	mb.has_def = page_has_nulls(a, start, n);
+	/* a struct's members always carry def levels: the struct may be null */
+	mb.parent = w->struct_parent;
+	mb.has_def = mb.parent != NULL || page_has_nulls(a, start, n);
 	mb.large = w->version == LANCE_FILE_V2_2;
 
 	while (i < start + n && status == CORE_OK)
@@ -300,7 +320,7 @@ mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 		ml->def_compression = cflat(ar, 16);
 	}
 	ml->value_compression = value_encoding(ar, a);
-	ml->n_layers = 1;
+	ml->n_layers = mb.parent ? 2 : 1;
 	ml->layers = layers;
 	ml->has_num_buffers = 1;
 	ml->num_buffers = 1;
@@ -387,14 +407,21 @@ list_items(const LanceArray *a, int64_t r)
 	return lance_array_offset(a, r + 1) - lance_array_offset(a, r);
 }
 
+/* Chunk bytes of list items [i, i + k): fixed width, or variable-width. */
+static int64_t
+list_value_bytes(const LanceArray *items, int64_t i, int64_t k)
+{
+	if (lance_type_has_offsets(items->type->id))
+		return (int64_t) variable_bytes(items, i, k);
+	return k * items->type->byte_width;
+}
+
 int64_t
 writer21_list_page_end(WFile *w, const LanceArray *a, int64_t start)
 {
 	int64_t		max_levels;
 	int64_t		max_bytes;
-	int64_t		width = a->children[0]->type->byte_width;
 	int64_t		levels = 0;
-	int64_t		bytes = 0;
 	int64_t		end = start;
 
 	list_chunk_limits(w, &max_levels, &max_bytes);
@@ -402,31 +429,35 @@ writer21_list_page_end(WFile *w, const LanceArray *a, int64_t start)
 	{
 		int64_t		k = list_items(a, end);
 		int64_t		rl = k > 0 ? k : 1;
+		int64_t		first = lance_array_offset(a, start);
 
-		if (end > start && (levels + rl > max_levels || bytes + k * width > max_bytes))
+		if (end > start &&
+			(levels + rl > max_levels ||
+			 list_value_bytes(a->children[0], first, lance_array_offset(a, end + 1) - first) > max_bytes))
 			break;
 		levels += rl;
-		bytes += k * width;
 		end++;
 	}
 	return end;
 }
 
 /*
- * A page of a list of fixed-width items (FORMAT.md 11.1, 15.1): one
- * mini-block chunk with a level pair per item or per null or empty list
- * (rep 1 starts a row; def 0 item, 1 null item, 2 null list, 3 empty
- * list), the visible items' values (zeros for null items), and a
- * repetition index saying the chunk ends every row of the page.
+ * A page of a list (FORMAT.md 11.1, 15.1): one mini-block chunk with a
+ * level pair per item or per null or empty list (rep 1 starts a row; def
+ * 0 item, 1 null item, 2 null list, 3 empty list), the visible items'
+ * values (flat, zeros for null items; or variable-width, empty for null
+ * items: null items have value slots), and a repetition index saying the
+ * chunk ends every row of the page.
  */
 static CoreStatus
 list_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, WPage *p,
 		  Le21__PageLayout *layout)
 {
 	const LanceArray *items = a->children[0];
-	int64_t		width = items->type->byte_width;
+	bool		variable = lance_type_has_offsets(items->type->id);
 	int64_t		first = lance_array_offset(a, start);
 	int64_t		nitems = lance_array_offset(a, start + n) - first;
+	int64_t		vbytes = list_value_bytes(items, first, nitems);
 	int64_t		max_levels;
 	int64_t		max_bytes;
 	int64_t		levels = 0;
@@ -440,16 +471,16 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, W
 	WOut		word;
 	uint64_t	rep_index[2] = {(uint64_t) n, 0};
 	size_t		len;
-	uint8_t    *vals;
+	uint8_t    *vals = NULL;
 	bool		ok;
 
 	list_chunk_limits(w, &max_levels, &max_bytes);
 	for (int64_t r = start; r < start + n; r++)
 		levels += list_items(a, r) > 0 ? list_items(a, r) : 1;
-	if (levels > max_levels || nitems * width > max_bytes)
+	if (levels > max_levels || vbytes > max_bytes)
 		return core_error(w->err, CORE_ERR_UNSUPPORTED,
 						  "%s: a list of %" PRId64 " items (%" PRId64 " bytes) is longer than one mini-block chunk holds in file version %s (%" PRId64 " items, %" PRId64 " bytes)",
-						  w->what, nitems, nitems * width, lance_file_version_name(w->version),
+						  w->what, nitems, vbytes, lance_file_version_name(w->version),
 						  max_levels, max_bytes);
 	memset(&rep, 0, sizeof(rep));
 	memset(&def, 0, sizeof(def));
@@ -470,15 +501,31 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, W
 			ok = wout_u16(&rep, j == 0 ? 1 : 0) &&
 				wout_u16(&def, lance_array_is_valid(items, off + j) ? 0 : 1);
 	}
-	vals = ok ? writer_fixed_values(items, first, nitems, &len) : NULL;
-	ok = ok && (vals != NULL || nitems == 0);
+	if (ok && !variable)
+	{
+		vals = writer_fixed_values(items, first, nitems, &len);
+		ok = vals != NULL || nitems == 0;
+	}
 	ok = ok && wout_u16(&chunk, (uint16_t) levels) && wout_u16(&chunk, (uint16_t) rep.len) &&
 		wout_u16(&chunk, (uint16_t) def.len);
-	ok = ok && (large ? wout_u32(&chunk, (uint32_t) (nitems * width))
-				: wout_u16(&chunk, (uint16_t) (nitems * width)));
+	ok = ok && (large ? wout_u32(&chunk, (uint32_t) vbytes) : wout_u16(&chunk, (uint16_t) vbytes));
 	ok = ok && pad8(&chunk) && wout_put(&chunk, rep.data, rep.len) && pad8(&chunk) &&
 		wout_put(&chunk, def.data, def.len) && pad8(&chunk);
-	ok = ok && (nitems == 0 || wout_put(&chunk, vals, (size_t) (nitems * width))) && pad8(&chunk);
+	if (ok && variable)
+	{
+		CoreStatus	status = put_variable(w, items, first, nitems, (size_t) vbytes, &chunk);
+
+		if (status != CORE_OK)
+		{
+			core_free(rep.data);
+			core_free(def.data);
+			core_free(chunk.data);
+			return status;
+		}
+	}
+	else
+		ok = ok && (nitems == 0 || wout_put(&chunk, vals, (size_t) vbytes));
+	ok = ok && pad8(&chunk);
 	/* the last (only) chunk: its value count comes from num_items */
 	ok = ok && (large ? wout_u32(&word, (uint32_t) ((chunk.len / 8 - 1) << 4))
 				: wout_u16(&word, (uint16_t) ((chunk.len / 8 - 1) << 4)));
@@ -494,7 +541,7 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, W
 		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
 	ml->rep_compression = cflat(ar, 16);
 	ml->def_compression = cflat(ar, 16);
-	ml->value_compression = cflat(ar, (uint64_t) width * 8);
+	ml->value_compression = value_encoding(ar, items);
 	ml->n_layers = 2;
 	ml->layers = layers;
 	ml->has_num_buffers = 1;

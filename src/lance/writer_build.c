@@ -76,6 +76,14 @@ writable_fixed(const LanceType *t)
 	}
 }
 
+/* Whether values of a leaf type are variable-width bytes (strings, binaries). */
+static bool
+writable_variable(const LanceType *t)
+{
+	return t->id == LANCE_TYPE_STRING || t->id == LANCE_TYPE_LARGE_STRING ||
+		t->id == LANCE_TYPE_BINARY || t->id == LANCE_TYPE_LARGE_BINARY;
+}
+
 CoreStatus
 lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 {
@@ -98,7 +106,18 @@ lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 				ok = t->item != NULL && writable_fixed(t->item) && t->fixed_size > 0;
 				break;
 			case LANCE_TYPE_LIST:
-				ok = f->num_children == 1 && writable_fixed(&f->children[0]->type);
+				ok = f->num_children == 1 && (writable_fixed(&f->children[0]->type) ||
+											  writable_variable(&f->children[0]->type));
+				break;
+			case LANCE_TYPE_STRUCT:
+				/* members of scalar types, each a column of its own */
+				ok = f->num_children > 0;
+				for (int c = 0; c < f->num_children && ok; c++)
+				{
+					const LanceType *m = &f->children[c]->type;
+
+					ok = m->id == LANCE_TYPE_BOOL || writable_fixed(m) || writable_variable(m);
+				}
 				break;
 			default:
 				ok = writable_fixed(t);
@@ -272,15 +291,37 @@ lance_array_push_list(LanceArray *a, const void *items, const bool *nulls, int64
 {
 	LanceArray *child = a->children[0];
 	int64_t		w = child->type->byte_width;
-	int64_t		end = child->length + n;
+	CoreStatus	status = CORE_OK;
+
+	if (child->length + n > INT32_MAX)
+		return core_error(err, CORE_ERR_INVALID, "more than 2^31 list items in one buffer");
+	for (int64_t i = 0; i < n && status == CORE_OK; i++)
+		status = nulls && nulls[i] ? lance_array_append_nulls(child, 1, err)
+			: lance_array_push_fixed(child, (const uint8_t *) items + i * w, err);
+	return status == CORE_OK ? lance_array_push_list_end(a, err) : status;
+}
+
+CoreStatus
+lance_array_push_struct_end(LanceArray *a, CoreError *err)
+{
+	CoreStatus	status = lance_array_reserve(a, 1, 0, err);
+
+	if (status != CORE_OK)
+		return status;
+	mark_valid(a);
+	a->length++;
+	return CORE_OK;
+}
+
+CoreStatus
+lance_array_push_list_end(LanceArray *a, CoreError *err)
+{
+	int64_t		end = a->children[0]->length;
 	CoreStatus	status;
 
 	if (end > INT32_MAX)
 		return core_error(err, CORE_ERR_INVALID, "more than 2^31 list items in one buffer");
 	status = lance_array_reserve(a, 1, 0, err);
-	for (int64_t i = 0; i < n && status == CORE_OK; i++)
-		status = nulls && nulls[i] ? lance_array_append_nulls(child, 1, err)
-			: lance_array_push_fixed(child, (const uint8_t *) items + i * w, err);
 	if (status != CORE_OK)
 		return status;
 	((int32_t *) a->offsets)[a->length + 1] = (int32_t) end;

@@ -70,6 +70,8 @@ typedef struct WFile
 	int			ncols;
 	int			cur_col;
 	LanceFileVersion version;
+	const LanceArray *struct_parent;	/* 2.1+: the struct of the member column
+										 * being written, or NULL */
 	CoreError  *err;
 	const char *what;			/* the file, for messages */
 } WFile;

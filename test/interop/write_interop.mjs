@@ -126,13 +126,18 @@ async function openLance(t) {
   return db.openTable(t.name);
 }
 
-// Insert, delete and update through the FDW; LanceDB must dump the same.
-async function fdwWrites(t) {
+// The foreign table's columns other than id, as a select list.
+async function otherColumns(t) {
   const cols = (await client.query(
     `SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) AS c
        FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
     [t.name])).rows[0].c;
-  const rest = cols.split(', ').filter((c) => c !== 'id').join(', ');
+  return cols.split(', ').filter((c) => c !== 'id').join(', ');
+}
+
+// Insert, delete and update through the FDW; LanceDB must dump the same.
+async function fdwWrites(t) {
+  const rest = await otherColumns(t);
   const before = (await theirRows(t)).length;
   if (!await attempt(`${t.name}: insert, delete, update through the FDW`, async () => {
     await client.query(`INSERT INTO ${t.name} (id, ${rest}) SELECT id + 1000000, ${rest} FROM ${t.name} WHERE id < 50`);
@@ -143,6 +148,32 @@ async function fdwWrites(t) {
   const after = await theirRows(t);
   check(`${t.name}: updated rows carry the new value`,
     after.some((r) => r.includes('|pg-updated|')) || before === 0);
+}
+
+// One transaction that reads its own writes: it updates rows it inserted,
+// twice, and deletes some of them again, so the fragments it appends
+// carry deletion files; LanceDB must read the committed version equal.
+async function ownWrites(t) {
+  const rest = await otherColumns(t);
+  if (!await attempt(`${t.name}: one transaction changing the rows it inserted`, async () => {
+    await client.query('BEGIN');
+    try {
+      await client.query(`INSERT INTO ${t.name} (id, ${rest}) SELECT id + 2000000, ${rest} FROM ${t.name} WHERE id < 20`);
+      await client.query(`UPDATE ${t.name} SET ${t.text} = coalesce(${t.text}, '') || '+' WHERE id >= 2000000`);
+      await client.query(`UPDATE ${t.name} SET ${t.text} = ${t.text} || '+' WHERE id >= 2000010`);
+      await client.query(`DELETE FROM ${t.name} WHERE id % 5 = 1 AND id >= 2000000`);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK');
+      throw e;
+    }
+  })) return;
+  await compare(`${t.name}: LanceDB reads a transaction's changes to its own rows`, t);
+  const own = (await lanceQuery(t, undefined, ['id', t.text])).filter((r) => Number(r.id) >= 2000000);
+  check(`${t.name}: rows inserted then updated twice end with both updates`,
+    own.length > 0 && own.every((r) => Number(r.id) % 5 !== 1 &&
+      r[t.text].endsWith(Number(r.id) >= 2000010 ? '++' : '+') && !r[t.text].endsWith('+++')),
+    `${own.length} rows`);
 }
 
 // LanceDB appends, deletes and updates on top; we must read it back equal.
@@ -304,11 +335,12 @@ async function listWrites() {
     new arrow.Field('id', new arrow.Int64(), false),
     new arrow.Field('li', new arrow.List(item(new arrow.Int32())), true),
     new arrow.Field('lf', new arrow.List(item(new arrow.Float32())), true),
+    new arrow.Field('ls', new arrow.List(item(new arrow.Utf8())), true),
   ]);
   const db = await lancedb.connect(root);
   for (const ver of ['2.0', '2.1', '2.2']) {
     const name = `lists_v${ver.replace('.', '_')}`;
-    await db.createTable(name, [{ id: 1, li: [1, 2], lf: [0.5] }],
+    await db.createTable(name, [{ id: 1, li: [1, 2], lf: [0.5], ls: ['a', 'b'] }],
       { schema, storageOptions: { new_table_data_storage_version: ver } });
   }
   execFileSync('chmod', ['-R', 'a+rwX', root]);
@@ -316,31 +348,116 @@ async function listWrites() {
                       FROM SERVER write_interop INTO write_interop`);
   for (const name of ['lists_v2_0', 'lists_v2_1', 'lists_v2_2']) {
     if (!await attempt(`${name}: insert lists through the FDW`, async () => {
-      await client.query(`INSERT INTO ${name} VALUES (2, '{3,NULL,4}', '{1.5,2.5}'), (3, NULL, '{}'),
-                                                     (4, '{}', NULL), (5, '{7}', '{NULL}')`);
-      await client.query(`INSERT INTO ${name} SELECT g, array_fill(g::int, ARRAY[g % 50]), NULL
-                            FROM generate_series(10, 5009) g`);
+      await client.query(`INSERT INTO ${name} VALUES (2, '{3,NULL,4}', '{1.5,2.5}', '{x,NULL,""}'),
+                            (3, NULL, '{}', '{}'), (4, '{}', NULL, NULL), (5, '{7}', '{NULL}', '{"é ü"}')`);
+      await client.query(`INSERT INTO ${name} SELECT g, array_fill(g::int, ARRAY[g % 50]), NULL,
+                            array_fill('s' || g, ARRAY[g % 7]) FROM generate_series(10, 5009) g`);
     })) continue;
     const rows = dump(name);
     const head = rows.slice(0, 5).map((r) => JSON.stringify(r)).join(' ');
     check(`${name}: LanceDB dumps the lists we wrote`,
-      head === '{"id":1,"li":[1,2],"lf":[0.5]} {"id":2,"li":[3,null,4],"lf":[1.5,2.5]} ' +
-        '{"id":3,"li":null,"lf":[]} {"id":4,"li":[],"lf":null} {"id":5,"li":[7],"lf":[null]}' &&
+      head === '{"id":1,"li":[1,2],"lf":[0.5],"ls":["a","b"]} ' +
+        '{"id":2,"li":[3,null,4],"lf":[1.5,2.5],"ls":["x",null,""]} {"id":3,"li":null,"lf":[],"ls":[]} ' +
+        '{"id":4,"li":[],"lf":null,"ls":null} {"id":5,"li":[7],"lf":[null],"ls":["é ü"]}' &&
       rows.length === 5005 &&
-      rows.slice(5).every((r) => r.li.length === r.id % 50 && r.li.every((v) => v === r.id)), head);
+      rows.slice(5).every((r) => r.li.length === r.id % 50 && r.li.every((v) => v === r.id) &&
+        r.ls.length === r.id % 7 && r.ls.every((v) => v === `s${r.id}`)), head);
     const tbl = await openLance({ name });
     // offsets 4 and 4003 hold ids 5 and 4008 (ids 6..9 were never written)
-    const taken = await tbl.takeOffsets([4, 4003]).select(['id', 'li']).toArray();
+    const taken = await tbl.takeOffsets([4, 4003]).select(['id', 'li', 'ls']).toArray();
     check(`${name}: LanceDB takes single rows of our list pages`,
       taken.length === 2 && Number(taken[1].id) === 4008 && taken[1].li.length === 4008 % 50 &&
-      Number(taken[0].id) === 5 && taken[0].li.length === 1 && taken[0].li.get(0) === 7,
-      JSON.stringify(taken.map((r) => [Number(r.id), r.li ? r.li.length : null])));
+      taken[1].ls.length === 4008 % 7 && taken[1].ls.get(0) === 's4008' &&
+      Number(taken[0].id) === 5 && taken[0].li.length === 1 && taken[0].li.get(0) === 7 &&
+      taken[0].ls.get(0) === 'é ü',
+      JSON.stringify(taken.map((r) => [Number(r.id), r.li ? r.li.length : null, r.ls ? r.ls.length : null])));
     if (await attempt(`${name}: LanceDB appends on top`, async () => {
-      await tbl.add([{ id: 9000, li: [9, 0], lf: [] }]);
+      await tbl.add([{ id: 9000, li: [9, 0], lf: [], ls: ['z', 'zz'] }]);
     })) {
-      const res = await client.query(`SELECT count(*)::int AS n, sum(cardinality(li))::int AS items FROM ${name}`);
+      const res = await client.query(`SELECT count(*)::int AS n, sum(cardinality(li))::int AS items,
+                                             sum(cardinality(ls))::int AS strings,
+                                             count(*) FILTER (WHERE ls[1] = 's' || id)::int AS named
+                                        FROM ${name}`);
+      // row g of the 5000 generated ones holds g % 7 strings
+      const generated = (await client.query(`SELECT sum(g % 7)::int AS s FROM generate_series(10, 5009) g`)).rows[0].s;
       check(`${name}: the FDW reads both writers' lists`,
-        res.rows[0].n === 5006 && res.rows[0].items === 2 + 3 + 1 + 122500 + 2, JSON.stringify(res.rows));
+        res.rows[0].n === 5006 && res.rows[0].items === 2 + 3 + 1 + 122500 + 2 &&
+        res.rows[0].strings === 2 + 3 + 1 + generated + 2 && res.rows[0].named === 5000 - 714,
+        JSON.stringify(res.rows));
+    }
+  }
+}
+
+// Structs from a composite type into the "types" tables LanceDB made in
+// each file version (struct<x int32, y utf8>, other columns left null):
+// LanceDB dumps them and appends on top, the FDW reads both back.  2.0
+// cannot store a null struct: that insert is refused.
+async function structWrites() {
+  await client.query('CREATE TYPE st_xy AS (x integer, y text)');
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `types_v${ver.replace('.', '_')}`;
+    const table = `${name}_st`;
+    cpSync(path.join(fixturesDir, `${name}.lance`), path.join(root, `${name}.lance`), { recursive: true });
+    execFileSync('chmod', ['-R', 'a+rwX', root]);
+    await client.query(`CREATE FOREIGN TABLE ${table} (id integer NOT NULL, st st_xy, lstr text[])
+                        SERVER write_interop OPTIONS (table '${name}')`);
+    if (!await attempt(`${name}: insert structs from a composite type`, async () => {
+      await client.query(`INSERT INTO ${table} VALUES (5000, ROW(1, 'a'), '{p,q}'), (5001, ROW(NULL, 'b'), NULL),
+                                                      (5002, ROW(2, NULL), '{}')`);
+    })) continue;
+    let nullStruct;
+    try {
+      await client.query(`INSERT INTO ${table} VALUES (5003, NULL, NULL)`);
+      nullStruct = 'no error';
+    } catch (e) {
+      nullStruct = e.code;
+    }
+    check(`${name}: a null struct is ${ver === '2.0' ? 'refused' : 'written'}`,
+      nullStruct === (ver === '2.0' ? '0A000' : 'no error'), nullStruct);
+    const got = dump(name, undefined, ['id', 'st', 'lstr']).filter((r) => r.id >= 5000)
+      .map((r) => JSON.stringify(r)).join(' ');
+    const want = '{"id":5000,"st":{"x":1,"y":"a"},"lstr":["p","q"]} {"id":5001,"st":{"x":null,"y":"b"},"lstr":null} ' +
+      '{"id":5002,"st":{"x":2,"y":null},"lstr":[]}' + (ver === '2.0' ? '' : ' {"id":5003,"st":null,"lstr":null}');
+    check(`${name}: LanceDB dumps the structs we wrote`, got === want, got);
+    if (await attempt(`${name}: LanceDB appends a struct on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 6000, st: { x: 6, y: 'six' } }]);
+    })) {
+      const res = await client.query(`SELECT id, (st).x, (st).y, st IS NULL AS isnull FROM ${table}
+                                       WHERE id >= 5000 ORDER BY id`);
+      check(`${name}: the FDW reads both writers' structs`,
+        JSON.stringify(res.rows.map((r) => [r.id, r.x, r.y, r.isnull])) ===
+          JSON.stringify([[5000, 1, 'a', false], [5001, null, 'b', false], [5002, 2, null, false],
+            ...(ver === '2.0' ? [] : [[5003, null, null, true]]), [6000, 6, 'six', false]]),
+        JSON.stringify(res.rows));
+    }
+  }
+}
+
+// lance_create_table from a text[] and a composite-type column makes a
+// list<utf8> and a struct LanceDB opens, dumps and appends to.
+async function createdNested() {
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `nested_v${ver.replace('.', '_')}`;
+    if (!await attempt(`${name}: lance_create_table with text[] and a composite type, then insert`, async () => {
+      await client.query(`CREATE FOREIGN TABLE ${name} (id bigint NOT NULL, tags text[], pt st_xy)
+                          SERVER write_interop`);
+      await client.query(`SELECT lance_create_table('${name}', '${ver}')`);
+      await client.query(`INSERT INTO ${name} VALUES (1, '{a,b}', ROW(1, 'one')), (2, NULL, ROW(NULL, NULL)),
+                                                     (3, '{}', ROW(3, NULL))`);
+    })) continue;
+    const got = dump(name).map((r) => JSON.stringify(r)).join(' ');
+    check(`${name}: LanceDB dumps the created list and struct fields`,
+      got === '{"id":1,"tags":["a","b"],"pt":{"x":1,"y":"one"}} {"id":2,"tags":null,"pt":{"x":null,"y":null}} ' +
+        '{"id":3,"tags":[],"pt":{"x":3,"y":null}}', got);
+    if (await attempt(`${name}: LanceDB appends on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 4, tags: ['z'], pt: { x: 4, y: 'four' } }, { id: 5, tags: ['y', 'x'], pt: { x: 5, y: 'five' } }]);
+    })) {
+      const res = await client.query(`SELECT id, tags, (pt).y FROM ${name} WHERE id >= 4 ORDER BY id`);
+      check(`${name}: the FDW reads LanceDB's rows back`,
+        JSON.stringify(res.rows) === '[{"id":"4","tags":["z"],"y":"four"},{"id":"5","tags":["y","x"],"y":"five"}]',
+        JSON.stringify(res.rows));
     }
   }
 }
@@ -508,6 +625,7 @@ async function main() {
 
   for (const t of [...lanceMade, ...ours]) {
     await fdwWrites(t);
+    await ownWrites(t);
     await lanceWrites(t);
   }
   for (const t of [lanceMade[0], lanceMade.find((m) => m.vec), ours[0]]) {
@@ -531,6 +649,8 @@ async function main() {
   if (!store) {
     await typedWrites();
     await listWrites();
+    await structWrites();
+    await createdNested();
     await stableRowIds();
     await compactIndexed();
   }

@@ -13,6 +13,7 @@
 
 #include "lance/commit.h"
 #include "lance/dataset.h"
+#include "lance/fragment.h"
 #include "lance/manifest_raw.h"
 #include "lance_txn.pb-c.h"
 #include "unit.h"
@@ -145,10 +146,10 @@ row_matches(const LanceBatch *b, int64_t r, int64_t *id_out)
  * Scan the newest version: every row must match its id, ids must be
  * distinct, and *count / *sum count them.
  */
+/* Count the rows of an open dataset and sum their ids, checking each row. */
 static bool
-scan_all(Storage *st, const char *path, int64_t *count, int64_t *sum, char *msg, size_t msglen)
+scan_dataset(LanceDataset *ds, int64_t *count, int64_t *sum, char *msg, size_t msglen)
 {
-	LanceDataset *ds;
 	LanceScanner *sc;
 	LanceBatch *b;
 	CoreError	err;
@@ -157,8 +158,7 @@ scan_all(Storage *st, const char *path, int64_t *count, int64_t *sum, char *msg,
 	memset(&opts, 0, sizeof(opts));
 	*count = 0;
 	*sum = 0;
-	if (lance_dataset_open(st, path, 0, &ds, &err) != CORE_OK ||
-		lance_scanner_open(ds, &opts, &sc, &err) != CORE_OK)
+	if (lance_scanner_open(ds, &opts, &sc, &err) != CORE_OK)
 	{
 		snprintf(msg, msglen, "%s", err.msg);
 		return false;
@@ -174,7 +174,6 @@ scan_all(Storage *st, const char *path, int64_t *count, int64_t *sum, char *msg,
 				snprintf(msg, msglen, "row with id %" PRId64 " differs", id);
 				lance_batch_free(b);
 				lance_scanner_close(sc);
-				lance_dataset_close(ds);
 				return false;
 			}
 			(*count)++;
@@ -183,8 +182,25 @@ scan_all(Storage *st, const char *path, int64_t *count, int64_t *sum, char *msg,
 		lance_batch_free(b);
 	}
 	lance_scanner_close(sc);
-	lance_dataset_close(ds);
 	return true;
+}
+
+/* scan_dataset over the newest version of the dataset at path. */
+static bool
+scan_all(Storage *st, const char *path, int64_t *count, int64_t *sum, char *msg, size_t msglen)
+{
+	LanceDataset *ds;
+	CoreError	err;
+	bool		ok;
+
+	if (lance_dataset_open(st, path, 0, &ds, &err) != CORE_OK)
+	{
+		snprintf(msg, msglen, "%s", err.msg);
+		return false;
+	}
+	ok = scan_dataset(ds, count, sum, msg, msglen);
+	lance_dataset_close(ds);
+	return ok;
 }
 
 static bool
@@ -503,32 +519,311 @@ UNIT_TEST(compaction_losing_to_a_delete_of_a_rewritten_fragment_conflicts)
 	drop_storage(st);
 }
 
-UNIT_TEST(rows_taken_back_are_not_written_and_flushed_rows_cannot_be)
+/* A writer on t.lance (rows 0..9 committed in fragment 0) with rows 10..14 buffered. */
+static LanceWriter *
+writer_with_changes(Storage *st, CoreError *err)
+{
+	LanceWriter *wr;
+	uint64_t	v;
+
+	if (lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2,
+							 err) != CORE_OK ||
+		!append_rows(st, "t.lance", 0, 10, 0, &v, err) ||
+		lance_writer_open(st, "t.lance", NULL, &wr, err) != CORE_OK)
+		return NULL;
+	if (lance_writer_prepare_append(wr, err) != CORE_OK)
+	{
+		lance_writer_free(wr);
+		return NULL;
+	}
+	for (int i = 10; i < 15; i++)
+		if (push_row(wr, i, err) != CORE_OK)
+		{
+			lance_writer_free(wr);
+			return NULL;
+		}
+	return wr;
+}
+
+UNIT_TEST(staged_version_has_the_buffered_rows_and_not_the_deleted_ones)
 {
 	Storage    *st = temp_storage();
 	CoreError	err;
 	LanceWriter *wr;
-	LanceWriteOptions opts = {100, 0};
+	LanceDataset *staged;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 3), &err) == CORE_OK);
+	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
+	CHECK(lance_dataset_count_rows(staged) == 14);
+	CHECK(lance_dataset_version(staged) == 2);
+	CHECK_MSG(scan_dataset(staged, &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 14 && sum == 14 * 15 / 2 - 3);
+	lance_dataset_close(staged);
+	/* nothing is committed: others still read version 2 */
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 10 && sum == 45);
+	lance_writer_free(wr);
+	drop_storage(st);
+}
+
+UNIT_TEST(rows_of_staged_fragments_are_deleted_by_their_staged_address)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	LanceDataset *staged;
+	LanceDataset *again;
 	uint64_t	v;
 	int64_t		count;
 	int64_t		sum;
 	char		msg[256];
 
 	CHECK(st != NULL);
-	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2, &err) == CORE_OK);
-	CHECK(lance_writer_open(st, "t.lance", &opts, &wr, &err) == CORE_OK);
-	CHECK(lance_writer_prepare_append(wr, &err) == CORE_OK);
-	/* rows 0..99 fill the first file; 100..149 stay buffered */
-	for (int i = 0; i < 150; i++)
-		CHECK(push_row(wr, i, &err) == CORE_OK);
-	CHECK(lance_writer_unappend(wr, 99, &err) == CORE_ERR_UNSUPPORTED);
-	CHECK(lance_writer_unappend(wr, 120, &err) == CORE_OK);
-	CHECK(lance_writer_unappend(wr, 100, &err) == CORE_OK);
-	CHECK(lance_writer_unappend(wr, 150, &err) == CORE_ERR_INVALID);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
+	/* rows 10..14 are the staged fragment 1, offsets 0..4 */
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 2), &err) == CORE_OK);
+	CHECK(lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 2)));
+	CHECK(!lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 3)));
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 5), &err) == CORE_ERR_INVALID);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(2, 0), &err) == CORE_ERR_INVALID);
+	/* an earlier staged dataset keeps what it saw */
+	CHECK(lance_dataset_count_rows(staged) == 15);
+	CHECK_MSG(lance_writer_open_staged(wr, st, &again, &err) == CORE_OK, "%s", err.msg);
+	CHECK(lance_dataset_count_rows(again) == 14);
+	lance_dataset_close(again);
+	lance_dataset_close(staged);
 	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
 	lance_writer_free(wr);
 	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
-	CHECK(count == 148 && sum == 149 * 150 / 2 - 120 - 100);
+	CHECK(count == 14 && sum == 14 * 15 / 2 - 12);
+	drop_storage(st);
+}
+
+UNIT_TEST(staged_fragment_deleted_whole_is_left_out_of_the_commit)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	LanceDataset *staged;
+	Ltx__Transaction *txn;
+	uint64_t	v;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
+	lance_dataset_close(staged);
+	for (int i = 0; i < 5; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, i), &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 0), &err) == CORE_OK);
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	CHECK(v == 3);
+	lance_writer_free(wr);
+	txn = newest_transaction(st);
+	CHECK(txn != NULL && txn->operation_case == LTX__TRANSACTION__OPERATION_DELETE);
+	ltx__transaction__free_unpacked(txn, NULL);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 9 && sum == 45);
+	drop_storage(st);
+}
+
+/*
+ * A list of strings and a struct<x int32, y string>: rows
+ * 0: ["a", null, ""], {1, "p"}
+ * 1: null,            {null, "q"}
+ * 2: [],              null (2.0 cannot store it: {2, null} there)
+ */
+static const LanceFieldSpec nested_fields[] = {
+	{0, -1, "ls", "list", true},
+	{1, 0, "item", "string", true},
+	{2, -1, "st", "struct", true},
+	{3, 2, "x", "int32", true},
+	{4, 2, "y", "string", true},
+};
+
+static bool
+push_nested_rows(LanceArray *ls, LanceArray *stc, bool null_struct, CoreError *err)
+{
+	int32_t		x1 = 1;
+	int32_t		x2 = 2;
+	LanceArray *items = ls->children[0];
+
+	return lance_array_push_bytes(items, "a", 1, err) == CORE_OK &&
+		lance_array_append_nulls(items, 1, err) == CORE_OK &&
+		lance_array_push_bytes(items, "", 0, err) == CORE_OK &&
+		lance_array_push_list_end(ls, err) == CORE_OK &&
+		lance_array_append_nulls(ls, 1, err) == CORE_OK &&
+		lance_array_push_list_end(ls, err) == CORE_OK &&
+		lance_array_push_fixed(stc->children[0], &x1, err) == CORE_OK &&
+		lance_array_push_bytes(stc->children[1], "p", 1, err) == CORE_OK &&
+		lance_array_push_struct_end(stc, err) == CORE_OK &&
+		lance_array_append_nulls(stc->children[0], 1, err) == CORE_OK &&
+		lance_array_push_bytes(stc->children[1], "q", 1, err) == CORE_OK &&
+		lance_array_push_struct_end(stc, err) == CORE_OK &&
+		(null_struct
+		 ? lance_array_append_nulls(stc, 1, err) == CORE_OK
+		 : (lance_array_push_fixed(stc->children[0], &x2, err) == CORE_OK &&
+			lance_array_append_nulls(stc->children[1], 1, err) == CORE_OK &&
+			lance_array_push_struct_end(stc, err) == CORE_OK));
+}
+
+static bool
+string_is(const LanceArray *a, int64_t r, const char *s)
+{
+	int64_t		len = lance_array_offset(a, r + 1) - lance_array_offset(a, r);
+
+	return lance_array_is_valid(a, r) && len == (int64_t) strlen(s) &&
+		memcmp(a->values + lance_array_offset(a, r), s, (size_t) len) == 0;
+}
+
+static void
+nested_round_trip(LanceFileVersion fv)
+{
+	Storage    *st = temp_storage();
+	LanceSchema *schema = NULL;
+	LanceArray *cols[2] = {NULL, NULL};
+	LanceArray *got[2] = {NULL, NULL};
+	LanceWrittenFile *file = NULL;
+	LanceFragmentReader *reader = NULL;
+	LanceFragmentRef frag;
+	LanceDataFileRef df;
+	const LanceField *fields[2];
+	char		path[96];
+	CoreError	err;
+	bool		v20 = fv == LANCE_FILE_V2_0;
+	int32_t		x;
+
+	CHECK(st != NULL);
+	CHECK(lance_schema_build(nested_fields, 5, "test", &schema, &err) == CORE_OK);
+	CHECK_MSG(lance_write_check_schema(schema, &err) == CORE_OK, "%s", err.msg);
+	fields[0] = lance_schema_top(schema, 0);
+	fields[1] = lance_schema_top(schema, 1);
+	CHECK(lance_array_new_for_field(fields[0], &cols[0], &err) == CORE_OK);
+	CHECK(lance_array_new_for_field(fields[1], &cols[1], &err) == CORE_OK);
+	CHECK_MSG(push_nested_rows(cols[0], cols[1], !v20, &err), "%s", err.msg);
+	CHECK_MSG(lance_datafile_write(st, "t", schema, fv, cols, 3, &file, &err) == CORE_OK,
+			  "%s", err.msg);
+
+	memset(&frag, 0, sizeof(frag));
+	memset(&df, 0, sizeof(df));
+	snprintf(path, sizeof(path), "data/%s", file->name);
+	df.path = path;
+	df.num_fields = file->num_fields;
+	df.field_ids = file->field_ids;
+	df.column_indices = file->column_indices;
+	df.major = file->major;
+	df.minor = file->minor;
+	df.size_bytes = file->size_bytes;
+	frag.physical_rows = 3;
+	frag.num_files = 1;
+	frag.files = &df;
+	CHECK_MSG(lance_fragment_reader_open(st, "t", &frag, fields, 2, &reader, &err) == CORE_OK,
+			  "%s", err.msg);
+	CHECK_MSG(lance_fragment_reader_read(reader, 0, 3, got, &err) == CORE_OK, "%s", err.msg);
+
+	/* the list of strings */
+	CHECK(lance_array_is_valid(got[0], 0) && !lance_array_is_valid(got[0], 1) &&
+		  lance_array_is_valid(got[0], 2));
+	CHECK(lance_array_offset(got[0], 1) - lance_array_offset(got[0], 0) == 3);
+	CHECK(lance_array_offset(got[0], 3) == lance_array_offset(got[0], 2));
+	CHECK(string_is(got[0]->children[0], lance_array_offset(got[0], 0), "a"));
+	CHECK(!lance_array_is_valid(got[0]->children[0], lance_array_offset(got[0], 0) + 1));
+	CHECK(string_is(got[0]->children[0], lance_array_offset(got[0], 0) + 2, ""));
+	/* the struct */
+	CHECK(lance_array_is_valid(got[1], 0) && lance_array_is_valid(got[1], 1));
+	CHECK(lance_array_is_valid(got[1], 2) == v20);
+	memcpy(&x, got[1]->children[0]->values, sizeof(x));
+	CHECK(x == 1 && !lance_array_is_valid(got[1]->children[0], 1));
+	CHECK(string_is(got[1]->children[1], 0, "p") && string_is(got[1]->children[1], 1, "q"));
+	if (v20)
+	{
+		memcpy(&x, got[1]->children[0]->values + 2 * sizeof(x), sizeof(x));
+		CHECK(x == 2 && !lance_array_is_valid(got[1]->children[1], 2));
+	}
+
+	for (int i = 0; i < 2; i++)
+	{
+		lance_array_free(cols[i]);
+		lance_array_free(got[i]);
+	}
+	lance_fragment_reader_close(reader);
+	lance_written_file_free(file);
+	lance_schema_free(schema);
+	drop_storage(st);
+}
+
+UNIT_TEST(written_lists_of_strings_and_structs_read_back_equal_in_2_0)
+{
+	nested_round_trip(LANCE_FILE_V2_0);
+}
+
+UNIT_TEST(written_lists_of_strings_and_structs_read_back_equal_in_2_1)
+{
+	nested_round_trip(LANCE_FILE_V2_1);
+}
+
+UNIT_TEST(written_lists_of_strings_and_structs_read_back_equal_in_2_2)
+{
+	nested_round_trip(LANCE_FILE_V2_2);
+}
+
+UNIT_TEST(created_dataset_keeps_list_items_and_struct_members)
+{
+	Storage    *st = temp_storage();
+	LanceFieldSpec bad[] = {{0, -1, "ls", "list", true}, {0, 1, "item", "string", true}};
+	LanceDataset *ds;
+	const LanceField *ls;
+	const LanceField *stf;
+	CoreError	err;
+
+	CHECK(st != NULL);
+	CHECK_MSG(lance_dataset_create(st, "t.lance", nested_fields, 5, LANCE_FILE_V2_1, &err) == CORE_OK,
+			  "%s", err.msg);
+	CHECK(lance_dataset_open(st, "t.lance", 0, &ds, &err) == CORE_OK);
+	CHECK(lance_schema_num_top(lance_dataset_schema(ds)) == 2);
+	ls = lance_schema_top(lance_dataset_schema(ds), 0);
+	stf = lance_schema_top(lance_dataset_schema(ds), 1);
+	CHECK(ls->type.id == LANCE_TYPE_LIST && ls->num_children == 1 &&
+		  ls->children[0]->type.id == LANCE_TYPE_STRING);
+	CHECK(stf->type.id == LANCE_TYPE_STRUCT && stf->num_children == 2 &&
+		  strcmp(stf->children[1]->name, "y") == 0 && stf->children[1]->id == 4);
+	lance_dataset_close(ds);
+	/* a child must name a field before it as its parent */
+	CHECK(lance_dataset_create(st, "u.lance", bad, 2, LANCE_FILE_V2_1, &err) == CORE_ERR_INVALID);
+	CHECK_MSG(strstr(err.msg, "\"item\"") != NULL, "%s", err.msg);
+	drop_storage(st);
+}
+
+UNIT_TEST(a_null_struct_is_refused_in_2_0)
+{
+	Storage    *st = temp_storage();
+	LanceSchema *schema = NULL;
+	LanceArray *cols[2] = {NULL, NULL};
+	LanceWrittenFile *file = NULL;
+	CoreError	err;
+
+	CHECK(st != NULL);
+	CHECK(lance_schema_build(nested_fields, 5, "test", &schema, &err) == CORE_OK);
+	CHECK(lance_array_new_for_field(lance_schema_top(schema, 0), &cols[0], &err) == CORE_OK);
+	CHECK(lance_array_new_for_field(lance_schema_top(schema, 1), &cols[1], &err) == CORE_OK);
+	CHECK(push_nested_rows(cols[0], cols[1], true, &err));
+	CHECK(lance_datafile_write(st, "t", schema, LANCE_FILE_V2_0, cols, 3, &file, &err) ==
+		  CORE_ERR_UNSUPPORTED);
+	CHECK_MSG(strstr(err.msg, "\"st\"") != NULL && strstr(err.msg, "2.0") != NULL, "%s", err.msg);
+	lance_array_free(cols[0]);
+	lance_array_free(cols[1]);
+	lance_schema_free(schema);
 	drop_storage(st);
 }
 
