@@ -366,11 +366,6 @@ read_codes(Storage *st, const char *dataset, LanceIvfIndex *ix, const LanceIndex
 		return core_error(err, CORE_ERR_UNSUPPORTED,
 						  "%s: fields are not _rowid and %s", f->path, code_field);
 
-	/* a corrupt row count must not make us allocate more than the file holds */
-	if (ix->num_rows > f->size / (sizeof(uint64_t) + row_bytes))
-		return core_error(err, CORE_ERR_CORRUPT,
-						  "%s: %" PRIu64 " rows of %zu bytes do not fit in a file of %" PRIu64 " bytes",
-						  f->path, ix->num_rows, sizeof(uint64_t) + row_bytes, f->size);
 	ix->row_ids = core_mallocarray(ix->num_rows ? ix->num_rows : 1, sizeof(uint64_t));
 	if (ix->kind == LANCE_IVF_KIND_PQ)
 		ix->codes = core_mallocarray(ix->num_rows ? ix->num_rows : 1, row_bytes);
