@@ -223,12 +223,18 @@ run_azure() {
 	bad_sas=$(echo "$sas" | sed 's/sig=[^&]*/sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D/')
 	STORE_LABEL=azure-sas SECRET_OPTION=sas_token BAD_SECRET="$bad_sas" MULTIPART_REQUESTS=4 \
 		"$WORK/storage_it" "az://lance-it/sas$$" "${opts[@]}" "sas_token=$sas"
-	interop azure-lancedb "az://lance-it/interop$$" \
-		"{\"account_name\":\"devstoreaccount1\",\"account_key\":\"$AZ_KEY\",\"use_emulator\":\"true\",\"allow_http\":\"true\"}" \
+	# the same as JSON: server settings, user-mapping secrets, LanceDB's
+	# options (use_emulator points object_store at Azurite's address)
+	local settings_json="{\"endpoint\":\"$AZ_ENDPOINT\",\"allow_http\":\"true\",\"account_name\":\"devstoreaccount1\"}"
+	local secrets_json="{\"azure_storage_account_key\":\"$AZ_KEY\"}"
+	local ldb_json="{\"account_name\":\"devstoreaccount1\",\"account_key\":\"$AZ_KEY\",\"use_emulator\":\"true\",\"allow_http\":\"true\"}"
+	interop azure-lancedb "az://lance-it/interop$$" "$ldb_json" "${opts[@]}" "azure_storage_account_key=$AZ_KEY"
+	compare_fixtures "az://lance-it/fixtures$$" "$settings_json" "$secrets_json" \
+		"${opts[@]}" "azure_storage_account_key=$AZ_KEY"
+	write_suite "az://lance-it/writes$$" "$settings_json" "$secrets_json" "$ldb_json" \
 		"${opts[@]}" "azure_storage_account_key=$AZ_KEY"
 	BAD_SECRET=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
-		test/storage/fdw_store.sh azure "az://lance-it/fdw$$" \
-		"{\"account_name\":\"devstoreaccount1\",\"account_key\":\"$AZ_KEY\",\"use_emulator\":\"true\",\"allow_http\":\"true\"}" \
+		test/storage/fdw_store.sh azure "az://lance-it/fdw$$" "$ldb_json" \
 		10002 10000 http://127.0.0.1:10002/devstoreaccount1 "${opts[@]}" -- \
 		"azure_storage_account_key=$AZ_KEY"
 }
