@@ -277,14 +277,20 @@ run_gcs() {
 	STORE_LABEL=s3-session-token SECRET_OPTION=aws_session_token BAD_SECRET=not-the-token \
 		"$WORK/storage_it" "s3://lance-it/sts$$" "${opts[@]}" aws_access_key_id=ASIATEMPORARYKEY0001 \
 		aws_secret_access_key=temporary-secret-0001 aws_session_token=session-token-0001
-	local sa
+	local sa ldb_json secrets_json
 	sa=$(sa_json "$k/key.pem")
-	interop gcs-lancedb "gs://lance-it/interop$$" \
-		"$(node -e 'console.log(JSON.stringify({google_service_account_key:process.argv[1],allow_http:"true"}))' "$sa")" \
-		allow_http=true "google_service_account_key=$sa"
+	# LanceDB's options and the user mapping's secrets as JSON; the
+	# server's settings are the endpoint and allow_http
+	ldb_json=$(node -e 'console.log(JSON.stringify({google_service_account_key:process.argv[1],allow_http:"true"}))' "$sa")
+	secrets_json=$(node -e 'console.log(JSON.stringify({google_service_account_key:process.argv[1]}))' "$sa")
+	local settings_json='{"endpoint":"http://127.0.0.1:4443","allow_http":"true"}'
+	interop gcs-lancedb "gs://lance-it/interop$$" "$ldb_json" allow_http=true "google_service_account_key=$sa"
+	compare_fixtures "gs://lance-it/fixtures$$" "$settings_json" "$secrets_json" \
+		"${opts[@]}" "google_service_account_key=$sa"
+	write_suite "gs://lance-it/writes$$" "$settings_json" "$secrets_json" "$ldb_json" \
+		"${opts[@]}" "google_service_account_key=$sa"
 	BAD_SECRET="$(sa_json "$k/other.pem")" test/storage/fdw_store.sh gcs "gs://lance-it/fdw$$" \
-		"$(node -e 'console.log(JSON.stringify({google_service_account_key:process.argv[1],allow_http:"true"}))' "$sa")" \
-		4445 4443 http://127.0.0.1:4445 "${opts[@]}" -- "google_service_account_key=$sa"
+		"$ldb_json" 4445 4443 http://127.0.0.1:4445 "${opts[@]}" -- "google_service_account_key=$sa"
 }
 
 # STORES="s3" runs one store only (a quicker loop while developing)
