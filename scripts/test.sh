@@ -152,7 +152,8 @@ fi
 if [ -n "${LANCEDB_FIXTURES:-}" ]; then
 	run_layer interop-core make -s interop-core
 fi
-# object stores on loopback: radosgw, Azurite and the GCS mock (about 40 s)
+# object stores on loopback: radosgw, Azurite and the GCS mock, side by side
+# (the read and write interop suites in each; about 3 minutes)
 run_layer storage test/storage/run.sh
 cluster_start || { echo "0 passed, 1 failed"; exit 1; }
 run_layer regress regress
