@@ -39,7 +39,7 @@
  * leave 12% more error; 5 passes 0.4% less error, but the lists hold fewer
  * of a query's true neighbours (96.2% of the top 10 in its 4 nearest lists
  * against 97.4%); 8 passes 1.7% less error and 98.4% of the neighbours,
- * levels and passes together in about 75% of flat's time.
+ * levels and passes together in 0.75-0.9x flat's time (loaded machine).
  */
 #define KMEANS_HIER_REFINE_PASSES	8
 
