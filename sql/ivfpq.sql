@@ -184,5 +184,16 @@ SET enable_seqscan = off;
 SELECT count(*) FROM (SELECT id FROM ivfpq_big ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 20000) s;
 RESET enable_seqscan;
 
+-- more than 256 lists: the centroids are trained hierarchically (16
+-- clusters, each split further), and the index still holds every row and
+-- finds the exact neighbours with full probing
+CREATE INDEX ivfpq_hier_idx ON ivfpq_big USING lance_ivfpq (v vector_l2_ops)
+	WITH (lists = 300, num_sub_vectors = 4, sample_rate = 8);
+SELECT lance_ivfpq_check('ivfpq_hier_idx');
+DROP INDEX ivfpq_big_idx;
+SET lancedb.ivfpq_nprobes = 300;
+SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0,0.5,0,0.5,0,0.5,0,0.5,0,0.5,0,0.5,0]', 10, tbl => 'ivfpq_big');
+SELECT ivfpq_matches_exact('<->', '[-1,0.3,0,0.2,1,0,-0.5,0,0.5,0,0.1,0,0.5,-0.7,0.5,0]', 10, tbl => 'ivfpq_big');
+
 DROP TABLE ivfpq_t, ivfpq_small, ivfpq_unlogged, ivfpq_big;
 DROP FUNCTION ivfpq_matches_exact;

@@ -323,9 +323,27 @@ repair_empty(float *centroids, size_t k, size_t dim, size_t *counts)
 	}
 }
 
-CoreStatus
-kmeans_train(const float *x, size_t n, size_t dim, size_t k,
-			 KmeansOptions *opts, float *centroids, CoreError *err)
+/* The sizes and options kmeans_train and kmeans_refine accept. */
+static CoreStatus
+check_args(size_t n, size_t dim, size_t k, KmeansOptions *opts, CoreError *err)
+{
+	opts->iterations_run = 0;
+	if (k == 0 || dim == 0 || n < k)
+		return core_error(err, CORE_ERR_INVALID,
+						  "k-means: %zu rows cannot train %zu centroids", n, k);
+	if (opts->max_iterations < 1)
+		return core_error(err, CORE_ERR_INVALID,
+						  "k-means: max_iterations must be at least 1, not %d", opts->max_iterations);
+	return CORE_OK;
+}
+
+/*
+ * Lloyd passes from the centroids as they are, until the error settles or
+ * opts->max_iterations passes have run.
+ */
+static CoreStatus
+lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
+	  float *centroids, CoreError *err)
 {
 	int32_t    *assign = NULL;
 	float	   *dist = NULL;
@@ -334,16 +352,8 @@ kmeans_train(const float *x, size_t n, size_t dim, size_t k,
 	double		prev_sse = 0.0;
 	CoreStatus	st;
 
-	opts->iterations_run = 0;
-	if (k == 0 || dim == 0 || n < k)
-		return core_error(err, CORE_ERR_INVALID,
-						  "k-means: %zu rows cannot train %zu centroids", n, k);
-	if (opts->max_iterations < 1)
-		return core_error(err, CORE_ERR_INVALID,
-						  "k-means: max_iterations must be at least 1, not %d", opts->max_iterations);
 	if (opts->sse_out)
 		memset(opts->sse_out, 0, sizeof(double) * opts->max_iterations);
-
 	assign = core_mallocarray(n, sizeof(int32_t));
 	dist = core_mallocarray(n, sizeof(float));
 	sums = core_mallocarray(k * dim, sizeof(double));
@@ -353,9 +363,6 @@ kmeans_train(const float *x, size_t n, size_t dim, size_t k,
 		st = core_error(err, CORE_ERR_NOMEM, "k-means: out of memory for %zu rows", n);
 		goto done;
 	}
-	st = init_from_rows(x, n, dim, k, opts->seed, centroids, err);
-	if (st != CORE_OK)
-		goto done;
 
 	for (int it = 0; it < opts->max_iterations; it++)
 	{
@@ -412,5 +419,29 @@ done:
 	core_free(dist);
 	core_free(sums);
 	core_free(counts);
+	return st;
+}
+
+CoreStatus
+kmeans_train(const float *x, size_t n, size_t dim, size_t k,
+			 KmeansOptions *opts, float *centroids, CoreError *err)
+{
+	CoreStatus	st = check_args(n, dim, k, opts, err);
+
+	if (st == CORE_OK)
+		st = init_from_rows(x, n, dim, k, opts->seed, centroids, err);
+	if (st == CORE_OK)
+		st = lloyd(x, n, dim, k, opts, centroids, err);
+	return st;
+}
+
+CoreStatus
+kmeans_refine(const float *x, size_t n, size_t dim, size_t k,
+			  KmeansOptions *opts, float *centroids, CoreError *err)
+{
+	CoreStatus	st = check_args(n, dim, k, opts, err);
+
+	if (st == CORE_OK)
+		st = lloyd(x, n, dim, k, opts, centroids, err);
 	return st;
 }

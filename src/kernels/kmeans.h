@@ -44,7 +44,7 @@ typedef struct KmeansOptions
 	void	   *cancel_arg;
 	double	   *sse_out;		/* if not NULL, the error after each pass
 								 * (max_iterations entries, unused ones 0) */
-	int			iterations_run; /* set by kmeans_train */
+	int			iterations_run; /* set by kmeans_train and kmeans_refine */
 	int			threads;		/* threads for the passes, the caller's
 								 * included; 0 or 1: the caller's only.  The
 								 * cancel callback is only ever called from
@@ -58,6 +58,14 @@ typedef struct KmeansOptions
 extern CoreStatus kmeans_train(const float *x, size_t n, size_t dim, size_t k,
 							   KmeansOptions *opts, float *centroids,
 							   CoreError *err);
+
+/*
+ * kmeans_train's passes starting from the given k centroids instead of k
+ * rows: polishes centroids trained some other way (kmeans_hier.h).
+ */
+extern CoreStatus kmeans_refine(const float *x, size_t n, size_t dim, size_t k,
+								KmeansOptions *opts, float *centroids,
+								CoreError *err);
 
 /*
  * Nearest centroid of each row: assign[i] and, if dist is not NULL, the

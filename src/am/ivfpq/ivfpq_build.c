@@ -5,8 +5,9 @@
  *
  * A build reads the table twice.  The first pass keeps a uniform sample
  * (reservoir sampling) of sample_rate rows per centroid, from which k-means
- * trains the lists' centroids and, on the residuals (row minus its
- * centroid), the PQ codebooks.  The second pass assigns every row to its
+ * trains the lists' centroids (hierarchically above 256 lists, as LanceDB
+ * does: kmeans_hier.h) and, on the residuals (row minus its centroid), the
+ * PQ codebooks.  The second pass assigns every row to its
  * nearest centroid and encodes its residual, in batches so both steps run
  * through sgemm, and feeds the (list, TID, code) entries to a tuplesort.
  * Last, the sorted entries are written list after list, so each list is a
@@ -39,6 +40,7 @@
 #include "executor/tuptable.h"
 #include "kernels/distance.h"
 #include "kernels/kmeans.h"
+#include "kernels/kmeans_hier.h"
 #include "miscadmin.h"
 #include "optimizer/plancat.h"
 #include "pgstat.h"
@@ -442,7 +444,9 @@ Train(IvfpqBuildState *bs, int sample_rate, int max_iterations)
 	bs->centroids = palloc_extended(sizeof(float) * bs->lists * bs->dim, MCXT_ALLOC_HUGE);
 	if (ivf_rows < bs->lists)
 		UntrainedCentroids(bs->sample, ivf_rows, bs->dim, bs->dim, bs->lists, bs->centroids);
-	else if (kmeans_train(bs->sample, ivf_rows, bs->dim, bs->lists, &opts, bs->centroids, &err) != CORE_OK)
+	else if (kmeans_train_hierarchical(bs->sample, ivf_rows, bs->dim, bs->lists,
+									   KMEANS_HIER_REFINE_PASSES, &opts,
+									   bs->centroids, &err) != CORE_OK)
 		IvfpqReportCoreError(&err, bs->index);
 
 	assign = palloc_extended(sizeof(int32) * Max(pq_rows, 1), MCXT_ALLOC_HUGE);
