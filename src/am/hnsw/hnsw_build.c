@@ -759,18 +759,31 @@ ReportProgress(BuildState *bs)
 }
 
 /*
- * Write the graph out when it can take no more elements: the first
- * participant to get here does it, once the in-memory inserts in flight
- * (which hold flushLock shared) are done; from then on every participant
- * inserts its rows on disk.
+ * Write the graph out when it can take no more elements.  In a parallel
+ * build the first participant to get here does it, and flushLock only
+ * elects it: taken exclusive, it waits out the in-memory inserts in flight
+ * (which hold it shared) and marks the graph as being written, so no
+ * insert touches the graph again.  The writing itself holds no LWLock, so
+ * it stays interruptible; the others wait on a condition variable, also
+ * interruptibly, until the graph is on disk, and then insert their rows
+ * on disk.  If the writer fails, the whole build fails (the leader
+ * rethrows a worker's error), and since "flushing" stays set nobody
+ * writes the graph a second time over a partial one.
  */
 static void
 FlushGraph(BuildState *bs)
 {
 	BuildGraphHeader *hdr = bs->graph.hdr;
+	bool		writer = true;
 
-	LWLockAcquire(&hdr->flushLock, LW_EXCLUSIVE);
-	if (!hdr->flushed)
+	if (bs->graph.fixed)
+	{
+		LWLockAcquire(&hdr->flushLock, LW_EXCLUSIVE);
+		writer = !hdr->flushing;
+		hdr->flushing = true;
+		LWLockRelease(&hdr->flushLock);
+	}
+	if (writer)
 	{
 		ereport(NOTICE,
 				(errmsg("lance_hnsw graph no longer fits into maintenance_work_mem after %u tuples",
@@ -778,9 +791,27 @@ FlushGraph(BuildState *bs)
 				 errdetail("The rest of the rows are inserted on disk one by one, which is slower."),
 				 errhint("Increase maintenance_work_mem to speed up the build.")));
 		HnswWriteGraph(bs);
+		SpinLockAcquire(&hdr->mutex);
 		hdr->flushed = true;
+		SpinLockRelease(&hdr->mutex);
+		if (bs->graph.fixed)
+			ConditionVariableBroadcast(&hdr->flushedCv);
 	}
-	LWLockRelease(&hdr->flushLock);
+	else
+	{
+		for (;;)
+		{
+			bool		flushed;
+
+			SpinLockAcquire(&hdr->mutex);
+			flushed = hdr->flushed;
+			SpinLockRelease(&hdr->mutex);
+			if (flushed)
+				break;
+			ConditionVariableSleep(&hdr->flushedCv, PG_WAIT_EXTENSION);
+		}
+		ConditionVariableCancelSleep();
+	}
 	bs->onDisk = true;
 	if (!bs->graph.fixed)
 		MemoryContextReset(bs->graphCtx);
@@ -803,10 +834,10 @@ AddInMemory(BuildState *bs, ItemPointer tid)
 	MemoryContext old;
 
 	LWLockAcquire(&hdr->flushLock, LW_SHARED);
-	if (hdr->flushed)
+	if (hdr->flushing)
 	{
 		LWLockRelease(&hdr->flushLock);
-		bs->onDisk = true;
+		FlushGraph(bs);
 		return false;
 	}
 	level = HnswRandomLevel(&bs->prng, m);
@@ -905,7 +936,9 @@ HnswBuildHeaderInit(BuildGraphHeader *hdr, int trancheId)
 	LWLockInitialize(&hdr->flushLock, trancheId);
 	hdr->entry = HNSW_INVALID_ID;
 	hdr->entryLevel = -1;
+	hdr->flushing = false;
 	hdr->flushed = false;
+	ConditionVariableInit(&hdr->flushedCv);
 	pg_atomic_init_u64(&hdr->tuplesDone, 0);
 }
 

@@ -19,6 +19,7 @@
 
 #include "am/hnsw/hnsw.h"
 #include "port/atomics.h"
+#include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 #include "storage/spin.h"
 
@@ -36,10 +37,14 @@ typedef struct BuildGraphHeader
 	uint32		n;				/* positions claimed */
 	uint32		upperUsed;		/* slots of the upper-level pool claimed */
 	LWLock		entryLock;		/* guards entry and entryLevel */
-	LWLock		flushLock;		/* shared by in-memory inserts, exclusive to write out */
+	LWLock		flushLock;		/* shared by in-memory inserts, exclusive to
+								 * elect the writer; guards flushing */
 	uint32		entry;
 	int			entryLevel;
-	bool		flushed;		/* written out: the rest goes on disk */
+	bool		flushing;		/* a writer is elected: no more inserts */
+	bool		flushed;		/* written out (under mutex): the rest goes
+								 * on disk */
+	ConditionVariable flushedCv;	/* signalled when flushed is set */
 	pg_atomic_uint64 tuplesDone;	/* rows indexed by all participants */
 } BuildGraphHeader;
 

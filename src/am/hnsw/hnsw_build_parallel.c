@@ -205,7 +205,8 @@ HnswBuildParallel(BuildState *bs, IndexInfo *indexInfo, int nworkers, double *re
 	ParticipateInBuild(bs, shared, indexInfo);
 	WaitForParallelWorkersToFinish(pcxt);
 
-	if (!shared->graph.flushed)
+	/* a writer that failed has failed the build by now */
+	if (!shared->graph.flushing)
 		HnswWriteGraph(bs);
 	*reltuples = shared->reltuples;
 	bs->indtuples = shared->indtuples;
