@@ -198,32 +198,56 @@ BuildTrancheId(void)
 }
 
 /*
+ * The next capacity of an array holding "used" entries that needs room
+ * for "want": double it, but not past "limit", the entries the build's
+ * memory budget holds (the graph is written out on reaching them, so
+ * room past that would only be allocated, never used); computed in 64
+ * bits, as doubling a 32-bit capacity can wrap.
+ */
+static uint64
+GrownCapacity(uint32 cap, uint64 want, uint64 limit)
+{
+	uint64		grown = cap == 0 ? 1024 : (uint64) cap * 2;
+
+	return Max(Min(grown, limit), want);
+}
+
+/*
  * Make room in a serial build's arrays for one more element with upper
- * levels of "need" slots: double what is full, move the elements over.
- * Nothing is locked (one process), so the locks are laid out afresh.
+ * levels of "need" slots, the arrays being held to budget bytes: grow
+ * what is full, move the elements over.  The old arrays live until the
+ * copy is done, so the peak is the old block plus the new one, at most
+ * twice the budget at the last growth.  Nothing is locked (one process),
+ * so the locks are laid out afresh.
  */
 static void
-GraphGrow(BuildGraph *g, uint32 need)
+GraphGrow(BuildGraph *g, uint32 need, Size budget)
 {
 	BuildGraph	old = *g;
-	uint32		cap = g->cap;
-	uint32		upperCap = g->upperCap;
+	uint64		cap = g->cap;
+	uint64		upperCap = g->upperCap;
 	char	   *base;
 	uint32		n = g->hdr->n;
 	int			s0 = 2 * g->shape.m;
 
 	Assert(!g->fixed);
+	/* what GraphMemUsed counts per element and per upper slot */
 	if (n == cap)
-		cap = cap == 0 ? 1024 : cap * 2;
-	while (g->hdr->upperUsed + need > upperCap)
-		upperCap = upperCap == 0 ? 1024 : upperCap * 2;
-	if ((uint64) cap * HnswGraphElementBytes(&g->shape) > MaxAllocHugeSize / 2)
+		cap = GrownCapacity(g->cap, (uint64) n + 1,
+							budget / (HnswGraphElementBytes(&g->shape) + sizeof(uint32)) + 1);
+	if ((uint64) g->hdr->upperUsed + need > upperCap)
+		upperCap = GrownCapacity(g->upperCap, (uint64) g->hdr->upperUsed + need,
+								 budget / sizeof(uint32) + 1);
+	/* positions and pool offsets are 32-bit, all ones meaning none */
+	if (cap >= HNSW_INVALID_ID || upperCap >= HNSW_NO_UPPER ||
+		cap * HnswGraphElementBytes(&g->shape) > MaxAllocHugeSize / 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("lance_hnsw build graph cannot grow past %u elements", n)));
 
-	base = MemoryContextAllocHuge(CurrentMemoryContext, HnswGraphLayout(g, NULL, cap, upperCap));
-	HnswGraphLayout(g, base, cap, upperCap);
+	base = MemoryContextAllocHuge(CurrentMemoryContext,
+								  HnswGraphLayout(g, NULL, (uint32) cap, (uint32) upperCap));
+	HnswGraphLayout(g, base, (uint32) cap, (uint32) upperCap);
 	HnswGraphInitLocks(g, BuildTrancheId());
 	if (old.cap > 0)
 	{
@@ -248,20 +272,21 @@ GraphGrow(BuildGraph *g, uint32 need)
 
 /*
  * Claim a position for an element of the given level, and its upper-level
- * slots; HNSW_INVALID_ID when a parallel build's arrays are full.
+ * slots, growing a serial build's arrays within budget bytes;
+ * HNSW_INVALID_ID when a parallel build's arrays are full.
  */
 static uint32
-GraphClaim(BuildGraph *g, int level)
+GraphClaim(BuildGraph *g, int level, Size budget)
 {
 	BuildGraphHeader *hdr = g->hdr;
 	uint32		need = (uint32) (g->shape.m * level);
 	uint32		pos = HNSW_INVALID_ID;
 
-	if (!g->fixed && (hdr->n == g->cap || hdr->upperUsed + need > g->upperCap))
-		GraphGrow(g, need);
+	if (!g->fixed && (hdr->n == g->cap || (uint64) hdr->upperUsed + need > g->upperCap))
+		GraphGrow(g, need, budget);
 
 	SpinLockAcquire(&hdr->mutex);
-	if (hdr->n < g->cap && hdr->upperUsed + need <= g->upperCap)
+	if (hdr->n < g->cap && (uint64) hdr->upperUsed + need <= g->upperCap)
 	{
 		pos = hdr->n++;
 		g->upperAt[pos] = level > 0 ? hdr->upperUsed : HNSW_NO_UPPER;
@@ -842,7 +867,7 @@ AddInMemory(BuildState *bs, ItemPointer tid)
 	}
 	level = HnswRandomLevel(&bs->prng, m);
 	old = MemoryContextSwitchTo(bs->graphCtx);
-	pos = GraphClaim(g, level);
+	pos = GraphClaim(g, level, bs->memLimit);
 	MemoryContextSwitchTo(old);
 	if (pos == HNSW_INVALID_ID)
 	{

@@ -65,7 +65,6 @@ typedef struct BuildGraph
 	uint32	   *upperAt;		/* start of an element's levels 1.. in upper */
 	uint32	   *upper;			/* pool of m slots per upper level */
 	LWLock	   *locks;			/* one per element, for its neighbour lists */
-	Size		memUsed;		/* of a serial build's arrays, for its budget */
 
 	/* this participant's own: visited marks, per position */
 	uint32	   *marks;
