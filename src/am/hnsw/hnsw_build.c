@@ -784,6 +784,36 @@ ReportProgress(BuildState *bs)
 }
 
 /*
+ * Say why the graph is written out before the end of the scan: a serial
+ * graph outgrew maintenance_work_mem; a shared one filled the elements it
+ * was sized for (by maintenance_work_mem, or by the rows the table's pages
+ * could hold, which only compressed rows exceed) or its pool of upper-level
+ * lists, sized for twice the expected share of elements with upper levels.
+ */
+static void
+ReportGraphFull(BuildGraph *g)
+{
+	BuildGraphHeader *hdr = g->hdr;
+
+	if (g->fixed && hdr->n < g->cap)
+		ereport(NOTICE,
+				(errmsg("lance_hnsw shared graph ran out of upper-level slots after %u tuples",
+						hdr->n),
+				 errdetail("Its pool of %u slots was sized for twice the expected upper levels; the rest of the rows are inserted on disk one by one, which is slower.",
+						   g->upperCap)));
+	else if (g->fixed && hdr->capFromPages)
+		ereport(NOTICE,
+				(errmsg("lance_hnsw shared graph is full after %u tuples", hdr->n),
+				 errdetail("It was sized for the rows the table's pages could hold uncompressed; the rest of the rows are inserted on disk one by one, which is slower.")));
+	else
+		ereport(NOTICE,
+				(errmsg("lance_hnsw graph no longer fits into maintenance_work_mem after %u tuples",
+						hdr->n),
+				 errdetail("The rest of the rows are inserted on disk one by one, which is slower."),
+				 errhint("Increase maintenance_work_mem to speed up the build.")));
+}
+
+/*
  * Write the graph out when it can take no more elements.  In a parallel
  * build the first participant to get here does it, and flushLock only
  * elects it: taken exclusive, it waits out the in-memory inserts in flight
@@ -810,11 +840,7 @@ FlushGraph(BuildState *bs)
 	}
 	if (writer)
 	{
-		ereport(NOTICE,
-				(errmsg("lance_hnsw graph no longer fits into maintenance_work_mem after %u tuples",
-						hdr->n),
-				 errdetail("The rest of the rows are inserted on disk one by one, which is slower."),
-				 errhint("Increase maintenance_work_mem to speed up the build.")));
+		ReportGraphFull(&bs->graph);
 		HnswWriteGraph(bs);
 		SpinLockAcquire(&hdr->mutex);
 		hdr->flushed = true;
@@ -961,6 +987,7 @@ HnswBuildHeaderInit(BuildGraphHeader *hdr, int trancheId)
 	LWLockInitialize(&hdr->flushLock, trancheId);
 	hdr->entry = HNSW_INVALID_ID;
 	hdr->entryLevel = -1;
+	hdr->capFromPages = false;
 	hdr->flushing = false;
 	hdr->flushed = false;
 	ConditionVariableInit(&hdr->flushedCv);

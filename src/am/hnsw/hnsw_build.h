@@ -41,6 +41,8 @@ typedef struct BuildGraphHeader
 								 * elect the writer; guards flushing */
 	uint32		entry;
 	int			entryLevel;
+	bool		capFromPages;	/* shared graph sized by the heap's pages,
+								 * not by maintenance_work_mem */
 	bool		flushing;		/* a writer is elected: no more inserts */
 	bool		flushed;		/* written out (under mutex): the rest goes
 								 * on disk */

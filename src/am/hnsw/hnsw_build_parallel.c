@@ -82,11 +82,12 @@ PGDLLEXPORT void HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc);
 /*
  * How many elements the shared graph is sized for, and its pool of
  * upper-level slots: what maintenance_work_mem holds, but no more than
- * the heap's pages can hold rows.  An element lives on 1 / (m - 1) upper
- * levels on average; the pool has room for twice that.
+ * the heap's pages can hold rows (*fromPages when that is the bound).  An
+ * element lives on 1 / (m - 1) upper levels on average; the pool has room
+ * for twice that.
  */
 static uint32
-SharedCapacity(BuildState *bs, uint32 *upperCap)
+SharedCapacity(BuildState *bs, uint32 *upperCap, bool *fromPages)
 {
 	const HnswShape *shape = &bs->graph.shape;
 	double		upperPer = 2.0 * shape->m / (shape->m - 1);
@@ -102,6 +103,7 @@ SharedCapacity(BuildState *bs, uint32 *upperCap)
 	else
 		perPage = MaxHeapTuplesPerPage;
 	cap = Min(fits, perPage * RelationGetNumberOfBlocks(bs->heap));
+	*fromPages = cap < fits;
 	/* positions and pool offsets are 32-bit; the pool has up to 4 slots per element */
 	cap = Min(cap, (double) (PG_UINT32_MAX / 8));
 	*upperCap = (uint32) (cap * upperPer) + 64 * shape->m;
@@ -185,11 +187,12 @@ HnswBuildParallel(BuildState *bs, IndexInfo *indexInfo, int nworkers, double *re
 	Size		graphSize;
 	uint32		cap;
 	uint32		upperCap;
+	bool		capFromPages;
 	HnswBuildShared *shared;
 	dsm_segment *graphSeg;
 	static int	trancheId = 0;
 
-	cap = SharedCapacity(bs, &upperCap);
+	cap = SharedCapacity(bs, &upperCap, &capFromPages);
 	if (cap == 0)
 		return false;
 	graphSize = HnswGraphLayout(&bs->graph, NULL, cap, upperCap);
@@ -245,6 +248,7 @@ HnswBuildParallel(BuildState *bs, IndexInfo *indexInfo, int nworkers, double *re
 	shared->reltuples = 0;
 	shared->indtuples = 0;
 	HnswBuildHeaderInit(&shared->graph, trancheId);
+	shared->graph.capFromPages = capFromPages;
 	table_parallelscan_initialize(bs->heap, ParallelTableScanFromShared(shared), snapshot);
 	AttachGraph(bs, shared, dsm_segment_address(graphSeg));
 	HnswGraphInitLocks(&bs->graph, trancheId);
