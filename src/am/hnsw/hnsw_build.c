@@ -198,32 +198,56 @@ BuildTrancheId(void)
 }
 
 /*
+ * The next capacity of an array holding "used" entries that needs room
+ * for "want": double it, but not past "limit", the entries the build's
+ * memory budget holds (the graph is written out on reaching them, so
+ * room past that would only be allocated, never used); computed in 64
+ * bits, as doubling a 32-bit capacity can wrap.
+ */
+static uint64
+GrownCapacity(uint32 cap, uint64 want, uint64 limit)
+{
+	uint64		grown = cap == 0 ? 1024 : (uint64) cap * 2;
+
+	return Max(Min(grown, limit), want);
+}
+
+/*
  * Make room in a serial build's arrays for one more element with upper
- * levels of "need" slots: double what is full, move the elements over.
- * Nothing is locked (one process), so the locks are laid out afresh.
+ * levels of "need" slots, the arrays being held to budget bytes: grow
+ * what is full, move the elements over.  The old arrays live until the
+ * copy is done, so the peak is the old block plus the new one, at most
+ * twice the budget at the last growth.  Nothing is locked (one process),
+ * so the locks are laid out afresh.
  */
 static void
-GraphGrow(BuildGraph *g, uint32 need)
+GraphGrow(BuildGraph *g, uint32 need, Size budget)
 {
 	BuildGraph	old = *g;
-	uint32		cap = g->cap;
-	uint32		upperCap = g->upperCap;
+	uint64		cap = g->cap;
+	uint64		upperCap = g->upperCap;
 	char	   *base;
 	uint32		n = g->hdr->n;
 	int			s0 = 2 * g->shape.m;
 
 	Assert(!g->fixed);
+	/* what GraphMemUsed counts per element and per upper slot */
 	if (n == cap)
-		cap = cap == 0 ? 1024 : cap * 2;
-	while (g->hdr->upperUsed + need > upperCap)
-		upperCap = upperCap == 0 ? 1024 : upperCap * 2;
-	if ((uint64) cap * HnswGraphElementBytes(&g->shape) > MaxAllocHugeSize / 2)
+		cap = GrownCapacity(g->cap, (uint64) n + 1,
+							budget / (HnswGraphElementBytes(&g->shape) + sizeof(uint32)) + 1);
+	if ((uint64) g->hdr->upperUsed + need > upperCap)
+		upperCap = GrownCapacity(g->upperCap, (uint64) g->hdr->upperUsed + need,
+								 budget / sizeof(uint32) + 1);
+	/* positions and pool offsets are 32-bit, all ones meaning none */
+	if (cap >= HNSW_INVALID_ID || upperCap >= HNSW_NO_UPPER ||
+		cap * HnswGraphElementBytes(&g->shape) > MaxAllocHugeSize / 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("lance_hnsw build graph cannot grow past %u elements", n)));
 
-	base = MemoryContextAllocHuge(CurrentMemoryContext, HnswGraphLayout(g, NULL, cap, upperCap));
-	HnswGraphLayout(g, base, cap, upperCap);
+	base = MemoryContextAllocHuge(CurrentMemoryContext,
+								  HnswGraphLayout(g, NULL, (uint32) cap, (uint32) upperCap));
+	HnswGraphLayout(g, base, (uint32) cap, (uint32) upperCap);
 	HnswGraphInitLocks(g, BuildTrancheId());
 	if (old.cap > 0)
 	{
@@ -248,20 +272,21 @@ GraphGrow(BuildGraph *g, uint32 need)
 
 /*
  * Claim a position for an element of the given level, and its upper-level
- * slots; HNSW_INVALID_ID when a parallel build's arrays are full.
+ * slots, growing a serial build's arrays within budget bytes;
+ * HNSW_INVALID_ID when a parallel build's arrays are full.
  */
 static uint32
-GraphClaim(BuildGraph *g, int level)
+GraphClaim(BuildGraph *g, int level, Size budget)
 {
 	BuildGraphHeader *hdr = g->hdr;
 	uint32		need = (uint32) (g->shape.m * level);
 	uint32		pos = HNSW_INVALID_ID;
 
-	if (!g->fixed && (hdr->n == g->cap || hdr->upperUsed + need > g->upperCap))
-		GraphGrow(g, need);
+	if (!g->fixed && (hdr->n == g->cap || (uint64) hdr->upperUsed + need > g->upperCap))
+		GraphGrow(g, need, budget);
 
 	SpinLockAcquire(&hdr->mutex);
-	if (hdr->n < g->cap && hdr->upperUsed + need <= g->upperCap)
+	if (hdr->n < g->cap && (uint64) hdr->upperUsed + need <= g->upperCap)
 	{
 		pos = hdr->n++;
 		g->upperAt[pos] = level > 0 ? hdr->upperUsed : HNSW_NO_UPPER;
@@ -759,28 +784,85 @@ ReportProgress(BuildState *bs)
 }
 
 /*
- * Write the graph out when it can take no more elements: the first
- * participant to get here does it, once the in-memory inserts in flight
- * (which hold flushLock shared) are done; from then on every participant
- * inserts its rows on disk.
+ * Say why the graph is written out before the end of the scan: a serial
+ * graph outgrew maintenance_work_mem; a shared one filled the elements it
+ * was sized for (by maintenance_work_mem, or by the rows the table's pages
+ * could hold, which only compressed rows exceed) or its pool of upper-level
+ * lists, sized for twice the expected share of elements with upper levels.
  */
 static void
-FlushGraph(BuildState *bs)
+ReportGraphFull(BuildGraph *g)
 {
-	BuildGraphHeader *hdr = bs->graph.hdr;
+	BuildGraphHeader *hdr = g->hdr;
 
-	LWLockAcquire(&hdr->flushLock, LW_EXCLUSIVE);
-	if (!hdr->flushed)
-	{
+	if (g->fixed && hdr->n < g->cap)
+		ereport(NOTICE,
+				(errmsg("lance_hnsw shared graph ran out of upper-level slots after %u tuples",
+						hdr->n),
+				 errdetail("Its pool of %u slots was sized for twice the expected upper levels; the rest of the rows are inserted on disk one by one, which is slower.",
+						   g->upperCap)));
+	else if (g->fixed && hdr->capFromPages)
+		ereport(NOTICE,
+				(errmsg("lance_hnsw shared graph is full after %u tuples", hdr->n),
+				 errdetail("It was sized for the rows the table's pages could hold uncompressed; the rest of the rows are inserted on disk one by one, which is slower.")));
+	else
 		ereport(NOTICE,
 				(errmsg("lance_hnsw graph no longer fits into maintenance_work_mem after %u tuples",
 						hdr->n),
 				 errdetail("The rest of the rows are inserted on disk one by one, which is slower."),
 				 errhint("Increase maintenance_work_mem to speed up the build.")));
-		HnswWriteGraph(bs);
-		hdr->flushed = true;
+}
+
+/*
+ * Write the graph out when it can take no more elements.  In a parallel
+ * build the first participant to get here does it, and flushLock only
+ * elects it: taken exclusive, it waits out the in-memory inserts in flight
+ * (which hold it shared) and marks the graph as being written, so no
+ * insert touches the graph again.  The writing itself holds no LWLock, so
+ * it stays interruptible; the others wait on a condition variable, also
+ * interruptibly, until the graph is on disk, and then insert their rows
+ * on disk.  If the writer fails, the whole build fails (the leader
+ * rethrows a worker's error), and since "flushing" stays set nobody
+ * writes the graph a second time over a partial one.
+ */
+static void
+FlushGraph(BuildState *bs)
+{
+	BuildGraphHeader *hdr = bs->graph.hdr;
+	bool		writer = true;
+
+	if (bs->graph.fixed)
+	{
+		LWLockAcquire(&hdr->flushLock, LW_EXCLUSIVE);
+		writer = !hdr->flushing;
+		hdr->flushing = true;
+		LWLockRelease(&hdr->flushLock);
 	}
-	LWLockRelease(&hdr->flushLock);
+	if (writer)
+	{
+		ReportGraphFull(&bs->graph);
+		HnswWriteGraph(bs);
+		SpinLockAcquire(&hdr->mutex);
+		hdr->flushed = true;
+		SpinLockRelease(&hdr->mutex);
+		if (bs->graph.fixed)
+			ConditionVariableBroadcast(&hdr->flushedCv);
+	}
+	else
+	{
+		for (;;)
+		{
+			bool		flushed;
+
+			SpinLockAcquire(&hdr->mutex);
+			flushed = hdr->flushed;
+			SpinLockRelease(&hdr->mutex);
+			if (flushed)
+				break;
+			ConditionVariableSleep(&hdr->flushedCv, PG_WAIT_EXTENSION);
+		}
+		ConditionVariableCancelSleep();
+	}
 	bs->onDisk = true;
 	if (!bs->graph.fixed)
 		MemoryContextReset(bs->graphCtx);
@@ -803,15 +885,15 @@ AddInMemory(BuildState *bs, ItemPointer tid)
 	MemoryContext old;
 
 	LWLockAcquire(&hdr->flushLock, LW_SHARED);
-	if (hdr->flushed)
+	if (hdr->flushing)
 	{
 		LWLockRelease(&hdr->flushLock);
-		bs->onDisk = true;
+		FlushGraph(bs);
 		return false;
 	}
 	level = HnswRandomLevel(&bs->prng, m);
 	old = MemoryContextSwitchTo(bs->graphCtx);
-	pos = GraphClaim(g, level);
+	pos = GraphClaim(g, level, bs->memLimit);
 	MemoryContextSwitchTo(old);
 	if (pos == HNSW_INVALID_ID)
 	{
@@ -905,7 +987,10 @@ HnswBuildHeaderInit(BuildGraphHeader *hdr, int trancheId)
 	LWLockInitialize(&hdr->flushLock, trancheId);
 	hdr->entry = HNSW_INVALID_ID;
 	hdr->entryLevel = -1;
+	hdr->capFromPages = false;
+	hdr->flushing = false;
 	hdr->flushed = false;
+	ConditionVariableInit(&hdr->flushedCv);
 	pg_atomic_init_u64(&hdr->tuplesDone, 0);
 }
 

@@ -19,6 +19,7 @@
 
 #include "am/hnsw/hnsw.h"
 #include "port/atomics.h"
+#include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 #include "storage/spin.h"
 
@@ -36,10 +37,16 @@ typedef struct BuildGraphHeader
 	uint32		n;				/* positions claimed */
 	uint32		upperUsed;		/* slots of the upper-level pool claimed */
 	LWLock		entryLock;		/* guards entry and entryLevel */
-	LWLock		flushLock;		/* shared by in-memory inserts, exclusive to write out */
+	LWLock		flushLock;		/* shared by in-memory inserts, exclusive to
+								 * elect the writer; guards flushing */
 	uint32		entry;
 	int			entryLevel;
-	bool		flushed;		/* written out: the rest goes on disk */
+	bool		capFromPages;	/* shared graph sized by the heap's pages,
+								 * not by maintenance_work_mem */
+	bool		flushing;		/* a writer is elected: no more inserts */
+	bool		flushed;		/* written out (under mutex): the rest goes
+								 * on disk */
+	ConditionVariable flushedCv;	/* signalled when flushed is set */
 	pg_atomic_uint64 tuplesDone;	/* rows indexed by all participants */
 } BuildGraphHeader;
 
@@ -60,7 +67,6 @@ typedef struct BuildGraph
 	uint32	   *upperAt;		/* start of an element's levels 1.. in upper */
 	uint32	   *upper;			/* pool of m slots per upper level */
 	LWLock	   *locks;			/* one per element, for its neighbour lists */
-	Size		memUsed;		/* of a serial build's arrays, for its budget */
 
 	/* this participant's own: visited marks, per position */
 	uint32	   *marks;

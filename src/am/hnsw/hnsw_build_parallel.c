@@ -5,7 +5,8 @@
  *
  * The leader sizes one in-memory graph (hnsw_build.h) to fit
  * maintenance_work_mem, or the most rows the table's pages can hold if
- * that is less, and places it in the parallel context's shared memory.
+ * that is less, and places it in a dynamic shared memory segment of its
+ * own; when that cannot be had, the build is serial.
  * Every participant, the leader included, then takes pages of the heap
  * from a parallel table scan and inserts their rows into that one graph
  * concurrently: an element's neighbour lists change only under its own
@@ -23,6 +24,8 @@
  */
 #include "postgres.h"
 
+#include <sys/statvfs.h>
+
 #include "access/heaptoast.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
@@ -36,11 +39,19 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/bufpage.h"
+#include "storage/dsm.h"
+#include "storage/dsm_impl.h"
 #include "utils/snapmgr.h"
 
-/* keys of the parallel context's table of contents */
+/* key of the parallel context's table of contents */
 #define PARALLEL_KEY_HNSW_SHARED	UINT64CONST(0xA000000000000001)
-#define PARALLEL_KEY_HNSW_GRAPH		UINT64CONST(0xA000000000000002)
+
+/*
+ * Room left in /dev/shm for the parallel context's own segment beside the
+ * graph's: its error queues (16 kB per worker), snapshot and GUC state come
+ * to well under this.
+ */
+#define CONTEXT_SEGMENT_ALLOWANCE	(1024 * 1024)
 
 /* what the participants share, besides the graph's arrays */
 typedef struct HnswBuildShared
@@ -52,6 +63,7 @@ typedef struct HnswBuildShared
 	uint32		cap;
 	uint32		upperCap;
 	int			trancheId;
+	dsm_handle	graphHandle;	/* the segment holding the graph's arrays */
 
 	slock_t		mutex;			/* guards the two sums below */
 	double		reltuples;		/* heap rows seen, all participants */
@@ -70,11 +82,12 @@ PGDLLEXPORT void HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc);
 /*
  * How many elements the shared graph is sized for, and its pool of
  * upper-level slots: what maintenance_work_mem holds, but no more than
- * the heap's pages can hold rows.  An element lives on 1 / (m - 1) upper
- * levels on average; the pool has room for twice that.
+ * the heap's pages can hold rows (*fromPages when that is the bound).  An
+ * element lives on 1 / (m - 1) upper levels on average; the pool has room
+ * for twice that.
  */
 static uint32
-SharedCapacity(BuildState *bs, uint32 *upperCap)
+SharedCapacity(BuildState *bs, uint32 *upperCap, bool *fromPages)
 {
 	const HnswShape *shape = &bs->graph.shape;
 	double		upperPer = 2.0 * shape->m / (shape->m - 1);
@@ -90,6 +103,7 @@ SharedCapacity(BuildState *bs, uint32 *upperCap)
 	else
 		perPage = MaxHeapTuplesPerPage;
 	cap = Min(fits, perPage * RelationGetNumberOfBlocks(bs->heap));
+	*fromPages = cap < fits;
 	/* positions and pool offsets are 32-bit; the pool has up to 4 slots per element */
 	cap = Min(cap, (double) (PG_UINT32_MAX / 8));
 	*upperCap = (uint32) (cap * upperPer) + 64 * shape->m;
@@ -115,6 +129,30 @@ ParticipateInBuild(BuildState *bs, HnswBuildShared *shared, IndexInfo *indexInfo
 	SpinLockRelease(&shared->mutex);
 }
 
+/*
+ * Whether a dynamic shared memory segment of this size can be created.
+ * With POSIX shared memory (Linux's default) a segment is a file in
+ * /dev/shm whose pages PostgreSQL reserves when creating it, so a segment
+ * larger than the space free there (64 MB in a Docker container unless
+ * started with --shm-size) is an ERROR, not a NULL result to fall back
+ * from: it is checked beforehand.  Space that min_dynamic_shared_memory
+ * sets aside in the main shared memory serves too.  Other kinds are not
+ * checked; creating a segment of those fails only past system limits.
+ */
+static bool
+SegmentFits(Size size)
+{
+	struct statvfs st;
+
+	if (dynamic_shared_memory_type != DSM_IMPL_POSIX)
+		return true;
+	if ((Size) min_dynamic_shared_memory * 1024 * 1024 >= size)
+		return true;
+	if (statvfs("/dev/shm", &st) != 0)
+		return true;			/* cannot tell: dsm_create will say */
+	return size + CONTEXT_SEGMENT_ALLOWANCE <= (Size) st.f_bavail * st.f_frsize;
+}
+
 /* Point a participant's graph at the shared one. */
 static void
 AttachGraph(BuildState *bs, HnswBuildShared *shared, char *arrays)
@@ -129,8 +167,14 @@ AttachGraph(BuildState *bs, HnswBuildShared *shared, char *arrays)
 }
 
 /*
- * Build with nworkers parallel workers (the leader takes part too); false
- * if no shared memory could be had, and the caller builds serially.  On
+ * Build with nworkers parallel workers (the leader takes part too); false,
+ * before anything is scanned, when the shared graph cannot be had, and the
+ * caller builds serially as it would without workers: when /dev/shm cannot
+ * hold it (SegmentFits) or no more segments can be created.  The graph
+ * gets a segment of its own rather than a share of the parallel context's:
+ * when the context's segment cannot be created, PostgreSQL 15 falls back
+ * to a backend-local allocation of the same size, an ERROR past 1 GB,
+ * where a segment of its own simply comes back NULL.  On
  * success the graph is on disk, bs->indtuples is the rows all participants
  * indexed and *reltuples the heap rows they saw.
  */
@@ -143,12 +187,25 @@ HnswBuildParallel(BuildState *bs, IndexInfo *indexInfo, int nworkers, double *re
 	Size		graphSize;
 	uint32		cap;
 	uint32		upperCap;
+	bool		capFromPages;
 	HnswBuildShared *shared;
-	char	   *arrays;
+	dsm_segment *graphSeg;
 	static int	trancheId = 0;
 
-	cap = SharedCapacity(bs, &upperCap);
+	cap = SharedCapacity(bs, &upperCap, &capFromPages);
 	if (cap == 0)
+		return false;
+	graphSize = HnswGraphLayout(&bs->graph, NULL, cap, upperCap);
+	if (!SegmentFits(graphSize))
+	{
+		ereport(NOTICE,
+				(errmsg("lance_hnsw builds \"%s\" without parallel workers: its shared graph of %zu MB does not fit in /dev/shm",
+						RelationGetRelationName(bs->index), graphSize / (1024 * 1024)),
+				 errhint("Give /dev/shm more space (Docker: --shm-size), or lower maintenance_work_mem.")));
+		return false;
+	}
+	graphSeg = dsm_create(graphSize, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	if (graphSeg == NULL)
 		return false;
 	if (trancheId == 0)
 	{
@@ -165,10 +222,8 @@ HnswBuildParallel(BuildState *bs, IndexInfo *indexInfo, int nworkers, double *re
 
 	sharedSize = add_size(BUFFERALIGN(sizeof(HnswBuildShared)),
 						  table_parallelscan_estimate(bs->heap, snapshot));
-	graphSize = HnswGraphLayout(&bs->graph, NULL, cap, upperCap);
 	shm_toc_estimate_chunk(&pcxt->estimator, sharedSize);
-	shm_toc_estimate_chunk(&pcxt->estimator, graphSize);
-	shm_toc_estimate_keys(&pcxt->estimator, 2);
+	shm_toc_estimate_keys(&pcxt->estimator, 1);
 	InitializeParallelDSM(pcxt);
 	if (pcxt->seg == NULL)
 	{
@@ -176,6 +231,7 @@ HnswBuildParallel(BuildState *bs, IndexInfo *indexInfo, int nworkers, double *re
 			UnregisterSnapshot(snapshot);
 		DestroyParallelContext(pcxt);
 		ExitParallelMode();
+		dsm_detach(graphSeg);
 		return false;
 	}
 
@@ -187,16 +243,16 @@ HnswBuildParallel(BuildState *bs, IndexInfo *indexInfo, int nworkers, double *re
 	shared->cap = cap;
 	shared->upperCap = upperCap;
 	shared->trancheId = trancheId;
+	shared->graphHandle = dsm_segment_handle(graphSeg);
 	SpinLockInit(&shared->mutex);
 	shared->reltuples = 0;
 	shared->indtuples = 0;
 	HnswBuildHeaderInit(&shared->graph, trancheId);
+	shared->graph.capFromPages = capFromPages;
 	table_parallelscan_initialize(bs->heap, ParallelTableScanFromShared(shared), snapshot);
-	arrays = shm_toc_allocate(pcxt->toc, graphSize);
-	AttachGraph(bs, shared, arrays);
+	AttachGraph(bs, shared, dsm_segment_address(graphSeg));
 	HnswGraphInitLocks(&bs->graph, trancheId);
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_SHARED, shared);
-	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_GRAPH, arrays);
 
 	LaunchParallelWorkers(pcxt);
 	ereport(DEBUG1,
@@ -205,7 +261,8 @@ HnswBuildParallel(BuildState *bs, IndexInfo *indexInfo, int nworkers, double *re
 	ParticipateInBuild(bs, shared, indexInfo);
 	WaitForParallelWorkersToFinish(pcxt);
 
-	if (!shared->graph.flushed)
+	/* a writer that failed has failed the build by now */
+	if (!shared->graph.flushing)
 		HnswWriteGraph(bs);
 	*reltuples = shared->reltuples;
 	bs->indtuples = shared->indtuples;
@@ -215,6 +272,7 @@ HnswBuildParallel(BuildState *bs, IndexInfo *indexInfo, int nworkers, double *re
 		UnregisterSnapshot(snapshot);
 	DestroyParallelContext(pcxt);
 	ExitParallelMode();
+	dsm_detach(graphSeg);
 	return true;
 }
 
@@ -226,7 +284,7 @@ void
 HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 {
 	HnswBuildShared *shared = shm_toc_lookup(toc, PARALLEL_KEY_HNSW_SHARED, false);
-	char	   *arrays = shm_toc_lookup(toc, PARALLEL_KEY_HNSW_GRAPH, false);
+	dsm_segment *graphSeg;
 	LOCKMODE	heapLockmode = shared->isconcurrent ? ShareUpdateExclusiveLock : ShareLock;
 	LOCKMODE	indexLockmode = shared->isconcurrent ? RowExclusiveLock : AccessExclusiveLock;
 	Relation	heap;
@@ -243,9 +301,14 @@ HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 	HnswBuildStateInit(&bs, heap, index, &shared->shape,
 					   HNSW_BUILD_SEED + (uint64) ParallelWorkerNumber + 1);
 	bs.leader = false;
-	AttachGraph(&bs, shared, arrays);
+	/* the leader stays attached until the workers are done */
+	graphSeg = dsm_attach(shared->graphHandle);
+	if (graphSeg == NULL)
+		elog(ERROR, "could not map the lance_hnsw build graph's shared memory segment");
+	AttachGraph(&bs, shared, dsm_segment_address(graphSeg));
 	ParticipateInBuild(&bs, shared, indexInfo);
 	HnswBuildStateEnd(&bs);
+	dsm_detach(graphSeg);
 
 	index_close(index, indexLockmode);
 	table_close(heap, heapLockmode);
