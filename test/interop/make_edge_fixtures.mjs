@@ -11,6 +11,9 @@
 //   edge_same_vX     four rows of ['z'], the binary alternating value / null
 //                    (a scalar with def levels)
 //   edge_nulls_vX    a null list, an empty list and a list of two
+//   edge_gaps_vX     ['z'] lists beside a null and an empty list (a scalar
+//                    with both rep and def levels)
+//   edge_nullitems_vX  lists of null items only (levels and no scalar)
 // written as file versions 2.1 and 2.2.
 import { createRequire } from "node:module";
 import * as fs from "node:fs";
@@ -35,6 +38,8 @@ const tables = {
   one: { id: [1], ls: [["z"]], fsb: [null] },
   same: { id: [1, 2, 3, 4], ls: [["z"], ["z"], ["z"], ["z"]], fsb: [b4, null, b4, null] },
   nulls: { id: [1, 2, 3], ls: [null, ["a", "b"], []], fsb: [null, null, null] },
+  gaps: { id: [1, 2, 3, 4], ls: [["z"], null, [], ["z", "z"]], fsb: [b4, b4, null, b4] },
+  nullitems: { id: [1, 2], ls: [[null], [null, null]], fsb: [null, b4] },
 };
 function ipcBytes(c) {
   const vectors = schema.fields.map((f) => arrow.vectorFromArray(c[f.name], f.type));
