@@ -17,6 +17,8 @@
 # reverse order, is fetched by row address (lance_dump --take, the random
 # access path) and compared with those lines.  Lines must be identical, except that
 # non-integer numbers are compared as doubles (so "1.5" equals "1.50").
+# The tiny constant-layout tables of make_edge_fixtures.mjs are then made in
+# a scratch folder and compared the same way.
 # Prints one line per case, then "N passed, N failed"; exits 1 on failure.
 
 set -u
