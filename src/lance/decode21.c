@@ -2017,8 +2017,40 @@ done:
 }
 
 /*
+ * Copy a constant page's raw u16 rep and def level buffers.  Either may be
+ * empty (no lists, or no nulls); when both are present they hold one level
+ * per slot each.
+ */
+static Status
+raw_levels(Dec21 *d, ByteSpan rb, ByteSpan db, Levels *rep, Levels *def, uint64_t *nlevels)
+{
+	Status		status;
+
+	if (db.len % 2 || rb.len % 2 || (rb.len && db.len && rb.len != db.len))
+		return core_error(d->err, CORE_ERR_CORRUPT, "%s: constant page level buffers of %" PRIu64 " and %" PRIu64 " bytes",
+						  d->what, rb.len, db.len);
+	*nlevels = (rb.len ? rb.len : db.len) / 2;
+	if ((status = levels_reserve(d, def, *nlevels)) != CORE_OK ||
+		(status = levels_reserve(d, rep, *nlevels)) != CORE_OK)
+		return status;
+	if (db.len)
+	{
+		memcpy(def->v, db.data, (size_t) db.len);
+		def->n = *nlevels;
+	}
+	if (rb.len)
+	{
+		memcpy(rep->v, rb.data, (size_t) rb.len);
+		rep->n = *nlevels;
+	}
+	return CORE_OK;
+}
+
+/*
  * Constant layout (2.1 all-null, 2.2 constant): no values, or one scalar
- * for every visible slot; levels as raw u16 (2.1) or encoded (2.2).
+ * for every visible slot.  Levels are raw u16 buffers (2.1, and 2.2 pages
+ * without level compression: the buffers are then [scalar?, rep, def]) or
+ * encoded (2.2 with rep/def compression).
  */
 static Status
 decode_constant_layout(Dec21 *d, const Le21__ConstantLayout *cl, const LancePageData *data,
@@ -2033,6 +2065,8 @@ decode_constant_layout(Dec21 *d, const Le21__ConstantLayout *cl, const LancePage
 	LanceArray *scalar = NULL;
 	Status		status;
 	int			next_buf = 0;
+	int			level_bufs;
+	bool		encoded_levels = cl->rep_compression || cl->def_compression;
 	bool		has_scalar = false;
 	ByteSpan	scalar_bytes = {0};
 
@@ -2042,22 +2076,43 @@ decode_constant_layout(Dec21 *d, const Le21__ConstantLayout *cl, const LancePage
 	if (status != CORE_OK)
 		return status;
 
+	/*
+	 * Count the level buffers so that what is left over is the scalar: a
+	 * 2.1 page, or a 2.2 page without level compression, has either none or
+	 * the raw rep and def pair.
+	 */
+	if (d->version >= LANCE_FILE_V2_2 && encoded_levels)
+		level_bufs = (cl->rep_compression ? 1 : 0) + (cl->def_compression ? 1 : 0);
+	else
+		level_bufs = data->num_buffers >= 2 ? 2 : 0;
+
 	if (cl->has_inline_value)
 	{
 		has_scalar = true;
 		scalar_bytes = span_make(cl->inline_value.data, cl->inline_value.len);
 	}
-	else if (data->num_buffers > (cl->rep_compression ? 1 : 0) + (cl->def_compression ? 1 : 0) &&
-			 d->version >= LANCE_FILE_V2_2)
+	else if (data->num_buffers > level_bufs && d->version >= LANCE_FILE_V2_2)
 	{
 		has_scalar = true;
 		scalar_bytes = data->buffers[0];
 		next_buf = 1;
 	}
 
-	if (d->version >= LANCE_FILE_V2_2)
+	if (level_bufs == 2 && !encoded_levels)
 	{
-		if (cl->rep_compression || cl->def_compression)
+		if (next_buf + 2 != data->num_buffers)
+		{
+			status = core_error(d->err, CORE_ERR_CORRUPT, "%s: constant page of %d buffers", d->what,
+								data->num_buffers);
+			goto done;
+		}
+		status = raw_levels(d, data->buffers[next_buf], data->buffers[next_buf + 1], &rep, &def, &nlevels);
+		if (status != CORE_OK)
+			goto done;
+	}
+	else if (d->version >= LANCE_FILE_V2_2)
+	{
+		if (encoded_levels)
 		{
 			if (cl->rep_compression && cl->def_compression && cl->num_rep_values != cl->num_def_values)
 			{
@@ -2098,30 +2153,6 @@ decode_constant_layout(Dec21 *d, const Le21__ConstantLayout *cl, const LancePage
 				}
 				def.n = nlevels;
 			}
-		}
-	}
-	else if (data->num_buffers >= 2)
-	{
-		/* 2.1 all-null with levels: raw u16 rep (maybe empty) and def */
-		ByteSpan	rb = data->buffers[0];
-		ByteSpan	db = data->buffers[1];
-
-		if (db.len % 2 || rb.len % 2 || (rb.len && rb.len != db.len))
-		{
-			status = core_error(d->err, CORE_ERR_CORRUPT, "%s: all-null level buffers of %" PRIu64 " and %" PRIu64 " bytes",
-								d->what, rb.len, db.len);
-			goto done;
-		}
-		nlevels = db.len / 2;
-		if ((status = levels_reserve(d, &def, nlevels)) != CORE_OK ||
-			(status = levels_reserve(d, &rep, nlevels)) != CORE_OK)
-			goto done;
-		memcpy(def.v, db.data, (size_t) db.len);
-		def.n = nlevels;
-		if (rb.len)
-		{
-			memcpy(rep.v, rb.data, (size_t) rb.len);
-			rep.n = nlevels;
 		}
 	}
 

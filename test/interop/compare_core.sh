@@ -17,6 +17,8 @@
 # reverse order, is fetched by row address (lance_dump --take, the random
 # access path) and compared with those lines.  Lines must be identical, except that
 # non-integer numbers are compared as doubles (so "1.5" equals "1.50").
+# The tiny constant-layout tables of make_edge_fixtures.mjs are then made in
+# a scratch folder and compared the same way.
 # Prints one line per case, then "N passed, N failed"; exits 1 on failure.
 
 set -u
@@ -137,34 +139,50 @@ run_take() {
 	fi
 }
 
-if [ -f "$fixtures/fixtures.json" ]; then
-	tables=$(node -e 'for (const t of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))) console.log(t.table)' "$fixtures/fixtures.json")
-else
-	tables=$(cd "$fixtures" && ls -d *.lance)
-fi
+# compare_dir DIR: every table of DIR (listed in its fixtures.json, else
+# every *.lance), at every version
+compare_dir() {
+	dir=$1
+	if [ -f "$dir/fixtures.json" ]; then
+		tables=$(node -e 'for (const t of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))) console.log(t.table)' "$dir/fixtures.json")
+	else
+		tables=$(cd "$dir" && ls -d *.lance)
+	fi
 
-for table in $tables; do
-	ds="$fixtures/$table"
-	versions=$(node "$refdir/lancedb_ref.mjs" versions "$ds" 2>/dev/null |
-		sed -n 's/^{"version":\([0-9]*\),.*/\1/p')
-	if [ -z "$versions" ]; then
-		echo "FAIL  $table: lancedb_ref lists no versions"
-		failed=$((failed + 1))
-		continue
-	fi
-	last=
-	for v in $versions; do
-		run_case "$table@$v" "$ds" --version "$v" --rowaddr
-		last=$v
+	for table in $tables; do
+		ds="$dir/$table"
+		versions=$(node "$refdir/lancedb_ref.mjs" versions "$ds" 2>/dev/null |
+			sed -n 's/^{"version":\([0-9]*\),.*/\1/p')
+		if [ -z "$versions" ]; then
+			echo "FAIL  $table: lancedb_ref lists no versions"
+			failed=$((failed + 1))
+			continue
+		fi
+		last=
+		for v in $versions; do
+			run_case "$table@$v" "$ds" --version "$v" --rowaddr
+			last=$v
+		done
+		# a projection, in an order other than the schema's
+		cols=$(node "$refdir/lancedb_ref.mjs" info "$ds" 2>/dev/null |
+			node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const f=JSON.parse(s).schema.map(x=>x.name);if(f.length>1)console.log(f[f.length-1]+","+f[0]);})')
+		if [ -n "$cols" ]; then
+			run_case "$table@$last --columns $cols" "$ds" --version "$last" --columns "$cols"
+		fi
+		run_take "$table@$last take" "$ds" "$last"
 	done
-	# a projection, in an order other than the schema's
-	cols=$(node "$refdir/lancedb_ref.mjs" info "$ds" 2>/dev/null |
-		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const f=JSON.parse(s).schema.map(x=>x.name);if(f.length>1)console.log(f[f.length-1]+","+f[0]);})')
-	if [ -n "$cols" ]; then
-		run_case "$table@$last --columns $cols" "$ds" --version "$last" --columns "$cols"
-	fi
-	run_take "$table@$last take" "$ds" "$last"
-done
+}
+
+compare_dir "$fixtures"
+
+# Tiny tables whose pages take the constant layout (one value per page,
+# with levels), which the standard fixtures do not produce.
+if node "$here/make_edge_fixtures.mjs" "$refdir" "$work/edge" > "$work/edge.log" 2>&1; then
+	compare_dir "$work/edge"
+else
+	echo "FAIL  make_edge_fixtures.mjs: $(grep -v WARN "$work/edge.log" | head -3)"
+	failed=$((failed + 1))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
