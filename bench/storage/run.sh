@@ -19,8 +19,8 @@ WORK=$(mktemp -d /tmp/lancedb_bench_storage.XXXXXX)
 trap 'cluster_stop; test/storage/radosgw.sh stop "$WORK/ceph"; rm -rf "$WORK"' EXIT
 CFLAGS=(-O2 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 	-D_GNU_SOURCE -Isrc -Isrc/lance/proto)
-LIBS=(-lcurl -lssl -lcrypto -lzstd -llz4 -lprotobuf-c -lroaring -lm)
-CORE=(src/core/*.o src/storage/*.o src/lance/*.o src/lance/proto/*.o)
+LIBS=(-lcurl -lssl -lcrypto -lzstd -llz4 -lprotobuf-c -lroaring -lopenblas -lpthread -lm)
+CORE=(src/core/*.o src/storage/*.o src/lance/*.o src/lance/proto/*.o src/kernels/*.o)
 gcc "${CFLAGS[@]}" -o bench/storage/bench_storage bench/storage/bench_storage.c "${CORE[@]}" "${LIBS[@]}"
 gcc "${CFLAGS[@]}" -o bench/storage/bench_lance_scan bench/storage/bench_lance_scan.c "${CORE[@]}" "${LIBS[@]}"
 gcc "${CFLAGS[@]}" -o "$WORK/lance_over_store" test/storage/lance_over_store.c "${CORE[@]}" "${LIBS[@]}"

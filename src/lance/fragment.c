@@ -23,6 +23,8 @@
  *	  mini-block pages are decoded a few chunks at a time, their chunk
  *	  buffer read a few MiB ahead of the decoding into one reused buffer.
  *
+ * That is for local files; on object stores pages are read whole.
+ *
  *-------------------------------------------------------------------------
  */
 #include <inttypes.h>
@@ -752,7 +754,13 @@ make_reader21(LanceFragmentReader *fr, const LanceField *field, FieldReader **ou
 							  lance_file_path(file), field->name);
 		}
 	}
-	if (n == 1 && r->leaves[0] == field && field->parent == NULL)
+	/*
+	 * Reading by row range and chunk makes one request per batch or
+	 * read-ahead, each waited for in turn: on local disk that is cheap, but
+	 * an object store answers far faster with whole pages fetched together
+	 * (coalesced and in flight at once), so there the pages are read whole.
+	 */
+	if (n == 1 && r->leaves[0] == field && field->parent == NULL && storage_is_local(fr->st))
 		r->leaf_cursors[0].range_field = field;
 	*out = r;
 	return CORE_OK;

@@ -137,6 +137,12 @@ storage_root(const Storage *st)
 	return st->root;
 }
 
+bool
+storage_is_local(const Storage *st)
+{
+	return strcmp(st->ops->name, "local") == 0;
+}
+
 /*
  * Paths come from manifests, which are untrusted: refuse absolute paths
  * and '..' components so no file outside the root is ever touched.

@@ -95,6 +95,9 @@ extern void storage_close(Storage *st);
 /* The root as given to storage_open (for messages). */
 extern const char *storage_root(const Storage *st);
 
+/* Whether the files are on local disk, where small reads cost no round trip. */
+extern bool storage_is_local(const Storage *st);
+
 /* Size of a file; CORE_ERR_NOT_FOUND when it does not exist. */
 extern CoreStatus storage_size(Storage *st, const char *path, uint64_t *size,
 							   CoreError *err);
