@@ -270,6 +270,11 @@ lance_xact_staged_dataset(const char *location, Storage *st, LanceDataset **ds)
 	return false;
 }
 
+/*
+ * Record that the current subtransaction changes the writer (so rolling it
+ * back marks the writer broken), and make later reads in this statement
+ * open the dataset again, to see the change.
+ */
 static void
 note_change(XactWriter *xw)
 {
@@ -277,6 +282,7 @@ note_change(XactWriter *xw)
 
 	if (cur > xw->max_subxid)
 		xw->max_subxid = cur;
+	lance_source_forget(xw->location);
 }
 
 /* ---------------------------------------------------------------------
@@ -470,6 +476,8 @@ append_row(LanceModifyState *ms, TupleTableSlot *slot)
 	MemoryContext old = MemoryContextSwitchTo(ms->temp_cxt);
 	CoreError	err;
 
+	/* before the first value: an error halfway leaves a partial row */
+	note_change(ms->xw);
 	slot_getallattrs(slot);
 	for (int f = 0; f < ms->nfields; f++)
 	{
@@ -495,7 +503,6 @@ append_row(LanceModifyState *ms, TupleTableSlot *slot)
 		else
 			lance_push_datum(ms->convs[f], arr, slot->tts_values[a], slot->tts_isnull[a], &err);
 	}
-	note_change(ms->xw);
 	if (lance_writer_row_done(ms->xw->writer, &err) != CORE_OK)
 		lance_report_core_error(&err);
 	MemoryContextSwitchTo(old);

@@ -894,7 +894,8 @@ prefilter_index(ForeignScanState *node, LanceSearchState *st)
 
 	lance_index_search_restrict(st->index);
 	old = MemoryContextSwitchTo(cxt);
-	filter = lance_source_open(st->location, lance_source_version(st->source),
+	/* the version option, not its number: the same (maybe staged) dataset */
+	filter = lance_source_open(st->location, st->version_option,
 							   lance_scan_storage_options(node));
 	fields = palloc(sizeof(char *) * Max(st->nqualcols, 1));
 	cols = palloc(sizeof(int) * Max(st->nqualcols, 1));

@@ -57,6 +57,7 @@ extern CoreStatus lance_storage_open(const char *location, List *storage_options
 									 Storage **out, CoreError *err);
 extern LanceSource *lance_source_open(const char *location, uint64 version,
 									  List *storage_options);
+extern void lance_source_forget(const char *location);
 extern const LanceSchema *lance_source_schema(LanceSource *src);
 extern const LanceManifest *lance_source_manifest(LanceSource *src);
 extern uint64 lance_source_version(LanceSource *src);

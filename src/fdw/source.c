@@ -270,6 +270,16 @@ open_storage(const char *location, List *storage_options, Storage **out, CoreErr
 }
 
 /*
+ * Make later opens in this statement read the dataset at a location again:
+ * a write changed what this transaction reads there.
+ */
+void
+lance_source_forget(const char *location)
+{
+	forget_shared(location);
+}
+
+/*
  * Open the storage at a location with object-store options (DefElems by
  * LanceDB's names, secrets included; see option.c), interruptible, to
  * write or to list it.  Datasets shared at that location are forgotten,
@@ -284,40 +294,22 @@ lance_storage_open(const char *location, List *storage_options, Storage **out,
 	return open_storage(location, storage_options, out, err);
 }
 
-/*
- * The dataset at a version of a storage: for the newest version, in a
- * transaction that changed the dataset, the version it is about to commit,
- * so that it reads its own changes.  The storage is closed if that raises
- * an error, so nothing leaks.
- */
-static CoreStatus
-open_dataset(const char *location, uint64 version, Storage *st, LanceDataset **out,
-			 CoreError *err)
+/* Free a shared dataset that never opened; its options hold secrets. */
+static void
+discard_unopened(SharedDataset *sd)
 {
-	bool		staged = false;
-
-	if (version == 0)
-	{
-		PG_TRY();
-		{
-			staged = lance_xact_staged_dataset(location, st, out);
-		}
-		PG_CATCH();
-		{
-			storage_close(st);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-	}
-	if (staged)
-		return CORE_OK;
-	return lance_dataset_open(st, "", version, out, err);
+	explicit_bzero(sd->options, strlen(sd->options));
+	pfree(sd->options);
+	pfree(sd->location);
+	pfree(sd);
 }
 
 /*
  * Open a dataset to share, or raise the error.  Everything that can fail
  * for lack of memory is allocated before the core objects are opened, and
- * those are closed before any ereport, so a failure leaks nothing.
+ * those are closed before any ereport, so a failure leaks nothing.  For the
+ * newest version, a transaction that changed the dataset gets the version
+ * it is about to commit, so that it reads its own changes.
  */
 static SharedDataset *
 open_shared(const char *location, uint64 version, const char *options, List *storage_options)
@@ -325,6 +317,7 @@ open_shared(const char *location, uint64 version, const char *options, List *sto
 	SharedDataset *sd = MemoryContextAllocZero(TopMemoryContext, sizeof(SharedDataset));
 	CoreError	err;
 	CoreStatus	status;
+	bool		staged = false;
 
 	sd->location = MemoryContextStrdup(TopMemoryContext, location);
 	sd->options = MemoryContextStrdup(TopMemoryContext, options);
@@ -335,19 +328,28 @@ open_shared(const char *location, uint64 version, const char *options, List *sto
 	}
 
 	status = open_storage(location, storage_options, &sd->storage, &err);
-	if (status == CORE_OK)
+	if (status == CORE_OK && version == 0)
 	{
-		status = open_dataset(location, version, sd->storage, &sd->dataset, &err);
+		PG_TRY();
+		{
+			staged = lance_xact_staged_dataset(location, sd->storage, &sd->dataset);
+		}
+		PG_CATCH();
+		{
+			storage_close(sd->storage);
+			discard_unopened(sd);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	if (status == CORE_OK && !staged)
+	{
+		status = lance_dataset_open(sd->storage, "", version, &sd->dataset, &err);
 		if (status != CORE_OK)
 			storage_close(sd->storage);
 	}
 	if (status != CORE_OK)
-	{
-		explicit_bzero(sd->options, strlen(sd->options));
-		pfree(sd->options);
-		pfree(sd->location);
-		pfree(sd);
-	}
+		discard_unopened(sd);
 	if (status == CORE_ERR_NOT_FOUND)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),

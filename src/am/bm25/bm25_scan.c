@@ -520,7 +520,11 @@ bm25gettuple(IndexScanDesc scan, ScanDirection dir)
 			so->next++;
 	}
 	if (so->next >= so->n)
+	{
+		if (so->pub)
+			so->pub->cur = so->pub->n;
 		return false;
+	}
 
 	scan->xs_heaptid = so->tids[so->next];
 	scan->xs_recheck = false;
