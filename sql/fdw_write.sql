@@ -123,6 +123,23 @@ DELETE FROM counters WHERE k = 1;
 SELECT count(*), sum(n) FROM counters;
 ROLLBACK;
 SELECT count(*), sum(n) FROM counters;
+-- one statement (a DO block) that writes, reads, writes and deletes: each
+-- read sees the changes made before it, and the DELETE finds the row's
+-- updated version
+DO $$
+DECLARE
+	c bigint;
+	v bigint;
+BEGIN
+	INSERT INTO counters VALUES (8, 0, 'in a block');
+	SELECT count(*) INTO c FROM counters;
+	UPDATE counters SET n = n + 5 WHERE k = 8;
+	SELECT n INTO v FROM counters WHERE k = 8;
+	DELETE FROM counters WHERE k = 8;
+	RAISE NOTICE '% rows, then n = %, then % rows with k = 8', c, v,
+		(SELECT count(*) FROM counters WHERE k = 8);
+END
+$$;
 -- a vector search in the writing transaction ranks its own rows
 BEGIN;
 INSERT INTO items VALUES (9000, 'nearest', 0, '[1000,1000,1000]');
