@@ -484,12 +484,8 @@ ReadKeys(IndexScanDesc scan)
 static bool
 AfterLast(Bm25ScanOpaque so, size_t i)
 {
-	ItemPointer tid = &so->tids[i];
-	uint64		docid = ((uint64) ItemPointerGetBlockNumber(tid) << BM25_OFFSET_BITS) |
-		ItemPointerGetOffsetNumber(tid);
-
 	return so->scores[i] < so->last_score ||
-		(so->scores[i] == so->last_score && docid > so->last_docid);
+		(so->scores[i] == so->last_score && Bm25DocId(&so->tids[i]) > so->last_docid);
 }
 
 bool
@@ -538,12 +534,9 @@ bm25gettuple(IndexScanDesc scan, ScanDirection dir)
 		so->pub->cur = so->next;
 	if (so->rank_query)
 	{
-		ItemPointer tid = &so->tids[so->next];
-
 		so->have_last = true;
 		so->last_score = so->scores[so->next];
-		so->last_docid = ((uint64) ItemPointerGetBlockNumber(tid) << BM25_OFFSET_BITS) |
-			ItemPointerGetOffsetNumber(tid);
+		so->last_docid = Bm25DocId(&so->tids[so->next]);
 	}
 	so->next++;
 	return true;
