@@ -360,6 +360,110 @@ UNIT_TEST(maxscore_top_k_equals_exhaustive_scoring)
 	bm25_buf_free(&s.buf);
 }
 
+typedef struct ScoredDoc
+{
+	uint64_t	id;
+	double		score;
+} ScoredDoc;
+
+static int
+CompareScoredDocs(const void *a, const void *b)
+{
+	const ScoredDoc *x = a;
+	const ScoredDoc *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return x->id < y->id ? -1 : (x->id > y->id);
+}
+
+/*
+ * Every document four times over (the benchmark's corpus loaded 4x): many
+ * documents tie exactly with the 10th score, and the top 10 is exactly the
+ * first 10 of the exhaustive ranking by score, then doc id, whatever the
+ * pruning passed over.
+ */
+UNIT_TEST(maxscore_ties_between_copies_fall_to_the_lower_doc_id)
+{
+	size_t		distinct = 800,
+				n = 4 * distinct;
+	char	  **base = RandomDocs(distinct);
+	const char **docs = malloc(n * sizeof(char *));
+	uint64_t   *ids = malloc(n * sizeof(uint64_t));
+	MemStream	s;
+	Bm25SegReader *r;
+	Bm25Bag    *bag = bm25_bag_create();
+	const char *queries[][3] = {{"w0", "w1", "w2"}, {"w0", "w1", "w190"}, {"w2", NULL, NULL},
+	{"w1", "w5", NULL}};
+	ScoredDoc  *all = malloc(n * sizeof(ScoredDoc));
+
+	for (size_t i = 0; i < n; i++)
+	{
+		docs[i] = base[i % distinct];
+		ids[i] = (uint64_t) (i / distinct) * 100000 + (i % distinct) * 7 + 3;
+	}
+	r = BuildSegment(&s, docs, ids, n);
+	CHECK(r != NULL);
+	for (size_t q = 0; q < 4; q++)
+	{
+		const char *terms[3];
+		double		idf[3];
+		Bm25RankTerm rt[3];
+		Bm25Cursor	cur[3];
+		size_t		nt = 0,
+					nr = 0;
+		Bm25Params	p = {1.2, 0.75, (double) bm25_segr_info(r)->total_dl / (double) n, 0, 0};
+		Bm25TopK	top;
+
+		for (int i = 0; i < 3 && queries[q][i]; i++)
+		{
+			Bm25TermInfo ti;
+
+			terms[nt] = queries[q][i];
+			idf[nt] = 0;
+			if (bm25_segr_lookup(r, terms[nt], strlen(terms[nt]), &ti))
+			{
+				idf[nt] = bm25_idf(n, ti.df);
+				CHECK(bm25_cursor_open(&cur[nr], r, &ti, NULL) == CORE_OK);
+				rt[nr].cursor = &cur[nr];
+				rt[nr].idf = idf[nt];
+				nr++;
+			}
+			nt++;
+		}
+		bm25_params_prepare(&p);
+		CHECK(bm25_topk_init(&top, 10));
+		CHECK(bm25_rank_segment(&top, &p, rt, nr, NULL, NULL, NULL) == CORE_OK);
+		bm25_topk_sort(&top);
+		for (size_t i = 0; i < n; i++)
+		{
+			all[i].id = ids[i];
+			all[i].score = ExhaustiveScore(bag, docs[i], terms, idf, nt, &p);
+		}
+		qsort(all, n, sizeof(ScoredDoc), CompareScoredDocs);
+		CHECK_MSG(top.n == 10, "query %zu: %zu hits", q, top.n);
+		for (size_t h = 0; h < top.n; h++)
+			CHECK_MSG(top.hits[h].docid == all[h].id && top.hits[h].score == all[h].score,
+					  "query %zu hit %zu: doc %llu, exhaustive doc %llu", q, h,
+					  (unsigned long long) top.hits[h].docid, (unsigned long long) all[h].id);
+		/* the test means something only if the 10th score is tied */
+		CHECK_MSG(all[9].score == all[10].score || all[9].score == all[8].score,
+				  "query %zu: no tie at the 10th score", q);
+		for (size_t i = 0; i < nr; i++)
+			bm25_cursor_close(&cur[i]);
+		bm25_topk_free(&top);
+	}
+	for (size_t i = 0; i < distinct; i++)
+		free(base[i]);
+	free(base);
+	free(docs);
+	free(ids);
+	free(all);
+	bm25_bag_free(bag);
+	bm25_segr_free(r);
+	bm25_buf_free(&s.buf);
+}
+
 /* --- the query language --- */
 
 /* Tokenize every leaf with the simple tokenizer, as the glue does. */
