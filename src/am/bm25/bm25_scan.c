@@ -291,8 +291,8 @@ Compute(IndexScanDesc scan)
 	for (uint32 i = 0; i < meta.nsegs; i++)
 	{
 		readers[i] = Bm25OpenSegment(index, &meta.segs[i], meta.positions);
-		ndocs += meta.segs[i].ndocs;
-		total += meta.segs[i].total_dl;
+		ndocs += meta.segs[i].ndocs - meta.segs[i].ndead;
+		total += meta.segs[i].total_dl - meta.segs[i].dead_dl;
 		order[i] = &meta.segs[i];
 	}
 	if (meta.buf_ndocs > 0)
@@ -315,7 +315,7 @@ Compute(IndexScanDesc scan)
 			Bm25TermInfo ti;
 
 			if (bm25_segr_lookup(readers[i], rterms[t]->term, rterms[t]->len, &ti))
-				dfs[t] += ti.df;
+				dfs[t] += ti.df - bm25_deletes_term_dead(bm25_segr_deletes(readers[i]), ti.off);
 		}
 		for (uint64 d = 0; d < meta.buf_ndocs; d++)
 			if (bm25_terms_find(bufdocs[d].terms, bufdocs[d].nterms, rterms[t]->term,
