@@ -110,22 +110,29 @@ bm25_deletes_decode(const uint8_t *p, size_t len, uint64_t ndocs, Bm25Deletes **
 	return CORE_OK;
 }
 
-size_t
-bm25_deletes_lower_bound(const Bm25Deletes *d, size_t from, uint64_t id)
+/* First index i in [from, n) with ids[i] >= id, or n. */
+static size_t
+LowerBound(const uint64_t *ids, size_t from, size_t n, uint64_t id)
 {
 	size_t		lo = from,
-				hi = d->ndead;
+				hi = n;
 
 	while (lo < hi)
 	{
 		size_t		mid = lo + (hi - lo) / 2;
 
-		if (d->ids[mid] < id)
+		if (ids[mid] < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+size_t
+bm25_deletes_lower_bound(const Bm25Deletes *d, size_t from, uint64_t id)
+{
+	return LowerBound(d->ids, from, d->ndead, id);
 }
 
 bool
@@ -183,9 +190,7 @@ CountTerm(Bm25SegReader *r, const Bm25TermInfo *ti, const uint64_t *ids, size_t 
 	{
 		if (ids[j] < c.doc)
 		{
-			/* galloping would pay only for very long lists of dead ids */
-			while (j < n && ids[j] < c.doc)
-				j++;
+			j = LowerBound(ids, j, n, c.doc);
 			continue;
 		}
 		if (ids[j] == c.doc)
