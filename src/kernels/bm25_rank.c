@@ -318,6 +318,28 @@ DocBound(const Bm25Params *p, TermState *s, uint64_t d, uint32_t dl)
 }
 
 /*
+ * Can the posting that the only essential term at hand, one, stands on not
+ * reach theta?  First against the non-essential terms' block bounds there
+ * (local), then, when those let it, against their bounds for a document
+ * of its length, which turn most such postings away without leaving the
+ * caller's tight loop.
+ */
+static inline bool
+FallsShort(const Bm25Params *p, TermState *s, size_t e, TermState *one, double local,
+		   double theta)
+{
+	double		score = Contribution(p, one);
+	uint32_t	dl;
+
+	if (score + local < theta)
+		return true;
+	dl = bm25_cursor_dl(one->c);
+	for (size_t i = e; i-- > 0 && score < theta;)
+		score += DocBound(p, &s[i], one->c->doc, dl);
+	return score < theta;
+}
+
+/*
  * How a segment's recorded largest tf parts translate to this query: they
  * hold for the writer's k1 and b, and grow by at most avgdl / ref_avgdl when
  * the average length has grown since; +inf (unusable) otherwise.
@@ -583,7 +605,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			else
 				others = d;		/* two have it */
 		}
-		if (others > d && Contribution(p, one) + local < theta)
+		if (others > d && FallsShort(p, s, e, one, local, theta))
 		{
 			Bm25Cursor *c = one->c;
 			int32_t		block = c->block;
@@ -593,7 +615,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			do
 				bm25_cursor_next(c);
 			while (c->doc < others && c->block == block &&
-				   Contribution(p, one) + local < theta);
+				   FallsShort(p, s, e, one, local, theta));
 			continue;
 		}
 
