@@ -264,6 +264,55 @@ ExhaustiveScore(Bm25Bag *bag, const char *doc, const char **terms, const double 
 	return s;
 }
 
+/* A query of up to three terms ranked top 10 over one segment. */
+typedef struct RankedQuery
+{
+	const char *terms[3];
+	double		idf[3];			/* 0 for a term the segment lacks */
+	size_t		nt;
+	Bm25Cursor	cur[3];
+	size_t		nr;
+	Bm25TopK	top;
+} RankedQuery;
+
+/* Rank query (NULL-terminated past fewer than 3) over r of n documents. */
+static void
+RankQuery(RankedQuery *rq, Bm25SegReader *r, size_t n, const char *const *query, Bm25Params *p)
+{
+	Bm25RankTerm rt[3];
+
+	rq->nt = 0;
+	rq->nr = 0;
+	for (int i = 0; i < 3 && query[i]; i++)
+	{
+		Bm25TermInfo ti;
+
+		rq->terms[rq->nt] = query[i];
+		rq->idf[rq->nt] = 0;
+		if (bm25_segr_lookup(r, query[i], strlen(query[i]), &ti))
+		{
+			rq->idf[rq->nt] = bm25_idf(n, ti.df);
+			CHECK(bm25_cursor_open(&rq->cur[rq->nr], r, &ti, NULL) == CORE_OK);
+			rt[rq->nr].cursor = &rq->cur[rq->nr];
+			rt[rq->nr].idf = rq->idf[rq->nt];
+			rq->nr++;
+		}
+		rq->nt++;
+	}
+	bm25_params_prepare(p);
+	CHECK(bm25_topk_init(&rq->top, 10));
+	CHECK(bm25_rank_segment(&rq->top, p, rt, rq->nr, NULL, NULL, NULL) == CORE_OK);
+	bm25_topk_sort(&rq->top);
+}
+
+static void
+RankedQueryFree(RankedQuery *rq)
+{
+	for (size_t i = 0; i < rq->nr; i++)
+		bm25_cursor_close(&rq->cur[i]);
+	bm25_topk_free(&rq->top);
+}
+
 /*
  * Top-k equals exhaustive scoring with the writer's k1 and b and average
  * length (blocks bounded by their recorded largest tf parts), with the
@@ -287,51 +336,27 @@ UNIT_TEST(maxscore_top_k_equals_exhaustive_scoring)
 	CHECK(r != NULL);
 	for (size_t q = 0; q < 5 * 4; q++)
 	{
-		const char *terms[3];
-		double		idf[3];
-		Bm25RankTerm rt[3];
-		Bm25Cursor	cur[3];
-		size_t		nt = 0,
-					nr = 0;
 		double		avgdl = (double) bm25_segr_info(r)->total_dl / (double) n;
 		const double variants[4][3] = {{1.2, 0.75, 1.0}, {1.2, 0.75, 1.5}, {1.2, 0.75, 0.7},
 		{2.0, 0.3, 1.0}};
 		const double *v = variants[q / 5];
 		Bm25Params	p = {v[0], v[1], avgdl * v[2], 0, 0};
-		Bm25TopK	top;
+		RankedQuery rq;
+		Bm25TopK   *top = &rq.top;
 		double	   *all = malloc(n * sizeof(double));
 
-		for (int i = 0; i < 3 && queries[q % 5][i]; i++)
-		{
-			Bm25TermInfo ti;
-
-			terms[nt] = queries[q % 5][i];
-			idf[nt] = 0;
-			if (bm25_segr_lookup(r, terms[nt], strlen(terms[nt]), &ti))
-			{
-				idf[nt] = bm25_idf(n, ti.df);
-				CHECK(bm25_cursor_open(&cur[nr], r, &ti, NULL) == CORE_OK);
-				rt[nr].cursor = &cur[nr];
-				rt[nr].idf = idf[nt];
-				nr++;
-			}
-			nt++;
-		}
-		bm25_params_prepare(&p);
-		CHECK(bm25_topk_init(&top, 10));
-		CHECK(bm25_rank_segment(&top, &p, rt, nr, NULL, NULL, NULL) == CORE_OK);
-		bm25_topk_sort(&top);
+		RankQuery(&rq, r, n, queries[q % 5], &p);
 		for (size_t i = 0; i < n; i++)
-			all[i] = ExhaustiveScore(bag, docs[i], terms, idf, nt, &p);
+			all[i] = ExhaustiveScore(bag, docs[i], rq.terms, rq.idf, rq.nt, &p);
 		/*
 		 * Every hit has its exhaustive score, and no document beats a hit
 		 * it is ranked below.  Sums in another order may differ in the last
 		 * bits, so "beats" and "equal" allow 1e-12 relative.
 		 */
-		for (size_t h = 0; h < top.n; h++)
+		for (size_t h = 0; h < top->n; h++)
 		{
-			size_t		i = (size_t) ((top.hits[h].docid - 3) / 7);
-			double		sc = top.hits[h].score;
+			size_t		i = (size_t) ((top->hits[h].docid - 3) / 7);
+			double		sc = top->hits[h].score;
 			size_t		better = 0;
 
 			CHECK_MSG(fabs(all[i] - sc) <= 1e-12 * sc, "query %zu hit %zu", q, h);
@@ -345,11 +370,10 @@ UNIT_TEST(maxscore_top_k_equals_exhaustive_scoring)
 
 			for (size_t i = 0; i < n; i++)
 				matches += all[i] > 0;
-			CHECK_MSG(top.n == (matches < 10 ? matches : 10), "query %zu: %zu hits of %zu", q, top.n, matches);
+			CHECK_MSG(top->n == (matches < 10 ? matches : 10), "query %zu: %zu hits of %zu", q, top->n,
+					  matches);
 		}
-		for (size_t i = 0; i < nr; i++)
-			bm25_cursor_close(&cur[i]);
-		bm25_topk_free(&top);
+		RankedQueryFree(&rq);
 		free(all);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -407,52 +431,26 @@ UNIT_TEST(maxscore_ties_between_copies_fall_to_the_lower_doc_id)
 	CHECK(r != NULL);
 	for (size_t q = 0; q < 4; q++)
 	{
-		const char *terms[3];
-		double		idf[3];
-		Bm25RankTerm rt[3];
-		Bm25Cursor	cur[3];
-		size_t		nt = 0,
-					nr = 0;
 		Bm25Params	p = {1.2, 0.75, (double) bm25_segr_info(r)->total_dl / (double) n, 0, 0};
-		Bm25TopK	top;
+		RankedQuery rq;
+		Bm25TopK   *top = &rq.top;
 
-		for (int i = 0; i < 3 && queries[q][i]; i++)
-		{
-			Bm25TermInfo ti;
-
-			terms[nt] = queries[q][i];
-			idf[nt] = 0;
-			if (bm25_segr_lookup(r, terms[nt], strlen(terms[nt]), &ti))
-			{
-				idf[nt] = bm25_idf(n, ti.df);
-				CHECK(bm25_cursor_open(&cur[nr], r, &ti, NULL) == CORE_OK);
-				rt[nr].cursor = &cur[nr];
-				rt[nr].idf = idf[nt];
-				nr++;
-			}
-			nt++;
-		}
-		bm25_params_prepare(&p);
-		CHECK(bm25_topk_init(&top, 10));
-		CHECK(bm25_rank_segment(&top, &p, rt, nr, NULL, NULL, NULL) == CORE_OK);
-		bm25_topk_sort(&top);
+		RankQuery(&rq, r, n, queries[q], &p);
 		for (size_t i = 0; i < n; i++)
 		{
 			all[i].id = ids[i];
-			all[i].score = ExhaustiveScore(bag, docs[i], terms, idf, nt, &p);
+			all[i].score = ExhaustiveScore(bag, docs[i], rq.terms, rq.idf, rq.nt, &p);
 		}
 		qsort(all, n, sizeof(ScoredDoc), CompareScoredDocs);
-		CHECK_MSG(top.n == 10, "query %zu: %zu hits", q, top.n);
-		for (size_t h = 0; h < top.n; h++)
-			CHECK_MSG(top.hits[h].docid == all[h].id && top.hits[h].score == all[h].score,
+		CHECK_MSG(top->n == 10, "query %zu: %zu hits", q, top->n);
+		for (size_t h = 0; h < top->n; h++)
+			CHECK_MSG(top->hits[h].docid == all[h].id && top->hits[h].score == all[h].score,
 					  "query %zu hit %zu: doc %llu, exhaustive doc %llu", q, h,
-					  (unsigned long long) top.hits[h].docid, (unsigned long long) all[h].id);
+					  (unsigned long long) top->hits[h].docid, (unsigned long long) all[h].id);
 		/* the test means something only if the 10th score is tied */
 		CHECK_MSG(all[9].score == all[10].score || all[9].score == all[8].score,
 				  "query %zu: no tie at the 10th score", q);
-		for (size_t i = 0; i < nr; i++)
-			bm25_cursor_close(&cur[i]);
-		bm25_topk_free(&top);
+		RankedQueryFree(&rq);
 	}
 	for (size_t i = 0; i < distinct; i++)
 		free(base[i]);
