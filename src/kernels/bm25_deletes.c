@@ -110,9 +110,9 @@ bm25_deletes_decode(const uint8_t *p, size_t len, uint64_t ndocs, Bm25Deletes **
 	return CORE_OK;
 }
 
-/* First index i in [from, n) with ids[i] >= id, or n. */
+/* First index i in [from, n) of increasing vals with vals[i] >= x, or n. */
 static size_t
-LowerBound(const uint64_t *ids, size_t from, size_t n, uint64_t id)
+LowerBound(const uint64_t *vals, size_t from, size_t n, uint64_t x)
 {
 	size_t		lo = from,
 				hi = n;
@@ -121,7 +121,7 @@ LowerBound(const uint64_t *ids, size_t from, size_t n, uint64_t id)
 	{
 		size_t		mid = lo + (hi - lo) / 2;
 
-		if (ids[mid] < id)
+		if (vals[mid] < x)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -149,22 +149,12 @@ bm25_deletes_has(const Bm25Deletes *d, uint64_t id)
 uint32_t
 bm25_deletes_term_dead(const Bm25Deletes *d, uint64_t off)
 {
-	size_t		lo = 0,
-				hi;
+	size_t		i;
 
 	if (d == NULL)
 		return 0;
-	hi = d->nterms;
-	while (lo < hi)
-	{
-		size_t		mid = lo + (hi - lo) / 2;
-
-		if (d->term_off[mid] < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < d->nterms && d->term_off[lo] == off ? d->term_dead[lo] : 0;
+	i = LowerBound(d->term_off, 0, d->nterms, off);
+	return i < d->nterms && d->term_off[i] == off ? d->term_dead[i] : 0;
 }
 
 /*
