@@ -201,7 +201,7 @@ CountTerm(Bm25SegReader *r, const Bm25TermInfo *ti, const uint64_t *ids, size_t 
 
 CoreStatus
 bm25_deletes_add(Bm25SegReader *r, const uint64_t *ids, const uint32_t *dls, size_t n,
-				 Bm25Deletes **out, CoreError *err)
+				 int (*cancel) (void *), void *cancel_arg, Bm25Deletes **out, CoreError *err)
 {
 	const Bm25Deletes *old = bm25_segr_deletes(r);
 	const Bm25SegInfo *info = bm25_segr_info(r);
@@ -241,6 +241,11 @@ bm25_deletes_add(Bm25SegReader *r, const uint64_t *ids, const uint32_t *dls, siz
 		size_t		len;
 		uint32_t	lost;
 
+		if (cancel && (i & 255) == 0 && cancel(cancel_arg))
+		{
+			bm25_deletes_free(d);
+			return core_error(err, CORE_ERR_CANCELED, "bm25 deletions: canceled");
+		}
 		bm25_segr_term(r, i, &len, &ti);
 		if ((st = CountTerm(r, &ti, ids, n, &lost, err)) != CORE_OK)
 		{

@@ -50,10 +50,13 @@ extern CoreStatus bm25_deletes_decode(const uint8_t *p, size_t len, uint64_t ndo
 /*
  * The reader's record (if any) plus n more dead documents of its segment,
  * ids increasing and live in the reader, dls their lengths.  Walks every
- * posting list of the segment once to count what each term loses.
+ * posting list of the segment once to count what each term loses; cancel
+ * (may be NULL) is polled every few hundred terms, and nonzero stops with
+ * CORE_ERR_CANCELED.
  */
 extern CoreStatus bm25_deletes_add(Bm25SegReader *r, const uint64_t *ids, const uint32_t *dls,
-								   size_t n, Bm25Deletes **out, CoreError *err);
+								   size_t n, int (*cancel) (void *), void *cancel_arg,
+								   Bm25Deletes **out, CoreError *err);
 
 /* Is doc id in the record? */
 extern bool bm25_deletes_has(const Bm25Deletes *d, uint64_t id);

@@ -652,7 +652,7 @@ RecordDead(Bm25SegReader *r, bool (*dead) (size_t))
 			ids[m] = docids[i];
 			lens[m++] = dls[i];
 		}
-	CHECK(bm25_deletes_add(r, ids, lens, m, &d, NULL) == CORE_OK);
+	CHECK(bm25_deletes_add(r, ids, lens, m, NULL, NULL, &d, NULL) == CORE_OK);
 	bm25_buf_init(&buf);
 	bm25_deletes_encode(d, &buf);
 	CHECK(bm25_deletes_decode(buf.data, buf.len, n, &back, NULL) == CORE_OK);

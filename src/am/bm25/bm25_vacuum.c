@@ -103,6 +103,17 @@ FindDead(Relation index, const Bm25MetaPageData *meta, IndexBulkDeleteCallback c
 	MemoryContextDelete(cxt);
 }
 
+/*
+ * Stop a core loop while an interrupt is pending, without leaving it by
+ * longjmp (which would leak what it allocated); the caller then services
+ * the interrupt.
+ */
+static int
+InterruptsPending(void *arg)
+{
+	return INTERRUPTS_PENDING_CONDITION() && INTERRUPTS_CAN_BE_PROCESSED();
+}
+
 static void
 FreeDeletes(void *p)
 {
@@ -135,11 +146,19 @@ RecordDeletes(Relation index, const Bm25SegMeta *seg, const SegDead *dead,
 	Bm25Deletes *d;
 	Bm25Buf    *buf = palloc(sizeof(Bm25Buf));
 	Bm25SegMeta out = *seg;
+	CoreStatus	st;
 	CoreError	err = {0};
 
 	Bm25ReadMeta(index, &meta);
 	r = Bm25OpenSegment(index, seg, meta.positions);
-	if (bm25_deletes_add(r, dead->ids, dead->dls, dead->n, &d, &err) != CORE_OK)
+	/* a pending interrupt stops the count, which starts again if it returns */
+	while ((st = bm25_deletes_add(r, dead->ids, dead->dls, dead->n, InterruptsPending, NULL,
+								  &d, &err)) == CORE_ERR_CANCELED)
+	{
+		CHECK_FOR_INTERRUPTS();
+		memset(&err, 0, sizeof(err));
+	}
+	if (st != CORE_OK)
 		Bm25ReportCore(&err, "recording deletions", index);
 	Bm25Track(cxt, FreeDeletes, d);
 	bm25_buf_init(buf);
