@@ -24,19 +24,22 @@ _cluster_as_owner "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -w restart >/dev/nu
 psql -X -q -c "CREATE EXTENSION lancedb_fdw" -c "CREATE TABLE src (id int, title text, body text)"
 gzip -dc "$DATA/gcide.csv.gz" | psql -X -q -c "COPY src FROM STDIN WITH (FORMAT csv, HEADER true)"
 
-# segment sizes, or n/a on a build without lance_bm25_segments
+# segment sizes (docs/dead), docs alone on a build without the dead column,
+# or n/a without lance_bm25_segments
 segments() {
-	psql -XAtc "SELECT string_agg(docs::text, ' ' ORDER BY serial) FROM lance_bm25_segments('docs_idx')" 2>/dev/null ||
-		echo n/a
+	psql -XAtc "SELECT string_agg(docs || '/' || coalesce(dead, 0), ' ' ORDER BY serial)
+		FROM lance_bm25_segments('docs_idx')" 2>/dev/null ||
+		psql -XAtc "SELECT string_agg(docs::text, ' ' ORDER BY serial) FROM lance_bm25_segments('docs_idx')" \
+			2>/dev/null || echo n/a
 }
 
 scenario() {
 	local name=$1 setup=$2
 	psql -X -q -c "DROP TABLE IF EXISTS docs" -c "CREATE TABLE docs (id int, body text)"
 	psql -X -q -c "$setup"
-	echo "== $name: segments (docs) before: $(segments)"
+	echo "== $name: segments (docs/dead) before: $(segments)"
 	psql -XAt -c '\timing on' -c 'VACUUM docs' | sed -n 's/^Time: /VACUUM: /p'
-	echo "   segments (docs) after: $(segments)"
+	echo "   segments (docs/dead) after: $(segments)"
 	psql -XAtq -c "
 		CREATE TABLE got AS SELECT q, r.id, -(r.s) AS s FROM unnest(ARRAY['the', 'ocean wave', 'of the epicureans']) q,
 			LATERAL (SELECT id, body <@> q AS s FROM docs ORDER BY body <@> q LIMIT 10) r;

@@ -102,8 +102,10 @@ BEGIN
 END
 $$;
 
--- The segments of a lance_bm25 index, and its insert buffer (serial NULL).
+-- The segments of a lance_bm25 index, and its insert buffer (serial NULL);
+-- dead: documents of the segment that VACUUM recorded deleted.
 CREATE FUNCTION lance_bm25_segments(index regclass,
-	OUT serial bigint, OUT docs bigint, OUT terms bigint, OUT pages bigint)
+	OUT serial bigint, OUT docs bigint, OUT terms bigint, OUT pages bigint,
+	OUT dead bigint)
 RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'lance_bm25_segments' LANGUAGE C STRICT;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "kernels/bm25_deletes.h"
 
 typedef struct Postings
 {
@@ -228,6 +229,12 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 		{
 			size_t		c1 = doccap;
 
+			/*
+			 * Deleted before: gone, and not "dead" either, since a live row
+			 * may have its heap TID in another source now.
+			 */
+			if (s < src->nsegs && bm25_deletes_has(bm25_segr_deletes(src->segs[s]), cd[i]))
+				continue;
 			if (src->keep == NULL || src->keep(src->keep_arg, cd[i]))
 			{
 				if (!core_grow((void **) &docs, &c1, ndocs + 1, sizeof(uint64_t)) ||

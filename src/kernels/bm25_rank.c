@@ -284,6 +284,62 @@ ShallowBound(const Bm25Params *p, TermState *s, uint64_t d, uint64_t *upto)
 }
 
 /*
+ * Bound of a non-essential term at document d of length dl: every posting
+ * of a block is dominated by one of its impacts (higher or equal tf, lower
+ * or equal length), so d's posting, if the block has one, has a tf no
+ * larger than the largest of the impacts no longer than dl (none: d is not
+ * in the block).  Far below the block's bound when d is longer than the
+ * block's best documents, as most candidates are.
+ */
+static inline double
+DocBound(const Bm25Params *p, TermState *s, uint64_t d, uint32_t dl)
+{
+	uint64_t	upto = BM25_DOC_END;
+	double		block = ShallowBound(p, s, d, &upto);
+	uint32_t	tf[BM25_IMPACTS];
+	uint32_t	len[BM25_IMPACTS];
+	uint32_t	best = 0;
+	int			n;
+	double		g;
+
+	if (block == 0.0)
+		return 0.0;
+	n = bm25_cursor_impacts(s->c, s->shallow, tf, len);
+	if (n == 0)
+		return block;
+	for (int i = 0; i < n; i++)
+		if (len[i] <= dl && tf[i] > best)
+			best = tf[i];
+	if (best == 0)
+		return 0.0;
+	g = best == BM25_IMPACT_TF_INF ? p->k1 + 1.0 : bm25_tf_part(p, best, dl);
+	g = s->idf * g * BOUND_SLACK;
+	return g < block ? g : block;
+}
+
+/*
+ * Can the posting that the only essential term at hand, one, stands on not
+ * reach theta?  First against the non-essential terms' block bounds there
+ * (local), then, when those let it, against their bounds for a document
+ * of its length, which turn most such postings away without leaving the
+ * caller's tight loop.
+ */
+static inline bool
+FallsShort(const Bm25Params *p, TermState *s, size_t e, TermState *one, double local,
+		   double theta)
+{
+	double		score = Contribution(p, one);
+	uint32_t	dl;
+
+	if (score + local < theta)
+		return true;
+	dl = bm25_cursor_dl(one->c);
+	for (size_t i = e; i-- > 0 && score < theta;)
+		score += DocBound(p, &s[i], one->c->doc, dl);
+	return score < theta;
+}
+
+/*
  * How a segment's recorded largest tf parts translate to this query: they
  * hold for the writer's k1 and b, and grow by at most avgdl / ref_avgdl when
  * the average length has grown since; +inf (unusable) otherwise.
@@ -298,23 +354,59 @@ TfScale(const Bm25Params *p, const Bm25SegInfo *info)
 }
 
 /*
- * The block-max test failed at target - 1: walk on over whole blocks of the
- * essential terms [0, n) from target, reading only their skip entries, while
- * the blocks' bounds together stay under theta.  Returns the first doc id
- * that may reach theta (BM25_DOC_END when none can).
+ * The bound of every document in [d, *upto] (*upto on entry: the first end
+ * of an essential term's block at or after d, which the function may lower):
+ * each non-essential term contributes the bound of its block that would
+ * hold d and lowers *upto to that block's end, each essential term the
+ * bound of its block that overlaps the range, nothing when its next
+ * posting lies beyond.  hint[i] is essential term i's first block ending
+ * at or after d.  With the non-essential terms' global bounds instead, a
+ * range of one essential block would pass whenever a single document of
+ * it could, and then every document in it would be looked at alone.
+ */
+static double
+RangeBound(const Bm25Params *p, TermState *s, size_t e, size_t nterms, uint64_t d,
+		   uint64_t *upto)
+{
+	double		bound = 0.0;
+
+	for (size_t i = 0; i < e; i++)
+		bound += ShallowBound(p, &s[i], d, upto);
+	for (size_t i = e; i < nterms; i++)
+	{
+		Bm25Cursor *c = s[i].c;
+		uint32_t	b = s[i].hint;
+
+		if (c->doc == BM25_DOC_END || b >= c->ti.nblocks)
+			continue;
+		/* the cursor's block from its posting on; a later one after its
+		 * predecessor's last doc */
+		if ((int32_t) b == c->block)
+		{
+			if (c->doc <= *upto)
+				bound += CurrentBound(p, &s[i]);
+		}
+		else if (bm25_cursor_block_last(c, b - 1) < *upto)
+			bound += BlockBound(p, &s[i], b);
+	}
+	return bound;
+}
+
+/*
+ * The range test failed up to target - 1: walk on over ranges of whole
+ * blocks, reading only skip entries, while their bounds (RangeBound) stay
+ * under theta.  Returns the first doc id that may reach theta
+ * (BM25_DOC_END when none can).
  */
 static uint64_t
-SkipBlocks(const Bm25Params *p, TermState *s, size_t n, double rest, double theta,
+SkipBlocks(const Bm25Params *p, TermState *s, size_t e, size_t nterms, double theta,
 		   uint64_t target)
 {
-	for (size_t i = 0; i < n; i++)
-		s[i].hint = s[i].c->block < 0 ? 0 : (uint32_t) s[i].c->block;
 	while (target != BM25_DOC_END)
 	{
 		uint64_t	upto = BM25_DOC_END;
-		double		bound = rest;
 
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = e; i < nterms; i++)
 		{
 			Bm25Cursor *c = s[i].c;
 
@@ -327,17 +419,7 @@ SkipBlocks(const Bm25Params *p, TermState *s, size_t n, double rest, double thet
 		}
 		if (upto == BM25_DOC_END)
 			return BM25_DOC_END;
-		for (size_t i = 0; i < n; i++)
-		{
-			Bm25Cursor *c = s[i].c;
-			uint32_t	b = s[i].hint;
-
-			/* a block starts after its predecessor's last doc */
-			if (c->doc != BM25_DOC_END && b < c->ti.nblocks &&
-				(b == 0 || bm25_cursor_block_last(c, b - 1) < upto))
-				bound += BlockBound(p, &s[i], b);
-		}
-		if (bound >= theta)
+		if (RangeBound(p, s, e, nterms, target, &upto) >= theta)
 			return target;
 		target = upto + 1;
 	}
@@ -351,6 +433,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 	TermState  *s;
 	double	   *prefix;
 	double	   *part;
+	double	   *docbound;
 	uint64_t   *seeds = NULL;
 	size_t		nseeds = 0,
 				seed_at = 0;
@@ -365,8 +448,10 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 	s = core_mallocarray(nterms, sizeof(TermState));
 	prefix = core_mallocarray(nterms, sizeof(double));
 	part = core_calloc(nterms, sizeof(double));
-	if (s == NULL || prefix == NULL || part == NULL)
+	docbound = core_mallocarray(nterms, sizeof(double));
+	if (s == NULL || prefix == NULL || part == NULL || docbound == NULL)
 	{
+		core_free(docbound);
 		core_free(s);
 		core_free(prefix);
 		core_free(part);
@@ -404,9 +489,9 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 	while (st == CORE_OK)
 	{
 		double		theta = bm25_topk_threshold(t);
-		double		rest;
 		uint64_t	d = BM25_DOC_END;
 		double		score;
+		uint32_t	dl = 0;
 		double		local;		/* the non-essential terms' bound at d */
 		uint64_t	local_upto; /* and the last doc it holds for */
 		TermState  *one;		/* an essential term at d */
@@ -426,7 +511,6 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		}
 		if (e == nterms)
 			break;
-		rest = e > 0 ? prefix[e - 1] : 0.0;
 
 		for (size_t i = e; i < nterms; i++)
 			if (s[i].c->doc < d)
@@ -444,23 +528,20 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		if (d > checked_upto || theta > checked_theta)
 		{
 			uint64_t	upto = BM25_DOC_END;
-			double		bound = rest;
 
 			for (size_t i = e; i < nterms; i++)
 			{
-				uint64_t	last;
+				Bm25Cursor *c = s[i].c;
 
-				if (s[i].c->doc != BM25_DOC_END &&
-					(last = bm25_cursor_block_last(s[i].c, (uint32_t) s[i].c->block)) < upto)
-					upto = last;
+				s[i].hint = c->block < 0 ? 0 : (uint32_t) c->block;
+				if (c->doc != BM25_DOC_END &&
+					bm25_cursor_block_last(c, s[i].hint) < upto)
+					upto = bm25_cursor_block_last(c, s[i].hint);
 			}
-			for (size_t i = e; i < nterms; i++)
-				if (s[i].c->doc <= upto)
-					bound += CurrentBound(p, &s[i]);
-			if (bound < theta)
+			if (RangeBound(p, s, e, nterms, d, &upto) < theta)
 			{
 				uint64_t	target = upto == BM25_DOC_END ? upto :
-					SkipBlocks(p, s + e, nterms - e, rest, theta, upto + 1);
+					SkipBlocks(p, s, e, nterms, theta, upto + 1);
 
 				for (size_t i = e; i < nterms; i++)
 					bm25_cursor_seek(s[i].c, target);
@@ -524,7 +605,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			else
 				others = d;		/* two have it */
 		}
-		if (others > d && Contribution(p, one) + local < theta)
+		if (others > d && FallsShort(p, s, e, one, local, theta))
 		{
 			Bm25Cursor *c = one->c;
 			int32_t		block = c->block;
@@ -534,13 +615,11 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			do
 				bm25_cursor_next(c);
 			while (c->doc < others && c->block == block &&
-				   Contribution(p, one) + local < theta);
+				   FallsShort(p, s, e, one, local, theta));
 			continue;
 		}
 
 		score = 0.0;
-		for (size_t i = 0; i < e; i++)
-			part[s[i].orig] = 0.0;
 		for (size_t i = e; i < nterms; i++)
 		{
 			part[s[i].orig] = 0.0;
@@ -548,13 +627,24 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			{
 				part[s[i].orig] = Contribution(p, &s[i]);
 				score += part[s[i].orig];
+				dl = bm25_cursor_dl(s[i].c);
 				bm25_cursor_next(s[i].c);
 			}
 		}
-		/* non-essential terms, largest bound first, while they can matter */
+
+		/*
+		 * Non-essential terms, largest bound first, while they can matter:
+		 * docbound[i] bounds what terms [0, i] add to a document of d's
+		 * length.
+		 */
+		for (size_t i = 0; i < e; i++)
+		{
+			part[s[i].orig] = 0.0;
+			docbound[i] = DocBound(p, &s[i], d, dl) + (i > 0 ? docbound[i - 1] : 0.0);
+		}
 		for (size_t i = e; i-- > 0;)
 		{
-			if (score + prefix[i] < theta)
+			if (score + docbound[i] < theta)
 				break;
 			bm25_cursor_seek(s[i].c, d);
 			if (s[i].c->doc == d)
@@ -572,6 +662,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 	core_free(s);
 	core_free(prefix);
 	core_free(part);
+	core_free(docbound);
 	core_free(seeds);
 	return st;
 }

@@ -13,10 +13,13 @@
  * Suel 2011): terms are ordered by their largest possible contribution; the
  * terms whose bounds together cannot reach the current k-th score are
  * "non-essential" and only looked up for documents that an essential term
- * brings; runs of whole blocks of the essential terms are skipped, reading
- * only skip entries, while their bounds together cannot reach it; and a
- * document is scored only when the bounds of its own terms' blocks (and
- * of the non-essential terms' blocks where it would be) can.  A rare
+ * brings; ranges of whole blocks are skipped, reading only skip entries,
+ * while the bounds of the essential terms' blocks and of the non-essential
+ * terms' blocks over the range together cannot reach it; a document is
+ * scored only when the bounds of its own terms' blocks (and of the
+ * non-essential terms' blocks where it would be) can; and a non-essential
+ * term is looked up for it only when that term's bound for a document of
+ * its length (from the block's impacts) can still lift it there.  A rare
  * term's documents are scored first, to start theta high.  Every bound is
  * an upper bound and every pruning test is strict, so the result is
  * exactly the top-k of exhaustive scoring (ties broken by doc id; scores

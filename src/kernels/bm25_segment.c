@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "kernels/bm25_deletes.h"
 
 /* fixed part of a dictionary entry after the term bytes */
 #define DICT_FIXED 24
@@ -450,6 +451,7 @@ struct Bm25SegReader
 	uint64_t   *idx_doff;		/* its dictionary offset */
 	uint8_t    *dict;			/* whole dictionary, once loaded */
 	uint32_t   *entry;			/* offset of each term's entry in dict */
+	Bm25Deletes *deletes;		/* or NULL */
 };
 
 static int
@@ -613,7 +615,21 @@ bm25_segr_free(Bm25SegReader *r)
 	core_free(r->idx_doff);
 	core_free(r->dict);
 	core_free(r->entry);
+	bm25_deletes_free(r->deletes);
 	core_free(r);
+}
+
+void
+bm25_segr_set_deletes(Bm25SegReader *r, Bm25Deletes *d)
+{
+	bm25_deletes_free(r->deletes);
+	r->deletes = d;
+}
+
+const Bm25Deletes *
+bm25_segr_deletes(const Bm25SegReader *r)
+{
+	return r->deletes;
 }
 
 const Bm25SegInfo *
@@ -879,6 +895,8 @@ SynthesizeSkip(Bm25Cursor *c, CoreError *err)
 	return CORE_OK;
 }
 
+static inline void SkipDeleted(Bm25Cursor *c);
+
 CoreStatus
 bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, CoreError *err)
 {
@@ -919,6 +937,7 @@ bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, 
 		for (int i = 0; i < 8; i++)
 			c->skip[i] = (uint8_t) (last >> (8 * i));
 	}
+	SkipDeleted(c);
 	return CORE_OK;
 }
 
@@ -932,8 +951,9 @@ bm25_cursor_close(Bm25Cursor *c)
 	c->pos = NULL;
 }
 
-void
-bm25_cursor_next(Bm25Cursor *c)
+/* The next posting, deleted or not. */
+static void
+NextPosting(Bm25Cursor *c)
 {
 	if (c->doc == BM25_DOC_END)
 		return;
@@ -946,6 +966,31 @@ bm25_cursor_next(Bm25Cursor *c)
 		LoadBlock(c, (uint32_t) c->block + 1);
 	else
 		c->doc = BM25_DOC_END;
+}
+
+/* Move on from deleted documents; del_at only moves forward, as doc does. */
+static inline void
+SkipDeleted(Bm25Cursor *c)
+{
+	const Bm25Deletes *d = c->r->deletes;
+
+	if (d == NULL)
+		return;
+	while (c->doc != BM25_DOC_END)
+	{
+		if (c->del_at < d->ndead && d->ids[c->del_at] < c->doc)
+			c->del_at = bm25_deletes_lower_bound(d, c->del_at, c->doc);
+		if (c->del_at == d->ndead || d->ids[c->del_at] != c->doc)
+			return;
+		NextPosting(c);
+	}
+}
+
+void
+bm25_cursor_next(Bm25Cursor *c)
+{
+	NextPosting(c);
+	SkipDeleted(c);
 }
 
 /* First block from 'from' on whose last doc is >= target, or nblocks. */
@@ -989,6 +1034,7 @@ bm25_cursor_seek(Bm25Cursor *c, uint64_t target)
 	while (c->docids[c->idx] < target)
 		c->idx++;
 	c->doc = c->docids[c->idx];
+	SkipDeleted(c);
 }
 
 int

@@ -138,6 +138,7 @@ extern void bm25_segw_free(Bm25SegWriter *w);
 typedef int (*Bm25ReadFn) (void *ctx, uint64_t off, size_t len, uint8_t *dst);
 
 typedef struct Bm25SegReader Bm25SegReader;
+typedef struct Bm25Deletes Bm25Deletes;	/* kernels/bm25_deletes.h */
 
 /* Open a segment (reads its dictionary index); cache and re-bind it. */
 extern CoreStatus bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
@@ -147,6 +148,13 @@ extern void bm25_segr_free(Bm25SegReader *r);
 extern const Bm25SegInfo *bm25_segr_info(const Bm25SegReader *r);
 extern bool bm25_segr_lookup(const Bm25SegReader *r, const char *term, size_t len,
 							 Bm25TermInfo *ti);
+/*
+ * Give the reader its segment's deletion record (it takes ownership and
+ * frees the one it had): cursors pass over the dead documents from then on.
+ */
+extern void bm25_segr_set_deletes(Bm25SegReader *r, Bm25Deletes *d);
+extern const Bm25Deletes *bm25_segr_deletes(const Bm25SegReader *r);
+
 /* Load the whole dictionary, for bm25_segr_term (merges). */
 extern CoreStatus bm25_segr_load_terms(Bm25SegReader *r, CoreError *err);
 
@@ -158,7 +166,8 @@ extern CoreStatus bm25_segr_doctable(const Bm25SegReader *r, uint64_t **docids,
 									 uint32_t **dls, CoreError *err);
 
 /*
- * A cursor over one term's postings.  On a read or format error it moves to
+ * A cursor over one term's postings, but for the reader's deleted
+ * documents.  On a read or format error it moves to
  * BM25_DOC_END and keeps the status and message, which the caller checks
  * with bm25_cursor_status() when done.
  */
@@ -186,6 +195,7 @@ typedef struct Bm25Cursor
 	int32_t		pos_valid;		/* posting whose positions are in pos, or -1 */
 	uint32_t   *pos;			/* decoded positions of the current posting */
 	uint32_t	pos_cap;
+	size_t		del_at;			/* first deleted id that may lie ahead */
 	CoreError	err;
 } Bm25Cursor;
 

@@ -7,7 +7,7 @@ use warnings;
 use Cwd qw(abs_path);
 use Exporter qw(import);
 
-our @EXPORT = qw(bm25_data_dir bm25_load);
+our @EXPORT = qw(bm25_data_dir bm25_load bm25_answers bm25_rank_differences bm25_count_differences);
 
 # Where the corpus is: $LANCEDB_SHARED/data/bm25, else ../shared beside
 # the repository.
@@ -37,6 +37,44 @@ CREATE TABLE mc_en (LIKE mc);
 ANALYZE;
 });
 	return;
+}
+
+# Keep the top 10 and scores (rank_TAG) and the OR and phrase @@@ counts
+# (count_TAG) of all 200 queries, as the index on table (docs unless
+# given) answers them now.
+sub bm25_answers
+{
+	my ($node, $tag, $table) = @_;
+	$table //= 'docs';
+	$node->safe_psql('postgres', qq{
+SET enable_seqscan = off;
+CREATE TABLE rank_$tag AS
+	SELECT q.qid, r.id, r.s FROM q, LATERAL (
+		SELECT id, -(body <\@> q.text) AS s FROM $table ORDER BY body <\@> q.text LIMIT 10) r;
+CREATE TABLE count_$tag AS
+	SELECT q.qid, (SELECT count(*) FROM $table WHERE body \@\@\@ q.text) AS n_or,
+		(SELECT count(*) FROM $table WHERE body \@\@\@ ('"' || q.text || '"')) AS n_phrase
+	FROM q;
+});
+	return;
+}
+
+# Rows of two bm25_answers rankings that differ (id or score).
+sub bm25_rank_differences
+{
+	my ($node, $a, $b) = @_;
+	return $node->safe_psql('postgres', qq{
+SELECT count(*) FROM rank_$a a FULL JOIN rank_$b b USING (qid, id)
+WHERE a.s IS NULL OR b.s IS NULL OR abs(a.s - b.s) > 1e-9 * b.s});
+}
+
+# Queries whose bm25_answers counts differ.
+sub bm25_count_differences
+{
+	my ($node, $a, $b) = @_;
+	return $node->safe_psql('postgres', qq{
+SELECT count(*) FROM count_$a a JOIN count_$b b USING (qid)
+WHERE a.n_or <> b.n_or OR a.n_phrase <> b.n_phrase});
 }
 
 1;

@@ -73,31 +73,13 @@ my $committed = $node->safe_psql('postgres', 'SELECT count(*) FROM docs WHERE id
 cmp_ok($committed, '>=', $n, 'committed inserts survived the crash');
 
 # the recovered index, then a fresh build over the same rows
-sub answers
-{
-	my ($tag) = @_;
-	$node->safe_psql('postgres', qq{
-SET enable_seqscan = off;
-CREATE TABLE rank_$tag AS
-	SELECT q.qid, r.id, r.s FROM q, LATERAL (
-		SELECT id, -(body <\@> q.text) AS s FROM docs ORDER BY body <\@> q.text LIMIT 10) r;
-CREATE TABLE count_$tag AS
-	SELECT q.qid, (SELECT count(*) FROM docs WHERE body \@\@\@ q.text) AS n_or,
-		(SELECT count(*) FROM docs WHERE body \@\@\@ ('"' || q.text || '"')) AS n_phrase
-	FROM q;
-});
-}
-answers('recovered');
+bm25_answers($node, 'recovered');
 $node->safe_psql('postgres', 'DROP INDEX docs_bm25; CREATE INDEX docs_bm25 ON docs USING lance_bm25 (body)');
-answers('fresh');
+bm25_answers($node, 'fresh');
 
-is($node->safe_psql('postgres', q{
-SELECT count(*) FROM rank_recovered a FULL JOIN rank_fresh b USING (qid, id)
-WHERE a.s IS NULL OR b.s IS NULL OR abs(a.s - b.s) > 1e-9 * b.s}), '0',
+is(bm25_rank_differences($node, 'recovered', 'fresh'), '0',
 	'after recovery all 200 top-10 lists and scores equal a fresh build');
-is($node->safe_psql('postgres', q{
-SELECT count(*) FROM count_recovered a JOIN count_fresh b USING (qid)
-WHERE a.n_or <> b.n_or OR a.n_phrase <> b.n_phrase}), '0',
+is(bm25_count_differences($node, 'recovered', 'fresh'), '0',
 	'after recovery all OR and phrase match counts equal a fresh build');
 ok($node->safe_psql('postgres', 'SELECT count(*) FROM rank_fresh') > 1000, 'the queries return rows');
 

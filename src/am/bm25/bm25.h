@@ -38,6 +38,7 @@
 #include "access/amapi.h"
 #include "access/generic_xlog.h"
 #include "access/itup.h"
+#include "kernels/bm25_deletes.h"
 #include "kernels/bm25_memindex.h"
 #include "kernels/bm25_merge.h"
 #include "kernels/bm25_query.h"
@@ -50,8 +51,16 @@
 
 #define BM25_META_BLKNO		0
 #define BM25_MAGIC			0x424D3235
-#define BM25_VERSION		5
+#define BM25_VERSION		6
 #define BM25_MAX_SEGMENTS	16
+
+/*
+ * VACUUM records a segment's dead documents beside it (kernels/bm25_deletes.h)
+ * and rewrites it without them only once more than 1 in BM25_REWRITE_DEAD
+ * of its documents are dead: a dead posting still costs a query its
+ * decoding, and below that share recording is far cheaper than rewriting.
+ */
+#define BM25_REWRITE_DEAD	5
 
 /* merge the small segments once there are this many */
 #define BM25_MERGE_AT		8
@@ -106,6 +115,12 @@ typedef struct Bm25SegMeta
 	double		ref_k1;			/* Bm25SegInfo's ref_* */
 	double		ref_b;
 	double		ref_avgdl;
+	/* the deletion record, a stream like the segment's own; none: 0 pages */
+	BlockNumber del_head;
+	uint32		del_npages;
+	uint64		del_nbytes;
+	uint64		ndead;			/* of ndocs; N counts ndocs - ndead */
+	uint64		dead_dl;		/* their total length */
 } Bm25SegMeta;
 
 typedef struct Bm25MetaPageData
@@ -197,7 +212,10 @@ extern void Bm25ReadMeta(Relation index, Bm25MetaPageData *meta);
 extern void Bm25StreamBegin(Bm25StreamWriter *w, Relation index);
 extern int	Bm25StreamSink(void *ctx, const uint8_t *data, size_t len);
 extern void Bm25StreamFinish(Bm25StreamWriter *w, const Bm25SegInfo *info, Bm25SegMeta *seg);
+extern void Bm25WriteStream(Relation index, const uint8 *data, size_t len, BlockNumber *head,
+							uint32 *npages);
 extern void Bm25FreeSegmentPages(Relation index, const Bm25SegMeta *seg);
+extern void Bm25FreeDeletePages(Relation index, const Bm25SegMeta *seg);
 extern void Bm25FreeBufferPages(Relation index, BlockNumber head);
 extern Bm25SegReader *Bm25OpenSegment(Relation index, const Bm25SegMeta *seg, bool positions);
 extern void Bm25SegInfoFromMeta(const Bm25SegMeta *seg, bool positions, Bm25SegInfo *info);

@@ -3,8 +3,9 @@
  * bm25_info.c
  *	  lance_bm25_segments(index): what a lance_bm25 index is made of.
  *
- * One row per segment (its serial, which a rewrite changes, documents,
- * terms and pages) and one for the insert buffer (its documents), read from
+ * One row per segment (its serial, which a rewrite or new deletions
+ * change, documents, terms, pages and how many of its documents VACUUM
+ * recorded dead) and one for the insert buffer (its documents), read from
  * the metapage under the index lock in share mode.  For watching merges
  * and VACUUM, and for tests that check which segments VACUUM rewrote.
  *
@@ -34,8 +35,8 @@ lance_bm25_segments(PG_FUNCTION_ARGS)
 	Oid			heapoid = IndexGetRelation(indexoid, true);
 	Relation	index;
 	Bm25MetaPageData meta;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
 
 	if (!OidIsValid(heapoid))
 		ereport(ERROR,
@@ -66,11 +67,12 @@ lance_bm25_segments(PG_FUNCTION_ARGS)
 		values[1] = Int64GetDatum((int64) meta.segs[i].ndocs);
 		values[2] = Int64GetDatum((int64) meta.segs[i].nterms);
 		values[3] = Int64GetDatum((int64) meta.segs[i].npages);
+		values[4] = Int64GetDatum((int64) meta.segs[i].ndead);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	if (meta.buf_ndocs > 0)
 	{
-		nulls[0] = nulls[2] = nulls[3] = true;
+		nulls[0] = nulls[2] = nulls[3] = nulls[4] = true;
 		values[1] = Int64GetDatum((int64) meta.buf_ndocs);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

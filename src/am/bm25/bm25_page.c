@@ -185,17 +185,15 @@ Bm25StreamSink(void *ctx, const uint8_t *data, size_t len)
 	return 0;
 }
 
-/* Close the last data page, write the directory, describe the segment. */
-void
-Bm25StreamFinish(Bm25StreamWriter *w, const Bm25SegInfo *info, Bm25SegMeta *seg)
+/* Close the last data page and write the directory; returns its head. */
+static BlockNumber
+StreamWriteDirectory(Bm25StreamWriter *w)
 {
 	uint32		ndir = (w->npages + BM25_DIR_ENTRIES - 1) / BM25_DIR_ENTRIES;
 	Buffer	   *dirs;
+	BlockNumber head;
 
 	StreamClosePage(w);
-	Assert(w->nbytes == info->nbytes);
-	memset(seg, 0, sizeof(*seg));
-	seg->dir_head = InvalidBlockNumber;
 	if (ndir == 0)
 		ndir = 1;				/* an empty segment still has a directory */
 	dirs = palloc(ndir * sizeof(Buffer));
@@ -215,10 +213,21 @@ Bm25StreamFinish(Bm25StreamWriter *w, const Bm25SegInfo *info, Bm25SegMeta *seg)
 		((PageHeader) page)->pd_lower = BM25_PAGE_CONTENT_OFF + n * sizeof(BlockNumber);
 		GenericXLogFinish(state);
 	}
-	seg->dir_head = BufferGetBlockNumber(dirs[0]);
+	head = BufferGetBlockNumber(dirs[0]);
 	for (uint32 i = 0; i < ndir; i++)
 		UnlockReleaseBuffer(dirs[i]);
 	pfree(dirs);
+	return head;
+}
+
+/* Close the last data page, write the directory, describe the segment. */
+void
+Bm25StreamFinish(Bm25StreamWriter *w, const Bm25SegInfo *info, Bm25SegMeta *seg)
+{
+	Assert(w->nbytes == info->nbytes);
+	memset(seg, 0, sizeof(*seg));
+	seg->dir_head = StreamWriteDirectory(w);
+	seg->del_head = InvalidBlockNumber;
 	seg->npages = w->npages;
 	seg->nbytes = info->nbytes;
 	seg->doctab_off = info->doctab_off;
@@ -234,6 +243,19 @@ Bm25StreamFinish(Bm25StreamWriter *w, const Bm25SegInfo *info, Bm25SegMeta *seg)
 	seg->ref_avgdl = info->ref_avgdl;
 	pfree(w->blocks);
 	w->blocks = NULL;
+}
+
+/* Write len bytes as a stream of data pages with a directory. */
+void
+Bm25WriteStream(Relation index, const uint8 *data, size_t len, BlockNumber *head, uint32 *npages)
+{
+	Bm25StreamWriter w;
+
+	Bm25StreamBegin(&w, index);
+	Bm25StreamSink(&w, data, len);
+	*head = StreamWriteDirectory(&w);
+	*npages = w.npages;
+	pfree(w.blocks);
 }
 
 void
@@ -288,13 +310,14 @@ FreePages(Relation index, const BlockNumber *blocks, uint32 n)
 
 /* The data pages of a segment, from its directory (palloc'd). */
 static BlockNumber *
-ReadDirectory(Relation index, const Bm25SegMeta *seg, uint32 *ndirs, BlockNumber **dirblocks)
+ReadDirectory(Relation index, BlockNumber head, uint32 npages, uint32 *ndirs,
+			  BlockNumber **dirblocks)
 {
-	BlockNumber *blocks = palloc(Max(seg->npages, 1) * sizeof(BlockNumber));
-	BlockNumber next = seg->dir_head;
+	BlockNumber *blocks = palloc(Max(npages, 1) * sizeof(BlockNumber));
+	BlockNumber next = head;
 	uint32		got = 0;
 	uint32		nd = 0;
-	BlockNumber *db = palloc(sizeof(BlockNumber) * (seg->npages / BM25_DIR_ENTRIES + 2));
+	BlockNumber *db = palloc(sizeof(BlockNumber) * (npages / BM25_DIR_ENTRIES + 2));
 
 	while (next != InvalidBlockNumber)
 	{
@@ -302,11 +325,11 @@ ReadDirectory(Relation index, const Bm25SegMeta *seg, uint32 *ndirs, BlockNumber
 		Page		page;
 		uint32		n;
 
-		if (nd >= seg->npages / BM25_DIR_ENTRIES + 1)
+		if (nd >= npages / BM25_DIR_ENTRIES + 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_INDEX_CORRUPTED),
 					 errmsg("lance_bm25 index \"%s\": segment directory at block %u is longer than its %u pages",
-							RelationGetRelationName(index), seg->dir_head, seg->npages)));
+							RelationGetRelationName(index), head, npages)));
 		db[nd++] = next;
 		buf = ReadBuffer(index, next);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -317,34 +340,51 @@ ReadDirectory(Relation index, const Bm25SegMeta *seg, uint32 *ndirs, BlockNumber
 					 errmsg("lance_bm25 index \"%s\": block %u is not a segment directory page",
 							RelationGetRelationName(index), next)));
 		n = (((PageHeader) page)->pd_lower - BM25_PAGE_CONTENT_OFF) / sizeof(BlockNumber);
-		if (n > seg->npages - got)
-			n = seg->npages - got;
+		if (n > npages - got)
+			n = npages - got;
 		memcpy(blocks + got, (char *) page + BM25_PAGE_CONTENT_OFF, n * sizeof(BlockNumber));
 		got += n;
 		next = Bm25PageGetOpaque(page)->next;
 		UnlockReleaseBuffer(buf);
 	}
-	if (got != seg->npages)
+	if (got != npages)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("lance_bm25 index \"%s\": segment directory at block %u lists %u of %u pages",
-						RelationGetRelationName(index), seg->dir_head, got, seg->npages)));
+						RelationGetRelationName(index), head, got, npages)));
 	*ndirs = nd;
 	*dirblocks = db;
 	return blocks;
 }
 
-void
-Bm25FreeSegmentPages(Relation index, const Bm25SegMeta *seg)
+/* Free a stream's data pages and directory. */
+static void
+FreeStream(Relation index, BlockNumber head, uint32 npages)
 {
 	uint32		ndirs;
 	BlockNumber *dirs;
-	BlockNumber *blocks = ReadDirectory(index, seg, &ndirs, &dirs);
+	BlockNumber *blocks = ReadDirectory(index, head, npages, &ndirs, &dirs);
 
-	FreePages(index, blocks, seg->npages);
+	FreePages(index, blocks, npages);
 	FreePages(index, dirs, ndirs);
 	pfree(blocks);
 	pfree(dirs);
+}
+
+/* Free a segment's pages, its deletion record's included. */
+void
+Bm25FreeSegmentPages(Relation index, const Bm25SegMeta *seg)
+{
+	FreeStream(index, seg->dir_head, seg->npages);
+	Bm25FreeDeletePages(index, seg);
+}
+
+/* Free the pages of a segment's deletion record (none: nothing). */
+void
+Bm25FreeDeletePages(Relation index, const Bm25SegMeta *seg)
+{
+	if (seg->del_npages > 0)
+		FreeStream(index, seg->del_head, seg->del_npages);
 }
 
 void
@@ -438,6 +478,54 @@ EvictEntry(SegCacheEntry *e)
 }
 
 /*
+ * Give a new reader its segment's deletion record; on an error the reader
+ * and the entry being filled are released first, as nothing else holds
+ * them yet.
+ */
+static void
+LoadDeletes(Relation index, const Bm25SegMeta *seg, SegCacheEntry *entry, Bm25SegReader *r)
+{
+	uint32		ndirs;
+	BlockNumber *dirs;
+	SegSource	src;
+	uint8	   *raw;
+	Bm25Deletes *d;
+	CoreError	err = {0};
+
+	src.index = index;
+	src.blocks = ReadDirectory(index, seg->del_head, seg->del_npages, &ndirs, &dirs);
+	src.npages = seg->del_npages;
+	raw = palloc_extended(Max(seg->del_nbytes, 1), MCXT_ALLOC_HUGE);
+	if (SegRead(&src, 0, seg->del_nbytes, raw) != 0 ||
+		bm25_deletes_decode(raw, seg->del_nbytes, seg->ndocs, &d, &err) != CORE_OK)
+	{
+		bm25_segr_free(r);
+		pfree(entry->src.blocks);
+		memset(entry, 0, sizeof(*entry));
+		if (err.status == CORE_OK)
+			core_error(&err, CORE_ERR_CORRUPT, "bm25 deletions: record of %llu bytes is not in its %u pages",
+					   (unsigned long long) seg->del_nbytes, seg->del_npages);
+		Bm25ReportCore(&err, "reading a segment's deletions", index);
+	}
+	if (d->ndead != seg->ndead || d->dead_dl != seg->dead_dl)
+	{
+		bm25_deletes_free(d);
+		bm25_segr_free(r);
+		pfree(entry->src.blocks);
+		memset(entry, 0, sizeof(*entry));
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("lance_bm25 index \"%s\": deletion record at block %u lists %llu dead documents, the metapage %llu",
+						RelationGetRelationName(index), seg->del_head,
+						(unsigned long long) d->ndead, (unsigned long long) seg->ndead)));
+	}
+	bm25_segr_set_deletes(r, d);
+	pfree(raw);
+	pfree(src.blocks);
+	pfree(dirs);
+}
+
+/*
  * A reader for the segment, bound to this relation for the current query.
  * Dictionaries are cached per backend by (database, relfilenode, serial):
  * segments are immutable, so an entry is never stale, only unused.
@@ -474,7 +562,7 @@ Bm25OpenSegment(Relation index, const Bm25SegMeta *seg, bool positions)
 		EvictEntry(victim);
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	blocks = ReadDirectory(index, seg, &ndirs, &dirs);
+	blocks = ReadDirectory(index, seg->dir_head, seg->npages, &ndirs, &dirs);
 	pfree(dirs);
 	MemoryContextSwitchTo(old);
 
@@ -488,6 +576,8 @@ Bm25OpenSegment(Relation index, const Bm25SegMeta *seg, bool positions)
 		memset(victim, 0, sizeof(*victim));
 		Bm25ReportCore(&err, "reading a segment", index);
 	}
+	if (seg->del_npages > 0)
+		LoadDeletes(index, seg, victim, r);
 	victim->reader = r;
 	victim->db = MyDatabaseId;
 	victim->relnode = relnode;

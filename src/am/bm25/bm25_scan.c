@@ -291,8 +291,8 @@ Compute(IndexScanDesc scan)
 	for (uint32 i = 0; i < meta.nsegs; i++)
 	{
 		readers[i] = Bm25OpenSegment(index, &meta.segs[i], meta.positions);
-		ndocs += meta.segs[i].ndocs;
-		total += meta.segs[i].total_dl;
+		ndocs += meta.segs[i].ndocs - meta.segs[i].ndead;
+		total += meta.segs[i].total_dl - meta.segs[i].dead_dl;
 		order[i] = &meta.segs[i];
 	}
 	if (meta.buf_ndocs > 0)
@@ -313,9 +313,18 @@ Compute(IndexScanDesc scan)
 		for (uint32 i = 0; i < meta.nsegs; i++)
 		{
 			Bm25TermInfo ti;
+			uint32		dead;
 
-			if (bm25_segr_lookup(readers[i], rterms[t]->term, rterms[t]->len, &ti))
-				dfs[t] += ti.df;
+			if (!bm25_segr_lookup(readers[i], rterms[t]->term, rterms[t]->len, &ti))
+				continue;
+			dead = bm25_deletes_term_dead(bm25_segr_deletes(readers[i]), ti.off);
+			if (dead > ti.df)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("lance_bm25 index \"%s\": a deletion record says a term lost %u of its %u documents",
+								RelationGetRelationName(index), dead, ti.df),
+						 errhint("REINDEX the index.")));
+			dfs[t] += ti.df - dead;
 		}
 		for (uint64 d = 0; d < meta.buf_ndocs; d++)
 			if (bm25_terms_find(bufdocs[d].terms, bufdocs[d].nterms, rterms[t]->term,

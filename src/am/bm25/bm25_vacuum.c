@@ -3,11 +3,14 @@
  * bm25_vacuum.c
  *	  VACUUM for lance_bm25.
  *
- * Segments are immutable, so removing dead documents means rewriting, but
- * only the segments that hold any: each is rewritten on its own without
- * them, and the others are not touched.  N, the total length and every df
- * are sums over the segments, each exact for its live documents, so after
- * VACUUM they are what a fresh build of the surviving rows would have.
+ * Segments are immutable.  VACUUM records the dead documents of a segment
+ * beside it (a deletion record: their ids, total length and what each term
+ * loses, kernels/bm25_deletes.h) and rewrites the segment without them only
+ * once more than 1 in BM25_REWRITE_DEAD of its documents are dead, so that
+ * deletes spread over the table do not rewrite the whole index.  N, the
+ * total length and every df are sums over the segments of their own figures
+ * minus their records', so after VACUUM they are what a fresh build of the
+ * surviving rows would have, and so are the scores.
  * Dead documents in the insert buffer leave with it: it becomes a segment
  * without them.  Cleanup also turns a non-empty insert buffer into a
  * segment, so VACUUM leaves a compact index, and hands free pages to the
@@ -31,13 +34,22 @@ FreeDocs(void *p)
 	free(p);
 }
 
+/* A segment's documents that this VACUUM found dead. */
+typedef struct SegDead
+{
+	uint64	   *ids;			/* increasing, as in the doc table */
+	uint32	   *dls;
+	size_t		n;
+} SegDead;
+
 /*
- * Which segments hold a dead document (dirty[i]), and does the insert
- * buffer; one callback per document until a segment's first dead one.
+ * The dead documents of each segment (those recorded dead before are not
+ * asked about again), and whether the insert buffer holds one; one
+ * callback per document.
  */
 static void
 FindDead(Relation index, const Bm25MetaPageData *meta, IndexBulkDeleteCallback callback,
-		 void *state, bool *dirty, bool *buf_dirty)
+		 void *state, SegDead *dead, bool *buf_dirty)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "lance_bm25 vacuum",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -47,6 +59,7 @@ FindDead(Relation index, const Bm25MetaPageData *meta, IndexBulkDeleteCallback c
 	for (uint32 i = 0; i < meta->nsegs; i++)
 	{
 		Bm25SegReader *r = Bm25OpenSegment(index, &meta->segs[i], meta->positions);
+		const Bm25Deletes *before = bm25_segr_deletes(r);
 		uint64_t   *docids;
 		uint32_t   *dls;
 		CoreError	err = {0};
@@ -55,13 +68,22 @@ FindDead(Relation index, const Bm25MetaPageData *meta, IndexBulkDeleteCallback c
 			Bm25ReportCore(&err, "vacuuming", index);
 		Bm25Track(cxt, FreeDocs, docids);
 		Bm25Track(cxt, FreeDocs, dls);
-		dirty[i] = false;
-		for (uint64 d = 0; d < meta->segs[i].ndocs && !dirty[i]; d++)
+		dead[i].n = 0;
+		dead[i].ids = MemoryContextAllocHuge(old, Max(meta->segs[i].ndocs, 1) * sizeof(uint64));
+		dead[i].dls = MemoryContextAllocHuge(old, Max(meta->segs[i].ndocs, 1) * sizeof(uint32));
+		for (uint64 d = 0; d < meta->segs[i].ndocs; d++)
 		{
-			Bm25DocTid(docids[d], &tid);
-			dirty[i] = callback(&tid, state);
 			if ((d & 1023) == 0)
 				CHECK_FOR_INTERRUPTS();
+			if (bm25_deletes_has(before, docids[d]))
+				continue;
+			Bm25DocTid(docids[d], &tid);
+			if (callback(&tid, state))
+			{
+				dead[i].ids[dead[i].n] = docids[d];
+				dead[i].dls[dead[i].n] = dls[d];
+				dead[i].n++;
+			}
 		}
 	}
 	*buf_dirty = false;
@@ -81,6 +103,81 @@ FindDead(Relation index, const Bm25MetaPageData *meta, IndexBulkDeleteCallback c
 	MemoryContextDelete(cxt);
 }
 
+/*
+ * Stop a core loop while an interrupt is pending, without leaving it by
+ * longjmp (which would leak what it allocated); the caller then services
+ * the interrupt.
+ */
+static int
+InterruptsPending(void *arg)
+{
+	return INTERRUPTS_PENDING_CONDITION() && INTERRUPTS_CAN_BE_PROCESSED();
+}
+
+static void
+FreeDeletes(void *p)
+{
+	bm25_deletes_free(p);
+}
+
+static void
+FreeBuf(void *p)
+{
+	bm25_buf_free(p);
+}
+
+/*
+ * Record a segment's newly dead documents beside it: a new deletion record
+ * (the old one's and these), the segment's entry replaced under a new
+ * serial (backends cache readers by serial) in one metapage record, then
+ * the old record's pages freed.  Counting what each term lost reads every
+ * posting list once, far less than a rewrite, which also writes them.
+ * Caller holds the index lock in exclusive mode.
+ */
+static void
+RecordDeletes(Relation index, const Bm25SegMeta *seg, const SegDead *dead,
+			  IndexBulkDeleteResult *stats)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "lance_bm25 deletions",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	Bm25MetaPageData meta;
+	Bm25SegReader *r;
+	Bm25Deletes *d;
+	Bm25Buf    *buf = palloc(sizeof(Bm25Buf));
+	Bm25SegMeta out = *seg;
+	CoreStatus	st;
+	CoreError	err = {0};
+
+	Bm25ReadMeta(index, &meta);
+	r = Bm25OpenSegment(index, seg, meta.positions);
+	/* a pending interrupt stops the count, which starts again if it returns */
+	while ((st = bm25_deletes_add(r, dead->ids, dead->dls, dead->n, InterruptsPending, NULL,
+								  &d, &err)) == CORE_ERR_CANCELED)
+	{
+		CHECK_FOR_INTERRUPTS();
+		memset(&err, 0, sizeof(err));
+	}
+	if (st != CORE_OK)
+		Bm25ReportCore(&err, "recording deletions", index);
+	Bm25Track(cxt, FreeDeletes, d);
+	bm25_buf_init(buf);
+	Bm25Track(cxt, FreeBuf, buf);
+	bm25_deletes_encode(d, buf);
+	if (!buf->ok)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	Bm25WriteStream(index, buf->data, buf->len, &out.del_head, &out.del_npages);
+	out.del_nbytes = buf->len;
+	out.ndead = d->ndead;
+	out.dead_dl = d->dead_dl;
+	out.serial = meta.next_serial;
+	Bm25SetSegments(index, &seg->serial, 1, &out, false, 0);
+	Bm25FreeDeletePages(index, seg);
+	stats->tuples_removed += dead->n;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
 static void
 FillStats(Relation index, IndexBulkDeleteResult *stats)
 {
@@ -90,7 +187,7 @@ FillStats(Relation index, IndexBulkDeleteResult *stats)
 	Bm25ReadMeta(index, &meta);
 	n = (double) meta.buf_ndocs;
 	for (uint32 i = 0; i < meta.nsegs; i++)
-		n += (double) meta.segs[i].ndocs;
+		n += (double) (meta.segs[i].ndocs - meta.segs[i].ndead);
 	stats->num_index_tuples = n;
 	stats->num_pages = RelationGetNumberOfBlocks(index);
 }
@@ -101,7 +198,7 @@ bm25bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 {
 	Relation	index = info->index;
 	Bm25MetaPageData meta;
-	bool		dirty[BM25_MAX_SEGMENTS];
+	SegDead		dead[BM25_MAX_SEGMENTS];
 	bool		buf_dirty;
 
 	if (stats == NULL)
@@ -109,11 +206,19 @@ bm25bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 	LockPage(index, BM25_META_BLKNO, ExclusiveLock);
 	Bm25ReadMeta(index, &meta);
-	FindDead(index, &meta, callback, callback_state, dirty, &buf_dirty);
-	/* meta is a copy: rewrites change the metapage, not these entries */
+	FindDead(index, &meta, callback, callback_state, dead, &buf_dirty);
+	/* meta is a copy: these change the metapage, not these entries */
 	for (uint32 i = 0; i < meta.nsegs; i++)
-		if (dirty[i])
-			Bm25RewriteSegment(index, &meta.segs[i], callback, callback_state, stats);
+	{
+		const Bm25SegMeta *seg = &meta.segs[i];
+
+		if (dead[i].n > 0 && (seg->ndead + dead[i].n) * BM25_REWRITE_DEAD > seg->ndocs)
+			Bm25RewriteSegment(index, seg, callback, callback_state, stats);
+		else if (dead[i].n > 0)
+			RecordDeletes(index, seg, &dead[i], stats);
+		pfree(dead[i].ids);
+		pfree(dead[i].dls);
+	}
 	if (buf_dirty)
 		Bm25Flush(index, callback, callback_state, stats);
 	UnlockPage(index, BM25_META_BLKNO, ExclusiveLock);
