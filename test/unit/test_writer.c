@@ -638,6 +638,121 @@ UNIT_TEST(staged_fragment_deleted_whole_is_left_out_of_the_commit)
 	drop_storage(st);
 }
 
+/* Commit wr, free it, and check the newest version holds count rows summing to sum. */
+static void
+commit_and_check(Storage *st, LanceWriter *wr, int64_t want_count, int64_t want_sum)
+{
+	CoreError	err;
+	uint64_t	v;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK_MSG(count == want_count && sum == want_sum,
+			  "%" PRId64 " rows summing to %" PRId64 ", expected %" PRId64 " and %" PRId64,
+			  count, sum, want_count, want_sum);
+}
+
+UNIT_TEST(rollback_to_a_savepoint_drops_the_rows_buffered_since)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (int i = 15; i < 20; i++)
+		CHECK(push_row(wr, i, &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 4), &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(!lance_writer_deleted(wr, LANCE_ROW_ADDR(0, 4)));
+	/* rows 0..9 committed and 10..14 buffered before the savepoint */
+	commit_and_check(st, wr, 15, 14 * 15 / 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(rollback_keeps_the_earlier_rows_of_a_file_written_since)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	LanceDataset *staged;
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (int i = 15; i < 18; i++)
+		CHECK(push_row(wr, i, &err) == CORE_OK);
+	/* reading flushes rows 10..17 into one file: staged fragment 1 */
+	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
+	CHECK(lance_dataset_count_rows(staged) == 18);
+	lance_dataset_close(staged);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 0), &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 6), &err) == CORE_OK);
+	CHECK(push_row(wr, 18, &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(!lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 0)));
+	CHECK(lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 5)));
+	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
+	CHECK(lance_dataset_count_rows(staged) == 15);
+	lance_dataset_close(staged);
+	commit_and_check(st, wr, 15, 14 * 15 / 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(rollback_to_an_inner_savepoint_keeps_the_outer_ones_changes)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 2), &err) == CORE_OK);
+	CHECK(push_row(wr, 15, &err) == CORE_OK);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 3), &err) == CORE_OK);
+	/* deleting again what the outer savepoint deleted must not undo it */
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 2), &err) == CORE_OK);
+	CHECK(push_row(wr, 16, &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	lance_writer_release_savepoint(wr);
+	CHECK(lance_writer_deleted(wr, LANCE_ROW_ADDR(0, 2)));
+	CHECK(!lance_writer_deleted(wr, LANCE_ROW_ADDR(0, 3)));
+	/* rows 0..15 without 2 */
+	commit_and_check(st, wr, 15, 15 * 16 / 2 - 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(rollback_drops_a_half_pushed_row)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	int64_t		id = 15;
+	int32_t		x = 45;
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	/* a statement failed after two of the row's values */
+	CHECK(lance_array_push_fixed(lance_writer_column(wr, 0), &id, &err) == CORE_OK);
+	CHECK(lance_array_push_fixed(lance_writer_column(wr, 1), &x, &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(push_row(wr, 16, &err) == CORE_OK);
+	commit_and_check(st, wr, 16, 14 * 15 / 2 + 16);
+	drop_storage(st);
+}
+
 /*
  * A list of strings and a struct<x int32, y string>: rows
  * 0: ["a", null, ""], {1, "p"}
