@@ -176,6 +176,40 @@ async function ownWrites(t) {
     `${own.length} rows`);
 }
 
+// A transaction that rolls back to a savepoint after inserting, updating
+// and deleting (its savepoint's rows flushed to a file it shares with the
+// rows before, by a read): LanceDB must read exactly what was kept.
+async function savepointWrites(t) {
+  const rest = await otherColumns(t);
+  const src = (await client.query(`SELECT id::int AS id FROM ${t.name} WHERE id < 10 ORDER BY id`))
+    .rows.map((r) => r.id + 3000000);
+  let inside = -1;
+  if (!await attempt(`${t.name}: a transaction rolled back to a savepoint`, async () => {
+    await client.query('BEGIN');
+    try {
+      await client.query(`INSERT INTO ${t.name} (id, ${rest}) SELECT id + 3000000, ${rest} FROM ${t.name} WHERE id < 10`);
+      await client.query('SAVEPOINT s');
+      await client.query(`INSERT INTO ${t.name} (id, ${rest}) SELECT id + 3100000, ${rest} FROM ${t.name} WHERE id < 10`);
+      await client.query(`UPDATE ${t.name} SET ${t.text} = 'sp-undone' WHERE id % 9 = 2`);
+      await client.query(`DELETE FROM ${t.name} WHERE id % 9 = 4`);
+      inside = (await client.query(`SELECT count(*)::int AS n FROM ${t.name} WHERE id >= 3100000`)).rows[0].n;
+      await client.query('ROLLBACK TO SAVEPOINT s');
+      await client.query(`DELETE FROM ${t.name} WHERE id = $1`, [src[0]]);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK');
+      throw e;
+    }
+  })) return;
+  await compare(`${t.name}: LanceDB reads what the savepoint rollback kept`, t);
+  const rows = await lanceQuery(t, undefined, ['id', t.text]);
+  const kept = rows.map((r) => Number(r.id)).filter((id) => id >= 3000000).sort((x, y) => x - y);
+  check(`${t.name}: the rows before the savepoint are kept, none of the changes after it`,
+    inside === src.filter((id) => (id + 100000) % 9 !== 4).length && kept.join() === src.slice(1).join() &&
+      !rows.some((r) => r[t.text] === 'sp-undone'),
+    `${inside} rows inside the savepoint, kept ${kept.join(',')}`);
+}
+
 // LanceDB appends, deletes and updates on top; we must read it back equal.
 async function lanceWrites(t) {
   if (!await attempt(`${t.name}: LanceDB writes on top of the FDW's versions`, async () => {
@@ -626,6 +660,7 @@ async function main() {
   for (const t of [...lanceMade, ...ours]) {
     await fdwWrites(t);
     await ownWrites(t);
+    await savepointWrites(t);
     await lanceWrites(t);
   }
   for (const t of [lanceMade[0], lanceMade.find((m) => m.vec), ours[0]]) {
