@@ -518,7 +518,8 @@ to_usecs(const LanceType *type, int64 v)
 
 /*
  * The decimal text of a little-endian two's-complement integer of `len`
- * bytes (16 or 32), with `scale` digits after the point.
+ * bytes (16 or 32), with `scale` digits after the point (a negative scale
+ * multiplies by 10^-scale).
  */
 static char *
 decimal_text(const uint8 *bytes, int len, int scale)
@@ -575,6 +576,9 @@ decimal_text(const uint8 *bytes, int len, int scale)
 		if (i == scale && scale > 0)
 			appendStringInfoChar(&out, '.');
 	}
+	/* a negative scale counts the zeros the stored integer leaves out */
+	for (int i = 0; i < -scale; i++)
+		appendStringInfoChar(&out, '0');
 	return out.data;
 }
 

@@ -91,6 +91,28 @@ lance_type_for(Oid typid, int32 typmod, const char *attname)
 		default:
 			break;
 	}
+	if (typid == NUMERICOID)
+	{
+		int32		tm = typmod - VARHDRSZ;
+		int			precision = (tm >> 16) & 0xffff;
+
+		/* the scale is an 11-bit signed field of the typmod (numeric.c) */
+		int			scale = ((tm & 0x7ff) ^ 1024) - 1024;
+
+		if (typmod < (int32) VARHDRSZ)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("column \"%s\" needs a precision to become a Lance decimal field", attname),
+					 errhint("Declare it as numeric(p, s), with p at most 76.")));
+		if (precision > 76)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" of type %s has more digits than a Lance decimal field holds",
+							attname, format_type_with_typemod(typid, typmod)),
+					 errdetail("Lance decimals hold at most 76 digits (decimal256).")));
+		/* decimal128 holds 38 digits, as Arrow's does; wider ones take 256 bits */
+		return psprintf("decimal:%d:%d:%d", precision <= 38 ? 128 : 256, precision, scale);
+	}
 	if (typid == lance_vector_type_oid())
 	{
 		if (typmod <= 0)
