@@ -426,6 +426,61 @@ async function listWrites() {
 // each file version (struct<x int32, y utf8>, other columns left null):
 // LanceDB dumps them and appends on top, the FDW reads both back.  2.0
 // cannot store a null struct: that insert is refused.
+// Decimals: LanceDB makes tables with decimal128 and decimal256 fields
+// in every file version, the FDW writes numerics into them, and
+// lancedb_ref.mjs dumps the unscaled integers; LanceDB appends on top and
+// the FDW reads both writers' rows.
+async function decimalWrites() {
+  const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int64(), false),
+    new arrow.Field('price', new arrow.Decimal(2, 10, 128), true),
+    new arrow.Field('big', new arrow.Decimal(5, 40, 256), true),
+  ]);
+  // the dump prints a negative decimal's two's complement unsigned
+  const signed = (v, bits) => {
+    if (v === null) return null;
+    const x = BigInt(v);
+    return (x >= 1n << (bits - 1n) ? x - (1n << bits) : x).toString();
+  };
+  const want = JSON.stringify([
+    [1, null, null], [2, '1234567899', '12345678901234567890123456789012345'],
+    [3, '-1', '-100000'], [4, null, null]]);
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `decimal_v${ver.replace('.', '_')}`;
+    if (!await attempt(`${name}: insert numerics into LanceDB's decimal fields`, async () => {
+      const db = await lancedb.connect(root);
+      await db.createTable(name, [{ id: 1, price: null, big: null }],
+        { schema, storageOptions: { new_table_data_storage_version: ver } });
+      execFileSync('chmod', ['-R', 'a+rwX', root]);
+      await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (${name}) FROM SERVER write_interop INTO write_interop`);
+      await client.query(`INSERT INTO ${name} VALUES (2, 12345678.99, 123456789012345678901234567890.12345),
+                                                      (3, -0.005, -1), (4, NULL, NULL)`);
+    })) continue;
+    let refused;
+    try {
+      await client.query(`INSERT INTO ${name} (id, price) VALUES (9, 123456789)`);
+      refused = 'no error';
+    } catch (e) {
+      refused = e.code;
+    }
+    check(`${name}: a value past the decimal's precision is refused with 22003`, refused === '22003', refused);
+    const got = JSON.stringify(dump(name).map((r) => [r.id, signed(r.price, 128n), signed(r.big, 256n)]));
+    check(`${name}: LanceDB dumps the decimals we wrote`, got === want, got);
+    if (await attempt(`${name}: LanceDB appends on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 5, price: null, big: null }]);
+    })) {
+      const res = await client.query(`SELECT id::int AS id, price::text AS price, big::text AS big FROM ${name} ORDER BY id`);
+      check(`${name}: the FDW reads both writers' decimals`,
+        JSON.stringify(res.rows.map((r) => [r.id, r.price, r.big])) === JSON.stringify([
+          [1, null, null], [2, '12345678.99', '123456789012345678901234567890.12345'],
+          [3, '-0.01', '-1.00000'], [4, null, null], [5, null, null]]),
+        JSON.stringify(res.rows));
+    }
+  }
+}
+
 async function structWrites() {
   await client.query('CREATE TYPE st_xy AS (x integer, y text)');
   for (const ver of ['2.0', '2.1', '2.2']) {
@@ -685,6 +740,7 @@ async function main() {
     await typedWrites();
     await listWrites();
     await structWrites();
+    await decimalWrites();
     await createdNested();
     await stableRowIds();
     await compactIndexed();
