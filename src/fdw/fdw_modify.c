@@ -488,6 +488,45 @@ begin_modify(Relation rel, bool insert)
 	return ms;
 }
 
+/* The dotted name of the first struct under field (in a) holding a null, or NULL. */
+static char *
+null_struct_below(const LanceField *field, const LanceArray *a)
+{
+	for (int c = 0; c < field->num_children; c++)
+	{
+		const LanceField *m = field->children[c];
+		char	   *below;
+
+		if (m->type.id != LANCE_TYPE_STRUCT)
+			continue;
+		if (a->children[c]->null_count > 0)
+			return psprintf("%s.%s", field->name, m->name);
+		below = null_struct_below(m, a->children[c]);
+		if (below)
+			return psprintf("%s.%s", field->name, below);
+	}
+	return NULL;
+}
+
+/*
+ * File version 2.0 has no null structs: refuse one in the row just pushed
+ * onto struct array a (the buffer held none before) now rather than when
+ * the file is written, at commit.
+ */
+static void
+check_no_null_struct(LanceModifyState *ms, const LanceField *field, const LanceArray *a)
+{
+	char	   *name = a->null_count > 0 ? pstrdup(field->name) : null_struct_below(field, a);
+
+	if (name != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot store a null struct in Lance dataset \"%s\" of file version 2.0",
+						ms->location),
+				 errdetail("Field \"%s\" is a struct; file version 2.0 has no null structs.", name),
+				 errhint("Write a struct whose members are null instead.")));
+}
+
 /* Append the row in slot to the writer's buffer. */
 static void
 append_row(LanceModifyState *ms, TupleTableSlot *slot)
@@ -503,17 +542,6 @@ append_row(LanceModifyState *ms, TupleTableSlot *slot)
 		int			a = ms->attr_of_field[f];
 		LanceArray *arr = lance_writer_column(ms->xw->writer, f);
 
-		/* refused now rather than when the file is written, at commit */
-		if (ms->v20 && (a < 0 || slot->tts_isnull[a]) &&
-			arr->type->id == LANCE_TYPE_STRUCT)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot store a null struct in Lance dataset \"%s\" of file version 2.0",
-							ms->location),
-					 errdetail("Field \"%s\" is a struct; file version 2.0 has no null structs.",
-							   lance_schema_top(lance_writer_schema(ms->xw->writer), f)->name),
-					 errhint("Write a struct whose members are null instead.")));
-
 		if (a < 0)
 		{
 			if (lance_array_append_nulls(arr, 1, &err) != CORE_OK)
@@ -521,6 +549,9 @@ append_row(LanceModifyState *ms, TupleTableSlot *slot)
 		}
 		else
 			lance_push_datum(ms->convs[f], arr, slot->tts_values[a], slot->tts_isnull[a], &err);
+		if (ms->v20 && arr->type->id == LANCE_TYPE_STRUCT)
+			check_no_null_struct(ms, lance_schema_top(lance_writer_schema(ms->xw->writer), f),
+								 arr);
 	}
 	if (lance_writer_row_done(ms->xw->writer, &err) != CORE_OK)
 		lance_report_core_error(&err);

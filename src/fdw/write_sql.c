@@ -143,43 +143,41 @@ field_spec(const char *name, const char *logical_type, bool nullable, int parent
 }
 
 /*
- * Append the Lance fields of one column to specs, in pre-order: the
- * field, then an array's item (a list) or a composite type's attributes
- * (a struct's members, named after them).
+ * Append the Lance fields of one column (or composite attribute) to
+ * specs, in pre-order: the field, then an array's item (a list) or a
+ * composite type's attributes (a struct's members, named after them,
+ * composite ones becoming structs in turn).  parent is the position of
+ * the enclosing struct's spec, -1 at top level.
  */
 static List *
 column_fields(List *specs, const char *name, Oid typid, int32 typmod, bool nullable,
-			  const char *attname)
+			  const char *attname, int parent)
 {
 	int			self = list_length(specs);
 	Oid			elemtype = get_element_type(typid);
 
 	if (elemtype != InvalidOid && typid != lance_vector_type_oid())
 	{
-		specs = lappend(specs, field_spec(name, "list", nullable, -1));
+		specs = lappend(specs, field_spec(name, "list", nullable, parent));
 		return lappend(specs, field_spec("item", lance_type_for(elemtype, -1, attname), true, self));
 	}
 	if (get_typtype(typid) == TYPTYPE_COMPOSITE)
 	{
-		TupleDesc	desc = lookup_rowtype_tupdesc(typid, typmod);
+		TupleDesc	desc = lookup_rowtype_tupdesc_copy(typid, typmod);
 
-		specs = lappend(specs, field_spec(name, "struct", nullable, -1));
+		specs = lappend(specs, field_spec(name, "struct", nullable, parent));
 		for (int i = 0; i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
 
 			if (!att->attisdropped)
-				specs = lappend(specs,
-								field_spec(pstrdup(NameStr(att->attname)),
-										   lance_type_for(att->atttypid, att->atttypmod,
-														  psprintf("%s.%s", attname,
-																   NameStr(att->attname))),
-										   true, self));
+				specs = column_fields(specs, pstrdup(NameStr(att->attname)), att->atttypid,
+									  att->atttypmod, true,
+									  psprintf("%s.%s", attname, NameStr(att->attname)), self);
 		}
-		ReleaseTupleDesc(desc);
 		return specs;
 	}
-	return lappend(specs, field_spec(name, lance_type_for(typid, typmod, attname), nullable, -1));
+	return lappend(specs, field_spec(name, lance_type_for(typid, typmod, attname), nullable, parent));
 }
 
 /*
@@ -217,7 +215,7 @@ lance_create_table(PG_FUNCTION_ARGS)
 		fields = column_fields(fields,
 							   lance_column_field_name(relid, att->attnum, NameStr(att->attname)),
 							   att->atttypid, att->atttypmod, !att->attnotnull,
-							   NameStr(att->attname));
+							   NameStr(att->attname), -1);
 	}
 	table_close(rel, AccessShareLock);
 	specs = palloc0(sizeof(LanceFieldSpec) * Max(list_length(fields), 1));

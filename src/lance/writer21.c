@@ -51,7 +51,7 @@ typedef struct MiniBlock
 	bool		variable;
 	int64_t		width;			/* bytes a value (fixed width, 0 for bool) */
 	bool		has_def;
-	const LanceArray *parent;	/* the struct of a member column, or NULL */
+	int			struct_depth;	/* structs enclosing a member column */
 	bool		large;			/* 2.2 grammar */
 } MiniBlock;
 
@@ -148,10 +148,17 @@ write_chunk(MiniBlock *mb, WOut *chunks, int64_t i, int64_t k, size_t *size)
 	ok = ok && pad8(chunks);
 	if (mb->has_def)
 	{
-		/* 0 a value, 1 a null value, 2 a null struct (layers item, struct) */
+		/*
+		 * 0 a value, 1 a null value, 2 and up a null struct, innermost
+		 * first (layers item, then each struct from the innermost out)
+		 */
 		for (int64_t j = 0; j < k && ok; j++)
-			ok = wout_u16(chunks, mb->parent && !lance_array_is_valid(mb->parent, i + j) ? 2
-						  : lance_array_is_valid(mb->a, i + j) ? 0 : 1);
+		{
+			int			level = writer_struct_null_level(mb->w, i + j);
+
+			ok = wout_u16(chunks, (uint16_t) (level > 0 ? level
+											  : lance_array_is_valid(mb->a, i + j) ? 0 : 1));
+		}
 		ok = ok && pad8(chunks);
 	}
 	if (ok && mb->variable)
@@ -270,11 +277,16 @@ mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 	WOut		words;
 	WOut		chunks;
 	Le21__MiniBlockLayout *ml = WNEW(ar, Le21__MiniBlockLayout, LE21__MINI_BLOCK_LAYOUT__INIT);
-	int32_t    *layers = warena_new(ar, (int32_t[2]) {LAYER_ALL_VALID_ITEM, LAYER_NULLABLE_ITEM},
-									2 * sizeof(int32_t));
+	int32_t		layer_init[1 + WRITER_MAX_STRUCT_DEPTH];
+	int32_t    *layers;
 	CoreStatus	status = CORE_OK;
 	int64_t		i = start;
 
+	/* the item's layer, then one per enclosing struct (always nullable) */
+	layer_init[0] = LAYER_ALL_VALID_ITEM;
+	for (int d = 1; d <= w->struct_depth; d++)
+		layer_init[d] = LAYER_NULLABLE_ITEM;
+	layers = warena_new(ar, layer_init, (size_t) (1 + w->struct_depth) * sizeof(int32_t));
 	if (layers == NULL)
 		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
 	memset(&mb, 0, sizeof(mb));
@@ -286,8 +298,8 @@ mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 	mb.width = a->type->id == LANCE_TYPE_FIXED_SIZE_LIST
 		? (int64_t) a->type->fixed_size * a->type->item->byte_width : a->type->byte_width;
 	/* a struct's members always carry def levels: the struct may be null */
-	mb.parent = w->struct_parent;
-	mb.has_def = mb.parent != NULL || page_has_nulls(a, start, n);
+	mb.struct_depth = w->struct_depth;
+	mb.has_def = mb.struct_depth > 0 || page_has_nulls(a, start, n);
 	mb.large = w->version == LANCE_FILE_V2_2;
 
 	while (i < start + n && status == CORE_OK)
@@ -320,7 +332,7 @@ mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 		ml->def_compression = cflat(ar, 16);
 	}
 	ml->value_compression = value_encoding(ar, a);
-	ml->n_layers = mb.parent ? 2 : 1;
+	ml->n_layers = (size_t) (1 + mb.struct_depth);
 	ml->layers = layers;
 	ml->has_num_buffers = 1;
 	ml->num_buffers = 1;

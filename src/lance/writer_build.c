@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "lance/write.h"
+#include "lance/writer_int.h"
 
 CoreStatus
 lance_file_version_parse(const char *data_format, LanceFileVersion *out, CoreError *err)
@@ -84,6 +84,28 @@ writable_variable(const LanceType *t)
 		t->id == LANCE_TYPE_BINARY || t->id == LANCE_TYPE_LARGE_BINARY;
 }
 
+/*
+ * Whether a struct can be written: members of scalar types, each a column
+ * of its own, or structs of such members, at most
+ * WRITER_MAX_STRUCT_DEPTH deep (depth counts f).
+ */
+static bool
+writable_struct(const LanceField *f, int depth)
+{
+	if (f->num_children == 0 || depth > WRITER_MAX_STRUCT_DEPTH)
+		return false;
+	for (int c = 0; c < f->num_children; c++)
+	{
+		const LanceField *m = f->children[c];
+		const LanceType *t = &m->type;
+
+		if (t->id == LANCE_TYPE_STRUCT ? !writable_struct(m, depth + 1)
+			: !(t->id == LANCE_TYPE_BOOL || writable_fixed(t) || writable_variable(t)))
+			return false;
+	}
+	return true;
+}
+
 CoreStatus
 lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 {
@@ -110,14 +132,7 @@ lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 											  writable_variable(&f->children[0]->type));
 				break;
 			case LANCE_TYPE_STRUCT:
-				/* members of scalar types, each a column of its own */
-				ok = f->num_children > 0;
-				for (int c = 0; c < f->num_children && ok; c++)
-				{
-					const LanceType *m = &f->children[c]->type;
-
-					ok = m->id == LANCE_TYPE_BOOL || writable_fixed(m) || writable_variable(m);
-				}
+				ok = writable_struct(f, 1);
 				break;
 			default:
 				ok = writable_fixed(t);
