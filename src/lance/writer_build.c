@@ -87,11 +87,13 @@ writable_variable(const LanceType *t)
 /*
  * Whether a struct can be written: members of scalar types, each a column
  * of its own, or structs of such members, at most
- * WRITER_MAX_STRUCT_DEPTH deep (depth counts f).
+ * WRITER_MAX_STRUCT_DEPTH deep (depth counts f).  Otherwise *bad is the
+ * member that cannot be (f itself when too deep or empty).
  */
 static bool
-writable_struct(const LanceField *f, int depth)
+writable_struct(const LanceField *f, int depth, const LanceField **bad)
 {
+	*bad = f;
 	if (f->num_children == 0 || depth > WRITER_MAX_STRUCT_DEPTH)
 		return false;
 	for (int c = 0; c < f->num_children; c++)
@@ -99,9 +101,16 @@ writable_struct(const LanceField *f, int depth)
 		const LanceField *m = f->children[c];
 		const LanceType *t = &m->type;
 
-		if (t->id == LANCE_TYPE_STRUCT ? !writable_struct(m, depth + 1)
-			: !(t->id == LANCE_TYPE_BOOL || writable_fixed(t) || writable_variable(t)))
+		if (t->id == LANCE_TYPE_STRUCT)
+		{
+			if (!writable_struct(m, depth + 1, bad))
+				return false;
+		}
+		else if (!(t->id == LANCE_TYPE_BOOL || writable_fixed(t) || writable_variable(t)))
+		{
+			*bad = m;
 			return false;
+		}
 	}
 	return true;
 }
@@ -132,7 +141,15 @@ lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 											  writable_variable(&f->children[0]->type));
 				break;
 			case LANCE_TYPE_STRUCT:
-				ok = writable_struct(f, 1);
+				{
+					const LanceField *bad;
+
+					ok = writable_struct(f, 1, &bad);
+					if (!ok && bad != f)
+						return core_error(err, CORE_ERR_UNSUPPORTED,
+										  "struct field \"%s\" has a member \"%s\" of type %s, which the writer does not support in a struct",
+										  f->name, bad->name, bad->logical_type);
+				}
 				break;
 			default:
 				ok = writable_fixed(t);

@@ -1,0 +1,74 @@
+--
+-- Writing nested structs from composite types whose attributes are
+-- composite types in turn, in every file version; what cannot be written
+-- (null structs in 2.0, lists of structs) is refused with a clear error.
+--
+\getenv scratch LANCEDB_SCRATCH
+\! rm -rf "$LANCEDB_SCRATCH/struct"; mkdir -p "$LANCEDB_SCRATCH/struct"; chmod 777 "$LANCEDB_SCRATCH/struct"
+SELECT :'scratch' || '/struct' AS st_root \gset
+CREATE SERVER sts FOREIGN DATA WRAPPER lancedb_fdw OPTIONS (uri :'st_root');
+CREATE FUNCTION try_st(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	detail text;
+BEGIN
+	EXECUTE q;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+	RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM, '"[^"]*/struct/', '"<scratch>/') ||
+		CASE WHEN detail <> '' THEN E'\nDETAIL: ' || detail ELSE '' END;
+END
+$$;
+
+CREATE TYPE st_point AS (x integer, label text);
+CREATE TYPE st_box AS (corner st_point, size numeric(6, 2), deep st_point);
+CREATE TYPE st_outer AS (box st_box, ok boolean);
+CREATE FOREIGN TABLE st_v2_0 (id int NOT NULL, o st_outer) SERVER sts;
+CREATE FOREIGN TABLE st_v2_1 (id int NOT NULL, o st_outer) SERVER sts;
+CREATE FOREIGN TABLE st_v2_2 (id int NOT NULL, o st_outer) SERVER sts;
+SELECT lance_create_table('st_v2_0', '2.0');
+SELECT lance_create_table('st_v2_1', '2.1');
+SELECT lance_create_table('st_v2_2', '2.2');
+
+-- nulls at every depth where the file version has them
+CREATE TEMP TABLE st_rows (id int, o st_outer);
+INSERT INTO st_rows VALUES
+	(1, ROW(ROW(ROW(1, 'a'), 1.25, ROW(2, 'b')), true)),
+	(2, ROW(ROW(ROW(NULL, NULL), NULL, ROW(3, NULL)), NULL)),
+	(3, ROW(ROW(NULL, 2.5, ROW(4, 'd')), false)),
+	(4, ROW(NULL, true)),
+	(5, NULL);
+INSERT INTO st_v2_1 SELECT * FROM st_rows;
+INSERT INTO st_v2_2 SELECT * FROM st_rows;
+SELECT * FROM st_v2_2 ORDER BY id;
+SELECT id, (o).box IS NULL AS box_null, ((o).box).corner IS NULL AS corner_null,
+	(((o).box).deep).x AS deep_x FROM st_v2_1 ORDER BY id;
+SELECT count(*) AS rows_differing FROM (
+	SELECT * FROM st_v2_1 EXCEPT SELECT * FROM st_v2_2) d;
+
+-- 2.0 stores no null structs, at any depth: the row is refused as written
+INSERT INTO st_v2_0 SELECT * FROM st_rows WHERE id <= 2;
+SELECT try_st($$INSERT INTO st_v2_0 SELECT * FROM st_rows WHERE id = 3$$);
+SELECT try_st($$INSERT INTO st_v2_0 SELECT * FROM st_rows WHERE id = 4$$);
+SELECT try_st($$INSERT INTO st_v2_0 SELECT * FROM st_rows WHERE id = 5$$);
+SELECT * FROM st_v2_0 ORDER BY id;
+
+-- an UPDATE of a nested member rewrites the row
+UPDATE st_v2_2 SET o.box.corner.label = 'changed' WHERE id = 1;
+SELECT id, (((o).box).corner).label FROM st_v2_2 WHERE id = 1;
+
+-- lists of structs and lists in structs are not written
+CREATE TYPE st_tagged AS (n integer, tags text[]);
+CREATE FOREIGN TABLE st_list_member (id int, t st_tagged) SERVER sts;
+SELECT try_st($$SELECT lance_create_table('st_list_member', '2.2')$$);
+CREATE FOREIGN TABLE st_list_of (id int, ps st_point[]) SERVER sts;
+SELECT try_st($$SELECT lance_create_table('st_list_of', '2.2')$$);
+
+DROP SERVER sts CASCADE;
+DROP TABLE st_rows;
+DROP TYPE st_outer;
+DROP TYPE st_box;
+DROP TYPE st_point;
+DROP TYPE st_tagged;
+DROP FUNCTION try_st(text);
+\! rm -rf "$LANCEDB_SCRATCH/struct"
