@@ -481,6 +481,66 @@ async function decimalWrites() {
   }
 }
 
+// Nested structs: LanceDB makes struct<box: struct<x, label>, ok> tables
+// in every file version, the FDW writes rows of nested composite types
+// into them (null structs at each depth where the version has them),
+// LanceDB dumps them and appends on top, and the FDW reads both.
+async function nestedStructWrites() {
+  const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
+  const box = new arrow.Struct([new arrow.Field('x', new arrow.Int32(), true),
+    new arrow.Field('label', new arrow.Utf8(), true)]);
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int64(), false),
+    new arrow.Field('o', new arrow.Struct([new arrow.Field('box', box, true),
+      new arrow.Field('ok', new arrow.Bool(), true)]), true),
+  ]);
+  await client.query('CREATE TYPE ns_box AS (x integer, label text)');
+  await client.query('CREATE TYPE ns_outer AS (box ns_box, ok boolean)');
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `nested_structs_v${ver.replace('.', '_')}`;
+    const v20 = ver === '2.0';
+    if (!await attempt(`${name}: insert nested composite values into LanceDB's nested structs`, async () => {
+      const db = await lancedb.connect(root);
+      await db.createTable(name, [{ id: 1, o: { box: { x: 1, label: 'a' }, ok: true } }],
+        { schema, storageOptions: { new_table_data_storage_version: ver } });
+      execFileSync('chmod', ['-R', 'a+rwX', root]);
+      await client.query(`CREATE FOREIGN TABLE ${name} (id bigint NOT NULL, o ns_outer) SERVER write_interop`);
+      await client.query(`INSERT INTO ${name} VALUES (2, ROW(ROW(2, 'b'), false)), (4, ROW(ROW(NULL, NULL), NULL))`);
+    })) continue;
+    const nulls = [];
+    for (const values of ['(3, ROW(NULL, true))', '(5, NULL)']) {
+      try {
+        await client.query(`INSERT INTO ${name} VALUES ${values}`);
+        nulls.push('no error');
+      } catch (e) {
+        nulls.push(e.code);
+      }
+    }
+    check(`${name}: null structs at both depths are ${v20 ? 'refused' : 'written'}`,
+      nulls.join() === (v20 ? '0A000,0A000' : 'no error,no error'), nulls.join());
+    const got = dump(name).map((r) => JSON.stringify(r)).sort().join(' ');
+    const want = [
+      '{"id":1,"o":{"box":{"x":1,"label":"a"},"ok":true}}',
+      '{"id":2,"o":{"box":{"x":2,"label":"b"},"ok":false}}',
+      ...(v20 ? [] : ['{"id":3,"o":{"box":null,"ok":true}}']),
+      '{"id":4,"o":{"box":{"x":null,"label":null},"ok":null}}',
+      ...(v20 ? [] : ['{"id":5,"o":null}']),
+    ].join(' ');
+    check(`${name}: LanceDB dumps the nested structs we wrote`, got === want, got);
+    if (await attempt(`${name}: LanceDB appends a nested struct on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 6, o: { box: { x: 6, label: 'f' }, ok: true } }]);
+    })) {
+      const res = await client.query(`SELECT id::int AS id, o::text AS o FROM ${name} ORDER BY id`);
+      const wantRows = [[1, '("(1,a)",t)'], [2, '("(2,b)",f)'], ...(v20 ? [] : [[3, '(,t)']]),
+        [4, '("(,)",)'], ...(v20 ? [] : [[5, null]]), [6, '("(6,f)",t)']];
+      check(`${name}: the FDW reads both writers' nested structs`,
+        JSON.stringify(res.rows.map((r) => [r.id, r.o])) === JSON.stringify(wantRows),
+        JSON.stringify(res.rows));
+    }
+  }
+}
+
 async function structWrites() {
   await client.query('CREATE TYPE st_xy AS (x integer, y text)');
   for (const ver of ['2.0', '2.1', '2.2']) {
@@ -741,6 +801,7 @@ async function main() {
     await listWrites();
     await structWrites();
     await decimalWrites();
+    await nestedStructWrites();
     await createdNested();
     await stableRowIds();
     await compactIndexed();
