@@ -488,20 +488,21 @@ begin_modify(Relation rel, bool insert)
 	return ms;
 }
 
-/* The dotted name of the first struct under field (in a) holding a null, or NULL. */
+/*
+ * The dotted name of the first struct at or under field (in a: a struct,
+ * or a list of structs) holding a null, or NULL.
+ */
 static char *
-null_struct_below(const LanceField *field, const LanceArray *a)
+null_struct_in(const LanceField *field, const LanceArray *a)
 {
+	if (field->type.id == LANCE_TYPE_STRUCT && a->null_count > 0)
+		return pstrdup(field->name);
+	if (field->type.id != LANCE_TYPE_STRUCT && field->type.id != LANCE_TYPE_LIST)
+		return NULL;
 	for (int c = 0; c < field->num_children; c++)
 	{
-		const LanceField *m = field->children[c];
-		char	   *below;
+		char	   *below = null_struct_in(field->children[c], a->children[c]);
 
-		if (m->type.id != LANCE_TYPE_STRUCT)
-			continue;
-		if (a->children[c]->null_count > 0)
-			return psprintf("%s.%s", field->name, m->name);
-		below = null_struct_below(m, a->children[c]);
 		if (below)
 			return psprintf("%s.%s", field->name, below);
 	}
@@ -510,13 +511,13 @@ null_struct_below(const LanceField *field, const LanceArray *a)
 
 /*
  * File version 2.0 has no null structs: refuse one in the row just pushed
- * onto struct array a (the buffer held none before) now rather than when
- * the file is written, at commit.
+ * onto array a of a top-level field (the buffer held none before) now
+ * rather than when the file is written, at commit.
  */
 static void
 check_no_null_struct(LanceModifyState *ms, const LanceField *field, const LanceArray *a)
 {
-	char	   *name = a->null_count > 0 ? pstrdup(field->name) : null_struct_below(field, a);
+	char	   *name = null_struct_in(field, a);
 
 	if (name != NULL)
 		ereport(ERROR,
@@ -549,7 +550,7 @@ append_row(LanceModifyState *ms, TupleTableSlot *slot)
 		}
 		else
 			lance_push_datum(ms->convs[f], arr, slot->tts_values[a], slot->tts_isnull[a], &err);
-		if (ms->v20 && arr->type->id == LANCE_TYPE_STRUCT)
+		if (ms->v20 && (arr->type->id == LANCE_TYPE_STRUCT || arr->type->id == LANCE_TYPE_LIST))
 			check_no_null_struct(ms, lance_schema_top(lance_writer_schema(ms->xw->writer), f),
 								 arr);
 	}

@@ -380,6 +380,19 @@ push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("null element in an array for Lance field \"%s\", whose lists hold no nulls",
 							field->name)));
+	if (conv->item->kind == CONV_COMPOSITE)
+	{
+		/* each element a struct item, pushed member by member */
+		for (int i = 0; i < n; i++)
+		{
+			if (nulls[i])
+				push_ok(lance_array_append_nulls(a->children[0], 1, err), err);
+			else
+				lance_push_composite(conv->item, a->children[0], elems[i], err);
+		}
+		push_ok(lance_array_push_list_end(a, err), err);
+		return;
+	}
 	if (!fixed && (conv->item->kind == CONV_TEXT || conv->item->kind == CONV_BYTEA))
 	{
 		/* variable-width items go onto the item array one by one */
@@ -398,7 +411,7 @@ push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 	bytes = palloc0((size_t) Max(n, 1) * item->byte_width + 8);
 	for (int i = 0; i < n; i++)
 	{
-		uint8		buf[8];
+		uint8		buf[32];
 
 		if (nulls[i])
 			continue;
@@ -408,6 +421,11 @@ push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 			case CONV_INT4:
 			case CONV_INT8:
 				int_bytes(field, item, elems[i], conv->item->typid, buf);
+				break;
+			case CONV_NUMERIC:
+				if (fixed || (item->id != LANCE_TYPE_DECIMAL128 && item->id != LANCE_TYPE_DECIMAL256))
+					report_unwritable(field);
+				decimal_bytes(field->children[0], elems[i], buf);
 				break;
 			case CONV_FLOAT4:
 				float_bytes(field, item, DatumGetFloat4(elems[i]), buf);

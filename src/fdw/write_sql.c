@@ -144,9 +144,10 @@ field_spec(const char *name, const char *logical_type, bool nullable, int parent
 
 /*
  * Append the Lance fields of one column (or composite attribute) to
- * specs, in pre-order: the field, then an array's item (a list) or a
- * composite type's attributes (a struct's members, named after them,
- * composite ones becoming structs in turn).  parent is the position of
+ * specs, in pre-order: the field, then an array's item (a list; of a
+ * composite type, a list of structs) or a composite type's attributes (a
+ * struct's members, named after them, composite ones becoming structs in
+ * turn).  parent is the position of
  * the enclosing struct's spec, -1 at top level.
  */
 static List *
@@ -158,8 +159,10 @@ column_fields(List *specs, const char *name, Oid typid, int32 typmod, bool nulla
 
 	if (elemtype != InvalidOid && typid != lance_vector_type_oid())
 	{
+		/* the item of a scalar type, or a struct for a composite type */
 		specs = lappend(specs, field_spec(name, "list", nullable, parent));
-		return lappend(specs, field_spec("item", lance_type_for(elemtype, -1, attname), true, self));
+		/* an array column's typmod is its elements' (numeric(p, s)[]) */
+		return column_fields(specs, "item", elemtype, typmod, true, attname, self);
 	}
 	if (get_typtype(typid) == TYPTYPE_COMPOSITE)
 	{

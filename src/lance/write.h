@@ -25,8 +25,11 @@
  * column per scalar member whose def levels say which member values and
  * which structs are null (layers item, then each enclosing struct from
  * the innermost out).  Fixed-size binaries are fixed-width values (flat,
- * 8 x size bits).  Lists of lists and of structs, and lists in structs,
- * are refused as unsupported.
+ * 8 x size bits).  Lists of such structs: in 2.0 the list's column,
+ * its struct items' column, then the members'; in 2.1/2.2 a list page
+ * per scalar member whose layers are item, each enclosing struct, then
+ * the list.  Lists of lists and lists in structs are refused as
+ * unsupported.
  * Files are never overwritten: a name collision is an error.
  *
  *-------------------------------------------------------------------------

@@ -245,24 +245,30 @@ check_nullable(WFile *w, const LanceField *field, const LanceArray *a)
 	return CORE_OK;
 }
 
-/* Encode one column, page by page. */
+/*
+ * Encode one column, page by page; a member of a list's struct items
+ * (w->list_parent) is paged by the list's rows.
+ */
 static CoreStatus
 write_column(WFile *w, const LanceField *field, const LanceArray *a)
 {
+	const LanceArray *rows = w->list_parent ? w->list_parent : a;
 	int64_t		start = 0;
 	CoreStatus	status = check_nullable(w, field, a);
 
 	if (status != CORE_OK)
 		return status;
-	while (start < a->length || (start == 0 && a->length == 0))
+	while (start < rows->length || (start == 0 && rows->length == 0))
 	{
 		int64_t		bytes = 0;
 		int64_t		end = start;
 		WPage		page;
 		CoreStatus	status;
 
-		if (a->type->id == LANCE_TYPE_LIST && w->version != LANCE_FILE_V2_0)
-			end = writer21_list_page_end(w, a, start);
+		if (w->list_parent)
+			end = writer21_list_page_end(w, w->list_parent, a, start);
+		else if (a->type->id == LANCE_TYPE_LIST && w->version != LANCE_FILE_V2_0)
+			end = writer21_list_page_end(w, a, a->children[0], start);
 		else
 			while (end < a->length && (end == start || bytes < PAGE_TARGET_BYTES))
 				bytes += row_bytes(a, end++);
@@ -281,7 +287,7 @@ write_column(WFile *w, const LanceField *field, const LanceArray *a)
 		status = add_page(w, &page);
 		if (status != CORE_OK)
 			return status;
-		if (a->length == 0)
+		if (rows->length == 0)
 			break;
 		start = end;
 	}
@@ -335,6 +341,17 @@ write_field(WFile *w, const LanceField *field, const LanceArray *a)
 
 	if (field->type.id == LANCE_TYPE_STRUCT)
 		return write_struct(w, field, a);
+	if (field->type.id == LANCE_TYPE_LIST && w->version != LANCE_FILE_V2_0 &&
+		field->children[0]->type.id == LANCE_TYPE_STRUCT)
+	{
+		/* 2.1+: the list has no column; its items' members carry it */
+		status = check_nullable(w, field, a);
+		w->list_parent = a;
+		if (status == CORE_OK)
+			status = write_struct(w, field->children[0], a->children[0]);
+		w->list_parent = NULL;
+		return status;
+	}
 	status = write_column(w, field, a);
 	w->cur_col++;
 	/* 2.0: a list's items are a column of their own, right after it */

@@ -137,8 +137,15 @@ lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 				ok = t->item != NULL && writable_fixed(t->item) && t->fixed_size > 0;
 				break;
 			case LANCE_TYPE_LIST:
-				ok = f->num_children == 1 && (writable_fixed(&f->children[0]->type) ||
-											  writable_variable(&f->children[0]->type));
+				{
+					const LanceField *bad;
+
+					ok = f->num_children == 1 &&
+						(writable_fixed(&f->children[0]->type) ||
+						 writable_variable(&f->children[0]->type) ||
+						 (f->children[0]->type.id == LANCE_TYPE_STRUCT &&
+						  writable_struct(f->children[0], 1, &bad)));
+				}
 				break;
 			case LANCE_TYPE_STRUCT:
 				{

@@ -78,6 +78,13 @@ typedef struct WFile
 	 */
 	const LanceArray *struct_parents[WRITER_MAX_STRUCT_DEPTH];
 	int			struct_depth;
+
+	/*
+	 * 2.1+: the list whose items (structs) hold the member column being
+	 * written, or NULL; the struct_parents are then the items' structs,
+	 * indexed by item, and the column's pages cut the list's rows.
+	 */
+	const LanceArray *list_parent;
 	CoreError  *err;
 	const char *what;			/* the file, for messages */
 } WFile;
@@ -95,8 +102,13 @@ extern CoreStatus writer20_page(WFile *w, const LanceArray *a, int64_t start, in
 extern CoreStatus writer21_page(WFile *w, const LanceArray *a, int64_t start, int64_t n,
 								WPage *p);
 
-/* The end of a list page of a 2.1/2.2 file that starts at row start. */
-extern int64_t writer21_list_page_end(WFile *w, const LanceArray *a, int64_t start);
+/*
+ * The end of a list page of a 2.1/2.2 file that starts at row start of
+ * list a whose items (or, for a member of its struct items, the member's
+ * values) are items.
+ */
+extern int64_t writer21_list_page_end(WFile *w, const LanceArray *a, const LanceArray *items,
+									  int64_t start);
 
 /*
  * The value bytes of rows [start, start + n) of a fixed-width leaf or
