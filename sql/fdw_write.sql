@@ -227,6 +227,8 @@ SELECT id, tags, coalesce(pt::text, 'null struct') AS pt FROM made_nested ORDER 
 CREATE TYPE st_nested AS (x integer, tags text[]);
 CREATE FOREIGN TABLE made_deeper (id bigint, pt st_nested) SERVER ws;
 SELECT try_write($$SELECT lance_create_table('made_deeper')$$);
+INSERT INTO made_deeper VALUES (1, ROW(1, '{a,b}')), (2, ROW(2, NULL)), (3, NULL);
+SELECT * FROM made_deeper ORDER BY id;
 SELECT count(*), sum(id) FROM scalars;
 UPDATE scalars SET txt = 'updated' WHERE id < 10;
 INSERT INTO scalars SELECT id + 100000, small, wide, f64, f32, flag, cat, txt, runs, allnull

@@ -28,7 +28,9 @@
  * 8 x size bits).  Lists of such structs: in 2.0 the list's column,
  * its struct items' column, then the members'; in 2.1/2.2 a list page
  * per scalar member whose layers are item, each enclosing struct, then
- * the list.  Lists of lists and lists in structs are refused as
+ * the list.  Lists of scalars as struct members (outside lists): list
+ * pages whose layers are item, list, then each enclosing struct.  Lists
+ * of lists, and lists in the structs of a list's items, are refused as
  * unsupported.
  * Files are never overwritten: a name collision is an error.
  *

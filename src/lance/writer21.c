@@ -464,15 +464,20 @@ writer21_list_page_end(WFile *w, const LanceArray *a, const LanceArray *items, i
  * chunk ends every row of the page.  For a member of a list's struct
  * items, items are the member's values and each enclosing struct adds a
  * layer between item and list (def 2 the innermost struct null, ..., the
- * list's levels after them), as for structs outside lists.
+ * list's levels after them), as for structs outside lists.  A list that
+ * is a struct's member has the structs' layers after its own (a null
+ * struct is one level pair, like a null list).
  */
 static CoreStatus
 list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, int64_t start,
 		  int64_t n, WPage *p, Le21__PageLayout *layout)
 {
 	bool		variable = lance_type_has_offsets(items->type->id);
-	int			depth = w->struct_depth;
-	uint16_t	null_list = (uint16_t) (2 + depth);
+
+	/* structs in the list's items (a member column), or around the list */
+	int			item_depth = w->list_parent ? w->struct_depth : 0;
+	int			row_depth = w->list_parent ? 0 : w->struct_depth;
+	uint16_t	null_list = (uint16_t) (2 + item_depth);
 	int64_t		first = lance_array_offset(a, start);
 	int64_t		nitems = lance_array_offset(a, start + n) - first;
 	int64_t		vbytes = list_value_bytes(items, first, nitems);
@@ -492,10 +497,13 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, in
 	uint8_t    *vals = NULL;
 	bool		ok;
 
-	for (int d = 0; d <= depth; d++)
+	for (int d = 0; d <= item_depth; d++)
 		layer_init[d] = LAYER_NULLABLE_ITEM;
-	layer_init[depth + 1] = LAYER_NULL_AND_EMPTY_LIST;
-	layers = warena_new(ar, layer_init, (size_t) (depth + 2) * sizeof(int32_t));
+	layer_init[item_depth + 1] = LAYER_NULL_AND_EMPTY_LIST;
+	for (int d = 0; d < row_depth; d++)
+		layer_init[item_depth + 2 + d] = LAYER_NULLABLE_ITEM;
+	layers = warena_new(ar, layer_init,
+						(size_t) (item_depth + 2 + row_depth) * sizeof(int32_t));
 	list_chunk_limits(w, &max_levels, &max_bytes);
 	for (int64_t r = start; r < start + n; r++)
 		levels += list_items(a, r) > 0 ? list_items(a, r) : 1;
@@ -516,13 +524,16 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, in
 
 		if (k == 0)
 		{
+			int			up = row_depth > 0 ? writer_struct_null_level(w, r) : 0;
+
 			ok = wout_u16(&rep, 1) &&
-				wout_u16(&def, lance_array_is_valid(a, r) ? null_list + 1 : null_list);
+				wout_u16(&def, (uint16_t) (up > 0 ? null_list + up
+										   : lance_array_is_valid(a, r) ? null_list + 1 : null_list));
 			continue;
 		}
 		for (int64_t j = 0; j < k && ok; j++)
 		{
-			int			level = writer_struct_null_level(w, off + j);
+			int			level = item_depth > 0 ? writer_struct_null_level(w, off + j) : 0;
 
 			ok = wout_u16(&rep, j == 0 ? 1 : 0) &&
 				wout_u16(&def, (uint16_t) (level > 0 ? level
@@ -570,7 +581,7 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, in
 	ml->rep_compression = cflat(ar, 16);
 	ml->def_compression = cflat(ar, 16);
 	ml->value_compression = value_encoding(ar, items);
-	ml->n_layers = (size_t) (depth + 2);
+	ml->n_layers = (size_t) (item_depth + 2 + row_depth);
 	ml->layers = layers;
 	ml->has_num_buffers = 1;
 	ml->num_buffers = 1;
