@@ -595,6 +595,58 @@ async function listStructWrites() {
   }
 }
 
+// Lists as struct members: LanceDB makes struct<t: struct<n, tags:
+// list<string>>, z> tables in every file version, the FDW writes 3000
+// rows (null and empty lists, null structs at both depths where the
+// version has them), LanceDB dumps exactly those rows and appends on top,
+// and the FDW reads LanceDB's rows back equal.
+async function structListWrites() {
+  const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
+  const inner = new arrow.Struct([new arrow.Field('n', new arrow.Int32(), true),
+    new arrow.Field('tags', new arrow.List(new arrow.Field('item', new arrow.Utf8(), true)), true)]);
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int64(), false),
+    new arrow.Field('w', new arrow.Struct([new arrow.Field('t', inner, true),
+      new arrow.Field('z', new arrow.Bool(), true)]), true),
+  ]);
+  await client.query('CREATE TYPE sl_inner AS (n integer, tags text[])');
+  await client.query('CREATE TYPE sl_wrap AS (t sl_inner, z boolean)');
+  const asJson = async (from) => (await client.query(
+    `SELECT id::int AS id, to_json(w)::text AS w FROM ${from} ORDER BY id`)).rows
+    .map((r) => JSON.stringify({ id: r.id, w: r.w === null ? null : JSON.parse(r.w) }));
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `struct_lists_v${ver.replace('.', '_')}`;
+    const nulls = ver !== '2.0';
+    if (!await attempt(`${name}: insert composites with array attributes into LanceDB's struct lists`, async () => {
+      const db = await lancedb.connect(root);
+      await db.createTable(name, [{ id: 0, w: { t: { n: 0, tags: ['lance'] }, z: true } }],
+        { schema, storageOptions: { new_table_data_storage_version: ver } });
+      execFileSync('chmod', ['-R', 'a+rwX', root]);
+      await client.query(`CREATE FOREIGN TABLE ${name} (id bigint NOT NULL, w sl_wrap) SERVER write_interop`);
+      await client.query(`CREATE TEMP TABLE ${name}_src AS
+        SELECT g::bigint AS id, CASE WHEN ${nulls} AND g % 13 = 0 THEN NULL ELSE
+          ROW(CASE WHEN ${nulls} AND g % 5 = 0 THEN NULL ELSE
+                ROW(g, CASE WHEN g % 3 = 0 THEN NULL WHEN g % 7 = 0 THEN '{}' ELSE
+                         ARRAY(SELECT CASE WHEN j = 2 THEN NULL ELSE 't' || g || '-' || j END
+                               FROM generate_series(1, g % 4) j) END)::sl_inner END,
+              CASE WHEN g % 4 = 0 THEN NULL ELSE g % 2 = 0 END)::sl_wrap END AS w
+        FROM generate_series(1, 3000) g`);
+      await client.query(`INSERT INTO ${name} SELECT * FROM ${name}_src`);
+    })) continue;
+    const theirs = dump(name).map((r) => JSON.stringify(r));
+    const diff = sameRows(['{"id":0,"w":{"t":{"n":0,"tags":["lance"]},"z":true}}', ...await asJson(`${name}_src`)],
+      theirs);
+    check(`${name}: LanceDB dumps the lists in structs we wrote`, diff === '', diff);
+    if (await attempt(`${name}: LanceDB appends a struct with a list on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 5000, w: { t: { n: 5, tags: ['on', 'top'] }, z: false } }]);
+    })) {
+      const again = sameRows(await asJson(name), dump(name).map((r) => JSON.stringify(r)));
+      check(`${name}: the FDW reads both writers' lists in structs`, again === '', again);
+    }
+  }
+}
+
 async function structWrites() {
   await client.query('CREATE TYPE st_xy AS (x integer, y text)');
   for (const ver of ['2.0', '2.1', '2.2']) {
@@ -857,6 +909,7 @@ async function main() {
     await decimalWrites();
     await nestedStructWrites();
     await listStructWrites();
+    await structListWrites();
     await createdNested();
     await stableRowIds();
     await compactIndexed();
