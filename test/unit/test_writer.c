@@ -784,6 +784,7 @@ renumber_only_fragment(Storage *st, uint64_t id)
 
 		lance_version_name_parse(last, &v, &v2);
 		raw.pm->fragments[0]->id = id;
+		raw.pm->has_max_fragment_id = 1;
 		raw.pm->max_fragment_id = (uint32_t) id;
 		raw.pm->version = v + 1;
 		plen = (uint32_t) lt__manifest__get_packed_size(raw.pm);
