@@ -376,6 +376,18 @@ lance_converter_for(const LanceField *field, Oid typid, int32 typmod,
 		lance_composite_converter(conv, relname, attname);
 		return conv;
 	}
+	/* a list of structs into an array of a composite type */
+	if (type->id == LANCE_TYPE_LIST && item != NULL && item->id == LANCE_TYPE_STRUCT &&
+		get_element_type(typid) != InvalidOid &&
+		get_typtype(get_element_type(typid)) == TYPTYPE_COMPOSITE)
+	{
+		Oid			elemtype = get_element_type(typid);
+
+		conv->kind = CONV_ARRAY;
+		conv->item = lance_converter_for(field->children[0], elemtype, -1, relname, attname);
+		get_typlenbyvalalign(elemtype, &conv->elmlen, &conv->elmbyval, &conv->elmalign);
+		return conv;
+	}
 	if (typid != JSONBOID)
 		report_type_mismatch(field, typid, typmod, relname, attname);
 	conv->kind = CONV_JSONB;
@@ -518,7 +530,8 @@ to_usecs(const LanceType *type, int64 v)
 
 /*
  * The decimal text of a little-endian two's-complement integer of `len`
- * bytes (16 or 32), with `scale` digits after the point.
+ * bytes (16 or 32), with `scale` digits after the point (a negative scale
+ * multiplies by 10^-scale).
  */
 static char *
 decimal_text(const uint8 *bytes, int len, int scale)
@@ -575,6 +588,9 @@ decimal_text(const uint8 *bytes, int len, int scale)
 		if (i == scale && scale > 0)
 			appendStringInfoChar(&out, '.');
 	}
+	/* a negative scale counts the zeros the stored integer leaves out */
+	for (int i = 0; i < -scale; i++)
+		appendStringInfoChar(&out, '0');
 	return out.data;
 }
 
@@ -827,8 +843,12 @@ array_datum(const LanceConverter *conv, const LanceArray *a, int64 row)
 	for (int64 i = 0; i < count; i++)
 	{
 		nulls[i] = !lance_array_is_valid(items, start + i);
-		elems[i] = nulls[i] ? (Datum) 0 :
-			scalar_datum(item_type, conv->item->kind, items, start + i);
+		if (nulls[i])
+			elems[i] = (Datum) 0;
+		else if (conv->item->kind == CONV_COMPOSITE)
+			elems[i] = lance_composite_datum(conv->item, items, start + i);
+		else
+			elems[i] = scalar_datum(item_type, conv->item->kind, items, start + i);
 	}
 	dims[0] = (int) count;
 	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, conv->item->typid,

@@ -32,7 +32,8 @@ typedef enum LanceConvKind
 	CONV_TIME,
 	CONV_INTERVAL,
 	CONV_VECTOR,				/* fixed_size_list<float32> */
-	CONV_ARRAY,					/* list / fixed_size_list of a scalar */
+	CONV_ARRAY,					/* list / fixed_size_list of a scalar, list
+								 * of structs into a composite array */
 	CONV_COMPOSITE,				/* struct, into a composite type */
 	CONV_JSONB					/* struct, nested lists */
 } LanceConvKind;

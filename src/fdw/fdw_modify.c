@@ -28,10 +28,13 @@
  * heap table; a second UPDATE is an error, as LanceDB's merge_insert
  * refuses a row matched by two source rows.
  *
- * A ROLLBACK TO SAVEPOINT cannot take back rows already handed to a
- * writer, so a writer changed in a subtransaction that aborts is marked:
- * reading or changing its dataset again, and committing, are then errors
- * rather than a mix of kept and rolled-back changes.
+ * Subtransactions (SAVEPOINT, PL/pgSQL EXCEPTION blocks, psql's
+ * ON_ERROR_ROLLBACK) map to writer savepoints: the first change a
+ * subtransaction makes to a dataset sets one, so rolling the
+ * subtransaction back takes back exactly its changes (rows half-pushed by
+ * a failed statement included) and committing it hands them to the
+ * parent.  Each writer keeps the ids of the subtransactions that hold its
+ * savepoints, oldest first, to match the callbacks' events to them.
  *
  *-------------------------------------------------------------------------
  */
@@ -64,8 +67,8 @@ typedef struct XactWriter
 	char	   *location;		/* in TopMemoryContext */
 	Storage    *storage;
 	LanceWriter *writer;
-	SubTransactionId max_subxid;	/* newest subtransaction that changed it */
-	bool		broken;			/* changed in a subtransaction that aborted */
+	List	   *subxids;		/* subtransactions holding a savepoint of
+								 * writer, oldest first (an OID list) */
 	struct XactWriter *next;
 } XactWriter;
 
@@ -102,27 +105,11 @@ free_xact_writers(void)
 
 		lance_writer_free(xw->writer);
 		storage_close(xw->storage);
+		list_free(xw->subxids);
 		pfree(xw->location);
 		pfree(xw);
 		xw = next;
 	}
-}
-
-/*
- * Refuse to go on with a writer changed in a rolled-back subtransaction;
- * doing says what was refused.
- */
-static void
-check_not_broken(XactWriter *xw, const char *doing)
-{
-	if (xw->broken)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot %s a Lance dataset after a rolled-back subtransaction changed it",
-						doing),
-				 errdetail("Dataset \"%s\": changes already handed to it cannot be taken back by ROLLBACK TO SAVEPOINT.",
-						   xw->location),
-				 errhint("Roll back the whole transaction and run it again.")));
 }
 
 /* Commit every writer's changes as a new version of its dataset. */
@@ -136,7 +123,6 @@ commit_xact_writers(void)
 
 		if (!lance_writer_has_changes(xw->writer))
 			continue;
-		check_not_broken(xw, "commit changes to");
 		if (lance_writer_commit(xw->writer, &version, &err) == CORE_OK)
 			continue;
 		if (err.status == CORE_ERR_CONFLICT && lance_writer_conflict_version(xw->writer) != 0)
@@ -183,16 +169,40 @@ lance_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * A subtransaction ends: rolled back, its writer savepoints take back its
+ * changes; committed, they become its parent's (or, at top level, part of
+ * the transaction).  Children end before their parent, so a savepoint of
+ * mySubid can only be the newest.
+ */
 static void
 lance_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					   SubTransactionId parentSubid, void *arg)
 {
-	if (event != SUBXACT_EVENT_ABORT_SUB)
+	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
 		return;
-	/* changes made in this subtransaction or one it started */
 	for (XactWriter *xw = xact_writers; xw; xw = xw->next)
-		if (xw->max_subxid >= mySubid)
-			xw->broken = true;
+	{
+		int			n = list_length(xw->subxids);
+
+		if (n == 0 || llast_oid(xw->subxids) != mySubid)
+			continue;
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+		{
+			lance_writer_rollback_savepoint(xw->writer);
+			xw->subxids = list_delete_last(xw->subxids);
+			lance_source_forget(xw->location);
+		}
+		else if (parentSubid == TopSubTransactionId ||
+				 (n >= 2 && list_nth_oid(xw->subxids, n - 2) == parentSubid))
+		{
+			/* the parent's savepoint (or none) already covers the changes */
+			lance_writer_release_savepoint(xw->writer);
+			xw->subxids = list_delete_last(xw->subxids);
+		}
+		else
+			llast_oid(xw->subxids) = parentSubid;
+	}
 }
 
 /* The transaction's writer for a dataset, opened on first use. */
@@ -207,10 +217,7 @@ xact_writer(const char *location, List *storage_options, int64 max_rows_per_file
 
 	for (xw = xact_writers; xw; xw = xw->next)
 		if (strcmp(xw->location, location) == 0)
-		{
-			check_not_broken(xw, "change");
 			return xw;
-		}
 
 	if (!callbacks_registered)
 	{
@@ -262,7 +269,6 @@ lance_xact_staged_dataset(const char *location, Storage *st, LanceDataset **ds)
 			continue;
 		if (!lance_writer_has_changes(xw->writer))
 			return false;
-		check_not_broken(xw, "read");
 		if (lance_writer_open_staged(xw->writer, st, ds, &err) != CORE_OK)
 			lance_report_core_error(&err);
 		return true;
@@ -271,17 +277,30 @@ lance_xact_staged_dataset(const char *location, Storage *st, LanceDataset **ds)
 }
 
 /*
- * Record that the current subtransaction changes the writer (so rolling it
- * back marks the writer broken), and make later reads in this statement
- * open the dataset again, to see the change.
+ * Before the current subtransaction's first change to the writer, set a
+ * savepoint for rolling it back to; then make later reads in this
+ * statement open the dataset again, to see the change.
  */
 static void
 note_change(XactWriter *xw)
 {
 	SubTransactionId cur = GetCurrentSubTransactionId();
 
-	if (cur > xw->max_subxid)
-		xw->max_subxid = cur;
+	if (cur != TopSubTransactionId &&
+		(xw->subxids == NIL || llast_oid(xw->subxids) != cur))
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		CoreError	err;
+
+		/* the list grows first: dropping its last cell cannot fail */
+		xw->subxids = lappend_oid(xw->subxids, cur);
+		MemoryContextSwitchTo(old);
+		if (lance_writer_savepoint(xw->writer, &err) != CORE_OK)
+		{
+			xw->subxids = list_delete_last(xw->subxids);
+			lance_report_core_error(&err);
+		}
+	}
 	lance_source_forget(xw->location);
 }
 
@@ -469,6 +488,46 @@ begin_modify(Relation rel, bool insert)
 	return ms;
 }
 
+/*
+ * The dotted name of the first struct at or under field (in a: a struct,
+ * or a list of structs) holding a null, or NULL.
+ */
+static char *
+null_struct_in(const LanceField *field, const LanceArray *a)
+{
+	if (field->type.id == LANCE_TYPE_STRUCT && a->null_count > 0)
+		return pstrdup(field->name);
+	if (field->type.id != LANCE_TYPE_STRUCT && field->type.id != LANCE_TYPE_LIST)
+		return NULL;
+	for (int c = 0; c < field->num_children; c++)
+	{
+		char	   *below = null_struct_in(field->children[c], a->children[c]);
+
+		if (below)
+			return psprintf("%s.%s", field->name, below);
+	}
+	return NULL;
+}
+
+/*
+ * File version 2.0 has no null structs: refuse one in the row just pushed
+ * onto array a of a top-level field (the buffer held none before) now
+ * rather than when the file is written, at commit.
+ */
+static void
+check_no_null_struct(LanceModifyState *ms, const LanceField *field, const LanceArray *a)
+{
+	char	   *name = null_struct_in(field, a);
+
+	if (name != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot store a null struct in Lance dataset \"%s\" of file version 2.0",
+						ms->location),
+				 errdetail("Field \"%s\" is a struct; file version 2.0 has no null structs.", name),
+				 errhint("Write a struct whose members are null instead.")));
+}
+
 /* Append the row in slot to the writer's buffer. */
 static void
 append_row(LanceModifyState *ms, TupleTableSlot *slot)
@@ -484,17 +543,6 @@ append_row(LanceModifyState *ms, TupleTableSlot *slot)
 		int			a = ms->attr_of_field[f];
 		LanceArray *arr = lance_writer_column(ms->xw->writer, f);
 
-		/* refused now rather than when the file is written, at commit */
-		if (ms->v20 && (a < 0 || slot->tts_isnull[a]) &&
-			arr->type->id == LANCE_TYPE_STRUCT)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot store a null struct in Lance dataset \"%s\" of file version 2.0",
-							ms->location),
-					 errdetail("Field \"%s\" is a struct; file version 2.0 has no null structs.",
-							   lance_schema_top(lance_writer_schema(ms->xw->writer), f)->name),
-					 errhint("Write a struct whose members are null instead.")));
-
 		if (a < 0)
 		{
 			if (lance_array_append_nulls(arr, 1, &err) != CORE_OK)
@@ -502,6 +550,9 @@ append_row(LanceModifyState *ms, TupleTableSlot *slot)
 		}
 		else
 			lance_push_datum(ms->convs[f], arr, slot->tts_values[a], slot->tts_isnull[a], &err);
+		if (ms->v20 && (arr->type->id == LANCE_TYPE_STRUCT || arr->type->id == LANCE_TYPE_LIST))
+			check_no_null_struct(ms, lance_schema_top(lance_writer_schema(ms->xw->writer), f),
+								 arr);
 	}
 	if (lance_writer_row_done(ms->xw->writer, &err) != CORE_OK)
 		lance_report_core_error(&err);

@@ -238,6 +238,80 @@ float_bytes(const LanceField *field, const LanceType *t, double v, uint8 *buf)
 	}
 }
 
+static pg_noinline void pg_attribute_noreturn()
+report_decimal_range(const LanceField *field, Datum d)
+{
+	const LanceType *t = &field->type;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("value %s is out of range for Lance field \"%s\" of type decimal(%d, %d)",
+					DatumGetCString(DirectFunctionCall1(numeric_out, d)), field->name,
+					t->precision, t->scale),
+			 errdetail("A field of precision %d, scale %d holds finite values that round to an absolute value less than 10^%d.",
+					   t->precision, t->scale, t->precision - t->scale)));
+}
+
+/*
+ * A numeric as the value of a decimal field: the unscaled integer (the
+ * value times 10^scale, rounded half away from zero as a numeric(p, s)
+ * column rounds) in the field's width, little-endian two's complement,
+ * as Arrow stores decimals.  NaN, infinities and values that need more
+ * digits than the field's precision are out of range.
+ */
+static void
+decimal_bytes(const LanceField *field, Datum d, uint8 *buf)
+{
+	const LanceType *t = &field->type;
+	Numeric		num = DatumGetNumeric(d);
+	char	   *text;
+	char	   *digits;
+	int			ndigits = 0;
+	bool		negative;
+
+	if (numeric_is_nan(num) || numeric_is_inf(num))
+		report_decimal_range(field, d);
+	text = DatumGetCString(DirectFunctionCall1(numeric_out,
+											   DirectFunctionCall2(numeric_round, d,
+																   Int32GetDatum(t->scale))));
+	negative = text[0] == '-';
+
+	/* rounded to the scale, the digits without the point are the integer */
+	digits = palloc(strlen(text) + 1);
+	for (const char *c = text; *c; c++)
+		if (*c >= '0' && *c <= '9' && (ndigits > 0 || *c != '0'))
+			digits[ndigits++] = *c;
+	/* a negative scale: the last -scale digits are zeros the field implies */
+	ndigits = t->scale < 0 ? Max(ndigits + t->scale, 0) : ndigits;
+	if (ndigits > t->precision)
+		report_decimal_range(field, d);
+	memset(buf, 0, t->byte_width);
+	for (int i = 0; i < ndigits; i++)
+	{
+		unsigned	carry = (unsigned) (digits[i] - '0');
+
+		for (int b = 0; b < t->byte_width; b++)
+		{
+			unsigned	v = buf[b] * 10u + carry;
+
+			buf[b] = (uint8) (v & 0xff);
+			carry = v >> 8;
+		}
+	}
+	if (negative)
+	{
+		unsigned	carry = 1;
+
+		for (int b = 0; b < t->byte_width; b++)
+		{
+			unsigned	v = (uint8) ~buf[b] + carry;
+
+			buf[b] = (uint8) (v & 0xff);
+			carry = v >> 8;
+		}
+	}
+}
+
 /* Store an integer in the field's own width, range-checked. */
 static void
 push_int(LanceArray *a, const LanceField *field, Datum d, Oid typid, CoreError *err)
@@ -306,6 +380,19 @@ push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("null element in an array for Lance field \"%s\", whose lists hold no nulls",
 							field->name)));
+	if (conv->item->kind == CONV_COMPOSITE)
+	{
+		/* each element a struct item, pushed member by member */
+		for (int i = 0; i < n; i++)
+		{
+			if (nulls[i])
+				push_ok(lance_array_append_nulls(a->children[0], 1, err), err);
+			else
+				lance_push_composite(conv->item, a->children[0], elems[i], err);
+		}
+		push_ok(lance_array_push_list_end(a, err), err);
+		return;
+	}
 	if (!fixed && (conv->item->kind == CONV_TEXT || conv->item->kind == CONV_BYTEA))
 	{
 		/* variable-width items go onto the item array one by one */
@@ -324,7 +411,7 @@ push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 	bytes = palloc0((size_t) Max(n, 1) * item->byte_width + 8);
 	for (int i = 0; i < n; i++)
 	{
-		uint8		buf[8];
+		uint8		buf[32];
 
 		if (nulls[i])
 			continue;
@@ -334,6 +421,11 @@ push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 			case CONV_INT4:
 			case CONV_INT8:
 				int_bytes(field, item, elems[i], conv->item->typid, buf);
+				break;
+			case CONV_NUMERIC:
+				if (fixed || (item->id != LANCE_TYPE_DECIMAL128 && item->id != LANCE_TYPE_DECIMAL256))
+					report_unwritable(field);
+				decimal_bytes(field->children[0], elems[i], buf);
 				break;
 			case CONV_FLOAT4:
 				float_bytes(field, item, DatumGetFloat4(elems[i]), buf);
@@ -416,9 +508,13 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 			break;
 		case CONV_NUMERIC:
 			if (field->type.id == LANCE_TYPE_DECIMAL128 || field->type.id == LANCE_TYPE_DECIMAL256)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("writing Lance decimal field \"%s\" is not supported", field->name)));
+			{
+				uint8		buf[32];
+
+				decimal_bytes(field, d, buf);
+				push_ok(lance_array_push_fixed(a, buf, err), err);
+				break;
+			}
 			push_int(a, field, d, conv->typid, err);
 			break;
 		case CONV_FLOAT4:

@@ -91,6 +91,28 @@ lance_type_for(Oid typid, int32 typmod, const char *attname)
 		default:
 			break;
 	}
+	if (typid == NUMERICOID)
+	{
+		int32		tm = typmod - VARHDRSZ;
+		int			precision = (tm >> 16) & 0xffff;
+
+		/* the scale is an 11-bit signed field of the typmod (numeric.c) */
+		int			scale = ((tm & 0x7ff) ^ 1024) - 1024;
+
+		if (typmod < (int32) VARHDRSZ)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("column \"%s\" needs a precision to become a Lance decimal field", attname),
+					 errhint("Declare it as numeric(p, s), with p at most 76.")));
+		if (precision > 76)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" of type %s has more digits than a Lance decimal field holds",
+							attname, format_type_with_typemod(typid, typmod)),
+					 errdetail("Lance decimals hold at most 76 digits (decimal256).")));
+		/* decimal128 holds 38 digits, as Arrow's does; wider ones take 256 bits */
+		return psprintf("decimal:%d:%d:%d", precision <= 38 ? 128 : 256, precision, scale);
+	}
 	if (typid == lance_vector_type_oid())
 	{
 		if (typmod <= 0)
@@ -121,43 +143,44 @@ field_spec(const char *name, const char *logical_type, bool nullable, int parent
 }
 
 /*
- * Append the Lance fields of one column to specs, in pre-order: the
- * field, then an array's item (a list) or a composite type's attributes
- * (a struct's members, named after them).
+ * Append the Lance fields of one column (or composite attribute) to
+ * specs, in pre-order: the field, then an array's item (a list; of a
+ * composite type, a list of structs) or a composite type's attributes (a
+ * struct's members, named after them, composite ones becoming structs in
+ * turn).  parent is the position of
+ * the enclosing struct's spec, -1 at top level.
  */
 static List *
 column_fields(List *specs, const char *name, Oid typid, int32 typmod, bool nullable,
-			  const char *attname)
+			  const char *attname, int parent)
 {
 	int			self = list_length(specs);
 	Oid			elemtype = get_element_type(typid);
 
 	if (elemtype != InvalidOid && typid != lance_vector_type_oid())
 	{
-		specs = lappend(specs, field_spec(name, "list", nullable, -1));
-		return lappend(specs, field_spec("item", lance_type_for(elemtype, -1, attname), true, self));
+		/* the item of a scalar type, or a struct for a composite type */
+		specs = lappend(specs, field_spec(name, "list", nullable, parent));
+		/* an array column's typmod is its elements' (numeric(p, s)[]) */
+		return column_fields(specs, "item", elemtype, typmod, true, attname, self);
 	}
 	if (get_typtype(typid) == TYPTYPE_COMPOSITE)
 	{
-		TupleDesc	desc = lookup_rowtype_tupdesc(typid, typmod);
+		TupleDesc	desc = lookup_rowtype_tupdesc_copy(typid, typmod);
 
-		specs = lappend(specs, field_spec(name, "struct", nullable, -1));
+		specs = lappend(specs, field_spec(name, "struct", nullable, parent));
 		for (int i = 0; i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
 
 			if (!att->attisdropped)
-				specs = lappend(specs,
-								field_spec(pstrdup(NameStr(att->attname)),
-										   lance_type_for(att->atttypid, att->atttypmod,
-														  psprintf("%s.%s", attname,
-																   NameStr(att->attname))),
-										   true, self));
+				specs = column_fields(specs, pstrdup(NameStr(att->attname)), att->atttypid,
+									  att->atttypmod, true,
+									  psprintf("%s.%s", attname, NameStr(att->attname)), self);
 		}
-		ReleaseTupleDesc(desc);
 		return specs;
 	}
-	return lappend(specs, field_spec(name, lance_type_for(typid, typmod, attname), nullable, -1));
+	return lappend(specs, field_spec(name, lance_type_for(typid, typmod, attname), nullable, parent));
 }
 
 /*
@@ -195,7 +218,7 @@ lance_create_table(PG_FUNCTION_ARGS)
 		fields = column_fields(fields,
 							   lance_column_field_name(relid, att->attnum, NameStr(att->attname)),
 							   att->atttypid, att->atttypmod, !att->attnotnull,
-							   NameStr(att->attname));
+							   NameStr(att->attname), -1);
 	}
 	table_close(rel, AccessShareLock);
 	specs = palloc0(sizeof(LanceFieldSpec) * Max(list_length(fields), 1));

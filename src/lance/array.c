@@ -309,6 +309,35 @@ set_offset(LanceArray *a, int64_t i, int64_t v)
 		((int32_t *) a->offsets)[i] = (int32_t) v;
 }
 
+void
+lance_array_truncate(LanceArray *a, int64_t n)
+{
+	int64_t		width = own_value_width(a->type);
+
+	if (n < a->length)
+	{
+		a->length = n;
+		if (a->type->id == LANCE_TYPE_NULL)
+			a->null_count = n;
+		else
+			a->null_count = a->validity ? lance_bits_count_zeros(a->validity, n) : 0;
+	}
+	n = a->length;
+	if (a->type->id == LANCE_TYPE_BOOL)
+		a->values_size = (n + 7) / 8;
+	else if (width > 0)
+		a->values_size = n * width;
+	else if (is_var_bytes(a->type->id))
+		a->values_size = lance_array_offset(a, n);
+	else if (is_list(a->type->id))
+		lance_array_truncate(a->children[0], lance_array_offset(a, n));
+	else if (a->type->id == LANCE_TYPE_FIXED_SIZE_LIST)
+		lance_array_truncate(a->children[0], n * a->type->fixed_size);
+	else if (a->type->id == LANCE_TYPE_STRUCT)
+		for (int i = 0; i < a->num_children; i++)
+			lance_array_truncate(a->children[i], n);
+}
+
 CoreStatus
 lance_array_append(LanceArray *dst, const LanceArray *src, int64_t start, int64_t count,
 				   CoreError *err)

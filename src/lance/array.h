@@ -103,6 +103,14 @@ extern CoreStatus lance_array_extend_fixed(LanceArray *a, int64_t n, uint8_t **d
 /* Mark existing row i null (its bytes are left as they are). */
 extern CoreStatus lance_array_set_null(LanceArray *a, int64_t i, CoreError *err);
 
+/*
+ * Keep the first n rows and drop the rest, children included: a nested
+ * value left half-pushed (members or items pushed, its parent row not yet
+ * ended) is dropped too.  Buffers keep their capacity, so this cannot
+ * fail; it is how a writer takes back rows.
+ */
+extern void lance_array_truncate(LanceArray *a, int64_t n);
+
 /* Append count null rows (empty lists, zeroed values). */
 extern CoreStatus lance_array_append_nulls(LanceArray *dst, int64_t count, CoreError *err);
 

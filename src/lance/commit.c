@@ -55,6 +55,28 @@ typedef struct PendingDelete
 	LanceDeletionSet *set;		/* the new offsets only */
 } PendingDelete;
 
+/*
+ * A savepoint (lance_writer_savepoint): how far each kind of change had
+ * got when it was set.
+ */
+typedef struct WriterMark
+{
+	int64_t		buffered;		/* rows in the buffer */
+	int			nfiles;
+	int			ndels;
+	int64_t		nundo;
+} WriterMark;
+
+/*
+ * A delete made while a savepoint is set, to take back on rollback:
+ * offset was added to dels[target], or to file_dels[-1 - target].
+ */
+typedef struct UndoDelete
+{
+	int32_t		target;
+	uint32_t	offset;
+} UndoDelete;
+
 /* A deletion ready for the manifest. */
 typedef struct DeletionOut
 {
@@ -83,6 +105,17 @@ struct LanceWriter
 	PendingDelete *dels;
 	int			ndels;
 	int			cap_dels;
+
+	/*
+	 * Savepoints, newest last, and the deletes made since the oldest one
+	 * (kept only while one is set).
+	 */
+	WriterMark *marks;
+	int			nmarks;
+	int			cap_marks;
+	UndoDelete *undo;
+	int64_t		nundo;
+	int64_t		cap_undo;
 
 	/* compaction: the deletes remove whole fragments the appends replace */
 	bool		rewrite;
@@ -194,6 +227,8 @@ lance_writer_free(LanceWriter *wr)
 	for (int i = 0; i < wr->ndels; i++)
 		lance_deletion_free(wr->dels[i].set);
 	core_free(wr->dels);
+	core_free(wr->marks);
+	core_free(wr->undo);
 	lance_dataset_close(wr->ds);
 	core_free(wr->path);
 	core_free(wr);
@@ -313,6 +348,7 @@ static CoreStatus
 flush_rows(LanceWriter *wr, CoreError *err)
 {
 	LanceWrittenFile *file;
+	LanceDeletionSet *cut = NULL;
 	CoreStatus	status;
 
 	if (wr->buffered == 0)
@@ -332,11 +368,22 @@ flush_rows(LanceWriter *wr, CoreError *err)
 		wr->file_dels = dels;
 		wr->cap_files = cap;
 	}
+
+	/*
+	 * Under a savepoint, rolling back may have to cut this file's later
+	 * rows off as deletions; their set is made now, where failing is
+	 * still allowed.
+	 */
+	if (wr->nmarks > 0 && (cut = lance_deletion_new()) == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
 	status = lance_datafile_write(wr->st, wr->path, lance_dataset_schema(wr->ds), wr->fv,
 								  wr->cols, wr->buffered, &file, err);
 	if (status != CORE_OK)
+	{
+		lance_deletion_free(cut);
 		return status;
-	wr->file_dels[wr->nfiles] = NULL;
+	}
+	wr->file_dels[wr->nfiles] = cut;
 	wr->files[wr->nfiles++] = file;
 	wr->buffered = 0;
 	free_columns(wr);
@@ -372,19 +419,62 @@ find_fragment(const LanceManifest *m, uint64_t id)
 	return NULL;
 }
 
+/* Make room to log one more delete when a savepoint is set. */
+static CoreStatus
+reserve_undo(LanceWriter *wr, CoreError *err)
+{
+	if (wr->nmarks == 0 || wr->nundo < wr->cap_undo)
+		return CORE_OK;
+	{
+		int64_t		cap = wr->cap_undo ? wr->cap_undo * 2 : 256;
+		UndoDelete *undo = core_realloc(wr->undo, (size_t) cap * sizeof(*undo));
+
+		if (undo == NULL)
+			return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
+		wr->undo = undo;
+		wr->cap_undo = cap;
+	}
+	return CORE_OK;
+}
+
+/*
+ * Add offset to a deletion set (target as in UndoDelete), logging it for a
+ * rollback when a savepoint is set; room was reserved by reserve_undo.
+ */
+static CoreStatus
+add_delete(LanceWriter *wr, LanceDeletionSet *set, int32_t target, uint32_t offset,
+		   CoreError *err)
+{
+	/* already deleted: a rollback must not take back the earlier delete */
+	if (lance_deletion_contains(set, offset))
+		return CORE_OK;
+	if (!lance_deletion_add(set, offset))
+		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
+	if (wr->nmarks > 0)
+	{
+		wr->undo[wr->nundo].target = target;
+		wr->undo[wr->nundo].offset = offset;
+		wr->nundo++;
+	}
+	return CORE_OK;
+}
+
 /* Delete row offset of written file i, a fragment of the staged version. */
 static CoreStatus
 delete_written(LanceWriter *wr, int i, uint32_t offset, CoreError *err)
 {
+	CoreStatus	status;
+
 	if (offset >= wr->files[i]->rows)
 		return core_error(err, CORE_ERR_INVALID,
 						  "%s: offset %u is past the %" PRIu64 " rows of staged fragment %" PRIu64,
 						  where(wr), offset, wr->files[i]->rows, wr->first_new_id + (uint64_t) i);
+	status = reserve_undo(wr, err);
+	if (status != CORE_OK)
+		return status;
 	if (wr->file_dels[i] == NULL && (wr->file_dels[i] = lance_deletion_new()) == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
-	if (!lance_deletion_add(wr->file_dels[i], offset))
-		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
-	return CORE_OK;
+	return add_delete(wr, wr->file_dels[i], -1 - i, offset, err);
 }
 
 bool
@@ -417,6 +507,7 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 	uint32_t	offset = LANCE_ROW_ADDR_OFFSET(row_addr);
 	const LanceFragmentRef *f = find_fragment(lance_dataset_manifest(wr->ds), frag);
 	PendingDelete *d = NULL;
+	CoreStatus	status;
 
 	unstage(wr);
 	if (f == NULL && wr->staged_ids && frag >= wr->first_new_id &&
@@ -426,6 +517,9 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 		return core_error(err, CORE_ERR_INVALID,
 						  "%s: row address %" PRIu64 " (fragment %" PRIu64 ", offset %u) is not a row of version %" PRIu64,
 						  where(wr), row_addr, frag, offset, lance_dataset_version(wr->ds));
+	status = reserve_undo(wr, err);
+	if (status != CORE_OK)
+		return status;
 	for (int i = 0; i < wr->ndels; i++)
 		if (wr->dels[i].fragment_id == frag)
 			d = &wr->dels[i];
@@ -448,9 +542,94 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 			return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
 		wr->ndels++;
 	}
-	if (!lance_deletion_add(d->set, offset))
-		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
+	return add_delete(wr, d->set, (int32_t) (d - wr->dels), offset, err);
+}
+
+/* ------------------------------------------------------------ savepoints */
+
+CoreStatus
+lance_writer_savepoint(LanceWriter *wr, CoreError *err)
+{
+	WriterMark *m;
+
+	if (wr->nmarks == wr->cap_marks)
+	{
+		int			cap = wr->cap_marks ? wr->cap_marks * 2 : 8;
+		WriterMark *marks = core_realloc(wr->marks, (size_t) cap * sizeof(*marks));
+
+		if (marks == NULL)
+			return core_error(err, CORE_ERR_NOMEM, "out of memory setting a savepoint");
+		wr->marks = marks;
+		wr->cap_marks = cap;
+	}
+	m = &wr->marks[wr->nmarks++];
+	m->buffered = wr->buffered;
+	m->nfiles = wr->nfiles;
+	m->ndels = wr->ndels;
+	m->nundo = wr->nundo;
 	return CORE_OK;
+}
+
+void
+lance_writer_release_savepoint(LanceWriter *wr)
+{
+	if (wr->nmarks == 0)
+		return;
+	/* the changes since now belong to the savepoint before, if any */
+	if (--wr->nmarks == 0)
+		wr->nundo = 0;
+}
+
+void
+lance_writer_rollback_savepoint(LanceWriter *wr)
+{
+	const WriterMark *m;
+	int			keep;
+	int64_t		rows;
+
+	if (wr->nmarks == 0)
+		return;
+	m = &wr->marks[--wr->nmarks];
+	while (wr->nundo > m->nundo)
+	{
+		const UndoDelete *u = &wr->undo[--wr->nundo];
+
+		lance_deletion_remove(u->target >= 0 ? wr->dels[u->target].set
+							  : wr->file_dels[-1 - u->target], u->offset);
+	}
+	for (int i = m->ndels; i < wr->ndels; i++)
+		lance_deletion_free(wr->dels[i].set);
+	wr->ndels = m->ndels;
+
+	/*
+	 * The first file written since the savepoint begins with the rows
+	 * buffered then: it stays, its later rows deleted (flush_rows made
+	 * the set).  Later files hold only rows to take back, and so does
+	 * the buffer.
+	 */
+	keep = m->nfiles;
+	rows = m->buffered;
+	if (wr->nfiles > m->nfiles)
+	{
+		if (m->buffered > 0)
+		{
+			for (uint64_t r = (uint64_t) m->buffered; r < wr->files[keep]->rows; r++)
+				lance_deletion_add(wr->file_dels[keep], (uint32_t) r);
+			keep++;
+		}
+		rows = 0;
+	}
+	for (int i = keep; i < wr->nfiles; i++)
+	{
+		lance_written_file_free(wr->files[i]);
+		lance_deletion_free(wr->file_dels[i]);
+	}
+	wr->nfiles = keep;
+	if (wr->cols)
+		for (int i = 0; i < wr->ncols; i++)
+			lance_array_truncate(wr->cols[i], rows);
+	wr->buffered = rows;
+	unstage(wr);
 }
 
 /* ------------------------------------------------------------ commit */
@@ -598,7 +777,9 @@ number_new_fragments(LanceWriter *wr, CommitState *cs, uint64_t first, CoreError
 		cs->new_frags[i].has_id = 1;
 		cs->new_frags[i].id = first + (uint64_t) i;
 		cs->new_frags[i].deletion_file = NULL;
-		if (wr->file_dels[i] == NULL || file_gone(wr, i))
+		/* a set a savepoint made may have stayed empty */
+		if (wr->file_dels[i] == NULL || lance_deletion_count(wr->file_dels[i]) == 0 ||
+			file_gone(wr, i))
 			continue;
 		status = put_deletion_file(wr, first + (uint64_t) i, wr->file_dels[i],
 								   &cs->new_dels[i], err);

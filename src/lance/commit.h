@@ -101,6 +101,21 @@ extern bool lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr);
 extern CoreStatus lance_writer_open_staged(LanceWriter *wr, Storage *st, LanceDataset **out,
 										   CoreError *err);
 
+/*
+ * Savepoints, for a transaction that takes back part of its changes
+ * (ROLLBACK TO SAVEPOINT).  lance_writer_savepoint remembers what the
+ * writer holds; lance_writer_rollback_savepoint takes the newest
+ * savepoint's later changes back and forgets it: buffered rows are
+ * dropped, data files written since are left out of the commit (orphans
+ * a cleanup removes; the first one, which also holds rows buffered before
+ * the savepoint, stays with the later rows deleted), deletes are undone.
+ * lance_writer_release_savepoint forgets the newest savepoint and keeps
+ * its changes.  Rolling back cannot fail, so it is safe in an abort path.
+ */
+extern CoreStatus lance_writer_savepoint(LanceWriter *wr, CoreError *err);
+extern void lance_writer_release_savepoint(LanceWriter *wr);
+extern void lance_writer_rollback_savepoint(LanceWriter *wr);
+
 /* Whether anything was appended or deleted. */
 extern bool lance_writer_has_changes(const LanceWriter *wr);
 

@@ -115,6 +115,12 @@ lance_deletion_add(LanceDeletionSet *set, uint32_t k)
 	return true;
 }
 
+void
+lance_deletion_remove(LanceDeletionSet *set, uint32_t k)
+{
+	roaring_bitmap_remove(set->bitmap, k);
+}
+
 size_t
 lance_deletion_next(const LanceDeletionSet *set, uint32_t from,
 					uint32_t *out, size_t cap)

@@ -71,6 +71,9 @@ extern bool lance_deletion_max(const LanceDeletionSet *set, uint32_t *max);
 /* Add offset k (for writers); false when out of memory. */
 extern bool lance_deletion_add(LanceDeletionSet *set, uint32_t k);
 
+/* Remove offset k (for writers taking back a delete). */
+extern void lance_deletion_remove(LanceDeletionSet *set, uint32_t k);
+
 /*
  * Mark the deleted rows among offsets [start, start + n): mask[i] = 1 when
  * offset start + i is deleted, else 0.  For a batch of a scan.

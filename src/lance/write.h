@@ -19,12 +19,18 @@
  *				levels (flat 16), the items flat or variable(32), and a
  *				repetition index
  *
- * Structs of scalar members: in 2.0 a column of struct pages (no
- * buffers; no null structs, which 2.0 cannot store) then a column per
- * member; in 2.1/2.2 a column per member whose def levels say which
- * member values and which structs are null (layers item, struct).
- * Fixed-size binaries are fixed-width values (flat, 8 x size bits).
- * Lists of lists and of structs, and nested structs, are refused as
+ * Structs of scalar members and of such structs (up to 16 deep): in 2.0
+ * a column of struct pages (no buffers; no null structs, which 2.0
+ * cannot store) then the members' columns, in pre-order; in 2.1/2.2 a
+ * column per scalar member whose def levels say which member values and
+ * which structs are null (layers item, then each enclosing struct from
+ * the innermost out).  Fixed-size binaries are fixed-width values (flat,
+ * 8 x size bits).  Lists of such structs: in 2.0 the list's column,
+ * its struct items' column, then the members'; in 2.1/2.2 a list page
+ * per scalar member whose layers are item, each enclosing struct, then
+ * the list.  Lists of scalars as struct members (outside lists): list
+ * pages whose layers are item, list, then each enclosing struct.  Lists
+ * of lists, and lists in the structs of a list's items, are refused as
  * unsupported.
  * Files are never overwritten: a name collision is an error.
  *

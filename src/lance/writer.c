@@ -216,31 +216,59 @@ add_page(WFile *w, WPage *page)
 	return CORE_OK;
 }
 
-/* Encode one column, page by page. */
-static CoreStatus
-write_column(WFile *w, const LanceField *field, const LanceArray *a)
+int
+writer_struct_null_level(const WFile *w, int64_t r)
 {
-	int64_t		start = 0;
+	for (int j = 0; j < w->struct_depth; j++)
+		if (!lance_array_is_valid(w->struct_parents[j], r))
+			return 1 + w->struct_depth - j;
+	return 0;
+}
+
+/*
+ * Refuse nulls in a field that is not nullable; a member of a null
+ * struct is null because the struct is, which does not count.
+ */
+static CoreStatus
+check_nullable(WFile *w, const LanceField *field, const LanceArray *a)
+{
 	int64_t		nulls = a->null_count;
 
-	/* a member of a null struct is null because the struct is */
-	if (w->struct_parent != NULL && nulls > 0)
+	if (w->struct_depth > 0 && nulls > 0)
 		for (int64_t r = 0; r < a->length; r++)
-			if (!lance_array_is_valid(w->struct_parent, r))
+			if (!lance_array_is_valid(a, r) && writer_struct_null_level(w, r) > 0)
 				nulls--;
 	if (!field->nullable && nulls > 0)
 		return core_error(w->err, CORE_ERR_INVALID,
 						  "field \"%s\" is not nullable, but %" PRId64 " of the rows written are null",
 						  field->name, nulls);
-	while (start < a->length || (start == 0 && a->length == 0))
+	return CORE_OK;
+}
+
+/*
+ * Encode one column, page by page; a member of a list's struct items
+ * (w->list_parent) is paged by the list's rows.
+ */
+static CoreStatus
+write_column(WFile *w, const LanceField *field, const LanceArray *a)
+{
+	const LanceArray *rows = w->list_parent ? w->list_parent : a;
+	int64_t		start = 0;
+	CoreStatus	status = check_nullable(w, field, a);
+
+	if (status != CORE_OK)
+		return status;
+	while (start < rows->length || (start == 0 && rows->length == 0))
 	{
 		int64_t		bytes = 0;
 		int64_t		end = start;
 		WPage		page;
 		CoreStatus	status;
 
-		if (a->type->id == LANCE_TYPE_LIST && w->version != LANCE_FILE_V2_0)
-			end = writer21_list_page_end(w, a, start);
+		if (w->list_parent)
+			end = writer21_list_page_end(w, w->list_parent, a, start);
+		else if (a->type->id == LANCE_TYPE_LIST && w->version != LANCE_FILE_V2_0)
+			end = writer21_list_page_end(w, a, a->children[0], start);
 		else
 			while (end < a->length && (end == start || bytes < PAGE_TARGET_BYTES))
 				bytes += row_bytes(a, end++);
@@ -259,22 +287,25 @@ write_column(WFile *w, const LanceField *field, const LanceArray *a)
 		status = add_page(w, &page);
 		if (status != CORE_OK)
 			return status;
-		if (a->length == 0)
+		if (rows->length == 0)
 			break;
 		start = end;
 	}
 	return CORE_OK;
 }
 
+static CoreStatus write_field(WFile *w, const LanceField *field, const LanceArray *a);
+
 /*
- * Encode a struct: in 2.0 its own column of struct pages, then a column
- * per member; in 2.1+ only the members, whose def levels carry the
- * struct's nulls (w->struct_parent).  Leaves w->cur_col at the last.
+ * Encode a struct: in 2.0 its own column of struct pages, then its
+ * members' columns; in 2.1+ only the members', whose def levels carry the
+ * struct's nulls (w->struct_parents).
  */
 static CoreStatus
 write_struct(WFile *w, const LanceField *field, const LanceArray *a)
 {
 	CoreStatus	status = CORE_OK;
+	bool		pushed = false;
 
 	if (w->version == LANCE_FILE_V2_0)
 	{
@@ -285,58 +316,104 @@ write_struct(WFile *w, const LanceField *field, const LanceArray *a)
 		status = write_column(w, field, a);
 		w->cur_col++;
 	}
-	else if (!field->nullable && a->null_count > 0)
-		return core_error(w->err, CORE_ERR_INVALID,
-						  "field \"%s\" is not nullable, but %" PRId64 " of the rows written are null",
-						  field->name, a->null_count);
-	for (int c = 0; c < field->num_children && status == CORE_OK; c++)
+	else
 	{
-		w->struct_parent = w->version == LANCE_FILE_V2_0 ? NULL : a;
-		status = write_column(w, field->children[c], a->children[c]);
-		w->struct_parent = NULL;
-		if (c + 1 < field->num_children)
-			w->cur_col++;
+		/* lance_write_check_schema kept the depth within the stack */
+		status = check_nullable(w, field, a);
+		if (status == CORE_OK)
+		{
+			w->struct_parents[w->struct_depth++] = a;
+			pushed = true;
+		}
 	}
+	for (int c = 0; c < field->num_children && status == CORE_OK; c++)
+		status = write_field(w, field->children[c], a->children[c]);
+	if (pushed)
+		w->struct_depth--;
 	return status;
 }
 
-/*
- * Fields a data file stores: the top-level ones, each list followed by its
- * item field and each struct by its members (the only nested fields the
- * writer takes).
- */
-static int
-written_fields(const LanceSchema *schema)
+/* Encode a field's columns (see file_columns); leaves w->cur_col past them. */
+static CoreStatus
+write_field(WFile *w, const LanceField *field, const LanceArray *a)
 {
-	int			n = lance_schema_num_top(schema);
+	CoreStatus	status;
 
-	for (int i = 0; i < lance_schema_num_top(schema); i++)
+	if (field->type.id == LANCE_TYPE_STRUCT)
+		return write_struct(w, field, a);
+	if (field->type.id == LANCE_TYPE_LIST && w->version != LANCE_FILE_V2_0 &&
+		field->children[0]->type.id == LANCE_TYPE_STRUCT)
 	{
-		const LanceField *f = lance_schema_top(schema, i);
-
-		if (f->type.id == LANCE_TYPE_LIST || f->type.id == LANCE_TYPE_STRUCT)
-			n += f->num_children;
+		/* 2.1+: the list has no column; its items' members carry it */
+		status = check_nullable(w, field, a);
+		w->list_parent = a;
+		if (status == CORE_OK)
+			status = write_struct(w, field->children[0], a->children[0]);
+		w->list_parent = NULL;
+		return status;
 	}
+	status = write_column(w, field, a);
+	w->cur_col++;
+	/* 2.0: a list's items are a column of their own, right after it */
+	if (status == CORE_OK && field->type.id == LANCE_TYPE_LIST && w->version == LANCE_FILE_V2_0)
+		status = write_field(w, field->children[0], a->children[0]);
+	return status;
+}
+
+/* Whether the writer descends into a field's children (lists, structs). */
+static bool
+has_written_children(const LanceField *f)
+{
+	return f->type.id == LANCE_TYPE_LIST || f->type.id == LANCE_TYPE_STRUCT;
+}
+
+/* Fields a field's subtree stores, itself included. */
+static int
+subtree_fields(const LanceField *f)
+{
+	int			n = 1;
+
+	if (has_written_children(f))
+		for (int c = 0; c < f->num_children; c++)
+			n += subtree_fields(f->children[c]);
 	return n;
 }
 
 /*
- * Columns of a file: in 2.0 one per field, parents included; in 2.1+ one
- * per leaf (a list's items, a struct's members).
+ * Columns a field's subtree takes: in 2.0 one per field, parents
+ * included; in 2.1+ one per leaf (a list's items, a struct's members).
  */
+static int
+subtree_columns(const LanceField *f, LanceFileVersion version)
+{
+	int			n;
+
+	if (!has_written_children(f))
+		return 1;
+	n = version == LANCE_FILE_V2_0 ? 1 : 0;
+	for (int c = 0; c < f->num_children; c++)
+		n += subtree_columns(f->children[c], version);
+	return n;
+}
+
+/* Fields a data file stores: every top-level field's subtree, in pre-order. */
+static int
+written_fields(const LanceSchema *schema)
+{
+	int			n = 0;
+
+	for (int i = 0; i < lance_schema_num_top(schema); i++)
+		n += subtree_fields(lance_schema_top(schema, i));
+	return n;
+}
+
 static int
 file_columns(const LanceSchema *schema, LanceFileVersion version)
 {
-	int			n = written_fields(schema);
+	int			n = 0;
 
-	if (version != LANCE_FILE_V2_0)
-		for (int i = 0; i < lance_schema_num_top(schema); i++)
-		{
-			LanceTypeId id = lance_schema_top(schema, i)->type.id;
-
-			if (id == LANCE_TYPE_LIST || id == LANCE_TYPE_STRUCT)
-				n--;
-		}
+	for (int i = 0; i < lance_schema_num_top(schema); i++)
+		n += subtree_columns(lance_schema_top(schema, i), version);
 	return n;
 }
 
@@ -362,6 +439,19 @@ describe_field(const LanceField *f, int32_t parent_id, Lt__Field *out)
 					 id == LANCE_TYPE_BINARY || id == LANCE_TYPE_LARGE_BINARY) ? 2 : 1;
 }
 
+/* Describe f's subtree in pre-order into fields[*k...]. */
+static void
+describe_subtree(const LanceField *f, int32_t parent_id, Lt__Field *fields, Lt__Field **ptrs,
+				 int *k)
+{
+	describe_field(f, parent_id, &fields[*k]);
+	ptrs[*k] = &fields[*k];
+	(*k)++;
+	if (has_written_children(f))
+		for (int c = 0; c < f->num_children; c++)
+			describe_subtree(f->children[c], f->id, fields, ptrs, k);
+}
+
 /* Global buffer 0: the FileDescriptor with the written fields and rows. */
 static CoreStatus
 write_descriptor(WFile *w, const LanceSchema *schema, int64_t rows, uint64_t *pos,
@@ -384,20 +474,7 @@ write_descriptor(WFile *w, const LanceSchema *schema, int64_t rows, uint64_t *po
 		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
 	}
 	for (int i = 0; i < lance_schema_num_top(schema); i++)
-	{
-		const LanceField *f = lance_schema_top(schema, i);
-
-		describe_field(f, -1, &fields[k]);
-		ptrs[k] = &fields[k];
-		k++;
-		if (f->type.id == LANCE_TYPE_LIST || f->type.id == LANCE_TYPE_STRUCT)
-			for (int c = 0; c < f->num_children; c++)
-			{
-				describe_field(f->children[c], f->id, &fields[k]);
-				ptrs[k] = &fields[k];
-				k++;
-			}
-	}
+		describe_subtree(lance_schema_top(schema, i), -1, fields, ptrs, &k);
 	sch.n_fields = (size_t) n;
 	sch.fields = ptrs;
 	fd.schema = &sch;
@@ -542,21 +619,11 @@ encode_file(WFile *w, const LanceSchema *schema, LanceArray *const *columns, int
 			return core_error(w->err, CORE_ERR_INVALID,
 							  "column \"%s\" has %" PRId64 " rows, expected %" PRId64,
 							  f->name, columns[i]->length, rows);
-		if (f->type.id == LANCE_TYPE_STRUCT)
-			status = write_struct(w, f, columns[i]);
-		else
-			status = write_column(w, f, columns[i]);
-		/* 2.0: a list's items are a column of their own, right after it */
-		if (status == CORE_OK && f->type.id == LANCE_TYPE_LIST && w->version == LANCE_FILE_V2_0)
-		{
-			w->cur_col++;
-			status = write_column(w, f->children[0], columns[i]->children[0]);
-		}
+		status = write_field(w, f, columns[i]);
 		if (status != CORE_OK)
 			return status;
 		if (w->out.failed)
 			return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
-		w->cur_col++;
 	}
 	status = write_descriptor(w, schema, rows, &gb_pos, &gb_size);
 	if (status != CORE_OK)
@@ -591,6 +658,23 @@ encode_file(WFile *w, const LanceSchema *schema, LanceArray *const *columns, int
 	if (!ok)
 		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
 	return CORE_OK;
+}
+
+/*
+ * Give f's subtree its column indices in pre-order: a list or struct has
+ * a column in 2.0; in 2.1+ only its children do (-1).
+ */
+static void
+number_columns(const LanceField *field, LanceFileVersion version, LanceWrittenFile *f, int *k,
+			   int *col)
+{
+	bool		parent = has_written_children(field);
+
+	f->field_ids[*k] = field->id;
+	f->column_indices[(*k)++] = parent && version != LANCE_FILE_V2_0 ? -1 : (*col)++;
+	if (parent)
+		for (int c = 0; c < field->num_children; c++)
+			number_columns(field->children[c], version, f, k, col);
 }
 
 void
@@ -655,21 +739,8 @@ lance_datafile_write(Storage *st, const char *dataset, const LanceSchema *schema
 		f->rows = (uint64_t) rows;
 		f->size_bytes = w.out.len;
 		f->num_fields = nf;
-		/* a list or struct has a column in 2.0; in 2.1+ only its children */
 		for (int i = 0; i < n; i++)
-		{
-			const LanceField *top = lance_schema_top(schema, i);
-			bool		parent = top->type.id == LANCE_TYPE_LIST ||
-				top->type.id == LANCE_TYPE_STRUCT;
-
-			f->field_ids[k] = top->id;
-			f->column_indices[k++] = parent && version != LANCE_FILE_V2_0 ? -1 : col++;
-			for (int c = 0; parent && c < top->num_children; c++)
-			{
-				f->field_ids[k] = top->children[c]->id;
-				f->column_indices[k++] = col++;
-			}
-		}
+			number_columns(lance_schema_top(schema, i), version, f, &k, &col);
 		f->major = 2;
 		f->minor = version == LANCE_FILE_V2_0 ? 0 : version == LANCE_FILE_V2_1 ? 1 : 2;
 		*out = f;

@@ -51,7 +51,7 @@ typedef struct MiniBlock
 	bool		variable;
 	int64_t		width;			/* bytes a value (fixed width, 0 for bool) */
 	bool		has_def;
-	const LanceArray *parent;	/* the struct of a member column, or NULL */
+	int			struct_depth;	/* structs enclosing a member column */
 	bool		large;			/* 2.2 grammar */
 } MiniBlock;
 
@@ -148,10 +148,17 @@ write_chunk(MiniBlock *mb, WOut *chunks, int64_t i, int64_t k, size_t *size)
 	ok = ok && pad8(chunks);
 	if (mb->has_def)
 	{
-		/* 0 a value, 1 a null value, 2 a null struct (layers item, struct) */
+		/*
+		 * 0 a value, 1 a null value, 2 and up a null struct, innermost
+		 * first (layers item, then each struct from the innermost out)
+		 */
 		for (int64_t j = 0; j < k && ok; j++)
-			ok = wout_u16(chunks, mb->parent && !lance_array_is_valid(mb->parent, i + j) ? 2
-						  : lance_array_is_valid(mb->a, i + j) ? 0 : 1);
+		{
+			int			level = writer_struct_null_level(mb->w, i + j);
+
+			ok = wout_u16(chunks, (uint16_t) (level > 0 ? level
+											  : lance_array_is_valid(mb->a, i + j) ? 0 : 1));
+		}
 		ok = ok && pad8(chunks);
 	}
 	if (ok && mb->variable)
@@ -270,11 +277,16 @@ mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 	WOut		words;
 	WOut		chunks;
 	Le21__MiniBlockLayout *ml = WNEW(ar, Le21__MiniBlockLayout, LE21__MINI_BLOCK_LAYOUT__INIT);
-	int32_t    *layers = warena_new(ar, (int32_t[2]) {LAYER_ALL_VALID_ITEM, LAYER_NULLABLE_ITEM},
-									2 * sizeof(int32_t));
+	int32_t		layer_init[1 + WRITER_MAX_STRUCT_DEPTH];
+	int32_t    *layers;
 	CoreStatus	status = CORE_OK;
 	int64_t		i = start;
 
+	/* the item's layer, then one per enclosing struct (always nullable) */
+	layer_init[0] = LAYER_ALL_VALID_ITEM;
+	for (int d = 1; d <= w->struct_depth; d++)
+		layer_init[d] = LAYER_NULLABLE_ITEM;
+	layers = warena_new(ar, layer_init, (size_t) (1 + w->struct_depth) * sizeof(int32_t));
 	if (layers == NULL)
 		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
 	memset(&mb, 0, sizeof(mb));
@@ -286,8 +298,8 @@ mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 	mb.width = a->type->id == LANCE_TYPE_FIXED_SIZE_LIST
 		? (int64_t) a->type->fixed_size * a->type->item->byte_width : a->type->byte_width;
 	/* a struct's members always carry def levels: the struct may be null */
-	mb.parent = w->struct_parent;
-	mb.has_def = mb.parent != NULL || page_has_nulls(a, start, n);
+	mb.struct_depth = w->struct_depth;
+	mb.has_def = mb.struct_depth > 0 || page_has_nulls(a, start, n);
 	mb.large = w->version == LANCE_FILE_V2_2;
 
 	while (i < start + n && status == CORE_OK)
@@ -320,7 +332,7 @@ mini_block_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_
 		ml->def_compression = cflat(ar, 16);
 	}
 	ml->value_compression = value_encoding(ar, a);
-	ml->n_layers = mb.parent ? 2 : 1;
+	ml->n_layers = (size_t) (1 + mb.struct_depth);
 	ml->layers = layers;
 	ml->has_num_buffers = 1;
 	ml->num_buffers = 1;
@@ -407,17 +419,19 @@ list_items(const LanceArray *a, int64_t r)
 	return lance_array_offset(a, r + 1) - lance_array_offset(a, r);
 }
 
-/* Chunk bytes of list items [i, i + k): fixed width, or variable-width. */
+/* Chunk bytes of list items [i, i + k): bits, fixed width, or variable-width. */
 static int64_t
 list_value_bytes(const LanceArray *items, int64_t i, int64_t k)
 {
 	if (lance_type_has_offsets(items->type->id))
 		return (int64_t) variable_bytes(items, i, k);
+	if (items->type->id == LANCE_TYPE_BOOL)
+		return (k + 7) / 8;
 	return k * items->type->byte_width;
 }
 
 int64_t
-writer21_list_page_end(WFile *w, const LanceArray *a, int64_t start)
+writer21_list_page_end(WFile *w, const LanceArray *a, const LanceArray *items, int64_t start)
 {
 	int64_t		max_levels;
 	int64_t		max_bytes;
@@ -433,7 +447,7 @@ writer21_list_page_end(WFile *w, const LanceArray *a, int64_t start)
 
 		if (end > start &&
 			(levels + rl > max_levels ||
-			 list_value_bytes(a->children[0], first, lance_array_offset(a, end + 1) - first) > max_bytes))
+			 list_value_bytes(items, first, lance_array_offset(a, end + 1) - first) > max_bytes))
 			break;
 		levels += rl;
 		end++;
@@ -447,14 +461,23 @@ writer21_list_page_end(WFile *w, const LanceArray *a, int64_t start)
  * 0 item, 1 null item, 2 null list, 3 empty list), the visible items'
  * values (flat, zeros for null items; or variable-width, empty for null
  * items: null items have value slots), and a repetition index saying the
- * chunk ends every row of the page.
+ * chunk ends every row of the page.  For a member of a list's struct
+ * items, items are the member's values and each enclosing struct adds a
+ * layer between item and list (def 2 the innermost struct null, ..., the
+ * list's levels after them), as for structs outside lists.  A list that
+ * is a struct's member has the structs' layers after its own (a null
+ * struct is one level pair, like a null list).
  */
 static CoreStatus
-list_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, WPage *p,
-		  Le21__PageLayout *layout)
+list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, int64_t start,
+		  int64_t n, WPage *p, Le21__PageLayout *layout)
 {
-	const LanceArray *items = a->children[0];
 	bool		variable = lance_type_has_offsets(items->type->id);
+
+	/* structs in the list's items (a member column), or around the list */
+	int			item_depth = w->list_parent ? w->struct_depth : 0;
+	int			row_depth = w->list_parent ? 0 : w->struct_depth;
+	uint16_t	null_list = (uint16_t) (2 + item_depth);
 	int64_t		first = lance_array_offset(a, start);
 	int64_t		nitems = lance_array_offset(a, start + n) - first;
 	int64_t		vbytes = list_value_bytes(items, first, nitems);
@@ -462,8 +485,8 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, W
 	int64_t		max_bytes;
 	int64_t		levels = 0;
 	Le21__MiniBlockLayout *ml = WNEW(ar, Le21__MiniBlockLayout, LE21__MINI_BLOCK_LAYOUT__INIT);
-	int32_t    *layers = warena_new(ar, (int32_t[2]) {LAYER_NULLABLE_ITEM, LAYER_NULL_AND_EMPTY_LIST},
-									2 * sizeof(int32_t));
+	int32_t		layer_init[2 + WRITER_MAX_STRUCT_DEPTH];
+	int32_t    *layers;
 	bool		large = w->version == LANCE_FILE_V2_2;
 	WOut		rep;
 	WOut		def;
@@ -474,6 +497,13 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, W
 	uint8_t    *vals = NULL;
 	bool		ok;
 
+	for (int d = 0; d <= item_depth; d++)
+		layer_init[d] = LAYER_NULLABLE_ITEM;
+	layer_init[item_depth + 1] = LAYER_NULL_AND_EMPTY_LIST;
+	for (int d = 0; d < row_depth; d++)
+		layer_init[item_depth + 2 + d] = LAYER_NULLABLE_ITEM;
+	layers = warena_new(ar, layer_init,
+						(size_t) (item_depth + 2 + row_depth) * sizeof(int32_t));
 	list_chunk_limits(w, &max_levels, &max_bytes);
 	for (int64_t r = start; r < start + n; r++)
 		levels += list_items(a, r) > 0 ? list_items(a, r) : 1;
@@ -494,12 +524,21 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, W
 
 		if (k == 0)
 		{
-			ok = wout_u16(&rep, 1) && wout_u16(&def, lance_array_is_valid(a, r) ? 3 : 2);
+			int			up = row_depth > 0 ? writer_struct_null_level(w, r) : 0;
+
+			ok = wout_u16(&rep, 1) &&
+				wout_u16(&def, (uint16_t) (up > 0 ? null_list + up
+										   : lance_array_is_valid(a, r) ? null_list + 1 : null_list));
 			continue;
 		}
 		for (int64_t j = 0; j < k && ok; j++)
+		{
+			int			level = item_depth > 0 ? writer_struct_null_level(w, off + j) : 0;
+
 			ok = wout_u16(&rep, j == 0 ? 1 : 0) &&
-				wout_u16(&def, lance_array_is_valid(items, off + j) ? 0 : 1);
+				wout_u16(&def, (uint16_t) (level > 0 ? level
+										   : lance_array_is_valid(items, off + j) ? 0 : 1));
+		}
 	}
 	if (ok && !variable)
 	{
@@ -542,7 +581,7 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t n, W
 	ml->rep_compression = cflat(ar, 16);
 	ml->def_compression = cflat(ar, 16);
 	ml->value_compression = value_encoding(ar, items);
-	ml->n_layers = 2;
+	ml->n_layers = (size_t) (item_depth + 2 + row_depth);
 	ml->layers = layers;
 	ml->has_num_buffers = 1;
 	ml->num_buffers = 1;
@@ -571,8 +610,10 @@ writer21_page(WFile *w, const LanceArray *a, int64_t start, int64_t n, WPage *p)
 	layout = WNEW(&ar, Le21__PageLayout, LE21__PAGE_LAYOUT__INIT);
 	if (layout == NULL)
 		return core_error(w->err, CORE_ERR_NOMEM, "out of memory writing %s", w->what);
-	if (a->type->id == LANCE_TYPE_LIST)
-		status = list_page(w, &ar, a, start, n, p, layout);
+	if (w->list_parent != NULL)
+		status = list_page(w, &ar, w->list_parent, a, start, n, p, layout);
+	else if (a->type->id == LANCE_TYPE_LIST)
+		status = list_page(w, &ar, a, a->children[0], start, n, p, layout);
 	else if (a->type->id == LANCE_TYPE_FIXED_SIZE_LIST &&
 			 (int64_t) a->type->fixed_size * a->type->item->byte_width > FULL_ZIP_MIN_WIDTH)
 		status = full_zip_page(w, &ar, a, start, n, p, layout);

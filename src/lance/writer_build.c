@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "lance/write.h"
+#include "lance/writer_int.h"
 
 CoreStatus
 lance_file_version_parse(const char *data_format, LanceFileVersion *out, CoreError *err)
@@ -84,6 +84,51 @@ writable_variable(const LanceType *t)
 		t->id == LANCE_TYPE_BINARY || t->id == LANCE_TYPE_LARGE_BINARY;
 }
 
+/* Whether a list's items can be written: scalars, not bools or lists. */
+static bool
+writable_list_item(const LanceType *t)
+{
+	return writable_fixed(t) || writable_variable(t);
+}
+
+/*
+ * Whether a struct can be written: members of scalar types, each a column
+ * of its own, lists of scalars (not in a list's items: lists do not
+ * nest), or structs of such members, at most WRITER_MAX_STRUCT_DEPTH deep
+ * (depth counts f).  Otherwise *bad is the member that cannot be (f
+ * itself when too deep or empty).
+ */
+static bool
+writable_struct(const LanceField *f, int depth, bool in_list, const LanceField **bad)
+{
+	*bad = f;
+	if (f->num_children == 0 || depth > WRITER_MAX_STRUCT_DEPTH)
+		return false;
+	for (int c = 0; c < f->num_children; c++)
+	{
+		const LanceField *m = f->children[c];
+		const LanceType *t = &m->type;
+		bool		ok;
+
+		if (t->id == LANCE_TYPE_STRUCT)
+		{
+			if (!writable_struct(m, depth + 1, in_list, bad))
+				return false;
+			continue;
+		}
+		if (t->id == LANCE_TYPE_LIST)
+			ok = !in_list && m->num_children == 1 && writable_list_item(&m->children[0]->type);
+		else
+			ok = t->id == LANCE_TYPE_BOOL || writable_fixed(t) || writable_variable(t);
+		if (!ok)
+		{
+			*bad = m;
+			return false;
+		}
+	}
+	return true;
+}
+
 CoreStatus
 lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 {
@@ -106,17 +151,29 @@ lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 				ok = t->item != NULL && writable_fixed(t->item) && t->fixed_size > 0;
 				break;
 			case LANCE_TYPE_LIST:
-				ok = f->num_children == 1 && (writable_fixed(&f->children[0]->type) ||
-											  writable_variable(&f->children[0]->type));
+				{
+					const LanceField *bad;
+
+					ok = f->num_children == 1 &&
+						(writable_list_item(&f->children[0]->type) ||
+						 (f->children[0]->type.id == LANCE_TYPE_STRUCT &&
+						  writable_struct(f->children[0], 1, true, &bad)));
+					if (!ok && f->num_children == 1 &&
+						f->children[0]->type.id == LANCE_TYPE_STRUCT && bad != f->children[0])
+						return core_error(err, CORE_ERR_UNSUPPORTED,
+										  "list field \"%s\" has struct items with a member \"%s\" of type %s, which the writer does not support there",
+										  f->name, bad->name, bad->logical_type);
+				}
 				break;
 			case LANCE_TYPE_STRUCT:
-				/* members of scalar types, each a column of its own */
-				ok = f->num_children > 0;
-				for (int c = 0; c < f->num_children && ok; c++)
 				{
-					const LanceType *m = &f->children[c]->type;
+					const LanceField *bad;
 
-					ok = m->id == LANCE_TYPE_BOOL || writable_fixed(m) || writable_variable(m);
+					ok = writable_struct(f, 1, false, &bad);
+					if (!ok && bad != f)
+						return core_error(err, CORE_ERR_UNSUPPORTED,
+										  "struct field \"%s\" has a member \"%s\" of type %s, which the writer does not support in a struct",
+										  f->name, bad->name, bad->logical_type);
 				}
 				break;
 			default:

@@ -14,6 +14,8 @@
 #include "lance/write.h"
 
 #define WRITER_MAX_PAGE_BUFFERS 4
+/* Structs nested in structs the writer takes, the outermost included. */
+#define WRITER_MAX_STRUCT_DEPTH 16
 
 /* A growing byte buffer; failed sticks after the first allocation failure. */
 typedef struct WOut
@@ -70,8 +72,19 @@ typedef struct WFile
 	int			ncols;
 	int			cur_col;
 	LanceFileVersion version;
-	const LanceArray *struct_parent;	/* 2.1+: the struct of the member column
-										 * being written, or NULL */
+	/*
+	 * 2.1+: the structs enclosing the member column being written,
+	 * outermost first (their nulls are the column's upper def levels).
+	 */
+	const LanceArray *struct_parents[WRITER_MAX_STRUCT_DEPTH];
+	int			struct_depth;
+
+	/*
+	 * 2.1+: the list whose items (structs) hold the member column being
+	 * written, or NULL; the struct_parents are then the items' structs,
+	 * indexed by item, and the column's pages cut the list's rows.
+	 */
+	const LanceArray *list_parent;
 	CoreError  *err;
 	const char *what;			/* the file, for messages */
 } WFile;
@@ -89,14 +102,26 @@ extern CoreStatus writer20_page(WFile *w, const LanceArray *a, int64_t start, in
 extern CoreStatus writer21_page(WFile *w, const LanceArray *a, int64_t start, int64_t n,
 								WPage *p);
 
-/* The end of a list page of a 2.1/2.2 file that starts at row start. */
-extern int64_t writer21_list_page_end(WFile *w, const LanceArray *a, int64_t start);
+/*
+ * The end of a list page of a 2.1/2.2 file that starts at row start of
+ * list a whose items (or, for a member of its struct items, the member's
+ * values) are items.
+ */
+extern int64_t writer21_list_page_end(WFile *w, const LanceArray *a, const LanceArray *items,
+									  int64_t start);
 
 /*
  * The value bytes of rows [start, start + n) of a fixed-width leaf or
  * bool array (bools re-aligned to bit 0), in a new buffer of *len bytes.
  */
 extern uint8_t *writer_fixed_values(const LanceArray *a, int64_t start, int64_t n, size_t *len);
+
+/*
+ * Whether row r of the column being written is null because a struct
+ * enclosing it is (2.1+), and the def level that says so: 2 for the
+ * innermost struct up to 1 + depth for the outermost; 0 when none is.
+ */
+extern int	writer_struct_null_level(const WFile *w, int64_t r);
 
 /* Validity of rows [start, start + n) re-aligned to bit 0; NULL = no nulls. */
 extern uint8_t *writer_validity(const LanceArray *a, int64_t start, int64_t n, bool *oom);

@@ -176,6 +176,40 @@ async function ownWrites(t) {
     `${own.length} rows`);
 }
 
+// A transaction that rolls back to a savepoint after inserting, updating
+// and deleting (its savepoint's rows flushed to a file it shares with the
+// rows before, by a read): LanceDB must read exactly what was kept.
+async function savepointWrites(t) {
+  const rest = await otherColumns(t);
+  const src = (await client.query(`SELECT id::int AS id FROM ${t.name} WHERE id < 10 ORDER BY id`))
+    .rows.map((r) => r.id + 3000000);
+  let inside = -1;
+  if (!await attempt(`${t.name}: a transaction rolled back to a savepoint`, async () => {
+    await client.query('BEGIN');
+    try {
+      await client.query(`INSERT INTO ${t.name} (id, ${rest}) SELECT id + 3000000, ${rest} FROM ${t.name} WHERE id < 10`);
+      await client.query('SAVEPOINT s');
+      await client.query(`INSERT INTO ${t.name} (id, ${rest}) SELECT id + 3100000, ${rest} FROM ${t.name} WHERE id < 10`);
+      await client.query(`UPDATE ${t.name} SET ${t.text} = 'sp-undone' WHERE id % 9 = 2`);
+      await client.query(`DELETE FROM ${t.name} WHERE id % 9 = 4`);
+      inside = (await client.query(`SELECT count(*)::int AS n FROM ${t.name} WHERE id >= 3100000`)).rows[0].n;
+      await client.query('ROLLBACK TO SAVEPOINT s');
+      await client.query(`DELETE FROM ${t.name} WHERE id = $1`, [src[0]]);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK');
+      throw e;
+    }
+  })) return;
+  await compare(`${t.name}: LanceDB reads what the savepoint rollback kept`, t);
+  const rows = await lanceQuery(t, undefined, ['id', t.text]);
+  const kept = rows.map((r) => Number(r.id)).filter((id) => id >= 3000000).sort((x, y) => x - y);
+  check(`${t.name}: the rows before the savepoint are kept, none of the changes after it`,
+    inside === src.filter((id) => (id + 100000) % 9 !== 4).length && kept.join() === src.slice(1).join() &&
+      !rows.some((r) => r[t.text] === 'sp-undone'),
+    `${inside} rows inside the savepoint, kept ${kept.join(',')}`);
+}
+
 // LanceDB appends, deletes and updates on top; we must read it back equal.
 async function lanceWrites(t) {
   if (!await attempt(`${t.name}: LanceDB writes on top of the FDW's versions`, async () => {
@@ -392,6 +426,227 @@ async function listWrites() {
 // each file version (struct<x int32, y utf8>, other columns left null):
 // LanceDB dumps them and appends on top, the FDW reads both back.  2.0
 // cannot store a null struct: that insert is refused.
+// Decimals: LanceDB makes tables with decimal128 and decimal256 fields
+// in every file version, the FDW writes numerics into them, and
+// lancedb_ref.mjs dumps the unscaled integers; LanceDB appends on top and
+// the FDW reads both writers' rows.
+async function decimalWrites() {
+  const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int64(), false),
+    new arrow.Field('price', new arrow.Decimal(2, 10, 128), true),
+    new arrow.Field('big', new arrow.Decimal(5, 40, 256), true),
+  ]);
+  // the dump prints a negative decimal's two's complement unsigned
+  const signed = (v, bits) => {
+    if (v === null) return null;
+    const x = BigInt(v);
+    return (x >= 1n << (bits - 1n) ? x - (1n << bits) : x).toString();
+  };
+  const want = JSON.stringify([
+    [1, null, null], [2, '1234567899', '12345678901234567890123456789012345'],
+    [3, '-1', '-100000'], [4, null, null]]);
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `decimal_v${ver.replace('.', '_')}`;
+    if (!await attempt(`${name}: insert numerics into LanceDB's decimal fields`, async () => {
+      const db = await lancedb.connect(root);
+      await db.createTable(name, [{ id: 1, price: null, big: null }],
+        { schema, storageOptions: { new_table_data_storage_version: ver } });
+      execFileSync('chmod', ['-R', 'a+rwX', root]);
+      await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (${name}) FROM SERVER write_interop INTO write_interop`);
+      await client.query(`INSERT INTO ${name} VALUES (2, 12345678.99, 123456789012345678901234567890.12345),
+                                                      (3, -0.005, -1), (4, NULL, NULL)`);
+    })) continue;
+    let refused;
+    try {
+      await client.query(`INSERT INTO ${name} (id, price) VALUES (9, 123456789)`);
+      refused = 'no error';
+    } catch (e) {
+      refused = e.code;
+    }
+    check(`${name}: a value past the decimal's precision is refused with 22003`, refused === '22003', refused);
+    const got = JSON.stringify(dump(name).map((r) => [r.id, signed(r.price, 128n), signed(r.big, 256n)]));
+    check(`${name}: LanceDB dumps the decimals we wrote`, got === want, got);
+    if (await attempt(`${name}: LanceDB appends on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 5, price: null, big: null }]);
+    })) {
+      const res = await client.query(`SELECT id::int AS id, price::text AS price, big::text AS big FROM ${name} ORDER BY id`);
+      check(`${name}: the FDW reads both writers' decimals`,
+        JSON.stringify(res.rows.map((r) => [r.id, r.price, r.big])) === JSON.stringify([
+          [1, null, null], [2, '12345678.99', '123456789012345678901234567890.12345'],
+          [3, '-0.01', '-1.00000'], [4, null, null], [5, null, null]]),
+        JSON.stringify(res.rows));
+    }
+  }
+}
+
+// Nested structs: LanceDB makes struct<box: struct<x, label>, ok> tables
+// in every file version, the FDW writes rows of nested composite types
+// into them (null structs at each depth where the version has them),
+// LanceDB dumps them and appends on top, and the FDW reads both.
+async function nestedStructWrites() {
+  const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
+  const box = new arrow.Struct([new arrow.Field('x', new arrow.Int32(), true),
+    new arrow.Field('label', new arrow.Utf8(), true)]);
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int64(), false),
+    new arrow.Field('o', new arrow.Struct([new arrow.Field('box', box, true),
+      new arrow.Field('ok', new arrow.Bool(), true)]), true),
+  ]);
+  await client.query('CREATE TYPE ns_box AS (x integer, label text)');
+  await client.query('CREATE TYPE ns_outer AS (box ns_box, ok boolean)');
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `nested_structs_v${ver.replace('.', '_')}`;
+    const v20 = ver === '2.0';
+    if (!await attempt(`${name}: insert nested composite values into LanceDB's nested structs`, async () => {
+      const db = await lancedb.connect(root);
+      await db.createTable(name, [{ id: 1, o: { box: { x: 1, label: 'a' }, ok: true } }],
+        { schema, storageOptions: { new_table_data_storage_version: ver } });
+      execFileSync('chmod', ['-R', 'a+rwX', root]);
+      await client.query(`CREATE FOREIGN TABLE ${name} (id bigint NOT NULL, o ns_outer) SERVER write_interop`);
+      await client.query(`INSERT INTO ${name} VALUES (2, ROW(ROW(2, 'b'), false)), (4, ROW(ROW(NULL, NULL), NULL))`);
+    })) continue;
+    const nulls = [];
+    for (const values of ['(3, ROW(NULL, true))', '(5, NULL)']) {
+      try {
+        await client.query(`INSERT INTO ${name} VALUES ${values}`);
+        nulls.push('no error');
+      } catch (e) {
+        nulls.push(e.code);
+      }
+    }
+    check(`${name}: null structs at both depths are ${v20 ? 'refused' : 'written'}`,
+      nulls.join() === (v20 ? '0A000,0A000' : 'no error,no error'), nulls.join());
+    const got = dump(name).map((r) => JSON.stringify(r)).sort().join(' ');
+    const want = [
+      '{"id":1,"o":{"box":{"x":1,"label":"a"},"ok":true}}',
+      '{"id":2,"o":{"box":{"x":2,"label":"b"},"ok":false}}',
+      ...(v20 ? [] : ['{"id":3,"o":{"box":null,"ok":true}}']),
+      '{"id":4,"o":{"box":{"x":null,"label":null},"ok":null}}',
+      ...(v20 ? [] : ['{"id":5,"o":null}']),
+    ].join(' ');
+    check(`${name}: LanceDB dumps the nested structs we wrote`, got === want, got);
+    if (await attempt(`${name}: LanceDB appends a nested struct on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 6, o: { box: { x: 6, label: 'f' }, ok: true } }]);
+    })) {
+      const res = await client.query(`SELECT id::int AS id, o::text AS o FROM ${name} ORDER BY id`);
+      const wantRows = [[1, '("(1,a)",t)'], [2, '("(2,b)",f)'], ...(v20 ? [] : [[3, '(,t)']]),
+        [4, '("(,)",)'], ...(v20 ? [] : [[5, null]]), [6, '("(6,f)",t)']];
+      check(`${name}: the FDW reads both writers' nested structs`,
+        JSON.stringify(res.rows.map((r) => [r.id, r.o])) === JSON.stringify(wantRows),
+        JSON.stringify(res.rows));
+    }
+  }
+}
+
+// Lists of structs: LanceDB makes list<struct<x, s, inn: struct<k>>>
+// tables in every file version, the FDW writes 3000 rows of composite
+// arrays into them (several list pages in 2.1; null lists, empty lists,
+// null items and null nested structs where the version has them),
+// LanceDB dumps exactly those rows and appends on top, and the FDW reads
+// LanceDB's rows back equal.
+async function listStructWrites() {
+  const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
+  const item = new arrow.Struct([new arrow.Field('x', new arrow.Int32(), true),
+    new arrow.Field('s', new arrow.Utf8(), true),
+    new arrow.Field('inn', new arrow.Struct([new arrow.Field('k', new arrow.Int32(), true)]), true)]);
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int64(), false),
+    new arrow.Field('ps', new arrow.List(new arrow.Field('item', item, true)), true),
+  ]);
+  await client.query('CREATE TYPE ls_inn AS (k integer)');
+  await client.query('CREATE TYPE ls_item AS (x integer, s text, inn ls_inn)');
+  // rows as JSON in LanceDB's key order, ids as numbers, to compare both sides
+  const asJson = async (from) => (await client.query(
+    `SELECT id::int AS id, to_json(ps)::text AS ps FROM ${from} ORDER BY id`)).rows
+    .map((r) => JSON.stringify({ id: r.id, ps: r.ps === null ? null : JSON.parse(r.ps) }));
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `list_structs_v${ver.replace('.', '_')}`;
+    const nulls = ver !== '2.0';
+    if (!await attempt(`${name}: insert composite arrays into LanceDB's lists of structs`, async () => {
+      const db = await lancedb.connect(root);
+      await db.createTable(name, [{ id: 0, ps: [{ x: 0, s: 'lance', inn: { k: 0 } }] }],
+        { schema, storageOptions: { new_table_data_storage_version: ver } });
+      execFileSync('chmod', ['-R', 'a+rwX', root]);
+      await client.query(`CREATE FOREIGN TABLE ${name} (id bigint NOT NULL, ps ls_item[]) SERVER write_interop`);
+      await client.query(`CREATE TEMP TABLE ${name}_src AS
+        SELECT g::bigint AS id, CASE WHEN g % 7 = 0 THEN NULL WHEN g % 11 = 0 THEN '{}' ELSE
+          ARRAY(SELECT CASE WHEN ${nulls} AND (g + j) % 5 = 0 THEN NULL ELSE
+                  ROW(CASE WHEN j % 3 = 0 THEN NULL ELSE g * j END,
+                      CASE WHEN j % 4 = 1 THEN NULL ELSE 's' || g || '-' || j END,
+                      CASE WHEN ${nulls} AND j % 4 = 2 THEN NULL ELSE ROW(g + j)::ls_inn END)::ls_item END
+                FROM generate_series(1, g % 6) j) END AS ps
+        FROM generate_series(1, 3000) g`);
+      await client.query(`INSERT INTO ${name} SELECT * FROM ${name}_src`);
+    })) continue;
+    const theirs = dump(name).map((r) => JSON.stringify(r));
+    const diff = sameRows(['{"id":0,"ps":[{"x":0,"s":"lance","inn":{"k":0}}]}', ...await asJson(`${name}_src`)],
+      theirs);
+    check(`${name}: LanceDB dumps the lists of structs we wrote`, diff === '', diff);
+    if (await attempt(`${name}: LanceDB appends a list of structs on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 5000, ps: [{ x: 1, s: 'on top', inn: { k: 2 } }, { x: null, s: null, inn: { k: null } }] }]);
+    })) {
+      const again = sameRows(await asJson(name), dump(name).map((r) => JSON.stringify(r)));
+      check(`${name}: the FDW reads both writers' lists of structs`, again === '', again);
+    }
+  }
+}
+
+// Lists as struct members: LanceDB makes struct<t: struct<n, tags:
+// list<string>>, z> tables in every file version, the FDW writes 3000
+// rows (null and empty lists, null structs at both depths where the
+// version has them), LanceDB dumps exactly those rows and appends on top,
+// and the FDW reads LanceDB's rows back equal.
+async function structListWrites() {
+  const arrow = createRequire(path.join(refDir, 'package.json'))('apache-arrow');
+  const inner = new arrow.Struct([new arrow.Field('n', new arrow.Int32(), true),
+    new arrow.Field('tags', new arrow.List(new arrow.Field('item', new arrow.Utf8(), true)), true)]);
+  const schema = new arrow.Schema([
+    new arrow.Field('id', new arrow.Int64(), false),
+    new arrow.Field('w', new arrow.Struct([new arrow.Field('t', inner, true),
+      new arrow.Field('z', new arrow.Bool(), true)]), true),
+  ]);
+  await client.query('CREATE TYPE sl_inner AS (n integer, tags text[])');
+  await client.query('CREATE TYPE sl_wrap AS (t sl_inner, z boolean)');
+  const asJson = async (from) => (await client.query(
+    `SELECT id::int AS id, to_json(w)::text AS w FROM ${from} ORDER BY id`)).rows
+    .map((r) => JSON.stringify({ id: r.id, w: r.w === null ? null : JSON.parse(r.w) }));
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `struct_lists_v${ver.replace('.', '_')}`;
+    const nulls = ver !== '2.0';
+    if (!await attempt(`${name}: insert composites with array attributes into LanceDB's struct lists`, async () => {
+      const db = await lancedb.connect(root);
+      await db.createTable(name, [{ id: 0, w: { t: { n: 0, tags: ['lance'] }, z: true } }],
+        { schema, storageOptions: { new_table_data_storage_version: ver } });
+      execFileSync('chmod', ['-R', 'a+rwX', root]);
+      await client.query(`CREATE FOREIGN TABLE ${name} (id bigint NOT NULL, w sl_wrap) SERVER write_interop`);
+      await client.query(`CREATE TEMP TABLE ${name}_src AS
+        SELECT g::bigint AS id, CASE WHEN ${nulls} AND g % 13 = 0 THEN NULL ELSE
+          ROW(CASE WHEN ${nulls} AND g % 5 = 0 THEN NULL ELSE
+                ROW(g, CASE WHEN g % 3 = 0 THEN NULL WHEN g % 7 = 0 THEN '{}' ELSE
+                         ARRAY(SELECT CASE WHEN j = 2 THEN NULL ELSE 't' || g || '-' || j END
+                               FROM generate_series(1, g % 4) j) END)::sl_inner END,
+              CASE WHEN g % 4 = 0 THEN NULL ELSE g % 2 = 0 END)::sl_wrap END AS w
+        FROM generate_series(1, 3000) g`);
+      await client.query(`INSERT INTO ${name} SELECT * FROM ${name}_src`);
+    })) continue;
+    const theirs = dump(name).map((r) => JSON.stringify(r));
+    const diff = sameRows(['{"id":0,"w":{"t":{"n":0,"tags":["lance"]},"z":true}}', ...await asJson(`${name}_src`)],
+      theirs);
+    check(`${name}: LanceDB dumps the lists in structs we wrote`, diff === '', diff);
+    if (await attempt(`${name}: LanceDB appends a struct with a list on top`, async () => {
+      const tbl = await openLance({ name });
+      await tbl.add([{ id: 5000, w: { t: { n: 5, tags: ['on', 'top'] }, z: false } }]);
+    })) {
+      const again = sameRows(await asJson(name), dump(name).map((r) => JSON.stringify(r)));
+      check(`${name}: the FDW reads both writers' lists in structs`, again === '', again);
+    }
+  }
+}
+
 async function structWrites() {
   await client.query('CREATE TYPE st_xy AS (x integer, y text)');
   for (const ver of ['2.0', '2.1', '2.2']) {
@@ -626,6 +881,7 @@ async function main() {
   for (const t of [...lanceMade, ...ours]) {
     await fdwWrites(t);
     await ownWrites(t);
+    await savepointWrites(t);
     await lanceWrites(t);
   }
   for (const t of [lanceMade[0], lanceMade.find((m) => m.vec), ours[0]]) {
@@ -650,6 +906,10 @@ async function main() {
     await typedWrites();
     await listWrites();
     await structWrites();
+    await decimalWrites();
+    await nestedStructWrites();
+    await listStructWrites();
+    await structListWrites();
     await createdNested();
     await stableRowIds();
     await compactIndexed();

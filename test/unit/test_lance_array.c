@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lance/array.h"
+#include "lance/write.h"
 #include "unit.h"
 
 static LanceSchema *
@@ -199,5 +200,49 @@ UNIT_TEST(struct_append_keeps_members_in_step)
 	CHECK(lance_array_validate(b, "st", &err) == CORE_OK);
 	lance_array_free(a);
 	lance_array_free(b);
+	lance_schema_free(s);
+}
+
+UNIT_TEST(truncating_drops_a_half_pushed_list_of_structs)
+{
+	static const LanceFieldSpec specs[] = {
+		{0, -1, "ls", "list", true},
+		{1, 0, "item", "struct", true},
+		{2, 1, "x", "int32", true},
+		{3, 1, "s", "string", true},
+	};
+	LanceSchema *s = schema_of(specs, 4);
+	LanceArray *a;
+	LanceArray *st;
+	CoreError	err;
+	int32_t		x = 7;
+
+	CHECK(s != NULL);
+	CHECK(lance_array_new_for_field(lance_schema_top(s, 0), &a, &err) == CORE_OK);
+	st = a->children[0];
+	/* row 0: [{7, "ab"}, null]; row 1: null */
+	CHECK(lance_array_push_fixed(st->children[0], &x, &err) == CORE_OK);
+	CHECK(lance_array_push_bytes(st->children[1], "ab", 2, &err) == CORE_OK);
+	CHECK(lance_array_push_struct_end(st, &err) == CORE_OK);
+	CHECK(lance_array_append_nulls(st, 1, &err) == CORE_OK);
+	CHECK(lance_array_push_list_end(a, &err) == CORE_OK);
+	CHECK(lance_array_append_nulls(a, 1, &err) == CORE_OK);
+	/* row 2 left half-pushed: an item whose member s never came */
+	CHECK(lance_array_push_fixed(st->children[0], &x, &err) == CORE_OK);
+	CHECK(lance_array_push_fixed(st->children[0], &x, &err) == CORE_OK);
+
+	lance_array_truncate(a, 1);
+	CHECK(a->length == 1 && a->null_count == 0);
+	CHECK(st->length == 2 && st->null_count == 1);
+	CHECK(st->children[0]->length == 2 && st->children[1]->length == 2);
+	CHECK(st->children[1]->values_size == 2);
+	CHECK_MSG(lance_array_validate(a, "ls", &err) == CORE_OK, "%s", err.msg);
+
+	/* pushing on goes on from the kept rows */
+	CHECK(lance_array_push_list_end(a, &err) == CORE_OK);
+	CHECK(a->length == 2 && lance_array_offset(a, 2) == 2);
+	lance_array_truncate(a, 0);
+	CHECK(a->length == 0 && st->length == 0 && st->children[1]->values_size == 0);
+	lance_array_free(a);
 	lance_schema_free(s);
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/rowaddr48.h"
 #include "lance/commit.h"
 #include "lance/dataset.h"
 #include "lance/fragment.h"
@@ -635,6 +636,236 @@ UNIT_TEST(staged_fragment_deleted_whole_is_left_out_of_the_commit)
 	ltx__transaction__free_unpacked(txn, NULL);
 	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
 	CHECK(count == 9 && sum == 45);
+	drop_storage(st);
+}
+
+/* Commit wr, free it, and check the newest version holds count rows summing to sum. */
+static void
+commit_and_check(Storage *st, LanceWriter *wr, int64_t want_count, int64_t want_sum)
+{
+	CoreError	err;
+	uint64_t	v;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK_MSG(count == want_count && sum == want_sum,
+			  "%" PRId64 " rows summing to %" PRId64 ", expected %" PRId64 " and %" PRId64,
+			  count, sum, want_count, want_sum);
+}
+
+UNIT_TEST(rollback_to_a_savepoint_drops_the_rows_buffered_since)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (int i = 15; i < 20; i++)
+		CHECK(push_row(wr, i, &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 4), &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(!lance_writer_deleted(wr, LANCE_ROW_ADDR(0, 4)));
+	/* rows 0..9 committed and 10..14 buffered before the savepoint */
+	commit_and_check(st, wr, 15, 14 * 15 / 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(rollback_keeps_the_earlier_rows_of_a_file_written_since)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	LanceDataset *staged;
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (int i = 15; i < 18; i++)
+		CHECK(push_row(wr, i, &err) == CORE_OK);
+	/* reading flushes rows 10..17 into one file: staged fragment 1 */
+	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
+	CHECK(lance_dataset_count_rows(staged) == 18);
+	lance_dataset_close(staged);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 0), &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 6), &err) == CORE_OK);
+	CHECK(push_row(wr, 18, &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(!lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 0)));
+	CHECK(lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 5)));
+	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
+	CHECK(lance_dataset_count_rows(staged) == 15);
+	lance_dataset_close(staged);
+	commit_and_check(st, wr, 15, 14 * 15 / 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(rollback_to_an_inner_savepoint_keeps_the_outer_ones_changes)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 2), &err) == CORE_OK);
+	CHECK(push_row(wr, 15, &err) == CORE_OK);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 3), &err) == CORE_OK);
+	/* deleting again what the outer savepoint deleted must not undo it */
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 2), &err) == CORE_OK);
+	CHECK(push_row(wr, 16, &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	lance_writer_release_savepoint(wr);
+	CHECK(lance_writer_deleted(wr, LANCE_ROW_ADDR(0, 2)));
+	CHECK(!lance_writer_deleted(wr, LANCE_ROW_ADDR(0, 3)));
+	/* rows 0..15 without 2 */
+	commit_and_check(st, wr, 15, 15 * 16 / 2 - 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(rollback_drops_a_half_pushed_row)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	int64_t		id = 15;
+	int32_t		x = 45;
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	/* a statement failed after two of the row's values */
+	CHECK(lance_array_push_fixed(lance_writer_column(wr, 0), &id, &err) == CORE_OK);
+	CHECK(lance_array_push_fixed(lance_writer_column(wr, 1), &x, &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(push_row(wr, 16, &err) == CORE_OK);
+	commit_and_check(st, wr, 16, 14 * 15 / 2 + 16);
+	drop_storage(st);
+}
+
+/*
+ * Give the only fragment of t.lance's newest version the id `id`, as a
+ * new version: a dataset whose fragment ids grew large (a data file does
+ * not name its fragment, so only the manifest changes).
+ */
+static bool
+renumber_only_fragment(Storage *st, uint64_t id)
+{
+	LanceVersionList *versions;
+	RawManifest raw;
+	CoreError	err;
+	bool		ok = false;
+
+	if (lance_versions_list(st, "t.lance", &versions, &err) != CORE_OK)
+		return false;
+	if (lance_raw_manifest_read(st, versions->entries[versions->count - 1].path, &raw,
+								&err) == CORE_OK && raw.pm->n_fragments == 1)
+	{
+		const char *last = strrchr(versions->entries[versions->count - 1].path, '/') + 1;
+		uint64_t	v;
+		bool		v2;
+		uint32_t	plen;
+		uint64_t	pos = 0;
+		uint16_t	format[2] = {0, 2};
+		uint8_t    *buf;
+		char		name[64];
+		char		path[128];
+
+		lance_version_name_parse(last, &v, &v2);
+		raw.pm->fragments[0]->id = id;
+		raw.pm->has_max_fragment_id = 1;
+		raw.pm->max_fragment_id = (uint32_t) id;
+		raw.pm->version = v + 1;
+		plen = (uint32_t) lt__manifest__get_packed_size(raw.pm);
+		buf = malloc(4 + plen + 16);
+		memcpy(buf, &plen, 4);
+		lt__manifest__pack(raw.pm, buf + 4);
+		memcpy(buf + 4 + plen, &pos, 8);
+		memcpy(buf + 12 + plen, format, 4);
+		memcpy(buf + 16 + plen, "LANC", 4);
+		lance_version_name(v + 1, v2, name, sizeof(name));
+		snprintf(path, sizeof(path), "t.lance/_versions/%s", name);
+		ok = storage_put_if_absent(st, path, buf, 4 + plen + 16, &err) == CORE_OK;
+		free(buf);
+	}
+	if (raw.pm)
+		lance_raw_manifest_free(&raw);
+	lance_versions_free(versions);
+	return ok;
+}
+
+UNIT_TEST(rows_past_the_row_address_packing_limit_never_pack_to_another_row)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceDataset *ds;
+	LanceScanner *sc;
+	LanceBatch *b;
+	LanceScanOptions opts;
+	LanceWriter *wr;
+	uint64_t	big = UINT64_C(1) << 31;
+	uint64_t	v;
+	uint64_t	target = 0;
+	int64_t		packable = 0;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	CHECK_MSG(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2,
+								   &err) == CORE_OK, "%s", err.msg);
+	CHECK_MSG(append_rows(st, "t.lance", 0, 3000, 0, &v, &err), "%s", err.msg);
+	CHECK(renumber_only_fragment(st, big));
+
+	/*
+	 * Fragment id 2^31 takes 32 bits: offsets up to 10 bits (rows below
+	 * 1024) fit the 42, the others must not pack at all.
+	 */
+	CHECK(lance_dataset_open(st, "t.lance", 0, &ds, &err) == CORE_OK);
+	memset(&opts, 0, sizeof(opts));
+	CHECK(lance_scanner_open(ds, &opts, &sc, &err) == CORE_OK);
+	while (lance_scanner_next(sc, &b, &err) == CORE_OK && b)
+	{
+		for (int64_t r = 0; r < b->num_rows; r++)
+		{
+			uint64_t	addr = b->row_addrs[r];
+			uint64_t	packed;
+			uint64_t	back;
+			bool		fits = rowaddr48_pack(addr, &packed);
+
+			CHECK(addr >> 32 == big);
+			CHECK(fits == ((uint32_t) addr < 1024));
+			if (!fits)
+				continue;
+			CHECK(rowaddr48_unpack(packed, &back) && back == addr);
+			packable++;
+			if (((const int64_t *) b->columns[0]->values)[r] == 1000)
+				target = back;
+		}
+		lance_batch_free(b);
+	}
+	lance_scanner_close(sc);
+	lance_dataset_close(ds);
+	CHECK(packable == 1024);
+
+	/* the unpacked address deletes exactly the row it came from */
+	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
+	CHECK_MSG(lance_writer_delete(wr, target, &err) == CORE_OK, "%s", err.msg);
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 2999 && sum == 2999 * 3000 / 2 - 1000);
 	drop_storage(st);
 }
 
