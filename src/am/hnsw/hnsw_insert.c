@@ -21,12 +21,17 @@
 #include <float.h>
 
 #include "am/hnsw/hnsw.h"
+#include "miscadmin.h"
 #include "storage/freespace.h"
 #include "storage/lmgr.h"
 #include "types/vector.h"
 #include "utils/memutils.h"
 
-/* times a neighbour's list is re-read when it changed under us */
+/*
+ * Times a neighbour's list is re-read when it changed under us, unless the
+ * link is forced (the new element's last way in): that one is retried
+ * until it is made, since each retry means another insert changed the list.
+ */
 #define HNSW_LINK_RETRIES	3
 
 /*
@@ -152,11 +157,14 @@ HnswAddElementItem(Relation index, const HnswShape *shape, HnswElementTuple etup
  * linked from it: they were reached before it existed.  When takeSpare (a
  * forced link, below), a slot holding one of them may be taken too.  Every
  * id put in (or found) leaves spare, since now something may depend on it.
- * Returns whether the list holds every id.
+ * The ids put in that were not there before are copied to added (when not
+ * NULL; room for n), their count to *nadded.  Returns whether the list
+ * holds every id.
  */
 static bool
 MoveIntoNew(Relation index, const HnswShape *shape, uint32 newId, int level,
-			const uint32 *ids, int n, uint32 *spare, bool takeSpare)
+			const uint32 *ids, int n, uint32 *spare, bool takeSpare,
+			uint32 *added, int *nadded)
 {
 	int			nslots = HnswLevelSlots(shape->m, level);
 	int			start = HnswLevelStart(shape->m, level);
@@ -165,6 +173,7 @@ MoveIntoNew(Relation index, const HnswShape *shape, uint32 newId, int level,
 	HnswElementTuple etup;
 	GenericXLogState *state;
 	bool		fits = true;
+	int			nput = 0;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	etup = HnswGetElement(BufferGetPage(buf), newId);
@@ -194,7 +203,11 @@ MoveIntoNew(Relation index, const HnswShape *shape, uint32 newId, int level,
 		if (slot < 0)
 			fits = false;
 		else
+		{
 			next[slot] = ids[k];
+			if (added != NULL)
+				added[nput++] = ids[k];
+		}
 	}
 	if (fits && memcmp(next, HnswElementSlots(etup, shape->dim) + start,
 					   sizeof(uint32) * nslots) != 0)
@@ -210,8 +223,26 @@ MoveIntoNew(Relation index, const HnswShape *shape, uint32 newId, int level,
 		for (int j = 0; j < nslots; j++)
 			if (spare[j] == ids[k])
 				spare[j] = HNSW_INVALID_ID;
+	if (nadded != NULL)
+		*nadded = fits ? nput : 0;
 	pfree(next);
 	return fits;
+}
+
+/* Mark ids spare again (spare has nslots entries, HNSW_INVALID_ID where free). */
+static void
+ReturnToSpare(uint32 *spare, int nslots, const uint32 *ids, int n)
+{
+	int			j = 0;
+
+	for (int k = 0; k < n; k++)
+	{
+		while (j < nslots && spare[j] != HNSW_INVALID_ID)
+			j++;
+		if (j == nslots)
+			break;
+		spare[j] = ids[k];
+	}
 }
 
 /*
@@ -224,6 +255,17 @@ MoveIntoNew(Relation index, const HnswShape *shape, uint32 newId, int level,
  * slot): from then links to the new element, so whatever it reached it
  * still reaches, and pruning never cuts an element off.  If they do not
  * fit, the list stays.
+ *
+ * If the list changed while the rewrite was decided (another insert
+ * linked to it), the decision is made again.  The members the abandoned
+ * decision moved into the new element's list stay there, but nothing
+ * depends on those links: the rewrite that would have dropped them never
+ * happened, and the one that did moved whatever it dropped into its own
+ * new element.  So they become spare again, or a hot neighbour that many
+ * inserts link to at once would fill the new element's list with them
+ * within a few retries and leave no room for the forced link, the
+ * element's last way in (that is how concurrent inserts of near-equal
+ * vectors, which all pick the same neighbour, left elements unreachable).
  */
 static bool
 AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
@@ -238,9 +280,10 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 	HnswCandidate *cands = palloc(sizeof(HnswCandidate) * (nslots + 1));
 	uint32	   *chosen = palloc(sizeof(uint32) * nslots);
 	uint32	   *dropped = palloc(sizeof(uint32) * nslots);
+	uint32	   *added = palloc(sizeof(uint32) * nslots);
 	bool		linked = false;
 
-	for (int attempt = 0; attempt < HNSW_LINK_RETRIES; attempt++)
+	for (int attempt = 0; force || attempt < HNSW_LINK_RETRIES; attempt++)
 	{
 		Buffer		buf = ReadBuffer(index, HnswIdBlock(from));
 		HnswElementTuple etup;
@@ -250,7 +293,10 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 		int			nchosen;
 		int			ndropped = 0;
 		bool		kept = false;
+		int			nadded = 0;
 		GenericXLogState *state;
+
+		CHECK_FOR_INTERRUPTS();
 
 		/* read the list; take a free slot at once */
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -353,7 +399,7 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 		}
 		if (ndropped > 0 &&
 			!MoveIntoNew(index, shape, newId, level, dropped, ndropped,
-						 level == 0 ? spare : NULL, force))
+						 level == 0 ? spare : NULL, force, added, &nadded))
 			break;
 
 		/* write it back if nobody changed the list meanwhile */
@@ -369,6 +415,8 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 				   sizeof(uint32) * nslots) != 0)
 		{
 			UnlockReleaseBuffer(buf);
+			if (level == 0)
+				ReturnToSpare(spare, nslots, added, nadded);
 			continue;
 		}
 		state = GenericXLogStart(index);
@@ -388,6 +436,7 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 	pfree(cands);
 	pfree(chosen);
 	pfree(dropped);
+	pfree(added);
 	return linked;
 }
 
@@ -509,7 +558,7 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 	 * this cannot fail.
 	 */
 	if (meta.entryId != HNSW_INVALID_ID && level > meta.entryLevel &&
-		!MoveIntoNew(index, shape, id, 0, &meta.entryId, 1, spare, true))
+		!MoveIntoNew(index, shape, id, 0, &meta.entryId, 1, spare, true, NULL, NULL))
 		elog(ERROR, "no room to link the old entry point of index \"%s\"",
 			 RelationGetRelationName(index));
 

@@ -16,6 +16,8 @@
 #include "kernels/sq8.h"
 #include "types/vector.h"
 #include "storage/bufpage.h"
+#include "storage/buf_internals.h"
+#include "utils/memutils.h"
 
 /* The index's m option. */
 int
@@ -260,9 +262,83 @@ typedef struct DiskReader
 	HnswShape	shape;
 	const float *query;			/* the query querySum was computed for */
 	float		querySum;
-	Buffer	   *bufs;			/* scratch for DiskVisit: one per neighbour */
-	int			nbufs;
+	struct RecentBuffers *recent;	/* buffer hints for this index */
 } DiskReader;
+
+/*
+ * Which buffer each block of an index was last found in, kept for the
+ * backend's life.  A query reads thousands of elements from a few thousand
+ * pages, and looking each up in the shared buffer mapping table was a
+ * fifth of a filtered query's time; trying the remembered buffer first
+ * (ReadRecentBuffer checks, once it is pinned, that it still holds the
+ * block) skips that lookup.  The hints outlive scans because most of a
+ * query's pages are touched only a few times, so a scan's own hints would
+ * seldom be used.  A wrong hint only costs the lookup it was to save; a
+ * few indexes are remembered, the oldest forgotten first.
+ */
+typedef struct RecentBuffers
+{
+	RelFileNode node;
+	Buffer	   *bufs;			/* by block number; InvalidBuffer: no hint */
+	BlockNumber nbufs;
+} RecentBuffers;
+
+#define HNSW_RECENT_INDEXES 4
+
+static RecentBuffers recentIndexes[HNSW_RECENT_INDEXES];
+static int	recentOldest;
+
+/* The hints of an index, or a cleared entry for it. */
+static RecentBuffers *
+RecentBuffersFor(Relation index)
+{
+	RecentBuffers *rb;
+
+	for (int i = 0; i < HNSW_RECENT_INDEXES; i++)
+	{
+		rb = &recentIndexes[i];
+		if (rb->bufs != NULL && RelFileNodeEquals(rb->node, index->rd_node))
+			return rb;
+	}
+	rb = &recentIndexes[recentOldest];
+	recentOldest = (recentOldest + 1) % HNSW_RECENT_INDEXES;
+	if (rb->bufs != NULL)
+		memset(rb->bufs, 0, sizeof(Buffer) * rb->nbufs);
+	rb->node = index->rd_node;
+	return rb;
+}
+
+/* Pin a block of the index, trying the buffer it was last found in first. */
+static Buffer
+ReaderPin(DiskReader *r, BlockNumber blk)
+{
+	RecentBuffers *rb = r->recent;
+	Buffer		buf;
+
+	/* the hints are for shared buffers, which every backend sees alike */
+	if (RelationUsesLocalBuffers(r->index))
+		return ReadBuffer(r->index, blk);
+	if (blk < rb->nbufs && rb->bufs[blk] != InvalidBuffer &&
+		ReadRecentBuffer(rb->node, MAIN_FORKNUM, blk, rb->bufs[blk]))
+		return rb->bufs[blk];
+
+	buf = ReadBuffer(r->index, blk);
+	if (blk >= rb->nbufs)
+	{
+		BlockNumber n = Max(Max(rb->nbufs * 2, blk + 1), 64);
+
+		if (rb->bufs == NULL)
+			rb->bufs = MemoryContextAllocZero(TopMemoryContext, sizeof(Buffer) * n);
+		else
+		{
+			rb->bufs = repalloc(rb->bufs, sizeof(Buffer) * n);
+			memset(rb->bufs + rb->nbufs, 0, sizeof(Buffer) * (n - rb->nbufs));
+		}
+		rb->nbufs = n;
+	}
+	rb->bufs[blk] = buf;
+	return buf;
+}
 
 /*
  * Copy an element's links at a level under a share lock; an element that
@@ -272,7 +348,7 @@ static int
 DiskNeighbors(void *arg, uint32 id, int level, uint32 *out)
 {
 	DiskReader *r = (DiskReader *) arg;
-	Buffer		buf = ReadBuffer(r->index, HnswIdBlock(id));
+	Buffer		buf = ReaderPin(r, HnswIdBlock(id));
 	HnswElementTuple etup;
 	int			n = 0;
 
@@ -295,21 +371,23 @@ DiskNeighbors(void *arg, uint32 id, int level, uint32 *out)
 /*
  * Compute the distance from the query to each element, reading the vector
  * in place under a share lock.  The neighbours of one element sit on
- * scattered pages, and each first touch of a page waits on memory; so all
- * pages are pinned first and their items prefetched, and only then are the
- * distances computed, with the waits overlapped rather than in series.
- * Consecutive ids on one page share one pin and one lock.
+ * scattered pages, and each first touch of a page waits on memory; so the
+ * buffer descriptors, line pointers and items are all asked for first,
+ * through the buffers the hints name, and only then is each page pinned,
+ * locked and read, with the waits overlapped rather than in series.  The
+ * early reads happen without a pin and only aim prefetches: a hint that
+ * no longer holds the block costs a useless prefetch, never a wrong
+ * result.  Pinning one page at a time keeps the backend's pins within the
+ * few that need no hash table to count them.  Consecutive ids on one page
+ * share one pin and one lock.
  */
 static void
 DiskVisit(void *arg, const float *query, const uint32 *ids, int n,
 		  HnswCandidate *out)
 {
 	DiskReader *r = (DiskReader *) arg;
-	Buffer	   *bufs = r->bufs;
+	RecentBuffers *rb = r->recent;
 	Size		itemBytes = offsetof(HnswElementTupleData, codes) + r->shape.dim;
-	int			locked = -1;
-
-	Assert(n <= r->nbufs);
 
 	/* a reader serves one query at a time: searches and descents share it */
 	if (query != r->query)
@@ -320,62 +398,62 @@ DiskVisit(void *arg, const float *query, const uint32 *ids, int n,
 		r->query = query;
 	}
 
-	/* pin, and ask for the line pointers (their address needs no read) */
 	for (int i = 0; i < n; i++)
 	{
-		if (i > 0 && HnswIdBlock(ids[i]) == HnswIdBlock(ids[i - 1]))
-			bufs[i] = bufs[i - 1];
-		else
-			bufs[i] = ReadBuffer(r->index, HnswIdBlock(ids[i]));
-		__builtin_prefetch(PageGetItemId(BufferGetPage(bufs[i]), HnswIdOffset(ids[i])));
-	}
+		BlockNumber blk = HnswIdBlock(ids[i]);
+		Buffer		hint = blk < rb->nbufs ? rb->bufs[blk] : InvalidBuffer;
 
-	/*
-	 * Ask for the items.  The line pointers are read without the content
-	 * lock, only to aim the prefetch: a stale value costs a useless
-	 * prefetch, never a wrong result.
-	 */
-	for (int i = 0; i < n; i++)
-	{
-		Page		page = BufferGetPage(bufs[i]);
-		ItemIdData	lp = *PageGetItemId(page, HnswIdOffset(ids[i]));
-		const char *item = (const char *) page + lp.lp_off;
-
-		if (lp.lp_flags == LP_NORMAL && lp.lp_off < BLCKSZ)
-			for (Size off = 0; off < itemBytes; off += 64)
-				__builtin_prefetch(item + off);
-	}
-
-	for (int i = 0; i < n; i++)
-	{
-		HnswElementTuple etup;
-
-		if (locked < 0 || bufs[i] != bufs[locked])
+		if (hint > 0)
 		{
-			if (locked >= 0)
-				LockBuffer(bufs[locked], BUFFER_LOCK_UNLOCK);
-			LockBuffer(bufs[i], BUFFER_LOCK_SHARE);
-			locked = i;
+			__builtin_prefetch(GetBufferDescriptor(hint - 1), 1);
+			/* the header too: HnswGetElement checks pd_lower */
+			__builtin_prefetch(BufferGetPage(hint));
+			__builtin_prefetch(PageGetItemId(BufferGetPage(hint), HnswIdOffset(ids[i])));
 		}
-		etup = HnswGetElement(BufferGetPage(bufs[i]), ids[i]);
-		out[i].id = ids[i];
-		if (etup == NULL)
-		{
-			out[i].dist = FLT_MAX;
-			out[i].deleted = true;
-			ItemPointerSetInvalid(&out[i].tid);
-			continue;
-		}
-		out[i].dist = HnswDistanceCodes(r->shape.metric, query, r->querySum, etup,
-										r->shape.dim);
-		out[i].deleted = (etup->flags & HNSW_ELEMENT_DELETED) != 0;
-		out[i].tid = etup->heaptid;
 	}
-	if (locked >= 0)
-		LockBuffer(bufs[locked], BUFFER_LOCK_UNLOCK);
 	for (int i = 0; i < n; i++)
-		if (i == 0 || bufs[i] != bufs[i - 1])
-			ReleaseBuffer(bufs[i]);
+	{
+		BlockNumber blk = HnswIdBlock(ids[i]);
+		Buffer		hint = blk < rb->nbufs ? rb->bufs[blk] : InvalidBuffer;
+
+		if (hint > 0)
+		{
+			Page		page = BufferGetPage(hint);
+			ItemIdData	lp = *PageGetItemId(page, HnswIdOffset(ids[i]));
+			const char *item = (const char *) page + lp.lp_off;
+
+			if (lp.lp_flags == LP_NORMAL && lp.lp_off < BLCKSZ)
+				for (Size off = 0; off < itemBytes; off += 64)
+					__builtin_prefetch(item + off);
+		}
+	}
+
+	for (int i = 0; i < n;)
+	{
+		BlockNumber blk = HnswIdBlock(ids[i]);
+		Buffer		buf = ReaderPin(r, blk);
+		Page		page = BufferGetPage(buf);
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		for (; i < n && HnswIdBlock(ids[i]) == blk; i++)
+		{
+			HnswElementTuple etup = HnswGetElement(page, ids[i]);
+
+			out[i].id = ids[i];
+			if (etup == NULL)
+			{
+				out[i].dist = FLT_MAX;
+				out[i].deleted = true;
+				ItemPointerSetInvalid(&out[i].tid);
+				continue;
+			}
+			out[i].dist = HnswDistanceCodes(r->shape.metric, query, r->querySum, etup,
+											r->shape.dim);
+			out[i].deleted = (etup->flags & HNSW_ELEMENT_DELETED) != 0;
+			out[i].tid = etup->heaptid;
+		}
+		UnlockReleaseBuffer(buf);
+	}
 }
 
 /* A reader of the index's pages; its state lives in the current context. */
@@ -389,8 +467,7 @@ HnswDiskReader(Relation index, const HnswShape *shape)
 	r->shape = *shape;
 	r->query = NULL;
 	r->querySum = 0.0f;
-	r->nbufs = HnswLevelSlots(shape->m, 0);
-	r->bufs = palloc(sizeof(Buffer) * r->nbufs);
+	r->recent = RecentBuffersFor(index);
 	reader.neighbors = DiskNeighbors;
 	reader.visit = DiskVisit;
 	reader.arg = r;
