@@ -1,6 +1,8 @@
-# A lance_bm25 deletion record that cannot be read fails each query without
-# leaking the cache entry it was filling (the backend's TopMemoryContext
-# does not grow over 500 failed queries).
+# A lance_bm25 metapage whose deletion fields are corrupt: every query is
+# an "index corrupted" error naming the index and the segment, not silently
+# wrong statistics or a failed allocation; and a deletion record that cannot
+# be read fails each query without leaking the cache entry it was filling
+# (the backend's TopMemoryContext does not grow over 500 failed queries).
 # The fields are patched in the index file while the server is stopped.
 use strict;
 use warnings;
@@ -61,6 +63,22 @@ sub restore
 	print $fh $intact;
 	close($fh);
 	return;
+}
+
+my @cases = (
+	[ 'del_npages', 0, 'dead documents without a record' ],
+	[ 'del_nbytes', 1 << 40, 'a record longer than its pages' ],
+	[ 'ndead', 30000, 'more dead documents than documents' ]);
+for my $case (@cases)
+{
+	my ($name, $value, $what) = @$case;
+
+	corrupt($name, $value);
+	my ($rc, $out, $err) = $node->psql('postgres', $query);
+	like($err, qr/lance_bm25 index "docs_bm25": segment \d+ has .* dead/, "$what: the query names index and segment");
+	($rc, $out, $err) = $node->psql('postgres', 'VACUUM docs');
+	like($err, qr/index "docs_bm25": segment \d+ has/, "$what: VACUUM fails the same way");
+	restore();
 }
 
 # a record whose directory is the metapage cannot be read

@@ -100,6 +100,26 @@ Bm25InitMetaPage(Relation index, ForkNumber fork, const Bm25Tokenizer *tok)
 	UnlockReleaseBuffer(buf);
 }
 
+/*
+ * Check a segment entry's deletion fields against each other, so that the
+ * statistics never go negative and a record is never read past its pages.
+ */
+static void
+CheckSegDeletes(Relation index, const Bm25SegMeta *seg)
+{
+	if (seg->ndead > seg->ndocs || seg->dead_dl > seg->total_dl ||
+		(seg->ndead == 0) != (seg->del_npages == 0) ||
+		seg->del_nbytes > (uint64) seg->del_npages * BM25_PAGE_CAPACITY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("lance_bm25 index \"%s\": segment %llu has %llu of %llu documents dead (length %llu of %llu) in a record of %llu bytes on %u pages",
+						RelationGetRelationName(index), (unsigned long long) seg->serial,
+						(unsigned long long) seg->ndead, (unsigned long long) seg->ndocs,
+						(unsigned long long) seg->dead_dl, (unsigned long long) seg->total_dl,
+						(unsigned long long) seg->del_nbytes, seg->del_npages),
+				 errhint("REINDEX the index.")));
+}
+
 /* A copy of the metapage, checked. */
 void
 Bm25ReadMeta(Relation index, Bm25MetaPageData *out)
@@ -124,6 +144,8 @@ Bm25ReadMeta(Relation index, Bm25MetaPageData *out)
 				 errhint("REINDEX the index.")));
 	memcpy(out, meta, sizeof(Bm25MetaPageData));
 	UnlockReleaseBuffer(buf);
+	for (uint32 i = 0; i < out->nsegs; i++)
+		CheckSegDeletes(index, &out->segs[i]);
 }
 
 /* --- writing a segment stream --- */
