@@ -268,7 +268,12 @@ bm25vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 	Bm25Flush(index, NULL, NULL, NULL);
 	UnlockPage(index, BM25_META_BLKNO, ExclusiveLock);
 
-	/* tell the free space map about every free page, even ones a crash lost */
+	/*
+	 * Tell the free space map about every free page, and every page a crash
+	 * left never initialized.  Pages written for a segment or record that a
+	 * cancel or crash kept out of the metapage are neither: they stay
+	 * unreferenced until REINDEX.
+	 */
 	nblocks = RelationGetNumberOfBlocks(index);
 	stats->pages_free = 0;
 	for (BlockNumber blk = BM25_META_BLKNO + 1; blk < nblocks; blk++)
