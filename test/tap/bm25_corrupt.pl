@@ -41,6 +41,9 @@ my $want = $node->safe_psql('postgres', q{SELECT count(*) FROM docs WHERE body L
 is($node->safe_psql('postgres', $query), $want, 'the intact index answers');
 $node->stop;
 my $intact = slurp_file($file);
+my ($ndead_off, $ndead_fmt) = @{ $field{ndead} };
+is(unpack($ndead_fmt, substr($intact, $ndead_off, 8)), 2000,
+	'segment 0 of the metapage is where this test patches it');
 
 # Start the server on a copy of the index with one field of segment 0 set.
 sub corrupt
