@@ -212,8 +212,15 @@ bm25_deletes_add(Bm25SegReader *r, const uint64_t *ids, const uint32_t *dls, siz
 	size_t		a = 0,
 				b = 0;
 	uint32_t	nt = 0;
+	uint64_t	prev_off = 0;
 
 	*out = NULL;
+	/* ids come from the doc table; a corrupt one must not become a record */
+	for (size_t i = 1; i < n; i++)
+		if (ids[i] <= ids[i - 1])
+			return core_error(err, CORE_ERR_CORRUPT,
+							  "bm25 deletions: dead doc id %llu at %zu does not follow %llu",
+							  (unsigned long long) ids[i], i, (unsigned long long) ids[i - 1]);
 	if ((st = bm25_segr_load_terms(r, err)) != CORE_OK)
 		return st;
 	/* terms come in byte order, regions in the same order: offsets increase */
@@ -247,6 +254,14 @@ bm25_deletes_add(Bm25SegReader *r, const uint64_t *ids, const uint32_t *dls, siz
 			return core_error(err, CORE_ERR_CANCELED, "bm25 deletions: canceled");
 		}
 		bm25_segr_term(r, i, &len, &ti);
+		if (i > 0 && ti.off <= prev_off)
+		{
+			bm25_deletes_free(d);
+			return core_error(err, CORE_ERR_CORRUPT,
+							  "bm25 deletions: term %u's region at %llu does not follow the previous one at %llu",
+							  i, (unsigned long long) ti.off, (unsigned long long) prev_off);
+		}
+		prev_off = ti.off;
 		if ((st = CountTerm(r, &ti, ids, n, &lost, err)) != CORE_OK)
 		{
 			bm25_deletes_free(d);

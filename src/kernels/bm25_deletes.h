@@ -49,8 +49,9 @@ extern CoreStatus bm25_deletes_decode(const uint8_t *p, size_t len, uint64_t ndo
 
 /*
  * The reader's record (if any) plus n more dead documents of its segment,
- * ids increasing and live in the reader, dls their lengths.  Walks every
- * posting list of the segment once to count what each term loses; cancel
+ * ids increasing and live in the reader, dls their lengths (ids or term
+ * regions out of order are CORE_ERR_CORRUPT).  Walks every posting list of
+ * the segment once to count what each term loses; cancel
  * (may be NULL) is polled every few hundred terms, and nonzero stops with
  * CORE_ERR_CANCELED.
  */

@@ -846,3 +846,36 @@ UNIT_TEST(corrupt_segment_is_an_error_not_a_crash)
 	bm25_segr_free(r);
 	bm25_buf_free(&s.buf);
 }
+
+/*
+ * A doc table whose ids do not increase, or a dictionary whose term regions
+ * do not, fails recording deletions instead of writing a record that every
+ * later read would reject.
+ */
+UNIT_TEST(deletions_from_a_corrupt_segment_are_an_error)
+{
+	const char *docs[] = {"a b", "a", "b"};
+	uint64_t	ids[] = {1, 2, 3};
+	uint64_t	backwards[] = {3, 1};
+	uint32_t	dls[] = {1, 2};
+	MemStream	s;
+	Bm25SegReader *r = BuildSegment(&s, docs, ids, 3);
+	const Bm25SegInfo *info = bm25_segr_info(r);
+	Bm25Deletes *d = NULL;
+	CoreError	err = {0};
+	uint8_t		off0[8];
+	uint8_t    *e0 = s.buf.data + info->dict_off;
+	uint8_t    *e1 = e0 + 2 + 1 + 24;
+
+	CHECK(bm25_deletes_add(r, backwards, dls, 2, NULL, NULL, &d, &err) == CORE_ERR_CORRUPT);
+	CHECK(d == NULL && strstr(err.msg, "dead doc id 1 at 1 does not follow 3"));
+	/* swap the region offsets of "a" and "b" (u16 length, term, df u32, offset u64) */
+	memcpy(off0, e0 + 2 + 1 + 4, 8);
+	memcpy(e0 + 2 + 1 + 4, e1 + 2 + 1 + 4, 8);
+	memcpy(e1 + 2 + 1 + 4, off0, 8);
+	memset(&err, 0, sizeof(err));
+	CHECK(bm25_deletes_add(r, ids, dls, 1, NULL, NULL, &d, &err) == CORE_ERR_CORRUPT);
+	CHECK(d == NULL && strstr(err.msg, "term 1's region"));
+	bm25_segr_free(r);
+	bm25_buf_free(&s.buf);
+}

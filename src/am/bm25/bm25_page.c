@@ -100,6 +100,26 @@ Bm25InitMetaPage(Relation index, ForkNumber fork, const Bm25Tokenizer *tok)
 	UnlockReleaseBuffer(buf);
 }
 
+/*
+ * Check a segment entry's deletion fields against each other, so that the
+ * statistics never go negative and a record is never read past its pages.
+ */
+static void
+CheckSegDeletes(Relation index, const Bm25SegMeta *seg)
+{
+	if (seg->ndead > seg->ndocs || seg->dead_dl > seg->total_dl ||
+		(seg->ndead == 0) != (seg->del_npages == 0) ||
+		seg->del_nbytes > (uint64) seg->del_npages * BM25_PAGE_CAPACITY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("lance_bm25 index \"%s\": segment %llu has %llu of %llu documents dead (length %llu of %llu) in a record of %llu bytes on %u pages",
+						RelationGetRelationName(index), (unsigned long long) seg->serial,
+						(unsigned long long) seg->ndead, (unsigned long long) seg->ndocs,
+						(unsigned long long) seg->dead_dl, (unsigned long long) seg->total_dl,
+						(unsigned long long) seg->del_nbytes, seg->del_npages),
+				 errhint("REINDEX the index.")));
+}
+
 /* A copy of the metapage, checked. */
 void
 Bm25ReadMeta(Relation index, Bm25MetaPageData *out)
@@ -124,6 +144,8 @@ Bm25ReadMeta(Relation index, Bm25MetaPageData *out)
 				 errhint("REINDEX the index.")));
 	memcpy(out, meta, sizeof(Bm25MetaPageData));
 	UnlockReleaseBuffer(buf);
+	for (uint32 i = 0; i < out->nsegs; i++)
+		CheckSegDeletes(index, &out->segs[i]);
 }
 
 /* --- writing a segment stream --- */
@@ -478,12 +500,12 @@ EvictEntry(SegCacheEntry *e)
 }
 
 /*
- * Give a new reader its segment's deletion record; on an error the reader
- * and the entry being filled are released first, as nothing else holds
- * them yet.
+ * Read and check a segment's deletion record.  Only palloc'd scratch is live
+ * while anything can fail, so an error leaks nothing; the result is the
+ * caller's to free.
  */
-static void
-LoadDeletes(Relation index, const Bm25SegMeta *seg, SegCacheEntry *entry, Bm25SegReader *r)
+static Bm25Deletes *
+LoadDeletes(Relation index, const Bm25SegMeta *seg)
 {
 	uint32		ndirs;
 	BlockNumber *dirs;
@@ -499,9 +521,6 @@ LoadDeletes(Relation index, const Bm25SegMeta *seg, SegCacheEntry *entry, Bm25Se
 	if (SegRead(&src, 0, seg->del_nbytes, raw) != 0 ||
 		bm25_deletes_decode(raw, seg->del_nbytes, seg->ndocs, &d, &err) != CORE_OK)
 	{
-		bm25_segr_free(r);
-		pfree(entry->src.blocks);
-		memset(entry, 0, sizeof(*entry));
 		if (err.status == CORE_OK)
 			core_error(&err, CORE_ERR_CORRUPT, "bm25 deletions: record of %llu bytes is not in its %u pages",
 					   (unsigned long long) seg->del_nbytes, seg->del_npages);
@@ -509,20 +528,69 @@ LoadDeletes(Relation index, const Bm25SegMeta *seg, SegCacheEntry *entry, Bm25Se
 	}
 	if (d->ndead != seg->ndead || d->dead_dl != seg->dead_dl)
 	{
+		uint64		ndead = d->ndead;
+
 		bm25_deletes_free(d);
-		bm25_segr_free(r);
-		pfree(entry->src.blocks);
-		memset(entry, 0, sizeof(*entry));
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("lance_bm25 index \"%s\": deletion record at block %u lists %llu dead documents, the metapage %llu",
 						RelationGetRelationName(index), seg->del_head,
-						(unsigned long long) d->ndead, (unsigned long long) seg->ndead)));
+						(unsigned long long) ndead, (unsigned long long) seg->ndead)));
 	}
-	bm25_segr_set_deletes(r, d);
 	pfree(raw);
 	pfree(src.blocks);
 	pfree(dirs);
+	return d;
+}
+
+/*
+ * Fill an empty cache entry with a reader of the segment.  It is filled under
+ * PG_TRY so that an error (an unreadable page, a corrupt record) empties it
+ * again instead of leaving it half filled and what it holds leaked.
+ */
+static Bm25SegReader *
+FillEntry(SegCacheEntry *entry, Relation index, const Bm25SegMeta *seg, bool positions)
+{
+	Bm25Deletes *volatile deletes = NULL;
+	Bm25SegReader *r = NULL;
+
+	PG_TRY();
+	{
+		uint32		ndirs;
+		BlockNumber *dirs;
+		BlockNumber *blocks;
+		Bm25SegInfo info;
+		CoreError	err = {0};
+
+		if (seg->del_npages > 0)
+			deletes = LoadDeletes(index, seg);
+		blocks = ReadDirectory(index, seg->dir_head, seg->npages, &ndirs, &dirs);
+		entry->src.index = index;
+		entry->src.blocks = MemoryContextAllocHuge(TopMemoryContext,
+												   Max(seg->npages, 1) * sizeof(BlockNumber));
+		memcpy(entry->src.blocks, blocks, seg->npages * sizeof(BlockNumber));
+		entry->src.npages = seg->npages;
+		pfree(blocks);
+		pfree(dirs);
+		Bm25SegInfoFromMeta(seg, positions, &info);
+		if (bm25_segr_open(&info, SegRead, &entry->src, &r, &err) != CORE_OK)
+			Bm25ReportCore(&err, "reading a segment", index);
+	}
+	PG_CATCH();
+	{
+		bm25_deletes_free(deletes);
+		EvictEntry(entry);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (deletes)
+		bm25_segr_set_deletes(r, deletes);
+	entry->reader = r;
+	entry->db = MyDatabaseId;
+	entry->relnode = index->rd_node.relNode;
+	entry->serial = seg->serial;
+	entry->last_used = ++seg_cache_clock;
+	return r;
 }
 
 /*
@@ -535,13 +603,6 @@ Bm25OpenSegment(Relation index, const Bm25SegMeta *seg, bool positions)
 {
 	Oid			relnode = index->rd_node.relNode;
 	SegCacheEntry *victim = NULL;
-	uint32		ndirs;
-	BlockNumber *dirs;
-	BlockNumber *blocks;
-	MemoryContext old;
-	Bm25SegInfo info;
-	Bm25SegReader *r;
-	CoreError	err = {0};
 
 	for (int i = 0; i < SEG_CACHE_SIZE; i++)
 	{
@@ -558,32 +619,8 @@ Bm25OpenSegment(Relation index, const Bm25SegMeta *seg, bool positions)
 			(victim->reader != NULL && e->last_used < victim->last_used))
 			victim = e;
 	}
-	if (victim->reader)
-		EvictEntry(victim);
-
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	blocks = ReadDirectory(index, seg->dir_head, seg->npages, &ndirs, &dirs);
-	pfree(dirs);
-	MemoryContextSwitchTo(old);
-
-	victim->src.index = index;
-	victim->src.blocks = blocks;
-	victim->src.npages = seg->npages;
-	Bm25SegInfoFromMeta(seg, positions, &info);
-	if (bm25_segr_open(&info, SegRead, &victim->src, &r, &err) != CORE_OK)
-	{
-		pfree(blocks);
-		memset(victim, 0, sizeof(*victim));
-		Bm25ReportCore(&err, "reading a segment", index);
-	}
-	if (seg->del_npages > 0)
-		LoadDeletes(index, seg, victim, r);
-	victim->reader = r;
-	victim->db = MyDatabaseId;
-	victim->relnode = relnode;
-	victim->serial = seg->serial;
-	victim->last_used = ++seg_cache_clock;
-	return r;
+	EvictEntry(victim);
+	return FillEntry(victim, index, seg, positions);
 }
 
 /* The valid bytes of the insert buffer, copied (palloc'd). */

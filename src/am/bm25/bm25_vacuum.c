@@ -40,12 +40,40 @@ typedef struct SegDead
 	uint64	   *ids;			/* increasing, as in the doc table */
 	uint32	   *dls;
 	size_t		n;
+	size_t		cap;			/* allocated; none until one is found */
 } SegDead;
+
+/*
+ * Add a dead document, growing the arrays by doubling so that memory follows
+ * the dead documents found rather than the size of the segment.
+ */
+static void
+AddDead(SegDead *dead, MemoryContext cxt, uint64 id, uint32 dl)
+{
+	if (dead->n == dead->cap)
+	{
+		dead->cap = dead->cap ? dead->cap * 2 : 1024;
+		if (dead->ids == NULL)
+		{
+			dead->ids = MemoryContextAllocHuge(cxt, dead->cap * sizeof(uint64));
+			dead->dls = MemoryContextAllocHuge(cxt, dead->cap * sizeof(uint32));
+		}
+		else
+		{
+			dead->ids = repalloc_huge(dead->ids, dead->cap * sizeof(uint64));
+			dead->dls = repalloc_huge(dead->dls, dead->cap * sizeof(uint32));
+		}
+	}
+	dead->ids[dead->n] = id;
+	dead->dls[dead->n] = dl;
+	dead->n++;
+}
 
 /*
  * The dead documents of each segment (those recorded dead before are not
  * asked about again), and whether the insert buffer holds one; one
- * callback per document.
+ * callback per document.  Each segment's doc table is freed once it has
+ * been asked about, so only one is held at a time.
  */
 static void
 FindDead(Relation index, const Bm25MetaPageData *meta, IndexBulkDeleteCallback callback,
@@ -68,9 +96,7 @@ FindDead(Relation index, const Bm25MetaPageData *meta, IndexBulkDeleteCallback c
 			Bm25ReportCore(&err, "vacuuming", index);
 		Bm25Track(cxt, FreeDocs, docids);
 		Bm25Track(cxt, FreeDocs, dls);
-		dead[i].n = 0;
-		dead[i].ids = MemoryContextAllocHuge(old, Max(meta->segs[i].ndocs, 1) * sizeof(uint64));
-		dead[i].dls = MemoryContextAllocHuge(old, Max(meta->segs[i].ndocs, 1) * sizeof(uint32));
+		memset(&dead[i], 0, sizeof(SegDead));
 		for (uint64 d = 0; d < meta->segs[i].ndocs; d++)
 		{
 			if ((d & 1023) == 0)
@@ -79,12 +105,10 @@ FindDead(Relation index, const Bm25MetaPageData *meta, IndexBulkDeleteCallback c
 				continue;
 			Bm25DocTid(docids[d], &tid);
 			if (callback(&tid, state))
-			{
-				dead[i].ids[dead[i].n] = docids[d];
-				dead[i].dls[dead[i].n] = dls[d];
-				dead[i].n++;
-			}
+				AddDead(&dead[i], old, docids[d], dls[d]);
 		}
+		/* runs the tracked frees */
+		MemoryContextReset(cxt);
 	}
 	*buf_dirty = false;
 	if (meta->buf_ndocs > 0)
@@ -216,8 +240,11 @@ bm25bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			Bm25RewriteSegment(index, seg, callback, callback_state, stats);
 		else if (dead[i].n > 0)
 			RecordDeletes(index, seg, &dead[i], stats);
-		pfree(dead[i].ids);
-		pfree(dead[i].dls);
+		if (dead[i].ids)
+		{
+			pfree(dead[i].ids);
+			pfree(dead[i].dls);
+		}
 	}
 	if (buf_dirty)
 		Bm25Flush(index, callback, callback_state, stats);
@@ -241,7 +268,12 @@ bm25vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 	Bm25Flush(index, NULL, NULL, NULL);
 	UnlockPage(index, BM25_META_BLKNO, ExclusiveLock);
 
-	/* tell the free space map about every free page, even ones a crash lost */
+	/*
+	 * Tell the free space map about every free page, and every page a crash
+	 * left never initialized.  Pages written for a segment or record that a
+	 * cancel or crash kept out of the metapage are neither: they stay
+	 * unreferenced until REINDEX.
+	 */
 	nblocks = RelationGetNumberOfBlocks(index);
 	stats->pages_free = 0;
 	for (BlockNumber blk = BM25_META_BLKNO + 1; blk < nblocks; blk++)
