@@ -77,6 +77,15 @@ CREATE FOREIGN TABLE dec_bad (n numeric) SERVER decs;
 SELECT try_dec($$SELECT lance_create_table('dec_bad', '2.2')$$);
 CREATE FOREIGN TABLE dec_wide (n numeric(80, 2)) SERVER decs;
 SELECT try_dec($$SELECT lance_create_table('dec_wide', '2.2')$$);
+-- scales Arrow's decimals cannot hold: above the precision, or negative past the width
+CREATE FOREIGN TABLE dec_fine (n numeric(10, 11)) SERVER decs;
+SELECT try_dec($$SELECT lance_create_table('dec_fine', '2.2')$$);
+CREATE FOREIGN TABLE dec_coarse (n numeric(20, -39)) SERVER decs;
+SELECT try_dec($$SELECT lance_create_table('dec_coarse', '2.2')$$);
+CREATE FOREIGN TABLE dec_coarse256 (n numeric(40, -77)) SERVER decs;
+SELECT try_dec($$SELECT lance_create_table('dec_coarse256', '2.2')$$);
+CREATE FOREIGN TABLE dec_fine_list (id int, ns numeric(3, 4)[]) SERVER decs;
+SELECT try_dec($$SELECT lance_create_table('dec_fine_list', '2.2')$$);
 
 DROP SCHEMA dec_import CASCADE;
 DROP SERVER decs CASCADE;
