@@ -365,6 +365,7 @@ lance_converter_for(const LanceField *field, Oid typid, int32 typmod,
 			report_type_mismatch(field, typid, typmod, relname, attname);
 		ic->typid = elemtype;
 		ic->typmod = -1;
+		ic->parent = conv;
 		conv->kind = CONV_ARRAY;
 		conv->item = ic;
 		get_typlenbyvalalign(elemtype, &conv->elmlen, &conv->elmbyval, &conv->elmalign);
@@ -385,6 +386,7 @@ lance_converter_for(const LanceField *field, Oid typid, int32 typmod,
 
 		conv->kind = CONV_ARRAY;
 		conv->item = lance_converter_for(field->children[0], elemtype, -1, relname, attname);
+		conv->item->parent = conv;
 		get_typlenbyvalalign(elemtype, &conv->elmlen, &conv->elmbyval, &conv->elmalign);
 		return conv;
 	}

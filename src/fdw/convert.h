@@ -47,6 +47,8 @@ typedef struct LanceConverter
 	 */
 	int			load_width;
 	const LanceField *field;
+	/* the converter of the enclosing struct or list; NULL for a column */
+	const struct LanceConverter *parent;
 	Oid			typid;			/* the column's type */
 	int32		typmod;
 	/* for CONV_ARRAY: how the items convert, and the element type */
