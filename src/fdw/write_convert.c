@@ -314,17 +314,7 @@ decimal_bytes(const LanceConverter *conv, const LanceField *field, Datum d, uint
 		}
 	}
 	if (negative)
-	{
-		unsigned	carry = 1;
-
-		for (int b = 0; b < t->byte_width; b++)
-		{
-			unsigned	v = (uint8) ~buf[b] + carry;
-
-			buf[b] = (uint8) (v & 0xff);
-			carry = v >> 8;
-		}
-	}
+		lance_decimal_negate(buf, t->byte_width);
 }
 
 /* Store an integer in the field's own width, range-checked. */
