@@ -621,20 +621,18 @@ lance_writer_rollback_savepoint(LanceWriter *wr)
 
 	/*
 	 * The first file written since the savepoint begins with the rows
-	 * buffered then: it stays, its later rows cut off (an inner rollback
-	 * may have cut more already).  Later files hold only rows to take
-	 * back, and so does the buffer.
+	 * buffered then: it stays, its later rows cut off.  An inner rollback
+	 * that cut it before kept at least as many (its savepoint was set
+	 * later, with no file written in between, so with no fewer rows
+	 * buffered).  Later files hold only rows to take back, and so does
+	 * the buffer.
 	 */
 	keep = m->nfiles;
 	rows = m->buffered;
 	if (wr->nfiles > m->nfiles)
 	{
 		if (m->buffered > 0)
-		{
-			if ((uint64_t) m->buffered < wr->file_kept[keep])
-				wr->file_kept[keep] = (uint64_t) m->buffered;
-			keep++;
-		}
+			wr->file_kept[keep++] = (uint64_t) m->buffered;
 		rows = 0;
 	}
 	for (int i = keep; i < wr->nfiles; i++)

@@ -68,7 +68,11 @@ extern LanceFileVersion lance_writer_file_version(const LanceWriter *wr);
 /* Check the schema can be written and set up the row buffer. */
 extern CoreStatus lance_writer_prepare_append(LanceWriter *wr, CoreError *err);
 
-/* The buffer of top-level field i (schema order) to push a value onto. */
+/*
+ * The buffer of top-level field i (schema order) to push a value onto;
+ * NULL only before lance_writer_prepare_append (a flush empties the
+ * buffers and keeps them).
+ */
 extern LanceArray *lance_writer_column(LanceWriter *wr, int i);
 
 /* One value was pushed onto every column: count the row, flush if full. */
