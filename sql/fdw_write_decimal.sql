@@ -72,14 +72,43 @@ INSERT INTO dec_struct VALUES (1, ROW(123.4567, 'EUR')), (2, ROW(NULL, 'USD')), 
 SELECT * FROM dec_struct ORDER BY id;
 SELECT try_dec($$INSERT INTO dec_struct VALUES (5, ROW(1000, 'EUR'))$$);
 
+-- a value out of range inside a struct or a list names the field by its path
+CREATE TYPE dec_amount_loose AS (amount numeric, currency text);
+CREATE FOREIGN TABLE dec_struct_loose (id int, cost dec_amount_loose) SERVER decs
+	OPTIONS (table 'dec_struct');
+SELECT try_dec($$INSERT INTO dec_struct_loose VALUES (5, ROW(1000, 'EUR'))$$);
+CREATE TYPE dec_line AS (price numeric(4, 1));
+CREATE FOREIGN TABLE dec_lists (id int, ns numeric(4, 1)[], lines dec_line[]) SERVER decs;
+SELECT lance_create_table('dec_lists', '2.2');
+CREATE TYPE dec_line_loose AS (price numeric);
+CREATE FOREIGN TABLE dec_lists_loose (id int, ns numeric[], lines dec_line_loose[]) SERVER decs
+	OPTIONS (table 'dec_lists');
+SELECT try_dec($$INSERT INTO dec_lists_loose (id, ns) VALUES (1, ARRAY[1, 1000])$$);
+SELECT try_dec($$INSERT INTO dec_lists_loose (id, lines)
+	VALUES (1, ARRAY[ROW(2)::dec_line_loose, ROW(-1000)::dec_line_loose])$$);
+INSERT INTO dec_lists_loose VALUES (2, ARRAY[999.94], ARRAY[ROW(-999.94)::dec_line_loose]);
+SELECT * FROM dec_lists ORDER BY id;
+
 -- columns that make no decimal field
 CREATE FOREIGN TABLE dec_bad (n numeric) SERVER decs;
 SELECT try_dec($$SELECT lance_create_table('dec_bad', '2.2')$$);
 CREATE FOREIGN TABLE dec_wide (n numeric(80, 2)) SERVER decs;
 SELECT try_dec($$SELECT lance_create_table('dec_wide', '2.2')$$);
+-- scales Arrow's decimals cannot hold: above the precision, or negative past the width
+CREATE FOREIGN TABLE dec_fine (n numeric(10, 11)) SERVER decs;
+SELECT try_dec($$SELECT lance_create_table('dec_fine', '2.2')$$);
+CREATE FOREIGN TABLE dec_coarse (n numeric(20, -39)) SERVER decs;
+SELECT try_dec($$SELECT lance_create_table('dec_coarse', '2.2')$$);
+CREATE FOREIGN TABLE dec_coarse256 (n numeric(40, -77)) SERVER decs;
+SELECT try_dec($$SELECT lance_create_table('dec_coarse256', '2.2')$$);
+CREATE FOREIGN TABLE dec_fine_list (id int, ns numeric(3, 4)[]) SERVER decs;
+SELECT try_dec($$SELECT lance_create_table('dec_fine_list', '2.2')$$);
 
 DROP SCHEMA dec_import CASCADE;
 DROP SERVER decs CASCADE;
 DROP TYPE dec_amount;
+DROP TYPE dec_amount_loose;
+DROP TYPE dec_line;
+DROP TYPE dec_line_loose;
 DROP FUNCTION try_dec(text);
 \! rm -rf "$LANCEDB_SCRATCH/decimal"

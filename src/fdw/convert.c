@@ -365,6 +365,7 @@ lance_converter_for(const LanceField *field, Oid typid, int32 typmod,
 			report_type_mismatch(field, typid, typmod, relname, attname);
 		ic->typid = elemtype;
 		ic->typmod = -1;
+		ic->parent = conv;
 		conv->kind = CONV_ARRAY;
 		conv->item = ic;
 		get_typlenbyvalalign(elemtype, &conv->elmlen, &conv->elmbyval, &conv->elmalign);
@@ -385,6 +386,7 @@ lance_converter_for(const LanceField *field, Oid typid, int32 typmod,
 
 		conv->kind = CONV_ARRAY;
 		conv->item = lance_converter_for(field->children[0], elemtype, -1, relname, attname);
+		conv->item->parent = conv;
 		get_typlenbyvalalign(elemtype, &conv->elmlen, &conv->elmbyval, &conv->elmalign);
 		return conv;
 	}
@@ -528,6 +530,20 @@ to_usecs(const LanceType *type, int64 v)
 	}
 }
 
+void
+lance_decimal_negate(uint8 *bytes, int len)
+{
+	unsigned	carry = 1;
+
+	for (int b = 0; b < len; b++)
+	{
+		unsigned	v = (uint8) ~bytes[b] + carry;
+
+		bytes[b] = (uint8) (v & 0xff);
+		carry = v >> 8;
+	}
+}
+
 /*
  * The decimal text of a little-endian two's-complement integer of `len`
  * bytes (16 or 32), with `scale` digits after the point (a negative scale
@@ -536,6 +552,7 @@ to_usecs(const LanceType *type, int64 v)
 static char *
 decimal_text(const uint8 *bytes, int len, int scale)
 {
+	uint8		magnitude[32];
 	uint32		limbs[8];
 	int			nlimbs = len / 4;
 	bool		negative = (bytes[len - 1] & 0x80) != 0;
@@ -543,20 +560,10 @@ decimal_text(const uint8 *bytes, int len, int scale)
 	int			nd = 0;
 	StringInfoData out;
 
-	memcpy(limbs, bytes, len);
+	memcpy(magnitude, bytes, len);
 	if (negative)
-	{
-		/* two's complement negate: invert and add one */
-		uint64		carry = 1;
-
-		for (int i = 0; i < nlimbs; i++)
-		{
-			uint64		v = (uint64) (uint32) ~limbs[i] + carry;
-
-			limbs[i] = (uint32) v;
-			carry = v >> 32;
-		}
-	}
+		lance_decimal_negate(magnitude, len);
+	memcpy(limbs, magnitude, len);
 
 	/* repeated division by 10 from the most significant limb down */
 	for (;;)

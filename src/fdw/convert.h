@@ -47,6 +47,8 @@ typedef struct LanceConverter
 	 */
 	int			load_width;
 	const LanceField *field;
+	/* the converter of the enclosing struct or list; NULL for a column */
+	const struct LanceConverter *parent;
 	Oid			typid;			/* the column's type */
 	int32		typmod;
 	/* for CONV_ARRAY: how the items convert, and the element type */
@@ -82,6 +84,12 @@ extern void lance_composite_converter(LanceConverter *conv, const char *relname,
 									  const char *attname);
 extern Datum lance_composite_datum(const LanceConverter *conv, const LanceArray *array,
 								   int64 row);
+
+/*
+ * Negate a little-endian two's-complement integer of len bytes in place
+ * (an Arrow decimal's unscaled value): invert, then add one.
+ */
+extern void lance_decimal_negate(uint8 *bytes, int len);
 
 /* The OID of our vector type (InvalidOid when the extension is not installed). */
 extern Oid	lance_vector_type_oid(void);

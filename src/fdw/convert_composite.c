@@ -60,6 +60,7 @@ lance_composite_converter(LanceConverter *conv, const char *relname, const char 
 		conv->member_attr[c] = i;
 		conv->members[c] = lance_converter_for(field->children[c], att->atttypid, att->atttypmod,
 											   relname, attname);
+		conv->members[c]->parent = conv;
 	}
 }
 

@@ -238,15 +238,30 @@ float_bytes(const LanceField *field, const LanceType *t, double v, uint8 *buf)
 	}
 }
 
+/*
+ * The dotted path of conv's field from its column ("cost.amount",
+ * "lines.item.price"), as Lance names nested fields; with the item of a
+ * list of scalars, whose converter has no field, when field is that item.
+ */
+static char *
+field_path(const LanceConverter *conv, const LanceField *field)
+{
+	char	   *path = conv->parent ? psprintf("%s.%s", field_path(conv->parent, conv->parent->field),
+											  conv->field->name)
+		: pstrdup(conv->field->name);
+
+	return field == conv->field ? path : psprintf("%s.%s", path, field->name);
+}
+
 static pg_noinline void pg_attribute_noreturn()
-report_decimal_range(const LanceField *field, Datum d)
+report_decimal_range(const LanceConverter *conv, const LanceField *field, Datum d)
 {
 	const LanceType *t = &field->type;
 
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("value %s is out of range for Lance field \"%s\" of type decimal(%d, %d)",
-					DatumGetCString(DirectFunctionCall1(numeric_out, d)), field->name,
+					DatumGetCString(DirectFunctionCall1(numeric_out, d)), field_path(conv, field),
 					t->precision, t->scale),
 			 errdetail("A field of precision %d, scale %d holds finite values that round to an absolute value less than 10^%d.",
 					   t->precision, t->scale, t->precision - t->scale)));
@@ -260,7 +275,7 @@ report_decimal_range(const LanceField *field, Datum d)
  * digits than the field's precision are out of range.
  */
 static void
-decimal_bytes(const LanceField *field, Datum d, uint8 *buf)
+decimal_bytes(const LanceConverter *conv, const LanceField *field, Datum d, uint8 *buf)
 {
 	const LanceType *t = &field->type;
 	Numeric		num = DatumGetNumeric(d);
@@ -270,7 +285,7 @@ decimal_bytes(const LanceField *field, Datum d, uint8 *buf)
 	bool		negative;
 
 	if (numeric_is_nan(num) || numeric_is_inf(num))
-		report_decimal_range(field, d);
+		report_decimal_range(conv, field, d);
 	text = DatumGetCString(DirectFunctionCall1(numeric_out,
 											   DirectFunctionCall2(numeric_round, d,
 																   Int32GetDatum(t->scale))));
@@ -284,7 +299,7 @@ decimal_bytes(const LanceField *field, Datum d, uint8 *buf)
 	/* a negative scale: the last -scale digits are zeros the field implies */
 	ndigits = t->scale < 0 ? Max(ndigits + t->scale, 0) : ndigits;
 	if (ndigits > t->precision)
-		report_decimal_range(field, d);
+		report_decimal_range(conv, field, d);
 	memset(buf, 0, t->byte_width);
 	for (int i = 0; i < ndigits; i++)
 	{
@@ -299,17 +314,7 @@ decimal_bytes(const LanceField *field, Datum d, uint8 *buf)
 		}
 	}
 	if (negative)
-	{
-		unsigned	carry = 1;
-
-		for (int b = 0; b < t->byte_width; b++)
-		{
-			unsigned	v = (uint8) ~buf[b] + carry;
-
-			buf[b] = (uint8) (v & 0xff);
-			carry = v >> 8;
-		}
-	}
+		lance_decimal_negate(buf, t->byte_width);
 }
 
 /* Store an integer in the field's own width, range-checked. */
@@ -425,7 +430,7 @@ push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 			case CONV_NUMERIC:
 				if (fixed || (item->id != LANCE_TYPE_DECIMAL128 && item->id != LANCE_TYPE_DECIMAL256))
 					report_unwritable(field);
-				decimal_bytes(field->children[0], elems[i], buf);
+				decimal_bytes(conv, field->children[0], elems[i], buf);
 				break;
 			case CONV_FLOAT4:
 				float_bytes(field, item, DatumGetFloat4(elems[i]), buf);
@@ -511,7 +516,7 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 			{
 				uint8		buf[32];
 
-				decimal_bytes(field, d, buf);
+				decimal_bytes(conv, field, d, buf);
 				push_ok(lance_array_push_fixed(a, buf, err), err);
 				break;
 			}

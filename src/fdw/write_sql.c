@@ -98,6 +98,8 @@ lance_type_for(Oid typid, int32 typmod, const char *attname)
 
 		/* the scale is an 11-bit signed field of the typmod (numeric.c) */
 		int			scale = ((tm & 0x7ff) ^ 1024) - 1024;
+		int			bits;
+		int			max_digits;
 
 		if (typmod < (int32) VARHDRSZ)
 			ereport(ERROR,
@@ -111,7 +113,22 @@ lance_type_for(Oid typid, int32 typmod, const char *attname)
 							attname, format_type_with_typemod(typid, typmod)),
 					 errdetail("Lance decimals hold at most 76 digits (decimal256).")));
 		/* decimal128 holds 38 digits, as Arrow's does; wider ones take 256 bits */
-		return psprintf("decimal:%d:%d:%d", precision <= 38 ? 128 : 256, precision, scale);
+		bits = precision <= 38 ? 128 : 256;
+		max_digits = bits == 128 ? 38 : 76;
+
+		/*
+		 * Arrow refuses a scale above the precision; a negative one is held
+		 * to as many digits as the field has, as Lance readers parse it.
+		 */
+		if (scale > precision || scale < -max_digits)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" of type %s has a scale no Lance decimal field of its precision holds",
+							attname, format_type_with_typemod(typid, typmod)),
+					 errdetail("A decimal%d field of precision %d takes a scale from %d to %d.",
+							   bits, precision, -max_digits, precision),
+					 errhint("Declare the column with a scale in that range.")));
+		return psprintf("decimal:%d:%d:%d", bits, precision, scale);
 	}
 	if (typid == lance_vector_type_oid())
 	{

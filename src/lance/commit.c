@@ -99,6 +99,15 @@ struct LanceWriter
 	int64_t		buffered;
 	LanceWrittenFile **files;
 	LanceDeletionSet **file_dels;	/* per file: rows deleted since, or NULL */
+
+	/*
+	 * Per file: its rows a savepoint rollback kept, the first ones; the
+	 * rest count as deleted.  A count, so that rolling back allocates
+	 * nothing; the deletions are made where failing is allowed.  file_dels
+	 * holds only offsets below it: deletes of the rows cut off were made
+	 * after the savepoint and were undone with it.
+	 */
+	uint64_t   *file_kept;
 	int			nfiles;
 	int			cap_files;
 
@@ -179,12 +188,19 @@ unstage(LanceWriter *wr)
 	wr->staged_len = 0;
 }
 
+/* How many rows of written file i are deleted again, cut ones included. */
+static uint64_t
+file_deleted_rows(const LanceWriter *wr, int i)
+{
+	return wr->files[i]->rows - wr->file_kept[i] +
+		(wr->file_dels[i] ? lance_deletion_count(wr->file_dels[i]) : 0);
+}
+
 /* Whether every row of written file i was deleted again. */
 static bool
 file_gone(const LanceWriter *wr, int i)
 {
-	return wr->file_dels[i] != NULL &&
-		lance_deletion_count(wr->file_dels[i]) >= wr->files[i]->rows;
+	return file_deleted_rows(wr, i) >= wr->files[i]->rows;
 }
 
 bool
@@ -223,6 +239,7 @@ lance_writer_free(LanceWriter *wr)
 	}
 	core_free(wr->files);
 	core_free(wr->file_dels);
+	core_free(wr->file_kept);
 	unstage(wr);
 	for (int i = 0; i < wr->ndels; i++)
 		lance_deletion_free(wr->dels[i].set);
@@ -343,12 +360,14 @@ lance_writer_prepare_append(LanceWriter *wr, CoreError *err)
 	return new_columns(wr, err);
 }
 
-/* Write the buffered rows as one data file. */
+/*
+ * Write the buffered rows as one data file.  The buffer is emptied, not
+ * made anew, so a writer never lacks one once prepare_append made it.
+ */
 static CoreStatus
 flush_rows(LanceWriter *wr, CoreError *err)
 {
 	LanceWrittenFile *file;
-	LanceDeletionSet *cut = NULL;
 	CoreStatus	status;
 
 	if (wr->buffered == 0)
@@ -358,6 +377,7 @@ flush_rows(LanceWriter *wr, CoreError *err)
 		int			cap = wr->cap_files ? wr->cap_files * 2 : 8;
 		LanceWrittenFile **files = core_realloc(wr->files, (size_t) cap * sizeof(*files));
 		LanceDeletionSet **dels;
+		uint64_t   *kept;
 
 		if (files == NULL)
 			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
@@ -366,28 +386,23 @@ flush_rows(LanceWriter *wr, CoreError *err)
 		if (dels == NULL)
 			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
 		wr->file_dels = dels;
+		kept = core_realloc(wr->file_kept, (size_t) cap * sizeof(*kept));
+		if (kept == NULL)
+			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
+		wr->file_kept = kept;
 		wr->cap_files = cap;
 	}
-
-	/*
-	 * Under a savepoint, rolling back may have to cut this file's later
-	 * rows off as deletions; their set is made now, where failing is
-	 * still allowed.
-	 */
-	if (wr->nmarks > 0 && (cut = lance_deletion_new()) == NULL)
-		return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
 	status = lance_datafile_write(wr->st, wr->path, lance_dataset_schema(wr->ds), wr->fv,
 								  wr->cols, wr->buffered, &file, err);
 	if (status != CORE_OK)
-	{
-		lance_deletion_free(cut);
 		return status;
-	}
-	wr->file_dels[wr->nfiles] = cut;
+	wr->file_dels[wr->nfiles] = NULL;
+	wr->file_kept[wr->nfiles] = file->rows;
 	wr->files[wr->nfiles++] = file;
 	wr->buffered = 0;
-	free_columns(wr);
-	return new_columns(wr, err);
+	for (int i = 0; i < wr->ncols; i++)
+		lance_array_truncate(wr->cols[i], 0);
+	return CORE_OK;
 }
 
 CoreStatus
@@ -448,8 +463,7 @@ add_delete(LanceWriter *wr, LanceDeletionSet *set, int32_t target, uint32_t offs
 	/* already deleted: a rollback must not take back the earlier delete */
 	if (lance_deletion_contains(set, offset))
 		return CORE_OK;
-	if (!lance_deletion_add(set, offset))
-		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
+	lance_deletion_add(set, offset);
 	if (wr->nmarks > 0)
 	{
 		wr->undo[wr->nundo].target = target;
@@ -469,6 +483,9 @@ delete_written(LanceWriter *wr, int i, uint32_t offset, CoreError *err)
 		return core_error(err, CORE_ERR_INVALID,
 						  "%s: offset %u is past the %" PRIu64 " rows of staged fragment %" PRIu64,
 						  where(wr), offset, wr->files[i]->rows, wr->first_new_id + (uint64_t) i);
+	/* a row a rollback cut off is deleted already */
+	if (offset >= wr->file_kept[i])
+		return CORE_OK;
 	status = reserve_undo(wr, err);
 	if (status != CORE_OK)
 		return status;
@@ -493,9 +510,10 @@ lance_writer_deleted(const LanceWriter *wr, uint64_t row_addr)
 	if (wr->staged_ids && frag >= wr->first_new_id &&
 		frag - wr->first_new_id < (uint64_t) wr->nfiles)
 	{
-		LanceDeletionSet *set = wr->file_dels[frag - wr->first_new_id];
+		uint64_t	i = frag - wr->first_new_id;
 
-		return set != NULL && lance_deletion_contains(set, offset);
+		return offset >= wr->file_kept[i] ||
+			(wr->file_dels[i] != NULL && lance_deletion_contains(wr->file_dels[i], offset));
 	}
 	return false;
 }
@@ -603,8 +621,10 @@ lance_writer_rollback_savepoint(LanceWriter *wr)
 
 	/*
 	 * The first file written since the savepoint begins with the rows
-	 * buffered then: it stays, its later rows deleted (flush_rows made
-	 * the set).  Later files hold only rows to take back, and so does
+	 * buffered then: it stays, its later rows cut off.  An inner rollback
+	 * that cut it before kept at least as many (its savepoint was set
+	 * later, with no file written in between, so with no fewer rows
+	 * buffered).  Later files hold only rows to take back, and so does
 	 * the buffer.
 	 */
 	keep = m->nfiles;
@@ -612,11 +632,7 @@ lance_writer_rollback_savepoint(LanceWriter *wr)
 	if (wr->nfiles > m->nfiles)
 	{
 		if (m->buffered > 0)
-		{
-			for (uint64_t r = (uint64_t) m->buffered; r < wr->files[keep]->rows; r++)
-				lance_deletion_add(wr->file_dels[keep], (uint32_t) r);
-			keep++;
-		}
+			wr->file_kept[keep++] = (uint64_t) m->buffered;
 		rows = 0;
 	}
 	for (int i = keep; i < wr->nfiles; i++)
@@ -724,9 +740,6 @@ write_deletions(LanceWriter *wr, DeletionOut *outs, CoreError *err)
 	{
 		const LanceFragmentRef *f = find_fragment(m, wr->dels[i].fragment_id);
 		LanceDeletionSet *set;
-		uint32_t	buf[1024];
-		uint32_t	from = 0;
-		size_t		got;
 		CoreStatus	status;
 		Lt__DeletionFile init = LT__DELETION_FILE__INIT;
 		DeletionOut *o = &outs[i];
@@ -734,18 +747,7 @@ write_deletions(LanceWriter *wr, DeletionOut *outs, CoreError *err)
 		status = read_deletions(wr, f, &set, err);
 		if (status != CORE_OK)
 			return status;
-		do
-		{
-			got = lance_deletion_next(wr->dels[i].set, from, buf, 1024);
-			for (size_t k = 0; k < got; k++)
-				if (!lance_deletion_add(set, buf[k]))
-				{
-					lance_deletion_free(set);
-					return core_error(err, CORE_ERR_NOMEM, "out of memory merging deletions");
-				}
-			if (got > 0)
-				from = buf[got - 1] + 1;
-		} while (got == 1024 && from != 0);
+		lance_deletion_merge(set, wr->dels[i].set);
 		o->fragment_id = f->id;
 		o->file = init;
 		if (lance_deletion_count(set) >= f->physical_rows)
@@ -764,25 +766,31 @@ write_deletions(LanceWriter *wr, DeletionOut *outs, CoreError *err)
 
 /*
  * Give the written files the fragment ids from first on, and write the
- * deletion files of those this transaction deleted rows of again (their
- * names hold the fragment id, so a commit that rebases writes them anew).
+ * deletion files of those this transaction deleted rows of again, the
+ * rows a rollback cut off included (their names hold the fragment id, so
+ * a commit that rebases writes them anew).
  */
 static CoreStatus
 number_new_fragments(LanceWriter *wr, CommitState *cs, uint64_t first, CoreError *err)
 {
 	for (int i = 0; i < wr->nfiles; i++)
 	{
+		LanceDeletionSet *set;
 		CoreStatus	status;
 
 		cs->new_frags[i].has_id = 1;
 		cs->new_frags[i].id = first + (uint64_t) i;
 		cs->new_frags[i].deletion_file = NULL;
-		/* a set a savepoint made may have stayed empty */
-		if (wr->file_dels[i] == NULL || lance_deletion_count(wr->file_dels[i]) == 0 ||
-			file_gone(wr, i))
+		if (file_deleted_rows(wr, i) == 0 || file_gone(wr, i))
 			continue;
-		status = put_deletion_file(wr, first + (uint64_t) i, wr->file_dels[i],
-								   &cs->new_dels[i], err);
+		set = lance_deletion_new();
+		if (set == NULL)
+			return core_error(err, CORE_ERR_NOMEM, "out of memory committing %s", where(wr));
+		if (wr->file_dels[i] != NULL)
+			lance_deletion_merge(set, wr->file_dels[i]);
+		lance_deletion_add_range(set, wr->file_kept[i], wr->files[i]->rows);
+		status = put_deletion_file(wr, first + (uint64_t) i, set, &cs->new_dels[i], err);
+		lance_deletion_free(set);
 		if (status != CORE_OK)
 			return status;
 		cs->new_frags[i].deletion_file = &cs->new_dels[i];

@@ -68,7 +68,11 @@ extern LanceFileVersion lance_writer_file_version(const LanceWriter *wr);
 /* Check the schema can be written and set up the row buffer. */
 extern CoreStatus lance_writer_prepare_append(LanceWriter *wr, CoreError *err);
 
-/* The buffer of top-level field i (schema order) to push a value onto. */
+/*
+ * The buffer of top-level field i (schema order) to push a value onto;
+ * NULL only before lance_writer_prepare_append (a flush empties the
+ * buffers and keeps them).
+ */
 extern LanceArray *lance_writer_column(LanceWriter *wr, int i);
 
 /* One value was pushed onto every column: count the row, flush if full. */
@@ -110,7 +114,15 @@ extern CoreStatus lance_writer_open_staged(LanceWriter *wr, Storage *st, LanceDa
  * a cleanup removes; the first one, which also holds rows buffered before
  * the savepoint, stays with the later rows deleted), deletes are undone.
  * lance_writer_release_savepoint forgets the newest savepoint and keeps
- * its changes.  Rolling back cannot fail, so it is safe in an abort path.
+ * its changes.  Both do nothing when no savepoint is set.
+ *
+ * Rolling back reports no failure, for an abort path.  It allocates
+ * nothing of its own: the later rows of a file it keeps are cut off by a
+ * count, whose deletions the commit makes.  Undoing a delete removes the
+ * offset from its set, which allocates only where deletion.h says
+ * (at most 8 KiB, when a 65536-row block's deletes fall to 4096), and an
+ * allocation failing in CRoaring ends the process, as it does in a
+ * delete.
  */
 extern CoreStatus lance_writer_savepoint(LanceWriter *wr, CoreError *err);
 extern void lance_writer_release_savepoint(LanceWriter *wr);

@@ -108,11 +108,27 @@ lance_deletion_max(const LanceDeletionSet *set, uint32_t *max)
 	return true;
 }
 
-bool
+void
 lance_deletion_add(LanceDeletionSet *set, uint32_t k)
 {
 	roaring_bitmap_add(set->bitmap, k);
-	return true;
+}
+
+/*
+ * One offset at a time: CRoaring's range add makes run containers, and
+ * the Roaring files written here keep the run-free form LanceDB writes.
+ */
+void
+lance_deletion_add_range(LanceDeletionSet *set, uint64_t start, uint64_t end)
+{
+	for (uint64_t k = start; k < end && k <= UINT32_MAX; k++)
+		roaring_bitmap_add(set->bitmap, (uint32_t) k);
+}
+
+void
+lance_deletion_merge(LanceDeletionSet *set, const LanceDeletionSet *other)
+{
+	roaring_bitmap_or_inplace(set->bitmap, other->bitmap);
 }
 
 void

@@ -68,10 +68,23 @@ extern uint64_t lance_deletion_count(const LanceDeletionSet *set);
 /* The largest deleted offset; false when the set is empty. */
 extern bool lance_deletion_max(const LanceDeletionSet *set, uint32_t *max);
 
-/* Add offset k (for writers); false when out of memory. */
-extern bool lance_deletion_add(LanceDeletionSet *set, uint32_t k);
-
-/* Remove offset k (for writers taking back a delete). */
+/*
+ * Changing a set, for writers.  CRoaring (0.2) reports no failed
+ * allocation: it dereferences the NULL, so running out of memory inside
+ * these ends the process wherever they are called.  What each may
+ * allocate:
+ *	- add: grows the container of k's 65536-offset block, or makes one;
+ *	- add_range: adds start..end - 1 one by one, as add;
+ *	- merge: adds every offset of other to set, copying containers;
+ *	- remove: nothing, except when k's block held more than 4096 offsets
+ *	  before and 4096 after: CRoaring then turns its bitmap into an
+ *	  array of those 4096 (8 KiB).  In a set that only add changed, the
+ *	  containers are arrays or bitmaps, never runs, so no other remove
+ *	  allocates.
+ */
+extern void lance_deletion_add(LanceDeletionSet *set, uint32_t k);
+extern void lance_deletion_add_range(LanceDeletionSet *set, uint64_t start, uint64_t end);
+extern void lance_deletion_merge(LanceDeletionSet *set, const LanceDeletionSet *other);
 extern void lance_deletion_remove(LanceDeletionSet *set, uint32_t k);
 
 /*

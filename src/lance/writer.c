@@ -263,7 +263,6 @@ write_column(WFile *w, const LanceField *field, const LanceArray *a)
 		int64_t		bytes = 0;
 		int64_t		end = start;
 		WPage		page;
-		CoreStatus	status;
 
 		if (w->list_parent)
 			end = writer21_list_page_end(w, w->list_parent, a, start);

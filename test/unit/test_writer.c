@@ -754,6 +754,84 @@ UNIT_TEST(rollback_drops_a_half_pushed_row)
 	drop_storage(st);
 }
 
+/* Check the staged version of wr holds `rows` rows. */
+static void
+check_staged_rows(Storage *st, LanceWriter *wr, uint64_t rows)
+{
+	CoreError	err;
+	LanceDataset *staged;
+
+	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
+	CHECK_MSG(lance_dataset_count_rows(staged) == rows, "%" PRIu64 " staged rows, expected %" PRIu64,
+			  lance_dataset_count_rows(staged), rows);
+	lance_dataset_close(staged);
+}
+
+UNIT_TEST(an_outer_rollback_cuts_again_a_file_an_inner_rollback_cut)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	/* outer savepoint after rows 10..14, inner one after 15..16 */
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (int i = 15; i < 17; i++)
+		CHECK(push_row(wr, i, &err) == CORE_OK);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (int i = 17; i < 19; i++)
+		CHECK(push_row(wr, i, &err) == CORE_OK);
+	/* rows 10..18 become staged fragment 1, offsets 0..8 */
+	check_staged_rows(st, wr, 19);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(!lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 6)));
+	CHECK(lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 7)));
+	check_staged_rows(st, wr, 17);
+	/* row 19 is a file of its own, staged fragment 2 */
+	CHECK(push_row(wr, 19, &err) == CORE_OK);
+	check_staged_rows(st, wr, 18);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(!lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 4)));
+	CHECK(lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 5)));
+	check_staged_rows(st, wr, 15);
+	commit_and_check(st, wr, 15, 14 * 15 / 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(rollback_undoes_a_delete_of_an_earlier_row_of_a_file_it_cuts)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+
+	CHECK(st != NULL);
+	wr = writer_with_changes(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (int i = 15; i < 18; i++)
+		CHECK(push_row(wr, i, &err) == CORE_OK);
+	/* rows 10..17 become staged fragment 1; row 12 was buffered before */
+	check_staged_rows(st, wr, 18);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 2), &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 6), &err) == CORE_OK);
+	lance_writer_release_savepoint(wr);
+	check_staged_rows(st, wr, 16);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(!lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 2)));
+	CHECK(lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 6)));
+	check_staged_rows(st, wr, 15);
+	/* a row cut off is deleted already; a row kept can still be deleted */
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 6), &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 1), &err) == CORE_OK);
+	check_staged_rows(st, wr, 14);
+	/* rows 0..14 without 11 */
+	commit_and_check(st, wr, 14, 14 * 15 / 2 - 11);
+	drop_storage(st);
+}
+
 /*
  * Give the only fragment of t.lance's newest version the id `id`, as a
  * new version: a dataset whose fragment ids grew large (a data file does
