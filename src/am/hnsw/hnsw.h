@@ -47,14 +47,10 @@
 #define HNSW_DEFAULT_MAX_SCAN_TUPLES 20000
 /*
  * Past its first ef results, a resumable search widens its window by this
- * many elements for each further result.  A scan orders what the search
- * produces on exact distances in a window of its own (hnsw_scan.c), which
- * corrects the search's order more cheaply than a wider search window: at
- * 10% selectivity, growth 1 with a re-rank window of 1.5 times the rows
- * returned reached the recall of growth 2 with one of 1 times, at about
- * four fifths of the CPU (docs/lance_hnsw.md).
+ * many elements for each further result: producing the r-th nearest well
+ * takes a window several times r, as producing the 10th takes ef_search.
  */
-#define HNSW_WINDOW_GROWTH	1
+#define HNSW_WINDOW_GROWTH	2
 #define HNSW_BUILD_SEED		UINT64CONST(0x6C616E6365686E73)
 
 /*

@@ -8,8 +8,8 @@
  * are re-ranked on exact distances: each is looked up in the table, its
  * vector read, and the scan returns rows from a window of ef_search
  * candidates ordered by exact distance, refilling the window as rows leave
- * it (and widening it to one and a half times the rows returned, once that
- * is larger).  So the first rows are exactly ordered among the candidates found,
+ * it (and widening it to the number of rows returned, once that is
+ * larger).  So the first rows are exactly ordered among the candidates found,
  * and quantization error only decides which candidates are found, not
  * their order.  Rows the scan's snapshot cannot see are dropped here
  * rather than by the executor.
@@ -292,15 +292,11 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 	{
 		/*
 		 * Fill the window, then return its nearest row.  The window holds
-		 * ef_search rows, and one and a half times the rows already
-		 * returned once that is more: a filtered query that needs its
-		 * 100th row then picks it from 150 exact candidates rather than
-		 * from ef_search.  Past the first rows the search's order is
-		 * relaxed (hnsw_search.c), and this window is what puts the rows
-		 * back in order.
+		 * ef_search rows, and as many as the rows already returned once
+		 * those are more: a filtered query that needs its 100th row then
+		 * picks it from 100 exact candidates rather than from ef_search.
 		 */
-		int64		want = Max((int64) hnsw_ef_search,
-							   so->returned + so->returned / 2);
+		int64		want = Max((int64) hnsw_ef_search, so->returned);
 
 		while (so->nwindow < want && NextCandidate(so, &c))
 		{
