@@ -2,14 +2,17 @@
 #
 # bench/ann/rounds.sh - lance_hnsw against pgvector's HNSW in interleaved rounds.
 #
-#   bench/ann/rounds.sh [-n 100000] [--ef 40] [--rounds 4] [--nq 1000]
+#   bench/ann/rounds.sh [-n 100000] [--ef "40"] [--pg-ef "40"] [--rounds 4] [--nq 1000]
 #
 # On a shared machine the load changes between two runs more than a change
 # to the code does, so one run of each side says little.  This alternates
 # the two, round after round, on the tables and indexes bench/ann/run.sh
 # left (run it first: it keeps its indexes), and prints each round with
-# its load average and the ratio of the QPS, for the 10%-filtered query
-# (pgvector with hnsw.iterative_scan = relaxed_order) and the plain one.
+# its load average, for the 10%-filtered query (pgvector with
+# hnsw.iterative_scan = relaxed_order) and the plain one.  --ef lists the
+# lancedb.hnsw_ef_search values to run, --pg-ef pgvector's hnsw.ef_search
+# values; each of ours is compared, in QPS and in server CPU per query,
+# with pgvector at the first of --pg-ef in the same round.
 # The annbench columns: recall, qps, p50_ms, p95_ms, p99_ms, mean_ms,
 # cpu_ms (server CPU per query, steadier than QPS under load), avg_rows,
 # queries.
@@ -19,6 +22,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$ROOT/.build/bench-ann
 N=100000
 EF=40
+PG_EF=40
 ROUNDS=4
 NQ=1000
 HOST=${ANN_HOST:-${PGHOST:-/tmp}}
@@ -31,9 +35,10 @@ while [ $# -gt 0 ]; do
 	case $1 in
 		-n) N=$2; shift 2 ;;
 		--ef) EF=$2; shift 2 ;;
+		--pg-ef) PG_EF=$2; shift 2 ;;
 		--rounds) ROUNDS=$2; shift 2 ;;
 		--nq) NQ=$2; shift 2 ;;
-		*) echo "usage: $0 [-n N] [--ef EF] [--rounds R] [--nq N]" >&2; exit 2 ;;
+		*) echo "usage: $0 [-n N] [--ef \"EF ...\"] [--pg-ef \"EF ...\"] [--rounds R] [--nq N]" >&2; exit 2 ;;
 	esac
 done
 
@@ -58,19 +63,32 @@ query() {
 		--query "$DATA.query.fvecs" --k 10 --clients 1 --gt "$gt" --nq "$NQ" "${extra[@]}" 2>/dev/null
 }
 
-qps() { cut -d, -f2 <<<"$1"; }
+# ratio OURS PGVECTOR: QPS ours / pgvector, and server CPU ours / pgvector
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		split(a, x, ","); split(b, y, ",");
+		printf "QPS %.2f, CPU %.2f", x[2] / y[2], x[7] / y[7] }'
+}
 
-echo "lance_hnsw vs pgvector, synth128 n=$N, ef_search=$EF, $NQ queries a run, $(nproc) cores"
+echo "lance_hnsw vs pgvector, synth128 n=$N, $NQ queries a run, $(nproc) cores"
+echo "ours: lancedb.hnsw_ef_search in ($EF); pgvector: hnsw.ef_search in ($PG_EF)"
 "$ANNBENCH" query --header
 for r in $(seq 1 "$ROUNDS"); do
 	echo "round $r, load average $(cut -d' ' -f1 /proc/loadavg)"
 	for mode in filtered plain; do
 		iter=""
 		[ "$mode" = filtered ] && iter="; SET hnsw.iterative_scan = relaxed_order"
-		pg=$(query "$DB_PG" "SET hnsw.ef_search = $EF$iter" $mode)
-		ours=$(query "$DB_OURS" "SET lancedb.hnsw_ef_search = $EF" $mode)
-		printf '  %-8s pgvector   %s\n  %-8s lance_hnsw %s\n  %-8s QPS ratio  %s\n' \
-			"$mode" "$pg" "$mode" "$ours" "$mode" \
-			"$(awk -v a="$(qps "$ours")" -v b="$(qps "$pg")" 'BEGIN { printf "%.2f", a / b }')"
+		base=""
+		for ef in $PG_EF; do
+			pg=$(query "$DB_PG" "SET hnsw.ef_search = $ef$iter" $mode)
+			[ -n "$base" ] || base=$pg
+			printf '  %-8s pgvector   ef %-4s %s\n' "$mode" "$ef" "$pg"
+			# the plain query is compared at pgvector's first ef only
+			[ "$mode" = plain ] && break
+		done
+		for ef in $EF; do
+			ours=$(query "$DB_OURS" "SET lancedb.hnsw_ef_search = $ef" $mode)
+			printf '  %-8s lance_hnsw ef %-4s %s  (%s)\n' "$mode" "$ef" "$ours" "$(ratio "$ours" "$base")"
+		done
 	done
 done
