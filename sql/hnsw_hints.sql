@@ -55,6 +55,25 @@ END $$;
 
 SELECT hnsw_h_cursor();
 
+-- The same while the rows the scan returns are inserted into a table with
+-- four lance_hnsw indexes of its own: each insert reads those indexes.
+CREATE TABLE hnsw_h_copy (n serial, id int, b vector(3), c vector(3), d vector(3), e vector(3));
+CREATE INDEX ON hnsw_h_copy USING lance_hnsw (b);
+CREATE INDEX ON hnsw_h_copy USING lance_hnsw (c);
+CREATE INDEX ON hnsw_h_copy USING lance_hnsw (d);
+CREATE INDEX ON hnsw_h_copy USING lance_hnsw (e);
+SET enable_seqscan = off;
+SET enable_sort = off;
+INSERT INTO hnsw_h_copy (id, b, c, d, e)
+	SELECT id, b, c, d, e FROM hnsw_h ORDER BY a <-> '[0.3,-0.2,0.5]' LIMIT 300;
+RESET enable_seqscan;
+RESET enable_sort;
+SET enable_indexscan = off;
+SELECT (SELECT array_agg(id ORDER BY n) FROM hnsw_h_copy) =
+	(SELECT array_agg(id) FROM (SELECT id FROM hnsw_h ORDER BY a <-> '[0.3,-0.2,0.5]' LIMIT 300) s)
+	AS copied_in_order;
+RESET enable_indexscan;
+
 -- Reads through remembered buffers count in the index's statistics like
 -- any other read: a scan that finds every page where it was last (the
 -- first scan remembered them) still adds at least the pages it visits.
@@ -69,5 +88,5 @@ SELECT pg_stat_force_next_flush();
 SELECT idx_blks_read + idx_blks_hit - :a_before >= pg_relation_size('hnsw_h_a') / 8192 AS counted
 	FROM pg_statio_user_indexes WHERE indexrelname = 'hnsw_h_a';
 
-DROP TABLE hnsw_h;
+DROP TABLE hnsw_h, hnsw_h_copy;
 DROP FUNCTION hnsw_h_cursor;

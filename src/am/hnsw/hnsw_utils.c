@@ -297,6 +297,7 @@ typedef struct BufferHint
 
 static BufferHint *bufferHints;
 
+/* Where the hint for a block of the reader's index is kept. */
 static inline BufferHint *
 HintSlot(const DiskReader *r, BlockNumber blk)
 {
