@@ -28,11 +28,15 @@
 #include "utils/memutils.h"
 
 /*
- * Times a neighbour's list is re-read when it changed under us, unless the
- * link is forced (the new element's last way in): that one is retried
- * until it is made, since each retry means another insert changed the list.
+ * Times a neighbour's list is re-read when it changed under us.  A forced
+ * link (the new element's last way in) is retried longer, since each retry
+ * means another insert changed the list and the next try may well succeed;
+ * but two inserts rewriting lists the other depends on can keep failing
+ * each other's tries, so it too gives up at some point and the caller
+ * tries its next pick.
  */
 #define HNSW_LINK_RETRIES	3
+#define HNSW_FORCED_LINK_RETRIES	100
 
 /*
  * Decode an element's vector (its 8-bit approximation, which is what the
@@ -155,11 +159,12 @@ HnswAddElementItem(Relation index, const HnswShape *shape, HnswElementTuple etup
  * a free slot unless it is there already.  spare (level 0 only, else NULL)
  * holds those of the element's own picks that nothing depends on being
  * linked from it: they were reached before it existed.  When takeSpare (a
- * forced link, below), a slot holding one of them may be taken too.  Every
- * id put in (or found) leaves spare, since now something may depend on it.
- * The ids put in that were not there before are copied to added (when not
- * NULL; room for n), their count to *nadded.  Returns whether the list
- * holds every id.
+ * forced link, below), a slot holding one of them may be taken too.  Once
+ * the ids are in, spare keeps only the ids the list still holds (one whose
+ * slot was taken is gone); whether the ids put in may be dropped again is
+ * for the caller to say (SpareRemove, SpareAdd).  The ids put in that were
+ * not there before are copied to added (when not NULL; room for n), their
+ * count to *nadded.  Returns whether the list holds every id.
  */
 static bool
 MoveIntoNew(Relation index, const HnswShape *shape, uint32 newId, int level,
@@ -219,29 +224,52 @@ MoveIntoNew(Relation index, const HnswShape *shape, uint32 newId, int level,
 	}
 	UnlockReleaseBuffer(buf);
 
-	for (int k = 0; fits && spare != NULL && k < n; k++)
-		for (int j = 0; j < nslots; j++)
-			if (spare[j] == ids[k])
-				spare[j] = HNSW_INVALID_ID;
+	for (int j = 0; fits && spare != NULL && j < nslots; j++)
+	{
+		bool		held = false;
+
+		for (int i = 0; i < nslots && !held; i++)
+			held = next[i] == spare[j];
+		if (!held)
+			spare[j] = HNSW_INVALID_ID;
+	}
 	if (nadded != NULL)
 		*nadded = fits ? nput : 0;
 	pfree(next);
 	return fits;
 }
 
-/* Mark ids spare again (spare has nslots entries, HNSW_INVALID_ID where free). */
+/*
+ * Take ids out of spare (nslots entries, HNSW_INVALID_ID where free): a
+ * link now depends on the new element reaching them.
+ */
 static void
-ReturnToSpare(uint32 *spare, int nslots, const uint32 *ids, int n)
+SpareRemove(uint32 *spare, int nslots, const uint32 *ids, int n)
 {
-	int			j = 0;
+	for (int k = 0; k < n; k++)
+		for (int j = 0; j < nslots; j++)
+			if (spare[j] == ids[k])
+				spare[j] = HNSW_INVALID_ID;
+}
 
+/*
+ * Mark ids spare again: nothing depends on them after all.  They are in
+ * the new element's list, as is every id spare holds (MoveIntoNew keeps it
+ * so), so there is room for them.
+ */
+static void
+SpareAdd(uint32 *spare, int nslots, const uint32 *ids, int n)
+{
 	for (int k = 0; k < n; k++)
 	{
-		while (j < nslots && spare[j] != HNSW_INVALID_ID)
-			j++;
-		if (j == nslots)
-			break;
-		spare[j] = ids[k];
+		int			j;
+		int			free = -1;
+
+		for (j = 0; j < nslots && spare[j] != ids[k]; j++)
+			if (spare[j] == HNSW_INVALID_ID && free < 0)
+				free = j;
+		if (j == nslots && free >= 0)
+			spare[free] = ids[k];
 	}
 }
 
@@ -257,15 +285,17 @@ ReturnToSpare(uint32 *spare, int nslots, const uint32 *ids, int n)
  * fit, the list stays.
  *
  * If the list changed while the rewrite was decided (another insert
- * linked to it), the decision is made again.  The members the abandoned
- * decision moved into the new element's list stay there, but nothing
- * depends on those links: the rewrite that would have dropped them never
- * happened, and the one that did moved whatever it dropped into its own
- * new element.  So they become spare again, or a hot neighbour that many
- * inserts link to at once would fill the new element's list with them
- * within a few retries and leave no room for the forced link, the
- * element's last way in (that is how concurrent inserts of near-equal
- * vectors, which all pick the same neighbour, left elements unreachable).
+ * linked to it), the decision is made again, a bounded number of times.
+ * The members the abandoned decision moved into the new element's list
+ * stay there, but nothing depends on those links: the rewrite that would
+ * have dropped them never happened, and the one that did moved whatever
+ * it dropped into its own new element.  So they become spare again, or a
+ * hot neighbour that many inserts link to at once would fill the new
+ * element's list with them within a few retries and leave no room for the
+ * forced link, the element's last way in (that is how concurrent inserts
+ * of near-equal vectors, which all pick the same neighbour, left elements
+ * unreachable).  The members a rewrite drops stop being spare only once
+ * that rewrite is written.
  */
 static bool
 AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
@@ -283,7 +313,9 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 	uint32	   *added = palloc(sizeof(uint32) * nslots);
 	bool		linked = false;
 
-	for (int attempt = 0; force || attempt < HNSW_LINK_RETRIES; attempt++)
+	for (int attempt = 0;
+		 attempt < (force ? HNSW_FORCED_LINK_RETRIES : HNSW_LINK_RETRIES);
+		 attempt++)
 	{
 		Buffer		buf = ReadBuffer(index, HnswIdBlock(from));
 		HnswElementTuple etup;
@@ -294,6 +326,7 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 		int			ndropped = 0;
 		bool		kept = false;
 		int			nadded = 0;
+		bool		gone;
 		GenericXLogState *state;
 
 		CHECK_FOR_INTERRUPTS();
@@ -406,17 +439,15 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 		buf = ReadBuffer(index, HnswIdBlock(from));
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		etup = HnswGetElement(BufferGetPage(buf), from);
-		if (etup == NULL || level > etup->level)
-		{
-			UnlockReleaseBuffer(buf);
-			break;
-		}
-		if (memcmp(HnswElementSlots(etup, shape->dim) + start, seen,
-				   sizeof(uint32) * nslots) != 0)
+		gone = etup == NULL || level > etup->level;
+		if (gone || memcmp(HnswElementSlots(etup, shape->dim) + start, seen,
+						   sizeof(uint32) * nslots) != 0)
 		{
 			UnlockReleaseBuffer(buf);
 			if (level == 0)
-				ReturnToSpare(spare, nslots, added, nadded);
+				SpareAdd(spare, nslots, added, nadded);
+			if (gone)
+				break;
 			continue;
 		}
 		state = GenericXLogStart(index);
@@ -426,6 +457,8 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 			slots[i] = i < nchosen ? chosen[i] : HNSW_INVALID_ID;
 		GenericXLogFinish(state);
 		UnlockReleaseBuffer(buf);
+		if (level == 0)
+			SpareRemove(spare, nslots, dropped, ndropped);
 		linked = true;
 		break;
 	}
@@ -557,10 +590,13 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 	 * Nothing links to the element yet, so all its picks are spare and
 	 * this cannot fail.
 	 */
-	if (meta.entryId != HNSW_INVALID_ID && level > meta.entryLevel &&
-		!MoveIntoNew(index, shape, id, 0, &meta.entryId, 1, spare, true, NULL, NULL))
-		elog(ERROR, "no room to link the old entry point of index \"%s\"",
-			 RelationGetRelationName(index));
+	if (meta.entryId != HNSW_INVALID_ID && level > meta.entryLevel)
+	{
+		if (!MoveIntoNew(index, shape, id, 0, &meta.entryId, 1, spare, true, NULL, NULL))
+			elog(ERROR, "no room to link the old entry point of index \"%s\"",
+				 RelationGetRelationName(index));
+		SpareRemove(spare, 2 * shape->m, &meta.entryId, 1);
+	}
 
 	for (int lc = top; lc >= 0 && meta.entryId != HNSW_INVALID_ID; lc--)
 	{

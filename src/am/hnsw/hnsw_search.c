@@ -22,30 +22,94 @@
 /*
  * Visited and expanded marks.  An id is its page's block number and its
  * offset on the page (below 256), so the ids of one page share a chunk
- * of 256 visited and 256 expanded bits, found through a table indexed by
- * block.  A mark is then one bit test in a few kilobytes that stay in
- * cache; the open-addressed hash set this replaces cost a tenth of a
- * filtered query, which marks tens of thousands of ids.
+ * of 256 visited and 256 expanded bits.  A mark is then one bit test in a
+ * few kilobytes that stay in cache; the open-addressed hash set of ids
+ * this replaced cost a tenth of a filtered query, which marks tens of
+ * thousands of ids.  Chunks are found by block through a small
+ * open-addressed table (linear probing, Fibonacci hashing), sized for the
+ * visits the search expects and doubled when half full, so a search costs
+ * memory for the pages it touches, not for the size of the index.
  */
 #define VISITED_WORDS	(256 / 64)
 
+typedef struct VisitedSlot
+{
+	BlockNumber blk;			/* InvalidBlockNumber: empty */
+	uint32		chunk;
+} VisitedSlot;
+
 typedef struct HnswVisited
 {
-	uint32	   *chunkOf;		/* by block: 1 + its chunk, 0 for none yet */
-	BlockNumber nblocks;		/* entries in chunkOf */
+	VisitedSlot *slots;
+	int			shift;			/* 32 - log2(number of slots) */
 	uint64	   *chunks;			/* per chunk: visited words, then expanded */
 	uint32		nchunks;
 	uint32		chunkCap;
 } HnswVisited;
 
+static inline uint32
+VisitedMask(const HnswVisited *v)
+{
+	return ((uint32) 1 << (32 - v->shift)) - 1;
+}
+
+/* the slot a block's probe starts at */
+static inline uint32
+VisitedHome(const HnswVisited *v, BlockNumber blk)
+{
+	return (uint32) (blk * 0x9E3779B1u) >> v->shift;
+}
+
+/* Make an empty table of 2^bits slots. */
+static void
+VisitedAllocSlots(HnswVisited *v, int bits)
+{
+	Size		n = (Size) 1 << bits;
+
+	v->slots = palloc_extended(sizeof(VisitedSlot) * n, MCXT_ALLOC_HUGE);
+	/* every byte 0xFF: every slot's block is InvalidBlockNumber */
+	memset(v->slots, 0xFF, sizeof(VisitedSlot) * n);
+	v->shift = 32 - bits;
+}
+
+/* A table with room for about expected pages before it grows. */
 static HnswVisited *
-VisitedCreate(void)
+VisitedCreate(int expected)
 {
 	HnswVisited *v = palloc0(sizeof(HnswVisited));
+	int			bits = 4;
 
-	v->chunkCap = 64;
+	expected = Min(Max(expected, 8), 4096);
+	while (((uint32) 1 << bits) < (uint32) expected * 2)
+		bits++;
+	VisitedAllocSlots(v, bits);
+	v->chunkCap = expected;
 	v->chunks = palloc(sizeof(uint64) * 2 * VISITED_WORDS * v->chunkCap);
 	return v;
+}
+
+/* Double the table once it is half full, rehoming every page. */
+static void
+VisitedGrow(HnswVisited *v)
+{
+	VisitedSlot *old = v->slots;
+	uint32		nold = VisitedMask(v) + 1;
+	uint32		mask;
+
+	VisitedAllocSlots(v, 33 - v->shift);
+	mask = VisitedMask(v);
+	for (uint32 i = 0; i < nold; i++)
+	{
+		uint32		j;
+
+		if (old[i].blk == InvalidBlockNumber)
+			continue;
+		for (j = VisitedHome(v, old[i].blk); v->slots[j].blk != InvalidBlockNumber;
+			 j = (j + 1) & mask)
+			;
+		v->slots[j] = old[i];
+	}
+	pfree(old);
 }
 
 /* The first word of the chunk holding id's marks, made if need be. */
@@ -53,35 +117,33 @@ static uint64 *
 VisitedChunk(HnswVisited *v, uint32 id)
 {
 	BlockNumber blk = HnswIdBlock(id);
+	uint32		mask = VisitedMask(v);
+	uint32		i;
 	uint64	   *chunk;
 
-	if (blk >= v->nblocks)
-	{
-		BlockNumber n = Max(Max(v->nblocks * 2, blk + 1), 256);
+	for (i = VisitedHome(v, blk); v->slots[i].blk != InvalidBlockNumber; i = (i + 1) & mask)
+		if (v->slots[i].blk == blk)
+			return v->chunks + (Size) 2 * VISITED_WORDS * v->slots[i].chunk;
 
-		if (v->chunkOf == NULL)
-			v->chunkOf = palloc0(sizeof(uint32) * n);
-		else
-		{
-			v->chunkOf = repalloc_huge(v->chunkOf, sizeof(uint32) * n);
-			memset(v->chunkOf + v->nblocks, 0, sizeof(uint32) * (n - v->nblocks));
-		}
-		v->nblocks = n;
-	}
-	if (v->chunkOf[blk] == 0)
+	/* a new page: keep the table at most half full */
+	if ((v->nchunks + 1) * 2 > mask + 1)
 	{
-		if (v->nchunks == v->chunkCap)
-		{
-			v->chunkCap *= 2;
-			v->chunks = repalloc_huge(v->chunks,
-									  sizeof(uint64) * 2 * VISITED_WORDS * v->chunkCap);
-		}
-		chunk = v->chunks + (Size) 2 * VISITED_WORDS * v->nchunks;
-		memset(chunk, 0, sizeof(uint64) * 2 * VISITED_WORDS);
-		v->chunkOf[blk] = ++v->nchunks;
-		return chunk;
+		VisitedGrow(v);
+		mask = VisitedMask(v);
+		for (i = VisitedHome(v, blk); v->slots[i].blk != InvalidBlockNumber; i = (i + 1) & mask)
+			;
 	}
-	return v->chunks + (Size) 2 * VISITED_WORDS * (v->chunkOf[blk] - 1);
+	if (v->nchunks == v->chunkCap)
+	{
+		v->chunkCap *= 2;
+		v->chunks = repalloc_huge(v->chunks,
+								  sizeof(uint64) * 2 * VISITED_WORDS * v->chunkCap);
+	}
+	chunk = v->chunks + (Size) 2 * VISITED_WORDS * v->nchunks;
+	memset(chunk, 0, sizeof(uint64) * 2 * VISITED_WORDS);
+	v->slots[i].blk = blk;
+	v->slots[i].chunk = v->nchunks++;
+	return chunk;
 }
 
 /* Set one of id's marks (0: visited, 1: expanded); false if it was set. */
@@ -327,7 +389,8 @@ HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
 	else
 	{
 		s->reader.marks = NULL;
-		s->visited = VisitedCreate();
+		/* a search meets about ef elements' lists of neighbours */
+		s->visited = VisitedCreate(s->ef * slots);
 	}
 	s->nbrIds = palloc(sizeof(uint32) * slots);
 	s->nbrCands = palloc(sizeof(HnswCandidate) * slots);
@@ -405,8 +468,7 @@ HnswSearchEnd(HnswSearch *s)
 	pfree(s->cand);
 	if (s->visited != NULL)
 	{
-		if (s->visited->chunkOf != NULL)
-			pfree(s->visited->chunkOf);
+		pfree(s->visited->slots);
 		pfree(s->visited->chunks);
 		pfree(s->visited);
 	}

@@ -14,6 +14,7 @@
 #include "common/pg_prng.h"
 #include "kernels/distance.h"
 #include "kernels/sq8.h"
+#include "pgstat.h"
 #include "types/vector.h"
 #include "storage/bufpage.h"
 #include "storage/buf_internals.h"
@@ -259,84 +260,91 @@ HnswGetElement(Page page, uint32 id)
 typedef struct DiskReader
 {
 	Relation	index;
+	RelFileNode node;			/* the index's: hints are checked against it */
+	bool		hinted;			/* in shared buffers, where hints apply */
 	HnswShape	shape;
 	const float *query;			/* the query querySum was computed for */
 	float		querySum;
-	struct RecentBuffers *recent;	/* buffer hints for this index */
 } DiskReader;
 
 /*
- * Which buffer each block of an index was last found in, kept for the
+ * Which buffer a block of an index was last found in, kept for the
  * backend's life.  A query reads thousands of elements from a few thousand
  * pages, and looking each up in the shared buffer mapping table was a
  * fifth of a filtered query's time; trying the remembered buffer first
  * (ReadRecentBuffer checks, once it is pinned, that it still holds the
  * block) skips that lookup.  The hints outlive scans because most of a
  * query's pages are touched only a few times, so a scan's own hints would
- * seldom be used.  A wrong hint only costs the lookup it was to save; a
- * few indexes are remembered, the oldest forgotten first.
+ * seldom be used.
+ *
+ * One table of a fixed size serves every index, so a backend's memory
+ * does not grow with the indexes it reads: a block's hint sits at a slot
+ * picked by the block number offset by a hash of the index, so the first
+ * HNSW_BUFFER_HINTS blocks of one index never evict each other, and a
+ * larger index (or another one) just overwrites.  A hint is used only for
+ * the index and block it was stored for, and ReadRecentBuffer is asked
+ * for the reader's own index, so a stale or overwritten hint only costs
+ * the lookup it was to save.
  */
-typedef struct RecentBuffers
+typedef struct BufferHint
 {
-	RelFileNode node;
-	Buffer	   *bufs;			/* by block number; InvalidBuffer: no hint */
-	BlockNumber nbufs;
-} RecentBuffers;
+	Oid			relNode;
+	BlockNumber blk;
+	Buffer		buf;			/* InvalidBuffer: none */
+} BufferHint;
 
-#define HNSW_RECENT_INDEXES 4
+#define HNSW_BUFFER_HINTS	32768	/* a power of 2; 384 kB */
 
-static RecentBuffers recentIndexes[HNSW_RECENT_INDEXES];
-static int	recentOldest;
+static BufferHint *bufferHints;
 
-/* The hints of an index, or a cleared entry for it. */
-static RecentBuffers *
-RecentBuffersFor(Relation index)
+/* Where the hint for a block of the reader's index is kept. */
+static inline BufferHint *
+HintSlot(const DiskReader *r, BlockNumber blk)
 {
-	RecentBuffers *rb;
+	uint32		spread = (uint32) r->node.relNode * 0x9E3779B1u;
 
-	for (int i = 0; i < HNSW_RECENT_INDEXES; i++)
-	{
-		rb = &recentIndexes[i];
-		if (rb->bufs != NULL && RelFileNodeEquals(rb->node, index->rd_node))
-			return rb;
-	}
-	rb = &recentIndexes[recentOldest];
-	recentOldest = (recentOldest + 1) % HNSW_RECENT_INDEXES;
-	if (rb->bufs != NULL)
-		memset(rb->bufs, 0, sizeof(Buffer) * rb->nbufs);
-	rb->node = index->rd_node;
-	return rb;
+	return &bufferHints[(blk + spread) & (HNSW_BUFFER_HINTS - 1)];
+}
+
+/* The buffer the reader's block was last found in, or InvalidBuffer. */
+static inline Buffer
+HintFor(const DiskReader *r, BlockNumber blk)
+{
+	BufferHint *h;
+
+	if (!r->hinted)
+		return InvalidBuffer;
+	h = HintSlot(r, blk);
+	if (h->relNode != r->node.relNode || h->blk != blk)
+		return InvalidBuffer;
+	return h->buf;
 }
 
 /* Pin a block of the index, trying the buffer it was last found in first. */
 static Buffer
 ReaderPin(DiskReader *r, BlockNumber blk)
 {
-	RecentBuffers *rb = r->recent;
+	Buffer		hint = HintFor(r, blk);
 	Buffer		buf;
+	BufferHint *h;
 
-	/* the hints are for shared buffers, which every backend sees alike */
-	if (RelationUsesLocalBuffers(r->index))
-		return ReadBuffer(r->index, blk);
-	if (blk < rb->nbufs && rb->bufs[blk] != InvalidBuffer &&
-		ReadRecentBuffer(rb->node, MAIN_FORKNUM, blk, rb->bufs[blk]))
-		return rb->bufs[blk];
+	if (hint != InvalidBuffer &&
+		ReadRecentBuffer(r->node, MAIN_FORKNUM, blk, hint))
+	{
+		/* count it in the index's statistics, as ReadBuffer would */
+		pgstat_count_buffer_read(r->index);
+		pgstat_count_buffer_hit(r->index);
+		return hint;
+	}
 
 	buf = ReadBuffer(r->index, blk);
-	if (blk >= rb->nbufs)
+	if (r->hinted)
 	{
-		BlockNumber n = Max(Max(rb->nbufs * 2, blk + 1), 64);
-
-		if (rb->bufs == NULL)
-			rb->bufs = MemoryContextAllocZero(TopMemoryContext, sizeof(Buffer) * n);
-		else
-		{
-			rb->bufs = repalloc(rb->bufs, sizeof(Buffer) * n);
-			memset(rb->bufs + rb->nbufs, 0, sizeof(Buffer) * (n - rb->nbufs));
-		}
-		rb->nbufs = n;
+		h = HintSlot(r, blk);
+		h->relNode = r->node.relNode;
+		h->blk = blk;
+		h->buf = buf;
 	}
-	rb->bufs[blk] = buf;
 	return buf;
 }
 
@@ -386,7 +394,6 @@ DiskVisit(void *arg, const float *query, const uint32 *ids, int n,
 		  HnswCandidate *out)
 {
 	DiskReader *r = (DiskReader *) arg;
-	RecentBuffers *rb = r->recent;
 	Size		itemBytes = offsetof(HnswElementTupleData, codes) + r->shape.dim;
 
 	/* a reader serves one query at a time: searches and descents share it */
@@ -401,7 +408,7 @@ DiskVisit(void *arg, const float *query, const uint32 *ids, int n,
 	for (int i = 0; i < n; i++)
 	{
 		BlockNumber blk = HnswIdBlock(ids[i]);
-		Buffer		hint = blk < rb->nbufs ? rb->bufs[blk] : InvalidBuffer;
+		Buffer		hint = HintFor(r, blk);
 
 		if (hint > 0)
 		{
@@ -414,7 +421,7 @@ DiskVisit(void *arg, const float *query, const uint32 *ids, int n,
 	for (int i = 0; i < n; i++)
 	{
 		BlockNumber blk = HnswIdBlock(ids[i]);
-		Buffer		hint = blk < rb->nbufs ? rb->bufs[blk] : InvalidBuffer;
+		Buffer		hint = HintFor(r, blk);
 
 		if (hint > 0)
 		{
@@ -464,10 +471,15 @@ HnswDiskReader(Relation index, const HnswShape *shape)
 	HnswGraphReader reader;
 
 	r->index = index;
+	r->node = index->rd_node;
+	/* the hints are for shared buffers, which every backend sees alike */
+	r->hinted = !RelationUsesLocalBuffers(index);
 	r->shape = *shape;
 	r->query = NULL;
 	r->querySum = 0.0f;
-	r->recent = RecentBuffersFor(index);
+	if (r->hinted && bufferHints == NULL)
+		bufferHints = MemoryContextAllocZero(TopMemoryContext,
+											 sizeof(BufferHint) * HNSW_BUFFER_HINTS);
 	reader.neighbors = DiskNeighbors;
 	reader.visit = DiskVisit;
 	reader.arg = r;
