@@ -45,4 +45,53 @@ kmeans_argmin_avx512(const float *g, const float *cnorm, size_t k, float *best)
 	return (size_t) _mm512_mask_reduce_min_epi32(eq, vidx);
 }
 
+size_t
+kmeans_nearest2_avx512(const float *x, const float *ct, const float *cnorm,
+					   size_t kpad, size_t dim, float *best, float *second)
+{
+	__m512		b1 = _mm512_set1_ps(INFINITY);
+	__m512		b2 = _mm512_set1_ps(INFINITY);
+	__m512i		i1 = _mm512_setzero_si512();
+	__m512i		cur = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	const __m512i step = _mm512_set1_epi32(LANES);
+	float		b;
+	float		s;
+	__mmask16	eq;
+	size_t		bi;
+	__m512		xb[KMEANS_NEAREST2_MAX_DIM];
+
+	/* -2 x[d] in every lane, once for all the centroids */
+	for (size_t d = 0; d < dim; d++)
+		xb[d] = _mm512_set1_ps(-2.0f * x[d]);
+	for (size_t j = 0; j < kpad; j += LANES)
+	{
+		__m512		acc = _mm512_loadu_ps(cnorm + j);
+		__mmask16	lt;
+
+		for (size_t d = 0; d < dim; d++)
+			acc = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(ct + d * kpad + j), acc);
+		/* a new lane minimum pushes the old one to second place */
+		lt = _mm512_cmp_ps_mask(acc, b1, _CMP_LT_OQ);
+		b2 = _mm512_min_ps(b2, _mm512_mask_mov_ps(acc, lt, b1));
+		b1 = _mm512_mask_mov_ps(b1, lt, acc);
+		i1 = _mm512_mask_mov_epi32(i1, lt, cur);
+		cur = _mm512_add_epi32(cur, step);
+	}
+	b = _mm512_reduce_min_ps(b1);
+	eq = _mm512_cmp_ps_mask(b1, _mm512_set1_ps(b), _CMP_EQ_OQ);
+	bi = (size_t) _mm512_mask_reduce_min_epi32(eq, i1);
+	/* second: any lane's second, or another lane's minimum */
+	s = _mm512_reduce_min_ps(b2);
+	{
+		__mmask16	others = _mm512_cmp_epi32_mask(i1, _mm512_set1_epi32((int) bi), _MM_CMPINT_NE);
+		float		o = _mm512_mask_reduce_min_ps(others, b1);
+
+		if (o < s)
+			s = o;
+	}
+	*best = b;
+	*second = s;
+	return bi;
+}
+
 #endif

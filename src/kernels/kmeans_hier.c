@@ -222,6 +222,7 @@ kmeans_train_hierarchical(float *x, size_t n, size_t dim, size_t k,
 		refine.max_iterations = refine_passes;
 		st = kmeans_refine(x, n, dim, k, &refine, centroids, err);
 		opts->iterations_run = refine.iterations_run;
+		opts->rows_compared = refine.rows_compared;
 	}
 
 	/* perm[i] is where the row now at i started */

@@ -47,9 +47,10 @@
  * Train k centroids on n rows of x (n >= k).  With k <= KMEANS_HIER_MIN_K
  * this is kmeans_train.  Otherwise every level runs kmeans_train with
  * opts->max_iterations, and then up to refine_passes flat passes polish all
- * k centroids (0: none); opts->sse_out (refine_passes entries) and
- * iterations_run describe those passes.  The rows of x are reordered while training and put back before
- * returning, whatever the outcome: no copy of the rows is made.  The same
+ * k centroids (0: none); opts->sse_out (refine_passes entries),
+ * iterations_run and rows_compared describe those passes.  The rows of x
+ * are reordered while training and put back before returning, whatever the
+ * outcome: no copy of the rows is made.  The same
  * seed gives the same centroids for any number of threads.
  */
 extern CoreStatus kmeans_train_hierarchical(float *x, size_t n, size_t dim,
