@@ -586,7 +586,8 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 	size_t	   *counts = NULL;
 	float	   *old = NULL;
 	BoundedPass bp = {0};
-	bool		use_bounds = want_bounds(opts, dim);
+	/* pending rows are numbered in 32 bits */
+	bool		use_bounds = want_bounds(opts, dim) && n <= UINT32_MAX;
 	double		prev_sse = 0.0;
 	CoreStatus	st;
 

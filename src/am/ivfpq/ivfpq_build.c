@@ -532,8 +532,10 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	 * Size the reservoir from the planner's estimate of the row count, and
 	 * within maintenance_work_mem once training's own memory is set aside:
 	 * centroids with their double sums, the codebooks, and per sampled row
-	 * its assignment and distance and each thread's copy of one subspace
-	 * for PQ training.  The threads' distance blocks (kmeans.c) come on top,
+	 * its assignment (two, the pass's and the last) and distance and, for
+	 * each thread training a PQ subspace, its copy of the row's sub-vector
+	 * and five words of bounds and search results (kmeans.c).  The threads'
+	 * distance blocks (kmeans.c) come on top,
 	 * at most an eighth of maintenance_work_mem, or 1 MB with one thread.
 	 */
 	estimate_rel_size(heap, NULL, &est_pages, &est_rows, &est_visfrac);
@@ -541,8 +543,8 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	want = (int64) sample_rate * Max(lists_est, PQ_KSUB);
 	fixed = (Size) lists_est * bs->dim * (sizeof(float) + sizeof(double)) +
 		(Size) PQ_KSUB * bs->dim * sizeof(float);
-	per_row = sizeof(float) * bs->dim + 3 * sizeof(int32) +
-		(Size) bs->threads * sizeof(float) * (bs->dim / bs->m);
+	per_row = sizeof(float) * bs->dim + 4 * sizeof(int32) +
+		(Size) bs->threads * sizeof(float) * (bs->dim / bs->m + 5);
 	cap_by_memory = budget > fixed ? (int64) ((budget - fixed) / per_row) : 0;
 	if (want > cap_by_memory)
 	{
