@@ -214,6 +214,7 @@ kmeans_train_hierarchical(float *x, size_t n, size_t dim, size_t k,
 		perm[i] = (uint32_t) i;
 
 	opts->iterations_run = 0;
+	opts->rows_compared = 0;
 	st = train_level(x, perm, n, dim, k, opts, opts->seed, centroids, tmp, err);
 	if (st == CORE_OK && refine_passes > 0)
 	{
