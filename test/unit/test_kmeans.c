@@ -312,13 +312,16 @@ UNIT_TEST(kmeans_threaded_training_still_honours_cancel)
 
 UNIT_TEST(kmeans_simd_nearest_two_equals_scalar_including_ties_and_padding)
 {
-	/* centroid counts around the lane width, small integer values with ties */
-	for (size_t k = 1; k <= 40; k++)
+	/*
+	 * centroid counts around the lane width and the four blocks the SIMD
+	 * search takes at once, small integer values with ties
+	 */
+	for (size_t k = 1; k <= 70; k++)
 		for (size_t dim = 1; dim <= KMEANS_NEAREST2_MAX_DIM; dim += 7)
 		{
 			size_t		kpad = (k + KMEANS_NEAREST2_LANES - 1) / KMEANS_NEAREST2_LANES * KMEANS_NEAREST2_LANES;
-			float		ct[48 * KMEANS_NEAREST2_MAX_DIM];
-			float		cn[48];
+			float		ct[80 * KMEANS_NEAREST2_MAX_DIM];
+			float		cn[80];
 			float		x[KMEANS_NEAREST2_MAX_DIM];
 			uint64_t	state = k * 100 + dim;
 			float		want_b,
