@@ -16,6 +16,7 @@
 #include "kernels/kmeans.h"
 #include "kernels/kmeans_bounds.h"
 #include "kernels/kmeans_impl.h"
+#include "kernels/kmeans_neighbours.h"
 
 /* Floats in one block of the distance matrix: 1 MiB stays in cache. */
 #define KMEANS_BLOCK_FLOATS (1u << 18)
@@ -135,9 +136,8 @@ kmeans_nearest2_scalar(const float *x, const float *ct, const float *cnorm,
 	return bi;
 }
 
-/* The argmin for the selected distance kernels' instruction set. */
-static KmeansArgminFn
-select_argmin(void)
+KmeansArgminFn
+kmeans_select_argmin(void)
 {
 	switch (distance_kernels()->isa)
 	{
@@ -166,7 +166,7 @@ assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
 	float	   *xnorm;
 	float	   *g;
 
-	KmeansArgminFn argmin = select_argmin();
+	KmeansArgminFn argmin = kmeans_select_argmin();
 
 	if (block == 0)
 		block = 1;
@@ -572,6 +572,30 @@ pass_full(const float *x, size_t n, size_t dim, const float *centroids,
 }
 
 /*
+ * An assignment pass comparing each row with its centroid's nearest
+ * neighbours (kmeans_neighbours.h) into next; counts moved rows as
+ * pass_full does.
+ */
+static CoreStatus
+pass_neighbours(KmeansNeighbours *nb, const float *x, size_t n, size_t dim,
+				const float *centroids, size_t k, KmeansOptions *opts,
+				const int32_t *assign, int32_t *next, float *dist,
+				size_t *moved, CoreError *err)
+{
+	CoreStatus	st;
+
+	/* threads never call back: check between passes */
+	if (opts->cancel && opts->cancel(opts->cancel_arg))
+		return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
+	st = kmeans_neighbours_pass(nb, x, n, dim, centroids, k, opts->threads,
+								assign, next, dist, err);
+	for (size_t i = 0; i < n && st == CORE_OK; i++)
+		if (next[i] != assign[i])
+			(*moved)++;
+	return st;
+}
+
+/*
  * Lloyd passes from the centroids as they are, until the error settles, a
  * pass moves no row, or opts->max_iterations passes have run.
  */
@@ -586,8 +610,11 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 	size_t	   *counts = NULL;
 	float	   *old = NULL;
 	BoundedPass bp = {0};
-	/* pending rows are numbered in 32 bits */
+	KmeansNeighbours *nb = NULL;
+	/* pending and grouped rows are numbered in 32 bits */
 	bool		use_bounds = want_bounds(opts, dim) && n <= UINT32_MAX;
+	bool		use_neighbours = !use_bounds && opts->neighbours > 0 &&
+		n <= UINT32_MAX;
 	double		prev_sse = 0.0;
 	CoreStatus	st;
 
@@ -601,8 +628,11 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 	counts = core_mallocarray(k, sizeof(size_t));
 	if (use_bounds)
 		old = core_mallocarray(k, dim * sizeof(float));
+	if (use_neighbours)
+		nb = kmeans_neighbours_create(n, k, opts->neighbours);
 	if (assign == NULL || next == NULL || dist == NULL || sums == NULL ||
-		counts == NULL || (use_bounds && (old == NULL || !bounded_pass_init(&bp, n, dim, k))))
+		counts == NULL || (use_bounds && (old == NULL || !bounded_pass_init(&bp, n, dim, k))) ||
+		(use_neighbours && nb == NULL))
 	{
 		st = core_error(err, CORE_ERR_NOMEM, "k-means: out of memory for %zu rows", n);
 		goto done;
@@ -616,6 +646,15 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 		if (use_bounds)
 			st = pass_bounded(&bp, it == 0, x, n, dim, centroids, k, opts,
 							  assign, dist, &moved, err);
+		else if (use_neighbours && it >= KMEANS_NEIGHBOURS_FULL_PASSES)
+		{
+			int32_t    *t = assign;
+
+			st = pass_neighbours(nb, x, n, dim, centroids, k, opts, assign,
+								 next, dist, &moved, err);
+			assign = next;
+			next = t;
+		}
 		else
 		{
 			int32_t    *t = assign;
@@ -656,6 +695,7 @@ done:
 	core_free(old);
 	if (use_bounds)
 		bounded_pass_free(&bp);
+	kmeans_neighbours_free(nb);
 	return st;
 }
 

@@ -17,7 +17,9 @@
  * repeat it), and repairs a cluster that lost all its rows by splitting
  * the largest one, so every centroid stays useful.  In few dimensions (PQ
  * subspaces) the passes keep Hamerly's bounds and compare only the rows
- * they cannot settle with every centroid (kmeans_bounds.h).
+ * they cannot settle with every centroid (kmeans_bounds.h); in many, the
+ * caller may have passes after the first compare each row only with the
+ * centroids nearest its own (kmeans_neighbours.h).
  *
  * This header is the module's whole API and never includes postgres.h.
  *
@@ -64,6 +66,10 @@ typedef struct KmeansOptions
 								 * rounding; only the work differs */
 	uint64_t	rows_compared;	/* set: rows compared with all k centroids,
 								 * over all passes */
+	size_t		neighbours;		/* after the first passes, compare each row
+								 * only with this many centroids nearest its
+								 * own (kmeans_neighbours.h); 0: with all.
+								 * Not where bounds are used. */
 } KmeansOptions;
 
 /*

@@ -26,6 +26,9 @@ extern size_t kmeans_argmin_avx2(const float *g, const float *cnorm, size_t k,
 extern size_t kmeans_argmin_avx512(const float *g, const float *cnorm, size_t k,
 								   float *best);
 
+/* The argmin for the selected distance kernels' instruction set. */
+extern KmeansArgminFn kmeans_select_argmin(void);
+
 /*
  * The nearest and second nearest of k centroids to one row of dim floats,
  * for passes with bounds in few dimensions (kmeans_bounds.h), where sgemm's

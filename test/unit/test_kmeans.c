@@ -15,6 +15,7 @@
 #include "kernels/distance.h"
 #include "kernels/kmeans.h"
 #include "kernels/kmeans_impl.h"
+#include "kernels/kmeans_neighbours.h"
 #include "unit.h"
 
 /* A uniform float in [-1, 1). */
@@ -447,4 +448,76 @@ UNIT_TEST(kmeans_stops_at_the_first_pass_that_moves_no_row)
 	}
 	free(x);
 	free(c);
+}
+
+UNIT_TEST(kmeans_neighbour_passes_over_all_centroids_equal_full_passes)
+{
+	size_t		n = 6000,
+				dim = 40,
+				k = 48;
+	float	   *x = make_blobs(n, dim, 30, 21);
+	float	   *full = malloc(k * dim * sizeof(float));
+	float	   *near = malloc(k * dim * sizeof(float));
+	double		sse_full[20];
+	double		sse_near[20];
+	KmeansOptions f = {.max_iterations = 20,.seed = 4,.sse_out = sse_full,.threads = 2};
+	KmeansOptions c = {.max_iterations = 20,.seed = 4,.sse_out = sse_near,.threads = 2,.neighbours = k};
+	CoreError	err;
+	float		worst = 0.0f;
+
+	CHECK(kmeans_train(x, n, dim, k, &f, full, &err) == CORE_OK);
+	CHECK(kmeans_train(x, n, dim, k, &c, near, &err) == CORE_OK);
+	CHECK_MSG(f.iterations_run == c.iterations_run, "%d passes against %d",
+			  c.iterations_run, f.iterations_run);
+	for (int i = 0; i < f.iterations_run && i < c.iterations_run; i++)
+		CHECK_MSG(fabs(sse_full[i] - sse_near[i]) <= 1e-5 * sse_full[i],
+				  "pass %d: error %g over neighbours, %g over all", i, sse_near[i], sse_full[i]);
+	for (size_t i = 0; i < k * dim; i++)
+		worst = fmaxf(worst, fabsf(full[i] - near[i]));
+	CHECK_MSG(worst < 1e-3f, "centroids differ by %g", worst);
+	free(x);
+	free(full);
+	free(near);
+}
+
+UNIT_TEST(kmeans_neighbour_passes_never_raise_the_error)
+{
+	/* more blobs than centroids: rows keep moving between near centroids */
+	size_t		n = 8000,
+				dim = 48,
+				k = 96;
+	float	   *x = make_blobs(n, dim, 200, 23);
+	float	   *c = malloc(k * dim * sizeof(float));
+	double		sse[30];
+	KmeansOptions opts = {.max_iterations = 30,.seed = 5,.sse_out = sse,.neighbours = 6};
+	CoreError	err;
+
+	CHECK(kmeans_train(x, n, dim, k, &opts, c, &err) == CORE_OK);
+	CHECK_MSG(opts.iterations_run > KMEANS_NEIGHBOURS_FULL_PASSES + 2, "%d passes",
+			  opts.iterations_run);
+	for (int i = 1; i < opts.iterations_run; i++)
+		CHECK_MSG(sse[i] <= sse[i - 1] * (1 + 1e-6), "pass %d: error %g after %g", i, sse[i], sse[i - 1]);
+	free(x);
+	free(c);
+}
+
+UNIT_TEST(kmeans_neighbour_passes_give_the_same_centroids_on_any_thread_count)
+{
+	size_t		n = 7000,
+				dim = 24,
+				k = 80;
+	float	   *x = make_blobs(n, dim, 120, 29);
+	float	   *c1 = malloc(k * dim * sizeof(float));
+	float	   *c3 = malloc(k * dim * sizeof(float));
+	KmeansOptions one = {.max_iterations = 12,.seed = 6,.threads = 1,.neighbours = 10};
+	KmeansOptions three = {.max_iterations = 12,.seed = 6,.threads = 3,.neighbours = 10};
+	CoreError	err;
+
+	CHECK(kmeans_train(x, n, dim, k, &one, c1, &err) == CORE_OK);
+	CHECK(kmeans_train(x, n, dim, k, &three, c3, &err) == CORE_OK);
+	CHECK(one.iterations_run == three.iterations_run);
+	CHECK(memcmp(c1, c3, k * dim * sizeof(float)) == 0);
+	free(x);
+	free(c1);
+	free(c3);
 }
