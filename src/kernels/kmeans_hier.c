@@ -125,6 +125,8 @@ train_level(float *x, uint32_t *perm, size_t n, size_t dim, size_t k,
 
 	opts.seed = seed;
 	opts.sse_out = NULL;
+	/* the levels' own k-means run in full: only the last passes may not */
+	opts.neighbours = 0;
 	if (k <= KMEANS_HIER_MIN_K)
 		return kmeans_train(x, n, dim, k, &opts, centroids, err);
 
