@@ -169,8 +169,13 @@ groups_task(void *arg, size_t task, CoreError *err)
 	size_t		last = first + NEIGHBOURS_TASK_GROUPS;
 	float	   *cand = core_mallocarray(count, dim * sizeof(float));
 	float	   *cnorm = core_mallocarray(count, sizeof(float));
-	float	   *rows = core_mallocarray(block, dim * sizeof(float));
-	float	   *g = core_mallocarray(block, count * sizeof(float));
+	float	   *rows;
+	float	   *g;
+
+	if (block == 0)
+		block = 1;
+	rows = core_mallocarray(block, dim * sizeof(float));
+	g = core_mallocarray(block, count * sizeof(float));
 
 	if (cand == NULL || cnorm == NULL || rows == NULL || g == NULL)
 	{
