@@ -14,7 +14,9 @@
 #include "core/parallel.h"
 #include "kernels/distance.h"
 #include "kernels/kmeans.h"
+#include "kernels/kmeans_bounds.h"
 #include "kernels/kmeans_impl.h"
+#include "kernels/kmeans_neighbours.h"
 
 /* Floats in one block of the distance matrix: 1 MiB stays in cache. */
 #define KMEANS_BLOCK_FLOATS (1u << 18)
@@ -106,9 +108,36 @@ kmeans_argmin_scalar(const float *g, const float *cnorm, size_t k, float *best)
 	return bi;
 }
 
-/* The argmin for the selected distance kernels' instruction set. */
-static KmeansArgminFn
-select_argmin(void)
+size_t
+kmeans_nearest2_scalar(const float *x, const float *ct, const float *cnorm,
+					   size_t kpad, size_t dim, float *best, float *second)
+{
+	float		b1 = INFINITY;
+	float		b2 = INFINITY;
+	size_t		bi = 0;
+
+	for (size_t j = 0; j < kpad; j++)
+	{
+		float		acc = cnorm[j];
+
+		for (size_t d = 0; d < dim; d++)
+			acc = fmaf(-2.0f * x[d], ct[d * kpad + j], acc);
+		if (acc < b1)
+		{
+			b2 = b1;
+			b1 = acc;
+			bi = j;
+		}
+		else if (acc < b2)
+			b2 = acc;
+	}
+	*best = b1;
+	*second = b2;
+	return bi;
+}
+
+KmeansArgminFn
+kmeans_select_argmin(void)
 {
 	switch (distance_kernels()->isa)
 	{
@@ -137,7 +166,7 @@ assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
 	float	   *xnorm;
 	float	   *g;
 
-	KmeansArgminFn argmin = select_argmin();
+	KmeansArgminFn argmin = kmeans_select_argmin();
 
 	if (block == 0)
 		block = 1;
@@ -337,28 +366,273 @@ check_args(size_t n, size_t dim, size_t k, KmeansOptions *opts, CoreError *err)
 	return CORE_OK;
 }
 
+/* Each centroid moves to the mean of its rows; empty ones are repaired. */
+static void
+update_centroids(const float *x, size_t n, size_t dim, size_t k,
+				 const int32_t *assign, double *sums, size_t *counts,
+				 float *centroids)
+{
+	memset(sums, 0, sizeof(double) * k * dim);
+	memset(counts, 0, sizeof(size_t) * k);
+	for (size_t i = 0; i < n; i++)
+	{
+		double	   *s = sums + (size_t) assign[i] * dim;
+		const float *xi = x + i * dim;
+
+		counts[assign[i]]++;
+		for (size_t d = 0; d < dim; d++)
+			s[d] += xi[d];
+	}
+	for (size_t j = 0; j < k; j++)
+	{
+		if (counts[j] == 0)
+			continue;
+		for (size_t d = 0; d < dim; d++)
+			centroids[j * dim + d] = (float) (sums[j * dim + d] / counts[j]);
+	}
+	repair_empty(centroids, k, dim, counts);
+}
+
+/* Scratch of the passes with bounds. */
+typedef struct BoundedPass
+{
+	KmeansBounds *bounds;
+	KmeansNearest2Fn nearest2;
+	size_t		kpad;			/* k rounded up to KMEANS_NEAREST2_LANES */
+	float	   *ct;				/* the centroids transposed, dim x kpad */
+	float	   *cnorm;			/* their squared norms, +inf past k */
+	uint32_t   *pending;		/* rows to compare with every centroid */
+	int32_t    *found;			/* and, per pending row, what the search */
+	float	   *best;			/* found: the nearest, its distance and the */
+	float	   *second;			/* second nearest distance */
+	const float *x;				/* the rows of the pass */
+	size_t		dim;
+	size_t		npending;
+} BoundedPass;
+
+/* Pending rows per task of a pass with bounds. */
+#define KMEANS_PENDING_TASK_ROWS 4096
+
 /*
- * Lloyd passes from the centroids as they are, until the error settles or
- * opts->max_iterations passes have run.
+ * The nearest-two search for the selected distance kernels' instruction set
+ * (the scalar one past the SIMD one's dimensions).
+ */
+static KmeansNearest2Fn
+select_nearest2(size_t dim)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (distance_kernels()->isa == KERNEL_ISA_AVX512 && dim <= KMEANS_NEAREST2_MAX_DIM)
+		return kmeans_nearest2_avx512;
+#endif
+	return kmeans_nearest2_scalar;
+}
+
+/*
+ * Whether the passes keep bounds: where they settle rows (few dimensions)
+ * and the per-row search beats sgemm (AVX-512), unless told.  Not on the
+ * thread count: any number of threads gives the same centroids.
+ */
+static bool
+want_bounds(const KmeansOptions *opts, size_t dim)
+{
+	if (opts->bounds != KMEANS_BOUNDS_AUTO)
+		return opts->bounds == KMEANS_BOUNDS_ALWAYS;
+	return dim <= KMEANS_BOUNDS_MAX_DIM &&
+		select_nearest2(dim) != kmeans_nearest2_scalar;
+}
+
+static void
+bounded_pass_free(BoundedPass *bp)
+{
+	kmeans_bounds_free(bp->bounds);
+	core_free(bp->ct);
+	core_free(bp->cnorm);
+	core_free(bp->pending);
+	core_free(bp->found);
+	core_free(bp->best);
+	core_free(bp->second);
+}
+
+static bool
+bounded_pass_init(BoundedPass *bp, size_t n, size_t dim, size_t k)
+{
+	bp->nearest2 = select_nearest2(dim);
+	bp->kpad = (k + KMEANS_NEAREST2_LANES - 1) / KMEANS_NEAREST2_LANES * KMEANS_NEAREST2_LANES;
+	bp->bounds = kmeans_bounds_create(n, k, dim);
+	bp->ct = core_mallocarray(bp->kpad, dim * sizeof(float));
+	bp->cnorm = core_mallocarray(bp->kpad, sizeof(float));
+	bp->pending = core_mallocarray(n, sizeof(uint32_t));
+	bp->found = core_mallocarray(n, sizeof(int32_t));
+	bp->best = core_mallocarray(n, sizeof(float));
+	bp->second = core_mallocarray(n, sizeof(float));
+	return bp->bounds && bp->ct && bp->cnorm && bp->pending && bp->found &&
+		bp->best && bp->second;
+}
+
+/* One task: the nearest two centroids of a run of pending rows. */
+static CoreStatus
+nearest2_task(void *arg, size_t task, CoreError *err)
+{
+	BoundedPass *bp = (BoundedPass *) arg;
+	size_t		end = (task + 1) * KMEANS_PENDING_TASK_ROWS;
+
+	for (size_t p = task * KMEANS_PENDING_TASK_ROWS; p < end && p < bp->npending; p++)
+		bp->found[p] = (int32_t) bp->nearest2(bp->x + (size_t) bp->pending[p] * bp->dim,
+											  bp->ct, bp->cnorm, bp->kpad, bp->dim,
+											  &bp->best[p], &bp->second[p]);
+	return CORE_OK;
+}
+
+/*
+ * An assignment pass with bounds: the rows they settle keep their
+ * centroid, the others (every row in the first pass) are compared with all
+ * centroids.  Counts the rows that moved into *moved.
+ */
+static CoreStatus
+pass_bounded(BoundedPass *bp, bool first, const float *x, size_t n,
+			 size_t dim, const float *centroids, size_t k,
+			 KmeansOptions *opts, int32_t *assign, float *dist, size_t *moved,
+			 CoreError *err)
+{
+	const DistanceKernels *dk = distance_kernels();
+	size_t		npending;
+	size_t		ntasks;
+	CoreStatus	st;
+
+	for (size_t j = 0; j < bp->kpad; j++)
+	{
+		bp->cnorm[j] = j < k ? dk->dot(centroids + j * dim, centroids + j * dim, dim) : INFINITY;
+		for (size_t d = 0; d < dim; d++)
+			bp->ct[d * bp->kpad + j] = j < k ? centroids[j * dim + d] : 0.0f;
+	}
+	if (first)
+	{
+		for (size_t i = 0; i < n; i++)
+			bp->pending[i] = (uint32_t) i;
+		npending = n;
+	}
+	else
+		npending = kmeans_bounds_settle(bp->bounds, x, n, centroids, assign,
+										dist, bp->pending);
+	opts->rows_compared += npending;
+	bp->x = x;
+	bp->dim = dim;
+	bp->npending = npending;
+	ntasks = (npending + KMEANS_PENDING_TASK_ROWS - 1) / KMEANS_PENDING_TASK_ROWS;
+	/* the search may run on threads, which never call back: check first */
+	if (opts->cancel && opts->cancel(opts->cancel_arg))
+		return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
+	st = ntasks == 0 ? CORE_OK :
+		core_parallel_run(opts->threads, ntasks, nearest2_task, bp, err);
+	if (st != CORE_OK)
+		return st;
+	for (size_t p = 0; p < npending; p++)
+	{
+		size_t		i = bp->pending[p];
+		const float *xi = x + i * dim;
+		float		xnorm = dk->dot(xi, xi, dim);
+
+		if (first || assign[i] != bp->found[p])
+			(*moved)++;
+		assign[i] = bp->found[p];
+		/* cancellation can leave a tiny negative: clamp */
+		dist[i] = xnorm + bp->best[p] > 0.0f ? xnorm + bp->best[p] : 0.0f;
+		kmeans_bounds_reset(bp->bounds, i, xnorm + bp->second[p]);
+	}
+	return CORE_OK;
+}
+
+/*
+ * An assignment pass comparing every row with every centroid into next;
+ * counts the rows whose centroid differs from assign into *moved.
+ */
+static CoreStatus
+pass_full(const float *x, size_t n, size_t dim, const float *centroids,
+		  size_t k, KmeansOptions *opts, bool first, const int32_t *assign,
+		  int32_t *next, float *dist, size_t *moved, CoreError *err)
+{
+	CoreStatus	st;
+
+	if (opts->threads > 1)
+	{
+		/* threads never call back: check between passes */
+		if (opts->cancel && opts->cancel(opts->cancel_arg))
+			return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
+		st = kmeans_assign_threads(x, n, dim, centroids, k, opts->threads,
+								   next, dist, err);
+	}
+	else
+		st = kmeans_assign(x, n, dim, centroids, k, true, next, dist,
+						   opts->cancel, opts->cancel_arg, err);
+	opts->rows_compared += n;
+	for (size_t i = 0; i < n && st == CORE_OK; i++)
+		if (first || next[i] != assign[i])
+			(*moved)++;
+	return st;
+}
+
+/*
+ * An assignment pass comparing each row with its centroid's nearest
+ * neighbours (kmeans_neighbours.h) into next; counts moved rows as
+ * pass_full does.
+ */
+static CoreStatus
+pass_neighbours(KmeansNeighbours *nb, const float *x, size_t n, size_t dim,
+				const float *centroids, size_t k, KmeansOptions *opts,
+				const int32_t *assign, int32_t *next, float *dist,
+				size_t *moved, CoreError *err)
+{
+	CoreStatus	st;
+
+	/* threads never call back: check between passes */
+	if (opts->cancel && opts->cancel(opts->cancel_arg))
+		return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
+	st = kmeans_neighbours_pass(nb, x, n, dim, centroids, k, opts->threads,
+								assign, next, dist, err);
+	for (size_t i = 0; i < n && st == CORE_OK; i++)
+		if (next[i] != assign[i])
+			(*moved)++;
+	return st;
+}
+
+/*
+ * Lloyd passes from the centroids as they are, until the error settles, a
+ * pass moves no row, or opts->max_iterations passes have run.
  */
 static CoreStatus
 lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 	  float *centroids, CoreError *err)
 {
 	int32_t    *assign = NULL;
+	int32_t    *next = NULL;
 	float	   *dist = NULL;
 	double	   *sums = NULL;
 	size_t	   *counts = NULL;
+	float	   *old = NULL;
+	BoundedPass bp = {0};
+	KmeansNeighbours *nb = NULL;
+	/* pending and grouped rows are numbered in 32 bits */
+	bool		use_bounds = want_bounds(opts, dim) && n <= UINT32_MAX;
+	bool		use_neighbours = !use_bounds && opts->neighbours > 0 &&
+		n <= UINT32_MAX;
 	double		prev_sse = 0.0;
 	CoreStatus	st;
 
+	opts->rows_compared = 0;
 	if (opts->sse_out)
 		memset(opts->sse_out, 0, sizeof(double) * opts->max_iterations);
 	assign = core_mallocarray(n, sizeof(int32_t));
+	next = core_mallocarray(n, sizeof(int32_t));
 	dist = core_mallocarray(n, sizeof(float));
 	sums = core_mallocarray(k * dim, sizeof(double));
 	counts = core_mallocarray(k, sizeof(size_t));
-	if (assign == NULL || dist == NULL || sums == NULL || counts == NULL)
+	if (use_bounds)
+		old = core_mallocarray(k, dim * sizeof(float));
+	if (use_neighbours)
+		nb = kmeans_neighbours_create(n, k, opts->neighbours);
+	if (assign == NULL || next == NULL || dist == NULL || sums == NULL ||
+		counts == NULL || (use_bounds && (old == NULL || !bounded_pass_init(&bp, n, dim, k))) ||
+		(use_neighbours && nb == NULL))
 	{
 		st = core_error(err, CORE_ERR_NOMEM, "k-means: out of memory for %zu rows", n);
 		goto done;
@@ -367,19 +641,29 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 	for (int it = 0; it < opts->max_iterations; it++)
 	{
 		double		sse = 0.0;
+		size_t		moved = 0;
 
-		if (opts->threads > 1)
+		if (use_bounds)
+			st = pass_bounded(&bp, it == 0, x, n, dim, centroids, k, opts,
+							  assign, dist, &moved, err);
+		else if (use_neighbours && it >= KMEANS_NEIGHBOURS_FULL_PASSES)
 		{
-			/* threads never call back: check between passes */
-			if (opts->cancel && opts->cancel(opts->cancel_arg))
-				st = core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
-			else
-				st = kmeans_assign_threads(x, n, dim, centroids, k, opts->threads,
-										   assign, dist, err);
+			int32_t    *t = assign;
+
+			st = pass_neighbours(nb, x, n, dim, centroids, k, opts, assign,
+								 next, dist, &moved, err);
+			assign = next;
+			next = t;
 		}
 		else
-			st = kmeans_assign(x, n, dim, centroids, k, true, assign, dist,
-							   opts->cancel, opts->cancel_arg, err);
+		{
+			int32_t    *t = assign;
+
+			st = pass_full(x, n, dim, centroids, k, opts, it == 0, assign,
+						   next, dist, &moved, err);
+			assign = next;
+			next = t;
+		}
 		if (st != CORE_OK)
 			goto done;
 		for (size_t i = 0; i < n; i++)
@@ -387,38 +671,31 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 		if (opts->sse_out)
 			opts->sse_out[it] = sse;
 		opts->iterations_run = it + 1;
+		/* no row moved: the update would leave every centroid in place */
+		if (moved == 0)
+			break;
 		if (it > 0 && prev_sse - sse <= KMEANS_TOLERANCE * prev_sse)
 			break;
 		prev_sse = sse;
 
-		/* update: each centroid moves to the mean of its rows */
-		memset(sums, 0, sizeof(double) * k * dim);
-		memset(counts, 0, sizeof(size_t) * k);
-		for (size_t i = 0; i < n; i++)
-		{
-			double	   *s = sums + (size_t) assign[i] * dim;
-			const float *xi = x + i * dim;
-
-			counts[assign[i]]++;
-			for (size_t d = 0; d < dim; d++)
-				s[d] += xi[d];
-		}
-		for (size_t j = 0; j < k; j++)
-		{
-			if (counts[j] == 0)
-				continue;
-			for (size_t d = 0; d < dim; d++)
-				centroids[j * dim + d] = (float) (sums[j * dim + d] / counts[j]);
-		}
-		repair_empty(centroids, k, dim, counts);
+		if (use_bounds)
+			memcpy(old, centroids, k * dim * sizeof(float));
+		update_centroids(x, n, dim, k, assign, sums, counts, centroids);
+		if (use_bounds)
+			kmeans_bounds_moved(bp.bounds, old, centroids, assign, n);
 	}
 	st = CORE_OK;
 
 done:
 	core_free(assign);
+	core_free(next);
 	core_free(dist);
 	core_free(sums);
 	core_free(counts);
+	core_free(old);
+	if (use_bounds)
+		bounded_pass_free(&bp);
+	kmeans_neighbours_free(nb);
 	return st;
 }
 

@@ -11,10 +11,15 @@
  * for tiny inputs.
  *
  * Training starts from k distinct rows drawn with a seeded generator (the
- * same seed gives the same centroids), stops after max_iterations passes or
- * when the total squared error improves by less than a relative 1e-4, and
- * repairs a cluster that lost all its rows by splitting the largest one, so
- * every centroid stays useful.
+ * same seed gives the same centroids), stops after max_iterations passes,
+ * when the total squared error improves by less than a relative 1e-4 (as
+ * LanceDB's k-means does) or when a pass moves no row (the next would
+ * repeat it), and repairs a cluster that lost all its rows by splitting
+ * the largest one, so every centroid stays useful.  In few dimensions (PQ
+ * subspaces) the passes keep Hamerly's bounds and compare only the rows
+ * they cannot settle with every centroid (kmeans_bounds.h); in many, the
+ * caller may have passes after the first compare each row only with the
+ * centroids nearest its own (kmeans_neighbours.h).
  *
  * This header is the module's whole API and never includes postgres.h.
  *
@@ -36,6 +41,14 @@
  */
 typedef bool (*KmeansCancelFn) (void *arg);
 
+/* Whether Lloyd's passes use Hamerly's bounds (kmeans_bounds.h). */
+typedef enum KmeansBoundsUse
+{
+	KMEANS_BOUNDS_AUTO = 0,		/* up to KMEANS_BOUNDS_MAX_DIM dimensions */
+	KMEANS_BOUNDS_NEVER,
+	KMEANS_BOUNDS_ALWAYS
+} KmeansBoundsUse;
+
 typedef struct KmeansOptions
 {
 	int			max_iterations; /* passes of assign + update, >= 1 */
@@ -49,6 +62,14 @@ typedef struct KmeansOptions
 								 * included; 0 or 1: the caller's only.  The
 								 * cancel callback is only ever called from
 								 * the caller's thread, between passes. */
+	KmeansBoundsUse bounds;		/* the same assignments either way, up to
+								 * rounding; only the work differs */
+	uint64_t	rows_compared;	/* set: rows compared with all k centroids,
+								 * over all passes */
+	size_t		neighbours;		/* after the first passes, compare each row
+								 * only with this many centroids nearest its
+								 * own (kmeans_neighbours.h); 0: with all.
+								 * Not where bounds are used. */
 } KmeansOptions;
 
 /*

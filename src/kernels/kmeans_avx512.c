@@ -15,6 +15,7 @@
 
 #define LANES 16
 
+
 size_t
 kmeans_argmin_avx512(const float *g, const float *cnorm, size_t k, float *best)
 {
@@ -43,6 +44,90 @@ kmeans_argmin_avx512(const float *g, const float *cnorm, size_t k, float *best)
 	eq = _mm512_cmp_ps_mask(vbest, _mm512_set1_ps(b), _CMP_EQ_OQ);
 	*best = b;
 	return (size_t) _mm512_mask_reduce_min_epi32(eq, vidx);
+}
+
+/*
+ * Fold one block of values into each lane's minimum (and where), and
+ * second smallest: a new minimum pushes the old one to second place.
+ */
+static inline void
+update_two(__m512 v, __m512 *b1, __m512 *b2, __m512i *i1, __m512i *cur)
+{
+	__mmask16	lt = _mm512_cmp_ps_mask(v, *b1, _CMP_LT_OQ);
+
+	*b2 = _mm512_min_ps(*b2, _mm512_mask_mov_ps(v, lt, *b1));
+	*b1 = _mm512_mask_mov_ps(*b1, lt, v);
+	*i1 = _mm512_mask_mov_epi32(*i1, lt, *cur);
+	*cur = _mm512_add_epi32(*cur, _mm512_set1_epi32(LANES));
+}
+
+size_t
+kmeans_nearest2_avx512(const float *x, const float *ct, const float *cnorm,
+					   size_t kpad, size_t dim, float *best, float *second)
+{
+	__m512		b1 = _mm512_set1_ps(INFINITY);
+	__m512		b2 = _mm512_set1_ps(INFINITY);
+	__m512i		i1 = _mm512_setzero_si512();
+	__m512i		cur = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	float		b;
+	float		s;
+	__mmask16	eq;
+	size_t		bi;
+	size_t		j = 0;
+	__m512		xb[KMEANS_NEAREST2_MAX_DIM];
+
+	/* -2 x[d] in every lane, once for all the centroids */
+	for (size_t d = 0; d < dim; d++)
+		xb[d] = _mm512_set1_ps(-2.0f * x[d]);
+	/*
+	 * Four blocks of centroids at a time: their chains of dim dependent
+	 * multiply-adds interleave, where one chain alone would wait on each
+	 * add's latency.  The blocks still update the minima in order.
+	 */
+	for (; j + 4 * LANES <= kpad; j += 4 * LANES)
+	{
+		__m512		a0 = _mm512_loadu_ps(cnorm + j);
+		__m512		a1 = _mm512_loadu_ps(cnorm + j + LANES);
+		__m512		a2 = _mm512_loadu_ps(cnorm + j + 2 * LANES);
+		__m512		a3 = _mm512_loadu_ps(cnorm + j + 3 * LANES);
+
+		for (size_t d = 0; d < dim; d++)
+		{
+			const float *c = ct + d * kpad + j;
+
+			a0 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c), a0);
+			a1 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + LANES), a1);
+			a2 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + 2 * LANES), a2);
+			a3 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + 3 * LANES), a3);
+		}
+		update_two(a0, &b1, &b2, &i1, &cur);
+		update_two(a1, &b1, &b2, &i1, &cur);
+		update_two(a2, &b1, &b2, &i1, &cur);
+		update_two(a3, &b1, &b2, &i1, &cur);
+	}
+	for (; j < kpad; j += LANES)
+	{
+		__m512		a0 = _mm512_loadu_ps(cnorm + j);
+
+		for (size_t d = 0; d < dim; d++)
+			a0 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(ct + d * kpad + j), a0);
+		update_two(a0, &b1, &b2, &i1, &cur);
+	}
+	b = _mm512_reduce_min_ps(b1);
+	eq = _mm512_cmp_ps_mask(b1, _mm512_set1_ps(b), _CMP_EQ_OQ);
+	bi = (size_t) _mm512_mask_reduce_min_epi32(eq, i1);
+	/* second: any lane's second, or another lane's minimum */
+	s = _mm512_reduce_min_ps(b2);
+	{
+		__mmask16	others = _mm512_cmp_epi32_mask(i1, _mm512_set1_epi32((int) bi), _MM_CMPINT_NE);
+		float		o = _mm512_mask_reduce_min_ps(others, b1);
+
+		if (o < s)
+			s = o;
+	}
+	*best = b;
+	*second = s;
+	return bi;
 }
 
 #endif

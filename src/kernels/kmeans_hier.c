@@ -125,6 +125,8 @@ train_level(float *x, uint32_t *perm, size_t n, size_t dim, size_t k,
 
 	opts.seed = seed;
 	opts.sse_out = NULL;
+	/* the levels' own k-means run in full: only the last passes may not */
+	opts.neighbours = 0;
 	if (k <= KMEANS_HIER_MIN_K)
 		return kmeans_train(x, n, dim, k, &opts, centroids, err);
 
@@ -214,6 +216,7 @@ kmeans_train_hierarchical(float *x, size_t n, size_t dim, size_t k,
 		perm[i] = (uint32_t) i;
 
 	opts->iterations_run = 0;
+	opts->rows_compared = 0;
 	st = train_level(x, perm, n, dim, k, opts, opts->seed, centroids, tmp, err);
 	if (st == CORE_OK && refine_passes > 0)
 	{
@@ -222,6 +225,7 @@ kmeans_train_hierarchical(float *x, size_t n, size_t dim, size_t k,
 		refine.max_iterations = refine_passes;
 		st = kmeans_refine(x, n, dim, k, &refine, centroids, err);
 		opts->iterations_run = refine.iterations_run;
+		opts->rows_compared = refine.rows_compared;
 	}
 
 	/* perm[i] is where the row now at i started */

@@ -26,4 +26,33 @@ extern size_t kmeans_argmin_avx2(const float *g, const float *cnorm, size_t k,
 extern size_t kmeans_argmin_avx512(const float *g, const float *cnorm, size_t k,
 								   float *best);
 
+/* The argmin for the selected distance kernels' instruction set. */
+extern KmeansArgminFn kmeans_select_argmin(void);
+
+/*
+ * The nearest and second nearest of k centroids to one row of dim floats,
+ * for passes with bounds in few dimensions (kmeans_bounds.h), where sgemm's
+ * inner products of 8 floats waste most of its work.  The centroids come
+ * transposed, dimension by dimension (ct[d * kpad + j]), kpad a multiple of
+ * KMEANS_NEAREST2_LANES, with cnorm[j] = +inf for the padding.  Like the
+ * argmin above it minimizes |c|^2 - 2 x.c (accumulated by fused
+ * multiply-adds in dimension order, so every version gives the same bits)
+ * and returns the first j reaching the minimum, in *best, and the second
+ * smallest value (+inf for k = 1) in *second.  dim is at most
+ * KMEANS_NEAREST2_MAX_DIM.
+ */
+#define KMEANS_NEAREST2_LANES 16
+#define KMEANS_NEAREST2_MAX_DIM 32
+
+typedef size_t (*KmeansNearest2Fn) (const float *x, const float *ct,
+									const float *cnorm, size_t kpad,
+									size_t dim, float *best, float *second);
+
+extern size_t kmeans_nearest2_scalar(const float *x, const float *ct,
+									 const float *cnorm, size_t kpad,
+									 size_t dim, float *best, float *second);
+extern size_t kmeans_nearest2_avx512(const float *x, const float *ct,
+									 const float *cnorm, size_t kpad,
+									 size_t dim, float *best, float *second);
+
 #endif							/* LANCEDB_KERNELS_KMEANS_IMPL_H */

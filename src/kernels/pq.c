@@ -3,8 +3,10 @@
  * pq.c
  *	  Product quantization: training, encoding, ADC tables (see pq.h).
  *
- * Training and batch encoding go through k-means's sgemm assignment, one
- * subspace at a time on a contiguous copy of its sub-vectors; a single row
+ * Training and batch encoding go through k-means, one subspace at a time
+ * on a contiguous copy of its sub-vectors (training's passes keep bounds
+ * and search the rows they cannot settle one by one, kmeans_bounds.h;
+ * encoding is one sgemm assignment per block of rows); a single row
  * (an insert) is encoded with the distance kernels instead, where sgemm's
  * setup would cost more than the arithmetic.  With threads, subspaces
  * train side by side (they are independent k-means runs) and encoding

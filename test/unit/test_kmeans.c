@@ -15,6 +15,7 @@
 #include "kernels/distance.h"
 #include "kernels/kmeans.h"
 #include "kernels/kmeans_impl.h"
+#include "kernels/kmeans_neighbours.h"
 #include "unit.h"
 
 /* A uniform float in [-1, 1). */
@@ -308,4 +309,215 @@ UNIT_TEST(kmeans_threaded_training_still_honours_cancel)
 	free(x);
 	free(c);
 	CHECK(st == CORE_ERR_CANCELED);
+}
+
+UNIT_TEST(kmeans_simd_nearest_two_equals_scalar_including_ties_and_padding)
+{
+	/*
+	 * centroid counts around the lane width and the four blocks the SIMD
+	 * search takes at once, small integer values with ties
+	 */
+	for (size_t k = 1; k <= 70; k++)
+		for (size_t dim = 1; dim <= KMEANS_NEAREST2_MAX_DIM; dim += 7)
+		{
+			size_t		kpad = (k + KMEANS_NEAREST2_LANES - 1) / KMEANS_NEAREST2_LANES * KMEANS_NEAREST2_LANES;
+			float		ct[80 * KMEANS_NEAREST2_MAX_DIM];
+			float		cn[80];
+			float		x[KMEANS_NEAREST2_MAX_DIM];
+			uint64_t	state = k * 100 + dim;
+			float		want_b,
+						want_s,
+						b,
+						s;
+			size_t		want,
+						got;
+
+			for (size_t j = 0; j < kpad; j++)
+			{
+				cn[j] = j < k ? (float) (kmeans_random(&state) % 4) : INFINITY;
+				for (size_t d = 0; d < dim; d++)
+					ct[d * kpad + j] = j < k ? (float) (kmeans_random(&state) % 3) : 0.0f;
+			}
+			for (size_t d = 0; d < dim; d++)
+				x[d] = (float) (kmeans_random(&state) % 2);
+			want = kmeans_nearest2_scalar(x, ct, cn, kpad, dim, &want_b, &want_s);
+			if (!distance_isa_supported(KERNEL_ISA_AVX512))
+				continue;
+			got = kmeans_nearest2_avx512(x, ct, cn, kpad, dim, &b, &s);
+			CHECK_MSG(got == want && b == want_b && s == want_s,
+					  "k %zu dim %zu: %zu (%g, %g), want %zu (%g, %g)",
+					  k, dim, got, b, s, want, want_b, want_s);
+		}
+}
+
+UNIT_TEST(kmeans_nearest_two_is_the_two_smallest_distances)
+{
+	size_t		k = 37,
+				dim = 8,
+				kpad = 48;
+	float	   *c = make_blobs(k, dim, k, 21);
+	float		ct[48 * 8] = {0};
+	float		cn[48];
+	float		x[8];
+	float		d[37];
+	uint64_t	state = 4;
+	float		b,
+				s,
+				want_s = INFINITY;
+	size_t		got;
+
+	for (size_t j = 0; j < kpad; j++)
+	{
+		cn[j] = j < k ? distance_kernels()->dot(c + j * dim, c + j * dim, dim) : INFINITY;
+		for (size_t i = 0; j < k && i < dim; i++)
+			ct[i * kpad + j] = c[j * dim + i];
+	}
+	for (size_t i = 0; i < dim; i++)
+		x[i] = uniform(&state) * 10.0f;
+	got = kmeans_nearest2_scalar(x, ct, cn, kpad, dim, &b, &s);
+	distance_kernels()->l2sq_many(x, c, k, dim, d);
+	for (size_t j = 0; j < k; j++)
+		if (j != got && d[j] < want_s)
+			want_s = d[j];
+	for (size_t j = 0; j < k; j++)
+		CHECK_MSG(d[got] <= d[j], "centroid %zu is nearer than %zu", j, got);
+	CHECK(fabsf(b + distance_kernels()->dot(x, x, dim) - d[got]) < 1e-3f * (1.0f + d[got]));
+	CHECK(fabsf(s + distance_kernels()->dot(x, x, dim) - want_s) < 1e-3f * (1.0f + want_s));
+	free(c);
+}
+
+UNIT_TEST(kmeans_passes_with_bounds_equal_passes_without)
+{
+	size_t		n = 6000,
+				dim = 8,
+				k = 64;
+	float	   *x = make_blobs(n, dim, 40, 17);
+	float	   *plain = malloc(k * dim * sizeof(float));
+	float	   *bounded = malloc(k * dim * sizeof(float));
+	double		sse_plain[30];
+	double		sse_bounded[30];
+	KmeansOptions p = {.max_iterations = 30,.seed = 8,.sse_out = sse_plain,.bounds = KMEANS_BOUNDS_NEVER};
+	KmeansOptions b = {.max_iterations = 30,.seed = 8,.sse_out = sse_bounded,.bounds = KMEANS_BOUNDS_ALWAYS};
+	CoreError	err;
+	float		worst = 0.0f;
+
+	CHECK(kmeans_train(x, n, dim, k, &p, plain, &err) == CORE_OK);
+	CHECK(kmeans_train(x, n, dim, k, &b, bounded, &err) == CORE_OK);
+	CHECK_MSG(p.iterations_run == b.iterations_run, "%d passes against %d",
+			  b.iterations_run, p.iterations_run);
+	for (int i = 0; i < p.iterations_run && i < b.iterations_run; i++)
+		CHECK_MSG(fabs(sse_plain[i] - sse_bounded[i]) <= 1e-5 * sse_plain[i],
+				  "pass %d: error %g with bounds, %g without", i, sse_bounded[i], sse_plain[i]);
+	for (size_t i = 0; i < k * dim; i++)
+		worst = fmaxf(worst, fabsf(plain[i] - bounded[i]));
+	CHECK_MSG(worst < 1e-4f, "centroids differ by %g", worst);
+	/* the point of the bounds: most rows were settled without a search */
+	CHECK_MSG(b.rows_compared < n * (uint64_t) b.iterations_run / 2,
+			  "%llu of %llu rows compared with every centroid",
+			  (unsigned long long) b.rows_compared,
+			  (unsigned long long) (n * (uint64_t) b.iterations_run));
+	CHECK(p.rows_compared == n * (uint64_t) p.iterations_run);
+	free(x);
+	free(plain);
+	free(bounded);
+}
+
+UNIT_TEST(kmeans_stops_at_the_first_pass_that_moves_no_row)
+{
+	/* well separated blobs: the passes settle long before the error stalls */
+	size_t		n = 3000,
+				dim = 4,
+				k = 6;
+	float	   *x = make_blobs(n, dim, 6, 2);
+	float	   *c = malloc(k * dim * sizeof(float));
+
+	for (int bounds = KMEANS_BOUNDS_NEVER; bounds <= KMEANS_BOUNDS_ALWAYS; bounds++)
+	{
+		double		sse[50];
+		KmeansOptions opts = {.max_iterations = 50,.seed = 3,.sse_out = sse,.bounds = (KmeansBoundsUse) bounds};
+		CoreError	err;
+		int			last;
+
+		CHECK(kmeans_train(x, n, dim, k, &opts, c, &err) == CORE_OK);
+		last = opts.iterations_run - 1;
+		CHECK_MSG(last >= 1 && last < 49, "%d passes", opts.iterations_run);
+		/* the error still fell by more than the tolerance's 1e-4 */
+		CHECK_MSG(last >= 1 && sse[last] < sse[last - 1] * (1.0 - 1e-4),
+				  "bounds %d: stopped on the error rule: %g after %g", bounds,
+				  sse[last], sse[last - 1]);
+	}
+	free(x);
+	free(c);
+}
+
+UNIT_TEST(kmeans_neighbour_passes_over_all_centroids_equal_full_passes)
+{
+	size_t		n = 6000,
+				dim = 40,
+				k = 48;
+	float	   *x = make_blobs(n, dim, 30, 21);
+	float	   *full = malloc(k * dim * sizeof(float));
+	float	   *near = malloc(k * dim * sizeof(float));
+	double		sse_full[20];
+	double		sse_near[20];
+	KmeansOptions f = {.max_iterations = 20,.seed = 4,.sse_out = sse_full,.threads = 2};
+	KmeansOptions c = {.max_iterations = 20,.seed = 4,.sse_out = sse_near,.threads = 2,.neighbours = k};
+	CoreError	err;
+	float		worst = 0.0f;
+
+	CHECK(kmeans_train(x, n, dim, k, &f, full, &err) == CORE_OK);
+	CHECK(kmeans_train(x, n, dim, k, &c, near, &err) == CORE_OK);
+	CHECK_MSG(f.iterations_run == c.iterations_run, "%d passes against %d",
+			  c.iterations_run, f.iterations_run);
+	for (int i = 0; i < f.iterations_run && i < c.iterations_run; i++)
+		CHECK_MSG(fabs(sse_full[i] - sse_near[i]) <= 1e-5 * sse_full[i],
+				  "pass %d: error %g over neighbours, %g over all", i, sse_near[i], sse_full[i]);
+	for (size_t i = 0; i < k * dim; i++)
+		worst = fmaxf(worst, fabsf(full[i] - near[i]));
+	CHECK_MSG(worst < 1e-3f, "centroids differ by %g", worst);
+	free(x);
+	free(full);
+	free(near);
+}
+
+UNIT_TEST(kmeans_neighbour_passes_never_raise_the_error)
+{
+	/* more blobs than centroids: rows keep moving between near centroids */
+	size_t		n = 8000,
+				dim = 48,
+				k = 96;
+	float	   *x = make_blobs(n, dim, 200, 23);
+	float	   *c = malloc(k * dim * sizeof(float));
+	double		sse[30];
+	KmeansOptions opts = {.max_iterations = 30,.seed = 5,.sse_out = sse,.neighbours = 6};
+	CoreError	err;
+
+	CHECK(kmeans_train(x, n, dim, k, &opts, c, &err) == CORE_OK);
+	CHECK_MSG(opts.iterations_run > KMEANS_NEIGHBOURS_FULL_PASSES + 2, "%d passes",
+			  opts.iterations_run);
+	for (int i = 1; i < opts.iterations_run; i++)
+		CHECK_MSG(sse[i] <= sse[i - 1] * (1 + 1e-6), "pass %d: error %g after %g", i, sse[i], sse[i - 1]);
+	free(x);
+	free(c);
+}
+
+UNIT_TEST(kmeans_neighbour_passes_give_the_same_centroids_on_any_thread_count)
+{
+	size_t		n = 7000,
+				dim = 24,
+				k = 80;
+	float	   *x = make_blobs(n, dim, 120, 29);
+	float	   *c1 = malloc(k * dim * sizeof(float));
+	float	   *c3 = malloc(k * dim * sizeof(float));
+	KmeansOptions one = {.max_iterations = 12,.seed = 6,.threads = 1,.neighbours = 10};
+	KmeansOptions three = {.max_iterations = 12,.seed = 6,.threads = 3,.neighbours = 10};
+	CoreError	err;
+
+	CHECK(kmeans_train(x, n, dim, k, &one, c1, &err) == CORE_OK);
+	CHECK(kmeans_train(x, n, dim, k, &three, c3, &err) == CORE_OK);
+	CHECK(one.iterations_run == three.iterations_run);
+	CHECK(memcmp(c1, c3, k * dim * sizeof(float)) == 0);
+	free(x);
+	free(c1);
+	free(c3);
 }

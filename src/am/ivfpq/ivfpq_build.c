@@ -444,10 +444,15 @@ Train(IvfpqBuildState *bs, int sample_rate, int max_iterations)
 	bs->centroids = palloc_extended(sizeof(float) * bs->lists * bs->dim, MCXT_ALLOC_HUGE);
 	if (ivf_rows < bs->lists)
 		UntrainedCentroids(bs->sample, ivf_rows, bs->dim, bs->dim, bs->lists, bs->centroids);
-	else if (kmeans_train_hierarchical(bs->sample, ivf_rows, bs->dim, bs->lists,
-									   KMEANS_HIER_REFINE_PASSES, &opts,
-									   bs->centroids, &err) != CORE_OK)
-		IvfpqReportCoreError(&err, bs->index);
+	else
+	{
+		opts.neighbours = KMEANS_HIER_REFINE_NEIGHBOURS;
+		if (kmeans_train_hierarchical(bs->sample, ivf_rows, bs->dim, bs->lists,
+									  KMEANS_HIER_REFINE_PASSES, &opts,
+									  bs->centroids, &err) != CORE_OK)
+			IvfpqReportCoreError(&err, bs->index);
+		opts.neighbours = 0;
+	}
 
 	assign = palloc_extended(sizeof(int32) * Max(pq_rows, 1), MCXT_ALLOC_HUGE);
 	if (kmeans_assign_threads(bs->sample, pq_rows, bs->dim, bs->centroids, bs->lists,
@@ -531,18 +536,22 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	/*
 	 * Size the reservoir from the planner's estimate of the row count, and
 	 * within maintenance_work_mem once training's own memory is set aside:
-	 * centroids with their double sums, the codebooks, and per sampled row
-	 * its assignment and distance and each thread's copy of one subspace
-	 * for PQ training.  The threads' distance blocks (kmeans.c) come on top,
+	 * centroids with their double sums and neighbour lists, the codebooks,
+	 * and per sampled row its assignment (two, the pass's and the last), its
+	 * distance, its place when sorted by level and by centroid and, for
+	 * each thread training a PQ subspace, its copy of the row's sub-vector
+	 * and five words of bounds and search results (kmeans.c).  The threads'
+	 * distance blocks (kmeans.c) come on top,
 	 * at most an eighth of maintenance_work_mem, or 1 MB with one thread.
 	 */
 	estimate_rel_size(heap, NULL, &est_pages, &est_rows, &est_visfrac);
 	lists_est = lists_opt > 0 ? lists_opt : (int64) sqrt(Max(est_rows, 1.0)) + 1;
 	want = (int64) sample_rate * Max(lists_est, PQ_KSUB);
 	fixed = (Size) lists_est * bs->dim * (sizeof(float) + sizeof(double)) +
+		(Size) lists_est * KMEANS_HIER_REFINE_NEIGHBOURS * sizeof(uint32) +
 		(Size) PQ_KSUB * bs->dim * sizeof(float);
-	per_row = sizeof(float) * bs->dim + 3 * sizeof(int32) +
-		(Size) bs->threads * sizeof(float) * (bs->dim / bs->m);
+	per_row = sizeof(float) * bs->dim + 5 * sizeof(int32) +
+		(Size) bs->threads * sizeof(float) * (bs->dim / bs->m + 5);
 	cap_by_memory = budget > fixed ? (int64) ((budget - fixed) / per_row) : 0;
 	if (want > cap_by_memory)
 	{

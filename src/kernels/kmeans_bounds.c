@@ -1,0 +1,141 @@
+/*-------------------------------------------------------------------------
+ *
+ * kmeans_bounds.c
+ *	  Hamerly's bounds for k-means passes (see kmeans_bounds.h).
+ *
+ * Bounds are Euclidean distances, not squared ones: the triangle
+ * inequality holds for those.  They are kept in float and tested with a
+ * small relative margin, so that rounding in the distances (computed one
+ * way here, through sgemm for the full comparisons) can only send a row to
+ * a full comparison it did not need, never settle a row that a full
+ * comparison would move.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+
+#include "core/alloc.h"
+#include "kernels/distance.h"
+#include "kernels/kmeans_bounds.h"
+
+/* A row settles only when its distance is below its bound by this much. */
+#define KMEANS_BOUNDS_MARGIN	(1.0f - 1.0f / 4096.0f)
+
+struct KmeansBounds
+{
+	size_t		n;
+	size_t		k;
+	size_t		dim;
+	float	   *lower;			/* per row: distance to any other centroid is
+								 * at least this */
+	float	   *half_gap;		/* per centroid: half the distance to its
+								 * nearest other centroid */
+	float	   *dists;			/* k scratch distances */
+};
+
+KmeansBounds *
+kmeans_bounds_create(size_t n, size_t k, size_t dim)
+{
+	KmeansBounds *b = core_malloc(sizeof(KmeansBounds));
+
+	if (b == NULL)
+		return NULL;
+	b->n = n;
+	b->k = k;
+	b->dim = dim;
+	b->lower = core_mallocarray(n, sizeof(float));
+	b->half_gap = core_mallocarray(k, sizeof(float));
+	b->dists = core_mallocarray(k, sizeof(float));
+	if (b->lower == NULL || b->half_gap == NULL || b->dists == NULL)
+	{
+		kmeans_bounds_free(b);
+		return NULL;
+	}
+	/* nothing is proven before the first full pass */
+	for (size_t i = 0; i < n; i++)
+		b->lower[i] = 0.0f;
+	for (size_t j = 0; j < k; j++)
+		b->half_gap[j] = 0.0f;
+	return b;
+}
+
+void
+kmeans_bounds_free(KmeansBounds *b)
+{
+	if (b == NULL)
+		return;
+	core_free(b->lower);
+	core_free(b->half_gap);
+	core_free(b->dists);
+	core_free(b);
+}
+
+size_t
+kmeans_bounds_settle(KmeansBounds *b, const float *x, size_t n,
+					 const float *centroids, const int32_t *assign,
+					 float *dist, uint32_t *pending)
+{
+	const DistanceKernels *dk = distance_kernels();
+	size_t		npending = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		float		d2 = dk->l2sq(x + i * b->dim,
+								  centroids + (size_t) assign[i] * b->dim, b->dim);
+		float		bound = b->lower[i] > b->half_gap[assign[i]] ?
+			b->lower[i] : b->half_gap[assign[i]];
+
+		dist[i] = d2;
+		if (!(sqrtf(d2) < bound * KMEANS_BOUNDS_MARGIN))
+			pending[npending++] = (uint32_t) i;
+	}
+	return npending;
+}
+
+void
+kmeans_bounds_reset(KmeansBounds *b, size_t row, float second)
+{
+	b->lower[row] = second > 0.0f ? sqrtf(second) : 0.0f;
+}
+
+void
+kmeans_bounds_moved(KmeansBounds *b, const float *old, const float *now,
+					const int32_t *assign, size_t n)
+{
+	const DistanceKernels *dk = distance_kernels();
+	float		max1 = 0.0f;	/* farthest move */
+	float		max2 = 0.0f;	/* farthest move of any other centroid */
+	size_t		far = 0;		/* the centroid that moved farthest */
+
+	for (size_t j = 0; j < b->k; j++)
+	{
+		float		m = sqrtf(dk->l2sq(old + j * b->dim, now + j * b->dim, b->dim));
+
+		if (m > max1)
+		{
+			max2 = max1;
+			max1 = m;
+			far = j;
+		}
+		else if (m > max2)
+			max2 = m;
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		float		l = b->lower[i] - ((size_t) assign[i] == far ? max2 : max1);
+
+		b->lower[i] = l > 0.0f ? l : 0.0f;
+	}
+
+	/* half the gap to the nearest neighbour, for the next pass */
+	for (size_t j = 0; j < b->k; j++)
+	{
+		float		nearest = INFINITY;
+
+		dk->l2sq_many(now + j * b->dim, now, b->k, b->dim, b->dists);
+		for (size_t o = 0; o < b->k; o++)
+			if (o != j && b->dists[o] < nearest)
+				nearest = b->dists[o];
+		b->half_gap[j] = isinf(nearest) ? 0.0f : 0.5f * sqrtf(nearest);
+	}
+}
