@@ -401,7 +401,7 @@ typedef struct BoundedPass
 	size_t		kpad;			/* k rounded up to KMEANS_NEAREST2_LANES */
 	float	   *ct;				/* the centroids transposed, dim x kpad */
 	float	   *cnorm;			/* their squared norms, +inf past k */
-	float		cmax;			/* the largest centroid norm */
+	float		cmax2;			/* the largest squared centroid norm */
 	uint32_t   *pending;		/* rows to compare with every centroid */
 	size_t	   *moved;			/* per task: pending rows that moved */
 	/* the pass the tasks serve */
@@ -518,12 +518,15 @@ nearest2_task(void *arg, size_t task, CoreError *err)
 		size_t		found = bp->nearest2(xi, bp->ct, bp->cnorm, bp->kpad, bp->dim,
 										 &best, &second);
 
+		/* a row that stays has its distance from kmeans_bounds_settle */
 		if (bp->first || (size_t) bp->assign[i] != found)
+		{
 			moved++;
-		bp->assign[i] = (int32_t) found;
-		bp->dist[i] = dk->l2sq(xi, bp->centroids + found * bp->dim, bp->dim);
+			bp->assign[i] = (int32_t) found;
+			bp->dist[i] = dk->l2sq(xi, bp->centroids + found * bp->dim, bp->dim);
+		}
 		kmeans_bounds_reset(bp->bounds, i, dk->dot(xi, xi, bp->dim), second,
-							bp->cmax);
+							bp->cmax2);
 	}
 	bp->moved[task] = moved;
 	return CORE_OK;
@@ -544,12 +547,12 @@ pass_bounded(BoundedPass *bp, bool first, const float *x, size_t n,
 	size_t		ntasks;
 	CoreStatus	st;
 
-	bp->cmax = 0.0f;
+	bp->cmax2 = 0.0f;
 	for (size_t j = 0; j < bp->kpad; j++)
 	{
 		bp->cnorm[j] = j < k ? dk->dot(centroids + j * dim, centroids + j * dim, dim) : INFINITY;
-		if (j < k && sqrtf(bp->cnorm[j]) > bp->cmax)
-			bp->cmax = sqrtf(bp->cnorm[j]);
+		if (j < k && bp->cnorm[j] > bp->cmax2)
+			bp->cmax2 = bp->cnorm[j];
 		for (size_t d = 0; d < dim; d++)
 			bp->ct[d * bp->kpad + j] = j < k ? centroids[j * dim + d] : 0.0f;
 	}

@@ -98,15 +98,14 @@ kmeans_bounds_settle(KmeansBounds *b, const float *x, size_t n,
 /*
  * The search's value less its worst rounding error: dim + 2 roundings (the
  * multiply-adds and the two norms), each at most FLT_EPSILON relative to
- * (|x| + |c|)^2.
+ * (|x| + |c|)^2, which is at most 2 (|x|^2 + |c|^2) (no square roots).
  */
 void
 kmeans_bounds_reset(KmeansBounds *b, size_t row, float xnorm, float second,
-					float cmax)
+					float cmax2)
 {
-	float		scale = sqrtf(xnorm) + cmax;
 	float		lower = xnorm + second -
-		(float) (b->dim + 2) * FLT_EPSILON * scale * scale;
+		(float) (b->dim + 2) * FLT_EPSILON * 2.0f * (xnorm + cmax2);
 
 	b->lower[row] = lower > 0.0f ? sqrtf(lower) : 0.0f;
 }

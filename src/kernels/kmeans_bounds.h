@@ -57,11 +57,11 @@ extern size_t kmeans_bounds_settle(KmeansBounds *b, const float *x, size_t n,
 /*
  * A row compared with every centroid: second is the nearest-two search's
  * second smallest value for it (|c|^2 - 2 x.c, kmeans_impl.h; infinity
- * with one centroid), xnorm the row's squared norm, cmax the largest
- * centroid norm, which bound the rounding error of that value.
+ * with one centroid), xnorm the row's squared norm, cmax2 the largest
+ * squared centroid norm, which bound the rounding error of that value.
  */
 extern void kmeans_bounds_reset(KmeansBounds *b, size_t row, float xnorm,
-								float second, float cmax);
+								float second, float cmax2);
 
 /*
  * The centroids moved from old to now: lower every bound by the farthest

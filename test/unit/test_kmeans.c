@@ -485,7 +485,7 @@ UNIT_TEST(kmeans_bounds_settle_only_rows_whose_centroid_is_still_nearest_far_fro
 	uint64_t	state = 31;
 	size_t		npending;
 	size_t		wrong = 0;
-	float		cmax = 0.0f;
+	float		cmax2 = 0.0f;
 
 	for (size_t t = 0; t < DIM; t++)
 		base[t] = 0.5f + 0.1f * uniform(&state);
@@ -504,7 +504,7 @@ UNIT_TEST(kmeans_bounds_settle_only_rows_whose_centroid_is_still_nearest_far_fro
 			ct[t * K + j] = c[j * DIM + t];
 	}
 	for (size_t j = 0; j < K; j++)
-		cmax = fmaxf(cmax, sqrtf(cn[j]));
+		cmax2 = fmaxf(cmax2, cn[j]);
 	for (size_t i = 0; i < N; i++)
 	{
 		float		best,
@@ -512,7 +512,7 @@ UNIT_TEST(kmeans_bounds_settle_only_rows_whose_centroid_is_still_nearest_far_fro
 
 		assign[i] = (int32_t) kmeans_nearest2_scalar(x + i * DIM, ct, cn, K, DIM,
 													 &best, &second);
-		kmeans_bounds_reset(b, i, dk->dot(x + i * DIM, x + i * DIM, DIM), second, cmax);
+		kmeans_bounds_reset(b, i, dk->dot(x + i * DIM, x + i * DIM, DIM), second, cmax2);
 	}
 	kmeans_bounds_moved(b, c, moved_c, assign, N);
 	npending = kmeans_bounds_settle(b, x, N, moved_c, assign, dist, pending);
