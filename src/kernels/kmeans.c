@@ -401,17 +401,32 @@ typedef struct BoundedPass
 	size_t		kpad;			/* k rounded up to KMEANS_NEAREST2_LANES */
 	float	   *ct;				/* the centroids transposed, dim x kpad */
 	float	   *cnorm;			/* their squared norms, +inf past k */
+	float		cmax2;			/* the largest squared centroid norm */
 	uint32_t   *pending;		/* rows to compare with every centroid */
-	int32_t    *found;			/* and, per pending row, what the search */
-	float	   *best;			/* found: the nearest, its distance and the */
-	float	   *second;			/* second nearest distance */
-	const float *x;				/* the rows of the pass */
+	size_t	   *moved;			/* per task: pending rows that moved */
+	/* the pass the tasks serve */
+	const float *x;
+	const float *centroids;
 	size_t		dim;
 	size_t		npending;
+	bool		first;
+	int32_t    *assign;
+	float	   *dist;
 } BoundedPass;
 
 /* Pending rows per task of a pass with bounds. */
 #define KMEANS_PENDING_TASK_ROWS 4096
+
+/*
+ * The automatic bounds keep the transposed centroids within this much, a
+ * typical L2 cache: the nearest-two search reads them all for every pending
+ * row, and past it sgemm's blocking wins (and bounds_moved's O(k^2 dim)
+ * gaps, which run on one thread, start to count).
+ */
+#define KMEANS_BOUNDS_AUTO_BYTES (1u << 20)
+
+_Static_assert(KMEANS_BOUNDS_MAX_DIM <= KMEANS_NEAREST2_MAX_DIM,
+			   "passes with bounds search with the nearest-two kernels");
 
 /*
  * The nearest-two search for the selected distance kernels' instruction set
@@ -427,17 +442,26 @@ select_nearest2(size_t dim)
 	return kmeans_nearest2_scalar;
 }
 
+/* k rounded up to whole blocks of the nearest-two search. */
+static size_t
+nearest2_kpad(size_t k)
+{
+	return (k + KMEANS_NEAREST2_LANES - 1) / KMEANS_NEAREST2_LANES * KMEANS_NEAREST2_LANES;
+}
+
 /*
  * Whether the passes keep bounds: where they settle rows (few dimensions)
- * and the per-row search beats sgemm (AVX-512), unless told.  Not on the
- * thread count: any number of threads gives the same centroids.
+ * and the per-row search beats sgemm (AVX-512, centroids in cache), unless
+ * told.  Not on the thread count: any number of threads gives the same
+ * centroids.
  */
 static bool
-want_bounds(const KmeansOptions *opts, size_t dim)
+want_bounds(const KmeansOptions *opts, size_t dim, size_t k)
 {
 	if (opts->bounds != KMEANS_BOUNDS_AUTO)
 		return opts->bounds == KMEANS_BOUNDS_ALWAYS;
 	return dim <= KMEANS_BOUNDS_MAX_DIM &&
+		nearest2_kpad(k) * dim * sizeof(float) <= KMEANS_BOUNDS_AUTO_BYTES &&
 		select_nearest2(dim) != kmeans_nearest2_scalar;
 }
 
@@ -448,38 +472,63 @@ bounded_pass_free(BoundedPass *bp)
 	core_free(bp->ct);
 	core_free(bp->cnorm);
 	core_free(bp->pending);
-	core_free(bp->found);
-	core_free(bp->best);
-	core_free(bp->second);
+	core_free(bp->moved);
+	memset(bp, 0, sizeof(BoundedPass));
 }
 
+/* False when out of memory, with nothing left allocated. */
 static bool
 bounded_pass_init(BoundedPass *bp, size_t n, size_t dim, size_t k)
 {
+	size_t		ntasks = (n + KMEANS_PENDING_TASK_ROWS - 1) / KMEANS_PENDING_TASK_ROWS;
+
 	bp->nearest2 = select_nearest2(dim);
-	bp->kpad = (k + KMEANS_NEAREST2_LANES - 1) / KMEANS_NEAREST2_LANES * KMEANS_NEAREST2_LANES;
+	bp->kpad = nearest2_kpad(k);
 	bp->bounds = kmeans_bounds_create(n, k, dim);
 	bp->ct = core_mallocarray(bp->kpad, dim * sizeof(float));
 	bp->cnorm = core_mallocarray(bp->kpad, sizeof(float));
 	bp->pending = core_mallocarray(n, sizeof(uint32_t));
-	bp->found = core_mallocarray(n, sizeof(int32_t));
-	bp->best = core_mallocarray(n, sizeof(float));
-	bp->second = core_mallocarray(n, sizeof(float));
-	return bp->bounds && bp->ct && bp->cnorm && bp->pending && bp->found &&
-		bp->best && bp->second;
+	bp->moved = core_mallocarray(ntasks, sizeof(size_t));
+	if (bp->bounds && bp->ct && bp->cnorm && bp->pending && bp->moved)
+		return true;
+	bounded_pass_free(bp);
+	return false;
 }
 
-/* One task: the nearest two centroids of a run of pending rows. */
+/*
+ * One task: a run of pending rows compared with every centroid.  Each gets
+ * its nearest, its distance (computed directly: the search's value loses
+ * digits on rows far from the origin) and its bound.  The rows are
+ * distinct, so tasks write apart.
+ */
 static CoreStatus
 nearest2_task(void *arg, size_t task, CoreError *err)
 {
 	BoundedPass *bp = (BoundedPass *) arg;
+	const DistanceKernels *dk = distance_kernels();
 	size_t		end = (task + 1) * KMEANS_PENDING_TASK_ROWS;
+	size_t		moved = 0;
 
 	for (size_t p = task * KMEANS_PENDING_TASK_ROWS; p < end && p < bp->npending; p++)
-		bp->found[p] = (int32_t) bp->nearest2(bp->x + (size_t) bp->pending[p] * bp->dim,
-											  bp->ct, bp->cnorm, bp->kpad, bp->dim,
-											  &bp->best[p], &bp->second[p]);
+	{
+		size_t		i = bp->pending[p];
+		const float *xi = bp->x + i * bp->dim;
+		float		best;
+		float		second;
+		size_t		found = bp->nearest2(xi, bp->ct, bp->cnorm, bp->kpad, bp->dim,
+										 &best, &second);
+
+		/* a row that stays has its distance from kmeans_bounds_settle */
+		if (bp->first || (size_t) bp->assign[i] != found)
+		{
+			moved++;
+			bp->assign[i] = (int32_t) found;
+			bp->dist[i] = dk->l2sq(xi, bp->centroids + found * bp->dim, bp->dim);
+		}
+		kmeans_bounds_reset(bp->bounds, i, dk->dot(xi, xi, bp->dim), second,
+							bp->cmax2);
+	}
+	bp->moved[task] = moved;
 	return CORE_OK;
 }
 
@@ -495,13 +544,15 @@ pass_bounded(BoundedPass *bp, bool first, const float *x, size_t n,
 			 CoreError *err)
 {
 	const DistanceKernels *dk = distance_kernels();
-	size_t		npending;
 	size_t		ntasks;
 	CoreStatus	st;
 
+	bp->cmax2 = 0.0f;
 	for (size_t j = 0; j < bp->kpad; j++)
 	{
 		bp->cnorm[j] = j < k ? dk->dot(centroids + j * dim, centroids + j * dim, dim) : INFINITY;
+		if (j < k && bp->cnorm[j] > bp->cmax2)
+			bp->cmax2 = bp->cnorm[j];
 		for (size_t d = 0; d < dim; d++)
 			bp->ct[d * bp->kpad + j] = j < k ? centroids[j * dim + d] : 0.0f;
 	}
@@ -509,37 +560,27 @@ pass_bounded(BoundedPass *bp, bool first, const float *x, size_t n,
 	{
 		for (size_t i = 0; i < n; i++)
 			bp->pending[i] = (uint32_t) i;
-		npending = n;
+		bp->npending = n;
 	}
 	else
-		npending = kmeans_bounds_settle(bp->bounds, x, n, centroids, assign,
-										dist, bp->pending);
-	opts->rows_compared += npending;
+		bp->npending = kmeans_bounds_settle(bp->bounds, x, n, centroids, assign,
+											dist, bp->pending);
+	opts->rows_compared += bp->npending;
 	bp->x = x;
+	bp->centroids = centroids;
 	bp->dim = dim;
-	bp->npending = npending;
-	ntasks = (npending + KMEANS_PENDING_TASK_ROWS - 1) / KMEANS_PENDING_TASK_ROWS;
+	bp->first = first;
+	bp->assign = assign;
+	bp->dist = dist;
+	ntasks = (bp->npending + KMEANS_PENDING_TASK_ROWS - 1) / KMEANS_PENDING_TASK_ROWS;
 	/* the search may run on threads, which never call back: check first */
 	if (opts->cancel && opts->cancel(opts->cancel_arg))
 		return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
 	st = ntasks == 0 ? CORE_OK :
 		core_parallel_run(opts->threads, ntasks, nearest2_task, bp, err);
-	if (st != CORE_OK)
-		return st;
-	for (size_t p = 0; p < npending; p++)
-	{
-		size_t		i = bp->pending[p];
-		const float *xi = x + i * dim;
-		float		xnorm = dk->dot(xi, xi, dim);
-
-		if (first || assign[i] != bp->found[p])
-			(*moved)++;
-		assign[i] = bp->found[p];
-		/* cancellation can leave a tiny negative: clamp */
-		dist[i] = xnorm + bp->best[p] > 0.0f ? xnorm + bp->best[p] : 0.0f;
-		kmeans_bounds_reset(bp->bounds, i, xnorm + bp->second[p]);
-	}
-	return CORE_OK;
+	for (size_t t = 0; t < ntasks && st == CORE_OK; t++)
+		*moved += bp->moved[t];
+	return st;
 }
 
 /*
@@ -612,27 +653,32 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 	BoundedPass bp = {0};
 	KmeansNeighbours *nb = NULL;
 	/* pending and grouped rows are numbered in 32 bits */
-	bool		use_bounds = want_bounds(opts, dim) && n <= UINT32_MAX;
-	bool		use_neighbours = !use_bounds && opts->neighbours > 0 &&
-		n <= UINT32_MAX;
+	bool		use_bounds = want_bounds(opts, dim, k) && n <= UINT32_MAX;
+	bool		use_neighbours;
 	double		prev_sse = 0.0;
 	CoreStatus	st;
 
 	opts->rows_compared = 0;
 	if (opts->sse_out)
 		memset(opts->sse_out, 0, sizeof(double) * opts->max_iterations);
+	/* the bounds only save work: without memory for them, do without */
+	if (use_bounds)
+	{
+		old = core_mallocarray(k, dim * sizeof(float));
+		use_bounds = old != NULL && bounded_pass_init(&bp, n, dim, k);
+	}
+	use_neighbours = !use_bounds && opts->neighbours > 0 && n <= UINT32_MAX;
 	assign = core_mallocarray(n, sizeof(int32_t));
-	next = core_mallocarray(n, sizeof(int32_t));
+	/* a pass with bounds updates the assignments in place */
+	if (!use_bounds)
+		next = core_mallocarray(n, sizeof(int32_t));
 	dist = core_mallocarray(n, sizeof(float));
 	sums = core_mallocarray(k * dim, sizeof(double));
 	counts = core_mallocarray(k, sizeof(size_t));
-	if (use_bounds)
-		old = core_mallocarray(k, dim * sizeof(float));
 	if (use_neighbours)
 		nb = kmeans_neighbours_create(n, k, opts->neighbours);
-	if (assign == NULL || next == NULL || dist == NULL || sums == NULL ||
-		counts == NULL || (use_bounds && (old == NULL || !bounded_pass_init(&bp, n, dim, k))) ||
-		(use_neighbours && nb == NULL))
+	if (assign == NULL || (!use_bounds && next == NULL) || dist == NULL ||
+		sums == NULL || counts == NULL || (use_neighbours && nb == NULL))
 	{
 		st = core_error(err, CORE_ERR_NOMEM, "k-means: out of memory for %zu rows", n);
 		goto done;
@@ -681,7 +727,8 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 		if (use_bounds)
 			memcpy(old, centroids, k * dim * sizeof(float));
 		update_centroids(x, n, dim, k, assign, sums, counts, centroids);
-		if (use_bounds)
+		/* no pass follows the last update to use the bounds */
+		if (use_bounds && it + 1 < opts->max_iterations)
 			kmeans_bounds_moved(bp.bounds, old, centroids, assign, n);
 	}
 	st = CORE_OK;
@@ -693,8 +740,7 @@ done:
 	core_free(sums);
 	core_free(counts);
 	core_free(old);
-	if (use_bounds)
-		bounded_pass_free(&bp);
+	bounded_pass_free(&bp);
 	kmeans_neighbours_free(nb);
 	return st;
 }

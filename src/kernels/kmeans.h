@@ -44,7 +44,8 @@ typedef bool (*KmeansCancelFn) (void *arg);
 /* Whether Lloyd's passes use Hamerly's bounds (kmeans_bounds.h). */
 typedef enum KmeansBoundsUse
 {
-	KMEANS_BOUNDS_AUTO = 0,		/* up to KMEANS_BOUNDS_MAX_DIM dimensions */
+	KMEANS_BOUNDS_AUTO = 0,		/* up to KMEANS_BOUNDS_MAX_DIM dimensions,
+								 * centroids in 1 MB (kmeans.c) */
 	KMEANS_BOUNDS_NEVER,
 	KMEANS_BOUNDS_ALWAYS
 } KmeansBoundsUse;

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * kmeans_avx512.c
- *	  Nearest-centroid search over an sgemm row with AVX-512 (see
- *	  kmeans_impl.h and kmeans_avx2.c, which this widens to 16 lanes).
+ *	  k-means's nearest-centroid searches with AVX-512 (see kmeans_impl.h):
+ *	  the argmin over an sgemm row (kmeans_avx2.c's, widened to 16 lanes)
+ *	  and the nearest-two search over transposed centroids.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,15 +48,18 @@ kmeans_argmin_avx512(const float *g, const float *cnorm, size_t k, float *best)
 }
 
 /*
- * Fold one block of values into each lane's minimum (and where), and
- * second smallest: a new minimum pushes the old one to second place.
+ * Fold one block of values into each lane's minimum (and where) and second
+ * smallest: a new minimum pushes the old one to second place.  The
+ * candidate goes first in _mm512_min_ps, which returns its second operand
+ * when either is NaN: a NaN never displaces a number, as in the scalar
+ * search's less-than comparisons.
  */
 static inline void
 update_two(__m512 v, __m512 *b1, __m512 *b2, __m512i *i1, __m512i *cur)
 {
 	__mmask16	lt = _mm512_cmp_ps_mask(v, *b1, _CMP_LT_OQ);
 
-	*b2 = _mm512_min_ps(*b2, _mm512_mask_mov_ps(v, lt, *b1));
+	*b2 = _mm512_min_ps(_mm512_mask_mov_ps(v, lt, *b1), *b2);
 	*b1 = _mm512_mask_mov_ps(*b1, lt, v);
 	*i1 = _mm512_mask_mov_epi32(*i1, lt, *cur);
 	*cur = _mm512_add_epi32(*cur, _mm512_set1_epi32(LANES));

@@ -4,14 +4,19 @@
  *	  Hamerly's bounds for k-means passes (see kmeans_bounds.h).
  *
  * Bounds are Euclidean distances, not squared ones: the triangle
- * inequality holds for those.  They are kept in float and tested with a
- * small relative margin, so that rounding in the distances (computed one
- * way here, through sgemm for the full comparisons) can only send a row to
- * a full comparison it did not need, never settle a row that a full
- * comparison would move.
+ * inequality holds for those.  The distances tested against them are
+ * computed directly, as sums of squared differences, whose rounding error
+ * is relative (about dim * FLT_EPSILON) and covered by the test's small
+ * relative margin.  The bounds themselves come from the nearest-two
+ * search's |c|^2 - 2 x.c + |x|^2, whose error is relative to
+ * (|x| + |c|)^2 instead: on rows far from the origin (PQ residuals are not
+ * centred in every subspace) it exceeds a gap of a few percent between
+ * close centroids, so a bound on it is subtracted first.  Rounding can then only send a row to a full comparison it
+ * did not need, never settle one that a full comparison would move.
  *
  *-------------------------------------------------------------------------
  */
+#include <float.h>
 #include <math.h>
 
 #include "core/alloc.h"
@@ -23,7 +28,6 @@
 
 struct KmeansBounds
 {
-	size_t		n;
 	size_t		k;
 	size_t		dim;
 	float	   *lower;			/* per row: distance to any other centroid is
@@ -40,7 +44,6 @@ kmeans_bounds_create(size_t n, size_t k, size_t dim)
 
 	if (b == NULL)
 		return NULL;
-	b->n = n;
 	b->k = k;
 	b->dim = dim;
 	b->lower = core_mallocarray(n, sizeof(float));
@@ -92,10 +95,19 @@ kmeans_bounds_settle(KmeansBounds *b, const float *x, size_t n,
 	return npending;
 }
 
+/*
+ * The search's value less its worst rounding error: dim + 2 roundings (the
+ * multiply-adds and the two norms), each at most FLT_EPSILON relative to
+ * (|x| + |c|)^2, which is at most 2 (|x|^2 + |c|^2) (no square roots).
+ */
 void
-kmeans_bounds_reset(KmeansBounds *b, size_t row, float second)
+kmeans_bounds_reset(KmeansBounds *b, size_t row, float xnorm, float second,
+					float cmax2)
 {
-	b->lower[row] = second > 0.0f ? sqrtf(second) : 0.0f;
+	float		lower = xnorm + second -
+		(float) (b->dim + 2) * FLT_EPSILON * 2.0f * (xnorm + cmax2);
+
+	b->lower[row] = lower > 0.0f ? sqrtf(lower) : 0.0f;
 }
 
 void
@@ -110,6 +122,10 @@ kmeans_bounds_moved(KmeansBounds *b, const float *old, const float *now,
 	for (size_t j = 0; j < b->k; j++)
 	{
 		float		m = sqrtf(dk->l2sq(old + j * b->dim, now + j * b->dim, b->dim));
+
+		/* a NaN move proves nothing: it must clear the bounds, not be lost */
+		if (isnan(m))
+			m = INFINITY;
 
 		if (m > max1)
 		{

@@ -11,7 +11,8 @@
  * the distance from its centroid to the nearest other centroid, no other
  * centroid can be nearer (triangle inequality) and the row is settled.
  * Only the other rows are compared with all k centroids, which also gives
- * their bound anew (the second-nearest distance).  After the update step
+ * their bound anew (the second-nearest distance, less its rounding
+ * error).  After the update step
  * every bound drops by the farthest any other centroid moved.
  *
  * The assignments are Lloyd's: the bounds only skip comparisons whose
@@ -30,11 +31,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/error.h"
-
 /*
  * Up to this dimension kmeans_train uses the bounds unless told otherwise
- * (and can: the per-row search behind them takes at most this many).
+ * (and can: the per-row search behind them takes at most this many, which
+ * kmeans.c asserts against KMEANS_NEAREST2_MAX_DIM).
  */
 #define KMEANS_BOUNDS_MAX_DIM	32
 
@@ -55,10 +55,13 @@ extern size_t kmeans_bounds_settle(KmeansBounds *b, const float *x, size_t n,
 								   uint32_t *pending);
 
 /*
- * A row compared with every centroid: second is its squared distance to
- * the second nearest (infinity with one centroid).
+ * A row compared with every centroid: second is the nearest-two search's
+ * second smallest value for it (|c|^2 - 2 x.c, kmeans_impl.h; infinity
+ * with one centroid), xnorm the row's squared norm, cmax2 the largest
+ * squared centroid norm, which bound the rounding error of that value.
  */
-extern void kmeans_bounds_reset(KmeansBounds *b, size_t row, float second);
+extern void kmeans_bounds_reset(KmeansBounds *b, size_t row, float xnorm,
+								float second, float cmax2);
 
 /*
  * The centroids moved from old to now: lower every bound by the farthest

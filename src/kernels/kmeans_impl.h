@@ -38,8 +38,10 @@ extern KmeansArgminFn kmeans_select_argmin(void);
  * argmin above it minimizes |c|^2 - 2 x.c (accumulated by fused
  * multiply-adds in dimension order, so every version gives the same bits)
  * and returns the first j reaching the minimum, in *best, and the second
- * smallest value (+inf for k = 1) in *second.  dim is at most
- * KMEANS_NEAREST2_MAX_DIM.
+ * smallest value (+inf for k = 1) in *second.  On rows far from the
+ * origin this expansion loses most of its digits to cancellation: callers
+ * that need distances recompute them directly or allow for its error
+ * (kmeans_bounds.c).  dim is at most KMEANS_NEAREST2_MAX_DIM.
  */
 #define KMEANS_NEAREST2_LANES 16
 #define KMEANS_NEAREST2_MAX_DIM 32

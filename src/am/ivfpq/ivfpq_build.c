@@ -496,6 +496,8 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	Size		budget = (Size) maintenance_work_mem * 1024;
 	Size		fixed;
 	Size		per_row;
+	Size		pq_per_row;
+	int64		pq_rows;
 	Size		batch_bytes;
 	int			sort_kb;
 	AttrNumber	sort_cols[] = {IVFPQ_SORT_LIST, IVFPQ_SORT_TID};
@@ -537,12 +539,15 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	 * Size the reservoir from the planner's estimate of the row count, and
 	 * within maintenance_work_mem once training's own memory is set aside:
 	 * centroids with their double sums and neighbour lists, the codebooks,
-	 * and per sampled row its assignment (two, the pass's and the last), its
-	 * distance, its place when sorted by level and by centroid and, for
-	 * each thread training a PQ subspace, its copy of the row's sub-vector
-	 * and five words of bounds and search results (kmeans.c).  The threads'
-	 * distance blocks (kmeans.c) come on top,
-	 * at most an eighth of maintenance_work_mem, or 1 MB with one thread.
+	 * and per sampled row five words of k-means state (its assignment, two:
+	 * the pass's and the last, its distance, and its place when sorted by
+	 * level and by centroid; with bounds, a lower bound and a place in the
+	 * pending list instead: kmeans.c).  The rows PQ trains on, at most
+	 * PQ_KSUB * sample_rate, take one more word (their list) and, for each
+	 * thread training a subspace, a copy of the row's sub-vector and four
+	 * words of k-means state.  The threads' distance blocks (kmeans.c) come
+	 * on top, at most an eighth of maintenance_work_mem, or 1 MB with one
+	 * thread.
 	 */
 	estimate_rel_size(heap, NULL, &est_pages, &est_rows, &est_visfrac);
 	lists_est = lists_opt > 0 ? lists_opt : (int64) sqrt(Max(est_rows, 1.0)) + 1;
@@ -550,9 +555,16 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	fixed = (Size) lists_est * bs->dim * (sizeof(float) + sizeof(double)) +
 		(Size) lists_est * KMEANS_HIER_REFINE_NEIGHBOURS * sizeof(uint32) +
 		(Size) PQ_KSUB * bs->dim * sizeof(float);
-	per_row = sizeof(float) * bs->dim + 5 * sizeof(int32) +
-		(Size) bs->threads * sizeof(float) * (bs->dim / bs->m + 5);
-	cap_by_memory = budget > fixed ? (int64) ((budget - fixed) / per_row) : 0;
+	per_row = sizeof(float) * bs->dim + 5 * sizeof(int32);
+	pq_per_row = sizeof(int32) + (Size) bs->threads * sizeof(float) * (bs->dim / bs->m + 4);
+	pq_rows = (int64) PQ_KSUB * sample_rate;
+	if (budget <= fixed)
+		cap_by_memory = 0;
+	else if (budget - fixed >= (Size) pq_rows * (per_row + pq_per_row))
+		cap_by_memory = pq_rows +
+			(int64) ((budget - fixed - (Size) pq_rows * (per_row + pq_per_row)) / per_row);
+	else
+		cap_by_memory = (int64) ((budget - fixed) / (per_row + pq_per_row));
 	if (want > cap_by_memory)
 	{
 		ereport(NOTICE,
