@@ -196,7 +196,16 @@ kmeans_train_hierarchical(float *x, size_t n, size_t dim, size_t k,
 	CoreStatus	st;
 
 	if (k <= KMEANS_HIER_MIN_K || n < k)
-		return kmeans_train(x, n, dim, k, opts, centroids, err);
+	{
+		/* flat training: every pass compares with every centroid */
+		KmeansOptions flat = *opts;
+
+		flat.neighbours = 0;
+		st = kmeans_train(x, n, dim, k, &flat, centroids, err);
+		opts->iterations_run = flat.iterations_run;
+		opts->rows_compared = flat.rows_compared;
+		return st;
+	}
 	if (n > UINT32_MAX || dim == 0)
 		return core_error(err, CORE_ERR_INVALID,
 						  "k-means: %zu rows of dimension %zu are beyond hierarchical training", n, dim);

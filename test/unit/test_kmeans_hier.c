@@ -160,6 +160,35 @@ UNIT_TEST(kmeans_hier_same_seed_same_centroids_for_any_thread_count)
 	free(c3);
 }
 
+UNIT_TEST(kmeans_hier_few_lists_train_flat_in_full_passes)
+{
+	/*
+	 * At most KMEANS_HIER_MIN_K lists there are no levels: every pass
+	 * compares with every centroid, whatever opts->neighbours asks of the
+	 * passes after the levels.  40 dimensions keep the bounds out.
+	 */
+	size_t		n = 6000,
+				dim = 40,
+				k = 200;
+	float	   *x = make_skewed_blobs(n, dim, 150, 8);
+	float	   *flat = malloc(k * dim * sizeof(float));
+	float	   *hier = malloc(k * dim * sizeof(float));
+	KmeansOptions f = {.max_iterations = 15,.seed = 3};
+	KmeansOptions h = {.max_iterations = 15,.seed = 3,.neighbours = 8};
+	CoreError	err;
+	bool		ok;
+
+	ok = kmeans_train(x, n, dim, k, &f, flat, &err) == CORE_OK &&
+		kmeans_train_hierarchical(x, n, dim, k, KMEANS_HIER_REFINE_PASSES, &h, hier, &err) == CORE_OK;
+	CHECK(ok);
+	CHECK(ok && memcmp(flat, hier, k * dim * sizeof(float)) == 0);
+	CHECK_MSG(h.iterations_run == f.iterations_run, "%d passes against %d",
+			  h.iterations_run, f.iterations_run);
+	free(x);
+	free(flat);
+	free(hier);
+}
+
 UNIT_TEST(kmeans_hier_puts_the_rows_back_in_their_order)
 {
 	size_t		n = 9000,
