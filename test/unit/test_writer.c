@@ -608,12 +608,24 @@ UNIT_TEST(rows_of_staged_fragments_are_deleted_by_their_staged_address)
 	drop_storage(st);
 }
 
+/* Check the staged version of wr holds `rows` rows. */
+static void
+check_staged_rows(Storage *st, LanceWriter *wr, uint64_t rows)
+{
+	CoreError	err;
+	LanceDataset *staged;
+
+	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
+	CHECK_MSG(lance_dataset_count_rows(staged) == rows, "%" PRIu64 " staged rows, expected %" PRIu64,
+			  lance_dataset_count_rows(staged), rows);
+	lance_dataset_close(staged);
+}
+
 UNIT_TEST(staged_fragment_deleted_whole_is_left_out_of_the_commit)
 {
 	Storage    *st = temp_storage();
 	CoreError	err;
 	LanceWriter *wr;
-	LanceDataset *staged;
 	Ltx__Transaction *txn;
 	uint64_t	v;
 	int64_t		count;
@@ -623,8 +635,8 @@ UNIT_TEST(staged_fragment_deleted_whole_is_left_out_of_the_commit)
 	CHECK(st != NULL);
 	wr = writer_with_changes(st, &err);
 	CHECK_MSG(wr != NULL, "%s", err.msg);
-	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
-	lance_dataset_close(staged);
+	/* reading flushes rows 10..14 into staged fragment 1 */
+	check_staged_rows(st, wr, 15);
 	for (int i = 0; i < 5; i++)
 		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, i), &err) == CORE_OK);
 	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 0), &err) == CORE_OK);
@@ -682,7 +694,6 @@ UNIT_TEST(rollback_keeps_the_earlier_rows_of_a_file_written_since)
 	Storage    *st = temp_storage();
 	CoreError	err;
 	LanceWriter *wr;
-	LanceDataset *staged;
 
 	CHECK(st != NULL);
 	wr = writer_with_changes(st, &err);
@@ -691,18 +702,14 @@ UNIT_TEST(rollback_keeps_the_earlier_rows_of_a_file_written_since)
 	for (int i = 15; i < 18; i++)
 		CHECK(push_row(wr, i, &err) == CORE_OK);
 	/* reading flushes rows 10..17 into one file: staged fragment 1 */
-	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
-	CHECK(lance_dataset_count_rows(staged) == 18);
-	lance_dataset_close(staged);
+	check_staged_rows(st, wr, 18);
 	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 0), &err) == CORE_OK);
 	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(1, 6), &err) == CORE_OK);
 	CHECK(push_row(wr, 18, &err) == CORE_OK);
 	lance_writer_rollback_savepoint(wr);
 	CHECK(!lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 0)));
 	CHECK(lance_writer_deleted(wr, LANCE_ROW_ADDR(1, 5)));
-	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
-	CHECK(lance_dataset_count_rows(staged) == 15);
-	lance_dataset_close(staged);
+	check_staged_rows(st, wr, 15);
 	commit_and_check(st, wr, 15, 14 * 15 / 2);
 	drop_storage(st);
 }
@@ -752,19 +759,6 @@ UNIT_TEST(rollback_drops_a_half_pushed_row)
 	CHECK(push_row(wr, 16, &err) == CORE_OK);
 	commit_and_check(st, wr, 16, 14 * 15 / 2 + 16);
 	drop_storage(st);
-}
-
-/* Check the staged version of wr holds `rows` rows. */
-static void
-check_staged_rows(Storage *st, LanceWriter *wr, uint64_t rows)
-{
-	CoreError	err;
-	LanceDataset *staged;
-
-	CHECK_MSG(lance_writer_open_staged(wr, st, &staged, &err) == CORE_OK, "%s", err.msg);
-	CHECK_MSG(lance_dataset_count_rows(staged) == rows, "%" PRIu64 " staged rows, expected %" PRIu64,
-			  lance_dataset_count_rows(staged), rows);
-	lance_dataset_close(staged);
 }
 
 UNIT_TEST(an_outer_rollback_cuts_again_a_file_an_inner_rollback_cut)
