@@ -10,6 +10,9 @@ use Time::HiRes qw(usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use crash_restart;
 
 my $node = PostgreSQL::Test::Cluster->new('write_crash');
 $node->init;
@@ -53,11 +56,8 @@ ok((() = glob("$root/t.lance/data/*.lance")) >= $files_before + 2,
 my $pid = $node->safe_psql('postgres',
 	q{SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY t FROM%' AND pid <> pg_backend_pid()});
 ok($pid =~ /^\d+$/, 'found the COPY backend');
-kill 'KILL', $pid;
+kill_backend_and_wait_restart($node, $pid);
 $copy->finish;
-
-# the postmaster restarts after the crash; wait until it accepts queries
-$node->poll_query_until('postgres', 'SELECT true') or die 'server did not come back';
 
 is($node->safe_psql('postgres', 'SELECT max(version) FROM lance_versions(\'t\')'),
 	'2', 'no version was made by the killed COPY');

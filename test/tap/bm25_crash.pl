@@ -9,6 +9,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
+use crash_restart;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -55,16 +56,8 @@ cmp_ok($n, '>=', 1200, 'inserts were running when the backend was killed');
 my $pid = $node->safe_psql('postgres',
 	q{SELECT pid FROM pg_stat_activity WHERE query LIKE 'INSERT INTO docs%' AND pid <> pg_backend_pid()});
 ok($pid =~ /^\d+$/, 'found the inserting backend');
-kill 'KILL', $pid;
+my $up = kill_backend_and_wait_restart($node, $pid);
 $h->finish;
-# wait for the restart (a psql started while it is down fails and is retried)
-my $up = 0;
-for (my $i = 0; $i < 600 && !$up; $i++)
-{
-	usleep(100_000);
-	my ($ret) = $node->psql('postgres', 'SELECT 1');
-	$up = ($ret == 0);
-}
 ok($up, 'the server restarted');
 like(slurp_file($node->logfile), qr/all server processes terminated; reinitializing/,
 	'the server went through crash recovery');

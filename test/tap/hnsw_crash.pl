@@ -8,6 +8,9 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
 use Time::HiRes qw(usleep);
+use FindBin;
+use lib $FindBin::RealBin;
+use crash_restart;
 
 my $node = PostgreSQL::Test::Cluster->new('hnsw_crash');
 $node->init;
@@ -47,10 +50,8 @@ cmp_ok($rows, '>=', 2000, 'inserts were running when the server was killed');
 # and replays the WAL, as after a crash of the whole server
 my $pid = $node->safe_psql('postgres',
 	"SELECT pid FROM pg_stat_activity WHERE query LIKE 'CALL fill%'");
-kill 'KILL', $pid;
+kill_backend_and_wait_restart($node, $pid);
 eval { $h->finish; };
-$node->poll_query_until('postgres', 'SELECT 1', '1')
-  or die 'the server did not come back after the crash';
 like(slurp_file($node->logfile), qr/database system was not properly shut down/,
 	'the server replayed its WAL');
 
