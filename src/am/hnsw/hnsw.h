@@ -214,7 +214,16 @@ typedef struct HnswGraphReader
 	 */
 	uint32	   *marks;
 	uint32	   *epoch;
+
+	/*
+	 * Optional: ask for an element's links at a level ahead of their use,
+	 * where they are plain memory (a build's graph); NULL otherwise.
+	 */
+	void		(*prefetch) (void *arg, uint32 id, int level);
 } HnswGraphReader;
+
+/* the distance between candidates i and j of a neighbour selection */
+typedef float (*HnswPairDistance) (void *arg, int i, int j);
 
 /*
  * A search of one level that can be resumed to produce more results.
@@ -313,6 +322,9 @@ extern void HnswSearchEnd(HnswSearch *search);
 extern HnswCandidate HnswGreedyDescend(HnswGraphReader reader, const float *query,
 									   int dim, int m, HnswCandidate entry,
 									   int fromLevel, int toLevel);
+extern int	HnswSelectNeighborsBy(const HnswCandidate *cands, int ncands, int max,
+								  bool keepPruned, HnswPairDistance dist, void *arg,
+								  const bool *usable, uint32 *out);
 extern int	HnswSelectNeighbors(HnswMetric metric, int dim,
 								const HnswCandidate *cands, int ncands,
 								const float *const *vecs, int max,

@@ -51,10 +51,23 @@ GraphSlots(BuildGraph *g, uint32 pos, int level)
 	return g->upper + g->upperAt[pos] + (Size) (level - 1) * g->shape.m;
 }
 
-static inline const uint8 *
+/* The bytes of one element's record in g->vectors. */
+Size
+HnswGraphVectorBytes(const HnswShape *shape)
+{
+	return MAXALIGN(sizeof(Sq8CodeStats) + shape->dim);
+}
+
+static inline Sq8CodeStats *
+GraphStats(BuildGraph *g, uint32 pos)
+{
+	return (Sq8CodeStats *) (g->vectors + (Size) pos * g->vecBytes);
+}
+
+static inline uint8 *
 GraphCodes(BuildGraph *g, uint32 pos)
 {
-	return g->codes + (Size) pos * g->shape.dim;
+	return (uint8 *) (g->vectors + (Size) pos * g->vecBytes + sizeof(Sq8CodeStats));
 }
 
 /* Decode an element into row i of the scratch vectors. */
@@ -63,8 +76,78 @@ GraphDecode(BuildGraph *g, uint32 pos, int i)
 {
 	float	   *out = g->decoded + (Size) i * g->shape.dim;
 
-	sq8_decode(GraphCodes(g, pos), g->shape.dim, g->lo[pos], g->step[pos], out);
+	sq8_decode(GraphCodes(g, pos), g->shape.dim, GraphStats(g, pos)->lo,
+			   GraphStats(g, pos)->step, out);
 	return out;
+}
+
+/*
+ * The distance between two elements' decoded vectors, from their codes
+ * (sq8_pair.h): what pruning compares.  Not for L1, which the caller
+ * decodes for.
+ */
+static inline float
+GraphPairDistance(BuildGraph *g, uint32 a, uint32 b)
+{
+	uint32		dot = g->codeDot(GraphCodes(g, a), GraphCodes(g, b), g->shape.dim);
+
+	Assert(g->shape.metric != HNSW_METRIC_L1);
+	if (g->shape.metric == HNSW_METRIC_L2)
+		return (float) sq8_pair_l2sq(GraphStats(g, a), GraphStats(g, b), dot, g->shape.dim);
+	return (float) -sq8_pair_ip(GraphStats(g, a), GraphStats(g, b), dot, g->shape.dim);
+}
+
+/* candidates of a neighbour selection by position, for HnswSelectNeighborsBy */
+typedef struct GraphPairs
+{
+	BuildGraph *g;
+	const HnswCandidate *cands;
+} GraphPairs;
+
+static float
+GraphCandDistance(void *arg, int i, int j)
+{
+	GraphPairs *gp = (GraphPairs *) arg;
+
+	return GraphPairDistance(gp->g, gp->cands[i].id, gp->cands[j].id);
+}
+
+/*
+ * Choose up to max neighbours among candidates sorted nearest first
+ * (HnswSelectNeighborsBy).  L1 distances have no code-to-code form:
+ * there the candidates are decoded, once each.
+ */
+static int
+GraphSelect(BuildGraph *g, const HnswCandidate *cands, int ncands, int max,
+			bool keepPruned, const float **vecs, uint32 *out)
+{
+	GraphPairs	gp = {g, cands};
+
+	if (g->shape.metric != HNSW_METRIC_L1)
+		return HnswSelectNeighborsBy(cands, ncands, max, keepPruned, GraphCandDistance, &gp,
+									 NULL, out);
+	for (int i = 0; i < ncands; i++)
+		vecs[i] = GraphDecode(g, cands[i].id, i);
+	return HnswSelectNeighbors(g->shape.metric, g->shape.dim, cands, ncands, vecs, max,
+							   keepPruned, out);
+}
+
+/*
+ * Lock an element's neighbour lists in a parallel build; a serial build
+ * is the only process touching its arrays.
+ */
+static inline void
+GraphLock(BuildGraph *g, uint32 pos, LWLockMode mode)
+{
+	if (g->fixed)
+		LWLockAcquire(&g->locks[pos], mode);
+}
+
+static inline void
+GraphUnlock(BuildGraph *g, uint32 pos)
+{
+	if (g->fixed)
+		LWLockRelease(&g->locks[pos]);
 }
 
 /*
@@ -83,25 +166,47 @@ GraphNeighbors(void *arg, uint32 id, int level, uint32 *out)
 	if (level > g->levels[id])
 		return 0;
 	slots = GraphSlots(g, id, level);
-	LWLockAcquire(&g->locks[id], LW_SHARED);
+	GraphLock(g, id, LW_SHARED);
 	for (int i = 0; i < HnswLevelSlots(g->shape.m, level); i++)
 		if (slots[i] != HNSW_INVALID_ID)
 			out[n++] = slots[i];
-	LWLockRelease(&g->locks[id]);
+	GraphUnlock(g, id);
 	return n;
 }
 
+/* Ask for an element's links at a level ahead of use (reader.prefetch). */
+static void
+GraphPrefetchLinks(void *arg, uint32 id, int level)
+{
+	BuildGraph *g = (BuildGraph *) arg;
+	const uint32 *slots;
+
+	if (level > g->levels[id])
+		return;
+	slots = GraphSlots(g, id, level);
+	for (int off = 0; off < HnswLevelSlots(g->shape.m, level); off += 64 / sizeof(uint32))
+		__builtin_prefetch(slots + off);
+}
+
 /*
- * Ask for a vector's cache lines ahead of use.  Neighbours' codes are
- * scattered over the graph's arrays, so each distance would otherwise
- * start with a cache miss the hardware cannot predict.
+ * Ask for an element's record (stats and codes) ahead of use.  Neighbours'
+ * records are scattered over the graph's arrays, so each distance would
+ * otherwise start with a cache miss the hardware cannot predict.
  */
 static inline void
-PrefetchCodes(const uint8 *c, int dim)
+PrefetchVector(BuildGraph *g, uint32 pos)
 {
-	for (int off = 0; off < dim; off += 64)
-		__builtin_prefetch(c + off);
+	const char *r = (const char *) GraphStats(g, pos);
+
+	for (Size off = 0; off < g->vecBytes; off += 64)
+		__builtin_prefetch(r + off);
 }
+
+/*
+ * Records asked for ahead of the one measured: one distance is too short
+ * to hide a miss, and a few misses in flight are what the cache can take.
+ */
+#define VISIT_PREFETCH	4
 
 /* Distances from the element being inserted (query) to others' codes. */
 static void
@@ -110,18 +215,19 @@ GraphVisit(void *arg, const float *query, const uint32 *ids, int n, HnswCandidat
 	BuildGraph *g = (BuildGraph *) arg;
 
 	Assert(query == g->query);
-	if (n > 0)
-		PrefetchCodes(GraphCodes(g, ids[0]), g->shape.dim);
+	for (int i = 0; i < Min(n, VISIT_PREFETCH); i++)
+		PrefetchVector(g, ids[i]);
 	for (int i = 0; i < n; i++)
 	{
 		uint32		p = ids[i];
 
-		if (i + 1 < n)
-			PrefetchCodes(GraphCodes(g, ids[i + 1]), g->shape.dim);
+		if (i + VISIT_PREFETCH < n)
+			PrefetchVector(g, ids[i + VISIT_PREFETCH]);
 		out[i].id = p;
 		out[i].dist = HnswDistanceSq8(g->shape.metric, query, g->querySum, GraphCodes(g, p),
-									  g->lo[p], g->step[p], g->shape.dim);
-		out[i].tid = g->tids[ids[i]];
+									  GraphStats(g, p)->lo, GraphStats(g, p)->step, g->shape.dim);
+		/* a build's candidates are positions: their TIDs are not read */
+		ItemPointerSetInvalid(&out[i].tid);
 		out[i].deleted = false;
 	}
 }
@@ -133,7 +239,7 @@ GraphVisit(void *arg, const float *query, const uint32 *ids, int n, HnswCandidat
 Size
 HnswGraphElementBytes(const HnswShape *shape)
 {
-	return shape->dim + 2 * sizeof(float) + sizeof(ItemPointerData) + 1 +
+	return HnswGraphVectorBytes(shape) + sizeof(ItemPointerData) + 1 +
 		sizeof(uint32) * (2 * shape->m + 1) + sizeof(LWLock);
 }
 
@@ -160,10 +266,8 @@ HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap)
 	PLACE(slots0, sizeof(uint32) * 2 * g->shape.m * (Size) cap);
 	PLACE(upperAt, sizeof(uint32) * (Size) cap);
 	PLACE(upper, sizeof(uint32) * (Size) upperCap);
-	PLACE(lo, sizeof(float) * (Size) cap);
-	PLACE(step, sizeof(float) * (Size) cap);
+	PLACE(vectors, HnswGraphVectorBytes(&g->shape) * cap);
 	PLACE(tids, sizeof(ItemPointerData) * (Size) cap);
-	PLACE(codes, (Size) g->shape.dim * cap);
 	PLACE(levels, (Size) cap);
 #undef PLACE
 
@@ -248,16 +352,13 @@ GraphGrow(BuildGraph *g, uint32 need, Size budget)
 	base = MemoryContextAllocHuge(CurrentMemoryContext,
 								  HnswGraphLayout(g, NULL, (uint32) cap, (uint32) upperCap));
 	HnswGraphLayout(g, base, (uint32) cap, (uint32) upperCap);
-	HnswGraphInitLocks(g, BuildTrancheId());
 	if (old.cap > 0)
 	{
 		memcpy(g->slots0, old.slots0, sizeof(uint32) * s0 * n);
 		memcpy(g->upperAt, old.upperAt, sizeof(uint32) * n);
 		memcpy(g->upper, old.upper, sizeof(uint32) * g->hdr->upperUsed);
-		memcpy(g->lo, old.lo, sizeof(float) * n);
-		memcpy(g->step, old.step, sizeof(float) * n);
+		memcpy(g->vectors, old.vectors, g->vecBytes * n);
 		memcpy(g->tids, old.tids, sizeof(ItemPointerData) * n);
-		memcpy(g->codes, old.codes, (Size) g->shape.dim * n);
 		memcpy(g->levels, old.levels, n);
 		pfree(old.locks);		/* the start of the old block */
 	}
@@ -307,11 +408,10 @@ GraphAddLink(BuildGraph *g, uint32 pos, int level, uint32 newPos)
 	int			nslots = HnswLevelSlots(g->shape.m, level);
 	uint32	   *slots = GraphSlots(g, pos, level);
 	HnswCandidate *cands = g->linkCands;
-	const float **vecs = g->linkVecs;
 	uint32	   *chosen = g->linkChosen;
-	int			ncands = 0;
+	bool		l1 = g->shape.metric == HNSW_METRIC_L1;
+	const float *posVec = NULL;
 	int			nchosen;
-	const float *posVec;
 
 	for (int i = 0; i < nslots; i++)
 	{
@@ -321,30 +421,28 @@ GraphAddLink(BuildGraph *g, uint32 pos, int level, uint32 newPos)
 			return;
 		}
 	}
-	posVec = GraphDecode(g, pos, nslots + 1);
+	if (l1)
+		posVec = GraphDecode(g, pos, nslots + 1);
 	for (int i = 0; i <= nslots; i++)
 	{
 		uint32		p = i < nslots ? slots[i] : newPos;
-		int			j = ncands++;
+		int			j = i;
 
 		/* append, then bubble down to keep the list sorted by distance */
 		cands[j].id = p;
-		vecs[j] = GraphDecode(g, p, i);
-		cands[j].dist = HnswDistance(g->shape.metric, posVec, vecs[j], g->shape.dim);
+		cands[j].dist = l1 ?
+			HnswDistance(g->shape.metric, posVec, GraphDecode(g, p, 0), g->shape.dim) :
+			GraphPairDistance(g, pos, p);
 		cands[j].deleted = false;
 		for (; j > 0 && cands[j - 1].dist > cands[j].dist; j--)
 		{
 			HnswCandidate tc = cands[j];
-			const float *tv = vecs[j];
 
 			cands[j] = cands[j - 1];
-			vecs[j] = vecs[j - 1];
 			cands[j - 1] = tc;
-			vecs[j - 1] = tv;
 		}
 	}
-	nchosen = HnswSelectNeighbors(g->shape.metric, g->shape.dim, cands, ncands,
-								  vecs, nslots, true, chosen);
+	nchosen = GraphSelect(g, cands, nslots + 1, nslots, true, g->linkVecs, chosen);
 	for (int i = 0; i < nslots; i++)
 		slots[i] = i < nchosen ? chosen[i] : HNSW_INVALID_ID;
 }
@@ -361,7 +459,8 @@ GraphAddLink(BuildGraph *g, uint32 pos, int level, uint32 newPos)
 static void
 GraphInsert(BuildGraph *g, uint32 pos, const float *vec, MemoryContext tmpCtx)
 {
-	HnswGraphReader reader = {GraphNeighbors, GraphVisit, g, g->marks, &g->epoch};
+	HnswGraphReader reader = {GraphNeighbors, GraphVisit, g, g->marks, &g->epoch,
+	GraphPrefetchLinks};
 	BuildGraphHeader *hdr = g->hdr;
 	int			level = g->levels[pos];
 	int			m = g->shape.m;
@@ -411,21 +510,18 @@ GraphInsert(BuildGraph *g, uint32 pos, const float *vec, MemoryContext tmpCtx)
 			int			nsel;
 
 			HnswSearchEnd(s);
-			for (int i = 0; i < nfound; i++)
-				vecs[i] = GraphDecode(g, found[i].id, i);
-			nsel = HnswSelectNeighbors(g->shape.metric, g->shape.dim, found, nfound, vecs,
-									   HnswLevelSlots(m, lc), false, sel);
+			nsel = GraphSelect(g, found, nfound, HnswLevelSlots(m, lc), false, vecs, sel);
 			for (int i = nsel; i < HnswLevelSlots(m, lc); i++)
 				sel[i] = HNSW_INVALID_ID;
 			entries = found;
 			nentries = nfound;
 		}
 
-		LWLockAcquire(&g->locks[pos], LW_EXCLUSIVE);
+		GraphLock(g, pos, LW_EXCLUSIVE);
 		for (int lc = top; lc >= 0; lc--)
 			memcpy(GraphSlots(g, pos, lc), chosen + HnswLevelStart(m, lc),
 				   sizeof(uint32) * HnswLevelSlots(m, lc));
-		LWLockRelease(&g->locks[pos]);
+		GraphUnlock(g, pos);
 
 		for (int lc = top; lc >= 0; lc--)
 		{
@@ -433,9 +529,9 @@ GraphInsert(BuildGraph *g, uint32 pos, const float *vec, MemoryContext tmpCtx)
 
 			for (int i = 0; i < HnswLevelSlots(m, lc) && sel[i] != HNSW_INVALID_ID; i++)
 			{
-				LWLockAcquire(&g->locks[sel[i]], LW_EXCLUSIVE);
+				GraphLock(g, sel[i], LW_EXCLUSIVE);
 				GraphAddLink(g, sel[i], lc, pos);
-				LWLockRelease(&g->locks[sel[i]]);
+				GraphUnlock(g, sel[i]);
 			}
 		}
 		MemoryContextSwitchTo(old);
@@ -539,10 +635,11 @@ SlotsPut(uint32 *slots, int n, uint32 id)
 static uint32
 GreedyReach(BuildGraph *g, uint32 u, float *vec)
 {
-	HnswGraphReader reader = {GraphNeighbors, GraphVisit, g, g->marks, &g->epoch};
+	HnswGraphReader reader = {GraphNeighbors, GraphVisit, g, g->marks, &g->epoch,
+	GraphPrefetchLinks};
 	HnswCandidate entry;
 
-	sq8_decode(GraphCodes(g, u), g->shape.dim, g->lo[u], g->step[u], vec);
+	sq8_decode(GraphCodes(g, u), g->shape.dim, GraphStats(g, u)->lo, GraphStats(g, u)->step, vec);
 	g->query = vec;
 	g->querySum = 0.0f;
 	for (int i = 0; i < g->shape.dim; i++)
@@ -726,8 +823,8 @@ HnswWriteGraph(BuildState *bs)
 			memcpy(etup->codes, GraphCodes(g, pos), shape->dim);
 			memset(etup->codes + shape->dim, 0,
 				   TYPEALIGN(sizeof(uint32), shape->dim) - shape->dim);
-			etup->lo = g->lo[pos];
-			etup->step = g->step[pos];
+			etup->lo = GraphStats(g, pos)->lo;
+			etup->step = GraphStats(g, pos)->step;
 			for (int lc = 0; lc <= level; lc++)
 			{
 				const uint32 *src = GraphSlots(g, pos, lc);
@@ -764,6 +861,7 @@ SetBuildDim(BuildState *bs, int dim)
 						dim, bs->graph.shape.m, HnswMaxDim(bs->graph.shape.m)),
 				 errhint("Use a smaller m, or reduce the dimensions.")));
 	bs->graph.shape.dim = dim;
+	bs->graph.vecBytes = HnswGraphVectorBytes(&bs->graph.shape);
 }
 
 /* Memory a serial build's graph holds for its elements, for its budget. */
@@ -903,8 +1001,9 @@ AddInMemory(BuildState *bs, ItemPointer tid)
 	}
 
 	/* nothing links to pos yet: fill it in without its lock */
-	sq8_encode(g->vecBuf, g->shape.dim, g->codes + (Size) pos * g->shape.dim,
-			   &g->lo[pos], &g->step[pos]);
+	sq8_encode(g->vecBuf, g->shape.dim, GraphCodes(g, pos),
+			   &GraphStats(g, pos)->lo, &GraphStats(g, pos)->step);
+	sq8_code_sums(GraphCodes(g, pos), g->shape.dim, GraphStats(g, pos));
 	g->tids[pos] = *tid;
 	g->levels[pos] = level;
 	memset(GraphSlots(g, pos, 0), 0xFF, sizeof(uint32) * 2 * m);
@@ -1015,6 +1114,7 @@ HnswBuildStateInit(BuildState *bs, Relation heap, Relation index,
 	bs->graph.linkCands = palloc(sizeof(HnswCandidate) * (2 * m + 1));
 	bs->graph.linkVecs = palloc(sizeof(float *) * (2 * m + 1));
 	bs->graph.linkChosen = palloc(sizeof(uint32) * 2 * m);
+	bs->graph.codeDot = sq8_code_dot();
 	bs->graph.chosen = palloc(sizeof(uint32) *
 							  (HnswLevelStart(m, HNSW_MAX_LEVEL) + HnswLevelSlots(m, HNSW_MAX_LEVEL)));
 	bs->memLimit = (Size) maintenance_work_mem * 1024;

@@ -7,10 +7,11 @@
  * The graph is a set of flat arrays indexed by an element's position.  In
  * a serial build they live in backend memory and grow; in a parallel build
  * they live in the parallel context's shared memory, sized once, and every
- * participant inserts into them.  The same insert code runs in both: it
- * takes an element's LWLock to read or change its neighbour lists, and
- * the header's locks for the entry point and for writing the graph out
- * (uncontended, and cheap, when one process builds).
+ * participant inserts into them.  The same insert code runs in both: in a
+ * parallel build it takes an element's LWLock to read or change its
+ * neighbour lists (a serial build, the only process touching its arrays,
+ * skips those: they were a tenth of its time), and the header's locks for
+ * the entry point and for writing the graph out.
  *
  *-------------------------------------------------------------------------
  */
@@ -18,6 +19,7 @@
 #define LANCEDB_AM_HNSW_BUILD_H
 
 #include "am/hnsw/hnsw.h"
+#include "kernels/sq8_pair.h"
 #include "port/atomics.h"
 #include "storage/condition_variable.h"
 #include "storage/lwlock.h"
@@ -58,15 +60,22 @@ typedef struct BuildGraph
 	bool		fixed;			/* arrays in shared memory, of a fixed size */
 	uint32		cap;
 	uint32		upperCap;
-	uint8	   *codes;			/* cap x dim 8-bit codes */
-	float	   *lo;				/* per element: code 0 stands for lo */
-	float	   *step;			/* per element: the value of one code step */
+	/*
+	 * per element, in one record of HnswGraphVectorBytes: its codes'
+	 * Sq8CodeStats (lo, step, and the sums of code-to-code distances),
+	 * then its 8-bit codes; one record, so that a distance starts with
+	 * one run of cache lines to fetch, not two
+	 */
+	char	   *vectors;
+	Size		vecBytes;		/* HnswGraphVectorBytes, once dim is known */
 	ItemPointerData *tids;
 	uint8	   *levels;
 	uint32	   *slots0;			/* cap x 2m level-0 neighbour positions */
 	uint32	   *upperAt;		/* start of an element's levels 1.. in upper */
 	uint32	   *upper;			/* pool of m slots per upper level */
-	LWLock	   *locks;			/* one per element, for its neighbour lists */
+	LWLock	   *locks;			/* one per element, for its neighbour lists;
+								 * taken only when fixed (parallel) */
+	Sq8CodeDotFn codeDot;		/* this CPU's dot product of two codes */
 
 	/* this participant's own: visited marks, per position */
 	uint32	   *marks;
@@ -78,9 +87,9 @@ typedef struct BuildGraph
 
 	/* scratch for re-selecting a full neighbour list: 2m + 1 entries */
 	HnswCandidate *linkCands;
-	const float **linkVecs;
+	const float **linkVecs;		/* L1 only, which has no code-to-code form */
 	uint32	   *linkChosen;
-	float	   *decoded;		/* max(ef, 2m + 2) decoded vectors */
+	float	   *decoded;		/* max(ef, 2m + 2) decoded vectors (L1) */
 	float	   *vecBuf;			/* the prepared vector of the row at hand */
 	uint32	   *chosen;			/* the new element's links, all levels */
 } BuildGraph;
@@ -107,6 +116,7 @@ extern void HnswBuildStateInit(BuildState *bs, Relation heap, Relation index,
 extern void HnswBuildStateEnd(BuildState *bs);
 extern void HnswBuildHeaderInit(BuildGraphHeader *hdr, int trancheId);
 extern Size HnswGraphElementBytes(const HnswShape *shape);
+extern Size HnswGraphVectorBytes(const HnswShape *shape);
 extern Size HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap);
 extern void HnswGraphInitLocks(BuildGraph *g, int trancheId);
 extern void HnswBuildCallback(Relation index, ItemPointer tid, Datum *values,

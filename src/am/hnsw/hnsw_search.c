@@ -334,14 +334,30 @@ Advance(HnswSearch *s)
 
 		CHECK_FOR_INTERRUPTS();
 		nnbr = s->reader.neighbors(s->reader.arg, c.id, s->level, s->nbrIds);
+
+		/*
+		 * The next candidate is likely the one expanded next: ask for its
+		 * list now, to arrive while this one's neighbours are measured.
+		 */
+		if (s->reader.prefetch != NULL && s->candLen > 0)
+			s->reader.prefetch(s->reader.arg, s->cand[0].id, s->level);
+		if (s->reader.marks != NULL)
+		{
+			/* marks of scattered ids: ask for all before testing any */
+			for (int i = 0; i < nnbr; i++)
+				__builtin_prefetch(&s->reader.marks[s->nbrIds[i]]);
+		}
 		for (int i = 0; i < nnbr; i++)
 			if (MarkVisited(s, s->nbrIds[i]))
 				s->nbrIds[nnew++] = s->nbrIds[i];
 		if (nnew == 0)
 			continue;
 
-		/* ids of one page are adjacent: sorted, they share one page lock */
-		for (int i = 1; i < nnew; i++)
+		/*
+		 * On pages, ids of one page are adjacent: sorted, they share one
+		 * page lock.  A graph in memory (marked by position) has no pages.
+		 */
+		for (int i = 1; s->reader.marks == NULL && i < nnew; i++)
 		{
 			uint32		id = s->nbrIds[i];
 			int			j = i - 1;
@@ -507,13 +523,14 @@ HnswGreedyDescend(HnswGraphReader reader, const float *query, int dim, int m,
  * it passed over (the paper's keepPrunedConnections): used when an
  * existing element's full list takes in a new neighbour, it keeps the list
  * full, so a new element is less often left with no link pointing to it.
- * vecs[i] is candidate i's vector.  Deleted candidates are never taken.
- * Returns how many ids were written to out.
+ * dist(arg, i, j) is the distance between candidates i and j; usable (if
+ * not NULL) says which candidates may be taken, and deleted ones never
+ * are.  Returns how many ids were written to out.
  */
 int
-HnswSelectNeighbors(HnswMetric metric, int dim, const HnswCandidate *cands,
-					int ncands, const float *const *vecs, int max,
-					bool keepPruned, uint32 *out)
+HnswSelectNeighborsBy(const HnswCandidate *cands, int ncands, int max,
+					  bool keepPruned, HnswPairDistance dist, void *arg,
+					  const bool *usable, uint32 *out)
 {
 	int			nsel = 0;
 	int		   *sel = palloc(sizeof(int) * Max(max, 1));
@@ -523,11 +540,11 @@ HnswSelectNeighbors(HnswMetric metric, int dim, const HnswCandidate *cands,
 	{
 		bool		keep = true;
 
-		if (cands[i].deleted || vecs[i] == NULL)
+		if (cands[i].deleted || (usable != NULL && !usable[i]))
 			continue;
 		for (int j = 0; j < nsel; j++)
 		{
-			if (HnswDistance(metric, vecs[i], vecs[sel[j]], dim) < cands[i].dist)
+			if (dist(arg, i, sel[j]) < cands[i].dist)
 			{
 				keep = false;
 				break;
@@ -542,10 +559,47 @@ HnswSelectNeighbors(HnswMetric metric, int dim, const HnswCandidate *cands,
 	}
 	for (int i = 0; keepPruned && i < ncands && nsel < max; i++)
 	{
-		if (!taken[i] && !cands[i].deleted && vecs[i] != NULL)
+		if (!taken[i] && !cands[i].deleted && (usable == NULL || usable[i]))
 			out[nsel++] = cands[i].id;
 	}
 	pfree(sel);
 	pfree(taken);
 	return nsel;
+}
+
+/* candidates' vectors, for HnswSelectNeighbors */
+typedef struct VectorPairs
+{
+	HnswMetric	metric;
+	int			dim;
+	const float *const *vecs;
+} VectorPairs;
+
+static float
+VectorPairDistance(void *arg, int i, int j)
+{
+	VectorPairs *vp = (VectorPairs *) arg;
+
+	return HnswDistance(vp->metric, vp->vecs[i], vp->vecs[j], vp->dim);
+}
+
+/*
+ * HnswSelectNeighborsBy on candidates' float vectors: vecs[i] is candidate
+ * i's, NULL for one that may not be taken.
+ */
+int
+HnswSelectNeighbors(HnswMetric metric, int dim, const HnswCandidate *cands,
+					int ncands, const float *const *vecs, int max,
+					bool keepPruned, uint32 *out)
+{
+	VectorPairs vp = {metric, dim, vecs};
+	bool	   *usable = palloc(sizeof(bool) * Max(ncands, 1));
+	int			n;
+
+	for (int i = 0; i < ncands; i++)
+		usable[i] = vecs[i] != NULL;
+	n = HnswSelectNeighborsBy(cands, ncands, max, keepPruned, VectorPairDistance, &vp,
+							  usable, out);
+	pfree(usable);
+	return n;
 }

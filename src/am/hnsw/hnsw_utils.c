@@ -485,5 +485,6 @@ HnswDiskReader(Relation index, const HnswShape *shape)
 	reader.arg = r;
 	reader.marks = NULL;
 	reader.epoch = NULL;
+	reader.prefetch = NULL;
 	return reader;
 }
