@@ -8,8 +8,7 @@
  * are re-ranked on exact distances: each is looked up in the table, its
  * vector read, and the scan returns rows from a window of ef_search
  * candidates ordered by exact distance, refilling the window as rows leave
- * it (and widening it to the number of rows returned, once that is
- * larger).  So the first rows are exactly ordered among the candidates found,
+ * it.  So the first rows are exactly ordered among the candidates found,
  * and quantization error only decides which candidates are found, not
  * their order.  Rows the scan's snapshot cannot see are dropped here
  * rather than by the executor.
@@ -67,7 +66,7 @@ typedef struct HnswScanOpaqueData
 	TupleTableSlot *slot;
 	RankedRow  *window;			/* min-heap on dist */
 	int			nwindow;
-	int			windowCap;
+	int			windowSize;		/* ef_search when the scan started */
 } HnswScanOpaqueData;
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
@@ -159,8 +158,9 @@ StartSearch(IndexScanDesc scan)
 							  meta.entryLevel, 1);
 	so->search = HnswSearchBegin(reader, so->query, so->shape.dim, so->shape.m,
 								 hnsw_ef_search, 0, &entry, 1, true);
-	so->windowCap = Max(hnsw_ef_search, 1);
-	so->window = palloc(sizeof(RankedRow) * so->windowCap);
+	/* the setting may change while a cursor is open: fix it now */
+	so->windowSize = Max(hnsw_ef_search, 1);
+	so->window = palloc(sizeof(RankedRow) * so->windowSize);
 }
 
 /*
@@ -291,14 +291,13 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 	if (so->heapAttno != 0 && scan->heapRelation != NULL)
 	{
 		/*
-		 * Fill the window, then return its nearest row.  The window holds
-		 * ef_search rows, and as many as the rows already returned once
-		 * those are more: a filtered query that needs its 100th row then
-		 * picks it from 100 exact candidates rather than from ef_search.
+		 * Fill the window of ef_search rows, then return its nearest row.
+		 * Rows far down a filtered query's order are found by the search
+		 * widening (HNSW_WINDOW_GROWTH) rather than by a re-rank window
+		 * widening with them: per unit of recall, a candidate looked up in
+		 * the table costs more than the visits that order it.
 		 */
-		int64		want = Max((int64) hnsw_ef_search, so->returned);
-
-		while (so->nwindow < want && NextCandidate(so, &c))
+		while (so->nwindow < so->windowSize && NextCandidate(so, &c))
 		{
 			RankedRow	row;
 
@@ -306,11 +305,6 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 			if (!ExactDistance(scan, &c.tid, &row.dist))
 				continue;
 			row.tid = c.tid;
-			if (so->nwindow == so->windowCap)
-			{
-				so->windowCap *= 2;
-				so->window = repalloc_huge(so->window, sizeof(RankedRow) * so->windowCap);
-			}
 			WindowPush(so, row);
 		}
 		if (so->nwindow > 0)

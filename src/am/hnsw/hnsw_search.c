@@ -45,6 +45,8 @@ typedef struct HnswVisited
 	uint64	   *chunks;			/* per chunk: visited words, then expanded */
 	uint32		nchunks;
 	uint32		chunkCap;
+	BlockNumber lastBlk;		/* the block last looked up, and its chunk: */
+	uint32		lastChunk;		/* neighbours sorted by id share pages */
 } HnswVisited;
 
 static inline uint32
@@ -85,6 +87,7 @@ VisitedCreate(int expected)
 	VisitedAllocSlots(v, bits);
 	v->chunkCap = expected;
 	v->chunks = palloc(sizeof(uint64) * 2 * VISITED_WORDS * v->chunkCap);
+	v->lastBlk = InvalidBlockNumber;
 	return v;
 }
 
@@ -121,9 +124,17 @@ VisitedChunk(HnswVisited *v, uint32 id)
 	uint32		i;
 	uint64	   *chunk;
 
+	if (blk == v->lastBlk)
+		return v->chunks + (Size) 2 * VISITED_WORDS * v->lastChunk;
 	for (i = VisitedHome(v, blk); v->slots[i].blk != InvalidBlockNumber; i = (i + 1) & mask)
+	{
 		if (v->slots[i].blk == blk)
-			return v->chunks + (Size) 2 * VISITED_WORDS * v->slots[i].chunk;
+		{
+			v->lastBlk = blk;
+			v->lastChunk = v->slots[i].chunk;
+			return v->chunks + (Size) 2 * VISITED_WORDS * v->lastChunk;
+		}
+	}
 
 	/* a new page: keep the table at most half full */
 	if ((v->nchunks + 1) * 2 > mask + 1)
@@ -143,15 +154,16 @@ VisitedChunk(HnswVisited *v, uint32 id)
 	memset(chunk, 0, sizeof(uint64) * 2 * VISITED_WORDS);
 	v->slots[i].blk = blk;
 	v->slots[i].chunk = v->nchunks++;
+	v->lastBlk = blk;
+	v->lastChunk = v->slots[i].chunk;
 	return chunk;
 }
 
-/* Set one of id's marks (0: visited, 1: expanded); false if it was set. */
+/* Add id; returns false if it was there already. */
 static inline bool
-VisitedSet(HnswVisited *v, uint32 id, int mark)
+VisitedAdd(HnswVisited *v, uint32 id)
 {
-	uint64	   *word = VisitedChunk(v, id) + mark * VISITED_WORDS +
-		HnswIdOffset(id) / 64;
+	uint64	   *word = VisitedChunk(v, id) + HnswIdOffset(id) / 64;
 	uint64		bit = UINT64CONST(1) << (HnswIdOffset(id) % 64);
 
 	if (*word & bit)
@@ -160,19 +172,19 @@ VisitedSet(HnswVisited *v, uint32 id, int mark)
 	return true;
 }
 
-/* Add id; returns false if it was there already. */
-static bool
-VisitedAdd(HnswVisited *v, uint32 id)
-{
-	return VisitedSet(v, id, 0);
-}
-
 /* Mark id expanded (and visited); returns false if it was marked already. */
 static bool
 VisitedMarkExpanded(HnswVisited *v, uint32 id)
 {
-	VisitedSet(v, id, 0);
-	return VisitedSet(v, id, 1);
+	uint64	   *visited = VisitedChunk(v, id) + HnswIdOffset(id) / 64;
+	uint64	   *expanded = visited + VISITED_WORDS;
+	uint64		bit = UINT64CONST(1) << (HnswIdOffset(id) % 64);
+
+	*visited |= bit;
+	if (*expanded & bit)
+		return false;
+	*expanded |= bit;
+	return true;
 }
 
 /* --- binary min-heaps of candidates, keyed on distance --- */

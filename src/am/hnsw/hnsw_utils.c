@@ -412,9 +412,16 @@ DiskVisit(void *arg, const float *query, const uint32 *ids, int n,
 
 		if (hint > 0)
 		{
-			__builtin_prefetch(GetBufferDescriptor(hint - 1), 1);
-			/* the header too: HnswGetElement checks pd_lower */
-			__builtin_prefetch(BufferGetPage(hint));
+			/*
+			 * Once per page (ids come sorted): prefetches past what the
+			 * cache can have in flight stall like the misses they aim at.
+			 */
+			if (i == 0 || HnswIdBlock(ids[i - 1]) != blk)
+			{
+				__builtin_prefetch(GetBufferDescriptor(hint - 1), 1);
+				/* the header too: HnswGetElement checks pd_lower */
+				__builtin_prefetch(BufferGetPage(hint));
+			}
 			__builtin_prefetch(PageGetItemId(BufferGetPage(hint), HnswIdOffset(ids[i])));
 		}
 	}
