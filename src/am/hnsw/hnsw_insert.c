@@ -33,7 +33,8 @@
  * means another insert changed the list and the next try may well succeed;
  * but two inserts rewriting lists the other depends on can keep failing
  * each other's tries, so it too gives up at some point and the caller
- * tries its next pick.
+ * tries its next pick, and after the last pick holds other inserts off
+ * (HnswInsertElement).
  */
 #define HNSW_LINK_RETRIES	3
 #define HNSW_FORCED_LINK_RETRIES	100
@@ -615,6 +616,35 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 	 */
 	for (int i = 0; !reachable && i < 2 * shape->m && slots[i] != HNSW_INVALID_ID; i++)
 		reachable = AddLink(index, shape, slots[i], 0, id, vec, true, spare);
+
+	/*
+	 * The forced tries fail only when other inserts rewrite the lists they
+	 * read, try after try.  Then wait for every other insert to finish and
+	 * hold new ones off (the update lock, exclusively), and force the link
+	 * again with nothing else changing lists: each abandoned try gave back
+	 * what it moved into this element's list, so the first try on a live
+	 * pick succeeds.  (An insert that held the lock shared is not above
+	 * the entry's level, so it does not set the entry below.)  Should
+	 * every pick be gone by then (a VACUUM ran in between), the current
+	 * entry point takes the link; past that nothing is left to try, and
+	 * the next VACUUM's walk links the element back.
+	 */
+	if (!reachable && meta.entryId != HNSW_INVALID_ID && lockmode != ExclusiveLock)
+	{
+		UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+		lockmode = ExclusiveLock;
+		LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+		for (int i = 0; !reachable && i < 2 * shape->m && slots[i] != HNSW_INVALID_ID; i++)
+			reachable = AddLink(index, shape, slots[i], 0, id, vec, true, spare);
+		if (!reachable)
+		{
+			HnswMetaPageData now;
+
+			HnswReadMeta(index, &now);
+			if (now.entryId != HNSW_INVALID_ID && now.entryId != id)
+				reachable = AddLink(index, shape, now.entryId, 0, id, vec, true, spare);
+		}
+	}
 
 	if (meta.entryId == HNSW_INVALID_ID || level > meta.entryLevel)
 		SetEntry(index, id, level, shape->dim);
