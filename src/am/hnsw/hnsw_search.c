@@ -437,8 +437,8 @@ HnswSearchBegin(HnswGraphReader reader, const float *query, int dim, int m,
  * the part of the graph reachable from the entries is exhausted.  After
  * the first ef results the order is no longer guaranteed exact: a later
  * expansion may still find an element closer than one already produced.
- * Past the first ef results the window grows by HNSW_WINDOW_GROWTH for
- * each result produced.
+ * Past the first HNSW_GROWTH_START x ef results the window grows by
+ * HNSW_WINDOW_GROWTH for each result produced.
  */
 bool
 HnswSearchNext(HnswSearch *s, HnswCandidate *result)
@@ -451,10 +451,10 @@ HnswSearchNext(HnswSearch *s, HnswCandidate *result)
 	s->returned++;
 
 	/* widen the window with the results produced (HNSW_WINDOW_GROWTH) */
-	if (s->returned > s->efBase)
+	if (s->returned > HNSW_GROWTH_START * s->efBase)
 	{
-		s->ef = (int) Min(s->efBase + (s->returned - s->efBase) * HNSW_WINDOW_GROWTH,
-						  (int64) INT_MAX / 4);
+		s->ef = (int) Min(s->efBase + (s->returned - HNSW_GROWTH_START * s->efBase) *
+						  HNSW_WINDOW_GROWTH, (int64) INT_MAX / 4);
 		if (s->nearCap < 2 * s->ef + 1)
 		{
 			s->nearCap = 2 * s->ef + 1;
