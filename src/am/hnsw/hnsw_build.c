@@ -233,8 +233,9 @@ GraphVisit(void *arg, const float *query, const uint32 *ids, int n, HnswCandidat
 }
 
 /*
- * Bytes of one element in the graph's arrays, its lock included; upper
- * levels come from the pool and are counted apart.
+ * Bytes of one element in the graph's arrays, a lock included (a serial
+ * build lays none out: its budget errs on the safe side by that much);
+ * upper levels come from the pool and are counted apart.
  */
 Size
 HnswGraphElementBytes(const HnswShape *shape)
@@ -247,11 +248,13 @@ HnswGraphElementBytes(const HnswShape *shape)
  * Point the graph's arrays into base (cap elements, an upper-level pool
  * of upperCap slots); with base NULL, only return the bytes needed.
  * Arrays of 4-byte or larger entries come first so that each stays
- * aligned.  The element locks are the creator's to initialize
- * (HnswGraphInitLocks), once: participants attach while others hold them.
+ * aligned.  Element locks are laid out only when locked (a parallel
+ * build's shared graph; one process alone needs none), and are the
+ * creator's to initialize (HnswGraphInitLocks), once: participants attach
+ * while others hold them.
  */
 Size
-HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap)
+HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap, bool locked)
 {
 	Size		off = 0;
 
@@ -262,7 +265,7 @@ HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap)
 		off += MAXALIGN(bytes); \
 	} while (0)
 
-	PLACE(locks, sizeof(LWLock) * (Size) cap);
+	PLACE(locks, locked ? sizeof(LWLock) * (Size) cap : 0);
 	PLACE(slots0, sizeof(uint32) * 2 * g->shape.m * (Size) cap);
 	PLACE(upperAt, sizeof(uint32) * (Size) cap);
 	PLACE(upper, sizeof(uint32) * (Size) upperCap);
@@ -322,7 +325,7 @@ GrownCapacity(uint32 cap, uint64 want, uint64 limit)
  * what is full, move the elements over.  The old arrays live until the
  * copy is done, so the peak is the old block plus the new one, at most
  * twice the budget at the last growth.  Nothing is locked (one process),
- * so the locks are laid out afresh.
+ * so no locks are laid out.
  */
 static void
 GraphGrow(BuildGraph *g, uint32 need, Size budget)
@@ -350,8 +353,8 @@ GraphGrow(BuildGraph *g, uint32 need, Size budget)
 				 errmsg("lance_hnsw build graph cannot grow past %u elements", n)));
 
 	base = MemoryContextAllocHuge(CurrentMemoryContext,
-								  HnswGraphLayout(g, NULL, (uint32) cap, (uint32) upperCap));
-	HnswGraphLayout(g, base, (uint32) cap, (uint32) upperCap);
+								  HnswGraphLayout(g, NULL, (uint32) cap, (uint32) upperCap, false));
+	HnswGraphLayout(g, base, (uint32) cap, (uint32) upperCap, false);
 	if (old.cap > 0)
 	{
 		memcpy(g->slots0, old.slots0, sizeof(uint32) * s0 * n);
@@ -360,7 +363,7 @@ GraphGrow(BuildGraph *g, uint32 need, Size budget)
 		memcpy(g->vectors, old.vectors, g->vecBytes * n);
 		memcpy(g->tids, old.tids, sizeof(ItemPointerData) * n);
 		memcpy(g->levels, old.levels, n);
-		pfree(old.locks);		/* the start of the old block */
+		pfree(old.locks);		/* the start of the old block (no locks there) */
 	}
 	if (cap != old.cap)
 	{

@@ -74,7 +74,7 @@ typedef struct BuildGraph
 	uint32	   *upperAt;		/* start of an element's levels 1.. in upper */
 	uint32	   *upper;			/* pool of m slots per upper level */
 	LWLock	   *locks;			/* one per element, for its neighbour lists;
-								 * taken only when fixed (parallel) */
+								 * there only when fixed (parallel) */
 	Sq8CodeDotFn codeDot;		/* this CPU's dot product of two codes */
 
 	/* this participant's own: visited marks, per position */
@@ -117,7 +117,8 @@ extern void HnswBuildStateEnd(BuildState *bs);
 extern void HnswBuildHeaderInit(BuildGraphHeader *hdr, int trancheId);
 extern Size HnswGraphElementBytes(const HnswShape *shape);
 extern Size HnswGraphVectorBytes(const HnswShape *shape);
-extern Size HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap);
+extern Size HnswGraphLayout(BuildGraph *g, char *base, uint32 cap, uint32 upperCap,
+							 bool locked);
 extern void HnswGraphInitLocks(BuildGraph *g, int trancheId);
 extern void HnswBuildCallback(Relation index, ItemPointer tid, Datum *values,
 							  bool *isnull, bool tupleIsAlive, void *state);

@@ -161,7 +161,7 @@ AttachGraph(BuildState *bs, HnswBuildShared *shared, char *arrays)
 
 	g->hdr = &shared->graph;
 	g->fixed = true;
-	HnswGraphLayout(g, arrays, shared->cap, shared->upperCap);
+	HnswGraphLayout(g, arrays, shared->cap, shared->upperCap, true);
 	g->marks = MemoryContextAllocHuge(bs->buildCtx, sizeof(uint32) * shared->cap);
 	memset(g->marks, 0, sizeof(uint32) * shared->cap);
 }
@@ -195,7 +195,7 @@ HnswBuildParallel(BuildState *bs, IndexInfo *indexInfo, int nworkers, double *re
 	cap = SharedCapacity(bs, &upperCap, &capFromPages);
 	if (cap == 0)
 		return false;
-	graphSize = HnswGraphLayout(&bs->graph, NULL, cap, upperCap);
+	graphSize = HnswGraphLayout(&bs->graph, NULL, cap, upperCap, true);
 	if (!SegmentFits(graphSize))
 	{
 		ereport(NOTICE,
