@@ -172,7 +172,7 @@ NextCandidate(HnswScanOpaque so, HnswCandidate *c)
 {
 	while (!so->searchDone)
 	{
-		if (so->returned >= hnsw_ef_search &&
+		if (so->returned >= so->windowSize &&
 			so->search->visitedCount > hnsw_max_scan_tuples)
 			so->searchDone = true;
 		else if (!HnswSearchNext(so->search, c))

@@ -455,9 +455,10 @@ HnswSearchNext(HnswSearch *s, HnswCandidate *result)
 	{
 		s->ef = (int) Min(s->efBase + (s->returned - HNSW_GROWTH_START * s->efBase) *
 						  HNSW_WINDOW_GROWTH, (int64) INT_MAX / 4);
+		/* doubling, as ef rises with every row returned */
 		if (s->nearCap < 2 * s->ef + 1)
 		{
-			s->nearCap = 2 * s->ef + 1;
+			s->nearCap = Max(2 * s->nearCap, 2 * s->ef + 1);
 			s->near = repalloc_huge(s->near, sizeof(HnswCandidate) * s->nearCap);
 		}
 	}
