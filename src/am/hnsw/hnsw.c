@@ -110,6 +110,13 @@ hnsw_init_gucs(void)
 							&hnsw_max_scan_tuples,
 							HNSW_DEFAULT_MAX_SCAN_TUPLES, 1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	/* for tests: 0 sends every forced link through the exclusive path */
+	DefineCustomIntVariable("lancedb.hnsw_debug_forced_link_tries",
+							"Tries a forced lance_hnsw link gets before inserts are held off (developer option).",
+							NULL,
+							&hnsw_debug_forced_link_tries,
+							hnsw_debug_forced_link_tries, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 }
 
 /* amoptions */

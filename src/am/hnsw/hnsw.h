@@ -203,8 +203,9 @@ typedef struct HnswCandidate
  * the pages of the index.  neighbors() copies the ids linked from an
  * element at a level into out (at most HnswLevelSlots) and returns how
  * many; visit() fills a candidate for each of n ids: the distance to the
- * query, the heap TID and the deleted flag (an id whose item is gone is
- * reported deleted and infinitely far).
+ * query, the heap TID (the pages' reader; a build's graph leaves it
+ * invalid, its ids being positions) and the deleted flag (an id whose item
+ * is gone is reported deleted and infinitely far).
  */
 typedef struct HnswGraphReader
 {
@@ -290,6 +291,7 @@ typedef struct HnswElementSet
 
 /* GUCs */
 extern int	hnsw_ef_search;
+extern int	hnsw_debug_forced_link_tries;
 extern int	hnsw_max_scan_tuples;
 
 /* hnsw.c */

@@ -29,15 +29,19 @@
 
 /*
  * Times a neighbour's list is re-read when it changed under us.  A forced
- * link (the new element's last way in) is retried longer, since each retry
- * means another insert changed the list and the next try may well succeed;
- * but two inserts rewriting lists the other depends on can keep failing
- * each other's tries, so it too gives up at some point and the caller
- * tries its next pick, and after the last pick holds other inserts off
- * (HnswInsertElement).
+ * link (the new element's last way in) is retried longer
+ * (lancedb.hnsw_debug_forced_link_tries), since each retry means another
+ * insert changed the list and the next try may well succeed; but two
+ * inserts rewriting lists the other depends on can keep failing each
+ * other's tries, so it too gives up at some point and the caller tries its
+ * next pick, and after the last pick holds other inserts off
+ * (HnswInsertElement), where nothing else changes lists and the tries
+ * below are plenty.
  */
 #define HNSW_LINK_RETRIES	3
 #define HNSW_FORCED_LINK_RETRIES	100
+
+int			hnsw_debug_forced_link_tries = HNSW_FORCED_LINK_RETRIES;
 
 /*
  * Decode an element's vector (its 8-bit approximation, which is what the
@@ -156,6 +160,24 @@ HnswAddElementItem(Relation index, const HnswShape *shape, HnswElementTuple etup
 }
 
 /*
+ * Drop from spare (nslots entries) the ids that list (the new element's
+ * level-0 list, nslots entries) no longer holds.
+ */
+static void
+SpareKeepHeld(uint32 *spare, int nslots, const uint32 *list)
+{
+	for (int j = 0; j < nslots; j++)
+	{
+		bool		held = false;
+
+		for (int i = 0; i < nslots && !held; i++)
+			held = list[i] == spare[j];
+		if (!held)
+			spare[j] = HNSW_INVALID_ID;
+	}
+}
+
+/*
  * Put ids into the new element's list at a level, all or none: each takes
  * a free slot unless it is there already.  spare (level 0 only, else NULL)
  * holds those of the element's own picks that nothing depends on being
@@ -225,15 +247,8 @@ MoveIntoNew(Relation index, const HnswShape *shape, uint32 newId, int level,
 	}
 	UnlockReleaseBuffer(buf);
 
-	for (int j = 0; fits && spare != NULL && j < nslots; j++)
-	{
-		bool		held = false;
-
-		for (int i = 0; i < nslots && !held; i++)
-			held = next[i] == spare[j];
-		if (!held)
-			spare[j] = HNSW_INVALID_ID;
-	}
+	if (fits && spare != NULL)
+		SpareKeepHeld(spare, nslots, next);
 	if (nadded != NULL)
 		*nadded = fits ? nput : 0;
 	pfree(next);
@@ -297,11 +312,14 @@ SpareAdd(uint32 *spare, int nslots, const uint32 *ids, int n)
  * of near-equal vectors, which all pick the same neighbour, left elements
  * unreachable).  The members a rewrite drops stop being spare only once
  * that rewrite is written.
+ *
+ * forceTries is 0 for an ordinary link, else the tries a forced one gets.
  */
 static bool
 AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
-		uint32 newId, const float *newVec, bool force, uint32 *spare)
+		uint32 newId, const float *newVec, int forceTries, uint32 *spare)
 {
+	bool		force = forceTries > 0;
 	int			nslots = HnswLevelSlots(shape->m, level);
 	int			start = HnswLevelStart(shape->m, level);
 	uint32	   *seen = palloc(sizeof(uint32) * nslots);
@@ -314,9 +332,7 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 	uint32	   *added = palloc(sizeof(uint32) * nslots);
 	bool		linked = false;
 
-	for (int attempt = 0;
-		 attempt < (force ? HNSW_FORCED_LINK_RETRIES : HNSW_LINK_RETRIES);
-		 attempt++)
+	for (int attempt = 0; attempt < (force ? forceTries : HNSW_LINK_RETRIES); attempt++)
 	{
 		Buffer		buf = ReadBuffer(index, HnswIdBlock(from));
 		HnswElementTuple etup;
@@ -474,6 +490,63 @@ AddLink(Relation index, const HnswShape *shape, uint32 from, int level,
 	return linked;
 }
 
+/*
+ * The heap TIDs of the level-0 picks (npicks slots, HNSW_INVALID_ID past
+ * the last), from the candidates they were chosen among.
+ */
+static void
+SavePickTids(const uint32 *picks, int npicks, const HnswCandidate *found,
+			 int nfound, ItemPointerData *tids)
+{
+	for (int i = 0; i < npicks && picks[i] != HNSW_INVALID_ID; i++)
+	{
+		ItemPointerSetInvalid(&tids[i]);
+		for (int j = 0; j < nfound; j++)
+			if (found[j].id == picks[i])
+				tids[i] = found[j].tid;
+	}
+}
+
+/*
+ * Whether element id is live and still points at heap row tid: VACUUM
+ * frees the items of deleted rows, and a later insert may reuse the id.
+ */
+static bool
+SamePick(Relation index, uint32 id, ItemPointer tid)
+{
+	Buffer		buf = ReadBuffer(index, HnswIdBlock(id));
+	HnswElementTuple etup;
+	bool		same;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	etup = HnswGetElement(BufferGetPage(buf), id);
+	same = etup != NULL && !(etup->flags & HNSW_ELEMENT_DELETED) &&
+		ItemPointerEquals(&etup->heaptid, tid);
+	UnlockReleaseBuffer(buf);
+	return same;
+}
+
+/*
+ * Drop from spare whatever element id's level-0 list no longer holds:
+ * VACUUM's relinking may have rewritten it, and a forced link must only
+ * overwrite slots that nothing depends on.
+ */
+static void
+SpareRefresh(Relation index, const HnswShape *shape, uint32 id, uint32 *spare)
+{
+	Buffer		buf = ReadBuffer(index, HnswIdBlock(id));
+	HnswElementTuple etup;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	etup = HnswGetElement(BufferGetPage(buf), id);
+	if (etup == NULL)
+		elog(ERROR, "element being inserted into index \"%s\" is missing",
+			 RelationGetRelationName(index));
+	SpareKeepHeld(spare, HnswLevelSlots(shape->m, 0),
+				  HnswElementSlots(etup, shape->dim) + HnswLevelStart(shape->m, 0));
+	UnlockReleaseBuffer(buf);
+}
+
 /* Make the new element the entry point (under the exclusive update lock). */
 static void
 SetEntry(Relation index, uint32 id, int level, int dim)
@@ -513,6 +586,7 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 	float	   *vecs = palloc(sizeof(float) * shape->dim * ef);
 	const float **vecPtrs = palloc(sizeof(float *) * ef);
 	uint32	   *spare = palloc(sizeof(uint32) * 2 * shape->m);
+	ItemPointerData *pickTids = palloc(sizeof(ItemPointerData) * 2 * shape->m);
 	bool		reachable = false;
 	uint32		id;
 	int			top;
@@ -574,6 +648,8 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 				HnswSelectNeighbors(shape->metric, shape->dim, found, nfound, vecPtrs,
 									HnswLevelSlots(shape->m, lc), false,
 									slots + HnswLevelStart(shape->m, lc));
+			if (lc == 0)
+				SavePickTids(slots, 2 * shape->m, found, nfound, pickTids);
 
 			/* the next level starts from everything found here */
 			entries = palloc(sizeof(HnswCandidate) * nfound);
@@ -604,7 +680,7 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 		const uint32 *ls = slots + HnswLevelStart(shape->m, lc);
 
 		for (int i = 0; i < HnswLevelSlots(shape->m, lc) && ls[i] != HNSW_INVALID_ID; i++)
-			if (AddLink(index, shape, ls[i], lc, id, vec, false, spare) && lc == 0)
+			if (AddLink(index, shape, ls[i], lc, id, vec, 0, spare) && lc == 0)
 				reachable = true;
 	}
 
@@ -614,8 +690,10 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 	 * the closest neighbour that can take it (the picks, found from the
 	 * entry point, are reached).
 	 */
-	for (int i = 0; !reachable && i < 2 * shape->m && slots[i] != HNSW_INVALID_ID; i++)
-		reachable = AddLink(index, shape, slots[i], 0, id, vec, true, spare);
+	for (int i = 0; !reachable && hnsw_debug_forced_link_tries > 0 &&
+		 i < 2 * shape->m && slots[i] != HNSW_INVALID_ID; i++)
+		reachable = AddLink(index, shape, slots[i], 0, id, vec,
+							hnsw_debug_forced_link_tries, spare);
 
 	/*
 	 * The forced tries fail only when other inserts rewrite the lists they
@@ -624,25 +702,34 @@ HnswInsertElement(Relation index, const HnswShape *shape, const float *vec,
 	 * again with nothing else changing lists: each abandoned try gave back
 	 * what it moved into this element's list, so the first try on a live
 	 * pick succeeds.  (An insert that held the lock shared is not above
-	 * the entry's level, so it does not set the entry below.)  Should
-	 * every pick be gone by then (a VACUUM ran in between), the current
-	 * entry point takes the link; past that nothing is left to try, and
-	 * the next VACUUM's walk links the element back.
+	 * the entry's level, so it does not set the entry below.)
+	 *
+	 * A VACUUM may have run while the lock was let go: it can have removed
+	 * a pick (and another insert taken its id) and rewritten this
+	 * element's list.  So spare is cut to what the list still holds, and a
+	 * pick takes the link only if it still points at the row it did when
+	 * found.  Should no pick be left, the current entry point takes the
+	 * link; past that nothing is left to try, and the next VACUUM's walk
+	 * links the element back.
 	 */
 	if (!reachable && meta.entryId != HNSW_INVALID_ID && lockmode != ExclusiveLock)
 	{
 		UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
 		lockmode = ExclusiveLock;
 		LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+		SpareRefresh(index, shape, id, spare);
 		for (int i = 0; !reachable && i < 2 * shape->m && slots[i] != HNSW_INVALID_ID; i++)
-			reachable = AddLink(index, shape, slots[i], 0, id, vec, true, spare);
+			if (SamePick(index, slots[i], &pickTids[i]))
+				reachable = AddLink(index, shape, slots[i], 0, id, vec,
+									HNSW_FORCED_LINK_RETRIES, spare);
 		if (!reachable)
 		{
 			HnswMetaPageData now;
 
 			HnswReadMeta(index, &now);
 			if (now.entryId != HNSW_INVALID_ID && now.entryId != id)
-				reachable = AddLink(index, shape, now.entryId, 0, id, vec, true, spare);
+				reachable = AddLink(index, shape, now.entryId, 0, id, vec,
+									HNSW_FORCED_LINK_RETRIES, spare);
 		}
 	}
 
