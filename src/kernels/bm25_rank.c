@@ -318,25 +318,63 @@ DocBound(const Bm25Params *p, TermState *s, uint64_t d, uint32_t dl)
 }
 
 /*
+ * Can document d, of length dl, which the only essential term gives score,
+ * not reach theta with the non-essential terms' bounds for a document of
+ * its length?
+ */
+static inline bool
+DocFallsShort(const Bm25Params *p, TermState *s, size_t e, uint64_t d, uint32_t dl,
+			  double score, double theta)
+{
+	for (size_t i = e; i-- > 0 && score < theta;)
+		score += DocBound(p, &s[i], d, dl);
+	return score < theta;
+}
+
+/*
  * Can the posting that the only essential term at hand, one, stands on not
  * reach theta?  First against the non-essential terms' block bounds there
  * (local), then, when those let it, against their bounds for a document
- * of its length, which turn most such postings away without leaving the
- * caller's tight loop.
+ * of its length, which turn most such postings away.
  */
 static inline bool
 FallsShort(const Bm25Params *p, TermState *s, size_t e, TermState *one, double local,
 		   double theta)
 {
 	double		score = Contribution(p, one);
-	uint32_t	dl;
 
 	if (score + local < theta)
 		return true;
-	dl = bm25_cursor_dl(one->c);
-	for (size_t i = e; i-- > 0 && score < theta;)
-		score += DocBound(p, &s[i], one->c->doc, dl);
-	return score < theta;
+	return DocFallsShort(p, s, e, one->c->doc, bm25_cursor_dl(one->c), score, theta);
+}
+
+/*
+ * The posting of one, the only essential term at hand, falls short: move
+ * its cursor to the first later posting of its block before limit that
+ * may not, or past them.  The postings in between are tested in the
+ * decoded block's columns as FallsShort would test them, without moving
+ * the cursor through each: a frequent term's walk between rarer terms'
+ * documents is most of a slow query, and at most a few of its postings
+ * pass.  local must hold for every document before limit.
+ */
+static void
+PassOver(const Bm25Params *p, TermState *s, size_t e, TermState *one, double local,
+		 double theta, uint64_t limit)
+{
+	Bm25Cursor *c = one->c;
+	uint32_t	i;
+
+	if (!c->tfdl_ready)
+		bm25_cursor_decode_tfdl(c);
+	for (i = c->idx + 1; i < c->n && c->docids[i] < limit; i++)
+	{
+		double		score = one->idf * bm25_tf_part(p, c->tfs[i], c->dls[i]);
+
+		if (score + local >= theta &&
+			!DocFallsShort(p, s, e, c->docids[i], c->dls[i], score, theta))
+			break;
+	}
+	bm25_cursor_next_from(c, i);
 }
 
 /*
@@ -607,15 +645,8 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		}
 		if (others > d && FallsShort(p, s, e, one, local, theta))
 		{
-			Bm25Cursor *c = one->c;
-			int32_t		block = c->block;
-
-			if (local_upto < others)
-				others = local_upto + 1;
-			do
-				bm25_cursor_next(c);
-			while (c->doc < others && c->block == block &&
-				   FallsShort(p, s, e, one, local, theta));
+			PassOver(p, s, e, one, local, theta,
+					 local_upto < others ? local_upto + 1 : others);
 			continue;
 		}
 

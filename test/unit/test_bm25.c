@@ -819,6 +819,54 @@ UNIT_TEST(recorded_deletions_equal_a_fresh_build_of_the_live_documents)
 	bm25_buf_free(&ms.buf);
 }
 
+static bool
+DeadAroundFirstBlockEnd(size_t i)
+{
+	return i == 6 || i == 127 || i == 128;
+}
+
+/*
+ * The ranking passes over a frequent term's postings inside a decoded
+ * block and then moves its cursor there: to a later posting of the block,
+ * or past the block's end into the next one, never onto a deleted one.
+ */
+UNIT_TEST(cursor_next_from_lands_on_the_next_live_posting_even_past_its_block)
+{
+	size_t		n = 300;
+	const char **docs = malloc(n * sizeof(char *));
+	uint64_t   *ids = malloc(n * sizeof(uint64_t));
+	MemStream	s;
+	Bm25SegReader *r;
+	Bm25TermInfo ti;
+	Bm25Cursor	c;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		docs[i] = "x";
+		ids[i] = (uint64_t) i * 2 + 2;
+	}
+	r = BuildSegment(&s, docs, ids, n);
+	CHECK(r != NULL);
+	RecordDead(r, DeadAroundFirstBlockEnd);
+	CHECK(bm25_segr_lookup(r, "x", 1, &ti) && ti.nblocks == 3);
+	CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
+	bm25_cursor_next_from(&c, 5);
+	CHECK(c.block == 0 && c.idx == 5 && c.doc == ids[5]);
+	bm25_cursor_next_from(&c, 6);
+	CHECK(c.block == 0 && c.idx == 7 && c.doc == ids[7]);
+	bm25_cursor_next_from(&c, 127);
+	CHECK(c.block == 1 && c.doc == ids[129]);
+	bm25_cursor_next_from(&c, c.n);
+	CHECK(c.block == 2 && c.doc == ids[256] && bm25_cursor_status(&c) == CORE_OK);
+	bm25_cursor_next_from(&c, c.n);
+	CHECK(c.doc == BM25_DOC_END && bm25_cursor_status(&c) == CORE_OK);
+	bm25_cursor_close(&c);
+	bm25_segr_free(r);
+	bm25_buf_free(&s.buf);
+	free(docs);
+	free(ids);
+}
+
 UNIT_TEST(corrupt_segment_is_an_error_not_a_crash)
 {
 	const char *docs[] = {"a b c", "a"};
