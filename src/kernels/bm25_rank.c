@@ -147,59 +147,6 @@ SumParts(const double *part, size_t nterms)
 	return score;
 }
 
-/* The largest df of a term whose documents seed the threshold. */
-#define SEED_MAX_DF (8 * BM25_BLOCK_SIZE)
-
-/*
- * Before the first k hits are in, theta is -inf and then the score of
- * whatever documents come first; with a rare term among frequent ones
- * ("of the epicureans") that low theta keeps the frequent terms essential
- * through much of the segment.  So the documents of the term with the
- * largest bound, when it is rare, are scored first, each exactly through
- * cursors of its own, and pushed; the main pass then skips them (seeds,
- * sorted, set in *seeds).
- */
-static CoreStatus
-Seed(Bm25TopK *t, const Bm25Params *p, TermState *s, size_t nterms, uint64_t **seeds,
-	 size_t *nseeds, CoreError *err)
-{
-	Bm25Cursor *cs = core_calloc(nterms, sizeof(Bm25Cursor));
-	double	   *part = core_mallocarray(nterms, sizeof(double));
-	const TermState *lead = &s[nterms - 1];
-	CoreStatus	st = CORE_OK;
-	size_t		opened = 0;
-
-	*seeds = core_mallocarray(lead->c->ti.df ? lead->c->ti.df : 1, sizeof(uint64_t));
-	*nseeds = 0;
-	if (cs == NULL || part == NULL || *seeds == NULL)
-		st = core_error(err, CORE_ERR_NOMEM, "bm25: out of memory ranking");
-	for (; st == CORE_OK && opened < nterms; opened++)
-		st = bm25_cursor_open(&cs[opened], s[opened].c->r, &s[opened].c->ti, err);
-	while (st == CORE_OK && cs[nterms - 1].doc != BM25_DOC_END)
-	{
-		uint64_t	d = cs[nterms - 1].doc;
-
-		for (size_t i = 0; i < nterms; i++)
-		{
-			bm25_cursor_seek(&cs[i], d);
-			part[s[i].orig] = cs[i].doc == d ?
-				s[i].idf * bm25_tf_part(p, bm25_cursor_tf(&cs[i]), bm25_cursor_dl(&cs[i])) : 0.0;
-		}
-		bm25_topk_push(t, d, SumParts(part, nterms));
-		(*seeds)[(*nseeds)++] = d;
-		bm25_cursor_next(&cs[nterms - 1]);
-	}
-	for (size_t i = 0; i < opened; i++)
-	{
-		if (st == CORE_OK && bm25_cursor_status(&cs[i]) != CORE_OK)
-			st = core_error(err, bm25_cursor_status(&cs[i]), "%s", cs[i].err.msg);
-		bm25_cursor_close(&cs[i]);
-	}
-	core_free(cs);
-	core_free(part);
-	return st;
-}
-
 static int
 CompareUb(const void *a, const void *b)
 {
@@ -462,6 +409,111 @@ SkipBlocks(const Bm25Params *p, TermState *s, size_t e, size_t nterms, double th
 		target = upto + 1;
 	}
 	return target;
+}
+
+/* The largest df of a term whose documents seed the threshold. */
+#define SEED_MAX_DF (8 * BM25_BLOCK_SIZE)
+
+static int
+CompareDesc(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x > y ? -1 : (x < y ? 1 : 0);
+}
+
+/*
+ * Before the first k hits are in, theta is -inf and then the score of
+ * whatever documents come first; with a rare term among frequent ones
+ * ("of the epicureans") that low theta keeps the frequent terms essential
+ * through much of the segment.  So the documents of the term with the
+ * largest bound, when it is rare, are taken first and the main pass then
+ * skips them (seeds, sorted, set in *seeds).  A document's score is at
+ * least the lead term's part, so the k-th largest part is a floor under
+ * the final k-th score; a lead document whose part plus the bounds of the
+ * other terms' blocks where it would be (from skip entries) falls below
+ * that floor, or below theta, can never enter the top k and is passed over
+ * without looking up the other terms, which would read one of their blocks
+ * per document.  The others are scored exactly, through cursors of their
+ * own, and pushed.
+ */
+static CoreStatus
+Seed(Bm25TopK *t, const Bm25Params *p, TermState *s, size_t nterms, uint64_t **seeds,
+	 size_t *nseeds, CoreError *err)
+{
+	Bm25Cursor *cs = core_calloc(nterms, sizeof(Bm25Cursor));
+	double	   *part = core_mallocarray(nterms, sizeof(double));
+	const TermState *lead = &s[nterms - 1];
+	size_t		cap = lead->c->ti.df ? lead->c->ti.df : 1;
+	double	   *lead_part = core_mallocarray(cap, sizeof(double));
+	double	   *sorted = core_mallocarray(cap, sizeof(double));
+	double		floor = -INFINITY;
+	CoreStatus	st = CORE_OK;
+	size_t		opened = 0,
+				n = 0;
+
+	*seeds = core_mallocarray(cap, sizeof(uint64_t));
+	*nseeds = 0;
+	if (cs == NULL || part == NULL || lead_part == NULL || sorted == NULL || *seeds == NULL)
+		st = core_error(err, CORE_ERR_NOMEM, "bm25: out of memory ranking");
+	for (; st == CORE_OK && opened < nterms; opened++)
+		st = bm25_cursor_open(&cs[opened], s[opened].c->r, &s[opened].c->ti, err);
+
+	/* the lead term's documents and parts, from its own cursor */
+	while (st == CORE_OK && n < cap && cs[nterms - 1].doc != BM25_DOC_END)
+	{
+		Bm25Cursor *c = &cs[nterms - 1];
+
+		(*seeds)[n] = c->doc;
+		lead_part[n] = lead->idf * bm25_tf_part(p, bm25_cursor_tf(c), bm25_cursor_dl(c));
+		sorted[n] = lead_part[n];
+		n++;
+		bm25_cursor_next(c);
+	}
+	if (n >= t->k && t->k > 0)
+	{
+		qsort(sorted, n, sizeof(double), CompareDesc);
+		floor = sorted[t->k - 1];
+	}
+	for (size_t j = 0; st == CORE_OK && j < n; j++)
+	{
+		uint64_t	d = (*seeds)[j];
+		double		theta = bm25_topk_threshold(t);
+		double		bound = lead_part[j];
+		uint64_t	upto = BM25_DOC_END;
+
+		for (size_t i = 0; i + 1 < nterms; i++)
+			bound += ShallowBound(p, &s[i], d, &upto);
+		if (bound < (theta > floor ? theta : floor))
+			continue;
+		for (size_t i = 0; i + 1 < nterms; i++)
+		{
+			bm25_cursor_seek(&cs[i], d);
+			part[s[i].orig] = cs[i].doc == d ?
+				s[i].idf * bm25_tf_part(p, bm25_cursor_tf(&cs[i]), bm25_cursor_dl(&cs[i])) : 0.0;
+		}
+		part[lead->orig] = lead_part[j];
+		bm25_topk_push(t, d, SumParts(part, nterms));
+	}
+	*nseeds = n;
+	/* the main pass starts its block bounds over from the first block */
+	for (size_t i = 0; i + 1 < nterms; i++)
+	{
+		s[i].shallow = 0;
+		s[i].shallow_block = -1;
+	}
+	for (size_t i = 0; i < opened; i++)
+	{
+		if (st == CORE_OK && bm25_cursor_status(&cs[i]) != CORE_OK)
+			st = core_error(err, bm25_cursor_status(&cs[i]), "%s", cs[i].err.msg);
+		bm25_cursor_close(&cs[i]);
+	}
+	core_free(cs);
+	core_free(part);
+	core_free(lead_part);
+	core_free(sorted);
+	return st;
 }
 
 CoreStatus
