@@ -302,14 +302,17 @@ FallsShort(const Bm25Params *p, TermState *s, size_t e, TermState *one, double l
  * decoded block's columns as FallsShort would test them, without moving
  * the cursor through each: a frequent term's walk between rarer terms'
  * documents is most of a slow query, and at most a few of its postings
- * pass.  local must hold for every document before limit.
+ * pass.  local must hold for every document before limit.  Returns the doc
+ * id of the posting it stopped on that passed the test (BM25_DOC_END when
+ * none did), so that the caller does not test it again.
  */
-static void
+static uint64_t
 PassOver(const Bm25Params *p, TermState *s, size_t e, TermState *one, double local,
 		 double theta, uint64_t limit)
 {
 	Bm25Cursor *c = one->c;
 	uint32_t	i;
+	uint64_t	passed = BM25_DOC_END;
 
 	if (!c->tfdl_ready)
 		bm25_cursor_decode_tfdl(c);
@@ -319,9 +322,13 @@ PassOver(const Bm25Params *p, TermState *s, size_t e, TermState *one, double loc
 
 		if (score + local >= theta &&
 			!DocFallsShort(p, s, e, c->docids[i], c->dls[i], score, theta))
+		{
+			passed = c->docids[i];
 			break;
+		}
 	}
 	bm25_cursor_next_from(c, i);
+	return passed;
 }
 
 /*
@@ -530,6 +537,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 	size_t		e = 0;
 	uint32_t	tick = 0;
 	uint64_t	checked_upto = 0;	/* block bounds passed for docs up to here */
+	uint64_t	passed = BM25_DOC_END;	/* PassOver found it can reach theta */
 	double		checked_theta = -INFINITY;
 	CoreStatus	st = CORE_OK;
 
@@ -695,10 +703,10 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			else
 				others = d;		/* two have it */
 		}
-		if (others > d && FallsShort(p, s, e, one, local, theta))
+		if (others > d && d != passed && FallsShort(p, s, e, one, local, theta))
 		{
-			PassOver(p, s, e, one, local, theta,
-					 local_upto < others ? local_upto + 1 : others);
+			passed = PassOver(p, s, e, one, local, theta,
+							  local_upto < others ? local_upto + 1 : others);
 			continue;
 		}
 
