@@ -14,10 +14,21 @@
 
 /*
  * Bounds are summed in a different order than scores, so a bound equal to
- * a score can come out a few ulps below it; this slack keeps every bound
- * an upper bound.
+ * a score can come out a few ulps below it.  Slack on each term's bound is
+ * not enough: when the other terms' parts are tiny beside the largest
+ * (near-universal terms with a rare one) the rounding of the sum exceeds
+ * theirs.  So every total bound is given the slack where it is compared
+ * with the threshold (CannotReach); the per-term slack covers the block
+ * bounds' own rounding (a recorded part times a scale).
  */
 #define BOUND_SLACK (1.0 + 1e-9)
+
+/* Can no document whose score is at most bound reach theta? */
+static inline bool
+CannotReach(double bound, double theta)
+{
+	return bound * BOUND_SLACK < theta;
+}
 
 /* Is a worse than b? */
 static inline bool
@@ -273,9 +284,9 @@ static inline bool
 DocFallsShort(const Bm25Params *p, TermState *s, size_t e, uint64_t d, uint32_t dl,
 			  double score, double theta)
 {
-	for (size_t i = e; i-- > 0 && score < theta;)
+	for (size_t i = e; i-- > 0 && CannotReach(score, theta);)
 		score += DocBound(p, &s[i], d, dl);
-	return score < theta;
+	return CannotReach(score, theta);
 }
 
 /*
@@ -290,7 +301,7 @@ FallsShort(const Bm25Params *p, TermState *s, size_t e, TermState *one, double l
 {
 	double		score = Contribution(p, one);
 
-	if (score + local < theta)
+	if (CannotReach(score + local, theta))
 		return true;
 	return DocFallsShort(p, s, e, one->c->doc, bm25_cursor_dl(one->c), score, theta);
 }
@@ -303,8 +314,10 @@ FallsShort(const Bm25Params *p, TermState *s, size_t e, TermState *one, double l
  * the cursor through each: a frequent term's walk between rarer terms'
  * documents is most of a slow query, and at most a few of its postings
  * pass.  local must hold for every document before limit.  Returns the doc
- * id of the posting it stopped on that passed the test (BM25_DOC_END when
- * none did), so that the caller does not test it again.
+ * id of the posting the cursor stopped on when that posting passed the
+ * test, so that the caller does not test it again; BM25_DOC_END when it
+ * was not tested (none passed, or the one that passed is recorded dead and
+ * the cursor went on to the next live posting).
  */
 static uint64_t
 PassOver(const Bm25Params *p, TermState *s, size_t e, TermState *one, double local,
@@ -320,7 +333,7 @@ PassOver(const Bm25Params *p, TermState *s, size_t e, TermState *one, double loc
 	{
 		double		score = one->idf * bm25_tf_part(p, c->tfs[i], c->dls[i]);
 
-		if (score + local >= theta &&
+		if (!CannotReach(score + local, theta) &&
 			!DocFallsShort(p, s, e, c->docids[i], c->dls[i], score, theta))
 		{
 			passed = c->docids[i];
@@ -328,7 +341,8 @@ PassOver(const Bm25Params *p, TermState *s, size_t e, TermState *one, double loc
 		}
 	}
 	bm25_cursor_next_from(c, i);
-	return passed;
+	/* a recorded-dead posting that passed is skipped: the one after is not tested */
+	return c->doc == passed ? passed : BM25_DOC_END;
 }
 
 /*
@@ -411,7 +425,7 @@ SkipBlocks(const Bm25Params *p, TermState *s, size_t e, size_t nterms, double th
 		}
 		if (upto == BM25_DOC_END)
 			return BM25_DOC_END;
-		if (RangeBound(p, s, e, nterms, target, &upto) >= theta)
+		if (!CannotReach(RangeBound(p, s, e, nterms, target, &upto), theta))
 			return target;
 		target = upto + 1;
 	}
@@ -492,7 +506,7 @@ Seed(Bm25TopK *t, const Bm25Params *p, TermState *s, size_t nterms, uint64_t **s
 
 		for (size_t i = 0; i + 1 < nterms; i++)
 			bound += ShallowBound(p, &s[i], d, &upto);
-		if (bound < (theta > floor ? theta : floor))
+		if (CannotReach(bound, theta > floor ? theta : floor))
 			continue;
 		for (size_t i = 0; i + 1 < nterms; i++)
 		{
@@ -601,9 +615,9 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			break;
 		}
 		/* terms [0, e) cannot reach theta together: non-essential */
-		if (e < nterms && prefix[e] < theta)
+		if (e < nterms && CannotReach(prefix[e], theta))
 		{
-			while (e < nterms && prefix[e] < theta)
+			while (e < nterms && CannotReach(prefix[e], theta))
 				e++;
 			checked_upto = 0;	/* the essential set changed */
 		}
@@ -636,7 +650,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 					bm25_cursor_block_last(c, s[i].hint) < upto)
 					upto = bm25_cursor_block_last(c, s[i].hint);
 			}
-			if (RangeBound(p, s, e, nterms, d, &upto) < theta)
+			if (CannotReach(RangeBound(p, s, e, nterms, d, &upto), theta))
 			{
 				uint64_t	target = upto == BM25_DOC_END ? upto :
 					SkipBlocks(p, s, e, nterms, theta, upto + 1);
@@ -653,7 +667,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			seed_at++;
 		if (seed_at < nseeds && seeds[seed_at] == d)
 		{
-			/* scored already */
+			/* decided in Seed: scored there, or passed over on its bound */
 			for (size_t i = e; i < nterms; i++)
 				if (s[i].c->doc == d)
 					bm25_cursor_next(s[i].c);
@@ -674,7 +688,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		for (size_t i = e; i < nterms; i++)
 			if (s[i].c->doc == d)
 				score += CurrentBound(p, &s[i]);
-		if (score < theta)
+		if (CannotReach(score, theta))
 		{
 			for (size_t i = e; i < nterms; i++)
 				if (s[i].c->doc == d)
@@ -735,7 +749,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		}
 		for (size_t i = e; i-- > 0;)
 		{
-			if (score + docbound[i] < theta)
+			if (CannotReach(score + docbound[i], theta))
 				break;
 			bm25_cursor_seek(s[i].c, d);
 			if (s[i].c->doc == d)
