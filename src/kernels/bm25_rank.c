@@ -14,10 +14,21 @@
 
 /*
  * Bounds are summed in a different order than scores, so a bound equal to
- * a score can come out a few ulps below it; this slack keeps every bound
- * an upper bound.
+ * a score can come out a few ulps below it.  Slack on each term's bound is
+ * not enough: when the other terms' parts are tiny beside the largest
+ * (near-universal terms with a rare one) the rounding of the sum exceeds
+ * theirs.  So every total bound is given the slack where it is compared
+ * with the threshold (CannotReach); the per-term slack covers the block
+ * bounds' own rounding (a recorded part times a scale).
  */
 #define BOUND_SLACK (1.0 + 1e-9)
+
+/* Can no document whose score is at most bound reach theta? */
+static inline bool
+CannotReach(double bound, double theta)
+{
+	return bound * BOUND_SLACK < theta;
+}
 
 /* Is a worse than b? */
 static inline bool
@@ -147,59 +158,6 @@ SumParts(const double *part, size_t nterms)
 	return score;
 }
 
-/* The largest df of a term whose documents seed the threshold. */
-#define SEED_MAX_DF (8 * BM25_BLOCK_SIZE)
-
-/*
- * Before the first k hits are in, theta is -inf and then the score of
- * whatever documents come first; with a rare term among frequent ones
- * ("of the epicureans") that low theta keeps the frequent terms essential
- * through much of the segment.  So the documents of the term with the
- * largest bound, when it is rare, are scored first, each exactly through
- * cursors of its own, and pushed; the main pass then skips them (seeds,
- * sorted, set in *seeds).
- */
-static CoreStatus
-Seed(Bm25TopK *t, const Bm25Params *p, TermState *s, size_t nterms, uint64_t **seeds,
-	 size_t *nseeds, CoreError *err)
-{
-	Bm25Cursor *cs = core_calloc(nterms, sizeof(Bm25Cursor));
-	double	   *part = core_mallocarray(nterms, sizeof(double));
-	const TermState *lead = &s[nterms - 1];
-	CoreStatus	st = CORE_OK;
-	size_t		opened = 0;
-
-	*seeds = core_mallocarray(lead->c->ti.df ? lead->c->ti.df : 1, sizeof(uint64_t));
-	*nseeds = 0;
-	if (cs == NULL || part == NULL || *seeds == NULL)
-		st = core_error(err, CORE_ERR_NOMEM, "bm25: out of memory ranking");
-	for (; st == CORE_OK && opened < nterms; opened++)
-		st = bm25_cursor_open(&cs[opened], s[opened].c->r, &s[opened].c->ti, err);
-	while (st == CORE_OK && cs[nterms - 1].doc != BM25_DOC_END)
-	{
-		uint64_t	d = cs[nterms - 1].doc;
-
-		for (size_t i = 0; i < nterms; i++)
-		{
-			bm25_cursor_seek(&cs[i], d);
-			part[s[i].orig] = cs[i].doc == d ?
-				s[i].idf * bm25_tf_part(p, bm25_cursor_tf(&cs[i]), bm25_cursor_dl(&cs[i])) : 0.0;
-		}
-		bm25_topk_push(t, d, SumParts(part, nterms));
-		(*seeds)[(*nseeds)++] = d;
-		bm25_cursor_next(&cs[nterms - 1]);
-	}
-	for (size_t i = 0; i < opened; i++)
-	{
-		if (st == CORE_OK && bm25_cursor_status(&cs[i]) != CORE_OK)
-			st = core_error(err, bm25_cursor_status(&cs[i]), "%s", cs[i].err.msg);
-		bm25_cursor_close(&cs[i]);
-	}
-	core_free(cs);
-	core_free(part);
-	return st;
-}
-
 static int
 CompareUb(const void *a, const void *b)
 {
@@ -318,25 +276,73 @@ DocBound(const Bm25Params *p, TermState *s, uint64_t d, uint32_t dl)
 }
 
 /*
+ * Can document d, of length dl, which the only essential term gives score,
+ * not reach theta with the non-essential terms' bounds for a document of
+ * its length?
+ */
+static inline bool
+DocFallsShort(const Bm25Params *p, TermState *s, size_t e, uint64_t d, uint32_t dl,
+			  double score, double theta)
+{
+	for (size_t i = e; i-- > 0 && CannotReach(score, theta);)
+		score += DocBound(p, &s[i], d, dl);
+	return CannotReach(score, theta);
+}
+
+/*
  * Can the posting that the only essential term at hand, one, stands on not
  * reach theta?  First against the non-essential terms' block bounds there
  * (local), then, when those let it, against their bounds for a document
- * of its length, which turn most such postings away without leaving the
- * caller's tight loop.
+ * of its length, which turn most such postings away.
  */
 static inline bool
 FallsShort(const Bm25Params *p, TermState *s, size_t e, TermState *one, double local,
 		   double theta)
 {
 	double		score = Contribution(p, one);
-	uint32_t	dl;
 
-	if (score + local < theta)
+	if (CannotReach(score + local, theta))
 		return true;
-	dl = bm25_cursor_dl(one->c);
-	for (size_t i = e; i-- > 0 && score < theta;)
-		score += DocBound(p, &s[i], one->c->doc, dl);
-	return score < theta;
+	return DocFallsShort(p, s, e, one->c->doc, bm25_cursor_dl(one->c), score, theta);
+}
+
+/*
+ * The posting of one, the only essential term at hand, falls short: move
+ * its cursor to the first later posting of its block before limit that
+ * may not, or past them.  The postings in between are tested in the
+ * decoded block's columns as FallsShort would test them, without moving
+ * the cursor through each: a frequent term's walk between rarer terms'
+ * documents is most of a slow query, and at most a few of its postings
+ * pass.  local must hold for every document before limit.  Returns the doc
+ * id of the posting the cursor stopped on when that posting passed the
+ * test, so that the caller does not test it again; BM25_DOC_END when it
+ * was not tested (none passed, or the one that passed is recorded dead and
+ * the cursor went on to the next live posting).
+ */
+static uint64_t
+PassOver(const Bm25Params *p, TermState *s, size_t e, TermState *one, double local,
+		 double theta, uint64_t limit)
+{
+	Bm25Cursor *c = one->c;
+	uint32_t	i;
+	uint64_t	passed = BM25_DOC_END;
+
+	if (!c->tfdl_ready)
+		bm25_cursor_decode_tfdl(c);
+	for (i = c->idx + 1; i < c->n && c->docids[i] < limit; i++)
+	{
+		double		score = one->idf * bm25_tf_part(p, c->tfs[i], c->dls[i]);
+
+		if (!CannotReach(score + local, theta) &&
+			!DocFallsShort(p, s, e, c->docids[i], c->dls[i], score, theta))
+		{
+			passed = c->docids[i];
+			break;
+		}
+	}
+	bm25_cursor_next_from(c, i);
+	/* a recorded-dead posting that passed is skipped: the one after is not tested */
+	return c->doc == passed ? passed : BM25_DOC_END;
 }
 
 /*
@@ -419,11 +425,116 @@ SkipBlocks(const Bm25Params *p, TermState *s, size_t e, size_t nterms, double th
 		}
 		if (upto == BM25_DOC_END)
 			return BM25_DOC_END;
-		if (RangeBound(p, s, e, nterms, target, &upto) >= theta)
+		if (!CannotReach(RangeBound(p, s, e, nterms, target, &upto), theta))
 			return target;
 		target = upto + 1;
 	}
 	return target;
+}
+
+/* The largest df of a term whose documents seed the threshold. */
+#define SEED_MAX_DF (8 * BM25_BLOCK_SIZE)
+
+static int
+CompareDesc(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x > y ? -1 : (x < y ? 1 : 0);
+}
+
+/*
+ * Before the first k hits are in, theta is -inf and then the score of
+ * whatever documents come first; with a rare term among frequent ones
+ * ("of the epicureans") that low theta keeps the frequent terms essential
+ * through much of the segment.  So the documents of the term with the
+ * largest bound, when it is rare, are taken first and the main pass then
+ * skips them (seeds, sorted, set in *seeds).  A document's score is at
+ * least the lead term's part, so the k-th largest part is a floor under
+ * the final k-th score; a lead document whose part plus the bounds of the
+ * other terms' blocks where it would be (from skip entries) falls below
+ * that floor, or below theta, can never enter the top k and is passed over
+ * without looking up the other terms, which would read one of their blocks
+ * per document.  The others are scored exactly, through cursors of their
+ * own, and pushed.
+ */
+static CoreStatus
+Seed(Bm25TopK *t, const Bm25Params *p, TermState *s, size_t nterms, uint64_t **seeds,
+	 size_t *nseeds, CoreError *err)
+{
+	Bm25Cursor *cs = core_calloc(nterms, sizeof(Bm25Cursor));
+	double	   *part = core_mallocarray(nterms, sizeof(double));
+	const TermState *lead = &s[nterms - 1];
+	size_t		cap = lead->c->ti.df ? lead->c->ti.df : 1;
+	double	   *lead_part = core_mallocarray(cap, sizeof(double));
+	double	   *sorted = core_mallocarray(cap, sizeof(double));
+	double		floor = -INFINITY;
+	CoreStatus	st = CORE_OK;
+	size_t		opened = 0,
+				n = 0;
+
+	*seeds = core_mallocarray(cap, sizeof(uint64_t));
+	*nseeds = 0;
+	if (cs == NULL || part == NULL || lead_part == NULL || sorted == NULL || *seeds == NULL)
+		st = core_error(err, CORE_ERR_NOMEM, "bm25: out of memory ranking");
+	for (; st == CORE_OK && opened < nterms; opened++)
+		st = bm25_cursor_open(&cs[opened], s[opened].c->r, &s[opened].c->ti, err);
+
+	/* the lead term's documents and parts, from its own cursor */
+	while (st == CORE_OK && n < cap && cs[nterms - 1].doc != BM25_DOC_END)
+	{
+		Bm25Cursor *c = &cs[nterms - 1];
+
+		(*seeds)[n] = c->doc;
+		lead_part[n] = lead->idf * bm25_tf_part(p, bm25_cursor_tf(c), bm25_cursor_dl(c));
+		sorted[n] = lead_part[n];
+		n++;
+		bm25_cursor_next(c);
+	}
+	if (n >= t->k && t->k > 0)
+	{
+		qsort(sorted, n, sizeof(double), CompareDesc);
+		floor = sorted[t->k - 1];
+	}
+	for (size_t j = 0; st == CORE_OK && j < n; j++)
+	{
+		uint64_t	d = (*seeds)[j];
+		double		theta = bm25_topk_threshold(t);
+		double		bound = lead_part[j];
+		uint64_t	upto = BM25_DOC_END;
+
+		for (size_t i = 0; i + 1 < nterms; i++)
+			bound += ShallowBound(p, &s[i], d, &upto);
+		if (CannotReach(bound, theta > floor ? theta : floor))
+			continue;
+		for (size_t i = 0; i + 1 < nterms; i++)
+		{
+			bm25_cursor_seek(&cs[i], d);
+			part[s[i].orig] = cs[i].doc == d ?
+				s[i].idf * bm25_tf_part(p, bm25_cursor_tf(&cs[i]), bm25_cursor_dl(&cs[i])) : 0.0;
+		}
+		part[lead->orig] = lead_part[j];
+		bm25_topk_push(t, d, SumParts(part, nterms));
+	}
+	*nseeds = n;
+	/* the main pass starts its block bounds over from the first block */
+	for (size_t i = 0; i + 1 < nterms; i++)
+	{
+		s[i].shallow = 0;
+		s[i].shallow_block = -1;
+	}
+	for (size_t i = 0; i < opened; i++)
+	{
+		if (st == CORE_OK && bm25_cursor_status(&cs[i]) != CORE_OK)
+			st = core_error(err, bm25_cursor_status(&cs[i]), "%s", cs[i].err.msg);
+		bm25_cursor_close(&cs[i]);
+	}
+	core_free(cs);
+	core_free(part);
+	core_free(lead_part);
+	core_free(sorted);
+	return st;
 }
 
 CoreStatus
@@ -440,6 +551,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 	size_t		e = 0;
 	uint32_t	tick = 0;
 	uint64_t	checked_upto = 0;	/* block bounds passed for docs up to here */
+	uint64_t	passed = BM25_DOC_END;	/* PassOver found it can reach theta */
 	double		checked_theta = -INFINITY;
 	CoreStatus	st = CORE_OK;
 
@@ -503,9 +615,9 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			break;
 		}
 		/* terms [0, e) cannot reach theta together: non-essential */
-		if (e < nterms && prefix[e] < theta)
+		if (e < nterms && CannotReach(prefix[e], theta))
 		{
-			while (e < nterms && prefix[e] < theta)
+			while (e < nterms && CannotReach(prefix[e], theta))
 				e++;
 			checked_upto = 0;	/* the essential set changed */
 		}
@@ -538,7 +650,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 					bm25_cursor_block_last(c, s[i].hint) < upto)
 					upto = bm25_cursor_block_last(c, s[i].hint);
 			}
-			if (RangeBound(p, s, e, nterms, d, &upto) < theta)
+			if (CannotReach(RangeBound(p, s, e, nterms, d, &upto), theta))
 			{
 				uint64_t	target = upto == BM25_DOC_END ? upto :
 					SkipBlocks(p, s, e, nterms, theta, upto + 1);
@@ -555,7 +667,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			seed_at++;
 		if (seed_at < nseeds && seeds[seed_at] == d)
 		{
-			/* scored already */
+			/* decided in Seed: scored there, or passed over on its bound */
 			for (size_t i = e; i < nterms; i++)
 				if (s[i].c->doc == d)
 					bm25_cursor_next(s[i].c);
@@ -576,7 +688,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		for (size_t i = e; i < nterms; i++)
 			if (s[i].c->doc == d)
 				score += CurrentBound(p, &s[i]);
-		if (score < theta)
+		if (CannotReach(score, theta))
 		{
 			for (size_t i = e; i < nterms; i++)
 				if (s[i].c->doc == d)
@@ -605,17 +717,10 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			else
 				others = d;		/* two have it */
 		}
-		if (others > d && FallsShort(p, s, e, one, local, theta))
+		if (others > d && d != passed && FallsShort(p, s, e, one, local, theta))
 		{
-			Bm25Cursor *c = one->c;
-			int32_t		block = c->block;
-
-			if (local_upto < others)
-				others = local_upto + 1;
-			do
-				bm25_cursor_next(c);
-			while (c->doc < others && c->block == block &&
-				   FallsShort(p, s, e, one, local, theta));
+			passed = PassOver(p, s, e, one, local, theta,
+							  local_upto < others ? local_upto + 1 : others);
 			continue;
 		}
 
@@ -644,7 +749,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		}
 		for (size_t i = e; i-- > 0;)
 		{
-			if (score + docbound[i] < theta)
+			if (CannotReach(score + docbound[i], theta))
 				break;
 			bm25_cursor_seek(s[i].c, d);
 			if (s[i].c->doc == d)

@@ -20,10 +20,13 @@
  * non-essential terms' blocks where it would be) can; and a non-essential
  * term is looked up for it only when that term's bound for a document of
  * its length (from the block's impacts) can still lift it there.  A rare
- * term's documents are scored first, to start theta high.  Every bound is
- * an upper bound and every pruning test is strict, so the result is
- * exactly the top-k of exhaustive scoring (ties broken by doc id; scores
- * sum the terms in the caller's order, so equal documents tie exactly).
+ * term's documents are taken first, to start theta high: those that the
+ * other terms' block bounds can lift to the top k are scored, the rest
+ * passed over.  Every bound is an upper bound (with a relative slack on
+ * each total, against rounding) and every pruning test is strict, so the
+ * result is exactly the top-k of exhaustive scoring (ties broken by doc id;
+ * scores sum the terms in the caller's order, so equal documents tie
+ * exactly).
  *
  *-------------------------------------------------------------------------
  */

@@ -993,6 +993,15 @@ bm25_cursor_next(Bm25Cursor *c)
 	SkipDeleted(c);
 }
 
+void
+bm25_cursor_next_from(Bm25Cursor *c, uint32_t idx)
+{
+	if (c->doc == BM25_DOC_END || idx <= c->idx || idx > c->n)
+		return bm25_cursor_next(c);
+	c->idx = idx - 1;
+	bm25_cursor_next(c);
+}
+
 /* First block from 'from' on whose last doc is >= target, or nblocks. */
 static uint32_t
 FindBlock(const Bm25Cursor *c, uint32_t from, uint64_t target)

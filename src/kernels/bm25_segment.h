@@ -203,6 +203,12 @@ extern CoreStatus bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r,
 								   const Bm25TermInfo *ti, CoreError *err);
 extern void bm25_cursor_close(Bm25Cursor *c);
 extern void bm25_cursor_next(Bm25Cursor *c);
+/*
+ * Move on to posting idx (> the current one) of the decoded block, or to
+ * the next block's first posting when idx is n; deleted documents are
+ * passed over as by bm25_cursor_next.
+ */
+extern void bm25_cursor_next_from(Bm25Cursor *c, uint32_t idx);
 /* Move to the first posting with doc id >= target. */
 extern void bm25_cursor_seek(Bm25Cursor *c, uint64_t target);
 

@@ -819,6 +819,226 @@ UNIT_TEST(recorded_deletions_equal_a_fresh_build_of_the_live_documents)
 	bm25_buf_free(&ms.buf);
 }
 
+static bool
+DeadAroundFirstBlockEnd(size_t i)
+{
+	return i == 6 || i == 127 || i == 128;
+}
+
+/*
+ * The ranking passes over a frequent term's postings inside a decoded
+ * block and then moves its cursor there: to a later posting of the block,
+ * or past the block's end into the next one, never onto a deleted one.
+ */
+UNIT_TEST(cursor_next_from_lands_on_the_next_live_posting_even_past_its_block)
+{
+	size_t		n = 300;
+	const char **docs = malloc(n * sizeof(char *));
+	uint64_t   *ids = malloc(n * sizeof(uint64_t));
+	MemStream	s;
+	Bm25SegReader *r;
+	Bm25TermInfo ti;
+	Bm25Cursor	c;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		docs[i] = "x";
+		ids[i] = (uint64_t) i * 2 + 2;
+	}
+	r = BuildSegment(&s, docs, ids, n);
+	CHECK(r != NULL);
+	RecordDead(r, DeadAroundFirstBlockEnd);
+	CHECK(bm25_segr_lookup(r, "x", 1, &ti) && ti.nblocks == 3);
+	CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
+	bm25_cursor_next_from(&c, 5);
+	CHECK(c.block == 0 && c.idx == 5 && c.doc == ids[5]);
+	bm25_cursor_next_from(&c, 6);
+	CHECK(c.block == 0 && c.idx == 7 && c.doc == ids[7]);
+	bm25_cursor_next_from(&c, 127);
+	CHECK(c.block == 1 && c.doc == ids[129]);
+	bm25_cursor_next_from(&c, c.n);
+	CHECK(c.block == 2 && c.doc == ids[256] && bm25_cursor_status(&c) == CORE_OK);
+	bm25_cursor_next_from(&c, c.n);
+	CHECK(c.doc == BM25_DOC_END && bm25_cursor_status(&c) == CORE_OK);
+	bm25_cursor_close(&c);
+	bm25_segr_free(r);
+	bm25_buf_free(&s.buf);
+	free(docs);
+	free(ids);
+}
+
+/* --- exact top-k over two segments, one with recorded deletions --- */
+
+#define TWO_SEG_DISTINCT 1000
+#define TWO_SEG_A 2000
+#define TWO_SEG_B 1500
+
+static bool two_seg_dead[TWO_SEG_A];
+
+static bool
+DeadMarked(size_t i)
+{
+	return two_seg_dead[i];
+}
+
+/*
+ * Mark dead, in a segment of doc table index i holding doc id i * 5 + 1,
+ * the documents at the last two and the first postings of every block of
+ * term, where the cursor crosses from one block to the next.
+ */
+static void
+MarkAroundBlockEnds(Bm25SegReader *r, const char *term)
+{
+	Bm25TermInfo ti;
+	Bm25Cursor	c;
+
+	CHECK(bm25_segr_lookup(r, term, strlen(term), &ti) && ti.nblocks > 2);
+	CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
+	for (uint32_t j = 0; c.doc != BM25_DOC_END; j++, bm25_cursor_next(&c))
+		if (j % BM25_BLOCK_SIZE >= BM25_BLOCK_SIZE - 2 || (j > 0 && j % BM25_BLOCK_SIZE == 0))
+			two_seg_dead[(c.doc - 1) / 5] = true;
+	bm25_cursor_close(&c);
+}
+
+/*
+ * The scan ranks every segment into one top k with statistics over all of
+ * them; a segment's recorded deletions, clustered where the frequent
+ * terms' cursors cross block ends, leave its live documents ranked exactly
+ * as exhaustive scoring ranks them: the same scores and, at equal scores
+ * (every document is there two or three times, in one segment or across
+ * both), the lower doc id first, whichever segment is ranked first.  Rare
+ * terms with frequent ones drive seeding, passing over and the block
+ * skips; k = 1, 10 and more than the matches.
+ */
+UNIT_TEST(maxscore_over_two_segments_with_deletions_equals_exhaustive_ranking)
+{
+	char	  **base = RandomDocs(TWO_SEG_DISTINCT);
+	const char *docs[TWO_SEG_A];
+	uint64_t	ids_a[TWO_SEG_A];
+	uint64_t	ids_b[TWO_SEG_B];
+	MemStream	sa,
+				sb;
+	Bm25SegReader *segs[2];
+	Bm25Bag    *bag = bm25_bag_create();
+	const char *queries[][3] = {{"w190", "w0", "w1"}, {"w199", "w0", NULL},
+	{"w150", "w1", "w2"}, {"w0", "w1", "w2"}};
+	ScoredDoc  *all = malloc((TWO_SEG_A + TWO_SEG_B) * sizeof(ScoredDoc));
+	uint64_t	ndocs = 0,
+				total_dl = 0;
+
+	for (size_t i = 0; i < TWO_SEG_A; i++)
+	{
+		docs[i] = base[i % TWO_SEG_DISTINCT];
+		ids_a[i] = (uint64_t) i * 5 + 1;
+	}
+	for (size_t i = 0; i < TWO_SEG_B; i++)
+		ids_b[i] = 100000 + (uint64_t) i * 5 + 1;
+	segs[0] = BuildSegment(&sa, docs, ids_a, TWO_SEG_A);
+	segs[1] = BuildSegment(&sb, docs, ids_b, TWO_SEG_B);
+	CHECK(segs[0] != NULL && segs[1] != NULL);
+	memset(two_seg_dead, 0, sizeof(two_seg_dead));
+	MarkAroundBlockEnds(segs[0], "w0");
+	MarkAroundBlockEnds(segs[0], "w1");
+	for (size_t i = 700; i < 760; i++)
+		two_seg_dead[i] = true;
+	RecordDead(segs[0], DeadMarked);
+	for (int g = 0; g < 2; g++)
+	{
+		const Bm25Deletes *d = bm25_segr_deletes(segs[g]);
+
+		ndocs += bm25_segr_info(segs[g])->ndocs - (d ? d->ndead : 0);
+		total_dl += bm25_segr_info(segs[g])->total_dl - (d ? d->dead_dl : 0);
+	}
+
+	for (size_t q = 0; q < 4; q++)
+	{
+		Bm25Params	p = {1.2, 0.75, (double) total_dl / (double) ndocs, 0, 0};
+		double		idf[3] = {0, 0, 0};
+		size_t		nt = 0,
+					matches = 0;
+
+		bm25_params_prepare(&p);
+		for (; nt < 3 && queries[q][nt]; nt++)
+		{
+			uint64_t	df = 0;
+
+			for (int g = 0; g < 2; g++)
+			{
+				const Bm25Deletes *d = bm25_segr_deletes(segs[g]);
+				Bm25TermInfo ti;
+
+				if (bm25_segr_lookup(segs[g], queries[q][nt], strlen(queries[q][nt]), &ti))
+					df += ti.df - (d ? bm25_deletes_term_dead(d, ti.off) : 0);
+			}
+			CHECK(df > 0);
+			idf[nt] = bm25_idf(ndocs, df);
+		}
+		for (size_t i = 0; i < TWO_SEG_A; i++)
+			if (!two_seg_dead[i])
+			{
+				all[matches].id = ids_a[i];
+				all[matches].score = ExhaustiveScore(bag, docs[i], queries[q], idf, nt, &p);
+				matches += all[matches].score > 0;
+			}
+		for (size_t i = 0; i < TWO_SEG_B; i++)
+		{
+			all[matches].id = ids_b[i];
+			all[matches].score = ExhaustiveScore(bag, docs[i], queries[q], idf, nt, &p);
+			matches += all[matches].score > 0;
+		}
+		qsort(all, matches, sizeof(ScoredDoc), CompareScoredDocs);
+
+		for (int kk = 0; kk < 6; kk++)
+		{
+			size_t		k = kk % 3 == 0 ? 1 : (kk % 3 == 1 ? 10 : matches + 5);
+			bool		reversed = kk >= 3;
+			Bm25TopK	top;
+
+			CHECK(bm25_topk_init(&top, k));
+			for (int g = reversed; g >= 0 && g <= 1; g += reversed ? -1 : 1)
+			{
+				Bm25Cursor	cur[3];
+				Bm25RankTerm rt[3];
+				size_t		nr = 0;
+
+				for (size_t t = 0; t < nt; t++)
+				{
+					Bm25TermInfo ti;
+
+					if (!bm25_segr_lookup(segs[g], queries[q][t], strlen(queries[q][t]), &ti))
+						continue;
+					CHECK(bm25_cursor_open(&cur[nr], segs[g], &ti, NULL) == CORE_OK);
+					rt[nr].cursor = &cur[nr];
+					rt[nr].idf = idf[t];
+					nr++;
+				}
+				CHECK(bm25_rank_segment(&top, &p, rt, nr, NULL, NULL, NULL) == CORE_OK);
+				for (size_t t = 0; t < nr; t++)
+					bm25_cursor_close(&cur[t]);
+			}
+			bm25_topk_sort(&top);
+			CHECK_MSG(top.n == (k < matches ? k : matches), "query %zu k %zu%s: %zu hits of %zu",
+					  q, k, reversed ? " reversed" : "", top.n, matches);
+			for (size_t h = 0; h < top.n; h++)
+				CHECK_MSG(top.hits[h].docid == all[h].id && top.hits[h].score == all[h].score,
+						  "query %zu k %zu%s hit %zu: doc %llu, exhaustive doc %llu", q, k,
+						  reversed ? " reversed" : "", h,
+						  (unsigned long long) top.hits[h].docid,
+						  (unsigned long long) all[h].id);
+			bm25_topk_free(&top);
+		}
+	}
+	for (size_t i = 0; i < TWO_SEG_DISTINCT; i++)
+		free(base[i]);
+	free(base);
+	free(all);
+	bm25_bag_free(bag);
+	bm25_segr_free(segs[0]);
+	bm25_segr_free(segs[1]);
+	bm25_buf_free(&sa.buf);
+	bm25_buf_free(&sb.buf);
+}
+
 UNIT_TEST(corrupt_segment_is_an_error_not_a_crash)
 {
 	const char *docs[] = {"a b c", "a"};
