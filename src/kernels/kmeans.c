@@ -428,12 +428,8 @@ typedef struct BoundedPass
 _Static_assert(KMEANS_BOUNDS_MAX_DIM <= KMEANS_NEAREST2_MAX_DIM,
 			   "passes with bounds search with the nearest-two kernels");
 
-/*
- * The nearest-two search for the selected distance kernels' instruction set
- * (the scalar one past the SIMD one's dimensions).
- */
-static KmeansNearest2Fn
-select_nearest2(size_t dim)
+KmeansNearest2Fn
+kmeans_select_nearest2(size_t dim)
 {
 #if defined(__x86_64__) || defined(__i386__)
 	if (distance_kernels()->isa == KERNEL_ISA_AVX512 && dim <= KMEANS_NEAREST2_MAX_DIM)
@@ -462,7 +458,7 @@ want_bounds(const KmeansOptions *opts, size_t dim, size_t k)
 		return opts->bounds == KMEANS_BOUNDS_ALWAYS;
 	return dim <= KMEANS_BOUNDS_MAX_DIM &&
 		nearest2_kpad(k) * dim * sizeof(float) <= KMEANS_BOUNDS_AUTO_BYTES &&
-		select_nearest2(dim) != kmeans_nearest2_scalar;
+		kmeans_select_nearest2(dim) != kmeans_nearest2_scalar;
 }
 
 static void
@@ -482,7 +478,7 @@ bounded_pass_init(BoundedPass *bp, size_t n, size_t dim, size_t k)
 {
 	size_t		ntasks = (n + KMEANS_PENDING_TASK_ROWS - 1) / KMEANS_PENDING_TASK_ROWS;
 
-	bp->nearest2 = select_nearest2(dim);
+	bp->nearest2 = kmeans_select_nearest2(dim);
 	bp->kpad = nearest2_kpad(k);
 	bp->bounds = kmeans_bounds_create(n, k, dim);
 	bp->ct = core_mallocarray(bp->kpad, dim * sizeof(float));
