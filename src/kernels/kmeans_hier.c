@@ -274,7 +274,6 @@ kmeans_train_hierarchical(float *x, size_t n, size_t dim, size_t k,
 {
 	uint32_t   *perm;
 	float	   *tmp;
-	KmeansOptions levels;
 	CoreStatus	st;
 
 	if (k <= KMEANS_HIER_MIN_K || n < k)
@@ -308,10 +307,7 @@ kmeans_train_hierarchical(float *x, size_t n, size_t dim, size_t k,
 
 	opts->iterations_run = 0;
 	opts->rows_compared = 0;
-	levels = *opts;
-	if (levels.max_iterations > KMEANS_HIER_LEVEL_PASSES)
-		levels.max_iterations = KMEANS_HIER_LEVEL_PASSES;
-	st = train_level(x, perm, n, dim, k, &levels, opts->seed, centroids, tmp, err);
+	st = train_level(x, perm, n, dim, k, opts, opts->seed, centroids, tmp, err);
 	if (st == CORE_OK && refine_passes > 0)
 	{
 		KmeansOptions refine = *opts;

@@ -48,25 +48,13 @@
  */
 #define KMEANS_HIER_REFINE_PASSES	12
 
-/*
- * Passes of each level's k-means at most.  The passes after the levels
- * move the centroids on anyway, so the levels need not settle to
- * LanceDB's 1e-4: on the benchmark sample (above) with 12 passes after
- * them, levels of at most 50 / 25 / 20 / 15 / 10 passes ended at an error
- * of 33.915 / 33.922 / 33.906 / 33.892 / 34.045 per row, the IVF training
- * taking 6.9 / 6.3 / 5.9 / 5.6 / 4.2 s of CPU.  Not 15: on the skewed data
- * of the unit tests it left 3.1% more error than flat k-means, where 20
- * and 50 passes leave 2.7% less.
- */
-#define KMEANS_HIER_LEVEL_PASSES	20
-
 /* Centroids a row is compared with in those passes (opts->neighbours). */
 #define KMEANS_HIER_REFINE_NEIGHBOURS	64
 
 /*
  * Train k centroids on n rows of x (n >= k).  With k <= KMEANS_HIER_MIN_K
  * this is kmeans_train.  Otherwise every level runs kmeans_train with
- * at most min(opts->max_iterations, KMEANS_HIER_LEVEL_PASSES) passes, and then up to refine_passes flat passes polish all
+ * opts->max_iterations, and then up to refine_passes flat passes polish all
  * k centroids (0: none), over opts->neighbours centroids per row after the
  * first passes when that is not 0 (the levels always compare with all);
  * opts->sse_out (refine_passes entries),
