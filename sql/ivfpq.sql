@@ -164,8 +164,8 @@ CREATE INDEX ON ivfpq_unlogged USING lance_ivfpq (v vector_l2_ops);
 SELECT lance_ivfpq_check('ivfpq_t_pkey');
 
 -- the smallest maintenance_work_mem: the training sample shrinks to fit
--- (the NOTICE says by how much) and the sorted entries spill to disk, yet
--- the index holds every row and full probing finds the exact neighbours
+-- (the NOTICE says by how much), yet the index holds every row and full
+-- probing finds the exact neighbours
 CREATE TABLE ivfpq_big (id int, v vector(16));
 INSERT INTO ivfpq_big
 SELECT i, (SELECT array_agg(sin(i * (j + 1) * 0.37 + j)) FROM generate_series(0, 15) j)::vector(16)
@@ -183,6 +183,34 @@ SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0,0.5,0,0.5,0,0.5,0,0.5,0,0.5,0,0.
 SET enable_seqscan = off;
 SELECT count(*) FROM (SELECT id FROM ivfpq_big ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 20000) s;
 RESET enable_seqscan;
+
+-- entries beyond the memory maintenance_work_mem leaves them go through a
+-- tuplesort (the DEBUG line says which way they went); the index still
+-- holds every row and full probing finds the exact neighbours
+CREATE TABLE ivfpq_spill (id int, v vector(4));
+INSERT INTO ivfpq_spill
+SELECT i, ARRAY[sin(i), cos(i * 0.7), sin(i * 0.3), cos(i * 1.1)]::vector(4)
+FROM generate_series(1, 60000) i;
+SET maintenance_work_mem = '1MB';
+SET client_min_messages = debug1;
+CREATE INDEX ivfpq_spill_idx ON ivfpq_spill USING lance_ivfpq (v vector_l2_ops)
+	WITH (lists = 16, num_sub_vectors = 4);
+SET client_min_messages = warning;
+RESET maintenance_work_mem;
+SELECT lance_ivfpq_check('ivfpq_spill_idx');
+SET lancedb.ivfpq_nprobes = 16;
+SET lancedb.ivfpq_refine_factor = 100;
+SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0]', 10, tbl => 'ivfpq_spill');
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM ivfpq_spill ORDER BY v <-> '[0,0,0,0]' LIMIT 60000) s;
+RESET enable_seqscan;
+-- the same rows with the default maintenance_work_mem stay in memory
+SET client_min_messages = debug1;
+REINDEX INDEX ivfpq_spill_idx;
+SET client_min_messages = warning;
+SELECT lance_ivfpq_check('ivfpq_spill_idx');
+SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0]', 10, tbl => 'ivfpq_spill');
+DROP TABLE ivfpq_spill;
 
 -- more than 256 lists: the centroids are trained hierarchically (16
 -- clusters, each split further), and the index still holds every row and
