@@ -113,6 +113,50 @@ UNIT_TEST(pq_decode_of_encode_is_the_nearest_codeword_per_subspace)
 	CHECK_MSG(bad == 0, "%zu sub-vectors decoded farther than their best codeword", bad);
 }
 
+UNIT_TEST(pq_batch_encoding_picks_the_codewords_one_row_encoding_picks)
+{
+	/*
+	 * A build encodes rows in batches (SIMD searches of the codebooks), an
+	 * insert one row at a time (the distance kernels): both must pick the
+	 * same codeword, up to ties within rounding.
+	 */
+	size_t		n = 500,
+				dim = 32,
+				m = 4,
+				dsub = 8;
+	float	   *x = random_rows(n, dim, 21);
+	float	   *cb = malloc(m * PQ_KSUB * dsub * sizeof(float));
+	uint8_t    *batch = malloc(n * m);
+	uint8_t    *one = malloc(n * m);
+	KmeansOptions opts = {.max_iterations = 5,.seed = 4};
+	const DistanceKernels *dk = distance_kernels();
+	CoreError	err;
+	bool		ok;
+	size_t		bad = 0;
+
+	ok = pq_train(x, n, dim, m, &opts, cb, &err) == CORE_OK &&
+		pq_encode_threads(cb, dim, m, x, n, 2, batch, &err) == CORE_OK;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = pq_encode(cb, dim, m, x + i * dim, 1, one + i * m, &err) == CORE_OK;
+	CHECK(ok);
+	for (size_t i = 0; ok && i < n; i++)
+		for (size_t j = 0; j < m; j++)
+		{
+			const float *xs = x + i * dim + j * dsub;
+			const float *cbj = cb + j * PQ_KSUB * dsub;
+			float		a = dk->l2sq(xs, cbj + batch[i * m + j] * dsub, dsub);
+			float		b = dk->l2sq(xs, cbj + one[i * m + j] * dsub, dsub);
+
+			if (batch[i * m + j] != one[i * m + j] && fabsf(a - b) > 1e-4f * (a + b) + 1e-6f)
+				bad++;
+		}
+	CHECK_MSG(bad == 0, "%zu sub-vectors encoded to a farther codeword in a batch than alone", bad);
+	free(x);
+	free(cb);
+	free(batch);
+	free(one);
+}
+
 UNIT_TEST(pq_dimension_not_divisible_is_an_error)
 {
 	float		x[PQ_KSUB * 10] = {0};
