@@ -187,7 +187,8 @@ extern IvfpqList IvfpqDirectoryEntry(Page page, int list);
 
 /* ivfpq_entries.c */
 typedef struct IvfpqEntries IvfpqEntries;
-extern IvfpqEntries *IvfpqEntriesBegin(int m, int lists, int64 max_rows, int sort_kb);
+extern IvfpqEntries *IvfpqEntriesBegin(int m, int lists, int64 expected_rows,
+										int sort_kb);
 extern void IvfpqEntriesAdd(IvfpqEntries *e, int32 list, ItemPointer tid,
 							const uint8 *codes);
 extern void IvfpqEntriesSort(IvfpqEntries *e);
