@@ -104,16 +104,6 @@ share_centroids(const size_t *rows, size_t parts, size_t n, size_t k,
 	}
 }
 
-/*
- * Clusters per thread in one round of a level's training.  The clusters of
- * a level train side by side, each on one thread (so each runs its
- * update and bookkeeping on its own, where one k-means on all threads
- * would run those alone between its threaded searches); they differ in
- * size and passes, so a round of one per thread would wait for its
- * slowest.  The caller's cancel callback is asked between rounds.
- */
-#define KMEANS_HIER_ROUND_PER_THREAD 4
-
 static CoreStatus train_level(float *x, uint32_t *perm, size_t n, size_t dim,
 							  size_t k, const KmeansOptions *base,
 							  uint64_t seed, float *centroids, float *tmp,
@@ -125,7 +115,8 @@ typedef struct LevelRun
 	float	   *x;
 	uint32_t   *perm;
 	size_t		dim;
-	KmeansOptions opts;			/* one thread, nothing called back */
+	KmeansOptions opts;			/* one thread, cancel asks the run's cancel */
+	CoreCancel	cancel;
 	float	   *centroids;
 	float	   *tmp;			/* one row per cluster */
 	size_t		row_start[KMEANS_HIER_BRANCH];
@@ -135,7 +126,6 @@ typedef struct LevelRun
 	uint64_t	seed[KMEANS_HIER_BRANCH];
 	size_t		order[KMEANS_HIER_BRANCH];	/* clusters to train, largest
 											 * first */
-	size_t		first;			/* the round's first entry of order */
 } LevelRun;
 
 /* One task: a cluster's rows and share of the centroids. */
@@ -143,7 +133,7 @@ static CoreStatus
 level_task(void *arg, size_t task, CoreError *err)
 {
 	LevelRun   *run = (LevelRun *) arg;
-	size_t		j = run->order[run->first + task];
+	size_t		j = run->order[task];
 
 	return train_level(run->x + run->row_start[j] * run->dim,
 					   run->perm + run->row_start[j], run->rows[j], run->dim,
@@ -170,7 +160,6 @@ train_level(float *x, uint32_t *perm, size_t n, size_t dim, size_t k,
 	size_t		ntrain = 0;
 	size_t		row_start = 0;
 	size_t		k_start = 0;
-	size_t		per_round;
 	CoreStatus	st;
 
 	opts.seed = seed;
@@ -226,7 +215,7 @@ train_level(float *x, uint32_t *perm, size_t n, size_t dim, size_t k,
 		row_start += run->rows[j];
 		k_start += run->share[j];
 	}
-	/* largest first, so the last tasks of a round are short */
+	/* largest first, so the last tasks to start are short */
 	for (size_t a = 1; a < ntrain; a++)
 		for (size_t b = a; b > 0 && run->rows[run->order[b]] > run->rows[run->order[b - 1]]; b--)
 		{
@@ -236,27 +225,25 @@ train_level(float *x, uint32_t *perm, size_t n, size_t dim, size_t k,
 			run->order[b - 1] = t;
 		}
 
+	/*
+	 * The clusters train side by side, each on one thread (so each runs its
+	 * update and bookkeeping on its own, where one k-means on all threads
+	 * would run those alone between its threaded searches).  The caller's
+	 * callback may be called on its own thread only: the tasks ask the
+	 * run's cancel flag, which this thread raises when it polls the
+	 * callback, between its tasks and while it waits for the others.
+	 */
 	run->x = x;
 	run->perm = perm;
 	run->dim = dim;
 	run->opts = *base;
 	run->opts.threads = 1;
-	run->opts.cancel = NULL;
+	core_cancel_init(&run->cancel, base->cancel, base->cancel_arg);
+	run->opts.cancel = core_cancel_requested;
+	run->opts.cancel_arg = &run->cancel;
 	run->centroids = centroids;
-	per_round = (size_t) (base->threads > 1 ? base->threads : 1) * KMEANS_HIER_ROUND_PER_THREAD;
-	for (run->first = 0; run->first < ntrain; run->first += per_round)
-	{
-		size_t		round = ntrain - run->first < per_round ? ntrain - run->first : per_round;
-
-		if (base->cancel && base->cancel(base->cancel_arg))
-		{
-			st = core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
-			goto done;
-		}
-		st = core_parallel_run(base->threads, round, level_task, run, err);
-		if (st != CORE_OK)
-			goto done;
-	}
+	st = core_parallel_run_cancel(base->threads, ntrain, level_task, run,
+								  &run->cancel, err);
 
 done:
 	core_free(top);

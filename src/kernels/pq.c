@@ -51,21 +51,21 @@ typedef struct TrainRun
 	size_t		dim;
 	size_t		m;
 	size_t		dsub;
-	size_t		first;			/* subspace of task 0 */
 	KmeansOptions *opts;
+	CoreCancel	cancel;			/* the tasks' passes ask this */
 	float	   *codebook;
 	int			last_iterations;	/* of the last subspace */
 } TrainRun;
 
 /*
  * Train one subspace's codebook on a copy of its sub-vectors.  Runs on any
- * thread: the options it passes on call nothing back.
+ * thread: the cancel callback it passes on only reads the run's flag there.
  */
 static CoreStatus
 train_task(void *arg, size_t task, CoreError *err)
 {
 	TrainRun   *run = (TrainRun *) arg;
-	size_t		j = run->first + task;
+	size_t		j = task;
 	KmeansOptions o = *run->opts;
 	float	   *sub = core_mallocarray(run->n, run->dsub * sizeof(float));
 	CoreStatus	st;
@@ -76,7 +76,8 @@ train_task(void *arg, size_t task, CoreError *err)
 	gather_subspace(run->x, run->n, run->dim, run->dsub, j, sub);
 	o.seed = run->opts->seed + j;
 	o.threads = 1;
-	o.cancel = NULL;
+	o.cancel = core_cancel_requested;
+	o.cancel_arg = &run->cancel;
 	o.sse_out = NULL;
 	st = kmeans_train(sub, run->n, run->dsub, PQ_KSUB, &o,
 					  run->codebook + j * PQ_KSUB * run->dsub, err);
@@ -89,26 +90,18 @@ train_task(void *arg, size_t task, CoreError *err)
 }
 
 /*
- * Subspaces per thread in one round of threaded training.  Subspaces stop
- * after different numbers of passes (44-50 on the bench data), so a round
- * of one per thread waits for its slowest; with several per thread, a
- * thread that finishes early takes the next.  The caller's cancel callback
- * is asked between rounds only, so rounds stay short: a fraction of a
- * second on 65,536 rows.
- */
-#define PQ_TRAIN_ROUND_PER_THREAD 4
-
-/*
- * With threads, the subspaces train side by side, PQ_TRAIN_ROUND_PER_THREAD
- * per thread in a round, and the caller's cancel callback is asked between
- * rounds.
+ * With threads, the subspaces train side by side, one task each, handed out
+ * as threads come free (they stop after different numbers of passes, 44-50
+ * on the bench data).  The caller's cancel callback is polled on its own
+ * thread, between its tasks and while it waits, and raises the flag that
+ * every task's passes ask.
  */
 static CoreStatus
 train_threads(const float *x, size_t n, size_t dim, size_t m,
 			  KmeansOptions *opts, float *codebook, CoreError *err)
 {
 	TrainRun	run = {0};
-	size_t		per_round = (size_t) opts->threads * PQ_TRAIN_ROUND_PER_THREAD;
+	CoreStatus	st;
 
 	run.x = x;
 	run.n = n;
@@ -117,19 +110,12 @@ train_threads(const float *x, size_t n, size_t dim, size_t m,
 	run.dsub = dim / m;
 	run.opts = opts;
 	run.codebook = codebook;
-	for (run.first = 0; run.first < m; run.first += per_round)
-	{
-		size_t		round = m - run.first < per_round ? m - run.first : per_round;
-		CoreStatus	st;
-
-		if (opts->cancel && opts->cancel(opts->cancel_arg))
-			return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
-		st = core_parallel_run(opts->threads, round, train_task, &run, err);
-		if (st != CORE_OK)
-			return st;
-	}
-	opts->iterations_run = run.last_iterations;
-	return CORE_OK;
+	core_cancel_init(&run.cancel, opts->cancel, opts->cancel_arg);
+	st = core_parallel_run_cancel(opts->threads, m, train_task, &run,
+								  &run.cancel, err);
+	if (st == CORE_OK)
+		opts->iterations_run = run.last_iterations;
+	return st;
 }
 
 CoreStatus
