@@ -299,6 +299,13 @@ encode_task(void *arg, size_t task, CoreError *err)
 						 rows, run->codes + start * run->m, err);
 }
 
+/*
+ * Batches of PQ_BLAS_MIN_ROWS or more go through the nearest-two search or
+ * sgemm, which minimise |c|^2 - 2 x.c; fewer rows (an insert's one) go
+ * through the distance kernels' |x - c|^2.  The two agree up to rounding
+ * only: where two codewords are nearly equally near, they may pick
+ * different ones.
+ */
 CoreStatus
 pq_encode_threads(const float *codebook, size_t dim, size_t m, const float *x,
 				  size_t n, int threads, uint8_t *codes, CoreError *err)
