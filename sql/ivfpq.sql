@@ -212,6 +212,29 @@ SELECT lance_ivfpq_check('ivfpq_spill_idx');
 SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0]', 10, tbl => 'ivfpq_spill');
 DROP TABLE ivfpq_spill;
 
+-- HOT updates: the index keeps the chain's root TID, and the scan must hand
+-- that back, not the TID of the member it re-ranked.  A REINDEX then sees
+-- each updated row with its root TID, which precedes TIDs already delivered
+-- on its page: the list's TIDs need a sort of their own (the DEBUG line
+-- says so; one list, so that which list holds the rows does not depend on
+-- training).
+CREATE TABLE ivfpq_hot (id int PRIMARY KEY, note text, v vector(4)) WITH (fillfactor = 50);
+INSERT INTO ivfpq_hot
+SELECT i, 'a', ARRAY[sin(i * 0.1), cos(i * 0.13), sin(i * 0.7 + 1), cos(i * 0.29)]::vector(4)
+FROM generate_series(1, 300) i;
+CREATE INDEX ivfpq_hot_idx ON ivfpq_hot USING lance_ivfpq (v vector_l2_ops)
+	WITH (lists = 1, num_sub_vectors = 2);
+UPDATE ivfpq_hot SET note = 'b' WHERE id % 7 = 0;
+SET lancedb.ivfpq_nprobes = 1;
+SET lancedb.ivfpq_refine_factor = 100;
+SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0]', 300, tbl => 'ivfpq_hot');
+SET client_min_messages = debug1;
+REINDEX INDEX ivfpq_hot_idx;
+SET client_min_messages = warning;
+SELECT lance_ivfpq_check('ivfpq_hot_idx');
+SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0]', 300, tbl => 'ivfpq_hot');
+DROP TABLE ivfpq_hot;
+
 -- more than 256 lists: the centroids are trained hierarchically (16
 -- clusters, each split further), and the index still holds every row and
 -- finds the exact neighbours with full probing

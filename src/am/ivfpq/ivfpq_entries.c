@@ -124,8 +124,8 @@ IvfpqEntriesBegin(int m, int lists, int64 expected_rows, int sort_kb)
 		e->list = palloc_extended(sizeof(int32) * e->cap, MCXT_ALLOC_HUGE);
 		e->tid = palloc_extended(sizeof(ItemPointerData) * e->cap, MCXT_ALLOC_HUGE);
 		e->codes = palloc_extended((Size) m * e->cap, MCXT_ALLOC_HUGE);
-		elog(DEBUG1, "lance_ivfpq build keeps %lld entries in memory, up to %lld",
-			 (long long) e->cap, (long long) e->max_cap);
+		elog(DEBUG1, "lance_ivfpq build keeps %lld entries in memory",
+			 (long long) e->cap);
 	}
 	else
 	{
@@ -203,6 +203,7 @@ void
 IvfpqEntriesSort(IvfpqEntries *e)
 {
 	int64	   *start;
+	int			unsorted = 0;
 
 	if (e->list == NULL)
 	{
@@ -238,10 +239,14 @@ IvfpqEntriesSort(IvfpqEntries *e)
 			{
 				qsort_arg(e->order + from, start[l] - from, sizeof(int64),
 						  CompareEntryTids, e->tid);
+				unsorted++;
 				break;
 			}
 		}
 	}
+	if (unsorted > 0)
+		elog(DEBUG1, "lance_ivfpq build sorted the TIDs of %d of %d lists",
+			 unsorted, e->lists);
 	pfree(start);
 }
 
