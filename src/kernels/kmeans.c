@@ -368,9 +368,14 @@ check_args(size_t n, size_t dim, size_t k, KmeansOptions *opts, CoreError *err)
 
 /*
  * A threaded centroid update gives each thread a run of each row's floats,
- * in whole cache lines of them, so threads read apart.  One run per thread:
- * narrower runs make every thread revisit every row's centroid sums, which
- * are scattered in memory (16 floats per task doubled the update's CPU).
+ * a multiple of 16 of them, so that threads mostly touch different cache
+ * lines: the runs are whole lines (64 bytes of a row's floats, 128 of its
+ * centroid's double sums) only where the rows start on line boundaries,
+ * dim a multiple of 16 floats for the rows and of 8 for the sums; with
+ * other dims, neighbouring runs share a line at their ends.  One run per
+ * thread: narrower runs make every thread revisit every row's centroid
+ * sums, which are scattered in memory (16 floats per task doubled the
+ * update's CPU).
  */
 #define KMEANS_UPDATE_LINE_FLOATS 16
 
