@@ -7,12 +7,15 @@
  * copy of its sub-vectors (its passes keep bounds and search the rows they
  * cannot settle one by one, kmeans_bounds.h).  Batch encoding searches each
  * row's sub-vectors with the SIMD nearest-two kernel over codebooks laid
- * out for it once per call (sgemm's inner products of a few floats waste
+ * out for it on each call (sgemm's inner products of a few floats waste
  * most of its work, and its distance blocks, allocated per call, made
- * threads wait on the kernel's page faults), or, without that kernel, goes
- * through one sgemm assignment per block of rows; a single row (an insert)
- * is encoded with the distance kernels, where either setup would cost more
- * than the arithmetic.  With threads, subspaces train side by side (they
+ * threads wait on the kernel's page faults).  Laying them out copies each
+ * of the 256 x dim codebook floats once, what encoding one row multiplies:
+ * a build's batches of thousands of rows do not notice it, so it is not
+ * kept across calls.  Without that kernel, encoding goes through one sgemm
+ * assignment per block of rows; a single row (an insert) is encoded with
+ * the distance kernels, where either setup would cost more than the
+ * arithmetic.  With threads, subspaces train side by side (they
  * are independent k-means runs) and encoding splits the rows into blocks.
  *
  *-------------------------------------------------------------------------
