@@ -40,7 +40,9 @@ TABLE=ann_synth128_${N}_vector
 # CPU_SECONDS, run by psql's \! with BPID set to the backend's pid: the CPU
 # seconds of that backend (its threads included) and of the server's exited
 # children (parallel workers), from /proc; so the server must run on this
-# machine
+# machine.  The children's share counts every child that exited during the
+# build, autovacuum workers included: run on a quiet server (or with
+# autovacuum off) for the figure to be the build's alone
 CPU_SECONDS='awk -v t="$(getconf CLK_TCK)" '"'"'NR == 1 { s = $14 + $15 } NR == 2 { s += $16 + $17 } END { printf "%.2f", s / t }'"'"' /proc/$BPID/stat /proc/$(cut -d" " -f4 /proc/$BPID/stat)/stat'
 
 # build_seconds DB AM OPCLASS WITH: drop the table's indexes, build, print

@@ -191,6 +191,7 @@ extern IvfpqEntries *IvfpqEntriesBegin(int m, int lists, int64 expected_rows,
 										int sort_kb);
 extern void IvfpqEntriesAdd(IvfpqEntries *e, int32 list, ItemPointer tid,
 							const uint8 *codes);
+extern int64 IvfpqEntriesCount(const IvfpqEntries *e);
 extern void IvfpqEntriesSort(IvfpqEntries *e);
 extern bool IvfpqEntriesNext(IvfpqEntries *e, int32 *list, ItemPointerData *tid,
 							 const uint8 **codes);

@@ -19,10 +19,11 @@
  *
  * maintenance_work_mem bounds both passes: the sample is sized to leave
  * room for training beside it, and the entries stay in memory within what
- * the batch buffers leave, or spill to disk through a tuplesort.  The arithmetic (k-means passes, PQ training,
- * assigning and encoding) runs on 1 + max_parallel_maintenance_workers
- * threads, the CPU budget a parallel build of another index method would
- * take as worker processes; the threads only compute (core/parallel.h).
+ * the batch buffers leave, or spill to disk through a tuplesort.  The
+ * arithmetic (k-means passes, PQ training, assigning and encoding) runs on
+ * 1 + max_parallel_maintenance_workers threads, the CPU budget a parallel
+ * build of another index method would take as worker processes; the
+ * threads only compute (core/parallel.h).
  * A table with too few rows to train still gets an index (see Train).
  *
  *-------------------------------------------------------------------------
@@ -86,7 +87,8 @@ typedef struct IvfpqBuildState
 
 	/* encoded entries, to be sorted by (list, TID) */
 	IvfpqEntries *entries;
-	int64		nentries;
+	int64		nentries;		/* their count, kept past IvfpqEntriesEnd */
+	double		reltuples;		/* rows the second scan saw, NULLs included */
 
 	MemoryContext tmpctx;		/* reset after each row */
 } IvfpqBuildState;
@@ -201,9 +203,9 @@ FlushBatch(IvfpqBuildState *bs)
 	for (int i = 0; i < n; i++)
 		IvfpqEntriesAdd(bs->entries, bs->batch_lists[i], &bs->batch_tids[i],
 						bs->batch_codes + (Size) i * bs->m);
-	bs->nentries += n;
 	bs->batch_len = 0;
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, bs->nentries);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+								 IvfpqEntriesCount(bs->entries));
 }
 
 /*
@@ -580,7 +582,8 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 						IVFPQ_MIN_SORT_MEM);
 
 	bs->entries = IvfpqEntriesBegin(bs->m, bs->lists, bs->rows, sort_kb);
-	table_index_build_scan(heap, index, indexInfo, true, true, AssignCallback, bs, NULL);
+	bs->reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
+										   AssignCallback, bs, NULL);
 	FlushBatch(bs);
 	pfree(bs->batch);
 	pfree(bs->batch_resid);
@@ -595,6 +598,7 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	directory_start = ReserveDirectory(index, forknum, bs->lists);
 	dir = palloc(sizeof(IvfpqListData) * bs->lists);
 	WriteLists(bs, forknum, dir);
+	bs->nentries = IvfpqEntriesCount(bs->entries);
 	IvfpqEntriesEnd(bs->entries);
 	WriteDirectory(index, forknum, directory_start, dir, bs->lists);
 
@@ -634,7 +638,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	BuildIndex(heap, index, indexInfo, MAIN_FORKNUM, &bs);
 
 	result = palloc(sizeof(IndexBuildResult));
-	result->heap_tuples = bs.rows;
+	result->heap_tuples = bs.reltuples;
 	result->index_tuples = bs.nentries;
 	return result;
 }

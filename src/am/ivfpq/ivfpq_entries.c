@@ -189,6 +189,13 @@ IvfpqEntriesAdd(IvfpqEntries *e, int32 list, ItemPointer tid, const uint8 *codes
 	e->count++;
 }
 
+/* Entries added so far. */
+int64
+IvfpqEntriesCount(const IvfpqEntries *e)
+{
+	return e->count;
+}
+
 /* qsort_arg comparator: entries (by their numbers) by TID. */
 static int
 CompareEntryTids(const void *a, const void *b, void *arg)
