@@ -164,8 +164,8 @@ CREATE INDEX ON ivfpq_unlogged USING lance_ivfpq (v vector_l2_ops);
 SELECT lance_ivfpq_check('ivfpq_t_pkey');
 
 -- the smallest maintenance_work_mem: the training sample shrinks to fit
--- (the NOTICE says by how much) and the sorted entries spill to disk, yet
--- the index holds every row and full probing finds the exact neighbours
+-- (the NOTICE says by how much), yet the index holds every row and full
+-- probing finds the exact neighbours
 CREATE TABLE ivfpq_big (id int, v vector(16));
 INSERT INTO ivfpq_big
 SELECT i, (SELECT array_agg(sin(i * (j + 1) * 0.37 + j)) FROM generate_series(0, 15) j)::vector(16)
@@ -183,6 +183,57 @@ SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0,0.5,0,0.5,0,0.5,0,0.5,0,0.5,0,0.
 SET enable_seqscan = off;
 SELECT count(*) FROM (SELECT id FROM ivfpq_big ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 20000) s;
 RESET enable_seqscan;
+
+-- entries beyond the memory maintenance_work_mem leaves them go through a
+-- tuplesort (the DEBUG line says which way they went); the index still
+-- holds every row and full probing finds the exact neighbours
+CREATE TABLE ivfpq_spill (id int, v vector(4));
+INSERT INTO ivfpq_spill
+SELECT i, ARRAY[sin(i), cos(i * 0.7), sin(i * 0.3), cos(i * 1.1)]::vector(4)
+FROM generate_series(1, 60000) i;
+SET maintenance_work_mem = '1MB';
+SET client_min_messages = debug1;
+CREATE INDEX ivfpq_spill_idx ON ivfpq_spill USING lance_ivfpq (v vector_l2_ops)
+	WITH (lists = 16, num_sub_vectors = 4);
+SET client_min_messages = warning;
+RESET maintenance_work_mem;
+SELECT lance_ivfpq_check('ivfpq_spill_idx');
+SET lancedb.ivfpq_nprobes = 16;
+SET lancedb.ivfpq_refine_factor = 100;
+SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0]', 10, tbl => 'ivfpq_spill');
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM ivfpq_spill ORDER BY v <-> '[0,0,0,0]' LIMIT 60000) s;
+RESET enable_seqscan;
+-- the same rows with the default maintenance_work_mem stay in memory
+SET client_min_messages = debug1;
+REINDEX INDEX ivfpq_spill_idx;
+SET client_min_messages = warning;
+SELECT lance_ivfpq_check('ivfpq_spill_idx');
+SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0]', 10, tbl => 'ivfpq_spill');
+DROP TABLE ivfpq_spill;
+
+-- HOT updates: the index keeps the chain's root TID, and the scan must hand
+-- that back, not the TID of the member it re-ranked.  A REINDEX then sees
+-- each updated row with its root TID, which precedes TIDs already delivered
+-- on its page: the list's TIDs need a sort of their own (the DEBUG line
+-- says so; one list, so that which list holds the rows does not depend on
+-- training).
+CREATE TABLE ivfpq_hot (id int PRIMARY KEY, note text, v vector(4)) WITH (fillfactor = 50);
+INSERT INTO ivfpq_hot
+SELECT i, 'a', ARRAY[sin(i * 0.1), cos(i * 0.13), sin(i * 0.7 + 1), cos(i * 0.29)]::vector(4)
+FROM generate_series(1, 300) i;
+CREATE INDEX ivfpq_hot_idx ON ivfpq_hot USING lance_ivfpq (v vector_l2_ops)
+	WITH (lists = 1, num_sub_vectors = 2);
+UPDATE ivfpq_hot SET note = 'b' WHERE id % 7 = 0;
+SET lancedb.ivfpq_nprobes = 1;
+SET lancedb.ivfpq_refine_factor = 100;
+SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0]', 300, tbl => 'ivfpq_hot');
+SET client_min_messages = debug1;
+REINDEX INDEX ivfpq_hot_idx;
+SET client_min_messages = warning;
+SELECT lance_ivfpq_check('ivfpq_hot_idx');
+SELECT ivfpq_matches_exact('<->', '[0.5,0,0.5,0]', 300, tbl => 'ivfpq_hot');
+DROP TABLE ivfpq_hot;
 
 -- more than 256 lists: the centroids are trained hierarchically (16
 -- clusters, each split further), and the index still holds every row and

@@ -366,23 +366,84 @@ check_args(size_t n, size_t dim, size_t k, KmeansOptions *opts, CoreError *err)
 	return CORE_OK;
 }
 
-/* Each centroid moves to the mean of its rows; empty ones are repaired. */
+/*
+ * A threaded centroid update gives each thread a run of each row's floats,
+ * a multiple of 16 of them, so that threads mostly touch different cache
+ * lines: the runs are whole lines (64 bytes of a row's floats, 128 of its
+ * centroid's double sums) only where the rows start on line boundaries,
+ * dim a multiple of 16 floats for the rows and of 8 for the sums; with
+ * other dims, neighbouring runs share a line at their ends.  One run per
+ * thread: narrower runs make every thread revisit every row's centroid
+ * sums, which are scattered in memory (16 floats per task doubled the
+ * update's CPU).
+ */
+#define KMEANS_UPDATE_LINE_FLOATS 16
+
+/* Fewest row floats (n x dim) worth a threaded centroid update. */
+#define KMEANS_UPDATE_MIN_FLOATS (1u << 20)
+
+/* The sums of a centroid update, split by dimensions (core/parallel.h). */
+typedef struct UpdateRun
+{
+	const float *x;
+	size_t		n;
+	size_t		dim;
+	const int32_t *assign;
+	double	   *sums;
+	size_t		task_dims;		/* floats of each row per task */
+} UpdateRun;
+
+/*
+ * One task: every row's floats [d0, d0 + task_dims) added to
+ * its centroid's sums, row after row, the order one thread adds them in:
+ * any number of threads gives the same sums to the bit.
+ */
+static CoreStatus
+update_task(void *arg, size_t task, CoreError *err)
+{
+	UpdateRun  *run = (UpdateRun *) arg;
+	size_t		d0 = task * run->task_dims;
+	size_t		d1 = d0 + run->task_dims < run->dim ? d0 + run->task_dims : run->dim;
+
+	for (size_t i = 0; i < run->n; i++)
+	{
+		double	   *s = run->sums + (size_t) run->assign[i] * run->dim;
+		const float *xi = run->x + i * run->dim;
+
+		for (size_t d = d0; d < d1; d++)
+			s[d] += xi[d];
+	}
+	return CORE_OK;
+}
+
+/*
+ * Each centroid moves to the mean of its rows; empty ones are repaired.
+ * The sums are split by dimensions over up to `threads` threads.
+ */
 static void
 update_centroids(const float *x, size_t n, size_t dim, size_t k,
-				 const int32_t *assign, double *sums, size_t *counts,
-				 float *centroids)
+				 const int32_t *assign, int threads, double *sums,
+				 size_t *counts, float *centroids)
 {
+	UpdateRun	run = {x, n, dim, assign, sums, dim};
+	size_t		ntasks = 1;
+	CoreError	err;
+
 	memset(sums, 0, sizeof(double) * k * dim);
 	memset(counts, 0, sizeof(size_t) * k);
 	for (size_t i = 0; i < n; i++)
-	{
-		double	   *s = sums + (size_t) assign[i] * dim;
-		const float *xi = x + i * dim;
-
 		counts[assign[i]]++;
-		for (size_t d = 0; d < dim; d++)
-			s[d] += xi[d];
+	if (threads > 1 && n * dim >= KMEANS_UPDATE_MIN_FLOATS)
+	{
+		size_t		lines = (dim + KMEANS_UPDATE_LINE_FLOATS - 1) / KMEANS_UPDATE_LINE_FLOATS;
+
+		run.task_dims = (lines + threads - 1) / threads * KMEANS_UPDATE_LINE_FLOATS;
+		ntasks = (dim + run.task_dims - 1) / run.task_dims;
 	}
+	if (ntasks > 1)
+		(void) core_parallel_run(threads, ntasks, update_task, &run, &err);
+	else
+		(void) update_task(&run, 0, &err);
 	for (size_t j = 0; j < k; j++)
 	{
 		if (counts[j] == 0)
@@ -428,12 +489,8 @@ typedef struct BoundedPass
 _Static_assert(KMEANS_BOUNDS_MAX_DIM <= KMEANS_NEAREST2_MAX_DIM,
 			   "passes with bounds search with the nearest-two kernels");
 
-/*
- * The nearest-two search for the selected distance kernels' instruction set
- * (the scalar one past the SIMD one's dimensions).
- */
-static KmeansNearest2Fn
-select_nearest2(size_t dim)
+KmeansNearest2Fn
+kmeans_select_nearest2(size_t dim)
 {
 #if defined(__x86_64__) || defined(__i386__)
 	if (distance_kernels()->isa == KERNEL_ISA_AVX512 && dim <= KMEANS_NEAREST2_MAX_DIM)
@@ -462,7 +519,7 @@ want_bounds(const KmeansOptions *opts, size_t dim, size_t k)
 		return opts->bounds == KMEANS_BOUNDS_ALWAYS;
 	return dim <= KMEANS_BOUNDS_MAX_DIM &&
 		nearest2_kpad(k) * dim * sizeof(float) <= KMEANS_BOUNDS_AUTO_BYTES &&
-		select_nearest2(dim) != kmeans_nearest2_scalar;
+		kmeans_select_nearest2(dim) != kmeans_nearest2_scalar;
 }
 
 static void
@@ -482,7 +539,7 @@ bounded_pass_init(BoundedPass *bp, size_t n, size_t dim, size_t k)
 {
 	size_t		ntasks = (n + KMEANS_PENDING_TASK_ROWS - 1) / KMEANS_PENDING_TASK_ROWS;
 
-	bp->nearest2 = select_nearest2(dim);
+	bp->nearest2 = kmeans_select_nearest2(dim);
 	bp->kpad = nearest2_kpad(k);
 	bp->bounds = kmeans_bounds_create(n, k, dim);
 	bp->ct = core_mallocarray(bp->kpad, dim * sizeof(float));
@@ -726,7 +783,8 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 
 		if (use_bounds)
 			memcpy(old, centroids, k * dim * sizeof(float));
-		update_centroids(x, n, dim, k, assign, sums, counts, centroids);
+		update_centroids(x, n, dim, k, assign, opts->threads, sums, counts,
+						 centroids);
 		/* no pass follows the last update to use the bounds */
 		if (use_bounds && it + 1 < opts->max_iterations)
 			kmeans_bounds_moved(bp.bounds, old, centroids, assign, n);

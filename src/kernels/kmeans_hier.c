@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/parallel.h"
 #include "kernels/kmeans.h"
 #include "kernels/kmeans_hier.h"
 
@@ -103,6 +104,44 @@ share_centroids(const size_t *rows, size_t parts, size_t n, size_t k,
 	}
 }
 
+static CoreStatus train_level(float *x, uint32_t *perm, size_t n, size_t dim,
+							  size_t k, const KmeansOptions *base,
+							  uint64_t seed, float *centroids, float *tmp,
+							  CoreError *err);
+
+/* A level's clusters, trained as tasks (core/parallel.h). */
+typedef struct LevelRun
+{
+	float	   *x;
+	uint32_t   *perm;
+	size_t		dim;
+	KmeansOptions opts;			/* one thread, cancel asks the run's cancel */
+	CoreCancel	cancel;
+	float	   *centroids;
+	float	   *tmp;			/* one row per cluster */
+	size_t		row_start[KMEANS_HIER_BRANCH];
+	size_t		rows[KMEANS_HIER_BRANCH];
+	size_t		k_start[KMEANS_HIER_BRANCH];
+	size_t		share[KMEANS_HIER_BRANCH];
+	uint64_t	seed[KMEANS_HIER_BRANCH];
+	size_t		order[KMEANS_HIER_BRANCH];	/* clusters to train, largest
+											 * first */
+} LevelRun;
+
+/* One task: a cluster's rows and share of the centroids. */
+static CoreStatus
+level_task(void *arg, size_t task, CoreError *err)
+{
+	LevelRun   *run = (LevelRun *) arg;
+	size_t		j = run->order[task];
+
+	return train_level(run->x + run->row_start[j] * run->dim,
+					   run->perm + run->row_start[j], run->rows[j], run->dim,
+					   run->share[j], &run->opts, run->seed[j],
+					   run->centroids + run->k_start[j] * run->dim,
+					   run->tmp + j * run->dim, err);
+}
+
 /*
  * Train k centroids on n rows of x, hierarchically while k is above the
  * threshold; perm follows the rows as they are sorted, tmp holds one row.
@@ -116,9 +155,9 @@ train_level(float *x, uint32_t *perm, size_t n, size_t dim, size_t k,
 	size_t		parts = KMEANS_HIER_BRANCH;
 	float	   *top = NULL;
 	int32_t    *assign = NULL;
-	size_t		rows[KMEANS_HIER_BRANCH] = {0};
-	size_t		share[KMEANS_HIER_BRANCH];
+	LevelRun   *run = NULL;
 	size_t		next[KMEANS_HIER_BRANCH];
+	size_t		ntrain = 0;
 	size_t		row_start = 0;
 	size_t		k_start = 0;
 	CoreStatus	st;
@@ -132,7 +171,9 @@ train_level(float *x, uint32_t *perm, size_t n, size_t dim, size_t k,
 
 	top = core_mallocarray(parts * dim, sizeof(float));
 	assign = core_mallocarray(n, sizeof(int32_t));
-	if (top == NULL || assign == NULL)
+	run = core_calloc(1, sizeof(LevelRun));
+	if (top == NULL || assign == NULL || run == NULL ||
+		(run->tmp = core_mallocarray(parts * dim, sizeof(float))) == NULL)
 	{
 		st = core_error(err, CORE_ERR_NOMEM,
 						"k-means: out of memory for a level of %zu rows", n);
@@ -147,11 +188,11 @@ train_level(float *x, uint32_t *perm, size_t n, size_t dim, size_t k,
 
 	/* sort the rows by cluster: assign becomes each row's destination */
 	for (size_t i = 0; i < n; i++)
-		rows[assign[i]]++;
+		run->rows[assign[i]]++;
 	for (size_t j = 0; j < parts; j++)
 	{
 		next[j] = row_start;
-		row_start += rows[j];
+		row_start += run->rows[j];
 	}
 	for (size_t i = 0; i < n; i++)
 		assign[i] = (int32_t) next[assign[i]]++;
@@ -159,30 +200,57 @@ train_level(float *x, uint32_t *perm, size_t n, size_t dim, size_t k,
 	core_free(assign);
 	assign = NULL;
 
-	share_centroids(rows, parts, n, k, share);
+	share_centroids(run->rows, parts, n, k, run->share);
 	row_start = 0;
 	for (size_t j = 0; j < parts; j++)
 	{
-		if (share[j] > 0)
+		run->row_start[j] = row_start;
+		run->k_start[j] = k_start;
+		if (run->share[j] > 0)
 		{
-			if (base->cancel && base->cancel(base->cancel_arg))
-			{
-				st = core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
-				goto done;
-			}
-			st = train_level(x + row_start * dim, perm + row_start, rows[j], dim,
-							 share[j], base, kmeans_random(&seed),
-							 centroids + k_start * dim, tmp, err);
-			if (st != CORE_OK)
-				goto done;
+			/* drawn in cluster order whatever the order of training */
+			run->seed[j] = kmeans_random(&seed);
+			run->order[ntrain++] = j;
 		}
-		row_start += rows[j];
-		k_start += share[j];
+		row_start += run->rows[j];
+		k_start += run->share[j];
 	}
+	/* largest first, so the last tasks to start are short */
+	for (size_t a = 1; a < ntrain; a++)
+		for (size_t b = a; b > 0 && run->rows[run->order[b]] > run->rows[run->order[b - 1]]; b--)
+		{
+			size_t		t = run->order[b];
+
+			run->order[b] = run->order[b - 1];
+			run->order[b - 1] = t;
+		}
+
+	/*
+	 * The clusters train side by side, each on one thread (so each runs its
+	 * update and bookkeeping on its own, where one k-means on all threads
+	 * would run those alone between its threaded searches).  The caller's
+	 * callback may be called on its own thread only: the tasks ask the
+	 * run's cancel flag, which this thread raises when it polls the
+	 * callback, between its tasks and while it waits for the others.
+	 */
+	run->x = x;
+	run->perm = perm;
+	run->dim = dim;
+	run->opts = *base;
+	run->opts.threads = 1;
+	core_cancel_init(&run->cancel, base->cancel, base->cancel_arg);
+	run->opts.cancel = core_cancel_requested;
+	run->opts.cancel_arg = &run->cancel;
+	run->centroids = centroids;
+	st = core_parallel_run_cancel(base->threads, ntrain, level_task, run,
+								  &run->cancel, err);
 
 done:
 	core_free(top);
 	core_free(assign);
+	if (run)
+		core_free(run->tmp);
+	core_free(run);
 	return st;
 }
 

@@ -57,4 +57,10 @@ extern size_t kmeans_nearest2_avx512(const float *x, const float *ct,
 									 const float *cnorm, size_t kpad,
 									 size_t dim, float *best, float *second);
 
+/*
+ * The nearest-two search for the selected distance kernels' instruction set
+ * (the scalar one past the SIMD one's dimensions).
+ */
+extern KmeansNearest2Fn kmeans_select_nearest2(size_t dim);
+
 #endif							/* LANCEDB_KERNELS_KMEANS_IMPL_H */

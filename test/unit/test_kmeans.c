@@ -290,6 +290,34 @@ UNIT_TEST(kmeans_threaded_assignment_and_training_equal_one_thread)
 	free(a4);
 }
 
+UNIT_TEST(kmeans_threaded_centroid_update_equals_one_thread_on_rows_past_its_threshold)
+{
+	/*
+	 * 1.6M floats: past the size where the update's sums are split by
+	 * dimensions over the threads; 40 floats a row leave the last thread a
+	 * partial cache line.
+	 */
+	size_t		n = 40000,
+				dim = 40,
+				k = 20;
+	float	   *x = make_blobs(n, dim, 20, 41);
+	float	   *c1 = malloc(k * dim * sizeof(float));
+	float	   *c3 = malloc(k * dim * sizeof(float));
+	KmeansOptions one = {.max_iterations = 4,.seed = 6};
+	KmeansOptions three = {.max_iterations = 4,.seed = 6,.threads = 3};
+	CoreError	err;
+	bool		ok;
+
+	ok = kmeans_train(x, n, dim, k, &one, c1, &err) == CORE_OK &&
+		kmeans_train(x, n, dim, k, &three, c3, &err) == CORE_OK;
+	CHECK(ok);
+	CHECK(ok && one.iterations_run == three.iterations_run && one.iterations_run > 1);
+	CHECK(ok && memcmp(c1, c3, k * dim * sizeof(float)) == 0);
+	free(x);
+	free(c1);
+	free(c3);
+}
+
 static bool
 cancel_now_threaded(void *arg)
 {

@@ -241,6 +241,55 @@ UNIT_TEST(kmeans_hier_cancel_stops_training_and_still_restores_rows)
 	free(c);
 }
 
+/* Counts its calls; cancels from call cancel_at on (never when 0). */
+static int	count_calls;
+static int	cancel_at;
+
+static bool
+cancel_counted(void *arg)
+{
+	return ++count_calls >= cancel_at && cancel_at > 0;
+}
+
+/*
+ * Below the root split, threaded training runs the clusters as tasks on
+ * other threads; the caller's callback must still be polled while they run
+ * and stop them.  Cancel on the second call after the root split's own
+ * calls (counted by training the root alone the same way): the clusters'
+ * passes are the only work left to poll during.
+ */
+UNIT_TEST(kmeans_hier_threaded_cancel_below_the_root_split_stops_training)
+{
+	size_t		n = 20000,
+				dim = 8,
+				k = 600;
+	float	   *x = make_skewed_blobs(n, dim, 40, 8);
+	float	   *copy = malloc(n * dim * sizeof(float));
+	float	   *c = malloc(k * dim * sizeof(float));
+	KmeansOptions opts = {.max_iterations = 20,.seed = 3,.threads = 4,.cancel = cancel_counted};
+	KmeansOptions root = opts;
+	CoreError	err;
+	CoreStatus	st;
+	int			root_calls;
+
+	memcpy(copy, x, n * dim * sizeof(float));
+	count_calls = 0;
+	cancel_at = 0;
+	CHECK(kmeans_train(copy, n, dim, KMEANS_HIER_BRANCH, &root, c, &err) == CORE_OK);
+	root_calls = count_calls;
+
+	count_calls = 0;
+	cancel_at = root_calls + 2;
+	st = kmeans_train_hierarchical(x, n, dim, k, 0, &opts, c, &err);
+	CHECK_MSG(st == CORE_ERR_CANCELED, "status %d after %d calls, %d in the root split",
+			  (int) st, count_calls, root_calls);
+	CHECK(count_calls == cancel_at);
+	CHECK(memcmp(copy, x, n * dim * sizeof(float)) == 0);
+	free(x);
+	free(copy);
+	free(c);
+}
+
 UNIT_TEST(kmeans_hier_too_few_rows_is_kmeans_error)
 {
 	float		x[40] = {0};

@@ -5,9 +5,11 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/parallel.h"
 #include "unit.h"
@@ -79,4 +81,69 @@ UNIT_TEST(parallel_run_reports_a_failed_task_and_still_runs_the_others)
 	CHECK(st == CORE_ERR_INVALID);
 	CHECK(strstr(err.msg, "failed") != NULL);
 	CHECK(ran == ntasks);
+}
+
+/* The caller's callback: counts its calls, by thread; true from the third. */
+typedef struct Poll
+{
+	pthread_t	owner;
+	atomic_int	calls;
+	atomic_int	foreign_calls;	/* from any other thread */
+} Poll;
+
+static bool
+poll_third(void *arg)
+{
+	Poll	   *p = (Poll *) arg;
+
+	if (!pthread_equal(pthread_self(), p->owner))
+		atomic_fetch_add(&p->foreign_calls, 1);
+	return atomic_fetch_add(&p->calls, 1) + 1 >= 3;
+}
+
+typedef struct Waiting
+{
+	CoreCancel *cancel;
+	atomic_int	started;
+} Waiting;
+
+/*
+ * Waits for the run to be canceled, as a long task asks between its steps;
+ * gives up after about 10 s so that a broken cancel fails the test rather
+ * than hanging it.
+ */
+static CoreStatus
+wait_for_cancel_task(void *arg, size_t task, CoreError *err)
+{
+	Waiting    *w = (Waiting *) arg;
+	struct timespec ms = {0, 1000000L};
+
+	atomic_fetch_add(&w->started, 1);
+	for (int i = 0; i < 10000; i++)
+	{
+		if (core_cancel_requested(w->cancel))
+			return core_error(err, CORE_ERR_CANCELED, "task %zu canceled", task);
+		nanosleep(&ms, NULL);
+	}
+	return CORE_OK;
+}
+
+UNIT_TEST(parallel_run_cancel_polls_on_the_caller_and_stops_every_thread)
+{
+	size_t		ntasks = 100;
+	Poll		p = {.owner = pthread_self()};
+	CoreCancel	cancel;
+	Waiting		w = {.cancel = &cancel};
+	CoreError	err;
+	CoreStatus	st;
+
+	atomic_init(&p.calls, 0);
+	atomic_init(&p.foreign_calls, 0);
+	atomic_init(&w.started, 0);
+	core_cancel_init(&cancel, poll_third, &p);
+	st = core_parallel_run_cancel(4, ntasks, wait_for_cancel_task, &w, &cancel, &err);
+	CHECK(st == CORE_ERR_CANCELED);
+	CHECK(atomic_load(&p.foreign_calls) == 0);
+	CHECK_MSG(atomic_load(&w.started) <= 4, "%d tasks started after the cancel",
+			  atomic_load(&w.started));
 }

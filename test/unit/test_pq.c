@@ -113,6 +113,107 @@ UNIT_TEST(pq_decode_of_encode_is_the_nearest_codeword_per_subspace)
 	CHECK_MSG(bad == 0, "%zu sub-vectors decoded farther than their best codeword", bad);
 }
 
+/*
+ * Sub-vectors whose codes in a and b differ by more than a tie within
+ * rounding: a's codeword farther than b's, or b's than a's.
+ */
+static size_t
+codes_farther(const float *x, size_t n, size_t dim, size_t m, const float *cb,
+			  const uint8_t *a, const uint8_t *b)
+{
+	const DistanceKernels *dk = distance_kernels();
+	size_t		dsub = dim / m;
+	size_t		bad = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < m; j++)
+		{
+			const float *xs = x + i * dim + j * dsub;
+			const float *cbj = cb + j * PQ_KSUB * dsub;
+			float		da = dk->l2sq(xs, cbj + a[i * m + j] * dsub, dsub);
+			float		db = dk->l2sq(xs, cbj + b[i * m + j] * dsub, dsub);
+
+			if (a[i * m + j] != b[i * m + j] && fabsf(da - db) > 1e-4f * (da + db) + 1e-6f)
+				bad++;
+		}
+	return bad;
+}
+
+UNIT_TEST(pq_batch_encoding_picks_the_codewords_one_row_encoding_picks)
+{
+	/*
+	 * A build encodes rows in batches (SIMD searches of the codebooks), an
+	 * insert one row at a time (the distance kernels): both must pick the
+	 * same codeword, up to ties within rounding.  3000 rows make three
+	 * tasks of PQ_ENCODE_TASK_ROWS on two threads.
+	 */
+	size_t		n = 3000,
+				dim = 32,
+				m = 4,
+				dsub = 8;
+	float	   *x = random_rows(n, dim, 21);
+	float	   *cb = malloc(m * PQ_KSUB * dsub * sizeof(float));
+	uint8_t    *batch = malloc(n * m);
+	uint8_t    *one = malloc(n * m);
+	KmeansOptions opts = {.max_iterations = 5,.seed = 4};
+	CoreError	err;
+	bool		ok;
+	size_t		bad = 0;
+
+	ok = pq_train(x, n, dim, m, &opts, cb, &err) == CORE_OK &&
+		pq_encode_threads(cb, dim, m, x, n, 2, batch, &err) == CORE_OK;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = pq_encode(cb, dim, m, x + i * dim, 1, one + i * m, &err) == CORE_OK;
+	CHECK(ok);
+	if (ok)
+		bad = codes_farther(x, n, dim, m, cb, batch, one);
+	CHECK_MSG(bad == 0, "%zu sub-vectors encoded to a farther codeword in a batch than alone", bad);
+	free(x);
+	free(cb);
+	free(batch);
+	free(one);
+}
+
+UNIT_TEST(pq_duplicated_codewords_encode_to_the_first_copy_in_batch_and_alone)
+{
+	/*
+	 * Codeword 2c + 1 a copy of codeword 2c: both searches meet two equal
+	 * distances, bit for bit, and must keep the first, so every code is
+	 * even, and the batch and one-row codes are the same up to ties between
+	 * different codewords within rounding.
+	 */
+	size_t		n = 3000,
+				dim = 32,
+				m = 4,
+				dsub = 8;
+	float	   *x = random_rows(n, dim, 22);
+	float	   *cb = malloc(m * PQ_KSUB * dsub * sizeof(float));
+	uint8_t    *batch = malloc(n * m);
+	uint8_t    *one = malloc(n * m);
+	KmeansOptions opts = {.max_iterations = 5,.seed = 5};
+	CoreError	err;
+	bool		ok;
+	size_t		odd = 0;
+
+	ok = pq_train(x, n, dim, m, &opts, cb, &err) == CORE_OK;
+	for (size_t j = 0; j < m; j++)
+		for (size_t c = 0; c < PQ_KSUB; c += 2)
+			memcpy(cb + (j * PQ_KSUB + c + 1) * dsub, cb + (j * PQ_KSUB + c) * dsub,
+				   dsub * sizeof(float));
+	ok = ok && pq_encode_threads(cb, dim, m, x, n, 2, batch, &err) == CORE_OK;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = pq_encode(cb, dim, m, x + i * dim, 1, one + i * m, &err) == CORE_OK;
+	CHECK(ok);
+	for (size_t i = 0; ok && i < n * m; i++)
+		odd += (batch[i] & 1) + (one[i] & 1);
+	CHECK_MSG(odd == 0, "%zu codes name the second copy of a codeword", odd);
+	CHECK(ok && codes_farther(x, n, dim, m, cb, batch, one) == 0);
+	free(x);
+	free(cb);
+	free(batch);
+	free(one);
+}
+
 UNIT_TEST(pq_dimension_not_divisible_is_an_error)
 {
 	float		x[PQ_KSUB * 10] = {0};

@@ -185,6 +185,18 @@ extern bool IvfpqCancelRequested(void *arg);
 extern void IvfpqReportCoreError(CoreError *err, Relation index) pg_attribute_noreturn();
 extern IvfpqList IvfpqDirectoryEntry(Page page, int list);
 
+/* ivfpq_entries.c */
+typedef struct IvfpqEntries IvfpqEntries;
+extern IvfpqEntries *IvfpqEntriesBegin(int m, int lists, int64 expected_rows,
+										int sort_kb);
+extern void IvfpqEntriesAdd(IvfpqEntries *e, int32 list, ItemPointer tid,
+							const uint8 *codes);
+extern int64 IvfpqEntriesCount(const IvfpqEntries *e);
+extern void IvfpqEntriesSort(IvfpqEntries *e);
+extern bool IvfpqEntriesNext(IvfpqEntries *e, int32 *list, ItemPointerData *tid,
+							 const uint8 **codes);
+extern void IvfpqEntriesEnd(IvfpqEntries *e);
+
 /* ivfpq_build.c */
 extern IndexBuildResult *ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo);
 extern void ivfpqbuildempty(Relation index);

@@ -8,8 +8,9 @@
  * trains the lists' centroids (hierarchically above 256 lists, as LanceDB
  * does: kmeans_hier.h) and, on the residuals (row minus its centroid), the
  * PQ codebooks.  The second pass assigns every row to its
- * nearest centroid and encodes its residual, in batches so both steps run
- * through sgemm, and feeds the (list, TID, code) entries to a tuplesort.
+ * nearest centroid (sgemm) and encodes its residual (SIMD searches of the
+ * codebooks), in batches, and collects the (list, TID, code) entries
+ * (ivfpq_entries.c: in memory when they fit, else in a tuplesort).
  * Last, the sorted entries are written list after list, so each list is a
  * run of consecutive pages.
  *
@@ -17,11 +18,12 @@
  * does, so a build is crash-safe and replicates.
  *
  * maintenance_work_mem bounds both passes: the sample is sized to leave
- * room for training beside it, and the tuplesort spills to disk past what
- * the batch buffers leave.  The arithmetic (k-means passes, PQ training,
- * assigning and encoding) runs on 1 + max_parallel_maintenance_workers
- * threads, the CPU budget a parallel build of another index method would
- * take as worker processes; the threads only compute (core/parallel.h).
+ * room for training beside it, and the entries stay in memory within what
+ * the batch buffers leave, or spill to disk through a tuplesort.  The
+ * arithmetic (k-means passes, PQ training, assigning and encoding) runs on
+ * 1 + max_parallel_maintenance_workers threads, the CPU budget a parallel
+ * build of another index method would take as worker processes; the
+ * threads only compute (core/parallel.h).
  * A table with too few rows to train still gets an index (see Train).
  *
  *-------------------------------------------------------------------------
@@ -33,11 +35,8 @@
 #include "access/tableam.h"
 #include "am/ivfpq/ivfpq.h"
 #include "catalog/index.h"
-#include "catalog/pg_operator_d.h"
-#include "catalog/pg_type_d.h"
 #include "commands/progress.h"
 #include "core/parallel.h"
-#include "executor/tuptable.h"
 #include "kernels/distance.h"
 #include "kernels/kmeans.h"
 #include "kernels/kmeans_hier.h"
@@ -48,7 +47,6 @@
 #include "types/vector.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/tuplesort.h"
 
 /* rows assigned and encoded per batch and thread, at most */
 #define IVFPQ_BATCH_PER_THREAD	4096
@@ -58,11 +56,6 @@
 
 /* the smallest workMem tuplesort accepts, in kB */
 #define IVFPQ_MIN_SORT_MEM	64
-
-/* columns of the sorted entries */
-#define IVFPQ_SORT_LIST		1
-#define IVFPQ_SORT_TID		2
-#define IVFPQ_SORT_CODES	3
 
 typedef struct IvfpqBuildState
 {
@@ -92,12 +85,10 @@ typedef struct IvfpqBuildState
 	float	   *batch_resid;
 	uint8	   *batch_codes;
 
-	/* encoded entries, sorted by (list, TID) */
-	TupleDesc	sortdesc;
-	Tuplesortstate *sortstate;
-	TupleTableSlot *sortslot;
-	bytea	   *sortcodes;		/* one entry's codes, reused */
-	int64		nentries;
+	/* encoded entries, to be sorted by (list, TID) */
+	IvfpqEntries *entries;
+	int64		nentries;		/* their count, kept past IvfpqEntriesEnd */
+	double		reltuples;		/* rows the second scan saw, NULLs included */
 
 	MemoryContext tmpctx;		/* reset after each row */
 } IvfpqBuildState;
@@ -210,21 +201,11 @@ FlushBatch(IvfpqBuildState *bs)
 		IvfpqReportCoreError(&err, bs->index);
 
 	for (int i = 0; i < n; i++)
-	{
-		TupleTableSlot *slot = bs->sortslot;
-
-		ExecClearTuple(slot);
-		slot->tts_values[IVFPQ_SORT_LIST - 1] = Int32GetDatum(bs->batch_lists[i]);
-		slot->tts_values[IVFPQ_SORT_TID - 1] = PointerGetDatum(&bs->batch_tids[i]);
-		memcpy(VARDATA(bs->sortcodes), bs->batch_codes + (Size) i * bs->m, bs->m);
-		slot->tts_values[IVFPQ_SORT_CODES - 1] = PointerGetDatum(bs->sortcodes);
-		memset(slot->tts_isnull, 0, sizeof(bool) * 3);
-		ExecStoreVirtualTuple(slot);
-		tuplesort_puttupleslot(bs->sortstate, slot);
-		bs->nentries++;
-	}
+		IvfpqEntriesAdd(bs->entries, bs->batch_lists[i], &bs->batch_tids[i],
+						bs->batch_codes + (Size) i * bs->m);
 	bs->batch_len = 0;
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, bs->nentries);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+								 IvfpqEntriesCount(bs->entries));
 }
 
 /*
@@ -286,29 +267,25 @@ WriteFloats(Relation index, ForkNumber forknum, const float *data, Size count)
 static void
 WriteLists(IvfpqBuildState *bs, ForkNumber forknum, IvfpqListData *dir)
 {
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(bs->sortdesc, &TTSOpsMinimalTuple);
 	IvfpqTuple	item = palloc(bs->entry_size);
 	int64		done = 0;
+	int32		list;
+	const uint8 *codes;
 	bool		have;
 
-	tuplesort_performsort(bs->sortstate);
-	have = tuplesort_gettupleslot(bs->sortstate, true, false, slot, NULL);
+	IvfpqEntriesSort(bs->entries);
+	have = IvfpqEntriesNext(bs->entries, &list, &item->heap_tid, &codes);
 	for (int l = 0; l < bs->lists; l++)
 	{
 		Buffer		buf = IvfpqNewBuffer(bs->index, forknum);
 		GenericXLogState *state = GenericXLogStart(bs->index);
 		Page		page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
-		bool		isnull;
 
 		IvfpqInitPage(page, IVFPQ_PAGE_ENTRIES);
 		dir[l].head = BufferGetBlockNumber(buf);
-		while (have && DatumGetInt32(slot_getattr(slot, IVFPQ_SORT_LIST, &isnull)) == l)
+		while (have && list == l)
 		{
-			bytea	   *codes = DatumGetByteaPP(slot_getattr(slot, IVFPQ_SORT_CODES, &isnull));
-
-			item->heap_tid = *(ItemPointer) DatumGetPointer(slot_getattr(slot, IVFPQ_SORT_TID, &isnull));
-			Assert(VARSIZE_ANY_EXHDR(codes) == bs->m);
-			memcpy(item->codes, VARDATA_ANY(codes), bs->m);
+			memcpy(item->codes, codes, bs->m);
 			if (PageAddItem(page, (Item) item, bs->entry_size, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
 			{
 				/* page full: chain a new one */
@@ -327,7 +304,7 @@ WriteLists(IvfpqBuildState *bs, ForkNumber forknum, IvfpqListData *dir)
 					elog(ERROR, "index entry of %zu bytes does not fit on an empty page", bs->entry_size);
 			}
 			done++;
-			have = tuplesort_gettupleslot(bs->sortstate, true, false, slot, NULL);
+			have = IvfpqEntriesNext(bs->entries, &list, &item->heap_tid, &codes);
 		}
 		dir[l].tail = BufferGetBlockNumber(buf);
 		GenericXLogFinish(state);
@@ -336,7 +313,6 @@ WriteLists(IvfpqBuildState *bs, ForkNumber forknum, IvfpqListData *dir)
 	}
 	if (have)
 		elog(ERROR, "lance_ivfpq build sorted entries past its last list");
-	ExecDropSingleTupleTableSlot(slot);
 	pfree(item);
 }
 
@@ -500,10 +476,6 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	int64		pq_rows;
 	Size		batch_bytes;
 	int			sort_kb;
-	AttrNumber	sort_cols[] = {IVFPQ_SORT_LIST, IVFPQ_SORT_TID};
-	Oid			sort_ops[] = {Int4LessOperator, TIDLessOperator};
-	Oid			sort_colls[] = {InvalidOid, InvalidOid};
-	bool		sort_nulls[] = {false, false};
 	Buffer		metabuf;
 	BlockNumber centroid_start;
 	BlockNumber codebook_start;
@@ -609,16 +581,9 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	sort_kb = (int) Max((int64) maintenance_work_mem - (int64) (batch_bytes / 1024),
 						IVFPQ_MIN_SORT_MEM);
 
-	bs->sortdesc = CreateTemplateTupleDesc(3);
-	TupleDescInitEntry(bs->sortdesc, IVFPQ_SORT_LIST, "list", INT4OID, -1, 0);
-	TupleDescInitEntry(bs->sortdesc, IVFPQ_SORT_TID, "tid", TIDOID, -1, 0);
-	TupleDescInitEntry(bs->sortdesc, IVFPQ_SORT_CODES, "codes", BYTEAOID, -1, 0);
-	bs->sortstate = tuplesort_begin_heap(bs->sortdesc, 2, sort_cols, sort_ops, sort_colls,
-										 sort_nulls, sort_kb, NULL, TUPLESORT_NONE);
-	bs->sortslot = MakeSingleTupleTableSlot(bs->sortdesc, &TTSOpsVirtual);
-	bs->sortcodes = palloc(VARHDRSZ + bs->m);
-	SET_VARSIZE(bs->sortcodes, VARHDRSZ + bs->m);
-	table_index_build_scan(heap, index, indexInfo, true, true, AssignCallback, bs, NULL);
+	bs->entries = IvfpqEntriesBegin(bs->m, bs->lists, bs->rows, sort_kb);
+	bs->reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
+										   AssignCallback, bs, NULL);
 	FlushBatch(bs);
 	pfree(bs->batch);
 	pfree(bs->batch_resid);
@@ -633,8 +598,8 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	directory_start = ReserveDirectory(index, forknum, bs->lists);
 	dir = palloc(sizeof(IvfpqListData) * bs->lists);
 	WriteLists(bs, forknum, dir);
-	tuplesort_end(bs->sortstate);
-	ExecDropSingleTupleTableSlot(bs->sortslot);
+	bs->nentries = IvfpqEntriesCount(bs->entries);
+	IvfpqEntriesEnd(bs->entries);
 	WriteDirectory(index, forknum, directory_start, dir, bs->lists);
 
 	state = GenericXLogStart(index);
@@ -673,7 +638,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	BuildIndex(heap, index, indexInfo, MAIN_FORKNUM, &bs);
 
 	result = palloc(sizeof(IndexBuildResult));
-	result->heap_tuples = bs.rows;
+	result->heap_tuples = bs.reltuples;
 	result->index_tuples = bs.nentries;
 	return result;
 }

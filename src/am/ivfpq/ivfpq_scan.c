@@ -416,12 +416,17 @@ CompareResults(const void *a, const void *b)
 
 /*
  * Compute the exact distance of a heap row; false when the snapshot cannot
- * see it.
+ * see it.  tid stays as the index has it: the fetch moves its own copy to
+ * the HOT chain member it finds, and a heap-only member's TID handed back
+ * to the executor would not be found again (a chain is only followed from
+ * its root).
  */
 static bool
-ExactDistance(IndexScanDesc scan, ItemPointer tid, double *dist)
+ExactDistance(IndexScanDesc scan, ItemPointer index_tid, double *dist)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	ItemPointerData tid_copy = *index_tid;
+	ItemPointer tid = &tid_copy;
 	bool		call_again = false;
 	bool		all_dead = false;
 	Datum		value;
