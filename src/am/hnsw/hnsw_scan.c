@@ -187,11 +187,18 @@ NextCandidate(HnswScanOpaque so, HnswCandidate *c)
  * The exact distance from the query to the row a candidate points at, or
  * false if the scan's snapshot does not see that row (or its vector is
  * NULL, or zero under cosine: such rows are not in the index's order).
+ *
+ * index_tid is left as the index has it.  The fetch moves the TID it is
+ * given to the HOT chain member it finds, and the executor, handed a
+ * heap-only member's TID, would not find the row again: chains are only
+ * followed from their root.
  */
 static bool
-ExactDistance(IndexScanDesc scan, ItemPointer tid, double *dist)
+ExactDistance(IndexScanDesc scan, ItemPointer index_tid, double *dist)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	ItemPointerData tid_copy = *index_tid;
+	ItemPointer tid = &tid_copy;
 	bool		callAgain = false;
 	bool		allDead = false;
 	bool		found = false;
