@@ -38,6 +38,7 @@
 #include "lance/deletion.h"
 #include "lance/manifest_raw.h"
 #include "lance/path.h"
+#include "lance/writer_flush.h"
 #include "lance_table.pb-c.h"
 #include "lance_txn.pb-c.h"
 
@@ -97,6 +98,25 @@ struct LanceWriter
 	int			ncols;
 	LanceArray **cols;			/* NULL until prepare_append */
 	int64_t		buffered;
+
+	/*
+	 * The file being written in the background (flush_rows): its job, the
+	 * row buffer it writes, which becomes the spare buffer for the next
+	 * flush to swap in once the job is joined (join_flush).
+	 */
+	LanceFlushJob *job;
+	LanceArray **job_cols;
+	LanceArray **spare;
+
+	/*
+	 * A background write failed: its rows are lost, so every later change
+	 * or commit fails with its error, until a savepoint rollback takes
+	 * back every row it held (failed_file: the index it would have had).
+	 */
+	bool		failed;
+	int			failed_file;
+	CoreError	failed_err;
+
 	LanceWrittenFile **files;
 	LanceDeletionSet **file_dels;	/* per file: rows deleted since, or NULL */
 
@@ -206,7 +226,8 @@ file_gone(const LanceWriter *wr, int i)
 bool
 lance_writer_has_changes(const LanceWriter *wr)
 {
-	return wr->buffered > 0 || wr->nfiles > 0 || wr->ndels > 0;
+	return wr->buffered > 0 || wr->nfiles > 0 || wr->ndels > 0 || wr->job != NULL ||
+		wr->failed;
 }
 
 LanceArray *
@@ -216,22 +237,72 @@ lance_writer_column(LanceWriter *wr, int i)
 }
 
 static void
+free_column_set(LanceArray **cols, int ncols)
+{
+	if (cols == NULL)
+		return;
+	for (int i = 0; i < ncols; i++)
+		lance_array_free(cols[i]);
+	core_free(cols);
+}
+
+static void
 free_columns(LanceWriter *wr)
 {
-	if (wr->cols == NULL)
-		return;
-	for (int i = 0; i < wr->ncols; i++)
-		lance_array_free(wr->cols[i]);
-	core_free(wr->cols);
+	free_column_set(wr->cols, wr->ncols);
 	wr->cols = NULL;
+}
+
+/*
+ * Wait for the background write, if any: its file joins the written ones,
+ * its buffer becomes the spare one.  A failure marks the writer failed
+ * (see struct LanceWriter); it is returned now and by every later change.
+ */
+static CoreStatus
+join_flush(LanceWriter *wr, CoreError *err)
+{
+	LanceWrittenFile *file;
+	CoreStatus	status;
+
+	if (wr->job != NULL)
+	{
+		/* room for the file was made before the job started */
+		status = lance_flush_finish(wr->job, &file, &wr->failed_err);
+		wr->job = NULL;
+		for (int i = 0; i < wr->ncols; i++)
+			lance_array_truncate(wr->job_cols[i], 0);
+		wr->spare = wr->job_cols;
+		wr->job_cols = NULL;
+		if (status == CORE_OK)
+		{
+			wr->file_dels[wr->nfiles] = NULL;
+			wr->file_kept[wr->nfiles] = file->rows;
+			wr->files[wr->nfiles++] = file;
+		}
+		else
+		{
+			wr->failed = true;
+			wr->failed_file = wr->nfiles;
+		}
+	}
+	if (wr->failed)
+	{
+		*err = wr->failed_err;
+		return err->status;
+	}
+	return CORE_OK;
 }
 
 void
 lance_writer_free(LanceWriter *wr)
 {
+	CoreError	ignored;
+
 	if (wr == NULL)
 		return;
+	join_flush(wr, &ignored);
 	free_columns(wr);
+	free_column_set(wr->spare, wr->ncols);
 	for (int i = 0; i < wr->nfiles; i++)
 	{
 		lance_written_file_free(wr->files[i]);
@@ -326,24 +397,27 @@ lance_writer_open(Storage *st, const char *path, const LanceWriteOptions *opts,
 	return CORE_OK;
 }
 
+/* A row buffer: an empty array per top-level field. */
 static CoreStatus
-new_columns(LanceWriter *wr, CoreError *err)
+new_column_set(LanceWriter *wr, LanceArray ***out, CoreError *err)
 {
 	const LanceSchema *schema = lance_dataset_schema(wr->ds);
+	LanceArray **cols = core_calloc((size_t) wr->ncols + 1, sizeof(LanceArray *));
 
-	wr->cols = core_calloc((size_t) wr->ncols + 1, sizeof(LanceArray *));
-	if (wr->cols == NULL)
+	*out = NULL;
+	if (cols == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "out of memory for the row buffer");
 	for (int i = 0; i < wr->ncols; i++)
 	{
-		CoreStatus	status = lance_array_new_for_field(lance_schema_top(schema, i), &wr->cols[i], err);
+		CoreStatus	status = lance_array_new_for_field(lance_schema_top(schema, i), &cols[i], err);
 
 		if (status != CORE_OK)
 		{
-			free_columns(wr);
+			free_column_set(cols, wr->ncols);
 			return status;
 		}
 	}
+	*out = cols;
 	return CORE_OK;
 }
 
@@ -357,21 +431,29 @@ lance_writer_prepare_append(LanceWriter *wr, CoreError *err)
 	status = lance_write_check_schema(lance_dataset_schema(wr->ds), err);
 	if (status != CORE_OK)
 		return wr->path[0] ? core_error_prefix(err, "%s", wr->path) : status;
-	return new_columns(wr, err);
+	return new_column_set(wr, &wr->cols, err);
 }
 
 /*
- * Write the buffered rows as one data file.  The buffer is emptied, not
- * made anew, so a writer never lacks one once prepare_append made it.
+ * Start writing the buffered rows as one data file in the background,
+ * after the previous one is written: the buffer goes to the job and the
+ * spare one (empty) takes its place, so a writer never lacks a buffer
+ * once prepare_append made it.
  */
 static CoreStatus
 flush_rows(LanceWriter *wr, CoreError *err)
 {
-	LanceWrittenFile *file;
 	CoreStatus	status;
 
-	if (wr->buffered == 0)
-		return CORE_OK;
+	status = join_flush(wr, err);
+	if (status != CORE_OK || wr->buffered == 0)
+		return status;
+	if (wr->spare == NULL)
+	{
+		status = new_column_set(wr, &wr->spare, err);
+		if (status != CORE_OK)
+			return status;
+	}
 	if (wr->nfiles == wr->cap_files)
 	{
 		int			cap = wr->cap_files ? wr->cap_files * 2 : 8;
@@ -392,17 +474,26 @@ flush_rows(LanceWriter *wr, CoreError *err)
 		wr->file_kept = kept;
 		wr->cap_files = cap;
 	}
-	status = lance_datafile_write(wr->st, wr->path, lance_dataset_schema(wr->ds), wr->fv,
-								  wr->cols, wr->buffered, &file, err);
+	status = lance_flush_start(wr->st, wr->path, lance_dataset_schema(wr->ds), wr->fv,
+							   wr->cols, wr->buffered, &wr->job, err);
 	if (status != CORE_OK)
 		return status;
-	wr->file_dels[wr->nfiles] = NULL;
-	wr->file_kept[wr->nfiles] = file->rows;
-	wr->files[wr->nfiles++] = file;
+	wr->job_cols = wr->cols;
+	wr->cols = wr->spare;
+	wr->spare = NULL;
 	wr->buffered = 0;
-	for (int i = 0; i < wr->ncols; i++)
-		lance_array_truncate(wr->cols[i], 0);
 	return CORE_OK;
+}
+
+/* Write every buffered row to a data file and wait until all are written. */
+static CoreStatus
+flush_all(LanceWriter *wr, CoreError *err)
+{
+	CoreStatus	status = CORE_OK;
+
+	if (wr->cols)
+		status = flush_rows(wr, err);
+	return status == CORE_OK ? join_flush(wr, err) : status;
 }
 
 CoreStatus
@@ -569,7 +660,12 @@ CoreStatus
 lance_writer_savepoint(LanceWriter *wr, CoreError *err)
 {
 	WriterMark *m;
+	CoreStatus	status;
 
+	/* a mark counts written files: the one being written must be done */
+	status = join_flush(wr, err);
+	if (status != CORE_OK)
+		return status;
 	if (wr->nmarks == wr->cap_marks)
 	{
 		int			cap = wr->cap_marks ? wr->cap_marks * 2 : 8;
@@ -604,10 +700,20 @@ lance_writer_rollback_savepoint(LanceWriter *wr)
 	const WriterMark *m;
 	int			keep;
 	int64_t		rows;
+	CoreError	ignored;
 
 	if (wr->nmarks == 0)
 		return;
 	m = &wr->marks[--wr->nmarks];
+
+	/*
+	 * A file still being written started after the mark (setting it waited
+	 * for the one before).  If writing it failed, rolling back forgives
+	 * that only when none of its rows were buffered before the mark.
+	 */
+	join_flush(wr, &ignored);
+	if (wr->failed && (wr->failed_file > m->nfiles || m->buffered == 0))
+		wr->failed = false;
 	while (wr->nundo > m->nundo)
 	{
 		const UndoDelete *u = &wr->undo[--wr->nundo];
@@ -1311,12 +1417,9 @@ commit_state_init(LanceWriter *wr, CommitState *cs, CoreError *err)
 	CoreStatus	status;
 
 	memset(cs, 0, sizeof(*cs));
-	if (wr->cols)
-	{
-		status = flush_rows(wr, err);
-		if (status != CORE_OK)
-			return status;
-	}
+	status = flush_all(wr, err);
+	if (status != CORE_OK)
+		return status;
 	cs->dels = core_calloc((size_t) wr->ndels + 1, sizeof(DeletionOut));
 	cs->new_frags = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFragment));
 	cs->new_files = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFile));
@@ -1349,12 +1452,9 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 
 	*version = readv;
 	unstage(wr);
-	if (wr->cols)
-	{
-		status = flush_rows(wr, err);
-		if (status != CORE_OK)
-			return status;
-	}
+	status = flush_all(wr, err);
+	if (status != CORE_OK)
+		return status;
 	if (!any_file_kept(wr) && wr->ndels == 0)
 		return CORE_OK;
 
@@ -1532,11 +1632,15 @@ lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err)
 			status = lance_writer_delete(wr, b->row_addrs[r], err);
 		if (status == CORE_OK)
 		{
-			/* rows arrive in batches: cut files at the batch after the limit */
+			/*
+			 * Rows arrive in batches: cut files at the batch after the
+			 * limit.  The scan reads through the writer's storage, which
+			 * a background write must not share, so wait for each file.
+			 */
 			wr->buffered += b->num_rows;
 			*moved += b->num_rows;
 			if (wr->buffered >= wr->opts.max_rows_per_file)
-				status = flush_rows(wr, err);
+				status = flush_all(wr, err);
 		}
 		lance_batch_free(b);
 		b = NULL;

@@ -14,7 +14,12 @@
  *	  lance_writer_free(wr);
  *
  * Rows are buffered and written as data files of up to max_rows_per_file
- * rows as the buffer fills; nothing is visible to others until the commit
+ * rows as the buffer fills.  A full buffer is written on a background
+ * thread (writer_flush.h) while the next rows fill a second one; a failed
+ * background write is returned by the next call that flushes (row_done),
+ * sets a savepoint, stages or commits, and by every one after it, unless
+ * a savepoint rollback takes back every row the file held.  Nothing is
+ * visible to others until the commit
  * (the writer itself may read its staged version), which
  * writes deletion files (the union of the fragment's old and new
  * deletions), a transaction file, then the manifest of the next version

@@ -1197,3 +1197,136 @@ UNIT_TEST(cleanup_removes_old_versions_and_keeps_the_newest_readable)
 	CHECK(count == 5);
 	drop_storage(st);
 }
+
+/*
+ * Make the dataset's data/ folder unusable (a file takes its place, so a
+ * data file cannot be created), or put it back.
+ */
+static bool
+break_data_dir(Storage *st, bool broken)
+{
+	char		dir[600];
+	char		saved[620];
+	FILE	   *f;
+
+	snprintf(dir, sizeof(dir), "%s/t.lance/data", storage_root(st));
+	snprintf(saved, sizeof(saved), "%s.saved", dir);
+	if (!broken)
+		return unlink(dir) == 0 && rename(saved, dir) == 0;
+	if (rename(dir, saved) != 0 || (f = fopen(dir, "w")) == NULL)
+		return false;
+	fclose(f);
+	return true;
+}
+
+/* A writer of the 10-row dataset t.lance that cuts files of 100 rows. */
+static LanceWriter *
+writer_of_100_row_files(Storage *st, CoreError *err)
+{
+	LanceWriteOptions opts = {100, 0};
+	LanceWriter *wr;
+	uint64_t	v;
+
+	if (lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2,
+							 err) != CORE_OK ||
+		!append_rows(st, "t.lance", 0, 10, 0, &v, err) ||
+		lance_writer_open(st, "t.lance", &opts, &wr, err) != CORE_OK)
+		return NULL;
+	if (lance_writer_prepare_append(wr, err) != CORE_OK)
+	{
+		lance_writer_free(wr);
+		return NULL;
+	}
+	return wr;
+}
+
+/* Push rows [from, to); the status of the first push that fails. */
+static CoreStatus
+push_rows(LanceWriter *wr, int64_t from, int64_t to, CoreError *err)
+{
+	for (int64_t i = from; i < to; i++)
+	{
+		CoreStatus	status = push_row(wr, i, err);
+
+		if (status != CORE_OK)
+			return status;
+	}
+	return CORE_OK;
+}
+
+UNIT_TEST(failed_background_write_is_reported_at_the_next_flush_and_at_commit)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	uint64_t	v;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(break_data_dir(st, true));
+	/* row 109 fills the first file, whose write fails in the background */
+	CHECK(push_rows(wr, 10, 110, &err) == CORE_OK);
+	CHECK(push_rows(wr, 110, 210, &err) != CORE_OK);
+	CHECK_MSG(strstr(err.msg, "t.lance/data") != NULL, "%s", err.msg);
+	CHECK(lance_writer_has_changes(wr));
+	CHECK(lance_writer_commit(wr, &v, &err) != CORE_OK);
+	CHECK_MSG(strstr(err.msg, "t.lance/data") != NULL, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK(break_data_dir(st, false));
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 10 && sum == 45);
+	drop_storage(st);
+}
+
+UNIT_TEST(rollback_forgives_a_failed_background_write_of_rows_after_the_savepoint)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	/* rows 10..109 go to a file; the savepoint waits until it is written */
+	CHECK(push_rows(wr, 10, 110, &err) == CORE_OK);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	CHECK(break_data_dir(st, true));
+	/* the file of rows 110..209 fails in the background */
+	CHECK(push_rows(wr, 110, 250, &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(break_data_dir(st, false));
+	commit_and_check(st, wr, 110, 109 * 110 / 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(rollback_keeps_a_failed_background_write_that_held_rows_from_before_the_savepoint)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	uint64_t	v;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(push_rows(wr, 10, 60, &err) == CORE_OK);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	CHECK(break_data_dir(st, true));
+	/* the file of rows 10..109, half of them buffered before the savepoint */
+	CHECK(push_rows(wr, 60, 130, &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(break_data_dir(st, false));
+	CHECK(lance_writer_commit(wr, &v, &err) != CORE_OK);
+	CHECK_MSG(strstr(err.msg, "t.lance/data") != NULL, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 10 && sum == 45);
+	drop_storage(st);
+}

@@ -1,0 +1,90 @@
+/*-------------------------------------------------------------------------
+ *
+ * writer_flush.c
+ *	  Write one data file on a background thread (writer_flush.h).
+ *
+ * One thread per file: a file holds hundreds of megabytes, so starting a
+ * thread costs nothing next to writing it, and no thread outlives the
+ * job to surprise a caller that forks or exits.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <pthread.h>
+#include <signal.h>
+
+#include "core/alloc.h"
+#include "lance/writer_flush.h"
+
+struct LanceFlushJob
+{
+	/* what to write: the caller's, read-only until finish */
+	Storage    *st;
+	const char *path;
+	const LanceSchema *schema;
+	LanceFileVersion version;
+	LanceArray *const *columns;
+	int64_t		rows;
+
+	/* the outcome, set by the thread (or by start, without one) */
+	CoreStatus	status;
+	CoreError	err;
+	LanceWrittenFile *file;
+
+	pthread_t	thread;
+	bool		threaded;
+};
+
+static void *
+flush_main(void *arg)
+{
+	LanceFlushJob *job = (LanceFlushJob *) arg;
+
+	job->status = lance_datafile_write(job->st, job->path, job->schema, job->version,
+									   job->columns, job->rows, &job->file, &job->err);
+	return NULL;
+}
+
+CoreStatus
+lance_flush_start(Storage *st, const char *path, const LanceSchema *schema,
+				  LanceFileVersion version, LanceArray *const *columns, int64_t rows,
+				  LanceFlushJob **out, CoreError *err)
+{
+	LanceFlushJob *job = core_calloc(1, sizeof(LanceFlushJob));
+	sigset_t	all;
+	sigset_t	old;
+
+	*out = NULL;
+	if (job == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory starting to write a data file");
+	job->st = st;
+	job->path = path;
+	job->schema = schema;
+	job->version = version;
+	job->columns = columns;
+	job->rows = rows;
+
+	/* the thread inherits the mask: block everything while starting it */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	job->threaded = pthread_create(&job->thread, NULL, flush_main, job) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!job->threaded)
+		flush_main(job);
+	*out = job;
+	return CORE_OK;
+}
+
+CoreStatus
+lance_flush_finish(LanceFlushJob *job, LanceWrittenFile **file, CoreError *err)
+{
+	CoreStatus	status;
+
+	if (job->threaded)
+		pthread_join(job->thread, NULL);
+	status = job->status;
+	*file = job->file;
+	if (status != CORE_OK)
+		*err = job->err;
+	core_free(job);
+	return status;
+}
