@@ -54,6 +54,7 @@ typedef struct PendingDelete
 {
 	uint64_t	fragment_id;
 	LanceDeletionSet *set;		/* the new offsets only */
+	int64_t		snap;			/* undo entry of its newest snapshot, or -1 */
 } PendingDelete;
 
 /*
@@ -69,13 +70,17 @@ typedef struct WriterMark
 } WriterMark;
 
 /*
- * A delete made while a savepoint is set, to take back on rollback:
- * offset was added to dels[target], or to file_dels[-1 - target].
+ * A deletion set as it was before its first delete since a savepoint:
+ * dels[target].set, or file_dels[-1 - target] (NULL when that set did not
+ * exist yet).  Rolling back puts the copies back, which allocates nothing
+ * (CRoaring would end the process if removing offsets ran out of memory,
+ * and a rollback has no way to fail); copying is done by the delete,
+ * where a failure can be reported.
  */
 typedef struct UndoDelete
 {
 	int32_t		target;
-	uint32_t	offset;
+	LanceDeletionSet *before;
 } UndoDelete;
 
 /* A deletion ready for the manifest. */
@@ -119,6 +124,7 @@ struct LanceWriter
 
 	LanceWrittenFile **files;
 	LanceDeletionSet **file_dels;	/* per file: rows deleted since, or NULL */
+	int64_t    *file_snap;		/* per file: as PendingDelete.snap */
 
 	/*
 	 * Per file: its rows a savepoint rollback kept, the first ones; the
@@ -276,6 +282,7 @@ join_flush(LanceWriter *wr, CoreError *err)
 		if (status == CORE_OK)
 		{
 			wr->file_dels[wr->nfiles] = NULL;
+			wr->file_snap[wr->nfiles] = -1;
 			wr->file_kept[wr->nfiles] = file->rows;
 			wr->files[wr->nfiles++] = file;
 		}
@@ -291,6 +298,14 @@ join_flush(LanceWriter *wr, CoreError *err)
 		return err->status;
 	}
 	return CORE_OK;
+}
+
+/* Forget every undo entry (freeing the sets they copied). */
+static void
+forget_undo(LanceWriter *wr)
+{
+	while (wr->nundo > 0)
+		lance_deletion_free(wr->undo[--wr->nundo].before);
 }
 
 void
@@ -311,11 +326,13 @@ lance_writer_free(LanceWriter *wr)
 	core_free(wr->files);
 	core_free(wr->file_dels);
 	core_free(wr->file_kept);
+	core_free(wr->file_snap);
 	unstage(wr);
 	for (int i = 0; i < wr->ndels; i++)
 		lance_deletion_free(wr->dels[i].set);
 	core_free(wr->dels);
 	core_free(wr->marks);
+	forget_undo(wr);
 	core_free(wr->undo);
 	lance_dataset_close(wr->ds);
 	core_free(wr->path);
@@ -460,6 +477,7 @@ flush_rows(LanceWriter *wr, CoreError *err)
 		LanceWrittenFile **files = core_realloc(wr->files, (size_t) cap * sizeof(*files));
 		LanceDeletionSet **dels;
 		uint64_t   *kept;
+		int64_t    *snap;
 
 		if (files == NULL)
 			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
@@ -472,6 +490,10 @@ flush_rows(LanceWriter *wr, CoreError *err)
 		if (kept == NULL)
 			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
 		wr->file_kept = kept;
+		snap = core_realloc(wr->file_snap, (size_t) cap * sizeof(*snap));
+		if (snap == NULL)
+			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
+		wr->file_snap = snap;
 		wr->cap_files = cap;
 	}
 	status = lance_flush_start(wr->st, wr->path, lance_dataset_schema(wr->ds), wr->fv,
@@ -525,14 +547,27 @@ find_fragment(const LanceManifest *m, uint64_t id)
 	return NULL;
 }
 
-/* Make room to log one more delete when a savepoint is set. */
+/*
+ * Before the first delete into a set since the newest savepoint, log a
+ * copy of it (*snap: the set's newest undo entry, updated) for a rollback
+ * to put back.  A set made since that savepoint (fresh) needs none: the
+ * rollback drops it.
+ */
 static CoreStatus
-reserve_undo(LanceWriter *wr, CoreError *err)
+snapshot_set(LanceWriter *wr, int32_t target, LanceDeletionSet *set, bool fresh,
+			 int64_t *snap, CoreError *err)
 {
-	if (wr->nmarks == 0 || wr->nundo < wr->cap_undo)
+	int64_t		since;
+
+	if (wr->nmarks == 0 || fresh)
 		return CORE_OK;
+	since = wr->marks[wr->nmarks - 1].nundo;
+	/* an entry a rollback took back may have been reused for another set */
+	if (*snap >= since && *snap < wr->nundo && wr->undo[*snap].target == target)
+		return CORE_OK;
+	if (wr->nundo == wr->cap_undo)
 	{
-		int64_t		cap = wr->cap_undo ? wr->cap_undo * 2 : 256;
+		int64_t		cap = wr->cap_undo ? wr->cap_undo * 2 : 64;
 		UndoDelete *undo = core_realloc(wr->undo, (size_t) cap * sizeof(*undo));
 
 		if (undo == NULL)
@@ -540,27 +575,11 @@ reserve_undo(LanceWriter *wr, CoreError *err)
 		wr->undo = undo;
 		wr->cap_undo = cap;
 	}
-	return CORE_OK;
-}
-
-/*
- * Add offset to a deletion set (target as in UndoDelete), logging it for a
- * rollback when a savepoint is set; room was reserved by reserve_undo.
- */
-static CoreStatus
-add_delete(LanceWriter *wr, LanceDeletionSet *set, int32_t target, uint32_t offset,
-		   CoreError *err)
-{
-	/* already deleted: a rollback must not take back the earlier delete */
-	if (lance_deletion_contains(set, offset))
-		return CORE_OK;
-	lance_deletion_add(set, offset);
-	if (wr->nmarks > 0)
-	{
-		wr->undo[wr->nundo].target = target;
-		wr->undo[wr->nundo].offset = offset;
-		wr->nundo++;
-	}
+	wr->undo[wr->nundo].target = target;
+	wr->undo[wr->nundo].before = NULL;
+	if (set != NULL && (wr->undo[wr->nundo].before = lance_deletion_copy(set)) == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
+	*snap = wr->nundo++;
 	return CORE_OK;
 }
 
@@ -577,12 +596,13 @@ delete_written(LanceWriter *wr, int i, uint32_t offset, CoreError *err)
 	/* a row a rollback cut off is deleted already */
 	if (offset >= wr->file_kept[i])
 		return CORE_OK;
-	status = reserve_undo(wr, err);
+	status = snapshot_set(wr, -1 - i, wr->file_dels[i], false, &wr->file_snap[i], err);
 	if (status != CORE_OK)
 		return status;
 	if (wr->file_dels[i] == NULL && (wr->file_dels[i] = lance_deletion_new()) == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
-	return add_delete(wr, wr->file_dels[i], -1 - i, offset, err);
+	lance_deletion_add(wr->file_dels[i], offset);
+	return CORE_OK;
 }
 
 bool
@@ -616,6 +636,7 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 	uint32_t	offset = LANCE_ROW_ADDR_OFFSET(row_addr);
 	const LanceFragmentRef *f = find_fragment(lance_dataset_manifest(wr->ds), frag);
 	PendingDelete *d = NULL;
+	bool		fresh;
 	CoreStatus	status;
 
 	unstage(wr);
@@ -626,9 +647,6 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 		return core_error(err, CORE_ERR_INVALID,
 						  "%s: row address %" PRIu64 " (fragment %" PRIu64 ", offset %u) is not a row of version %" PRIu64,
 						  where(wr), row_addr, frag, offset, lance_dataset_version(wr->ds));
-	status = reserve_undo(wr, err);
-	if (status != CORE_OK)
-		return status;
 	for (int i = 0; i < wr->ndels; i++)
 		if (wr->dels[i].fragment_id == frag)
 			d = &wr->dels[i];
@@ -646,12 +664,18 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 		}
 		d = &wr->dels[wr->ndels];
 		d->fragment_id = frag;
+		d->snap = -1;
 		d->set = lance_deletion_new();
 		if (d->set == NULL)
 			return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
 		wr->ndels++;
 	}
-	return add_delete(wr, d->set, (int32_t) (d - wr->dels), offset, err);
+	fresh = wr->nmarks > 0 && d - wr->dels >= wr->marks[wr->nmarks - 1].ndels;
+	status = snapshot_set(wr, (int32_t) (d - wr->dels), d->set, fresh, &d->snap, err);
+	if (status != CORE_OK)
+		return status;
+	lance_deletion_add(d->set, offset);
+	return CORE_OK;
 }
 
 /* ------------------------------------------------------------ savepoints */
@@ -691,7 +715,7 @@ lance_writer_release_savepoint(LanceWriter *wr)
 		return;
 	/* the changes since now belong to the savepoint before, if any */
 	if (--wr->nmarks == 0)
-		wr->nundo = 0;
+		forget_undo(wr);
 }
 
 void
@@ -717,9 +741,11 @@ lance_writer_rollback_savepoint(LanceWriter *wr)
 	while (wr->nundo > m->nundo)
 	{
 		const UndoDelete *u = &wr->undo[--wr->nundo];
+		LanceDeletionSet **set = u->target >= 0 ? &wr->dels[u->target].set
+			: &wr->file_dels[-1 - u->target];
 
-		lance_deletion_remove(u->target >= 0 ? wr->dels[u->target].set
-							  : wr->file_dels[-1 - u->target], u->offset);
+		lance_deletion_free(*set);
+		*set = u->before;
 	}
 	for (int i = m->ndels; i < wr->ndels; i++)
 		lance_deletion_free(wr->dels[i].set);

@@ -121,13 +121,13 @@ extern CoreStatus lance_writer_open_staged(LanceWriter *wr, Storage *st, LanceDa
  * lance_writer_release_savepoint forgets the newest savepoint and keeps
  * its changes.  Both do nothing when no savepoint is set.
  *
- * Rolling back reports no failure, for an abort path.  It allocates
- * nothing of its own: the later rows of a file it keeps are cut off by a
- * count, whose deletions the commit makes.  Undoing a delete removes the
- * offset from its set, which allocates only where deletion.h says
- * (at most 8 KiB, when a 65536-row block's deletes fall to 4096), and an
- * allocation failing in CRoaring ends the process, as it does in a
- * delete.
+ * Rolling back reports no failure, for an abort path, and allocates
+ * nothing: the later rows of a file it keeps are cut off by a count,
+ * whose deletions the commit makes, and each deletion set changed since
+ * the savepoint gets back the copy its first delete since then made (a
+ * delete that cannot make the copy fails with NOMEM and changes nothing).
+ * Waiting for a data file still being written is part of it; a failure
+ * of that write is kept for the next call that can report it (above).
  */
 extern CoreStatus lance_writer_savepoint(LanceWriter *wr, CoreError *err);
 extern void lance_writer_release_savepoint(LanceWriter *wr);

@@ -1330,3 +1330,54 @@ UNIT_TEST(rollback_keeps_a_failed_background_write_that_held_rows_from_before_th
 	CHECK(count == 10 && sum == 45);
 	drop_storage(st);
 }
+
+/* Whether rows [from, to) of fragment 0 are all deleted (or all not). */
+static bool
+deleted_range(LanceWriter *wr, uint32_t from, uint32_t to, bool deleted)
+{
+	for (uint32_t i = from; i < to; i++)
+		if (lance_writer_deleted(wr, LANCE_ROW_ADDR(0, i)) != deleted)
+			return false;
+	return true;
+}
+
+UNIT_TEST(rollback_puts_back_a_deletion_set_grown_past_4096_offsets_across_nested_savepoints)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	uint64_t	v;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2,
+							   &err) == CORE_OK);
+	CHECK_MSG(append_rows(st, "t.lance", 0, 5000, 0, &v, &err), "%s", err.msg);
+	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
+	for (uint32_t i = 0; i < 4000; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+	/* outer savepoint: 4000 deleted; the inner one adds past 4096 */
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (uint32_t i = 4000; i < 4050; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (uint32_t i = 4050; i < 4200; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(deleted_range(wr, 0, 4050, true) && deleted_range(wr, 4050, 4200, false));
+	/* deleted again and kept by the inner release, then the outer rollback */
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (uint32_t i = 4050; i < 4300; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+	lance_writer_release_savepoint(wr);
+	CHECK(deleted_range(wr, 0, 4300, true));
+	lance_writer_rollback_savepoint(wr);
+	CHECK(deleted_range(wr, 0, 4000, true) && deleted_range(wr, 4000, 5000, false));
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 1000 && sum == (int64_t) (4000 + 4999) * 1000 / 2);
+	drop_storage(st);
+}
