@@ -53,7 +53,7 @@ typedef struct LanceWriteOptions
 } LanceWriteOptions;
 
 #define LANCE_DEFAULT_MAX_ROWS_PER_FILE (1024 * 1024)
-#define LANCE_DEFAULT_MAX_BYTES_PER_FILE (INT64_C(256) * 1024 * 1024)
+#define LANCE_DEFAULT_MAX_BYTES_PER_FILE (INT64_C(128) * 1024 * 1024)
 
 /*
  * Open a writer on the newest version of the dataset at path (relative to
