@@ -34,6 +34,7 @@ struct LanceFlushJob
 	bool		threaded;
 };
 
+/* The thread's body: write the file, keep the outcome for finish. */
 static void *
 flush_main(void *arg)
 {
