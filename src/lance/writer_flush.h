@@ -10,9 +10,14 @@
  * caller's and must stay unchanged (and the storage otherwise unused)
  * until lance_flush_finish.  The thread blocks every signal, so signals
  * are handled by the caller's thread; it calls no code of the caller's
- * but the storage's own (whose cancel callback, when it has one, is
- * polled from the thread too: it must only read a flag).  Failures come
- * back from lance_flush_finish as its status and error.
+ * but the storage's own.  While a job runs, the storage's cancel callback
+ * is replaced by the job's, put back by lance_flush_finish: the write
+ * stops when lance_flush_abandon was called, or when the caller's own
+ * callback says so while the caller waits in lance_flush_finish (so a
+ * cancel meant for other work in between leaves the file alone).  The
+ * caller's callback is then polled from the thread: it must only read a
+ * flag.  Failures come back from lance_flush_finish as its status and
+ * error.
  *
  * This header is the module's whole API and never includes postgres.h.
  *
@@ -42,5 +47,12 @@ extern CoreStatus lance_flush_start(Storage *st, const char *path, const LanceSc
  */
 extern CoreStatus lance_flush_finish(LanceFlushJob *job, LanceWrittenFile **file,
 									 CoreError *err);
+
+/*
+ * Ask the job to stop at its storage's next cancel poll: its rows are not
+ * wanted any more.  Call lance_flush_finish after it as always (it may
+ * still return the file, when the write ended first).
+ */
+extern void lance_flush_abandon(LanceFlushJob *job);
 
 #endif							/* LANCEDB_LANCE_WRITER_FLUSH_H */
