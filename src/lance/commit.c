@@ -28,6 +28,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,7 +55,7 @@ typedef struct PendingDelete
 {
 	uint64_t	fragment_id;
 	LanceDeletionSet *set;		/* the new offsets only */
-	int64_t		snap;			/* undo entry of its newest snapshot, or -1 */
+	int64_t		snap;			/* its newest undo entry, or -1 */
 } PendingDelete;
 
 /*
@@ -75,11 +76,16 @@ typedef struct WriterMark
  * exist yet).  Rolling back puts the copies back, which allocates nothing
  * (CRoaring would end the process if removing offsets ran out of memory,
  * and a rollback has no way to fail); copying is done by the delete,
- * where a failure can be reported.
+ * where a failure can be reported.  Each savepoint's entries hold at most
+ * one per set; prev is the set's entry before this one, or -1, so that a
+ * release can find the entries its parent already holds (see
+ * lance_writer_release_savepoint) and a rollback can restore the set's
+ * newest entry.
  */
 typedef struct UndoDelete
 {
 	int32_t		target;
+	int64_t		prev;
 	LanceDeletionSet *before;
 } UndoDelete;
 
@@ -300,12 +306,24 @@ join_flush(LanceWriter *wr, CoreError *err)
 	return CORE_OK;
 }
 
+/* Where the newest undo entry of an UndoDelete target is kept. */
+static int64_t *
+target_snap(LanceWriter *wr, int32_t target)
+{
+	return target >= 0 ? &wr->dels[target].snap : &wr->file_snap[-1 - target];
+}
+
 /* Forget every undo entry (freeing the sets they copied). */
 static void
 forget_undo(LanceWriter *wr)
 {
 	while (wr->nundo > 0)
-		lance_deletion_free(wr->undo[--wr->nundo].before);
+	{
+		const UndoDelete *u = &wr->undo[--wr->nundo];
+
+		*target_snap(wr, u->target) = -1;
+		lance_deletion_free(u->before);
+	}
 }
 
 void
@@ -315,7 +333,12 @@ lance_writer_free(LanceWriter *wr)
 
 	if (wr == NULL)
 		return;
+	/* nothing will be committed: stop the upload rather than wait for it */
+	if (wr->job != NULL)
+		lance_flush_abandon(wr->job);
 	join_flush(wr, &ignored);
+	forget_undo(wr);
+	core_free(wr->undo);
 	free_columns(wr);
 	free_column_set(wr->spare, wr->ncols);
 	for (int i = 0; i < wr->nfiles; i++)
@@ -332,8 +355,6 @@ lance_writer_free(LanceWriter *wr)
 		lance_deletion_free(wr->dels[i].set);
 	core_free(wr->dels);
 	core_free(wr->marks);
-	forget_undo(wr);
-	core_free(wr->undo);
 	lance_dataset_close(wr->ds);
 	core_free(wr->path);
 	core_free(wr);
@@ -465,6 +486,7 @@ flush_rows(LanceWriter *wr, CoreError *err)
 	status = join_flush(wr, err);
 	if (status != CORE_OK || wr->buffered == 0)
 		return status;
+	assert(wr->ncols == 0 || wr->cols[0]->length == wr->buffered);
 	if (wr->spare == NULL)
 	{
 		status = new_column_set(wr, &wr->spare, err);
@@ -551,7 +573,8 @@ find_fragment(const LanceManifest *m, uint64_t id)
  * Before the first delete into a set since the newest savepoint, log a
  * copy of it (*snap: the set's newest undo entry, updated) for a rollback
  * to put back.  A set made since that savepoint (fresh) needs none: the
- * rollback drops it.
+ * rollback drops it.  The caller has checked that the delete changes the
+ * set.
  */
 static CoreStatus
 snapshot_set(LanceWriter *wr, int32_t target, LanceDeletionSet *set, bool fresh,
@@ -562,8 +585,7 @@ snapshot_set(LanceWriter *wr, int32_t target, LanceDeletionSet *set, bool fresh,
 	if (wr->nmarks == 0 || fresh)
 		return CORE_OK;
 	since = wr->marks[wr->nmarks - 1].nundo;
-	/* an entry a rollback took back may have been reused for another set */
-	if (*snap >= since && *snap < wr->nundo && wr->undo[*snap].target == target)
+	if (*snap >= since)
 		return CORE_OK;
 	if (wr->nundo == wr->cap_undo)
 	{
@@ -576,6 +598,7 @@ snapshot_set(LanceWriter *wr, int32_t target, LanceDeletionSet *set, bool fresh,
 		wr->cap_undo = cap;
 	}
 	wr->undo[wr->nundo].target = target;
+	wr->undo[wr->nundo].prev = *snap;
 	wr->undo[wr->nundo].before = NULL;
 	if (set != NULL && (wr->undo[wr->nundo].before = lance_deletion_copy(set)) == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
@@ -594,7 +617,8 @@ delete_written(LanceWriter *wr, int i, uint32_t offset, CoreError *err)
 						  "%s: offset %u is past the %" PRIu64 " rows of staged fragment %" PRIu64,
 						  where(wr), offset, wr->files[i]->rows, wr->first_new_id + (uint64_t) i);
 	/* a row a rollback cut off is deleted already */
-	if (offset >= wr->file_kept[i])
+	if (offset >= wr->file_kept[i] ||
+		(wr->file_dels[i] != NULL && lance_deletion_contains(wr->file_dels[i], offset)))
 		return CORE_OK;
 	status = snapshot_set(wr, -1 - i, wr->file_dels[i], false, &wr->file_snap[i], err);
 	if (status != CORE_OK)
@@ -670,6 +694,8 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 			return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
 		wr->ndels++;
 	}
+	if (lance_deletion_contains(d->set, offset))
+		return CORE_OK;
 	fresh = wr->nmarks > 0 && d - wr->dels >= wr->marks[wr->nmarks - 1].ndels;
 	status = snapshot_set(wr, (int32_t) (d - wr->dels), d->set, fresh, &d->snap, err);
 	if (status != CORE_OK)
@@ -708,14 +734,44 @@ lance_writer_savepoint(LanceWriter *wr, CoreError *err)
 	return CORE_OK;
 }
 
+/*
+ * The changes since the released savepoint now belong to the one before,
+ * if any.  Rolling that one back puts back each set as its first entry
+ * since then has it, so a set's entry from the released savepoint is
+ * dropped when the outer savepoint already has one; else a loop of
+ * savepoint, delete, release inside an outer savepoint would keep a copy
+ * of the set per turn.  Only frees and moves entries, so it cannot fail.
+ */
 void
 lance_writer_release_savepoint(LanceWriter *wr)
 {
+	int64_t		since;
+	int64_t		kept;
+
 	if (wr->nmarks == 0)
 		return;
-	/* the changes since now belong to the savepoint before, if any */
-	if (--wr->nmarks == 0)
+	kept = wr->marks[--wr->nmarks].nundo;
+	if (wr->nmarks == 0)
+	{
 		forget_undo(wr);
+		return;
+	}
+	since = wr->marks[wr->nmarks - 1].nundo;
+	for (int64_t i = kept; i < wr->nundo; i++)
+	{
+		UndoDelete	u = wr->undo[i];
+
+		if (u.prev >= since)
+		{
+			/* the outer savepoint's entry stays the set's newest */
+			*target_snap(wr, u.target) = u.prev;
+			lance_deletion_free(u.before);
+			continue;
+		}
+		*target_snap(wr, u.target) = kept;
+		wr->undo[kept++] = u;
+	}
+	wr->nundo = kept;
 }
 
 void
@@ -733,8 +789,11 @@ lance_writer_rollback_savepoint(LanceWriter *wr)
 	/*
 	 * A file still being written started after the mark (setting it waited
 	 * for the one before).  If writing it failed, rolling back forgives
-	 * that only when none of its rows were buffered before the mark.
+	 * that only when none of its rows were buffered before the mark; when
+	 * none were, the rollback drops the file, so stop writing it.
 	 */
+	if (wr->job != NULL && (wr->nfiles > m->nfiles || m->buffered == 0))
+		lance_flush_abandon(wr->job);
 	join_flush(wr, &ignored);
 	if (wr->failed && (wr->failed_file > m->nfiles || m->buffered == 0))
 		wr->failed = false;
@@ -746,6 +805,7 @@ lance_writer_rollback_savepoint(LanceWriter *wr)
 
 		lance_deletion_free(*set);
 		*set = u->before;
+		*target_snap(wr, u->target) = u->prev;
 	}
 	for (int i = m->ndels; i < wr->ndels; i++)
 		lance_deletion_free(wr->dels[i].set);
@@ -761,7 +821,13 @@ lance_writer_rollback_savepoint(LanceWriter *wr)
 	 */
 	keep = m->nfiles;
 	rows = m->buffered;
-	if (wr->nfiles > m->nfiles)
+	/*
+	 * An unforgiven failure lost the rows buffered before the mark with
+	 * its file; the buffer now holds only later ones.
+	 */
+	if (wr->failed)
+		rows = 0;
+	else if (wr->nfiles > m->nfiles)
 	{
 		if (m->buffered > 0)
 			wr->file_kept[keep++] = (uint64_t) m->buffered;
