@@ -4,6 +4,7 @@
  *	  reader in every file version; concurrent commits.
  */
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1379,5 +1380,65 @@ UNIT_TEST(rollback_puts_back_a_deletion_set_grown_past_4096_offsets_across_neste
 	lance_writer_free(wr);
 	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
 	CHECK(count == 1000 && sum == (int64_t) (4000 + 4999) * 1000 / 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(inner_savepoints_released_under_an_outer_one_keep_no_copies_of_a_set)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	uint64_t	v;
+	size_t		before;
+	size_t		after;
+
+	CHECK(st != NULL);
+	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2,
+							   &err) == CORE_OK);
+	CHECK_MSG(append_rows(st, "t.lance", 0, 5000, 0, &v, &err), "%s", err.msg);
+	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
+	for (uint32_t i = 0; i < 3000; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+	/* a PL/pgSQL loop with an EXCEPTION block inside an outer one */
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 3000), &err) == CORE_OK);
+	before = mallinfo2().uordblks;
+	for (uint32_t i = 3001; i < 5000; i++)
+	{
+		CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+		/* already deleted: takes no copy */
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i - 1), &err) == CORE_OK);
+		lance_writer_release_savepoint(wr);
+	}
+	after = mallinfo2().uordblks;
+	/* a copy per turn would hold about 2000 sets of 6 to 10 KB */
+	CHECK_MSG(after < before + 1024 * 1024, "%zu bytes allocated by 1999 released savepoints",
+			  after - before);
+	CHECK(deleted_range(wr, 0, 5000, true));
+	lance_writer_rollback_savepoint(wr);
+	CHECK(deleted_range(wr, 0, 3000, true) && deleted_range(wr, 3000, 5000, false));
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	drop_storage(st);
+}
+
+UNIT_TEST(freeing_a_writer_while_a_file_is_written_in_the_background_commits_nothing)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	/* row 109 fills a file, row 110 waits in the buffer */
+	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
+	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 10 && sum == 45);
 	drop_storage(st);
 }
