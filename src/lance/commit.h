@@ -49,7 +49,12 @@ typedef struct LanceWriter LanceWriter;
 typedef struct LanceWriteOptions
 {
 	int64_t		max_rows_per_file;	/* 0 = LANCE_DEFAULT_MAX_ROWS_PER_FILE */
-	int64_t		max_bytes_per_file; /* buffered bytes that force a file; 0 = default */
+	/*
+	 * Buffered bytes that force a file; 0 = default.  A writer holds about
+	 * three times this at peak: the buffer a background job writes, the
+	 * file it encodes from it, and the next buffer filling meanwhile.
+	 */
+	int64_t		max_bytes_per_file;
 } LanceWriteOptions;
 
 #define LANCE_DEFAULT_MAX_ROWS_PER_FILE (1024 * 1024)
