@@ -18,6 +18,8 @@
 #include "lance/fragment.h"
 #include "lance/manifest_raw.h"
 #include "lance_txn.pb-c.h"
+/* a storage whose uploads stall, to test the writer thread's cancel */
+#include "storage/storage_backend.h"
 #include "unit.h"
 
 #define VEC_DIM 4
@@ -1438,6 +1440,142 @@ UNIT_TEST(freeing_a_writer_while_a_file_is_written_in_the_background_commits_not
 	/* row 109 fills a file, row 110 waits in the buffer */
 	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
 	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 10 && sum == 45);
+	drop_storage(st);
+}
+
+/*
+ * A storage whose data file uploads stall, polling the cancel callback as
+ * an object store's do between network waits, until the test opens the
+ * gate (or about 10 s pass: a test that fails must not hang).
+ */
+static const StorageOps *gate_real_ops;
+static StorageOps gate_ops;
+static bool gate_open;
+static bool gate_cancel_flag;
+static int	gate_polls;
+static int	gate_canceled;
+static int	gate_written;
+
+static bool
+gate_cancel(void *arg)
+{
+	return __atomic_load_n(&gate_cancel_flag, __ATOMIC_ACQUIRE);
+}
+
+static CoreStatus
+gate_put(Storage *st, const char *path, const uint8_t *data, size_t size, bool if_absent,
+		 CoreError *err)
+{
+	if (strstr(path, "/data/") != NULL)
+	{
+		for (int i = 0; i < 10000 && !__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE); i++)
+		{
+			__atomic_add_fetch(&gate_polls, 1, __ATOMIC_ACQ_REL);
+			if (storage_canceled(st))
+			{
+				__atomic_add_fetch(&gate_canceled, 1, __ATOMIC_ACQ_REL);
+				return core_error(err, CORE_ERR_CANCELED, "%s: canceled", path);
+			}
+			usleep(1000);
+		}
+		__atomic_add_fetch(&gate_written, 1, __ATOMIC_ACQ_REL);
+	}
+	return gate_real_ops->put(st, path, data, size, if_absent, err);
+}
+
+/* Route st's uploads through gate_put, its cancel through gate_cancel. */
+static void
+gate_storage(Storage *st)
+{
+	gate_real_ops = st->ops;
+	gate_ops = *st->ops;
+	gate_ops.put = gate_put;
+	st->ops = &gate_ops;
+	storage_set_cancel(st, gate_cancel, NULL);
+	gate_open = false;
+	gate_cancel_flag = false;
+	gate_polls = gate_canceled = gate_written = 0;
+}
+
+/* Wait until the stalled upload has polled the cancel callback n times. */
+static bool
+gate_wait_polls(int n)
+{
+	for (int i = 0; i < 10000; i++)
+	{
+		if (__atomic_load_n(&gate_polls, __ATOMIC_ACQUIRE) >= n)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+UNIT_TEST(a_cancel_while_the_caller_does_other_work_leaves_the_background_write_alone)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	gate_storage(st);
+	/* rows 10..109 go to a file whose upload stalls */
+	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
+	/* another statement is canceled, and its cancel serviced, meanwhile */
+	__atomic_store_n(&gate_cancel_flag, true, __ATOMIC_RELEASE);
+	CHECK(gate_wait_polls(5));
+	__atomic_store_n(&gate_cancel_flag, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&gate_open, true, __ATOMIC_RELEASE);
+	CHECK(gate_canceled == 0);
+	st->ops = gate_real_ops;
+	commit_and_check(st, wr, 111, 110 * 111 / 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(a_cancel_while_the_caller_waits_for_the_background_write_stops_it)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	uint64_t	v;
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	gate_storage(st);
+	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
+	CHECK(gate_wait_polls(1));
+	__atomic_store_n(&gate_cancel_flag, true, __ATOMIC_RELEASE);
+	/* the commit waits for the file: now the cancel is the caller's */
+	CHECK(lance_writer_commit(wr, &v, &err) == CORE_ERR_CANCELED);
+	CHECK(gate_canceled == 1 && gate_written == 0);
+	lance_writer_free(wr);
+	st->ops = gate_real_ops;
+	drop_storage(st);
+}
+
+UNIT_TEST(freeing_a_writer_abandons_its_background_write_without_a_cancel)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	gate_storage(st);
+	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
+	CHECK(gate_wait_polls(1));
+	/* an abort: the backend's cancel flag was cleared when it raised */
+	lance_writer_free(wr);
+	CHECK(gate_canceled == 1 && gate_written == 0);
+	st->ops = gate_real_ops;
 	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
 	CHECK(count == 10 && sum == 45);
 	drop_storage(st);
