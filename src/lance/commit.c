@@ -28,6 +28,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #include "lance/deletion.h"
 #include "lance/manifest_raw.h"
 #include "lance/path.h"
+#include "lance/writer_flush.h"
 #include "lance_table.pb-c.h"
 #include "lance_txn.pb-c.h"
 
@@ -53,6 +55,7 @@ typedef struct PendingDelete
 {
 	uint64_t	fragment_id;
 	LanceDeletionSet *set;		/* the new offsets only */
+	int64_t		snap;			/* its newest undo entry, or -1 */
 } PendingDelete;
 
 /*
@@ -68,13 +71,22 @@ typedef struct WriterMark
 } WriterMark;
 
 /*
- * A delete made while a savepoint is set, to take back on rollback:
- * offset was added to dels[target], or to file_dels[-1 - target].
+ * A deletion set as it was before its first delete since a savepoint:
+ * dels[target].set, or file_dels[-1 - target] (NULL when that set did not
+ * exist yet).  Rolling back puts the copies back, which allocates nothing
+ * (CRoaring would end the process if removing offsets ran out of memory,
+ * and a rollback has no way to fail); copying is done by the delete,
+ * where a failure can be reported.  Each savepoint's entries hold at most
+ * one per set; prev is the set's entry before this one, or -1, so that a
+ * release can find the entries its parent already holds (see
+ * lance_writer_release_savepoint) and a rollback can restore the set's
+ * newest entry.
  */
 typedef struct UndoDelete
 {
 	int32_t		target;
-	uint32_t	offset;
+	int64_t		prev;
+	LanceDeletionSet *before;
 } UndoDelete;
 
 /* A deletion ready for the manifest. */
@@ -97,8 +109,28 @@ struct LanceWriter
 	int			ncols;
 	LanceArray **cols;			/* NULL until prepare_append */
 	int64_t		buffered;
+
+	/*
+	 * The file being written in the background (flush_rows): its job, the
+	 * row buffer it writes, which becomes the spare buffer for the next
+	 * flush to swap in once the job is joined (join_flush).
+	 */
+	LanceFlushJob *job;
+	LanceArray **job_cols;
+	LanceArray **spare;
+
+	/*
+	 * A background write failed: its rows are lost, so every later change
+	 * or commit fails with its error, until a savepoint rollback takes
+	 * back every row it held (failed_file: the index it would have had).
+	 */
+	bool		failed;
+	int			failed_file;
+	CoreError	failed_err;
+
 	LanceWrittenFile **files;
 	LanceDeletionSet **file_dels;	/* per file: rows deleted since, or NULL */
+	int64_t    *file_snap;		/* per file: as PendingDelete.snap */
 
 	/*
 	 * Per file: its rows a savepoint rollback kept, the first ones; the
@@ -206,7 +238,8 @@ file_gone(const LanceWriter *wr, int i)
 bool
 lance_writer_has_changes(const LanceWriter *wr)
 {
-	return wr->buffered > 0 || wr->nfiles > 0 || wr->ndels > 0;
+	return wr->buffered > 0 || wr->nfiles > 0 || wr->ndels > 0 || wr->job != NULL ||
+		wr->failed;
 }
 
 LanceArray *
@@ -216,22 +249,98 @@ lance_writer_column(LanceWriter *wr, int i)
 }
 
 static void
+free_column_set(LanceArray **cols, int ncols)
+{
+	if (cols == NULL)
+		return;
+	for (int i = 0; i < ncols; i++)
+		lance_array_free(cols[i]);
+	core_free(cols);
+}
+
+static void
 free_columns(LanceWriter *wr)
 {
-	if (wr->cols == NULL)
-		return;
-	for (int i = 0; i < wr->ncols; i++)
-		lance_array_free(wr->cols[i]);
-	core_free(wr->cols);
+	free_column_set(wr->cols, wr->ncols);
 	wr->cols = NULL;
+}
+
+/*
+ * Wait for the background write, if any: its file joins the written ones,
+ * its buffer becomes the spare one.  A failure marks the writer failed
+ * (see struct LanceWriter); it is returned now and by every later change.
+ */
+static CoreStatus
+join_flush(LanceWriter *wr, CoreError *err)
+{
+	LanceWrittenFile *file;
+	CoreStatus	status;
+
+	if (wr->job != NULL)
+	{
+		/* room for the file was made before the job started */
+		status = lance_flush_finish(wr->job, &file, &wr->failed_err);
+		wr->job = NULL;
+		for (int i = 0; i < wr->ncols; i++)
+			lance_array_truncate(wr->job_cols[i], 0);
+		wr->spare = wr->job_cols;
+		wr->job_cols = NULL;
+		if (status == CORE_OK)
+		{
+			wr->file_dels[wr->nfiles] = NULL;
+			wr->file_snap[wr->nfiles] = -1;
+			wr->file_kept[wr->nfiles] = file->rows;
+			wr->files[wr->nfiles++] = file;
+		}
+		else
+		{
+			wr->failed = true;
+			wr->failed_file = wr->nfiles;
+		}
+	}
+	if (wr->failed)
+	{
+		*err = wr->failed_err;
+		return err->status;
+	}
+	return CORE_OK;
+}
+
+/* Where the newest undo entry of an UndoDelete target is kept. */
+static int64_t *
+target_snap(LanceWriter *wr, int32_t target)
+{
+	return target >= 0 ? &wr->dels[target].snap : &wr->file_snap[-1 - target];
+}
+
+/* Forget every undo entry (freeing the sets they copied). */
+static void
+forget_undo(LanceWriter *wr)
+{
+	while (wr->nundo > 0)
+	{
+		const UndoDelete *u = &wr->undo[--wr->nundo];
+
+		*target_snap(wr, u->target) = -1;
+		lance_deletion_free(u->before);
+	}
 }
 
 void
 lance_writer_free(LanceWriter *wr)
 {
+	CoreError	ignored;
+
 	if (wr == NULL)
 		return;
+	/* nothing will be committed: stop the upload rather than wait for it */
+	if (wr->job != NULL)
+		lance_flush_abandon(wr->job);
+	join_flush(wr, &ignored);
+	forget_undo(wr);
+	core_free(wr->undo);
 	free_columns(wr);
+	free_column_set(wr->spare, wr->ncols);
 	for (int i = 0; i < wr->nfiles; i++)
 	{
 		lance_written_file_free(wr->files[i]);
@@ -240,12 +349,12 @@ lance_writer_free(LanceWriter *wr)
 	core_free(wr->files);
 	core_free(wr->file_dels);
 	core_free(wr->file_kept);
+	core_free(wr->file_snap);
 	unstage(wr);
 	for (int i = 0; i < wr->ndels; i++)
 		lance_deletion_free(wr->dels[i].set);
 	core_free(wr->dels);
 	core_free(wr->marks);
-	core_free(wr->undo);
 	lance_dataset_close(wr->ds);
 	core_free(wr->path);
 	core_free(wr);
@@ -326,24 +435,27 @@ lance_writer_open(Storage *st, const char *path, const LanceWriteOptions *opts,
 	return CORE_OK;
 }
 
+/* A row buffer: an empty array per top-level field. */
 static CoreStatus
-new_columns(LanceWriter *wr, CoreError *err)
+new_column_set(LanceWriter *wr, LanceArray ***out, CoreError *err)
 {
 	const LanceSchema *schema = lance_dataset_schema(wr->ds);
+	LanceArray **cols = core_calloc((size_t) wr->ncols + 1, sizeof(LanceArray *));
 
-	wr->cols = core_calloc((size_t) wr->ncols + 1, sizeof(LanceArray *));
-	if (wr->cols == NULL)
+	*out = NULL;
+	if (cols == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "out of memory for the row buffer");
 	for (int i = 0; i < wr->ncols; i++)
 	{
-		CoreStatus	status = lance_array_new_for_field(lance_schema_top(schema, i), &wr->cols[i], err);
+		CoreStatus	status = lance_array_new_for_field(lance_schema_top(schema, i), &cols[i], err);
 
 		if (status != CORE_OK)
 		{
-			free_columns(wr);
+			free_column_set(cols, wr->ncols);
 			return status;
 		}
 	}
+	*out = cols;
 	return CORE_OK;
 }
 
@@ -357,27 +469,37 @@ lance_writer_prepare_append(LanceWriter *wr, CoreError *err)
 	status = lance_write_check_schema(lance_dataset_schema(wr->ds), err);
 	if (status != CORE_OK)
 		return wr->path[0] ? core_error_prefix(err, "%s", wr->path) : status;
-	return new_columns(wr, err);
+	return new_column_set(wr, &wr->cols, err);
 }
 
 /*
- * Write the buffered rows as one data file.  The buffer is emptied, not
- * made anew, so a writer never lacks one once prepare_append made it.
+ * Start writing the buffered rows as one data file in the background,
+ * after the previous one is written: the buffer goes to the job and the
+ * spare one (empty) takes its place, so a writer never lacks a buffer
+ * once prepare_append made it.
  */
 static CoreStatus
 flush_rows(LanceWriter *wr, CoreError *err)
 {
-	LanceWrittenFile *file;
 	CoreStatus	status;
 
-	if (wr->buffered == 0)
-		return CORE_OK;
+	status = join_flush(wr, err);
+	if (status != CORE_OK || wr->buffered == 0)
+		return status;
+	assert(wr->ncols == 0 || wr->cols[0]->length == wr->buffered);
+	if (wr->spare == NULL)
+	{
+		status = new_column_set(wr, &wr->spare, err);
+		if (status != CORE_OK)
+			return status;
+	}
 	if (wr->nfiles == wr->cap_files)
 	{
 		int			cap = wr->cap_files ? wr->cap_files * 2 : 8;
 		LanceWrittenFile **files = core_realloc(wr->files, (size_t) cap * sizeof(*files));
 		LanceDeletionSet **dels;
 		uint64_t   *kept;
+		int64_t    *snap;
 
 		if (files == NULL)
 			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
@@ -390,19 +512,32 @@ flush_rows(LanceWriter *wr, CoreError *err)
 		if (kept == NULL)
 			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
 		wr->file_kept = kept;
+		snap = core_realloc(wr->file_snap, (size_t) cap * sizeof(*snap));
+		if (snap == NULL)
+			return core_error(err, CORE_ERR_NOMEM, "out of memory writing %s", where(wr));
+		wr->file_snap = snap;
 		wr->cap_files = cap;
 	}
-	status = lance_datafile_write(wr->st, wr->path, lance_dataset_schema(wr->ds), wr->fv,
-								  wr->cols, wr->buffered, &file, err);
+	status = lance_flush_start(wr->st, wr->path, lance_dataset_schema(wr->ds), wr->fv,
+							   wr->cols, wr->buffered, &wr->job, err);
 	if (status != CORE_OK)
 		return status;
-	wr->file_dels[wr->nfiles] = NULL;
-	wr->file_kept[wr->nfiles] = file->rows;
-	wr->files[wr->nfiles++] = file;
+	wr->job_cols = wr->cols;
+	wr->cols = wr->spare;
+	wr->spare = NULL;
 	wr->buffered = 0;
-	for (int i = 0; i < wr->ncols; i++)
-		lance_array_truncate(wr->cols[i], 0);
 	return CORE_OK;
+}
+
+/* Write every buffered row to a data file and wait until all are written. */
+static CoreStatus
+flush_all(LanceWriter *wr, CoreError *err)
+{
+	CoreStatus	status = CORE_OK;
+
+	if (wr->cols)
+		status = flush_rows(wr, err);
+	return status == CORE_OK ? join_flush(wr, err) : status;
 }
 
 CoreStatus
@@ -434,14 +569,27 @@ find_fragment(const LanceManifest *m, uint64_t id)
 	return NULL;
 }
 
-/* Make room to log one more delete when a savepoint is set. */
+/*
+ * Before the first delete into a set since the newest savepoint, log a
+ * copy of it (*snap: the set's newest undo entry, updated) for a rollback
+ * to put back.  A set made since that savepoint (fresh) needs none: the
+ * rollback drops it.  The caller has checked that the delete changes the
+ * set.
+ */
 static CoreStatus
-reserve_undo(LanceWriter *wr, CoreError *err)
+snapshot_set(LanceWriter *wr, int32_t target, LanceDeletionSet *set, bool fresh,
+			 int64_t *snap, CoreError *err)
 {
-	if (wr->nmarks == 0 || wr->nundo < wr->cap_undo)
+	int64_t		since;
+
+	if (wr->nmarks == 0 || fresh)
 		return CORE_OK;
+	since = wr->marks[wr->nmarks - 1].nundo;
+	if (*snap >= since)
+		return CORE_OK;
+	if (wr->nundo == wr->cap_undo)
 	{
-		int64_t		cap = wr->cap_undo ? wr->cap_undo * 2 : 256;
+		int64_t		cap = wr->cap_undo ? wr->cap_undo * 2 : 64;
 		UndoDelete *undo = core_realloc(wr->undo, (size_t) cap * sizeof(*undo));
 
 		if (undo == NULL)
@@ -449,27 +597,12 @@ reserve_undo(LanceWriter *wr, CoreError *err)
 		wr->undo = undo;
 		wr->cap_undo = cap;
 	}
-	return CORE_OK;
-}
-
-/*
- * Add offset to a deletion set (target as in UndoDelete), logging it for a
- * rollback when a savepoint is set; room was reserved by reserve_undo.
- */
-static CoreStatus
-add_delete(LanceWriter *wr, LanceDeletionSet *set, int32_t target, uint32_t offset,
-		   CoreError *err)
-{
-	/* already deleted: a rollback must not take back the earlier delete */
-	if (lance_deletion_contains(set, offset))
-		return CORE_OK;
-	lance_deletion_add(set, offset);
-	if (wr->nmarks > 0)
-	{
-		wr->undo[wr->nundo].target = target;
-		wr->undo[wr->nundo].offset = offset;
-		wr->nundo++;
-	}
+	wr->undo[wr->nundo].target = target;
+	wr->undo[wr->nundo].prev = *snap;
+	wr->undo[wr->nundo].before = NULL;
+	if (set != NULL && (wr->undo[wr->nundo].before = lance_deletion_copy(set)) == NULL)
+		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
+	*snap = wr->nundo++;
 	return CORE_OK;
 }
 
@@ -484,14 +617,16 @@ delete_written(LanceWriter *wr, int i, uint32_t offset, CoreError *err)
 						  "%s: offset %u is past the %" PRIu64 " rows of staged fragment %" PRIu64,
 						  where(wr), offset, wr->files[i]->rows, wr->first_new_id + (uint64_t) i);
 	/* a row a rollback cut off is deleted already */
-	if (offset >= wr->file_kept[i])
+	if (offset >= wr->file_kept[i] ||
+		(wr->file_dels[i] != NULL && lance_deletion_contains(wr->file_dels[i], offset)))
 		return CORE_OK;
-	status = reserve_undo(wr, err);
+	status = snapshot_set(wr, -1 - i, wr->file_dels[i], false, &wr->file_snap[i], err);
 	if (status != CORE_OK)
 		return status;
 	if (wr->file_dels[i] == NULL && (wr->file_dels[i] = lance_deletion_new()) == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
-	return add_delete(wr, wr->file_dels[i], -1 - i, offset, err);
+	lance_deletion_add(wr->file_dels[i], offset);
+	return CORE_OK;
 }
 
 bool
@@ -525,6 +660,7 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 	uint32_t	offset = LANCE_ROW_ADDR_OFFSET(row_addr);
 	const LanceFragmentRef *f = find_fragment(lance_dataset_manifest(wr->ds), frag);
 	PendingDelete *d = NULL;
+	bool		fresh;
 	CoreStatus	status;
 
 	unstage(wr);
@@ -535,9 +671,6 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 		return core_error(err, CORE_ERR_INVALID,
 						  "%s: row address %" PRIu64 " (fragment %" PRIu64 ", offset %u) is not a row of version %" PRIu64,
 						  where(wr), row_addr, frag, offset, lance_dataset_version(wr->ds));
-	status = reserve_undo(wr, err);
-	if (status != CORE_OK)
-		return status;
 	for (int i = 0; i < wr->ndels; i++)
 		if (wr->dels[i].fragment_id == frag)
 			d = &wr->dels[i];
@@ -555,12 +688,20 @@ lance_writer_delete(LanceWriter *wr, uint64_t row_addr, CoreError *err)
 		}
 		d = &wr->dels[wr->ndels];
 		d->fragment_id = frag;
+		d->snap = -1;
 		d->set = lance_deletion_new();
 		if (d->set == NULL)
 			return core_error(err, CORE_ERR_NOMEM, "out of memory recording deletes");
 		wr->ndels++;
 	}
-	return add_delete(wr, d->set, (int32_t) (d - wr->dels), offset, err);
+	if (lance_deletion_contains(d->set, offset))
+		return CORE_OK;
+	fresh = wr->nmarks > 0 && d - wr->dels >= wr->marks[wr->nmarks - 1].ndels;
+	status = snapshot_set(wr, (int32_t) (d - wr->dels), d->set, fresh, &d->snap, err);
+	if (status != CORE_OK)
+		return status;
+	lance_deletion_add(d->set, offset);
+	return CORE_OK;
 }
 
 /* ------------------------------------------------------------ savepoints */
@@ -569,7 +710,12 @@ CoreStatus
 lance_writer_savepoint(LanceWriter *wr, CoreError *err)
 {
 	WriterMark *m;
+	CoreStatus	status;
 
+	/* a mark counts written files: the one being written must be done */
+	status = join_flush(wr, err);
+	if (status != CORE_OK)
+		return status;
 	if (wr->nmarks == wr->cap_marks)
 	{
 		int			cap = wr->cap_marks ? wr->cap_marks * 2 : 8;
@@ -588,14 +734,44 @@ lance_writer_savepoint(LanceWriter *wr, CoreError *err)
 	return CORE_OK;
 }
 
+/*
+ * The changes since the released savepoint now belong to the one before,
+ * if any.  Rolling that one back puts back each set as its first entry
+ * since then has it, so a set's entry from the released savepoint is
+ * dropped when the outer savepoint already has one; else a loop of
+ * savepoint, delete, release inside an outer savepoint would keep a copy
+ * of the set per turn.  Only frees and moves entries, so it cannot fail.
+ */
 void
 lance_writer_release_savepoint(LanceWriter *wr)
 {
+	int64_t		since;
+	int64_t		kept;
+
 	if (wr->nmarks == 0)
 		return;
-	/* the changes since now belong to the savepoint before, if any */
-	if (--wr->nmarks == 0)
-		wr->nundo = 0;
+	kept = wr->marks[--wr->nmarks].nundo;
+	if (wr->nmarks == 0)
+	{
+		forget_undo(wr);
+		return;
+	}
+	since = wr->marks[wr->nmarks - 1].nundo;
+	for (int64_t i = kept; i < wr->nundo; i++)
+	{
+		UndoDelete	u = wr->undo[i];
+
+		if (u.prev >= since)
+		{
+			/* the outer savepoint's entry stays the set's newest */
+			*target_snap(wr, u.target) = u.prev;
+			lance_deletion_free(u.before);
+			continue;
+		}
+		*target_snap(wr, u.target) = kept;
+		wr->undo[kept++] = u;
+	}
+	wr->nundo = kept;
 }
 
 void
@@ -604,16 +780,32 @@ lance_writer_rollback_savepoint(LanceWriter *wr)
 	const WriterMark *m;
 	int			keep;
 	int64_t		rows;
+	CoreError	ignored;
 
 	if (wr->nmarks == 0)
 		return;
 	m = &wr->marks[--wr->nmarks];
+
+	/*
+	 * A file still being written started after the mark (setting it waited
+	 * for the one before).  If writing it failed, rolling back forgives
+	 * that only when none of its rows were buffered before the mark; when
+	 * none were, the rollback drops the file, so stop writing it.
+	 */
+	if (wr->job != NULL && (wr->nfiles > m->nfiles || m->buffered == 0))
+		lance_flush_abandon(wr->job);
+	join_flush(wr, &ignored);
+	if (wr->failed && (wr->failed_file > m->nfiles || m->buffered == 0))
+		wr->failed = false;
 	while (wr->nundo > m->nundo)
 	{
 		const UndoDelete *u = &wr->undo[--wr->nundo];
+		LanceDeletionSet **set = u->target >= 0 ? &wr->dels[u->target].set
+			: &wr->file_dels[-1 - u->target];
 
-		lance_deletion_remove(u->target >= 0 ? wr->dels[u->target].set
-							  : wr->file_dels[-1 - u->target], u->offset);
+		lance_deletion_free(*set);
+		*set = u->before;
+		*target_snap(wr, u->target) = u->prev;
 	}
 	for (int i = m->ndels; i < wr->ndels; i++)
 		lance_deletion_free(wr->dels[i].set);
@@ -629,7 +821,13 @@ lance_writer_rollback_savepoint(LanceWriter *wr)
 	 */
 	keep = m->nfiles;
 	rows = m->buffered;
-	if (wr->nfiles > m->nfiles)
+	/*
+	 * An unforgiven failure lost the rows buffered before the mark with
+	 * its file; the buffer now holds only later ones.
+	 */
+	if (wr->failed)
+		rows = 0;
+	else if (wr->nfiles > m->nfiles)
 	{
 		if (m->buffered > 0)
 			wr->file_kept[keep++] = (uint64_t) m->buffered;
@@ -1311,12 +1509,9 @@ commit_state_init(LanceWriter *wr, CommitState *cs, CoreError *err)
 	CoreStatus	status;
 
 	memset(cs, 0, sizeof(*cs));
-	if (wr->cols)
-	{
-		status = flush_rows(wr, err);
-		if (status != CORE_OK)
-			return status;
-	}
+	status = flush_all(wr, err);
+	if (status != CORE_OK)
+		return status;
 	cs->dels = core_calloc((size_t) wr->ndels + 1, sizeof(DeletionOut));
 	cs->new_frags = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFragment));
 	cs->new_files = core_calloc((size_t) wr->nfiles + 1, sizeof(Lt__DataFile));
@@ -1349,12 +1544,9 @@ lance_writer_commit(LanceWriter *wr, uint64_t *version, CoreError *err)
 
 	*version = readv;
 	unstage(wr);
-	if (wr->cols)
-	{
-		status = flush_rows(wr, err);
-		if (status != CORE_OK)
-			return status;
-	}
+	status = flush_all(wr, err);
+	if (status != CORE_OK)
+		return status;
 	if (!any_file_kept(wr) && wr->ndels == 0)
 		return CORE_OK;
 
@@ -1532,11 +1724,15 @@ lance_writer_compact(LanceWriter *wr, int64_t *moved, CoreError *err)
 			status = lance_writer_delete(wr, b->row_addrs[r], err);
 		if (status == CORE_OK)
 		{
-			/* rows arrive in batches: cut files at the batch after the limit */
+			/*
+			 * Rows arrive in batches: cut files at the batch after the
+			 * limit.  The scan reads through the writer's storage, which
+			 * a background write must not share, so wait for each file.
+			 */
 			wr->buffered += b->num_rows;
 			*moved += b->num_rows;
 			if (wr->buffered >= wr->opts.max_rows_per_file)
-				status = flush_rows(wr, err);
+				status = flush_all(wr, err);
 		}
 		lance_batch_free(b);
 		b = NULL;

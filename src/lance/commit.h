@@ -14,7 +14,12 @@
  *	  lance_writer_free(wr);
  *
  * Rows are buffered and written as data files of up to max_rows_per_file
- * rows as the buffer fills; nothing is visible to others until the commit
+ * rows as the buffer fills.  A full buffer is written on a background
+ * thread (writer_flush.h) while the next rows fill a second one; a failed
+ * background write is returned by the next call that flushes (row_done),
+ * sets a savepoint, stages or commits, and by every one after it, unless
+ * a savepoint rollback takes back every row the file held.  Nothing is
+ * visible to others until the commit
  * (the writer itself may read its staged version), which
  * writes deletion files (the union of the fragment's old and new
  * deletions), a transaction file, then the manifest of the next version
@@ -44,11 +49,16 @@ typedef struct LanceWriter LanceWriter;
 typedef struct LanceWriteOptions
 {
 	int64_t		max_rows_per_file;	/* 0 = LANCE_DEFAULT_MAX_ROWS_PER_FILE */
-	int64_t		max_bytes_per_file; /* buffered bytes that force a file; 0 = default */
+	/*
+	 * Buffered bytes that force a file; 0 = default.  A writer holds about
+	 * three times this at peak: the buffer a background job writes, the
+	 * file it encodes from it, and the next buffer filling meanwhile.
+	 */
+	int64_t		max_bytes_per_file;
 } LanceWriteOptions;
 
 #define LANCE_DEFAULT_MAX_ROWS_PER_FILE (1024 * 1024)
-#define LANCE_DEFAULT_MAX_BYTES_PER_FILE (INT64_C(256) * 1024 * 1024)
+#define LANCE_DEFAULT_MAX_BYTES_PER_FILE (INT64_C(128) * 1024 * 1024)
 
 /*
  * Open a writer on the newest version of the dataset at path (relative to
@@ -116,13 +126,13 @@ extern CoreStatus lance_writer_open_staged(LanceWriter *wr, Storage *st, LanceDa
  * lance_writer_release_savepoint forgets the newest savepoint and keeps
  * its changes.  Both do nothing when no savepoint is set.
  *
- * Rolling back reports no failure, for an abort path.  It allocates
- * nothing of its own: the later rows of a file it keeps are cut off by a
- * count, whose deletions the commit makes.  Undoing a delete removes the
- * offset from its set, which allocates only where deletion.h says
- * (at most 8 KiB, when a 65536-row block's deletes fall to 4096), and an
- * allocation failing in CRoaring ends the process, as it does in a
- * delete.
+ * Rolling back reports no failure, for an abort path, and allocates
+ * nothing: the later rows of a file it keeps are cut off by a count,
+ * whose deletions the commit makes, and each deletion set changed since
+ * the savepoint gets back the copy its first delete since then made (a
+ * delete that cannot make the copy fails with NOMEM and changes nothing).
+ * Waiting for a data file still being written is part of it; a failure
+ * of that write is kept for the next call that can report it (above).
  */
 extern CoreStatus lance_writer_savepoint(LanceWriter *wr, CoreError *err);
 extern void lance_writer_release_savepoint(LanceWriter *wr);

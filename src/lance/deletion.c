@@ -78,6 +78,22 @@ lance_deletion_new(void)
 	return set;
 }
 
+LanceDeletionSet *
+lance_deletion_copy(const LanceDeletionSet *set)
+{
+	LanceDeletionSet *copy = core_calloc(1, sizeof(LanceDeletionSet));
+
+	if (copy == NULL)
+		return NULL;
+	copy->bitmap = roaring_bitmap_copy(set->bitmap);
+	if (copy->bitmap == NULL)
+	{
+		core_free(copy);
+		return NULL;
+	}
+	return copy;
+}
+
 void
 lance_deletion_free(LanceDeletionSet *set)
 {
@@ -129,12 +145,6 @@ void
 lance_deletion_merge(LanceDeletionSet *set, const LanceDeletionSet *other)
 {
 	roaring_bitmap_or_inplace(set->bitmap, other->bitmap);
-}
-
-void
-lance_deletion_remove(LanceDeletionSet *set, uint32_t k)
-{
-	roaring_bitmap_remove(set->bitmap, k);
 }
 
 size_t

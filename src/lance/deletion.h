@@ -59,6 +59,9 @@ extern CoreStatus lance_deletion_read_bitmap(const uint8_t *buf, size_t len,
 
 extern void lance_deletion_free(LanceDeletionSet *set);
 
+/* A copy of set; NULL when out of memory (as far as CRoaring reports it). */
+extern LanceDeletionSet *lance_deletion_copy(const LanceDeletionSet *set);
+
 /* Is row offset k deleted? */
 extern bool lance_deletion_contains(const LanceDeletionSet *set, uint32_t k);
 
@@ -75,17 +78,13 @@ extern bool lance_deletion_max(const LanceDeletionSet *set, uint32_t *max);
  * allocate:
  *	- add: grows the container of k's 65536-offset block, or makes one;
  *	- add_range: adds start..end - 1 one by one, as add;
- *	- merge: adds every offset of other to set, copying containers;
- *	- remove: nothing, except when k's block held more than 4096 offsets
- *	  before and 4096 after: CRoaring then turns its bitmap into an
- *	  array of those 4096 (8 KiB).  In a set that only add changed, the
- *	  containers are arrays or bitmaps, never runs, so no other remove
- *	  allocates.
+ *	- merge: adds every offset of other to set, copying containers.
+ * Writers take deletes back by keeping a copy (lance_deletion_copy) of
+ * the set as it was, never by removing offsets.
  */
 extern void lance_deletion_add(LanceDeletionSet *set, uint32_t k);
 extern void lance_deletion_add_range(LanceDeletionSet *set, uint64_t start, uint64_t end);
 extern void lance_deletion_merge(LanceDeletionSet *set, const LanceDeletionSet *other);
-extern void lance_deletion_remove(LanceDeletionSet *set, uint32_t k);
 
 /*
  * Mark the deleted rows among offsets [start, start + n): mask[i] = 1 when

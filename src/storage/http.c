@@ -62,7 +62,12 @@ http_client_new(const HttpConfig *cfg, HttpClient **out, CoreError *err)
 	HttpClient *c;
 
 	*out = NULL;
-	/* curl_global_init is not thread-safe, but nothing here runs threads */
+	/*
+	 * curl_global_init is not thread-safe.  Clients are made only on the
+	 * caller's thread, when a storage is opened; a writer's background
+	 * thread (writer_flush.h) uses a storage opened before it started, so
+	 * it never gets here and the flag needs no lock.
+	 */
 	if (!global_done)
 	{
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

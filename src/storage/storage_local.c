@@ -46,6 +46,19 @@ join_path(const Storage *st, const char *path, char *buf, size_t buflen)
 	return n >= 0 && (size_t) n < buflen;
 }
 
+/*
+ * The text for an errno.  A writer's background thread stores files
+ * through this backend (writer_flush.h), so strerror's shared buffer
+ * will not do: each thread gets its own.
+ */
+static const char *
+os_error(int e)
+{
+	static __thread char buf[128];
+
+	return strerror_r(e, buf, sizeof(buf));
+}
+
 /* The status for an errno from open/stat. */
 static CoreStatus
 errno_status(int e)
@@ -74,7 +87,7 @@ local_size(Storage *st, const char *path, uint64_t *size, CoreError *err)
 	if (!join_path(st, path, full, sizeof(full)))
 		return core_error(err, CORE_ERR_INVALID, "%s/%s: path too long", st->root, path);
 	if (stat(full, &sb) != 0)
-		return core_error(err, errno_status(errno), "%s: %s", full, strerror(errno));
+		return core_error(err, errno_status(errno), "%s: %s", full, os_error(errno));
 	if (!S_ISREG(sb.st_mode))
 		return core_error(err, CORE_ERR_NOT_FOUND, "%s: not a regular file", full);
 	*size = (uint64_t) sb.st_size;
@@ -99,7 +112,7 @@ read_fully(int fd, const char *full, uint64_t offset, uint64_t length, uint8_t *
 				continue;
 			return core_error(err, CORE_ERR_IO, "%s: read of %llu bytes at offset %llu failed: %s",
 							  full, (unsigned long long) length, (unsigned long long) offset,
-							  strerror(errno));
+							  os_error(errno));
 		}
 		if (n == 0)
 			return core_error(err, CORE_ERR_CORRUPT,
@@ -144,12 +157,12 @@ local_read_many(Storage *st, StorageRange *ranges, size_t count, CoreError *err)
 			fd = open(full, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 			{
-				status = core_error(err, errno_status(errno), "%s: %s", full, strerror(errno));
+				status = core_error(err, errno_status(errno), "%s: %s", full, os_error(errno));
 				break;
 			}
 			if (fstat(fd, &sb) != 0)
 			{
-				status = core_error(err, CORE_ERR_IO, "%s: %s", full, strerror(errno));
+				status = core_error(err, CORE_ERR_IO, "%s: %s", full, os_error(errno));
 				break;
 			}
 			fsize = (uint64_t) sb.st_size;
@@ -185,7 +198,7 @@ local_list(Storage *st, const char *prefix, StorageListing *out, CoreError *err)
 	{
 		if (errno == ENOENT)
 			return CORE_OK;		/* a missing prefix lists as empty */
-		return core_error(err, errno_status(errno), "%s: cannot list: %s", full, strerror(errno));
+		return core_error(err, errno_status(errno), "%s: cannot list: %s", full, os_error(errno));
 	}
 	errno = 0;
 	while ((de = readdir(dir)) != NULL)
@@ -221,7 +234,7 @@ local_list(Storage *st, const char *prefix, StorageListing *out, CoreError *err)
 		int			e = errno;
 
 		closedir(dir);
-		return core_error(err, CORE_ERR_IO, "%s: cannot list: %s", full, strerror(e));
+		return core_error(err, CORE_ERR_IO, "%s: cannot list: %s", full, os_error(e));
 	}
 	closedir(dir);
 	return CORE_OK;
@@ -242,7 +255,7 @@ make_parents(char *full, CoreError *err)
 
 			*p = '/';
 			return core_error(err, errno_status(e), "%s: cannot create directory: %s",
-							  full, strerror(e));
+							  full, os_error(e));
 		}
 		*p = '/';
 	}
@@ -261,13 +274,13 @@ fsync_dir_of(const char *full, CoreError *err)
 	snprintf(dir, sizeof(dir), "%.*s", (int) (slash - full), full);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return core_error(err, CORE_ERR_IO, "%s: cannot open directory: %s", dir, strerror(errno));
+		return core_error(err, CORE_ERR_IO, "%s: cannot open directory: %s", dir, os_error(errno));
 	if (fsync(fd) != 0 && errno != EINVAL)
 	{
 		int			e = errno;
 
 		close(fd);
-		return core_error(err, CORE_ERR_IO, "%s: fsync failed: %s", dir, strerror(e));
+		return core_error(err, CORE_ERR_IO, "%s: fsync failed: %s", dir, os_error(e));
 	}
 	close(fd);
 	return CORE_OK;
@@ -301,7 +314,7 @@ local_put(Storage *st, const char *path, const uint8_t *data, size_t size, bool 
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd < 0)
-		return core_error(err, errno_status(errno), "%s: cannot create: %s", tmp, strerror(errno));
+		return core_error(err, errno_status(errno), "%s: cannot create: %s", tmp, os_error(errno));
 	while (done < size)
 	{
 		ssize_t		n = write(fd, data + done, size - done);
@@ -314,7 +327,7 @@ local_put(Storage *st, const char *path, const uint8_t *data, size_t size, bool 
 
 			close(fd);
 			unlink(tmp);
-			return core_error(err, CORE_ERR_IO, "%s: write failed: %s", tmp, strerror(e));
+			return core_error(err, CORE_ERR_IO, "%s: write failed: %s", tmp, os_error(e));
 		}
 		done += (size_t) n;
 	}
@@ -324,7 +337,7 @@ local_put(Storage *st, const char *path, const uint8_t *data, size_t size, bool 
 
 		close(fd);
 		unlink(tmp);
-		return core_error(err, CORE_ERR_IO, "%s: fsync failed: %s", tmp, strerror(e));
+		return core_error(err, CORE_ERR_IO, "%s: fsync failed: %s", tmp, os_error(e));
 	}
 	close(fd);
 
@@ -337,7 +350,7 @@ local_put(Storage *st, const char *path, const uint8_t *data, size_t size, bool 
 			unlink(tmp);
 			if (e == EEXIST)
 				return core_error(err, CORE_ERR_CONFLICT, "%s: already exists", full);
-			return core_error(err, errno_status(e), "%s: cannot create: %s", full, strerror(e));
+			return core_error(err, errno_status(e), "%s: cannot create: %s", full, os_error(e));
 		}
 		unlink(tmp);
 	}
@@ -346,7 +359,7 @@ local_put(Storage *st, const char *path, const uint8_t *data, size_t size, bool 
 		int			e = errno;
 
 		unlink(tmp);
-		return core_error(err, errno_status(e), "%s: cannot replace: %s", full, strerror(e));
+		return core_error(err, errno_status(e), "%s: cannot replace: %s", full, os_error(e));
 	}
 	return fsync_dir_of(full, err);
 }
@@ -359,7 +372,7 @@ local_remove(Storage *st, const char *path, CoreError *err)
 	if (!join_path(st, path, full, sizeof(full)))
 		return core_error(err, CORE_ERR_INVALID, "%s/%s: path too long", st->root, path);
 	if (unlink(full) != 0 && errno != ENOENT)
-		return core_error(err, errno_status(errno), "%s: cannot delete: %s", full, strerror(errno));
+		return core_error(err, errno_status(errno), "%s: cannot delete: %s", full, os_error(errno));
 	return CORE_OK;
 }
 

@@ -64,8 +64,12 @@ ReportBadSyntax(const char *lit, const char *detail)
 /*
  * Parse "[x1, x2, ...]" into a vector, checking it against the typmod.
  *
- * The element count is bounded by the number of commas, so the result is
- * allocated once at its largest possible size and its varlena length set
+ * One pass over the text.  A column's values come with its typmod (COPY
+ * and INSERT pass it), which is the size the result is allocated at; a
+ * literal with more elements grows it, so that it is still parsed to the
+ * end and a syntax error further on is the error reported, before the
+ * typmod check.  Without a typmod the commas bound the element count, and
+ * the result is allocated once at that size.  The varlena length is set
  * to what was actually parsed.
  */
 Datum
@@ -74,7 +78,7 @@ vector_in(PG_FUNCTION_ARGS)
 	char	   *lit = PG_GETARG_CSTRING(0);
 	int32		typmod = PG_GETARG_INT32(2);
 	const char *p;
-	int			bound = 1;
+	int			cap;
 	int			dim = 0;
 	Vector	   *result;
 
@@ -87,21 +91,33 @@ vector_in(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("vector must have at least 1 dimension")));
 
-	for (const char *c = p; *c != '\0' && bound <= VECTOR_MAX_DIM; c++)
-		if (*c == ',')
-			bound++;
-	result = VectorNew(Min(bound, VECTOR_MAX_DIM));
+	if (typmod > 0 && typmod <= VECTOR_MAX_DIM)
+		cap = typmod;
+	else
+	{
+		cap = 1;
+		for (const char *c = p; *c != '\0' && cap < VECTOR_MAX_DIM; c++)
+			if (*c == ',')
+				cap++;
+	}
+	result = (Vector *) palloc(VECTOR_SIZE(cap));
+	result->unused = 0;
 
 	for (;;)
 	{
 		char	   *end;
 		float		value;
 
-		if (dim == VECTOR_MAX_DIM)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("vector cannot have more than %d dimensions",
-							VECTOR_MAX_DIM)));
+		if (dim == cap)
+		{
+			if (dim == VECTOR_MAX_DIM)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("vector cannot have more than %d dimensions",
+								VECTOR_MAX_DIM)));
+			cap = Min(cap * 2, VECTOR_MAX_DIM);
+			result = (Vector *) repalloc(result, VECTOR_SIZE(cap));
+		}
 
 		p = SkipSpace(p);
 

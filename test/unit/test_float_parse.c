@@ -95,3 +95,19 @@ UNIT_TEST(float_halfway_doubles_are_left_to_strtof)
 	CHECK(!float_parse_fast("1.000000059604644775390625", &f, &end));
 	CHECK(!float_parse_fast("16777217", &f, &end));
 }
+
+UNIT_TEST(short_decimals_of_every_scale_parse_as_strtof_does)
+{
+	/* mantissas up to 2^24 and past it, powers of ten up to 10^10 and past */
+	char		buf[64];
+	bool		applied;
+
+	for (long m = 0; m <= (1L << 24) + 5000; m += 997)
+		for (int scale = -12; scale <= 12; scale++)
+		{
+			snprintf(buf, sizeof(buf), "%ldE%d", m, scale);
+			CHECK_MSG(agrees(buf, &applied), "\"%s\"", buf);
+			snprintf(buf, sizeof(buf), "-%ld.%03ld", m, m % 1000);
+			CHECK_MSG(agrees(buf, &applied), "\"%s\"", buf);
+		}
+}

@@ -4,6 +4,7 @@
  *	  reader in every file version; concurrent commits.
  */
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "lance/fragment.h"
 #include "lance/manifest_raw.h"
 #include "lance_txn.pb-c.h"
+/* a storage whose uploads stall, to test the writer thread's cancel */
+#include "storage/storage_backend.h"
 #include "unit.h"
 
 #define VEC_DIM 4
@@ -1195,5 +1198,385 @@ UNIT_TEST(cleanup_removes_old_versions_and_keeps_the_newest_readable)
 	lance_versions_free(versions);
 	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
 	CHECK(count == 5);
+	drop_storage(st);
+}
+
+/*
+ * Make the dataset's data/ folder unusable (a file takes its place, so a
+ * data file cannot be created), or put it back.
+ */
+static bool
+break_data_dir(Storage *st, bool broken)
+{
+	char		dir[600];
+	char		saved[620];
+	FILE	   *f;
+
+	snprintf(dir, sizeof(dir), "%s/t.lance/data", storage_root(st));
+	snprintf(saved, sizeof(saved), "%s.saved", dir);
+	if (!broken)
+		return unlink(dir) == 0 && rename(saved, dir) == 0;
+	if (rename(dir, saved) != 0 || (f = fopen(dir, "w")) == NULL)
+		return false;
+	fclose(f);
+	return true;
+}
+
+/* A writer of the 10-row dataset t.lance that cuts files of 100 rows. */
+static LanceWriter *
+writer_of_100_row_files(Storage *st, CoreError *err)
+{
+	LanceWriteOptions opts = {100, 0};
+	LanceWriter *wr;
+	uint64_t	v;
+
+	if (lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2,
+							 err) != CORE_OK ||
+		!append_rows(st, "t.lance", 0, 10, 0, &v, err) ||
+		lance_writer_open(st, "t.lance", &opts, &wr, err) != CORE_OK)
+		return NULL;
+	if (lance_writer_prepare_append(wr, err) != CORE_OK)
+	{
+		lance_writer_free(wr);
+		return NULL;
+	}
+	return wr;
+}
+
+/* Push rows [from, to); the status of the first push that fails. */
+static CoreStatus
+push_rows(LanceWriter *wr, int64_t from, int64_t to, CoreError *err)
+{
+	for (int64_t i = from; i < to; i++)
+	{
+		CoreStatus	status = push_row(wr, i, err);
+
+		if (status != CORE_OK)
+			return status;
+	}
+	return CORE_OK;
+}
+
+UNIT_TEST(failed_background_write_is_reported_at_the_next_flush_and_at_commit)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	uint64_t	v;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(break_data_dir(st, true));
+	/* row 109 fills the first file, whose write fails in the background */
+	CHECK(push_rows(wr, 10, 110, &err) == CORE_OK);
+	CHECK(push_rows(wr, 110, 210, &err) != CORE_OK);
+	CHECK_MSG(strstr(err.msg, "t.lance/data") != NULL, "%s", err.msg);
+	CHECK(lance_writer_has_changes(wr));
+	CHECK(lance_writer_commit(wr, &v, &err) != CORE_OK);
+	CHECK_MSG(strstr(err.msg, "t.lance/data") != NULL, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK(break_data_dir(st, false));
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 10 && sum == 45);
+	drop_storage(st);
+}
+
+UNIT_TEST(rollback_forgives_a_failed_background_write_of_rows_after_the_savepoint)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	/* rows 10..109 go to a file; the savepoint waits until it is written */
+	CHECK(push_rows(wr, 10, 110, &err) == CORE_OK);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	CHECK(break_data_dir(st, true));
+	/* the file of rows 110..209 fails in the background */
+	CHECK(push_rows(wr, 110, 250, &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(break_data_dir(st, false));
+	commit_and_check(st, wr, 110, 109 * 110 / 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(rollback_keeps_a_failed_background_write_that_held_rows_from_before_the_savepoint)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	uint64_t	v;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	CHECK(push_rows(wr, 10, 60, &err) == CORE_OK);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	CHECK(break_data_dir(st, true));
+	/* the file of rows 10..109, half of them buffered before the savepoint */
+	CHECK(push_rows(wr, 60, 130, &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(break_data_dir(st, false));
+	CHECK(lance_writer_commit(wr, &v, &err) != CORE_OK);
+	CHECK_MSG(strstr(err.msg, "t.lance/data") != NULL, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 10 && sum == 45);
+	drop_storage(st);
+}
+
+/* Whether rows [from, to) of fragment 0 are all deleted (or all not). */
+static bool
+deleted_range(LanceWriter *wr, uint32_t from, uint32_t to, bool deleted)
+{
+	for (uint32_t i = from; i < to; i++)
+		if (lance_writer_deleted(wr, LANCE_ROW_ADDR(0, i)) != deleted)
+			return false;
+	return true;
+}
+
+UNIT_TEST(rollback_puts_back_a_deletion_set_grown_past_4096_offsets_across_nested_savepoints)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	uint64_t	v;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2,
+							   &err) == CORE_OK);
+	CHECK_MSG(append_rows(st, "t.lance", 0, 5000, 0, &v, &err), "%s", err.msg);
+	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
+	for (uint32_t i = 0; i < 4000; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+	/* outer savepoint: 4000 deleted; the inner one adds past 4096 */
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (uint32_t i = 4000; i < 4050; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (uint32_t i = 4050; i < 4200; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+	lance_writer_rollback_savepoint(wr);
+	CHECK(deleted_range(wr, 0, 4050, true) && deleted_range(wr, 4050, 4200, false));
+	/* deleted again and kept by the inner release, then the outer rollback */
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	for (uint32_t i = 4050; i < 4300; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+	lance_writer_release_savepoint(wr);
+	CHECK(deleted_range(wr, 0, 4300, true));
+	lance_writer_rollback_savepoint(wr);
+	CHECK(deleted_range(wr, 0, 4000, true) && deleted_range(wr, 4000, 5000, false));
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 1000 && sum == (int64_t) (4000 + 4999) * 1000 / 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(inner_savepoints_released_under_an_outer_one_keep_no_copies_of_a_set)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	uint64_t	v;
+	size_t		before;
+	size_t		after;
+
+	CHECK(st != NULL);
+	CHECK(lance_dataset_create(st, "t.lance", test_fields, NUM_TEST_FIELDS, LANCE_FILE_V2_2,
+							   &err) == CORE_OK);
+	CHECK_MSG(append_rows(st, "t.lance", 0, 5000, 0, &v, &err), "%s", err.msg);
+	CHECK(lance_writer_open(st, "t.lance", NULL, &wr, &err) == CORE_OK);
+	for (uint32_t i = 0; i < 3000; i++)
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+	/* a PL/pgSQL loop with an EXCEPTION block inside an outer one */
+	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+	CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, 3000), &err) == CORE_OK);
+	before = mallinfo2().uordblks;
+	for (uint32_t i = 3001; i < 5000; i++)
+	{
+		CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i), &err) == CORE_OK);
+		/* already deleted: takes no copy */
+		CHECK(lance_writer_delete(wr, LANCE_ROW_ADDR(0, i - 1), &err) == CORE_OK);
+		lance_writer_release_savepoint(wr);
+	}
+	after = mallinfo2().uordblks;
+	/* a copy per turn would hold about 2000 sets of 6 to 10 KB */
+	CHECK_MSG(after < before + 1024 * 1024, "%zu bytes allocated by 1999 released savepoints",
+			  after - before);
+	CHECK(deleted_range(wr, 0, 5000, true));
+	lance_writer_rollback_savepoint(wr);
+	CHECK(deleted_range(wr, 0, 3000, true) && deleted_range(wr, 3000, 5000, false));
+	CHECK_MSG(lance_writer_commit(wr, &v, &err) == CORE_OK, "%s", err.msg);
+	lance_writer_free(wr);
+	drop_storage(st);
+}
+
+UNIT_TEST(freeing_a_writer_while_a_file_is_written_in_the_background_commits_nothing)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	/* row 109 fills a file, row 110 waits in the buffer */
+	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
+	lance_writer_free(wr);
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 10 && sum == 45);
+	drop_storage(st);
+}
+
+/*
+ * A storage whose data file uploads stall, polling the cancel callback as
+ * an object store's do between network waits, until the test opens the
+ * gate (or about 10 s pass: a test that fails must not hang).
+ */
+static const StorageOps *gate_real_ops;
+static StorageOps gate_ops;
+static bool gate_open;
+static bool gate_cancel_flag;
+static int	gate_polls;
+static int	gate_canceled;
+static int	gate_written;
+
+static bool
+gate_cancel(void *arg)
+{
+	return __atomic_load_n(&gate_cancel_flag, __ATOMIC_ACQUIRE);
+}
+
+static CoreStatus
+gate_put(Storage *st, const char *path, const uint8_t *data, size_t size, bool if_absent,
+		 CoreError *err)
+{
+	if (strstr(path, "/data/") != NULL)
+	{
+		for (int i = 0; i < 10000 && !__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE); i++)
+		{
+			__atomic_add_fetch(&gate_polls, 1, __ATOMIC_ACQ_REL);
+			if (storage_canceled(st))
+			{
+				__atomic_add_fetch(&gate_canceled, 1, __ATOMIC_ACQ_REL);
+				return core_error(err, CORE_ERR_CANCELED, "%s: canceled", path);
+			}
+			usleep(1000);
+		}
+		__atomic_add_fetch(&gate_written, 1, __ATOMIC_ACQ_REL);
+	}
+	return gate_real_ops->put(st, path, data, size, if_absent, err);
+}
+
+/* Route st's uploads through gate_put, its cancel through gate_cancel. */
+static void
+gate_storage(Storage *st)
+{
+	gate_real_ops = st->ops;
+	gate_ops = *st->ops;
+	gate_ops.put = gate_put;
+	st->ops = &gate_ops;
+	storage_set_cancel(st, gate_cancel, NULL);
+	gate_open = false;
+	gate_cancel_flag = false;
+	gate_polls = gate_canceled = gate_written = 0;
+}
+
+/* Wait until the stalled upload has polled the cancel callback n times. */
+static bool
+gate_wait_polls(int n)
+{
+	for (int i = 0; i < 10000; i++)
+	{
+		if (__atomic_load_n(&gate_polls, __ATOMIC_ACQUIRE) >= n)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+UNIT_TEST(a_cancel_while_the_caller_does_other_work_leaves_the_background_write_alone)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	gate_storage(st);
+	/* rows 10..109 go to a file whose upload stalls */
+	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
+	/* another statement is canceled, and its cancel serviced, meanwhile */
+	__atomic_store_n(&gate_cancel_flag, true, __ATOMIC_RELEASE);
+	CHECK(gate_wait_polls(5));
+	__atomic_store_n(&gate_cancel_flag, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&gate_open, true, __ATOMIC_RELEASE);
+	CHECK(gate_canceled == 0);
+	st->ops = gate_real_ops;
+	commit_and_check(st, wr, 111, 110 * 111 / 2);
+	drop_storage(st);
+}
+
+UNIT_TEST(a_cancel_while_the_caller_waits_for_the_background_write_stops_it)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	uint64_t	v;
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	gate_storage(st);
+	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
+	CHECK(gate_wait_polls(1));
+	__atomic_store_n(&gate_cancel_flag, true, __ATOMIC_RELEASE);
+	/* the commit waits for the file: now the cancel is the caller's */
+	CHECK(lance_writer_commit(wr, &v, &err) == CORE_ERR_CANCELED);
+	CHECK(gate_canceled == 1 && gate_written == 0);
+	lance_writer_free(wr);
+	st->ops = gate_real_ops;
+	drop_storage(st);
+}
+
+UNIT_TEST(freeing_a_writer_abandons_its_background_write_without_a_cancel)
+{
+	Storage    *st = temp_storage();
+	CoreError	err;
+	LanceWriter *wr;
+	int64_t		count;
+	int64_t		sum;
+	char		msg[256];
+
+	CHECK(st != NULL);
+	wr = writer_of_100_row_files(st, &err);
+	CHECK_MSG(wr != NULL, "%s", err.msg);
+	gate_storage(st);
+	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
+	CHECK(gate_wait_polls(1));
+	/* an abort: the backend's cancel flag was cleared when it raised */
+	lance_writer_free(wr);
+	CHECK(gate_canceled == 1 && gate_written == 0);
+	st->ops = gate_real_ops;
+	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
+	CHECK(count == 10 && sum == 45);
 	drop_storage(st);
 }
