@@ -17,8 +17,8 @@
  * rows as the buffer fills.  A full buffer is written on a background
  * thread (writer_flush.h) while the next rows fill a second one; a failed
  * background write is returned by the next call that flushes (row_done),
- * sets a savepoint, stages or commits, and by every one after it, unless
- * a savepoint rollback takes back every row the file held.  Nothing is
+ * sets a savepoint, stages or commits, and by every one after it, until
+ * a savepoint rollback (below).  Nothing is
  * visible to others until the commit
  * (the writer itself may read its staged version), which
  * writes deletion files (the union of the fragment's old and new
