@@ -234,10 +234,10 @@ release_source(void *arg)
 
 /*
  * The storage's cancel callback: whether the backend has a cancel or a
- * termination to service.  It runs between network waits, and from a
- * writer's background thread while the backend waits for that thread's
- * file (writer_flush.h), so it only reads the flags;
- * CHECK_FOR_INTERRUPTS comes after the call returns, on the backend.
+ * termination to service.  It runs between network waits, and while the
+ * backend waits for a writer's background file (writer_flush.h), always
+ * on the backend's thread; it only reads the flags, since
+ * CHECK_FOR_INTERRUPTS comes after the core call returns.
  */
 static bool
 interrupt_pending(void *arg)

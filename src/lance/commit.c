@@ -28,7 +28,6 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -120,13 +119,16 @@ struct LanceWriter
 	LanceArray **spare;
 
 	/*
-	 * A background write failed: its rows are lost, so every later change
-	 * or commit fails with its error, until a savepoint rollback takes
-	 * back every row it held (failed_file: the index it would have had).
+	 * A background write failed: every later change or commit fails with
+	 * its error, until a savepoint rollback, which drops the file's rows
+	 * from after the mark and takes back those from before it out of
+	 * failed_cols (the job's buffer, kept whole).  failed_file: the index
+	 * the file would have had.
 	 */
 	bool		failed;
 	int			failed_file;
 	CoreError	failed_err;
+	LanceArray **failed_cols;
 
 	LanceWrittenFile **files;
 	LanceDeletionSet **file_dels;	/* per file: rows deleted since, or NULL */
@@ -242,6 +244,12 @@ lance_writer_has_changes(const LanceWriter *wr)
 		wr->failed;
 }
 
+int64_t
+lance_writer_undo_entries(const LanceWriter *wr)
+{
+	return wr->nundo;
+}
+
 LanceArray *
 lance_writer_column(LanceWriter *wr, int i)
 {
@@ -269,24 +277,32 @@ free_columns(LanceWriter *wr)
  * Wait for the background write, if any: its file joins the written ones,
  * its buffer becomes the spare one.  A failure marks the writer failed
  * (see struct LanceWriter); it is returned now and by every later change.
+ * When interruptible, a cancel of the caller's stops the wait, not the
+ * write: CORE_ERR_CANCELED, the job left running for a later join (which
+ * the commit or the abort that follows makes).
  */
 static CoreStatus
-join_flush(LanceWriter *wr, CoreError *err)
+join_flush(LanceWriter *wr, bool interruptible, CoreError *err)
 {
 	LanceWrittenFile *file;
 	CoreStatus	status;
 
 	if (wr->job != NULL)
 	{
+		if (interruptible)
+		{
+			status = lance_flush_wait(wr->job, err);
+			if (status != CORE_OK)
+				return status;
+		}
 		/* room for the file was made before the job started */
 		status = lance_flush_finish(wr->job, &file, &wr->failed_err);
 		wr->job = NULL;
-		for (int i = 0; i < wr->ncols; i++)
-			lance_array_truncate(wr->job_cols[i], 0);
-		wr->spare = wr->job_cols;
-		wr->job_cols = NULL;
 		if (status == CORE_OK)
 		{
+			for (int i = 0; i < wr->ncols; i++)
+				lance_array_truncate(wr->job_cols[i], 0);
+			wr->spare = wr->job_cols;
 			wr->file_dels[wr->nfiles] = NULL;
 			wr->file_snap[wr->nfiles] = -1;
 			wr->file_kept[wr->nfiles] = file->rows;
@@ -296,7 +312,9 @@ join_flush(LanceWriter *wr, CoreError *err)
 		{
 			wr->failed = true;
 			wr->failed_file = wr->nfiles;
+			wr->failed_cols = wr->job_cols;
 		}
+		wr->job_cols = NULL;
 	}
 	if (wr->failed)
 	{
@@ -336,11 +354,12 @@ lance_writer_free(LanceWriter *wr)
 	/* nothing will be committed: stop the upload rather than wait for it */
 	if (wr->job != NULL)
 		lance_flush_abandon(wr->job);
-	join_flush(wr, &ignored);
+	join_flush(wr, false, &ignored);
 	forget_undo(wr);
 	core_free(wr->undo);
 	free_columns(wr);
 	free_column_set(wr->spare, wr->ncols);
+	free_column_set(wr->failed_cols, wr->ncols);
 	for (int i = 0; i < wr->nfiles; i++)
 	{
 		lance_written_file_free(wr->files[i]);
@@ -483,10 +502,9 @@ flush_rows(LanceWriter *wr, CoreError *err)
 {
 	CoreStatus	status;
 
-	status = join_flush(wr, err);
+	status = join_flush(wr, true, err);
 	if (status != CORE_OK || wr->buffered == 0)
 		return status;
-	assert(wr->ncols == 0 || wr->cols[0]->length == wr->buffered);
 	if (wr->spare == NULL)
 	{
 		status = new_column_set(wr, &wr->spare, err);
@@ -537,7 +555,7 @@ flush_all(LanceWriter *wr, CoreError *err)
 
 	if (wr->cols)
 		status = flush_rows(wr, err);
-	return status == CORE_OK ? join_flush(wr, err) : status;
+	return status == CORE_OK ? join_flush(wr, true, err) : status;
 }
 
 CoreStatus
@@ -713,7 +731,7 @@ lance_writer_savepoint(LanceWriter *wr, CoreError *err)
 	CoreStatus	status;
 
 	/* a mark counts written files: the one being written must be done */
-	status = join_flush(wr, err);
+	status = join_flush(wr, true, err);
 	if (status != CORE_OK)
 		return status;
 	if (wr->nmarks == wr->cap_marks)
@@ -788,15 +806,37 @@ lance_writer_rollback_savepoint(LanceWriter *wr)
 
 	/*
 	 * A file still being written started after the mark (setting it waited
-	 * for the one before).  If writing it failed, rolling back forgives
-	 * that only when none of its rows were buffered before the mark; when
-	 * none were, the rollback drops the file, so stop writing it.
+	 * for the one before), so the rollback drops at least its later rows:
+	 * stop writing it rather than wait (an abort rolls back every
+	 * savepoint before it frees the writer, and must not wait for an
+	 * upload).  A failed file, abandoned or not, started after the mark
+	 * too: its rows from before the mark are its first ones, taken back
+	 * into the buffer, and the failure is forgiven.
 	 */
-	if (wr->job != NULL && (wr->nfiles > m->nfiles || m->buffered == 0))
+	if (wr->job != NULL)
 		lance_flush_abandon(wr->job);
-	join_flush(wr, &ignored);
-	if (wr->failed && (wr->failed_file > m->nfiles || m->buffered == 0))
+	join_flush(wr, false, &ignored);
+	if (wr->failed)
+	{
+		if (wr->failed_file == m->nfiles)
+		{
+			LanceArray **cols = wr->cols;
+
+			/* every later flush failed: no file was written since */
+			for (int i = 0; i < wr->ncols; i++)
+			{
+				lance_array_truncate(cols[i], 0);
+				lance_array_truncate(wr->failed_cols[i], m->buffered);
+			}
+			wr->cols = wr->failed_cols;
+			free_column_set(wr->spare, wr->ncols);
+			wr->spare = cols;
+		}
+		else
+			free_column_set(wr->failed_cols, wr->ncols);
+		wr->failed_cols = NULL;
 		wr->failed = false;
+	}
 	while (wr->nundo > m->nundo)
 	{
 		const UndoDelete *u = &wr->undo[--wr->nundo];
@@ -821,13 +861,7 @@ lance_writer_rollback_savepoint(LanceWriter *wr)
 	 */
 	keep = m->nfiles;
 	rows = m->buffered;
-	/*
-	 * An unforgiven failure lost the rows buffered before the mark with
-	 * its file; the buffer now holds only later ones.
-	 */
-	if (wr->failed)
-		rows = 0;
-	else if (wr->nfiles > m->nfiles)
+	if (wr->nfiles > m->nfiles)
 	{
 		if (m->buffered > 0)
 			wr->file_kept[keep++] = (uint64_t) m->buffered;

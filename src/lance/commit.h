@@ -17,8 +17,8 @@
  * rows as the buffer fills.  A full buffer is written on a background
  * thread (writer_flush.h) while the next rows fill a second one; a failed
  * background write is returned by the next call that flushes (row_done),
- * sets a savepoint, stages or commits, and by every one after it, unless
- * a savepoint rollback takes back every row the file held.  Nothing is
+ * sets a savepoint, stages or commits, and by every one after it, until
+ * a savepoint rollback (below).  Nothing is
  * visible to others until the commit
  * (the writer itself may read its staged version), which
  * writes deletion files (the union of the fragment's old and new
@@ -131,8 +131,14 @@ extern CoreStatus lance_writer_open_staged(LanceWriter *wr, Storage *st, LanceDa
  * whose deletions the commit makes, and each deletion set changed since
  * the savepoint gets back the copy its first delete since then made (a
  * delete that cannot make the copy fails with NOMEM and changes nothing).
- * Waiting for a data file still being written is part of it; a failure
- * of that write is kept for the next call that can report it (above).
+ * A data file still being written is abandoned (its write stopped at the
+ * storage's next cancel poll) and waited for; if its write failed, the
+ * rows it held from before the savepoint go back to the buffer and the
+ * failure is forgiven, since every row after it is taken back too.
+ *
+ * A savepoint, like every call that waits for a background write, stops
+ * waiting with CORE_ERR_CANCELED when the storage's cancel callback says
+ * so; the write goes on, and a later wait or rollback finishes it.
  */
 extern CoreStatus lance_writer_savepoint(LanceWriter *wr, CoreError *err);
 extern void lance_writer_release_savepoint(LanceWriter *wr);
@@ -140,6 +146,9 @@ extern void lance_writer_rollback_savepoint(LanceWriter *wr);
 
 /* Whether anything was appended or deleted. */
 extern bool lance_writer_has_changes(const LanceWriter *wr);
+
+/* How many deletion-set copies the savepoints hold (for tests). */
+extern int64_t lance_writer_undo_entries(const LanceWriter *wr);
 
 /*
  * Commit everything as one new version; *version is the version made (or

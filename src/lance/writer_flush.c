@@ -11,11 +11,15 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "lance/writer_flush.h"
 /* the storage's cancel callback, to be wrapped while a job runs */
 #include "storage/storage_backend.h"
+
+/* How often lance_flush_wait polls the caller's cancel callback. */
+#define FLUSH_POLL_NS (10 * 1000 * 1000)
 
 struct LanceFlushJob
 {
@@ -35,20 +39,21 @@ struct LanceFlushJob
 	pthread_t	thread;
 	bool		threaded;
 
+	/* set under lock by the thread when the outcome is in, for wait */
+	pthread_mutex_t lock;
+	pthread_cond_t ended;
+	bool		done;
+
 	/*
-	 * The storage's own cancel callback, put back by finish.  While the job
-	 * runs, the thread polls job_cancel instead: the caller's callback
-	 * reads the caller's interrupt flags, which mean something to the file
-	 * only while the caller waits for it (waiting); a cancel of another
-	 * statement in between must not lose rows an earlier one wrote.
-	 * abandon stops the write whatever the caller's flags say: the caller
-	 * is freeing or rolling back, and its flags may already be cleared.
-	 * Both are set by the caller and read by the thread, atomically.
+	 * The storage's own cancel callback, put back by finish.  It reads the
+	 * caller's interrupt flags, so it is polled only on the caller's
+	 * thread (lance_flush_wait); the thread polls job_cancel, which stops
+	 * the write only once the caller gave it up (abandon: set by the
+	 * caller, read by the thread, atomically).
 	 */
 	StorageCancelFn orig_fn;
 	void	   *orig_arg;
 	bool		abandon;
-	bool		waiting;
 };
 
 /* The storage's cancel callback while a job runs (see LanceFlushJob). */
@@ -57,10 +62,7 @@ job_cancel(void *arg)
 {
 	LanceFlushJob *job = (LanceFlushJob *) arg;
 
-	if (__atomic_load_n(&job->abandon, __ATOMIC_ACQUIRE))
-		return true;
-	return __atomic_load_n(&job->waiting, __ATOMIC_ACQUIRE) &&
-		job->orig_fn != NULL && job->orig_fn(job->orig_arg);
+	return __atomic_load_n(&job->abandon, __ATOMIC_ACQUIRE);
 }
 
 /* The thread's body: write the file, keep the outcome for finish. */
@@ -71,6 +73,10 @@ flush_main(void *arg)
 
 	job->status = lance_datafile_write(job->st, job->path, job->schema, job->version,
 									   job->columns, job->rows, &job->file, &job->err);
+	pthread_mutex_lock(&job->lock);
+	job->done = true;
+	pthread_cond_signal(&job->ended);
+	pthread_mutex_unlock(&job->lock);
 	return NULL;
 }
 
@@ -80,6 +86,7 @@ lance_flush_start(Storage *st, const char *path, const LanceSchema *schema,
 				  LanceFlushJob **out, CoreError *err)
 {
 	LanceFlushJob *job = core_calloc(1, sizeof(LanceFlushJob));
+	pthread_condattr_t attr;
 	sigset_t	all;
 	sigset_t	old;
 
@@ -94,17 +101,23 @@ lance_flush_start(Storage *st, const char *path, const LanceSchema *schema,
 	job->rows = rows;
 	job->orig_fn = st->cancel_fn;
 	job->orig_arg = st->cancel_arg;
-	storage_set_cancel(st, job_cancel, job);
+	pthread_mutex_init(&job->lock, NULL);
+	/* timed waits must not jump with the wall clock */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&job->ended, &attr);
+	pthread_condattr_destroy(&attr);
 
 	/* the thread inherits the mask: block everything while starting it */
+	storage_set_cancel(st, job_cancel, job);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	job->threaded = pthread_create(&job->thread, NULL, flush_main, job) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!job->threaded)
 	{
-		/* the caller waits for this write as for any other */
-		job->waiting = true;
+		/* written on the caller's thread: its own cancel applies */
+		storage_set_cancel(st, job->orig_fn, job->orig_arg);
 		flush_main(job);
 	}
 	*out = job;
@@ -112,14 +125,47 @@ lance_flush_start(Storage *st, const char *path, const LanceSchema *schema,
 }
 
 CoreStatus
+lance_flush_wait(LanceFlushJob *job, CoreError *err)
+{
+	CoreStatus	status = CORE_OK;
+
+	pthread_mutex_lock(&job->lock);
+	while (!job->done)
+	{
+		struct timespec until;
+
+		if (job->orig_fn != NULL && job->orig_fn(job->orig_arg))
+		{
+			status = core_error(err, CORE_ERR_CANCELED,
+								"canceled while waiting for a data file of %s to be written",
+								job->path);
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += FLUSH_POLL_NS;
+		if (until.tv_nsec >= 1000 * 1000 * 1000)
+		{
+			until.tv_sec++;
+			until.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		pthread_cond_timedwait(&job->ended, &job->lock, &until);
+	}
+	pthread_mutex_unlock(&job->lock);
+	return status;
+}
+
+CoreStatus
 lance_flush_finish(LanceFlushJob *job, LanceWrittenFile **file, CoreError *err)
 {
 	CoreStatus	status;
 
-	__atomic_store_n(&job->waiting, true, __ATOMIC_RELEASE);
 	if (job->threaded)
+	{
 		pthread_join(job->thread, NULL);
-	storage_set_cancel(job->st, job->orig_fn, job->orig_arg);
+		storage_set_cancel(job->st, job->orig_fn, job->orig_arg);
+	}
+	pthread_cond_destroy(&job->ended);
+	pthread_mutex_destroy(&job->lock);
 	status = job->status;
 	*file = job->file;
 	if (status != CORE_OK)

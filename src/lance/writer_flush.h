@@ -11,13 +11,12 @@
  * until lance_flush_finish.  The thread blocks every signal, so signals
  * are handled by the caller's thread; it calls no code of the caller's
  * but the storage's own.  While a job runs, the storage's cancel callback
- * is replaced by the job's, put back by lance_flush_finish: the write
- * stops when lance_flush_abandon was called, or when the caller's own
- * callback says so while the caller waits in lance_flush_finish (so a
- * cancel meant for other work in between leaves the file alone).  The
- * caller's callback is then polled from the thread: it must only read a
- * flag.  Failures come back from lance_flush_finish as its status and
- * error.
+ * is replaced by the job's, put back by lance_flush_finish: it stops the
+ * write only when lance_flush_abandon was called.  The caller's own
+ * callback is polled only on the caller's thread, by lance_flush_wait:
+ * a cancel stops the caller's wait, never the file, so a cancel meant
+ * for one statement cannot lose rows an earlier one wrote.  Failures
+ * come back from lance_flush_finish as its status and error.
  *
  * This header is the module's whole API and never includes postgres.h.
  *
@@ -42,7 +41,15 @@ extern CoreStatus lance_flush_start(Storage *st, const char *path, const LanceSc
 									int64_t rows, LanceFlushJob **out, CoreError *err);
 
 /*
- * Wait for the job to end and free it: CORE_OK with the written file in
+ * Wait for the job to end, polling the storage's own cancel callback on
+ * this thread: CORE_ERR_CANCELED when it says stop, with the job still
+ * running (wait again, or abandon it, then finish it).  CORE_OK once the
+ * job has ended, whatever its outcome.
+ */
+extern CoreStatus lance_flush_wait(LanceFlushJob *job, CoreError *err);
+
+/*
+ * Wait for the job to end, without polling any cancel, and free it: CORE_OK with the written file in
  * *file, or the write's failure in err (and *file NULL).
  */
 extern CoreStatus lance_flush_finish(LanceFlushJob *job, LanceWrittenFile **file,

@@ -1,11 +1,11 @@
 # A transaction whose COPY into a Lance table leaves a data file being
-# written in the background: a statement canceled meanwhile (a heap query
-# under a savepoint, rolled back) does not fail the commit of the COPY's
-# rows; and a background write that fails is reported by the next
-# statement that changes the table under a new savepoint.  Local files
-# never poll the cancel callback, so the race of a cancel with an upload
-# is left to test_writer's stalled-upload unit tests; this runs the
-# statements end to end.
+# written in the background.  The first half is a smoke test only: a heap
+# query under a savepoint is canceled and rolled back, and the COPY's rows
+# are committed; local files never poll the cancel callback, so it would
+# pass even if a cancel stopped background writes.  The race of a cancel
+# with an upload is tested by test_writer's stalled-upload unit tests.  The
+# second half can fail: a background write that fails is reported by the
+# next statement that changes the table under a new savepoint.
 use strict;
 use warnings;
 
