@@ -6,13 +6,13 @@ use warnings;
 
 use File::Temp qw(tempdir);
 use IPC::Run;
-use Time::HiRes qw(usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib $FindBin::RealBin;
 use crash_restart;
+use lance_write;
 
 my $node = PostgreSQL::Test::Cluster->new('write_crash');
 $node->init;
@@ -42,15 +42,8 @@ my $copy = IPC::Run::start(
 	'>', \$out, '2>', \$err);
 
 # wait until the COPY has written data files of its own
-my $files_before = () = glob("$root/t.lance/data/*.lance");
-my $waited = 0;
-while ((() = glob("$root/t.lance/data/*.lance")) < $files_before + 2
-	&& $waited < 600)
-{
-	usleep(100_000);
-	$waited++;
-}
-ok((() = glob("$root/t.lance/data/*.lance")) >= $files_before + 2,
+my $files_before = data_files($root);
+ok(wait_for_data_files($root, $files_before + 2) >= $files_before + 2,
 	'the COPY wrote data files before it was killed');
 
 my $pid = $node->safe_psql('postgres',

@@ -11,20 +11,11 @@ use Time::HiRes qw(usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use lance_write;
 
-my $node = PostgreSQL::Test::Cluster->new('write_cancel');
-$node->init;
-$node->start;
-
-my $root = PostgreSQL::Test::Utils::tempdir;
-$node->safe_psql('postgres', qq{
-	CREATE EXTENSION lancedb_fdw;
-	CREATE SERVER s FOREIGN DATA WRAPPER lancedb_fdw OPTIONS (uri '$root');
-	CREATE FOREIGN TABLE t (id bigint NOT NULL, v vector(4)) SERVER s
-		OPTIONS (max_rows_per_file '10000');
-	SELECT lance_create_table('t');
-	INSERT INTO t SELECT i, '[1,2,3,4]' FROM generate_series(1, 100) i;
-});
+my ($node, $root) = start_node_with_vector_table('write_cancel');
 
 # rows fed 10 000 every 0.1 s for a minute: a data file each time
 my $feed = q{'i=1000; while [ $i -lt 6000000 ]; do seq $i $((i + 9999)) | sed ''s/$/\t[1,2,3,4]/'' || exit 1; i=$((i + 10000)); sleep 0.1; done'};
@@ -58,15 +49,8 @@ my $psql = IPC::Run::start(
 sub cancel_copy_after_files
 {
 	my ($like, $files_before) = @_;
-	my $waited = 0;
 
-	while ((() = glob("$root/t.lance/data/*.lance")) < $files_before + 2
-		&& $waited < 600)
-	{
-		usleep(100_000);
-		$waited++;
-	}
-	ok((() = glob("$root/t.lance/data/*.lance")) >= $files_before + 2,
+	ok(wait_for_data_files($root, $files_before + 2) >= $files_before + 2,
 		"the COPY ($like) wrote data files before it was canceled");
 	is($node->safe_psql('postgres',
 		qq{SELECT pg_cancel_backend(pid) FROM pg_stat_activity
@@ -74,17 +58,15 @@ sub cancel_copy_after_files
 		't', "canceled the COPY ($like)");
 }
 
-cancel_copy_after_files('COPY t FROM%', scalar(() = glob("$root/t.lance/data/*.lance")));
+cancel_copy_after_files('COPY t FROM%', data_files($root));
 # the second COPY starts once the first is canceled
-my $files = 0;
 for (my $waited = 0; $waited < 600; $waited++)
 {
 	last if $node->safe_psql('postgres',
 		q{SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%second%' AND query LIKE 'COPY%'}) eq '1';
 	usleep(100_000);
 }
-$files = () = glob("$root/t.lance/data/*.lance");
-cancel_copy_after_files('%second%', $files);
+cancel_copy_after_files('%second%', data_files($root));
 $psql->finish;
 
 is(scalar(() = $err =~ /canceling statement due to user request/g), 2,

@@ -12,20 +12,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use lance_write;
 
-my $node = PostgreSQL::Test::Cluster->new('write_background');
-$node->init;
-$node->start;
-
-my $root = PostgreSQL::Test::Utils::tempdir;
-$node->safe_psql('postgres', qq{
-	CREATE EXTENSION lancedb_fdw;
-	CREATE SERVER s FOREIGN DATA WRAPPER lancedb_fdw OPTIONS (uri '$root');
-	CREATE FOREIGN TABLE t (id bigint NOT NULL, v vector(4)) SERVER s
-		OPTIONS (max_rows_per_file '10000');
-	SELECT lance_create_table('t');
-	INSERT INTO t SELECT i, '[1,2,3,4]' FROM generate_series(1, 100) i;
-});
+my ($node, $root) = start_node_with_vector_table('write_background');
 
 # 25 000 rows: two files started, 5 000 rows left in the buffer
 my $copy = q{COPY t FROM PROGRAM 'seq 1001 26000 | sed ''s/$/\t[1,2,3,4]/''';};
