@@ -1544,6 +1544,25 @@ gate_storage(Storage *st)
 	gate_polls = gate_canceled = gate_written = 0;
 }
 
+/* writer_of_100_row_files with st's uploads gated (gate_storage). */
+static LanceWriter *
+gated_writer_of_100_row_files(Storage *st, CoreError *err)
+{
+	LanceWriter *wr = writer_of_100_row_files(st, err);
+
+	if (wr != NULL)
+		gate_storage(st);
+	return wr;
+}
+
+/* Put st's own uploads back (no thread uses st now), then drop it. */
+static void
+drop_gated_storage(Storage *st)
+{
+	st->ops = gate_real_ops;
+	drop_storage(st);
+}
+
 /* Wait until the stalled upload has polled the cancel callback n times. */
 static bool
 gate_wait_polls(int n)
@@ -1564,9 +1583,8 @@ UNIT_TEST(a_cancel_while_the_caller_does_other_work_leaves_the_background_write_
 	LanceWriter *wr;
 
 	CHECK(st != NULL);
-	wr = writer_of_100_row_files(st, &err);
+	wr = gated_writer_of_100_row_files(st, &err);
 	CHECK_MSG(wr != NULL, "%s", err.msg);
-	gate_storage(st);
 	/* rows 10..109 go to a file whose upload stalls */
 	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
 	/* another statement is canceled, and its cancel serviced, meanwhile */
@@ -1576,8 +1594,7 @@ UNIT_TEST(a_cancel_while_the_caller_does_other_work_leaves_the_background_write_
 	__atomic_store_n(&gate_open, true, __ATOMIC_RELEASE);
 	CHECK(gate_canceled == 0);
 	commit_and_check(st, wr, 111, 110 * 111 / 2);
-	st->ops = gate_real_ops;
-	drop_storage(st);
+	drop_gated_storage(st);
 }
 
 UNIT_TEST(a_cancel_while_the_caller_waits_for_the_background_write_stops_the_wait_only)
@@ -1588,9 +1605,8 @@ UNIT_TEST(a_cancel_while_the_caller_waits_for_the_background_write_stops_the_wai
 	uint64_t	v;
 
 	CHECK(st != NULL);
-	wr = writer_of_100_row_files(st, &err);
+	wr = gated_writer_of_100_row_files(st, &err);
 	CHECK_MSG(wr != NULL, "%s", err.msg);
-	gate_storage(st);
 	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
 	CHECK(gate_wait_polls(1));
 	__atomic_store_n(&gate_cancel_flag, true, __ATOMIC_RELEASE);
@@ -1599,8 +1615,7 @@ UNIT_TEST(a_cancel_while_the_caller_waits_for_the_background_write_stops_the_wai
 	CHECK(gate_canceled == 0 && gate_written == 0);
 	lance_writer_free(wr);
 	CHECK(gate_canceled == 1 && gate_written == 0);
-	st->ops = gate_real_ops;
-	drop_storage(st);
+	drop_gated_storage(st);
 }
 
 UNIT_TEST(freeing_a_writer_abandons_its_background_write_without_a_cancel)
@@ -1613,18 +1628,16 @@ UNIT_TEST(freeing_a_writer_abandons_its_background_write_without_a_cancel)
 	char		msg[256];
 
 	CHECK(st != NULL);
-	wr = writer_of_100_row_files(st, &err);
+	wr = gated_writer_of_100_row_files(st, &err);
 	CHECK_MSG(wr != NULL, "%s", err.msg);
-	gate_storage(st);
 	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
 	CHECK(gate_wait_polls(1));
 	/* an abort: the backend's cancel flag was cleared when it raised */
 	lance_writer_free(wr);
 	CHECK(gate_canceled == 1 && gate_written == 0);
-	st->ops = gate_real_ops;
 	CHECK_MSG(scan_all(st, "t.lance", &count, &sum, msg, sizeof(msg)), "%s", msg);
 	CHECK(count == 10 && sum == 45);
-	drop_storage(st);
+	drop_gated_storage(st);
 }
 
 UNIT_TEST(a_savepoint_canceled_while_it_waits_leaves_the_earlier_rows_to_the_commit)
@@ -1634,9 +1647,8 @@ UNIT_TEST(a_savepoint_canceled_while_it_waits_leaves_the_earlier_rows_to_the_com
 	LanceWriter *wr;
 
 	CHECK(st != NULL);
-	wr = writer_of_100_row_files(st, &err);
+	wr = gated_writer_of_100_row_files(st, &err);
 	CHECK_MSG(wr != NULL, "%s", err.msg);
-	gate_storage(st);
 	/* a COPY: rows 10..109 go to a file whose upload stalls */
 	CHECK(push_rows(wr, 10, 111, &err) == CORE_OK);
 	CHECK(gate_wait_polls(1));
@@ -1648,8 +1660,7 @@ UNIT_TEST(a_savepoint_canceled_while_it_waits_leaves_the_earlier_rows_to_the_com
 	CHECK(gate_canceled == 0);
 	commit_and_check(st, wr, 111, 110 * 111 / 2);
 	CHECK(gate_written == 2);
-	st->ops = gate_real_ops;
-	drop_storage(st);
+	drop_gated_storage(st);
 }
 
 UNIT_TEST(rolling_back_a_savepoint_abandons_a_write_holding_rows_from_before_it)
@@ -1659,9 +1670,8 @@ UNIT_TEST(rolling_back_a_savepoint_abandons_a_write_holding_rows_from_before_it)
 	LanceWriter *wr;
 
 	CHECK(st != NULL);
-	wr = writer_of_100_row_files(st, &err);
+	wr = gated_writer_of_100_row_files(st, &err);
 	CHECK_MSG(wr != NULL, "%s", err.msg);
-	gate_storage(st);
 	CHECK(push_rows(wr, 10, 60, &err) == CORE_OK);
 	CHECK(lance_writer_savepoint(wr, &err) == CORE_OK);
 	/* the stalled file holds rows 10..109, 50 of them from before */
@@ -1673,6 +1683,5 @@ UNIT_TEST(rolling_back_a_savepoint_abandons_a_write_holding_rows_from_before_it)
 	/* the rows from before the savepoint are buffered again */
 	__atomic_store_n(&gate_open, true, __ATOMIC_RELEASE);
 	commit_and_check(st, wr, 60, 59 * 60 / 2);
-	st->ops = gate_real_ops;
-	drop_storage(st);
+	drop_gated_storage(st);
 }
