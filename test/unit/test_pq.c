@@ -139,6 +139,22 @@ codes_farther(const float *x, size_t n, size_t dim, size_t m, const float *cb,
 	return bad;
 }
 
+/*
+ * Encode n rows both ways: in a batch on two threads (a build) into batch,
+ * and one row at a time (an insert) into one.
+ */
+static bool
+encode_batch_and_alone(const float *cb, size_t dim, size_t m, const float *x, size_t n,
+					   uint8_t *batch, uint8_t *one, CoreError *err)
+{
+	if (pq_encode_threads(cb, dim, m, x, n, 2, batch, err) != CORE_OK)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (pq_encode(cb, dim, m, x + i * dim, 1, one + i * m, err) != CORE_OK)
+			return false;
+	return true;
+}
+
 UNIT_TEST(pq_batch_encoding_picks_the_codewords_one_row_encoding_picks)
 {
 	/*
@@ -161,9 +177,7 @@ UNIT_TEST(pq_batch_encoding_picks_the_codewords_one_row_encoding_picks)
 	size_t		bad = 0;
 
 	ok = pq_train(x, n, dim, m, &opts, cb, &err) == CORE_OK &&
-		pq_encode_threads(cb, dim, m, x, n, 2, batch, &err) == CORE_OK;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = pq_encode(cb, dim, m, x + i * dim, 1, one + i * m, &err) == CORE_OK;
+		encode_batch_and_alone(cb, dim, m, x, n, batch, one, &err);
 	CHECK(ok);
 	if (ok)
 		bad = codes_farther(x, n, dim, m, cb, batch, one);
@@ -200,9 +214,7 @@ UNIT_TEST(pq_duplicated_codewords_encode_to_the_first_copy_in_batch_and_alone)
 		for (size_t c = 0; c < PQ_KSUB; c += 2)
 			memcpy(cb + (j * PQ_KSUB + c + 1) * dsub, cb + (j * PQ_KSUB + c) * dsub,
 				   dsub * sizeof(float));
-	ok = ok && pq_encode_threads(cb, dim, m, x, n, 2, batch, &err) == CORE_OK;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = pq_encode(cb, dim, m, x + i * dim, 1, one + i * m, &err) == CORE_OK;
+	ok = ok && encode_batch_and_alone(cb, dim, m, x, n, batch, one, &err);
 	CHECK(ok);
 	for (size_t i = 0; ok && i < n * m; i++)
 		odd += (batch[i] & 1) + (one[i] & 1);
