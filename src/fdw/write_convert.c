@@ -608,6 +608,11 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 		case CONV_COMPOSITE:
 			lance_push_composite(conv, a, d, err);
 			break;
+		case CONV_JSONB:
+			if (conv->item == NULL)
+				report_unwritable(field);
+			lance_push_jsonb_lists(conv, a, d, err);
+			break;
 		default:
 			report_unwritable(field);
 	}

@@ -230,11 +230,26 @@ lance_create_table(PG_FUNCTION_ARGS)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
 
+		const char *name;
+
 		if (att->attisdropped)
 			continue;
-		fields = column_fields(fields,
-							   lance_column_field_name(relid, att->attnum, NameStr(att->attname)),
-							   att->atttypid, att->atttypmod, !att->attnotnull,
+		name = lance_column_field_name(relid, att->attnum, NameStr(att->attname));
+		if (att->attndims == 2 && get_element_type(att->atttypid) != InvalidOid)
+		{
+			/*
+			 * Declared with two dimensions (bigint[][], text[][]): a
+			 * list of lists, whose inner lists may differ in length, so it
+			 * is read and written as jsonb.
+			 */
+			int			self = list_length(fields);
+
+			fields = lappend(fields, field_spec(name, "list", !att->attnotnull, -1));
+			fields = column_fields(fields, "item", att->atttypid, att->atttypmod, true,
+								   NameStr(att->attname), self);
+			continue;
+		}
+		fields = column_fields(fields, name, att->atttypid, att->atttypmod, !att->attnotnull,
 							   NameStr(att->attname), -1);
 	}
 	table_close(rel, AccessShareLock);

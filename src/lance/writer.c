@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "lance/list_levels.h"
 #include "lance/path.h"
 #include "lance/writer_int.h"
 #include "lance_file2.pb-c.h"
@@ -267,7 +268,7 @@ write_column(WFile *w, const LanceField *field, const LanceArray *a)
 		if (w->list_parent)
 			end = writer21_list_page_end(w, w->list_parent, a, start);
 		else if (a->type->id == LANCE_TYPE_LIST && w->version != LANCE_FILE_V2_0)
-			end = writer21_list_page_end(w, a, a->children[0], start);
+			end = writer21_list_page_end(w, a, lance_list_leaf(a), start);
 		else
 			while (end < a->length && (end == start || bytes < PAGE_TARGET_BYTES))
 				bytes += row_bytes(a, end++);
