@@ -1,0 +1,87 @@
+// Lists of lists through foreign tables, against the real LanceDB (called
+// from write_interop.mjs).  LanceDB makes tables with list<list<int64>>,
+// list<list<utf8>> and list<fixed_size_list<float32, 4>> in every file
+// version; the FDW inserts 3000 rows of jsonb (null and empty lists at
+// both levels, null items; several list pages in 2.1) and updates some;
+// LanceDB dumps exactly those rows, appends on top, and the FDW reads
+// LanceDB's rows back equal.
+
+import { execFileSync } from 'node:child_process';
+
+// The rows the FDW writes, as SQL: g picks which level is null or empty.
+const SOURCE = `
+  SELECT g::bigint AS id,
+    CASE WHEN g % 7 = 0 THEN NULL ELSE coalesce((
+      SELECT jsonb_agg(CASE WHEN (g + j) % 6 = 0 THEN 'null'::jsonb ELSE coalesce((
+          SELECT jsonb_agg(CASE WHEN m = 2 AND g % 3 = 0 THEN NULL ELSE g * 100 + j * 10 + m END)
+          FROM generate_series(1, (g + j) % 4) m), '[]') END)
+      FROM generate_series(1, g % 5) j), '[]') END AS ll,
+    CASE WHEN g % 11 = 0 THEN NULL ELSE coalesce((
+      SELECT jsonb_agg(CASE WHEN (g + j) % 5 = 0 THEN 'null'::jsonb ELSE coalesce((
+          SELECT jsonb_agg(CASE WHEN m = 1 AND g % 4 = 0 THEN NULL ELSE 's' || g || '-' || j || '-' || m END)
+          FROM generate_series(1, (g + j) % 3) m), '[]') END)
+      FROM generate_series(1, g % 4) j), '[]') END AS ls,
+    CASE WHEN g % 13 = 0 THEN NULL ELSE coalesce((
+      SELECT jsonb_agg(CASE WHEN (g + j) % 4 = 0 THEN 'null'::jsonb
+                            ELSE jsonb_build_array(g, j, 0.5, -1.25) END)
+      FROM generate_series(1, g % 4) j), '[]') END AS boxes
+  FROM generate_series(1, 3000) g`;
+
+export async function nestedListWrites({ client, lancedb, arrow, root, dump, check, attempt, sameRows }) {
+  const F = (n, t, nullable = true) => new arrow.Field(n, t, nullable);
+  const schema = new arrow.Schema([
+    F('id', new arrow.Int64(), false),
+    F('ll', new arrow.List(F('item', new arrow.List(F('item', new arrow.Int64()))))),
+    F('ls', new arrow.List(F('item', new arrow.List(F('item', new arrow.Utf8()))))),
+    F('boxes', new arrow.List(F('item', new arrow.FixedSizeList(4, F('item', new arrow.Float32()))))),
+  ]);
+  // rows as JSON in LanceDB's key order, to compare with its dump
+  const asJson = async (from) => (await client.query(
+    `SELECT id::int AS id, ll::text AS ll, ls::text AS ls, boxes::text AS boxes
+       FROM ${from} ORDER BY id`)).rows
+    .map((r) => JSON.stringify({
+      id: r.id,
+      ll: r.ll === null ? null : JSON.parse(r.ll),
+      ls: r.ls === null ? null : JSON.parse(r.ls),
+      boxes: r.boxes === null ? null : JSON.parse(r.boxes),
+    }));
+  const theirs = (name) => dump(name).map((r) => JSON.stringify(r)).sort();
+  await client.query(`CREATE TEMP TABLE nested_lists_src AS ${SOURCE}`);
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `nested_lists_v${ver.replace('.', '_')}`;
+    if (!await attempt(`${name}: insert and update jsonb lists of lists in LanceDB's table`, async () => {
+      const db = await lancedb.connect(root);
+      await db.createTable(name, [{ id: 0, ll: [[1n, 2n], []], ls: [['lance']], boxes: [[1, 2, 3, 4]] }],
+        { schema, storageOptions: { new_table_data_storage_version: ver } });
+      execFileSync('chmod', ['-R', 'a+rwX', root]);
+      await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (${name}) FROM SERVER write_interop INTO write_interop`);
+      await client.query(`INSERT INTO ${name} SELECT * FROM nested_lists_src`);
+      await client.query(`UPDATE ${name} SET ll = coalesce(ll, '[]') || '[[0], null]'::jsonb WHERE id % 100 = 1`);
+    })) continue;
+    const want = (await asJson(`(SELECT id, CASE WHEN id % 100 = 1 THEN coalesce(ll, '[]') || '[[0], null]'::jsonb
+                                   ELSE ll END AS ll, ls, boxes FROM nested_lists_src) s`));
+    const diff = sameRows(['{"id":0,"ll":[[1,2],[]],"ls":[["lance"]],"boxes":[[1,2,3,4]]}', ...want].sort(),
+      theirs(name));
+    check(`${name}: LanceDB dumps the lists of lists we wrote`, diff === '', diff);
+    // random access goes through the pages' repetition index
+    const shape = (r) => JSON.stringify([Number(r.id), ...['ll', 'ls', 'boxes'].map((c) =>
+      (r[c] === null || r[c] === undefined ? null : r[c].length))]);
+    await attempt(`${name}: LanceDB takes single rows of our list-of-list pages`, async () => {
+      const offsets = [5, 1500, 2999];
+      const inOrder = dump(name);
+      const db = await lancedb.connect(root);
+      const taken = await (await db.openTable(name)).takeOffsets(offsets).toArray();
+      const got = taken.map(shape).join(' ');
+      const want = offsets.map((o) => shape(inOrder[o])).join(' ');
+      check(`${name}: LanceDB takes single rows of our list-of-list pages`, got === want, `${got} vs ${want}`);
+    });
+    if (await attempt(`${name}: LanceDB appends lists of lists on top`, async () => {
+      const db = await lancedb.connect(root);
+      const tbl = await db.openTable(name);
+      await tbl.add([{ id: 5000, ll: [[7n, null], [], null], ls: [null, ['on', 'top']], boxes: [null, [5, 6, 7, 8]] }]);
+    })) {
+      const again = sameRows((await asJson(name)).sort(), theirs(name));
+      check(`${name}: the FDW reads both writers' lists of lists`, again === '', again);
+    }
+  }
+}
