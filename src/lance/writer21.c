@@ -547,8 +547,8 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, in
 		levels += lance_list_row_levels(a, r);
 	if (levels > max_levels || vbytes > max_bytes)
 		return core_error(w->err, CORE_ERR_UNSUPPORTED,
-						  "%s: a list of %" PRId64 " items (%" PRId64 " bytes) is longer than one mini-block chunk holds in file version %s (%" PRId64 " items, %" PRId64 " bytes)",
-						  w->what, nitems, vbytes, lance_file_version_name(w->version),
+						  "%s: a list of %" PRId64 " items (%" PRId64 " level pairs, %" PRId64 " bytes) is longer than one mini-block chunk holds in file version %s (%" PRId64 " level pairs, %" PRId64 " bytes)",
+						  w->what, nitems, levels, vbytes, lance_file_version_name(w->version),
 						  max_levels, max_bytes);
 	memset(&rep, 0, sizeof(rep));
 	memset(&def, 0, sizeof(def));
