@@ -341,13 +341,29 @@ push_text(LanceArray *a, Datum d, CoreError *err)
 								   err), err);
 }
 
-/* Store a bytea value's bytes. */
+/*
+ * Store a bytea value's bytes in field (conv's, or its list's item): a
+ * fixed-size binary field's array has no offsets, so its values must be
+ * exactly its width and go in as fixed-width values.
+ */
 static void
-push_bytea(LanceArray *a, Datum d, CoreError *err)
+push_bytea(LanceArray *a, const LanceConverter *conv, const LanceField *field, Datum d,
+		   CoreError *err)
 {
 	bytea	   *b = DatumGetByteaPP(d);
+	int			len = VARSIZE_ANY_EXHDR(b);
 
-	push_ok(lance_array_push_bytes(a, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), err), err);
+	if (field->type.id != LANCE_TYPE_FIXED_SIZE_BINARY)
+	{
+		push_ok(lance_array_push_bytes(a, VARDATA_ANY(b), len, err), err);
+		return;
+	}
+	if (len != field->type.fixed_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_LENGTH_MISMATCH),
+				 errmsg("value of %d bytes does not fit Lance field \"%s\" of %d bytes",
+						len, field_path(conv, field), field->type.fixed_size)));
+	push_ok(lance_array_push_fixed(a, VARDATA_ANY(b), err), err);
 }
 
 /*
@@ -408,7 +424,7 @@ push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 			else if (conv->item->kind == CONV_TEXT)
 				push_text(a->children[0], elems[i], err);
 			else
-				push_bytea(a->children[0], elems[i], err);
+				push_bytea(a->children[0], conv, field->children[0], elems[i], err);
 		}
 		push_ok(lance_array_push_list_end(a, err), err);
 		return;
@@ -573,23 +589,8 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 			push_text(a, d, err);
 			break;
 		case CONV_BYTEA:
-			{
-				bytea	   *b = DatumGetByteaPP(d);
-				int			len = VARSIZE_ANY_EXHDR(b);
-
-				if (field->type.id != LANCE_TYPE_FIXED_SIZE_BINARY)
-				{
-					push_bytea(a, d, err);
-					break;
-				}
-				if (len != field->type.fixed_size)
-					ereport(ERROR,
-							(errcode(ERRCODE_STRING_DATA_LENGTH_MISMATCH),
-							 errmsg("value of %d bytes does not fit Lance field \"%s\" of %d bytes",
-									len, field->name, field->type.fixed_size)));
-				push_ok(lance_array_push_fixed(a, VARDATA_ANY(b), err), err);
-				break;
-			}
+			push_bytea(a, conv, field, d, err);
+			break;
 		case CONV_VECTOR:
 			{
 				Vector	   *v = (Vector *) PG_DETOAST_DATUM(d);

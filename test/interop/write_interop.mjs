@@ -24,7 +24,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
 
-import { nestedListWrites } from './write_nested_lists.mjs';
+import { fixedBinaryListWrites, nestedListWrites } from './write_nested_lists.mjs';
 
 const [refDir, fixturesDir, scratchDir] = process.argv.slice(2);
 if (!refDir || !fixturesDir || !scratchDir) {
@@ -913,10 +913,12 @@ async function main() {
     await listStructWrites();
     await structListWrites();
     await createdNested();
-    await nestedListWrites({
+    const nestedArgs = {
       client, lancedb, root, dump, check, attempt, sameRows,
       arrow: createRequire(path.join(refDir, 'package.json'))('apache-arrow'),
-    });
+    };
+    await nestedListWrites(nestedArgs);
+    await fixedBinaryListWrites(nestedArgs);
     await stableRowIds();
     await compactIndexed();
   }

@@ -85,3 +85,50 @@ export async function nestedListWrites({ client, lancedb, arrow, root, dump, che
     }
   }
 }
+
+// list<fixed_size_binary(4)> from bytea[] and list<list<fixed_size_binary(4)>>
+// from jsonb, in tables LanceDB made in each file version: the items of
+// a fixed-size binary array go in as fixed-width values (it has no
+// offsets), a value of the wrong width is refused, and an UPDATE writes
+// LanceDB's own rows back unchanged.
+export async function fixedBinaryListWrites({ client, lancedb, arrow, root, dump, check, attempt }) {
+  const F = (n, t, nullable = true) => new arrow.Field(n, t, nullable);
+  const schema = new arrow.Schema([
+    F('id', new arrow.Int64(), false),
+    F('lb', new arrow.List(F('item', new arrow.FixedSizeBinary(4)))),
+    F('llb', new arrow.List(F('item', new arrow.List(F('item', new arrow.FixedSizeBinary(4)))))),
+  ]);
+  const expected = [
+    '{"id":2,"lb":["deadbeef",null],"llb":[["deadbeef",null],[],null]}',
+    '{"id":3,"lb":null,"llb":null}',
+    '{"id":4,"lb":["01020304"],"llb":[["01020304","05060708"]]}',
+  ].join('\n');
+  for (const ver of ['2.0', '2.1', '2.2']) {
+    const name = `fixed_binary_lists_v${ver.replace('.', '_')}`;
+    if (!await attempt(`${name}: insert and update lists of fixed-size binary`, async () => {
+      const db = await lancedb.connect(root);
+      const b = (...v) => new Uint8Array(v);
+      await db.createTable(name, [{ id: 1, lb: [b(1, 2, 3, 4)], llb: [[b(1, 2, 3, 4), b(5, 6, 7, 8)]] }],
+        { schema, storageOptions: { new_table_data_storage_version: ver } });
+      execFileSync('chmod', ['-R', 'a+rwX', root]);
+      await client.query(`IMPORT FOREIGN SCHEMA lance LIMIT TO (${name}) FROM SERVER write_interop INTO write_interop`);
+      await client.query(`INSERT INTO ${name} VALUES
+        (2, ARRAY['\\xdeadbeef'::bytea, NULL], '[["\\\\xdeadbeef", null], [], null]'), (3, NULL, NULL)`);
+      await client.query(`UPDATE ${name} SET id = 4 WHERE id = 1`);
+    })) continue;
+    const refused = [];
+    for (const values of ["(9, ARRAY['\\xdead'::bytea], NULL)", `(9, NULL, '[["\\\\xdeadbeef00"]]')`]) {
+      try {
+        await client.query(`INSERT INTO ${name} VALUES ${values}`);
+        refused.push('no error');
+      } catch (e) {
+        refused.push(`${e.code} ${e.message}`);
+      }
+    }
+    check(`${name}: a binary of the wrong width in a list or a list of lists is refused`,
+      refused.join() === '22026 value of 2 bytes does not fit Lance field "lb.item" of 4 bytes,' +
+        '22026 value of 5 bytes does not fit Lance field "llb.item.item" of 4 bytes', refused.join());
+    const got = dump(name).map((r) => JSON.stringify(r)).sort().join('\n');
+    check(`${name}: LanceDB dumps the fixed-size binary lists we wrote`, got === expected, got);
+  }
+}
