@@ -401,10 +401,14 @@ lance_converter_for(const LanceField *field, Oid typid, int32 typmod,
 
 		if (leaf != NULL && is_scalar(leaf))
 		{
+			Oid			infn;
+
 			conv->item = lance_converter_for(field->children[0],
 											 get_array_type(scalar_type_oid(leaf)), -1,
 											 relname, attname);
 			conv->item->parent = conv;
+			getTypeInputInfo(conv->item->item->typid, &infn, &conv->item_ioparam);
+			fmgr_info(infn, &conv->item_input);
 		}
 	}
 	return conv;

@@ -60,6 +60,9 @@ typedef struct LanceConverter
 	int16		elmlen;
 	bool		elmbyval;
 	char		elmalign;
+	/* for CONV_JSONB of a list of lists: the items' input function */
+	FmgrInfo	item_input;
+	Oid			item_ioparam;
 	/* for CONV_COMPOSITE: the type, and per member its converter and attribute */
 	TupleDesc	rowdesc;
 	struct LanceConverter **members;	/* NULL for a member without attribute */
