@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "lance/array.h"
+#include "lance/write.h"
 
 /* List layers of a list array: 2 when its items are lists, else 1. */
 extern int	lance_list_layers(const LanceArray *list);
@@ -47,5 +48,15 @@ extern int64_t lance_list_row_levels(const LanceArray *list, int64_t r);
  */
 extern int64_t lance_list_levels(const LanceArray *list, int64_t start, int64_t n,
 								 uint16_t *rep, uint16_t *def);
+
+/*
+ * Whether row r of a list column fits the one mini-block chunk that a list
+ * page of file version 2.1 or 2.2 is (writer21.c, where the page limits
+ * live; 2.0 has none), so that a writer refuses the row it is given
+ * rather than the file it writes later: CORE_ERR_UNSUPPORTED naming field
+ * if not.
+ */
+extern CoreStatus lance_list_row_check(LanceFileVersion version, const char *field,
+									   const LanceArray *list, int64_t r, CoreError *err);
 
 #endif							/* LANCEDB_LANCE_LIST_LEVELS_H */

@@ -397,9 +397,9 @@ full_zip_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t 
 
 /* Levels a list page may hold: one chunk, within its u16 fields. */
 static void
-list_chunk_limits(const WFile *w, int64_t *max_levels, int64_t *max_value_bytes)
+list_chunk_limits(LanceFileVersion version, int64_t *max_levels, int64_t *max_value_bytes)
 {
-	if (w->version == LANCE_FILE_V2_1)
+	if (version == LANCE_FILE_V2_1)
 	{
 		/* 8 header + 2 x 2 bytes a level + values within 32 KiB */
 		*max_levels = LIST_MAX_LEVELS_V21;
@@ -427,6 +427,33 @@ list_value_bytes(const LanceArray *items, int64_t i, int64_t k)
 	return k * items->type->byte_width;
 }
 
+CoreStatus
+lance_list_row_check(LanceFileVersion version, const char *field, const LanceArray *a, int64_t r,
+					 CoreError *err)
+{
+	const LanceArray *leaf = lance_list_leaf(a);
+	int64_t		levels = lance_list_row_levels(a, r);
+	int64_t		bytes = 0;
+	int64_t		max_levels;
+	int64_t		max_bytes;
+	int64_t		first;
+	int64_t		count;
+
+	if (version == LANCE_FILE_V2_0)
+		return CORE_OK;
+	list_chunk_limits(version, &max_levels, &max_bytes);
+	lance_list_leaf_range(a, r, r + 1, &first, &count);
+	/* a list of structs has a page per member, each checked when written */
+	if (leaf->type->id != LANCE_TYPE_STRUCT)
+		bytes = list_value_bytes(leaf, first, count);
+	if (levels <= max_levels && bytes <= max_bytes)
+		return CORE_OK;
+	return core_error(err, CORE_ERR_UNSUPPORTED,
+					  "a value of Lance list field \"%s\" takes %" PRId64 " level pairs and %" PRId64 " value bytes, more than a list page holds in file version %s (%" PRId64 " level pairs, %" PRId64 " bytes)",
+					  field, levels, bytes, lance_file_version_name(version), max_levels,
+					  max_bytes);
+}
+
 /* The value bytes of fixed-width list items [i, i + k), in a new buffer. */
 static uint8_t *
 list_fixed_values(const LanceArray *items, int64_t i, int64_t k, size_t *len)
@@ -446,7 +473,7 @@ writer21_list_page_end(WFile *w, const LanceArray *a, const LanceArray *items, i
 	int64_t		levels = 0;
 	int64_t		end = start;
 
-	list_chunk_limits(w, &max_levels, &max_bytes);
+	list_chunk_limits(w->version, &max_levels, &max_bytes);
 	while (end < a->length)
 	{
 		int64_t		rl = lance_list_row_levels(a, end);
@@ -542,7 +569,7 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, in
 		layer_init[item_depth + 1 + list_layers + d] = LAYER_NULLABLE_ITEM;
 	layers = warena_new(ar, layer_init,
 						(size_t) (item_depth + 1 + list_layers + row_depth) * sizeof(int32_t));
-	list_chunk_limits(w, &max_levels, &max_bytes);
+	list_chunk_limits(w->version, &max_levels, &max_bytes);
 	for (int64_t r = start; r < start + n; r++)
 		levels += lance_list_row_levels(a, r);
 	if (levels > max_levels || vbytes > max_bytes)
