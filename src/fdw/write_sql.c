@@ -229,18 +229,34 @@ lance_create_table(PG_FUNCTION_ARGS)
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-
 		const char *name;
+		Oid			elemtype = get_element_type(att->atttypid);
 
 		if (att->attisdropped)
 			continue;
 		name = lance_column_field_name(relid, att->attnum, NameStr(att->attname));
-		if (att->attndims == 2 && get_element_type(att->atttypid) != InvalidOid)
+		/*
+		 * Postgres does not enforce declared dimensions, so they are only
+		 * taken for what the column's dataset should hold: more than two
+		 * would silently make a flat list, and lists of lists of vectors
+		 * or structs cannot be written.
+		 */
+		if (elemtype != InvalidOid &&
+			(att->attndims > 2 ||
+			 (att->attndims == 2 && (elemtype == lance_vector_type_oid() ||
+									 get_typtype(elemtype) == TYPTYPE_COMPOSITE))))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" of type %s declared with %d dimensions cannot become a Lance field",
+							NameStr(att->attname), format_type_be(att->atttypid), att->attndims),
+					 errdetail("Lance lists of lists are written for scalar items only, and lists nest at most two deep."),
+					 errhint("Declare one dimension for a list, or two of a scalar type for a list of lists, which reads and writes as jsonb.")));
+		if (att->attndims == 2 && elemtype != InvalidOid)
 		{
 			/*
-			 * Declared with two dimensions (bigint[][], text[][]): a
-			 * list of lists, whose inner lists may differ in length, so it
-			 * is read and written as jsonb.
+			 * Declared with two dimensions (bigint[][], text[][]): a list
+			 * of lists, whose inner lists may differ in length, so it is
+			 * read and written as jsonb.
 			 */
 			int			self = list_length(fields);
 
