@@ -24,7 +24,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
 
-import { fixedBinaryListWrites, nestedListWrites } from './write_nested_lists.mjs';
+import { fixedBinaryListWrites, fixedListNullItems, nestedListWrites } from './write_nested_lists.mjs';
 
 const [refDir, fixturesDir, scratchDir] = process.argv.slice(2);
 if (!refDir || !fixturesDir || !scratchDir) {
@@ -919,6 +919,7 @@ async function main() {
     };
     await nestedListWrites(nestedArgs);
     await fixedBinaryListWrites(nestedArgs);
+    await fixedListNullItems(nestedArgs);
     await stableRowIds();
     await compactIndexed();
   }
