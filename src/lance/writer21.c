@@ -559,6 +559,10 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, in
 	uint8_t    *vals = NULL;
 	bool		ok;
 
+	/* list_levels.c knows no struct layers: the schema check keeps them apart */
+	if (list_layers == 2 && w->struct_depth > 0)
+		return core_error(w->err, CORE_ERR_INVALID,
+						  "%s: a list of lists in or of structs reached the page encoder", w->what);
 	lance_list_leaf_range(a, start, start + n, &first, &nitems);
 	vbytes = list_value_bytes(items, first, nitems);
 	for (int d = 0; d <= item_depth; d++)

@@ -93,7 +93,9 @@ writable_list_item(const LanceType *t)
 
 /*
  * Whether a list's items may be lists in turn (two list layers): lists of
- * scalars, or fixed-size lists of fixed-width values.
+ * scalars, or fixed-size lists of fixed-width values other than decimals
+ * (written from jsonb through Postgres arrays, which write no decimal
+ * fixed-size list).
  */
 static bool
 writable_inner_list(const LanceField *f)
@@ -101,7 +103,8 @@ writable_inner_list(const LanceField *f)
 	const LanceType *t = &f->type;
 
 	if (t->id == LANCE_TYPE_FIXED_SIZE_LIST)
-		return t->item != NULL && writable_fixed(t->item) && t->fixed_size > 0;
+		return t->item != NULL && writable_fixed(t->item) && t->fixed_size > 0 &&
+			t->item->id != LANCE_TYPE_DECIMAL128 && t->item->id != LANCE_TYPE_DECIMAL256;
 	return t->id == LANCE_TYPE_LIST && f->num_children == 1 &&
 		writable_list_item(&f->children[0]->type);
 }
