@@ -393,6 +393,24 @@ lance_converter_for(const LanceField *field, Oid typid, int32 typmod,
 	if (typid != JSONBOID)
 		report_type_mismatch(field, typid, typmod, relname, attname);
 	conv->kind = CONV_JSONB;
+	/* a list of lists: each inner list is written as an array of its items */
+	if (type->id == LANCE_TYPE_LIST && item != NULL &&
+		(item->id == LANCE_TYPE_LIST || item->id == LANCE_TYPE_FIXED_SIZE_LIST))
+	{
+		const LanceType *leaf = list_item_type(item, field->children[0]);
+
+		if (leaf != NULL && is_scalar(leaf))
+		{
+			Oid			infn;
+
+			conv->item = lance_converter_for(field->children[0],
+											 get_array_type(scalar_type_oid(leaf)), -1,
+											 relname, attname);
+			conv->item->parent = conv;
+			getTypeInputInfo(conv->item->item->typid, &infn, &conv->item_ioparam);
+			fmgr_info(infn, &conv->item_input);
+		}
+	}
 	return conv;
 }
 

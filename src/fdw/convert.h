@@ -51,11 +51,18 @@ typedef struct LanceConverter
 	const struct LanceConverter *parent;
 	Oid			typid;			/* the column's type */
 	int32		typmod;
-	/* for CONV_ARRAY: how the items convert, and the element type */
+	/*
+	 * for CONV_ARRAY: how the items convert, and the element type; for
+	 * CONV_JSONB of a list of lists, how an inner list is written (as an
+	 * array of its items, write_jsonb.c), else NULL
+	 */
 	struct LanceConverter *item;
 	int16		elmlen;
 	bool		elmbyval;
 	char		elmalign;
+	/* for CONV_JSONB of a list of lists: the items' input function */
+	FmgrInfo	item_input;
+	Oid			item_ioparam;
 	/* for CONV_COMPOSITE: the type, and per member its converter and attribute */
 	TupleDesc	rowdesc;
 	struct LanceConverter **members;	/* NULL for a member without attribute */

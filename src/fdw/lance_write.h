@@ -57,6 +57,10 @@ extern void lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d,
 extern void lance_push_composite(const LanceConverter *conv, LanceArray *a, Datum d,
 								 CoreError *err);
 
+/* write_jsonb.c */
+extern void lance_push_jsonb_lists(const LanceConverter *conv, LanceArray *a, Datum d,
+								   CoreError *err);
+
 /* fdw_modify.c */
 extern void lance_check_local_write(const char *location);
 extern bool lance_xact_staged_dataset(const char *location, Storage *st, LanceDataset **ds);

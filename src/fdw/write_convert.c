@@ -341,13 +341,102 @@ push_text(LanceArray *a, Datum d, CoreError *err)
 								   err), err);
 }
 
-/* Store a bytea value's bytes. */
+/*
+ * Store a bytea value's bytes in field (conv's, or its list's item): a
+ * fixed-size binary field's array has no offsets, so its values must be
+ * exactly its width and go in as fixed-width values.
+ */
 static void
-push_bytea(LanceArray *a, Datum d, CoreError *err)
+push_bytea(LanceArray *a, const LanceConverter *conv, const LanceField *field, Datum d,
+		   CoreError *err)
 {
 	bytea	   *b = DatumGetByteaPP(d);
+	int			len = VARSIZE_ANY_EXHDR(b);
 
-	push_ok(lance_array_push_bytes(a, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), err), err);
+	if (field->type.id != LANCE_TYPE_FIXED_SIZE_BINARY)
+	{
+		push_ok(lance_array_push_bytes(a, VARDATA_ANY(b), len, err), err);
+		return;
+	}
+	if (len != field->type.fixed_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_LENGTH_MISMATCH),
+				 errmsg("value of %d bytes does not fit Lance field \"%s\" of %d bytes",
+						len, field_path(conv, field), field->type.fixed_size)));
+	push_ok(lance_array_push_fixed(a, VARDATA_ANY(b), err), err);
+}
+
+/* Microseconds to a count of type t's unit (truncating toward -inf). */
+static int64
+from_usecs(const LanceField *field, const LanceType *t, int64 us)
+{
+	int64		r;
+
+	switch (t->unit)
+	{
+		case LANCE_UNIT_S:
+			return us >= 0 ? us / USECS_PER_SEC : -((-(us + 1)) / USECS_PER_SEC) - 1;
+		case LANCE_UNIT_MS:
+			return us >= 0 ? us / 1000 : -((-(us + 1)) / 1000) - 1;
+		case LANCE_UNIT_NS:
+			if (pg_mul_s64_overflow(us, 1000, &r))
+				report_out_of_range(field, psprintf(INT64_FORMAT " microseconds", us));
+			return r;
+		default:
+			return us;
+	}
+}
+
+/*
+ * A date, timestamp, time or interval (kind) as type t stores it, in its
+ * width of 4 or 8 bytes: days or milliseconds since the Unix epoch, or a
+ * count of t's unit since the epoch or midnight.  field names errors.
+ */
+static void
+temporal_bytes(const LanceField *field, const LanceType *t, LanceConvKind kind, Datum d,
+			   uint8 *buf)
+{
+	int64		v;
+
+	switch (kind)
+	{
+		case CONV_DATE:
+			if (DATE_NOT_FINITE(DatumGetDateADT(d)))
+				report_out_of_range(field, "infinity");
+			v = (int64) DatumGetDateADT(d) + UNIX_TO_PG_EPOCH_DAYS;
+			if (t->id == LANCE_TYPE_DATE64)
+				v *= 86400000;
+			break;
+		case CONV_TIMESTAMP:
+			if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(d)))
+				report_out_of_range(field, "infinity");
+			v = from_usecs(field, t, DatumGetTimestamp(d) + UNIX_TO_PG_EPOCH_USECS);
+			break;
+		case CONV_TIME:
+			v = from_usecs(field, t, DatumGetTimeADT(d));
+			break;
+		default:
+			{
+				Interval   *iv = DatumGetIntervalP(d);
+
+				if (iv->month != 0 || iv->day != 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("interval with months or days cannot be stored in Lance duration field \"%s\"",
+									field->name)));
+				v = from_usecs(field, t, iv->time);
+			}
+	}
+	if (t->byte_width == 4)
+	{
+		int32		v32 = (int32) v;
+
+		if (v < PG_INT32_MIN || v > PG_INT32_MAX)
+			report_out_of_range(field, psprintf(INT64_FORMAT, v));
+		memcpy(buf, &v32, sizeof(v32));
+	}
+	else
+		memcpy(buf, &v, sizeof(v));
 }
 
 /*
@@ -408,7 +497,7 @@ push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 			else if (conv->item->kind == CONV_TEXT)
 				push_text(a->children[0], elems[i], err);
 			else
-				push_bytea(a->children[0], elems[i], err);
+				push_bytea(a->children[0], conv, field->children[0], elems[i], err);
 		}
 		push_ok(lance_array_push_list_end(a, err), err);
 		return;
@@ -438,6 +527,12 @@ push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 			case CONV_FLOAT8:
 				float_bytes(field, item, DatumGetFloat8(elems[i]), buf);
 				break;
+			case CONV_DATE:
+			case CONV_TIMESTAMP:
+			case CONV_TIME:
+			case CONV_INTERVAL:
+				temporal_bytes(field, item, conv->item->kind, elems[i], buf);
+				break;
 			default:
 				report_unwritable(field);
 		}
@@ -447,42 +542,6 @@ push_array(const LanceConverter *conv, LanceArray *a, Datum d, CoreError *err)
 		push_ok(lance_array_push_fsl(a, bytes, err), err);
 	else
 		push_ok(lance_array_push_list(a, bytes, nulls, n, err), err);
-}
-
-/* Microseconds to a count of the field's unit (truncating toward -inf). */
-static int64
-from_usecs(const LanceField *field, int64 us)
-{
-	int64		r;
-
-	switch (field->type.unit)
-	{
-		case LANCE_UNIT_S:
-			return us >= 0 ? us / USECS_PER_SEC : -((-(us + 1)) / USECS_PER_SEC) - 1;
-		case LANCE_UNIT_MS:
-			return us >= 0 ? us / 1000 : -((-(us + 1)) / 1000) - 1;
-		case LANCE_UNIT_NS:
-			if (pg_mul_s64_overflow(us, 1000, &r))
-				report_out_of_range(field, psprintf(INT64_FORMAT " microseconds", us));
-			return r;
-		default:
-			return us;
-	}
-}
-
-static void
-push_int_width(LanceArray *a, const LanceField *field, int64 v, CoreError *err)
-{
-	if (field->type.byte_width == 4)
-	{
-		int32		v32 = (int32) v;
-
-		if (v < PG_INT32_MIN || v > PG_INT32_MAX)
-			report_out_of_range(field, psprintf(INT64_FORMAT, v));
-		push_ok(lance_array_push_fixed(a, &v32, err), err);
-	}
-	else
-		push_ok(lance_array_push_fixed(a, &v, err), err);
 }
 
 void
@@ -533,63 +592,22 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 				break;
 			}
 		case CONV_DATE:
-			{
-				DateADT		days = DatumGetDateADT(d);
-				int64		v;
-
-				if (DATE_NOT_FINITE(days))
-					report_out_of_range(field, "infinity");
-				v = (int64) days + UNIX_TO_PG_EPOCH_DAYS;
-				if (field->type.id == LANCE_TYPE_DATE64)
-					v *= 86400000;
-				push_int_width(a, field, v, err);
-				break;
-			}
 		case CONV_TIMESTAMP:
-			{
-				Timestamp	ts = DatumGetTimestamp(d);
-
-				if (TIMESTAMP_NOT_FINITE(ts))
-					report_out_of_range(field, "infinity");
-				push_int_width(a, field, from_usecs(field, ts + UNIX_TO_PG_EPOCH_USECS), err);
-				break;
-			}
 		case CONV_TIME:
-			push_int_width(a, field, from_usecs(field, DatumGetTimeADT(d)), err);
-			break;
 		case CONV_INTERVAL:
 			{
-				Interval   *iv = DatumGetIntervalP(d);
+				uint8		buf[8];
 
-				if (iv->month != 0 || iv->day != 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("interval with months or days cannot be stored in Lance duration field \"%s\"",
-									field->name)));
-				push_int_width(a, field, from_usecs(field, iv->time), err);
+				temporal_bytes(field, &field->type, conv->kind, d, buf);
+				push_ok(lance_array_push_fixed(a, buf, err), err);
 				break;
 			}
 		case CONV_TEXT:
 			push_text(a, d, err);
 			break;
 		case CONV_BYTEA:
-			{
-				bytea	   *b = DatumGetByteaPP(d);
-				int			len = VARSIZE_ANY_EXHDR(b);
-
-				if (field->type.id != LANCE_TYPE_FIXED_SIZE_BINARY)
-				{
-					push_bytea(a, d, err);
-					break;
-				}
-				if (len != field->type.fixed_size)
-					ereport(ERROR,
-							(errcode(ERRCODE_STRING_DATA_LENGTH_MISMATCH),
-							 errmsg("value of %d bytes does not fit Lance field \"%s\" of %d bytes",
-									len, field->name, field->type.fixed_size)));
-				push_ok(lance_array_push_fixed(a, VARDATA_ANY(b), err), err);
-				break;
-			}
+			push_bytea(a, conv, field, d, err);
+			break;
 		case CONV_VECTOR:
 			{
 				Vector	   *v = (Vector *) PG_DETOAST_DATUM(d);
@@ -607,6 +625,11 @@ lance_push_datum(const LanceConverter *conv, LanceArray *a, Datum d, bool isnull
 			break;
 		case CONV_COMPOSITE:
 			lance_push_composite(conv, a, d, err);
+			break;
+		case CONV_JSONB:
+			if (conv->item == NULL)
+				report_unwritable(field);
+			lance_push_jsonb_lists(conv, a, d, err);
 			break;
 		default:
 			report_unwritable(field);

@@ -229,12 +229,43 @@ lance_create_table(PG_FUNCTION_ARGS)
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		const char *name;
+		Oid			elemtype = get_element_type(att->atttypid);
 
 		if (att->attisdropped)
 			continue;
-		fields = column_fields(fields,
-							   lance_column_field_name(relid, att->attnum, NameStr(att->attname)),
-							   att->atttypid, att->atttypmod, !att->attnotnull,
+		name = lance_column_field_name(relid, att->attnum, NameStr(att->attname));
+		/*
+		 * Postgres does not enforce declared dimensions, so they are only
+		 * taken for what the column's dataset should hold: more than two
+		 * would silently make a flat list, and lists of lists of vectors
+		 * or structs cannot be written.
+		 */
+		if (elemtype != InvalidOid &&
+			(att->attndims > 2 ||
+			 (att->attndims == 2 && (elemtype == lance_vector_type_oid() ||
+									 get_typtype(elemtype) == TYPTYPE_COMPOSITE))))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" of type %s declared with %d dimensions cannot become a Lance field",
+							NameStr(att->attname), format_type_be(att->atttypid), att->attndims),
+					 errdetail("Lance lists of lists are written for scalar items only, and lists nest at most two deep."),
+					 errhint("Declare one dimension for a list, or two of a scalar type for a list of lists, which reads and writes as jsonb.")));
+		if (att->attndims == 2 && elemtype != InvalidOid)
+		{
+			/*
+			 * Declared with two dimensions (bigint[][], text[][]): a list
+			 * of lists, whose inner lists may differ in length, so it is
+			 * read and written as jsonb.
+			 */
+			int			self = list_length(fields);
+
+			fields = lappend(fields, field_spec(name, "list", !att->attnotnull, -1));
+			fields = column_fields(fields, "item", att->atttypid, att->atttypmod, true,
+								   NameStr(att->attname), self);
+			continue;
+		}
+		fields = column_fields(fields, name, att->atttypid, att->atttypmod, !att->attnotnull,
 							   NameStr(att->attname), -1);
 	}
 	table_close(rel, AccessShareLock);

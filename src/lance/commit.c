@@ -36,6 +36,7 @@
 #include "core/alloc.h"
 #include "lance/commit.h"
 #include "lance/deletion.h"
+#include "lance/list_levels.h"
 #include "lance/manifest_raw.h"
 #include "lance/path.h"
 #include "lance/writer_flush.h"
@@ -561,6 +562,12 @@ flush_all(LanceWriter *wr, CoreError *err)
 CoreStatus
 lance_writer_row_done(LanceWriter *wr, CoreError *err)
 {
+	/* a list too long for a page is the row's error, not its file's */
+	for (int i = 0; i < wr->ncols; i++)
+		if (wr->cols[i]->type->id == LANCE_TYPE_LIST &&
+			lance_list_row_check(wr->fv, lance_schema_top(lance_writer_schema(wr), i)->name,
+								 wr->cols[i], wr->cols[i]->length - 1, err) != CORE_OK)
+			return CORE_ERR_UNSUPPORTED;
 	unstage(wr);
 	wr->buffered++;
 	if (wr->buffered >= wr->opts.max_rows_per_file)

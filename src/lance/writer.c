@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "lance/list_levels.h"
 #include "lance/path.h"
 #include "lance/writer_int.h"
 #include "lance_file2.pb-c.h"
@@ -246,6 +247,32 @@ check_nullable(WFile *w, const LanceField *field, const LanceArray *a)
 }
 
 /*
+ * Refuse a fixed-size list (a column, or a list's items) with a null item
+ * in a list that is not null: its values are written flat, without item
+ * validity, so the null would read back as a zero.  Only values read
+ * from LanceDB's files (lance_compact) can hold such nulls.
+ */
+static CoreStatus
+check_fixed_list_items(WFile *w, const LanceField *field, const LanceArray *a)
+{
+	const LanceArray *fsl = a->type->id == LANCE_TYPE_LIST ? a->children[0] : a;
+	const LanceArray *items;
+	int64_t		per;
+
+	if (fsl->type->id != LANCE_TYPE_FIXED_SIZE_LIST || fsl->children[0]->null_count == 0)
+		return CORE_OK;
+	items = fsl->children[0];
+	per = fsl->type->fixed_size;
+	for (int64_t r = 0; r < fsl->length; r++)
+		for (int64_t j = r * per; j < (r + 1) * per && lance_array_is_valid(fsl, r); j++)
+			if (!lance_array_is_valid(items, j))
+				return core_error(w->err, CORE_ERR_UNSUPPORTED,
+								  "field \"%s\" holds a fixed-size list with a null item, which cannot be written: its values are stored without item validity",
+								  field->name);
+	return CORE_OK;
+}
+
+/*
  * Encode one column, page by page; a member of a list's struct items
  * (w->list_parent) is paged by the list's rows.
  */
@@ -256,6 +283,8 @@ write_column(WFile *w, const LanceField *field, const LanceArray *a)
 	int64_t		start = 0;
 	CoreStatus	status = check_nullable(w, field, a);
 
+	if (status == CORE_OK)
+		status = check_fixed_list_items(w, field, a);
 	if (status != CORE_OK)
 		return status;
 	while (start < rows->length || (start == 0 && rows->length == 0))
@@ -267,7 +296,7 @@ write_column(WFile *w, const LanceField *field, const LanceArray *a)
 		if (w->list_parent)
 			end = writer21_list_page_end(w, w->list_parent, a, start);
 		else if (a->type->id == LANCE_TYPE_LIST && w->version != LANCE_FILE_V2_0)
-			end = writer21_list_page_end(w, a, a->children[0], start);
+			end = writer21_list_page_end(w, a, lance_list_leaf(a), start);
 		else
 			while (end < a->length && (end == start || bytes < PAGE_TARGET_BYTES))
 				bytes += row_bytes(a, end++);

@@ -24,6 +24,7 @@
 
 #include "core/alloc.h"
 #include "lance/codec.h"
+#include "lance/list_levels.h"
 #include "lance/writer_int.h"
 #include "lance_enc21.pb-c.h"
 
@@ -396,9 +397,9 @@ full_zip_page(WFile *w, WArena *ar, const LanceArray *a, int64_t start, int64_t 
 
 /* Levels a list page may hold: one chunk, within its u16 fields. */
 static void
-list_chunk_limits(const WFile *w, int64_t *max_levels, int64_t *max_value_bytes)
+list_chunk_limits(LanceFileVersion version, int64_t *max_levels, int64_t *max_value_bytes)
 {
-	if (w->version == LANCE_FILE_V2_1)
+	if (version == LANCE_FILE_V2_1)
 	{
 		/* 8 header + 2 x 2 bytes a level + values within 32 KiB */
 		*max_levels = LIST_MAX_LEVELS_V21;
@@ -412,14 +413,10 @@ list_chunk_limits(const WFile *w, int64_t *max_levels, int64_t *max_value_bytes)
 	}
 }
 
-/* Items of list row r. */
-static int64_t
-list_items(const LanceArray *a, int64_t r)
-{
-	return lance_array_offset(a, r + 1) - lance_array_offset(a, r);
-}
-
-/* Chunk bytes of list items [i, i + k): bits, fixed width, or variable-width. */
+/*
+ * Chunk bytes of list items [i, i + k): bits, fixed width (a whole
+ * fixed-size list's for those), or variable-width.
+ */
 static int64_t
 list_value_bytes(const LanceArray *items, int64_t i, int64_t k)
 {
@@ -430,6 +427,44 @@ list_value_bytes(const LanceArray *items, int64_t i, int64_t k)
 	return k * items->type->byte_width;
 }
 
+CoreStatus
+lance_list_row_check(LanceFileVersion version, const char *field, const LanceArray *a, int64_t r,
+					 CoreError *err)
+{
+	const LanceArray *leaf = lance_list_leaf(a);
+	int64_t		levels = lance_list_row_levels(a, r);
+	int64_t		bytes = 0;
+	int64_t		max_levels;
+	int64_t		max_bytes;
+	int64_t		first;
+	int64_t		count;
+
+	if (version == LANCE_FILE_V2_0)
+		return CORE_OK;
+	list_chunk_limits(version, &max_levels, &max_bytes);
+	lance_list_leaf_range(a, r, r + 1, &first, &count);
+	/* a list of structs has a page per member, each checked when written */
+	if (leaf->type->id != LANCE_TYPE_STRUCT)
+		bytes = list_value_bytes(leaf, first, count);
+	if (levels <= max_levels && bytes <= max_bytes)
+		return CORE_OK;
+	return core_error(err, CORE_ERR_UNSUPPORTED,
+					  "a value of Lance list field \"%s\" takes %" PRId64 " level pairs and %" PRId64 " value bytes, more than a list page holds in file version %s (%" PRId64 " level pairs, %" PRId64 " bytes)",
+					  field, levels, bytes, lance_file_version_name(version), max_levels,
+					  max_bytes);
+}
+
+/* The value bytes of fixed-width list items [i, i + k), in a new buffer. */
+static uint8_t *
+list_fixed_values(const LanceArray *items, int64_t i, int64_t k, size_t *len)
+{
+	int64_t		per = items->type->fixed_size;
+
+	if (items->type->id == LANCE_TYPE_FIXED_SIZE_LIST)
+		return writer_fixed_values(items->children[0], i * per, k * per, len);
+	return writer_fixed_values(items, i, k, len);
+}
+
 int64_t
 writer21_list_page_end(WFile *w, const LanceArray *a, const LanceArray *items, int64_t start)
 {
@@ -438,21 +473,44 @@ writer21_list_page_end(WFile *w, const LanceArray *a, const LanceArray *items, i
 	int64_t		levels = 0;
 	int64_t		end = start;
 
-	list_chunk_limits(w, &max_levels, &max_bytes);
+	list_chunk_limits(w->version, &max_levels, &max_bytes);
 	while (end < a->length)
 	{
-		int64_t		k = list_items(a, end);
-		int64_t		rl = k > 0 ? k : 1;
-		int64_t		first = lance_array_offset(a, start);
+		int64_t		rl = lance_list_row_levels(a, end);
+		int64_t		first;
+		int64_t		count;
 
+		lance_list_leaf_range(a, start, end + 1, &first, &count);
 		if (end > start &&
-			(levels + rl > max_levels ||
-			 list_value_bytes(items, first, lance_array_offset(a, end + 1) - first) > max_bytes))
+			(levels + rl > max_levels || list_value_bytes(items, first, count) > max_bytes))
 			break;
 		levels += rl;
 		end++;
 	}
 	return end;
+}
+
+/*
+ * The rep and def level buffers of rows [start, start + n) of a list of
+ * lists, levels pairs in all.
+ */
+static bool
+nested_list_levels(const LanceArray *a, int64_t start, int64_t n, int64_t levels, WOut *rep,
+				   WOut *def)
+{
+	uint16_t   *r = core_malloc((size_t) (levels ? levels : 1) * sizeof(uint16_t));
+	uint16_t   *d = core_malloc((size_t) (levels ? levels : 1) * sizeof(uint16_t));
+	bool		ok = r != NULL && d != NULL;
+
+	if (ok)
+	{
+		lance_list_levels(a, start, n, r, d);
+		for (int64_t i = 0; i < levels && ok; i++)
+			ok = wout_u16(rep, r[i]) && wout_u16(def, d[i]);
+	}
+	core_free(r);
+	core_free(d);
+	return ok;
 }
 
 /*
@@ -466,7 +524,10 @@ writer21_list_page_end(WFile *w, const LanceArray *a, const LanceArray *items, i
  * layer between item and list (def 2 the innermost struct null, ..., the
  * list's levels after them), as for structs outside lists.  A list that
  * is a struct's member has the structs' layers after its own (a null
- * struct is one level pair, like a null list).
+ * struct is one level pair, like a null list).  A list of lists has a second
+ * list layer outside the first (list_levels.h): rep 2 starts a row, rep 1
+ * an inner list, def 4 and 5 a null and an empty row; items are then the
+ * inner lists' items.
  */
 static CoreStatus
 list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, int64_t start,
@@ -478,14 +539,15 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, in
 	int			item_depth = w->list_parent ? w->struct_depth : 0;
 	int			row_depth = w->list_parent ? 0 : w->struct_depth;
 	uint16_t	null_list = (uint16_t) (2 + item_depth);
-	int64_t		first = lance_array_offset(a, start);
-	int64_t		nitems = lance_array_offset(a, start + n) - first;
-	int64_t		vbytes = list_value_bytes(items, first, nitems);
+	int			list_layers = lance_list_layers(a);
+	int64_t		first;
+	int64_t		nitems;
+	int64_t		vbytes;
 	int64_t		max_levels;
 	int64_t		max_bytes;
 	int64_t		levels = 0;
 	Le21__MiniBlockLayout *ml = WNEW(ar, Le21__MiniBlockLayout, LE21__MINI_BLOCK_LAYOUT__INIT);
-	int32_t		layer_init[2 + WRITER_MAX_STRUCT_DEPTH];
+	int32_t		layer_init[3 + WRITER_MAX_STRUCT_DEPTH];
 	int32_t    *layers;
 	bool		large = w->version == LANCE_FILE_V2_2;
 	WOut		rep;
@@ -497,29 +559,38 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, in
 	uint8_t    *vals = NULL;
 	bool		ok;
 
+	/* list_levels.c knows no struct layers: the schema check keeps them apart */
+	if (list_layers == 2 && w->struct_depth > 0)
+		return core_error(w->err, CORE_ERR_INVALID,
+						  "%s: a list of lists in or of structs reached the page encoder", w->what);
+	lance_list_leaf_range(a, start, start + n, &first, &nitems);
+	vbytes = list_value_bytes(items, first, nitems);
 	for (int d = 0; d <= item_depth; d++)
 		layer_init[d] = LAYER_NULLABLE_ITEM;
-	layer_init[item_depth + 1] = LAYER_NULL_AND_EMPTY_LIST;
+	for (int d = 1; d <= list_layers; d++)
+		layer_init[item_depth + d] = LAYER_NULL_AND_EMPTY_LIST;
 	for (int d = 0; d < row_depth; d++)
-		layer_init[item_depth + 2 + d] = LAYER_NULLABLE_ITEM;
+		layer_init[item_depth + 1 + list_layers + d] = LAYER_NULLABLE_ITEM;
 	layers = warena_new(ar, layer_init,
-						(size_t) (item_depth + 2 + row_depth) * sizeof(int32_t));
-	list_chunk_limits(w, &max_levels, &max_bytes);
+						(size_t) (item_depth + 1 + list_layers + row_depth) * sizeof(int32_t));
+	list_chunk_limits(w->version, &max_levels, &max_bytes);
 	for (int64_t r = start; r < start + n; r++)
-		levels += list_items(a, r) > 0 ? list_items(a, r) : 1;
+		levels += lance_list_row_levels(a, r);
 	if (levels > max_levels || vbytes > max_bytes)
 		return core_error(w->err, CORE_ERR_UNSUPPORTED,
-						  "%s: a list of %" PRId64 " items (%" PRId64 " bytes) is longer than one mini-block chunk holds in file version %s (%" PRId64 " items, %" PRId64 " bytes)",
-						  w->what, nitems, vbytes, lance_file_version_name(w->version),
+						  "%s: a list of %" PRId64 " items (%" PRId64 " level pairs, %" PRId64 " bytes) is longer than one mini-block chunk holds in file version %s (%" PRId64 " level pairs, %" PRId64 " bytes)",
+						  w->what, nitems, levels, vbytes, lance_file_version_name(w->version),
 						  max_levels, max_bytes);
 	memset(&rep, 0, sizeof(rep));
 	memset(&def, 0, sizeof(def));
 	memset(&chunk, 0, sizeof(chunk));
 	memset(&word, 0, sizeof(word));
 	ok = ml != NULL && layers != NULL;
-	for (int64_t r = start; r < start + n && ok; r++)
+	if (ok && list_layers == 2)
+		ok = nested_list_levels(a, start, n, levels, &rep, &def);
+	for (int64_t r = start; r < start + n && ok && list_layers == 1; r++)
 	{
-		int64_t		k = list_items(a, r);
+		int64_t		k = lance_array_offset(a, r + 1) - lance_array_offset(a, r);
 		int64_t		off = lance_array_offset(a, r);
 
 		if (k == 0)
@@ -542,7 +613,7 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, in
 	}
 	if (ok && !variable)
 	{
-		vals = writer_fixed_values(items, first, nitems, &len);
+		vals = list_fixed_values(items, first, nitems, &len);
 		ok = vals != NULL || nitems == 0;
 	}
 	ok = ok && wout_u16(&chunk, (uint16_t) levels) && wout_u16(&chunk, (uint16_t) rep.len) &&
@@ -581,7 +652,7 @@ list_page(WFile *w, WArena *ar, const LanceArray *a, const LanceArray *items, in
 	ml->rep_compression = cflat(ar, 16);
 	ml->def_compression = cflat(ar, 16);
 	ml->value_compression = value_encoding(ar, items);
-	ml->n_layers = (size_t) (item_depth + 2 + row_depth);
+	ml->n_layers = (size_t) (item_depth + 1 + list_layers + row_depth);
 	ml->layers = layers;
 	ml->has_num_buffers = 1;
 	ml->num_buffers = 1;
@@ -613,7 +684,7 @@ writer21_page(WFile *w, const LanceArray *a, int64_t start, int64_t n, WPage *p)
 	if (w->list_parent != NULL)
 		status = list_page(w, &ar, w->list_parent, a, start, n, p, layout);
 	else if (a->type->id == LANCE_TYPE_LIST)
-		status = list_page(w, &ar, a, a->children[0], start, n, p, layout);
+		status = list_page(w, &ar, a, lance_list_leaf(a), start, n, p, layout);
 	else if (a->type->id == LANCE_TYPE_FIXED_SIZE_LIST &&
 			 (int64_t) a->type->fixed_size * a->type->item->byte_width > FULL_ZIP_MIN_WIDTH)
 		status = full_zip_page(w, &ar, a, start, n, p, layout);

@@ -92,6 +92,24 @@ writable_list_item(const LanceType *t)
 }
 
 /*
+ * Whether a list's items may be lists in turn (two list layers): lists of
+ * scalars, or fixed-size lists of fixed-width values other than decimals
+ * (written from jsonb through Postgres arrays, which write no decimal
+ * fixed-size list).
+ */
+static bool
+writable_inner_list(const LanceField *f)
+{
+	const LanceType *t = &f->type;
+
+	if (t->id == LANCE_TYPE_FIXED_SIZE_LIST)
+		return t->item != NULL && writable_fixed(t->item) && t->fixed_size > 0 &&
+			t->item->id != LANCE_TYPE_DECIMAL128 && t->item->id != LANCE_TYPE_DECIMAL256;
+	return t->id == LANCE_TYPE_LIST && f->num_children == 1 &&
+		writable_list_item(&f->children[0]->type);
+}
+
+/*
  * Whether a struct can be written: members of scalar types, each a column
  * of its own, lists of scalars (not in a list's items: lists do not
  * nest), or structs of such members, at most WRITER_MAX_STRUCT_DEPTH deep
@@ -156,6 +174,7 @@ lance_write_check_schema(const LanceSchema *schema, CoreError *err)
 
 					ok = f->num_children == 1 &&
 						(writable_list_item(&f->children[0]->type) ||
+						 writable_inner_list(f->children[0]) ||
 						 (f->children[0]->type.id == LANCE_TYPE_STRUCT &&
 						  writable_struct(f->children[0], 1, true, &bad)));
 					if (!ok && f->num_children == 1 &&

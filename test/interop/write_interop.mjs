@@ -24,6 +24,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
 
+import { fixedBinaryListWrites, fixedListNullItems, nestedListWrites } from './write_nested_lists.mjs';
+
 const [refDir, fixturesDir, scratchDir] = process.argv.slice(2);
 if (!refDir || !fixturesDir || !scratchDir) {
   console.error('usage: node write_interop.mjs LANCEDB_REF_DIR FIXTURES_DIR SCRATCH_DIR');
@@ -911,6 +913,13 @@ async function main() {
     await listStructWrites();
     await structListWrites();
     await createdNested();
+    const nestedArgs = {
+      client, lancedb, root, dump, check, attempt, sameRows,
+      arrow: createRequire(path.join(refDir, 'package.json'))('apache-arrow'),
+    };
+    await nestedListWrites(nestedArgs);
+    await fixedBinaryListWrites(nestedArgs);
+    await fixedListNullItems(nestedArgs);
     await stableRowIds();
     await compactIndexed();
   }

@@ -992,6 +992,42 @@ string_is(const LanceArray *a, int64_t r, const char *s)
 		memcmp(a->values + lance_array_offset(a, r), s, (size_t) len) == 0;
 }
 
+/*
+ * Read all rows of a file written under "t" (dataset root) back through
+ * the fragment reader, as a fragment of that one file.
+ */
+static CoreStatus
+read_written(Storage *st, const LanceWrittenFile *file, const LanceField **fields, int nfields,
+			 int64_t rows, LanceArray **got, CoreError *err)
+{
+	LanceFragmentRef frag;
+	LanceDataFileRef df;
+	LanceFragmentReader *reader = NULL;
+	char		path[96];
+	CoreStatus	status;
+
+	memset(&frag, 0, sizeof(frag));
+	memset(&df, 0, sizeof(df));
+	snprintf(path, sizeof(path), "data/%s", file->name);
+	df.path = path;
+	df.num_fields = file->num_fields;
+	df.field_ids = file->field_ids;
+	df.column_indices = file->column_indices;
+	df.major = file->major;
+	df.minor = file->minor;
+	df.size_bytes = file->size_bytes;
+	frag.physical_rows = (uint64_t) rows;
+	frag.num_files = 1;
+	frag.files = &df;
+	/* the reader refers to frag: it is closed before frag goes */
+	status = lance_fragment_reader_open(st, "t", &frag, fields, nfields, &reader, err);
+	if (status == CORE_OK)
+		status = lance_fragment_reader_read(reader, 0, rows, got, err);
+	if (reader != NULL)
+		lance_fragment_reader_close(reader);
+	return status;
+}
+
 static void
 nested_round_trip(LanceFileVersion fv)
 {
@@ -1000,11 +1036,7 @@ nested_round_trip(LanceFileVersion fv)
 	LanceArray *cols[2] = {NULL, NULL};
 	LanceArray *got[2] = {NULL, NULL};
 	LanceWrittenFile *file = NULL;
-	LanceFragmentReader *reader = NULL;
-	LanceFragmentRef frag;
-	LanceDataFileRef df;
 	const LanceField *fields[2];
-	char		path[96];
 	CoreError	err;
 	bool		v20 = fv == LANCE_FILE_V2_0;
 	int32_t		x;
@@ -1020,22 +1052,7 @@ nested_round_trip(LanceFileVersion fv)
 	CHECK_MSG(lance_datafile_write(st, "t", schema, fv, cols, 3, &file, &err) == CORE_OK,
 			  "%s", err.msg);
 
-	memset(&frag, 0, sizeof(frag));
-	memset(&df, 0, sizeof(df));
-	snprintf(path, sizeof(path), "data/%s", file->name);
-	df.path = path;
-	df.num_fields = file->num_fields;
-	df.field_ids = file->field_ids;
-	df.column_indices = file->column_indices;
-	df.major = file->major;
-	df.minor = file->minor;
-	df.size_bytes = file->size_bytes;
-	frag.physical_rows = 3;
-	frag.num_files = 1;
-	frag.files = &df;
-	CHECK_MSG(lance_fragment_reader_open(st, "t", &frag, fields, 2, &reader, &err) == CORE_OK,
-			  "%s", err.msg);
-	CHECK_MSG(lance_fragment_reader_read(reader, 0, 3, got, &err) == CORE_OK, "%s", err.msg);
+	CHECK_MSG(read_written(st, file, fields, 2, 3, got, &err) == CORE_OK, "%s", err.msg);
 
 	/* the list of strings */
 	CHECK(lance_array_is_valid(got[0], 0) && !lance_array_is_valid(got[0], 1) &&
@@ -1062,7 +1079,6 @@ nested_round_trip(LanceFileVersion fv)
 		lance_array_free(cols[i]);
 		lance_array_free(got[i]);
 	}
-	lance_fragment_reader_close(reader);
 	lance_written_file_free(file);
 	lance_schema_free(schema);
 	drop_storage(st);
@@ -1081,6 +1097,134 @@ UNIT_TEST(written_lists_of_strings_and_structs_read_back_equal_in_2_1)
 UNIT_TEST(written_lists_of_strings_and_structs_read_back_equal_in_2_2)
 {
 	nested_round_trip(LANCE_FILE_V2_2);
+}
+
+/*
+ * list<list<int64>> rows drawn at random: null and empty rows, inner
+ * lists null, empty or of 1 to 4 items, null items.  The first inner list
+ * of row r is null, empty or not as r % 3 says, so the page breaks of a
+ * file (every ~4096 level pairs in 2.1, ~32767 in 2.2) fall on rows that
+ * start each way.
+ */
+static bool
+push_random_lists(LanceArray *ll, int64_t rows, uint64_t seed, CoreError *err)
+{
+	LanceArray *inner = ll->children[0];
+	uint64_t	x = seed;
+	bool		ok = true;
+
+	for (int64_t r = 0; r < rows && ok; r++)
+	{
+		int			n;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (x % 10 == 0)
+		{
+			ok = lance_array_append_nulls(ll, 1, err) == CORE_OK;
+			continue;
+		}
+		n = (int) (x >> 8) % 5;
+		for (int j = 0; j < n && ok; j++)
+		{
+			int			kind = j == 0 ? (int) (r % 3) : (int) ((x >> (12 + 3 * j)) % 6);
+
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			if (kind == 0)
+				ok = lance_array_append_nulls(inner, 1, err) == CORE_OK;
+			else
+			{
+				int			k = kind == 1 ? 0 : 1 + (int) (x % 4);
+
+				for (int i = 0; i < k && ok; i++)
+				{
+					int64_t		v = (int64_t) (x >> (8 * i)) - 4096;
+
+					ok = ((x >> (40 + i)) & 7) == 0
+						? lance_array_append_nulls(inner->children[0], 1, err) == CORE_OK
+						: lance_array_push_fixed(inner->children[0], &v, err) == CORE_OK;
+				}
+				ok = ok && lance_array_push_list_end(inner, err) == CORE_OK;
+			}
+		}
+		ok = ok && lance_array_push_list_end(ll, err) == CORE_OK;
+	}
+	return ok;
+}
+
+/* Whether list entry r of a and of b hold the same items (recursively). */
+static bool
+same_list(const LanceArray *a, int64_t ra, const LanceArray *b, int64_t rb)
+{
+	int64_t		na = lance_array_offset(a, ra + 1) - lance_array_offset(a, ra);
+	int64_t		nb = lance_array_offset(b, rb + 1) - lance_array_offset(b, rb);
+
+	if (lance_array_is_valid(a, ra) != lance_array_is_valid(b, rb) || na != nb)
+		return false;
+	for (int64_t i = 0; i < na; i++)
+	{
+		const LanceArray *ia = a->children[0];
+		const LanceArray *ib = b->children[0];
+		int64_t		ja = lance_array_offset(a, ra) + i;
+		int64_t		jb = lance_array_offset(b, rb) + i;
+
+		if (ia->type->id == LANCE_TYPE_LIST ? !same_list(ia, ja, ib, jb)
+			: lance_array_is_valid(ia, ja) != lance_array_is_valid(ib, jb) ||
+			(lance_array_is_valid(ia, ja) &&
+			 memcmp(ia->values + 8 * ja, ib->values + 8 * jb, 8) != 0))
+			return false;
+	}
+	return true;
+}
+
+static void
+random_lists_of_lists_round_trip(LanceFileVersion fv, int64_t rows)
+{
+	static const LanceFieldSpec spec[] = {
+		{0, -1, "ll", "list", true},
+		{1, 0, "item", "list", true},
+		{2, 1, "item", "int64", true},
+	};
+	Storage    *st = temp_storage();
+	LanceSchema *schema = NULL;
+	LanceArray *col = NULL;
+	LanceArray *got = NULL;
+	LanceWrittenFile *file = NULL;
+	const LanceField *field;
+	CoreError	err;
+
+	CHECK(st != NULL);
+	CHECK(lance_schema_build(spec, 3, "test", &schema, &err) == CORE_OK);
+	CHECK_MSG(lance_write_check_schema(schema, &err) == CORE_OK, "%s", err.msg);
+	field = lance_schema_top(schema, 0);
+	CHECK(lance_array_new_for_field(field, &col, &err) == CORE_OK);
+	CHECK_MSG(push_random_lists(col, rows, 0x9e3779b97f4a7c15u + (uint64_t) fv, &err), "%s", err.msg);
+	CHECK_MSG(lance_datafile_write(st, "t", schema, fv, &col, rows, &file, &err) == CORE_OK,
+			  "%s", err.msg);
+	CHECK_MSG(read_written(st, file, &field, 1, rows, &got, &err) == CORE_OK,
+			  "%s", err.msg);
+	CHECK(got->length == rows);
+	for (int64_t r = 0; r < rows; r++)
+		CHECK_MSG(same_list(col, r, got, r), "row %" PRId64 " reads back different", r);
+	lance_array_free(col);
+	lance_array_free(got);
+	lance_written_file_free(file);
+	lance_schema_free(schema);
+	drop_storage(st);
+}
+
+UNIT_TEST(random_lists_of_lists_read_back_equal_across_pages_in_2_0)
+{
+	random_lists_of_lists_round_trip(LANCE_FILE_V2_0, 4000);
+}
+
+UNIT_TEST(random_lists_of_lists_read_back_equal_across_pages_in_2_1)
+{
+	random_lists_of_lists_round_trip(LANCE_FILE_V2_1, 4000);
+}
+
+UNIT_TEST(random_lists_of_lists_read_back_equal_across_pages_in_2_2)
+{
+	random_lists_of_lists_round_trip(LANCE_FILE_V2_2, 20000);
 }
 
 UNIT_TEST(created_dataset_keeps_list_items_and_struct_members)
