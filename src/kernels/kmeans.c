@@ -136,6 +136,37 @@ kmeans_nearest2_scalar(const float *x, const float *ct, const float *cnorm,
 	return bi;
 }
 
+void
+kmeans_sum_rows_scalar(const float *x, size_t n, size_t dim,
+					   const int32_t *assign, double *sums, size_t d0,
+					   size_t d1)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		double	   *s = sums + (size_t) assign[i] * dim;
+		const float *xi = x + i * dim;
+
+		for (size_t d = d0; d < d1; d++)
+			s[d] += xi[d];
+	}
+}
+
+KmeansSumRowsFn
+kmeans_select_sum_rows(void)
+{
+	switch (distance_kernels()->isa)
+	{
+#if defined(__x86_64__) || defined(__i386__)
+		case KERNEL_ISA_AVX512:
+			return kmeans_sum_rows_avx512;
+		case KERNEL_ISA_AVX2:
+			return kmeans_sum_rows_avx2;
+#endif
+		default:
+			return kmeans_sum_rows_scalar;
+	}
+}
+
 KmeansArgminFn
 kmeans_select_argmin(void)
 {
@@ -391,6 +422,7 @@ typedef struct UpdateRun
 	const int32_t *assign;
 	double	   *sums;
 	size_t		task_dims;		/* floats of each row per task */
+	KmeansSumRowsFn sum_rows;
 } UpdateRun;
 
 /*
@@ -405,14 +437,7 @@ update_task(void *arg, size_t task, CoreError *err)
 	size_t		d0 = task * run->task_dims;
 	size_t		d1 = d0 + run->task_dims < run->dim ? d0 + run->task_dims : run->dim;
 
-	for (size_t i = 0; i < run->n; i++)
-	{
-		double	   *s = run->sums + (size_t) run->assign[i] * run->dim;
-		const float *xi = run->x + i * run->dim;
-
-		for (size_t d = d0; d < d1; d++)
-			s[d] += xi[d];
-	}
+	run->sum_rows(run->x, run->n, run->dim, run->assign, run->sums, d0, d1);
 	return CORE_OK;
 }
 
@@ -425,7 +450,7 @@ update_centroids(const float *x, size_t n, size_t dim, size_t k,
 				 const int32_t *assign, int threads, double *sums,
 				 size_t *counts, float *centroids)
 {
-	UpdateRun	run = {x, n, dim, assign, sums, dim};
+	UpdateRun	run = {x, n, dim, assign, sums, dim, kmeans_select_sum_rows()};
 	size_t		ntasks = 1;
 	CoreError	err;
 

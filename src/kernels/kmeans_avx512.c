@@ -3,7 +3,8 @@
  * kmeans_avx512.c
  *	  k-means's nearest-centroid searches with AVX-512 (see kmeans_impl.h):
  *	  the argmin over an sgemm row (kmeans_avx2.c's, widened to 16 lanes)
- *	  and the nearest-two search over transposed centroids.
+ *	  the nearest-two search over transposed centroids, and the centroid
+ *	  update's sums.
  *
  *-------------------------------------------------------------------------
  */
@@ -132,6 +133,32 @@ kmeans_nearest2_avx512(const float *x, const float *ct, const float *cnorm,
 	*best = b;
 	*second = s;
 	return bi;
+}
+
+void
+kmeans_sum_rows_avx512(const float *x, size_t n, size_t dim,
+					   const int32_t *assign, double *sums, size_t d0,
+					   size_t d1)
+{
+	size_t		len = d1 - d0;
+	size_t		full = len / 8 * 8;
+	__mmask8	tail = (__mmask8) ((1u << (len - full)) - 1);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		double	   *s = sums + (size_t) assign[i] * dim + d0;
+		const float *xi = x + i * dim + d0;
+		size_t		d = 0;
+
+		for (; d < full; d += 8)
+			_mm512_storeu_pd(s + d,
+							 _mm512_add_pd(_mm512_loadu_pd(s + d),
+										   _mm512_cvtps_pd(_mm256_loadu_ps(xi + d))));
+		if (tail)
+			_mm512_mask_storeu_pd(s + d, tail,
+								  _mm512_add_pd(_mm512_maskz_loadu_pd(tail, s + d),
+												_mm512_cvtps_pd(_mm256_maskz_loadu_ps(tail, xi + d))));
+	}
 }
 
 #endif

@@ -15,6 +15,7 @@
 #define LANCEDB_KERNELS_KMEANS_IMPL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef size_t (*KmeansArgminFn) (const float *g, const float *cnorm, size_t k,
 								  float *best);
@@ -62,5 +63,30 @@ extern size_t kmeans_nearest2_avx512(const float *x, const float *ct,
  * (the scalar one past the SIMD one's dimensions).
  */
 extern KmeansNearest2Fn kmeans_select_nearest2(size_t dim);
+
+/*
+ * The centroid update's sums: for each of n rows of dim floats, in row
+ * order, its floats [d0, d1) are added as doubles to its centroid's sums
+ * (sums[assign[i] * dim + d]).  Every element sees the same additions in
+ * the same order in every version, so all give the same bits; the SIMD
+ * ones only do 4 or 8 of them at once.  The scalar loop was a tenth of a
+ * build's CPU (bench/ivfpq/README.md).
+ */
+typedef void (*KmeansSumRowsFn) (const float *x, size_t n, size_t dim,
+								 const int32_t *assign, double *sums,
+								 size_t d0, size_t d1);
+
+extern void kmeans_sum_rows_scalar(const float *x, size_t n, size_t dim,
+								   const int32_t *assign, double *sums,
+								   size_t d0, size_t d1);
+extern void kmeans_sum_rows_avx2(const float *x, size_t n, size_t dim,
+								 const int32_t *assign, double *sums,
+								 size_t d0, size_t d1);
+extern void kmeans_sum_rows_avx512(const float *x, size_t n, size_t dim,
+								   const int32_t *assign, double *sums,
+								   size_t d0, size_t d1);
+
+/* The sums for the selected distance kernels' instruction set. */
+extern KmeansSumRowsFn kmeans_select_sum_rows(void);
 
 #endif							/* LANCEDB_KERNELS_KMEANS_IMPL_H */

@@ -218,6 +218,45 @@ UNIT_TEST(kmeans_simd_argmin_equals_scalar_including_ties)
 	}
 }
 
+UNIT_TEST(kmeans_simd_centroid_sums_equal_scalar_to_the_bit)
+{
+	/* runs of dimensions around the lane widths, at any offset; values of
+	 * mixed magnitude so that the order of additions shows in the bits */
+	size_t		n = 300;
+	size_t		dim = 40;
+	size_t		k = 7;
+	float	   *x = malloc(n * dim * sizeof(float));
+	int32_t    *assign = malloc(n * sizeof(int32_t));
+	double	   *want = malloc(k * dim * sizeof(double));
+	double	   *got = malloc(k * dim * sizeof(double));
+	uint64_t	state = 99;
+
+	for (size_t i = 0; i < n * dim; i++)
+		x[i] = uniform(&state) * (float) (1 << (kmeans_random(&state) % 24));
+	for (size_t i = 0; i < n; i++)
+		assign[i] = (int32_t) (kmeans_random(&state) % k);
+	for (size_t d0 = 0; d0 < 12; d0++)
+		for (size_t d1 = d0; d1 <= dim; d1++)
+			for (int isa = KERNEL_ISA_AVX2; isa <= KERNEL_ISA_AVX512; isa++)
+			{
+				if (!distance_isa_supported((KernelIsa) isa))
+					continue;
+				for (size_t j = 0; j < k * dim; j++)
+					want[j] = got[j] = (double) j / 3.0;
+				kmeans_sum_rows_scalar(x, n, dim, assign, want, d0, d1);
+				if (isa == KERNEL_ISA_AVX2)
+					kmeans_sum_rows_avx2(x, n, dim, assign, got, d0, d1);
+				else
+					kmeans_sum_rows_avx512(x, n, dim, assign, got, d0, d1);
+				CHECK_MSG(memcmp(want, got, k * dim * sizeof(double)) == 0,
+						  "isa %d, dimensions [%zu, %zu): sums differ", isa, d0, d1);
+			}
+	free(x);
+	free(assign);
+	free(want);
+	free(got);
+}
+
 UNIT_TEST(kmeans_sgemm_path_matches_scalar_path_at_pq_subspace_dimensions)
 {
 	static const size_t dims[] = {1, 4, 16, 31, 32};
