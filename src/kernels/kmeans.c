@@ -167,6 +167,28 @@ kmeans_select_sum_rows(void)
 	}
 }
 
+void
+kmeans_own_dist_generic(const float *x, size_t n, size_t dim,
+						const float *centroids, const int32_t *assign,
+						float *dist)
+{
+	const DistanceKernels *dk = distance_kernels();
+
+	for (size_t i = 0; i < n; i++)
+		dist[i] = dk->l2sq(x + i * dim, centroids + (size_t) assign[i] * dim, dim);
+}
+
+KmeansOwnDistFn
+kmeans_select_own_dist(size_t dim)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (distance_kernels()->isa == KERNEL_ISA_AVX512 &&
+		dim <= KMEANS_OWN_DIST_AVX512_MAX_DIM)
+		return kmeans_own_dist_avx512;
+#endif
+	return kmeans_own_dist_generic;
+}
+
 KmeansArgminFn
 kmeans_select_argmin(void)
 {
@@ -487,6 +509,7 @@ typedef struct BoundedPass
 	size_t		kpad;			/* k rounded up to KMEANS_NEAREST2_LANES */
 	float	   *ct;				/* the centroids transposed, dim x kpad */
 	float	   *cnorm;			/* their squared norms, +inf past k */
+	float	   *xnorm;			/* the rows' squared norms, once a run */
 	float		cmax2;			/* the largest squared centroid norm */
 	uint32_t   *pending;		/* rows to compare with every centroid */
 	size_t	   *moved;			/* per task: pending rows that moved */
@@ -553,6 +576,7 @@ bounded_pass_free(BoundedPass *bp)
 	kmeans_bounds_free(bp->bounds);
 	core_free(bp->ct);
 	core_free(bp->cnorm);
+	core_free(bp->xnorm);
 	core_free(bp->pending);
 	core_free(bp->moved);
 	memset(bp, 0, sizeof(BoundedPass));
@@ -569,9 +593,10 @@ bounded_pass_init(BoundedPass *bp, size_t n, size_t dim, size_t k)
 	bp->bounds = kmeans_bounds_create(n, k, dim);
 	bp->ct = core_mallocarray(bp->kpad, dim * sizeof(float));
 	bp->cnorm = core_mallocarray(bp->kpad, sizeof(float));
+	bp->xnorm = core_mallocarray(n, sizeof(float));
 	bp->pending = core_mallocarray(n, sizeof(uint32_t));
 	bp->moved = core_mallocarray(ntasks, sizeof(size_t));
-	if (bp->bounds && bp->ct && bp->cnorm && bp->pending && bp->moved)
+	if (bp->bounds && bp->ct && bp->cnorm && bp->xnorm && bp->pending && bp->moved)
 		return true;
 	bounded_pass_free(bp);
 	return false;
@@ -607,8 +632,7 @@ nearest2_task(void *arg, size_t task, CoreError *err)
 			bp->assign[i] = (int32_t) found;
 			bp->dist[i] = dk->l2sq(xi, bp->centroids + found * bp->dim, bp->dim);
 		}
-		kmeans_bounds_reset(bp->bounds, i, dk->dot(xi, xi, bp->dim), second,
-							bp->cmax2);
+		kmeans_bounds_reset(bp->bounds, i, bp->xnorm[i], second, bp->cmax2);
 	}
 	bp->moved[task] = moved;
 	return CORE_OK;
@@ -640,6 +664,8 @@ pass_bounded(BoundedPass *bp, bool first, const float *x, size_t n,
 	}
 	if (first)
 	{
+		/* the rows stay put: their norms serve every pass's bounds */
+		row_norms(x, n, dim, bp->xnorm);
 		for (size_t i = 0; i < n; i++)
 			bp->pending[i] = (uint32_t) i;
 		bp->npending = n;

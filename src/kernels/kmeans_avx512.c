@@ -3,8 +3,8 @@
  * kmeans_avx512.c
  *	  k-means's nearest-centroid searches with AVX-512 (see kmeans_impl.h):
  *	  the argmin over an sgemm row (kmeans_avx2.c's, widened to 16 lanes)
- *	  the nearest-two search over transposed centroids, and the centroid
- *	  update's sums.
+ *	  the nearest-two search over transposed centroids, the centroid
+ *	  update's sums, and each row's distance to its own centroid.
  *
  *-------------------------------------------------------------------------
  */
@@ -158,6 +158,29 @@ kmeans_sum_rows_avx512(const float *x, size_t n, size_t dim,
 			_mm512_mask_storeu_pd(s + d, tail,
 								  _mm512_add_pd(_mm512_maskz_loadu_pd(tail, s + d),
 												_mm512_cvtps_pd(_mm256_maskz_loadu_ps(tail, xi + d))));
+	}
+}
+
+/*
+ * The distance kernel (distance_avx512.c) sums dim <= 16 squared
+ * differences in one masked vector, the other accumulators staying zero,
+ * and reduces it with _mm512_reduce_add_ps; adding those zeros changes no
+ * bit of a sum of squares, so the same vector and reduction here give the
+ * kernel's result without its call.
+ */
+void
+kmeans_own_dist_avx512(const float *x, size_t n, size_t dim,
+					   const float *centroids, const int32_t *assign,
+					   float *dist)
+{
+	__mmask16	m = (__mmask16) ((1u << dim) - 1);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		__m512		d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i * dim),
+									  _mm512_maskz_loadu_ps(m, centroids + (size_t) assign[i] * dim));
+
+		dist[i] = _mm512_reduce_add_ps(_mm512_fmadd_ps(d, d, _mm512_setzero_ps()));
 	}
 }
 

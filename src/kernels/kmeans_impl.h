@@ -89,4 +89,28 @@ extern void kmeans_sum_rows_avx512(const float *x, size_t n, size_t dim,
 /* The sums for the selected distance kernels' instruction set. */
 extern KmeansSumRowsFn kmeans_select_sum_rows(void);
 
+/*
+ * Each row's squared distance to its own centroid, dist[i] = |x_i -
+ * c_assign[i]|^2 for n rows, the same bits as distance_kernels()->l2sq
+ * gives pair by pair.  A pass with bounds needs it for every row, in few
+ * dimensions, where calling the distance kernel once per row cost more
+ * than its arithmetic (5% of a build in kmeans_bounds_settle).
+ */
+typedef void (*KmeansOwnDistFn) (const float *x, size_t n, size_t dim,
+								 const float *centroids,
+								 const int32_t *assign, float *dist);
+
+extern void kmeans_own_dist_generic(const float *x, size_t n, size_t dim,
+									const float *centroids,
+									const int32_t *assign, float *dist);
+extern void kmeans_own_dist_avx512(const float *x, size_t n, size_t dim,
+								   const float *centroids,
+								   const int32_t *assign, float *dist);
+
+/* Up to this many dimensions kmeans_own_dist_avx512 takes one vector a row. */
+#define KMEANS_OWN_DIST_AVX512_MAX_DIM 16
+
+/* The own-centroid distances for the distance kernels' ISA and dim. */
+extern KmeansOwnDistFn kmeans_select_own_dist(size_t dim);
+
 #endif							/* LANCEDB_KERNELS_KMEANS_IMPL_H */

@@ -257,6 +257,41 @@ UNIT_TEST(kmeans_simd_centroid_sums_equal_scalar_to_the_bit)
 	free(got);
 }
 
+UNIT_TEST(kmeans_own_centroid_distances_equal_the_distance_kernel_to_the_bit)
+{
+	/* every dimension the batched version takes, and past it */
+	size_t		n = 200;
+	size_t		k = 9;
+	float	   *x = malloc(n * 24 * sizeof(float));
+	float	   *c = malloc(k * 24 * sizeof(float));
+	int32_t    *assign = malloc(n * sizeof(int32_t));
+	float	   *got = malloc(n * sizeof(float));
+	const DistanceKernels *dk = distance_kernels();
+	uint64_t	state = 5;
+
+	for (size_t i = 0; i < n * 24; i++)
+		x[i] = uniform(&state) * (float) (1 << (kmeans_random(&state) % 16));
+	for (size_t i = 0; i < k * 24; i++)
+		c[i] = uniform(&state) * 100.0f;
+	for (size_t i = 0; i < n; i++)
+		assign[i] = (int32_t) (kmeans_random(&state) % k);
+	for (size_t dim = 1; dim <= 24; dim++)
+	{
+		kmeans_select_own_dist(dim) (x, n, dim, c, assign, got);
+		for (size_t i = 0; i < n; i++)
+		{
+			float		want = dk->l2sq(x + i * dim, c + (size_t) assign[i] * dim, dim);
+
+			CHECK_MSG(memcmp(&want, &got[i], sizeof(float)) == 0,
+					  "dim %zu row %zu: %.9g, want %.9g", dim, i, got[i], want);
+		}
+	}
+	free(x);
+	free(c);
+	free(assign);
+	free(got);
+}
+
 UNIT_TEST(kmeans_sgemm_path_matches_scalar_path_at_pq_subspace_dimensions)
 {
 	static const size_t dims[] = {1, 4, 16, 31, 32};

@@ -516,8 +516,8 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	 * level and by centroid; with bounds, a lower bound and a place in the
 	 * pending list instead: kmeans.c).  The rows PQ trains on, at most
 	 * PQ_KSUB * sample_rate, take one more word (their list) and, for each
-	 * thread training a subspace, a copy of the row's sub-vector and four
-	 * words of k-means state.  The threads' distance blocks (kmeans.c) come
+	 * thread training a subspace, a copy of the row's sub-vector and five
+	 * words of k-means state (with bounds, the row's norm as well).  The threads' distance blocks (kmeans.c) come
 	 * on top, at most an eighth of maintenance_work_mem, or 1 MB with one
 	 * thread.
 	 */
@@ -528,7 +528,7 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 		(Size) lists_est * KMEANS_HIER_REFINE_NEIGHBOURS * sizeof(uint32) +
 		(Size) PQ_KSUB * bs->dim * sizeof(float);
 	per_row = sizeof(float) * bs->dim + 5 * sizeof(int32);
-	pq_per_row = sizeof(int32) + (Size) bs->threads * sizeof(float) * (bs->dim / bs->m + 4);
+	pq_per_row = sizeof(int32) + (Size) bs->threads * sizeof(float) * (bs->dim / bs->m + 5);
 	pq_rows = (int64) PQ_KSUB * sample_rate;
 	if (budget <= fixed)
 		cap_by_memory = 0;
