@@ -547,6 +547,26 @@ kmeans_select_nearest2(size_t dim)
 	return kmeans_nearest2_scalar;
 }
 
+size_t
+kmeans_nearest_scalar(const float *x, const float *ct, const float *cnorm,
+					  size_t kpad, size_t dim)
+{
+	float		best;
+	float		second;
+
+	return kmeans_nearest2_scalar(x, ct, cnorm, kpad, dim, &best, &second);
+}
+
+KmeansNearestFn
+kmeans_select_nearest(size_t dim)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (kmeans_select_nearest2(dim) == kmeans_nearest2_avx512)
+		return kmeans_nearest_avx512;
+#endif
+	return kmeans_nearest_scalar;
+}
+
 /* k rounded up to whole blocks of the nearest-two search. */
 static size_t
 nearest2_kpad(size_t k)

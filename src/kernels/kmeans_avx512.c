@@ -135,6 +135,66 @@ kmeans_nearest2_avx512(const float *x, const float *ct, const float *cnorm,
 	return bi;
 }
 
+/* update_two without the second smallest: the minimum and where. */
+static inline void
+update_one(__m512 v, __m512 *b1, __m512i *i1, __m512i *cur)
+{
+	__mmask16	lt = _mm512_cmp_ps_mask(v, *b1, _CMP_LT_OQ);
+
+	*b1 = _mm512_mask_mov_ps(*b1, lt, v);
+	*i1 = _mm512_mask_mov_epi32(*i1, lt, *cur);
+	*cur = _mm512_add_epi32(*cur, _mm512_set1_epi32(LANES));
+}
+
+size_t
+kmeans_nearest_avx512(const float *x, const float *ct, const float *cnorm,
+					  size_t kpad, size_t dim)
+{
+	__m512		b1 = _mm512_set1_ps(INFINITY);
+	__m512i		i1 = _mm512_setzero_si512();
+	__m512i		cur = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	float		b;
+	__mmask16	eq;
+	size_t		j = 0;
+	__m512		xb[KMEANS_NEAREST2_MAX_DIM];
+
+	/* the same sums in the same order as kmeans_nearest2_avx512 */
+	for (size_t d = 0; d < dim; d++)
+		xb[d] = _mm512_set1_ps(-2.0f * x[d]);
+	for (; j + 4 * LANES <= kpad; j += 4 * LANES)
+	{
+		__m512		a0 = _mm512_loadu_ps(cnorm + j);
+		__m512		a1 = _mm512_loadu_ps(cnorm + j + LANES);
+		__m512		a2 = _mm512_loadu_ps(cnorm + j + 2 * LANES);
+		__m512		a3 = _mm512_loadu_ps(cnorm + j + 3 * LANES);
+
+		for (size_t d = 0; d < dim; d++)
+		{
+			const float *c = ct + d * kpad + j;
+
+			a0 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c), a0);
+			a1 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + LANES), a1);
+			a2 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + 2 * LANES), a2);
+			a3 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + 3 * LANES), a3);
+		}
+		update_one(a0, &b1, &i1, &cur);
+		update_one(a1, &b1, &i1, &cur);
+		update_one(a2, &b1, &i1, &cur);
+		update_one(a3, &b1, &i1, &cur);
+	}
+	for (; j < kpad; j += LANES)
+	{
+		__m512		a0 = _mm512_loadu_ps(cnorm + j);
+
+		for (size_t d = 0; d < dim; d++)
+			a0 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(ct + d * kpad + j), a0);
+		update_one(a0, &b1, &i1, &cur);
+	}
+	b = _mm512_reduce_min_ps(b1);
+	eq = _mm512_cmp_ps_mask(b1, _mm512_set1_ps(b), _CMP_EQ_OQ);
+	return (size_t) _mm512_mask_reduce_min_epi32(eq, i1);
+}
+
 void
 kmeans_sum_rows_avx512(const float *x, size_t n, size_t dim,
 					   const int32_t *assign, double *sums, size_t d0,

@@ -59,6 +59,25 @@ extern size_t kmeans_nearest2_avx512(const float *x, const float *ct,
 									 size_t dim, float *best, float *second);
 
 /*
+ * Only the nearest of the search above (the same index), for encoding,
+ * which has no use for the second: a third fewer vector operations per
+ * block of centroids.
+ */
+typedef size_t (*KmeansNearestFn) (const float *x, const float *ct,
+								   const float *cnorm, size_t kpad,
+								   size_t dim);
+
+extern size_t kmeans_nearest_scalar(const float *x, const float *ct,
+									const float *cnorm, size_t kpad,
+									size_t dim);
+extern size_t kmeans_nearest_avx512(const float *x, const float *ct,
+									const float *cnorm, size_t kpad,
+									size_t dim);
+
+/* The search for the selected instruction set, as kmeans_select_nearest2. */
+extern KmeansNearestFn kmeans_select_nearest(size_t dim);
+
+/*
  * The nearest-two search for the selected distance kernels' instruction set
  * (the scalar one past the SIMD one's dimensions).
  */

@@ -450,6 +450,11 @@ UNIT_TEST(kmeans_simd_nearest_two_equals_scalar_including_ties_and_padding)
 			CHECK_MSG(got == want && b == want_b && s == want_s,
 					  "k %zu dim %zu: %zu (%g, %g), want %zu (%g, %g)",
 					  k, dim, got, b, s, want, want_b, want_s);
+			/* the nearest-only search encoding uses: the same index */
+			got = kmeans_nearest_avx512(x, ct, cn, kpad, dim);
+			CHECK_MSG(got == want, "k %zu dim %zu: nearest only %zu, want %zu",
+					  k, dim, got, want);
+			CHECK(kmeans_nearest_scalar(x, ct, cn, kpad, dim) == want);
 		}
 }
 
