@@ -195,6 +195,87 @@ kmeans_nearest_avx512(const float *x, const float *ct, const float *cnorm,
 	return (size_t) _mm512_mask_reduce_min_epi32(eq, i1);
 }
 
+/* The nearest of one row's minima (update_one's), the first on ties. */
+static inline size_t
+nearest_of(__m512 b1, __m512i i1)
+{
+	__mmask16	eq = _mm512_cmp_ps_mask(b1, _mm512_set1_ps(_mm512_reduce_min_ps(b1)),
+									_CMP_EQ_OQ);
+
+	return (size_t) _mm512_mask_reduce_min_epi32(eq, i1);
+}
+
+void
+kmeans_nearest_pair_avx512(const float *x0, const float *x1, const float *ct,
+						   const float *cnorm, size_t kpad, size_t dim,
+						   size_t *nearest0, size_t *nearest1)
+{
+	__m512		b0 = _mm512_set1_ps(INFINITY);
+	__m512		b1 = _mm512_set1_ps(INFINITY);
+	__m512i		i0 = _mm512_setzero_si512();
+	__m512i		i1 = _mm512_setzero_si512();
+	__m512i		cur0 = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	__m512i		cur1 = cur0;
+	size_t		j = 0;
+	__m512		xb0[KMEANS_NEAREST2_MAX_DIM];
+	__m512		xb1[KMEANS_NEAREST2_MAX_DIM];
+
+	for (size_t d = 0; d < dim; d++)
+	{
+		xb0[d] = _mm512_set1_ps(-2.0f * x0[d]);
+		xb1[d] = _mm512_set1_ps(-2.0f * x1[d]);
+	}
+	/*
+	 * Each load of the codewords feeds both rows; each row's sums are
+	 * kmeans_nearest_avx512's, in its order.
+	 */
+	for (; j + 4 * LANES <= kpad; j += 4 * LANES)
+	{
+		__m512		a[4];
+		__m512		c[4];
+
+#pragma GCC unroll 4
+		for (size_t b = 0; b < 4; b++)
+			a[b] = c[b] = _mm512_loadu_ps(cnorm + j + b * LANES);
+		for (size_t d = 0; d < dim; d++)
+		{
+			const float *cd = ct + d * kpad + j;
+
+#pragma GCC unroll 4
+			for (size_t b = 0; b < 4; b++)
+			{
+				__m512		w = _mm512_loadu_ps(cd + b * LANES);
+
+				a[b] = _mm512_fmadd_ps(xb0[d], w, a[b]);
+				c[b] = _mm512_fmadd_ps(xb1[d], w, c[b]);
+			}
+		}
+#pragma GCC unroll 4
+		for (size_t b = 0; b < 4; b++)
+		{
+			update_one(a[b], &b0, &i0, &cur0);
+			update_one(c[b], &b1, &i1, &cur1);
+		}
+	}
+	for (; j < kpad; j += LANES)
+	{
+		__m512		a0 = _mm512_loadu_ps(cnorm + j);
+		__m512		c0 = a0;
+
+		for (size_t d = 0; d < dim; d++)
+		{
+			__m512		w = _mm512_loadu_ps(ct + d * kpad + j);
+
+			a0 = _mm512_fmadd_ps(xb0[d], w, a0);
+			c0 = _mm512_fmadd_ps(xb1[d], w, c0);
+		}
+		update_one(a0, &b0, &i0, &cur0);
+		update_one(c0, &b1, &i1, &cur1);
+	}
+	*nearest0 = nearest_of(b0, i0);
+	*nearest1 = nearest_of(b1, i1);
+}
+
 void
 kmeans_sum_rows_avx512(const float *x, size_t n, size_t dim,
 					   const int32_t *assign, double *sums, size_t d0,

@@ -74,6 +74,15 @@ extern size_t kmeans_nearest_avx512(const float *x, const float *ct,
 									const float *cnorm, size_t kpad,
 									size_t dim);
 
+/*
+ * kmeans_nearest_avx512 for two rows at once, the same answer for each:
+ * every load of the codewords serves both rows' multiply-adds.
+ */
+extern void kmeans_nearest_pair_avx512(const float *x0, const float *x1,
+									   const float *ct, const float *cnorm,
+									   size_t kpad, size_t dim,
+									   size_t *nearest0, size_t *nearest1);
+
 /* The search for the selected instruction set, as kmeans_select_nearest2. */
 extern KmeansNearestFn kmeans_select_nearest(size_t dim);
 

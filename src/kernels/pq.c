@@ -222,8 +222,27 @@ encode_search(const PqSearch *s, size_t m, const float *x, size_t n,
 			  uint8_t *codes)
 {
 	size_t		dim = s->dsub * m;
+	size_t		i = 0;
 
-	for (size_t i = 0; i < n; i++)
+#if defined(__x86_64__) || defined(__i386__)
+	/* two rows at a time where the search has a version for two */
+	if (s->nearest == kmeans_nearest_avx512)
+		for (; i + 1 < n; i += 2)
+			for (size_t j = 0; j < m; j++)
+			{
+				size_t		c0;
+				size_t		c1;
+
+				kmeans_nearest_pair_avx512(x + i * dim + j * s->dsub,
+										   x + (i + 1) * dim + j * s->dsub,
+										   s->ct + j * s->dsub * PQ_KSUB,
+										   s->cnorm + j * PQ_KSUB, PQ_KSUB,
+										   s->dsub, &c0, &c1);
+				codes[i * m + j] = (uint8_t) c0;
+				codes[(i + 1) * m + j] = (uint8_t) c1;
+			}
+#endif
+	for (; i < n; i++)
 		for (size_t j = 0; j < m; j++)
 			codes[i * m + j] = (uint8_t)
 				s->nearest(x + i * dim + j * s->dsub, s->ct + j * s->dsub * PQ_KSUB,

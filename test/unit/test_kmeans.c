@@ -455,6 +455,23 @@ UNIT_TEST(kmeans_simd_nearest_two_equals_scalar_including_ties_and_padding)
 			CHECK_MSG(got == want, "k %zu dim %zu: nearest only %zu, want %zu",
 					  k, dim, got, want);
 			CHECK(kmeans_nearest_scalar(x, ct, cn, kpad, dim) == want);
+			/* in a pair, with the row either side */
+			{
+				float		y[KMEANS_NEAREST2_MAX_DIM];
+				size_t		gy;
+				size_t		p0;
+				size_t		p1;
+
+				for (size_t d = 0; d < dim; d++)
+					y[d] = (float) (kmeans_random(&state) % 3);
+				gy = kmeans_nearest_avx512(y, ct, cn, kpad, dim);
+				kmeans_nearest_pair_avx512(x, y, ct, cn, kpad, dim, &p0, &p1);
+				CHECK_MSG(p0 == want && p1 == gy, "k %zu dim %zu: pair %zu %zu, want %zu %zu",
+						  k, dim, p0, p1, want, gy);
+				kmeans_nearest_pair_avx512(y, x, ct, cn, kpad, dim, &p0, &p1);
+				CHECK_MSG(p0 == gy && p1 == want, "k %zu dim %zu: pair %zu %zu, want %zu %zu",
+						  k, dim, p0, p1, gy, want);
+			}
 		}
 }
 
