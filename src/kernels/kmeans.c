@@ -623,36 +623,73 @@ bounded_pass_init(BoundedPass *bp, size_t n, size_t dim, size_t k)
 }
 
 /*
- * One task: a run of pending rows compared with every centroid.  Each gets
- * its nearest, its distance (computed directly: the search's value loses
- * digits on rows far from the origin) and its bound.  The rows are
- * distinct, so tasks write apart.
+ * A pending row searched: it takes its nearest, its distance (computed
+ * directly: the search's value loses digits on rows far from the origin)
+ * and its bound; returns whether it moved.
+ */
+static inline bool
+searched(BoundedPass *bp, size_t i, size_t found, float second)
+{
+	bool		moved = false;
+
+	/* a row that stays has its distance from kmeans_bounds_settle */
+	if (bp->first || (size_t) bp->assign[i] != found)
+	{
+		moved = true;
+		bp->assign[i] = (int32_t) found;
+		bp->dist[i] = distance_kernels()->l2sq(bp->x + i * bp->dim,
+											   bp->centroids + found * bp->dim,
+											   bp->dim);
+	}
+	kmeans_bounds_reset(bp->bounds, i, bp->xnorm[i], second, bp->cmax2);
+	return moved;
+}
+
+/*
+ * One task: a run of pending rows compared with every centroid, two at a
+ * time where the search has a version for two.  The rows are distinct, so
+ * tasks write apart.
  */
 static CoreStatus
 nearest2_task(void *arg, size_t task, CoreError *err)
 {
 	BoundedPass *bp = (BoundedPass *) arg;
-	const DistanceKernels *dk = distance_kernels();
-	size_t		end = (task + 1) * KMEANS_PENDING_TASK_ROWS;
+	size_t		p = task * KMEANS_PENDING_TASK_ROWS;
+	size_t		end = p + KMEANS_PENDING_TASK_ROWS < bp->npending ?
+		p + KMEANS_PENDING_TASK_ROWS : bp->npending;
 	size_t		moved = 0;
 
-	for (size_t p = task * KMEANS_PENDING_TASK_ROWS; p < end && p < bp->npending; p++)
+#if defined(__x86_64__) || defined(__i386__)
+	if (bp->nearest2 == kmeans_nearest2_avx512)
+		for (; p + 1 < end; p += 2)
+		{
+			size_t		i0 = bp->pending[p];
+			size_t		i1 = bp->pending[p + 1];
+			float		best0,
+						second0,
+						best1,
+						second1;
+			size_t		found1;
+			size_t		found0 = kmeans_nearest2_pair_avx512(bp->x + i0 * bp->dim,
+															 bp->x + i1 * bp->dim,
+															 bp->ct, bp->cnorm,
+															 bp->kpad, bp->dim,
+															 &best0, &second0, &found1,
+															 &best1, &second1);
+
+			moved += searched(bp, i0, found0, second0);
+			moved += searched(bp, i1, found1, second1);
+		}
+#endif
+	for (; p < end; p++)
 	{
 		size_t		i = bp->pending[p];
-		const float *xi = bp->x + i * bp->dim;
 		float		best;
 		float		second;
-		size_t		found = bp->nearest2(xi, bp->ct, bp->cnorm, bp->kpad, bp->dim,
-										 &best, &second);
+		size_t		found = bp->nearest2(bp->x + i * bp->dim, bp->ct, bp->cnorm,
+										 bp->kpad, bp->dim, &best, &second);
 
-		/* a row that stays has its distance from kmeans_bounds_settle */
-		if (bp->first || (size_t) bp->assign[i] != found)
-		{
-			moved++;
-			bp->assign[i] = (int32_t) found;
-			bp->dist[i] = dk->l2sq(xi, bp->centroids + found * bp->dim, bp->dim);
-		}
-		kmeans_bounds_reset(bp->bounds, i, bp->xnorm[i], second, bp->cmax2);
+		moved += searched(bp, i, found, second);
 	}
 	bp->moved[task] = moved;
 	return CORE_OK;

@@ -66,6 +66,26 @@ update_two(__m512 v, __m512 *b1, __m512 *b2, __m512i *i1, __m512i *cur)
 	*cur = _mm512_add_epi32(*cur, _mm512_set1_epi32(LANES));
 }
 
+/*
+ * A row's answer from its lanes: the smallest minimum and, among equal
+ * ones, the first index; as second, any lane's second or another lane's
+ * minimum.
+ */
+static inline size_t
+finish_two(__m512 b1, __m512 b2, __m512i i1, float *best, float *second)
+{
+	float		b = _mm512_reduce_min_ps(b1);
+	__mmask16	eq = _mm512_cmp_ps_mask(b1, _mm512_set1_ps(b), _CMP_EQ_OQ);
+	size_t		bi = (size_t) _mm512_mask_reduce_min_epi32(eq, i1);
+	float		s = _mm512_reduce_min_ps(b2);
+	__mmask16	others = _mm512_cmp_epi32_mask(i1, _mm512_set1_epi32((int) bi), _MM_CMPINT_NE);
+	float		o = _mm512_mask_reduce_min_ps(others, b1);
+
+	*best = b;
+	*second = o < s ? o : s;
+	return bi;
+}
+
 size_t
 kmeans_nearest2_avx512(const float *x, const float *ct, const float *cnorm,
 					   size_t kpad, size_t dim, float *best, float *second)
@@ -74,10 +94,6 @@ kmeans_nearest2_avx512(const float *x, const float *ct, const float *cnorm,
 	__m512		b2 = _mm512_set1_ps(INFINITY);
 	__m512i		i1 = _mm512_setzero_si512();
 	__m512i		cur = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-	float		b;
-	float		s;
-	__mmask16	eq;
-	size_t		bi;
 	size_t		j = 0;
 	__m512		xb[KMEANS_NEAREST2_MAX_DIM];
 
@@ -118,21 +134,78 @@ kmeans_nearest2_avx512(const float *x, const float *ct, const float *cnorm,
 			a0 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(ct + d * kpad + j), a0);
 		update_two(a0, &b1, &b2, &i1, &cur);
 	}
-	b = _mm512_reduce_min_ps(b1);
-	eq = _mm512_cmp_ps_mask(b1, _mm512_set1_ps(b), _CMP_EQ_OQ);
-	bi = (size_t) _mm512_mask_reduce_min_epi32(eq, i1);
-	/* second: any lane's second, or another lane's minimum */
-	s = _mm512_reduce_min_ps(b2);
-	{
-		__mmask16	others = _mm512_cmp_epi32_mask(i1, _mm512_set1_epi32((int) bi), _MM_CMPINT_NE);
-		float		o = _mm512_mask_reduce_min_ps(others, b1);
+	return finish_two(b1, b2, i1, best, second);
+}
 
-		if (o < s)
-			s = o;
+size_t
+kmeans_nearest2_pair_avx512(const float *x0, const float *x1, const float *ct,
+							const float *cnorm, size_t kpad, size_t dim,
+							float *best0, float *second0, size_t *nearest1,
+							float *best1, float *second1)
+{
+	__m512		b10 = _mm512_set1_ps(INFINITY);
+	__m512		b20 = _mm512_set1_ps(INFINITY);
+	__m512		b11 = _mm512_set1_ps(INFINITY);
+	__m512		b21 = _mm512_set1_ps(INFINITY);
+	__m512i		i10 = _mm512_setzero_si512();
+	__m512i		i11 = _mm512_setzero_si512();
+	__m512i		cur0 = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	__m512i		cur1 = cur0;
+	size_t		j = 0;
+	__m512		xb0[KMEANS_NEAREST2_MAX_DIM];
+	__m512		xb1[KMEANS_NEAREST2_MAX_DIM];
+
+	for (size_t d = 0; d < dim; d++)
+	{
+		xb0[d] = _mm512_set1_ps(-2.0f * x0[d]);
+		xb1[d] = _mm512_set1_ps(-2.0f * x1[d]);
 	}
-	*best = b;
-	*second = s;
-	return bi;
+	/* as kmeans_nearest_pair_avx512: each row's sums in the single order */
+	for (; j + 4 * LANES <= kpad; j += 4 * LANES)
+	{
+		__m512		a[4];
+		__m512		c[4];
+
+#pragma GCC unroll 4
+		for (size_t b = 0; b < 4; b++)
+			a[b] = c[b] = _mm512_loadu_ps(cnorm + j + b * LANES);
+		for (size_t d = 0; d < dim; d++)
+		{
+			const float *cd = ct + d * kpad + j;
+
+#pragma GCC unroll 4
+			for (size_t b = 0; b < 4; b++)
+			{
+				__m512		w = _mm512_loadu_ps(cd + b * LANES);
+
+				a[b] = _mm512_fmadd_ps(xb0[d], w, a[b]);
+				c[b] = _mm512_fmadd_ps(xb1[d], w, c[b]);
+			}
+		}
+#pragma GCC unroll 4
+		for (size_t b = 0; b < 4; b++)
+		{
+			update_two(a[b], &b10, &b20, &i10, &cur0);
+			update_two(c[b], &b11, &b21, &i11, &cur1);
+		}
+	}
+	for (; j < kpad; j += LANES)
+	{
+		__m512		a0 = _mm512_loadu_ps(cnorm + j);
+		__m512		c0 = a0;
+
+		for (size_t d = 0; d < dim; d++)
+		{
+			__m512		w = _mm512_loadu_ps(ct + d * kpad + j);
+
+			a0 = _mm512_fmadd_ps(xb0[d], w, a0);
+			c0 = _mm512_fmadd_ps(xb1[d], w, c0);
+		}
+		update_two(a0, &b10, &b20, &i10, &cur0);
+		update_two(c0, &b11, &b21, &i11, &cur1);
+	}
+	*nearest1 = finish_two(b11, b21, i11, best1, second1);
+	return finish_two(b10, b20, i10, best0, second0);
 }
 
 /* update_two without the second smallest: the minimum and where. */

@@ -59,6 +59,18 @@ extern size_t kmeans_nearest2_avx512(const float *x, const float *ct,
 									 size_t dim, float *best, float *second);
 
 /*
+ * kmeans_nearest2_avx512 for two rows at once, the same answers for each
+ * (the first row's returned, the second's in *nearest1): every load of the
+ * centroids serves both rows' multiply-adds.
+ */
+extern size_t kmeans_nearest2_pair_avx512(const float *x0, const float *x1,
+										  const float *ct, const float *cnorm,
+										  size_t kpad, size_t dim,
+										  float *best0, float *second0,
+										  size_t *nearest1, float *best1,
+										  float *second1);
+
+/*
  * Only the nearest of the search above (the same index), for encoding,
  * which has no use for the second: a third fewer vector operations per
  * block of centroids.

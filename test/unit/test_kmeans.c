@@ -471,6 +471,22 @@ UNIT_TEST(kmeans_simd_nearest_two_equals_scalar_including_ties_and_padding)
 				kmeans_nearest_pair_avx512(y, x, ct, cn, kpad, dim, &p0, &p1);
 				CHECK_MSG(p0 == gy && p1 == want, "k %zu dim %zu: pair %zu %zu, want %zu %zu",
 						  k, dim, p0, p1, gy, want);
+				/* the nearest-two pair: both rows' answers and values */
+				{
+					float		yb,
+								ys,
+								pb0,
+								ps0,
+								pb1,
+								ps1;
+
+					(void) kmeans_nearest2_avx512(y, ct, cn, kpad, dim, &yb, &ys);
+					p0 = kmeans_nearest2_pair_avx512(x, y, ct, cn, kpad, dim,
+													 &pb0, &ps0, &p1, &pb1, &ps1);
+					CHECK_MSG(p0 == want && pb0 == want_b && ps0 == want_s &&
+							  p1 == gy && pb1 == yb && ps1 == ys,
+							  "k %zu dim %zu: nearest-two pair differs", k, dim);
+				}
 			}
 		}
 }
