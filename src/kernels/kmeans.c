@@ -207,12 +207,14 @@ kmeans_select_argmin(void)
 
 /*
  * Blocks of rows against all centroids: G = X C^T by sgemm, then
- * |x|^2 - 2 g + |c|^2 and the minimum per row.
+ * |x|^2 - 2 g + |c|^2 and the minimum per row.  The rows' norms only serve
+ * dist: from xnorm when the caller has them (k-means passes over the same
+ * rows), else computed per block; none without dist.
  */
 static CoreStatus
 assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
-			int32_t *assign, float *dist, KmeansCancelFn cancel, void *arg,
-			CoreError *err)
+			int32_t *assign, float *dist, const float *xnorm_in,
+			KmeansCancelFn cancel, void *arg, CoreError *err)
 {
 	size_t		block = KMEANS_BLOCK_FLOATS / k;
 	float	   *cnorm;
@@ -250,7 +252,8 @@ assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
 			core_free(g);
 			return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
 		}
-		row_norms(xb, rows, dim, xnorm);
+		if (dist && xnorm_in == NULL)
+			row_norms(xb, rows, dim, xnorm);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
 					(int) rows, (int) k, (int) dim,
 					-2.0f, xb, (int) dim, c, (int) dim,
@@ -264,7 +267,7 @@ assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
 			if (dist)
 			{
 				/* cancellation can leave a tiny negative: clamp */
-				float		d = xnorm[i] + bestd;
+				float		d = (xnorm_in ? xnorm_in[start + i] : xnorm[i]) + bestd;
 
 				dist[start + i] = d > 0.0f ? d : 0.0f;
 			}
@@ -289,7 +292,8 @@ kmeans_assign(const float *x, size_t n, size_t dim, const float *centroids,
 	if (n == 0)
 		return CORE_OK;
 	if (use_blas)
-		return assign_blas(x, n, dim, centroids, k, assign, dist, cancel, cancel_arg, err);
+		return assign_blas(x, n, dim, centroids, k, assign, dist, NULL,
+						   cancel, cancel_arg, err);
 	return assign_scalar(x, n, dim, centroids, k, assign, dist, cancel, cancel_arg, err);
 }
 
@@ -303,6 +307,7 @@ typedef struct AssignRun
 	size_t		chunk;			/* rows per task */
 	int32_t    *assign;
 	float	   *dist;
+	const float *xnorm;			/* the rows' norms, or NULL */
 } AssignRun;
 
 /* One task: its chunk of rows through the sgemm path. */
@@ -315,21 +320,24 @@ assign_task(void *arg, size_t task, CoreError *err)
 
 	return assign_blas(run->x + start * run->dim, rows, run->dim, run->c, run->k,
 					   run->assign + start, run->dist ? run->dist + start : NULL,
-					   NULL, NULL, err);
+					   run->xnorm ? run->xnorm + start : NULL, NULL, NULL, err);
 }
 
-CoreStatus
-kmeans_assign_threads(const float *x, size_t n, size_t dim,
-					  const float *centroids, size_t k, int threads,
-					  int32_t *assign, float *dist, CoreError *err)
+/*
+ * kmeans_assign_threads with, if not NULL, the rows' norms for dist; the
+ * caller has checked the sizes.
+ */
+static CoreStatus
+assign_threads(const float *x, size_t n, size_t dim, const float *centroids,
+			   size_t k, int threads, int32_t *assign, float *dist,
+			   const float *xnorm, CoreError *err)
 {
 	AssignRun	run;
 	size_t		tasks;
 
-	/* one thread's worth, or sizes kmeans_assign rejects with its message */
-	if (threads <= 1 || n < 2 * KMEANS_TASK_MIN_ROWS ||
-		k == 0 || dim == 0 || k > INT32_MAX || dim > INT32_MAX)
-		return kmeans_assign(x, n, dim, centroids, k, true, assign, dist, NULL, NULL, err);
+	if (threads <= 1 || n < 2 * KMEANS_TASK_MIN_ROWS)
+		return assign_blas(x, n, dim, centroids, k, assign, dist, xnorm,
+						   NULL, NULL, err);
 
 	/* a few tasks per thread even out threads slowed by other processes */
 	run.chunk = (n + (size_t) threads * 4 - 1) / ((size_t) threads * 4);
@@ -343,7 +351,20 @@ kmeans_assign_threads(const float *x, size_t n, size_t dim,
 	run.k = k;
 	run.assign = assign;
 	run.dist = dist;
+	run.xnorm = xnorm;
 	return core_parallel_run(threads, tasks, assign_task, &run, err);
+}
+
+CoreStatus
+kmeans_assign_threads(const float *x, size_t n, size_t dim,
+					  const float *centroids, size_t k, int threads,
+					  int32_t *assign, float *dist, CoreError *err)
+{
+	/* sizes kmeans_assign rejects, with its message */
+	if (n == 0 || k == 0 || dim == 0 || k > INT32_MAX || dim > INT32_MAX)
+		return kmeans_assign(x, n, dim, centroids, k, true, assign, dist, NULL, NULL, err);
+	return assign_threads(x, n, dim, centroids, k, threads, assign, dist,
+						  NULL, err);
 }
 
 /* Start from k distinct rows (a partial Fisher-Yates shuffle). */
@@ -413,6 +434,9 @@ check_args(size_t n, size_t dim, size_t k, KmeansOptions *opts, CoreError *err)
 	if (k == 0 || dim == 0 || n < k)
 		return core_error(err, CORE_ERR_INVALID,
 						  "k-means: %zu rows cannot train %zu centroids", n, k);
+	/* sgemm takes int sizes */
+	if (k > INT32_MAX || dim > INT32_MAX)
+		return core_error(err, CORE_ERR_INVALID, "k-means: %zu centroids of dimension %zu exceed int", k, dim);
 	if (opts->max_iterations < 1)
 		return core_error(err, CORE_ERR_INVALID,
 						  "k-means: max_iterations must be at least 1, not %d", opts->max_iterations);
@@ -755,7 +779,8 @@ pass_bounded(BoundedPass *bp, bool first, const float *x, size_t n,
 static CoreStatus
 pass_full(const float *x, size_t n, size_t dim, const float *centroids,
 		  size_t k, KmeansOptions *opts, bool first, const int32_t *assign,
-		  int32_t *next, float *dist, size_t *moved, CoreError *err)
+		  int32_t *next, float *dist, const float *xnorm, size_t *moved,
+		  CoreError *err)
 {
 	CoreStatus	st;
 
@@ -764,12 +789,12 @@ pass_full(const float *x, size_t n, size_t dim, const float *centroids,
 		/* threads never call back: check between passes */
 		if (opts->cancel && opts->cancel(opts->cancel_arg))
 			return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
-		st = kmeans_assign_threads(x, n, dim, centroids, k, opts->threads,
-								   next, dist, err);
+		st = assign_threads(x, n, dim, centroids, k, opts->threads, next,
+							dist, xnorm, err);
 	}
 	else
-		st = kmeans_assign(x, n, dim, centroids, k, true, next, dist,
-						   opts->cancel, opts->cancel_arg, err);
+		st = assign_blas(x, n, dim, centroids, k, next, dist, xnorm,
+						 opts->cancel, opts->cancel_arg, err);
 	opts->rows_compared += n;
 	for (size_t i = 0; i < n && st == CORE_OK; i++)
 		if (first || next[i] != assign[i])
@@ -786,7 +811,7 @@ static CoreStatus
 pass_neighbours(KmeansNeighbours *nb, const float *x, size_t n, size_t dim,
 				const float *centroids, size_t k, KmeansOptions *opts,
 				const int32_t *assign, int32_t *next, float *dist,
-				size_t *moved, CoreError *err)
+				const float *xnorm, size_t *moved, CoreError *err)
 {
 	CoreStatus	st;
 
@@ -794,7 +819,7 @@ pass_neighbours(KmeansNeighbours *nb, const float *x, size_t n, size_t dim,
 	if (opts->cancel && opts->cancel(opts->cancel_arg))
 		return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
 	st = kmeans_neighbours_pass(nb, x, n, dim, centroids, k, opts->threads,
-								assign, next, dist, err);
+								assign, next, dist, xnorm, err);
 	for (size_t i = 0; i < n && st == CORE_OK; i++)
 		if (next[i] != assign[i])
 			(*moved)++;
@@ -812,6 +837,7 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 	int32_t    *assign = NULL;
 	int32_t    *next = NULL;
 	float	   *dist = NULL;
+	float	   *xnorm = NULL;
 	double	   *sums = NULL;
 	size_t	   *counts = NULL;
 	float	   *old = NULL;
@@ -838,16 +864,22 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 	if (!use_bounds)
 		next = core_mallocarray(n, sizeof(int32_t));
 	dist = core_mallocarray(n, sizeof(float));
+	/* the rows stay put: their norms serve every pass (with bounds, bp's) */
+	if (!use_bounds)
+		xnorm = core_mallocarray(n, sizeof(float));
 	sums = core_mallocarray(k * dim, sizeof(double));
 	counts = core_mallocarray(k, sizeof(size_t));
 	if (use_neighbours)
 		nb = kmeans_neighbours_create(n, k, opts->neighbours);
-	if (assign == NULL || (!use_bounds && next == NULL) || dist == NULL ||
+	if (assign == NULL || (!use_bounds && (next == NULL || xnorm == NULL)) ||
+		dist == NULL ||
 		sums == NULL || counts == NULL || (use_neighbours && nb == NULL))
 	{
 		st = core_error(err, CORE_ERR_NOMEM, "k-means: out of memory for %zu rows", n);
 		goto done;
 	}
+	if (xnorm)
+		row_norms(x, n, dim, xnorm);
 
 	for (int it = 0; it < opts->max_iterations; it++)
 	{
@@ -862,7 +894,7 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 			int32_t    *t = assign;
 
 			st = pass_neighbours(nb, x, n, dim, centroids, k, opts, assign,
-								 next, dist, &moved, err);
+								 next, dist, xnorm, &moved, err);
 			assign = next;
 			next = t;
 		}
@@ -871,7 +903,7 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 			int32_t    *t = assign;
 
 			st = pass_full(x, n, dim, centroids, k, opts, it == 0, assign,
-						   next, dist, &moved, err);
+						   next, dist, xnorm, &moved, err);
 			assign = next;
 			next = t;
 		}
@@ -903,6 +935,7 @@ done:
 	core_free(assign);
 	core_free(next);
 	core_free(dist);
+	core_free(xnorm);
 	core_free(sums);
 	core_free(counts);
 	core_free(old);
