@@ -2,8 +2,9 @@
  *
  * kmeans_avx512.c
  *	  k-means's nearest-centroid searches with AVX-512 (see kmeans_impl.h):
- *	  the argmin over an sgemm row (kmeans_avx2.c's, widened to 16 lanes)
- *	  the nearest-two search over transposed centroids, the centroid
+ *	  the argmin over an sgemm row (kmeans_avx2.c's, widened to 16 lanes),
+ *	  the nearest-two and nearest-only searches over transposed centroids
+ *	  (two rows at a time; a lone row takes both places), the centroid
  *	  update's sums, and each row's distance to its own centroid.
  *
  *-------------------------------------------------------------------------
@@ -90,51 +91,13 @@ size_t
 kmeans_nearest2_avx512(const float *x, const float *ct, const float *cnorm,
 					   size_t kpad, size_t dim, float *best, float *second)
 {
-	__m512		b1 = _mm512_set1_ps(INFINITY);
-	__m512		b2 = _mm512_set1_ps(INFINITY);
-	__m512i		i1 = _mm512_setzero_si512();
-	__m512i		cur = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-	size_t		j = 0;
-	__m512		xb[KMEANS_NEAREST2_MAX_DIM];
+	size_t		n1;
+	float		b1;
+	float		s1;
 
-	/* -2 x[d] in every lane, once for all the centroids */
-	for (size_t d = 0; d < dim; d++)
-		xb[d] = _mm512_set1_ps(-2.0f * x[d]);
-	/*
-	 * Four blocks of centroids at a time: their chains of dim dependent
-	 * multiply-adds interleave, where one chain alone would wait on each
-	 * add's latency.  The blocks still update the minima in order.
-	 */
-	for (; j + 4 * LANES <= kpad; j += 4 * LANES)
-	{
-		__m512		a0 = _mm512_loadu_ps(cnorm + j);
-		__m512		a1 = _mm512_loadu_ps(cnorm + j + LANES);
-		__m512		a2 = _mm512_loadu_ps(cnorm + j + 2 * LANES);
-		__m512		a3 = _mm512_loadu_ps(cnorm + j + 3 * LANES);
-
-		for (size_t d = 0; d < dim; d++)
-		{
-			const float *c = ct + d * kpad + j;
-
-			a0 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c), a0);
-			a1 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + LANES), a1);
-			a2 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + 2 * LANES), a2);
-			a3 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + 3 * LANES), a3);
-		}
-		update_two(a0, &b1, &b2, &i1, &cur);
-		update_two(a1, &b1, &b2, &i1, &cur);
-		update_two(a2, &b1, &b2, &i1, &cur);
-		update_two(a3, &b1, &b2, &i1, &cur);
-	}
-	for (; j < kpad; j += LANES)
-	{
-		__m512		a0 = _mm512_loadu_ps(cnorm + j);
-
-		for (size_t d = 0; d < dim; d++)
-			a0 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(ct + d * kpad + j), a0);
-		update_two(a0, &b1, &b2, &i1, &cur);
-	}
-	return finish_two(b1, b2, i1, best, second);
+	/* a row alone (the odd one of a run) rides in both places of a pair */
+	return kmeans_nearest2_pair_avx512(x, x, ct, cnorm, kpad, dim, best, second,
+									   &n1, &b1, &s1);
 }
 
 size_t
@@ -160,7 +123,13 @@ kmeans_nearest2_pair_avx512(const float *x0, const float *x1, const float *ct,
 		xb0[d] = _mm512_set1_ps(-2.0f * x0[d]);
 		xb1[d] = _mm512_set1_ps(-2.0f * x1[d]);
 	}
-	/* as kmeans_nearest_pair_avx512: each row's sums in the single order */
+	/*
+	 * Four blocks of centroids at a time for each of the two rows: eight
+	 * chains of dim dependent multiply-adds interleave, where one chain
+	 * alone would wait on each add's latency, and each load of a block
+	 * feeds both rows.  Each row's sums still run dimension by dimension
+	 * (kmeans_impl.h) and its blocks update its minima in order.
+	 */
 	for (; j + 4 * LANES <= kpad; j += 4 * LANES)
 	{
 		__m512		a[4];
@@ -219,55 +188,6 @@ update_one(__m512 v, __m512 *b1, __m512i *i1, __m512i *cur)
 	*cur = _mm512_add_epi32(*cur, _mm512_set1_epi32(LANES));
 }
 
-size_t
-kmeans_nearest_avx512(const float *x, const float *ct, const float *cnorm,
-					  size_t kpad, size_t dim)
-{
-	__m512		b1 = _mm512_set1_ps(INFINITY);
-	__m512i		i1 = _mm512_setzero_si512();
-	__m512i		cur = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-	float		b;
-	__mmask16	eq;
-	size_t		j = 0;
-	__m512		xb[KMEANS_NEAREST2_MAX_DIM];
-
-	/* the same sums in the same order as kmeans_nearest2_avx512 */
-	for (size_t d = 0; d < dim; d++)
-		xb[d] = _mm512_set1_ps(-2.0f * x[d]);
-	for (; j + 4 * LANES <= kpad; j += 4 * LANES)
-	{
-		__m512		a0 = _mm512_loadu_ps(cnorm + j);
-		__m512		a1 = _mm512_loadu_ps(cnorm + j + LANES);
-		__m512		a2 = _mm512_loadu_ps(cnorm + j + 2 * LANES);
-		__m512		a3 = _mm512_loadu_ps(cnorm + j + 3 * LANES);
-
-		for (size_t d = 0; d < dim; d++)
-		{
-			const float *c = ct + d * kpad + j;
-
-			a0 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c), a0);
-			a1 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + LANES), a1);
-			a2 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + 2 * LANES), a2);
-			a3 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + 3 * LANES), a3);
-		}
-		update_one(a0, &b1, &i1, &cur);
-		update_one(a1, &b1, &i1, &cur);
-		update_one(a2, &b1, &i1, &cur);
-		update_one(a3, &b1, &i1, &cur);
-	}
-	for (; j < kpad; j += LANES)
-	{
-		__m512		a0 = _mm512_loadu_ps(cnorm + j);
-
-		for (size_t d = 0; d < dim; d++)
-			a0 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(ct + d * kpad + j), a0);
-		update_one(a0, &b1, &i1, &cur);
-	}
-	b = _mm512_reduce_min_ps(b1);
-	eq = _mm512_cmp_ps_mask(b1, _mm512_set1_ps(b), _CMP_EQ_OQ);
-	return (size_t) _mm512_mask_reduce_min_epi32(eq, i1);
-}
-
 /* The nearest of one row's minima (update_one's), the first on ties. */
 static inline size_t
 nearest_of(__m512 b1, __m512i i1)
@@ -298,10 +218,7 @@ kmeans_nearest_pair_avx512(const float *x0, const float *x1, const float *ct,
 		xb0[d] = _mm512_set1_ps(-2.0f * x0[d]);
 		xb1[d] = _mm512_set1_ps(-2.0f * x1[d]);
 	}
-	/*
-	 * Each load of the codewords feeds both rows; each row's sums are
-	 * kmeans_nearest_avx512's, in its order.
-	 */
+	/* as in kmeans_nearest2_pair_avx512, less the second smallest */
 	for (; j + 4 * LANES <= kpad; j += 4 * LANES)
 	{
 		__m512		a[4];
@@ -347,6 +264,18 @@ kmeans_nearest_pair_avx512(const float *x0, const float *x1, const float *ct,
 	}
 	*nearest0 = nearest_of(b0, i0);
 	*nearest1 = nearest_of(b1, i1);
+}
+
+size_t
+kmeans_nearest_avx512(const float *x, const float *ct, const float *cnorm,
+					  size_t kpad, size_t dim)
+{
+	size_t		n0;
+	size_t		n1;
+
+	/* a row alone (the odd one of a batch) rides in both places of a pair */
+	kmeans_nearest_pair_avx512(x, x, ct, cnorm, kpad, dim, &n0, &n1);
+	return n0;
 }
 
 void
