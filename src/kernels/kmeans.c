@@ -136,6 +136,59 @@ kmeans_nearest2_scalar(const float *x, const float *ct, const float *cnorm,
 	return bi;
 }
 
+void
+kmeans_sum_rows_scalar(const float *x, size_t n, size_t dim,
+					   const int32_t *assign, double *sums, size_t d0,
+					   size_t d1)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		double	   *s = sums + (size_t) assign[i] * dim;
+		const float *xi = x + i * dim;
+
+		for (size_t d = d0; d < d1; d++)
+			s[d] += xi[d];
+	}
+}
+
+KmeansSumRowsFn
+kmeans_select_sum_rows(void)
+{
+	switch (distance_kernels()->isa)
+	{
+#if defined(__x86_64__) || defined(__i386__)
+		case KERNEL_ISA_AVX512:
+			return kmeans_sum_rows_avx512;
+		case KERNEL_ISA_AVX2:
+			return kmeans_sum_rows_avx2;
+#endif
+		default:
+			return kmeans_sum_rows_scalar;
+	}
+}
+
+void
+kmeans_own_dist_generic(const float *x, size_t n, size_t dim,
+						const float *centroids, const int32_t *assign,
+						float *dist)
+{
+	const DistanceKernels *dk = distance_kernels();
+
+	for (size_t i = 0; i < n; i++)
+		dist[i] = dk->l2sq(x + i * dim, centroids + (size_t) assign[i] * dim, dim);
+}
+
+KmeansOwnDistFn
+kmeans_select_own_dist(size_t dim)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (distance_kernels()->isa == KERNEL_ISA_AVX512 &&
+		dim <= KMEANS_OWN_DIST_AVX512_MAX_DIM)
+		return kmeans_own_dist_avx512;
+#endif
+	return kmeans_own_dist_generic;
+}
+
 KmeansArgminFn
 kmeans_select_argmin(void)
 {
@@ -154,12 +207,14 @@ kmeans_select_argmin(void)
 
 /*
  * Blocks of rows against all centroids: G = X C^T by sgemm, then
- * |x|^2 - 2 g + |c|^2 and the minimum per row.
+ * |x|^2 - 2 g + |c|^2 and the minimum per row.  The rows' norms only serve
+ * dist: from xnorm when the caller has them (k-means passes over the same
+ * rows), else computed per block; none without dist.
  */
 static CoreStatus
 assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
-			int32_t *assign, float *dist, KmeansCancelFn cancel, void *arg,
-			CoreError *err)
+			int32_t *assign, float *dist, const float *xnorm_in,
+			KmeansCancelFn cancel, void *arg, CoreError *err)
 {
 	size_t		block = KMEANS_BLOCK_FLOATS / k;
 	float	   *cnorm;
@@ -197,7 +252,8 @@ assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
 			core_free(g);
 			return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
 		}
-		row_norms(xb, rows, dim, xnorm);
+		if (dist && xnorm_in == NULL)
+			row_norms(xb, rows, dim, xnorm);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
 					(int) rows, (int) k, (int) dim,
 					-2.0f, xb, (int) dim, c, (int) dim,
@@ -211,7 +267,7 @@ assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
 			if (dist)
 			{
 				/* cancellation can leave a tiny negative: clamp */
-				float		d = xnorm[i] + bestd;
+				float		d = (xnorm_in ? xnorm_in[start + i] : xnorm[i]) + bestd;
 
 				dist[start + i] = d > 0.0f ? d : 0.0f;
 			}
@@ -236,7 +292,8 @@ kmeans_assign(const float *x, size_t n, size_t dim, const float *centroids,
 	if (n == 0)
 		return CORE_OK;
 	if (use_blas)
-		return assign_blas(x, n, dim, centroids, k, assign, dist, cancel, cancel_arg, err);
+		return assign_blas(x, n, dim, centroids, k, assign, dist, NULL,
+						   cancel, cancel_arg, err);
 	return assign_scalar(x, n, dim, centroids, k, assign, dist, cancel, cancel_arg, err);
 }
 
@@ -250,6 +307,7 @@ typedef struct AssignRun
 	size_t		chunk;			/* rows per task */
 	int32_t    *assign;
 	float	   *dist;
+	const float *xnorm;			/* the rows' norms, or NULL */
 } AssignRun;
 
 /* One task: its chunk of rows through the sgemm path. */
@@ -262,21 +320,24 @@ assign_task(void *arg, size_t task, CoreError *err)
 
 	return assign_blas(run->x + start * run->dim, rows, run->dim, run->c, run->k,
 					   run->assign + start, run->dist ? run->dist + start : NULL,
-					   NULL, NULL, err);
+					   run->xnorm ? run->xnorm + start : NULL, NULL, NULL, err);
 }
 
-CoreStatus
-kmeans_assign_threads(const float *x, size_t n, size_t dim,
-					  const float *centroids, size_t k, int threads,
-					  int32_t *assign, float *dist, CoreError *err)
+/*
+ * kmeans_assign_threads with, if not NULL, the rows' norms for dist; the
+ * caller has checked the sizes.
+ */
+static CoreStatus
+assign_threads(const float *x, size_t n, size_t dim, const float *centroids,
+			   size_t k, int threads, int32_t *assign, float *dist,
+			   const float *xnorm, CoreError *err)
 {
 	AssignRun	run;
 	size_t		tasks;
 
-	/* one thread's worth, or sizes kmeans_assign rejects with its message */
-	if (threads <= 1 || n < 2 * KMEANS_TASK_MIN_ROWS ||
-		k == 0 || dim == 0 || k > INT32_MAX || dim > INT32_MAX)
-		return kmeans_assign(x, n, dim, centroids, k, true, assign, dist, NULL, NULL, err);
+	if (threads <= 1 || n < 2 * KMEANS_TASK_MIN_ROWS)
+		return assign_blas(x, n, dim, centroids, k, assign, dist, xnorm,
+						   NULL, NULL, err);
 
 	/* a few tasks per thread even out threads slowed by other processes */
 	run.chunk = (n + (size_t) threads * 4 - 1) / ((size_t) threads * 4);
@@ -290,7 +351,20 @@ kmeans_assign_threads(const float *x, size_t n, size_t dim,
 	run.k = k;
 	run.assign = assign;
 	run.dist = dist;
+	run.xnorm = xnorm;
 	return core_parallel_run(threads, tasks, assign_task, &run, err);
+}
+
+CoreStatus
+kmeans_assign_threads(const float *x, size_t n, size_t dim,
+					  const float *centroids, size_t k, int threads,
+					  int32_t *assign, float *dist, CoreError *err)
+{
+	/* sizes kmeans_assign rejects, with its message */
+	if (n == 0 || k == 0 || dim == 0 || k > INT32_MAX || dim > INT32_MAX)
+		return kmeans_assign(x, n, dim, centroids, k, true, assign, dist, NULL, NULL, err);
+	return assign_threads(x, n, dim, centroids, k, threads, assign, dist,
+						  NULL, err);
 }
 
 /* Start from k distinct rows (a partial Fisher-Yates shuffle). */
@@ -360,6 +434,9 @@ check_args(size_t n, size_t dim, size_t k, KmeansOptions *opts, CoreError *err)
 	if (k == 0 || dim == 0 || n < k)
 		return core_error(err, CORE_ERR_INVALID,
 						  "k-means: %zu rows cannot train %zu centroids", n, k);
+	/* sgemm takes int sizes */
+	if (k > INT32_MAX || dim > INT32_MAX)
+		return core_error(err, CORE_ERR_INVALID, "k-means: %zu centroids of dimension %zu exceed int", k, dim);
 	if (opts->max_iterations < 1)
 		return core_error(err, CORE_ERR_INVALID,
 						  "k-means: max_iterations must be at least 1, not %d", opts->max_iterations);
@@ -391,6 +468,7 @@ typedef struct UpdateRun
 	const int32_t *assign;
 	double	   *sums;
 	size_t		task_dims;		/* floats of each row per task */
+	KmeansSumRowsFn sum_rows;
 } UpdateRun;
 
 /*
@@ -405,14 +483,7 @@ update_task(void *arg, size_t task, CoreError *err)
 	size_t		d0 = task * run->task_dims;
 	size_t		d1 = d0 + run->task_dims < run->dim ? d0 + run->task_dims : run->dim;
 
-	for (size_t i = 0; i < run->n; i++)
-	{
-		double	   *s = run->sums + (size_t) run->assign[i] * run->dim;
-		const float *xi = run->x + i * run->dim;
-
-		for (size_t d = d0; d < d1; d++)
-			s[d] += xi[d];
-	}
+	run->sum_rows(run->x, run->n, run->dim, run->assign, run->sums, d0, d1);
 	return CORE_OK;
 }
 
@@ -425,7 +496,7 @@ update_centroids(const float *x, size_t n, size_t dim, size_t k,
 				 const int32_t *assign, int threads, double *sums,
 				 size_t *counts, float *centroids)
 {
-	UpdateRun	run = {x, n, dim, assign, sums, dim};
+	UpdateRun	run = {x, n, dim, assign, sums, dim, kmeans_select_sum_rows()};
 	size_t		ntasks = 1;
 	CoreError	err;
 
@@ -462,6 +533,7 @@ typedef struct BoundedPass
 	size_t		kpad;			/* k rounded up to KMEANS_NEAREST2_LANES */
 	float	   *ct;				/* the centroids transposed, dim x kpad */
 	float	   *cnorm;			/* their squared norms, +inf past k */
+	float	   *xnorm;			/* the rows' squared norms, once a run */
 	float		cmax2;			/* the largest squared centroid norm */
 	uint32_t   *pending;		/* rows to compare with every centroid */
 	size_t	   *moved;			/* per task: pending rows that moved */
@@ -499,6 +571,26 @@ kmeans_select_nearest2(size_t dim)
 	return kmeans_nearest2_scalar;
 }
 
+size_t
+kmeans_nearest_scalar(const float *x, const float *ct, const float *cnorm,
+					  size_t kpad, size_t dim)
+{
+	float		best;
+	float		second;
+
+	return kmeans_nearest2_scalar(x, ct, cnorm, kpad, dim, &best, &second);
+}
+
+KmeansNearestFn
+kmeans_select_nearest(size_t dim)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (kmeans_select_nearest2(dim) == kmeans_nearest2_avx512)
+		return kmeans_nearest_avx512;
+#endif
+	return kmeans_nearest_scalar;
+}
+
 /* k rounded up to whole blocks of the nearest-two search. */
 static size_t
 nearest2_kpad(size_t k)
@@ -528,6 +620,7 @@ bounded_pass_free(BoundedPass *bp)
 	kmeans_bounds_free(bp->bounds);
 	core_free(bp->ct);
 	core_free(bp->cnorm);
+	core_free(bp->xnorm);
 	core_free(bp->pending);
 	core_free(bp->moved);
 	memset(bp, 0, sizeof(BoundedPass));
@@ -544,46 +637,83 @@ bounded_pass_init(BoundedPass *bp, size_t n, size_t dim, size_t k)
 	bp->bounds = kmeans_bounds_create(n, k, dim);
 	bp->ct = core_mallocarray(bp->kpad, dim * sizeof(float));
 	bp->cnorm = core_mallocarray(bp->kpad, sizeof(float));
+	bp->xnorm = core_mallocarray(n, sizeof(float));
 	bp->pending = core_mallocarray(n, sizeof(uint32_t));
 	bp->moved = core_mallocarray(ntasks, sizeof(size_t));
-	if (bp->bounds && bp->ct && bp->cnorm && bp->pending && bp->moved)
+	if (bp->bounds && bp->ct && bp->cnorm && bp->xnorm && bp->pending && bp->moved)
 		return true;
 	bounded_pass_free(bp);
 	return false;
 }
 
 /*
- * One task: a run of pending rows compared with every centroid.  Each gets
- * its nearest, its distance (computed directly: the search's value loses
- * digits on rows far from the origin) and its bound.  The rows are
- * distinct, so tasks write apart.
+ * A pending row searched: it takes its nearest, its distance (computed
+ * directly: the search's value loses digits on rows far from the origin)
+ * and its bound; returns whether it moved.
+ */
+static inline bool
+searched(BoundedPass *bp, size_t i, size_t found, float second)
+{
+	bool		moved = false;
+
+	/* a row that stays has its distance from kmeans_bounds_settle */
+	if (bp->first || (size_t) bp->assign[i] != found)
+	{
+		moved = true;
+		bp->assign[i] = (int32_t) found;
+		bp->dist[i] = distance_kernels()->l2sq(bp->x + i * bp->dim,
+											   bp->centroids + found * bp->dim,
+											   bp->dim);
+	}
+	kmeans_bounds_reset(bp->bounds, i, bp->xnorm[i], second, bp->cmax2);
+	return moved;
+}
+
+/*
+ * One task: a run of pending rows compared with every centroid, two at a
+ * time where the search has a version for two.  The rows are distinct, so
+ * tasks write apart.
  */
 static CoreStatus
 nearest2_task(void *arg, size_t task, CoreError *err)
 {
 	BoundedPass *bp = (BoundedPass *) arg;
-	const DistanceKernels *dk = distance_kernels();
-	size_t		end = (task + 1) * KMEANS_PENDING_TASK_ROWS;
+	size_t		p = task * KMEANS_PENDING_TASK_ROWS;
+	size_t		end = p + KMEANS_PENDING_TASK_ROWS < bp->npending ?
+		p + KMEANS_PENDING_TASK_ROWS : bp->npending;
 	size_t		moved = 0;
 
-	for (size_t p = task * KMEANS_PENDING_TASK_ROWS; p < end && p < bp->npending; p++)
+#if defined(__x86_64__) || defined(__i386__)
+	if (bp->nearest2 == kmeans_nearest2_avx512)
+		for (; p + 1 < end; p += 2)
+		{
+			size_t		i0 = bp->pending[p];
+			size_t		i1 = bp->pending[p + 1];
+			float		best0,
+						second0,
+						best1,
+						second1;
+			size_t		found1;
+			size_t		found0 = kmeans_nearest2_pair_avx512(bp->x + i0 * bp->dim,
+															 bp->x + i1 * bp->dim,
+															 bp->ct, bp->cnorm,
+															 bp->kpad, bp->dim,
+															 &best0, &second0, &found1,
+															 &best1, &second1);
+
+			moved += searched(bp, i0, found0, second0);
+			moved += searched(bp, i1, found1, second1);
+		}
+#endif
+	for (; p < end; p++)
 	{
 		size_t		i = bp->pending[p];
-		const float *xi = bp->x + i * bp->dim;
 		float		best;
 		float		second;
-		size_t		found = bp->nearest2(xi, bp->ct, bp->cnorm, bp->kpad, bp->dim,
-										 &best, &second);
+		size_t		found = bp->nearest2(bp->x + i * bp->dim, bp->ct, bp->cnorm,
+										 bp->kpad, bp->dim, &best, &second);
 
-		/* a row that stays has its distance from kmeans_bounds_settle */
-		if (bp->first || (size_t) bp->assign[i] != found)
-		{
-			moved++;
-			bp->assign[i] = (int32_t) found;
-			bp->dist[i] = dk->l2sq(xi, bp->centroids + found * bp->dim, bp->dim);
-		}
-		kmeans_bounds_reset(bp->bounds, i, dk->dot(xi, xi, bp->dim), second,
-							bp->cmax2);
+		moved += searched(bp, i, found, second);
 	}
 	bp->moved[task] = moved;
 	return CORE_OK;
@@ -615,6 +745,8 @@ pass_bounded(BoundedPass *bp, bool first, const float *x, size_t n,
 	}
 	if (first)
 	{
+		/* the rows stay put: their norms serve every pass's bounds */
+		row_norms(x, n, dim, bp->xnorm);
 		for (size_t i = 0; i < n; i++)
 			bp->pending[i] = (uint32_t) i;
 		bp->npending = n;
@@ -647,7 +779,8 @@ pass_bounded(BoundedPass *bp, bool first, const float *x, size_t n,
 static CoreStatus
 pass_full(const float *x, size_t n, size_t dim, const float *centroids,
 		  size_t k, KmeansOptions *opts, bool first, const int32_t *assign,
-		  int32_t *next, float *dist, size_t *moved, CoreError *err)
+		  int32_t *next, float *dist, const float *xnorm, size_t *moved,
+		  CoreError *err)
 {
 	CoreStatus	st;
 
@@ -656,12 +789,12 @@ pass_full(const float *x, size_t n, size_t dim, const float *centroids,
 		/* threads never call back: check between passes */
 		if (opts->cancel && opts->cancel(opts->cancel_arg))
 			return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
-		st = kmeans_assign_threads(x, n, dim, centroids, k, opts->threads,
-								   next, dist, err);
+		st = assign_threads(x, n, dim, centroids, k, opts->threads, next,
+							dist, xnorm, err);
 	}
 	else
-		st = kmeans_assign(x, n, dim, centroids, k, true, next, dist,
-						   opts->cancel, opts->cancel_arg, err);
+		st = assign_blas(x, n, dim, centroids, k, next, dist, xnorm,
+						 opts->cancel, opts->cancel_arg, err);
 	opts->rows_compared += n;
 	for (size_t i = 0; i < n && st == CORE_OK; i++)
 		if (first || next[i] != assign[i])
@@ -678,7 +811,7 @@ static CoreStatus
 pass_neighbours(KmeansNeighbours *nb, const float *x, size_t n, size_t dim,
 				const float *centroids, size_t k, KmeansOptions *opts,
 				const int32_t *assign, int32_t *next, float *dist,
-				size_t *moved, CoreError *err)
+				const float *xnorm, size_t *moved, CoreError *err)
 {
 	CoreStatus	st;
 
@@ -686,7 +819,7 @@ pass_neighbours(KmeansNeighbours *nb, const float *x, size_t n, size_t dim,
 	if (opts->cancel && opts->cancel(opts->cancel_arg))
 		return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
 	st = kmeans_neighbours_pass(nb, x, n, dim, centroids, k, opts->threads,
-								assign, next, dist, err);
+								assign, next, dist, xnorm, err);
 	for (size_t i = 0; i < n && st == CORE_OK; i++)
 		if (next[i] != assign[i])
 			(*moved)++;
@@ -704,6 +837,7 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 	int32_t    *assign = NULL;
 	int32_t    *next = NULL;
 	float	   *dist = NULL;
+	float	   *xnorm = NULL;
 	double	   *sums = NULL;
 	size_t	   *counts = NULL;
 	float	   *old = NULL;
@@ -730,16 +864,22 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 	if (!use_bounds)
 		next = core_mallocarray(n, sizeof(int32_t));
 	dist = core_mallocarray(n, sizeof(float));
+	/* the rows stay put: their norms serve every pass (with bounds, bp's) */
+	if (!use_bounds)
+		xnorm = core_mallocarray(n, sizeof(float));
 	sums = core_mallocarray(k * dim, sizeof(double));
 	counts = core_mallocarray(k, sizeof(size_t));
 	if (use_neighbours)
 		nb = kmeans_neighbours_create(n, k, opts->neighbours);
-	if (assign == NULL || (!use_bounds && next == NULL) || dist == NULL ||
+	if (assign == NULL || (!use_bounds && (next == NULL || xnorm == NULL)) ||
+		dist == NULL ||
 		sums == NULL || counts == NULL || (use_neighbours && nb == NULL))
 	{
 		st = core_error(err, CORE_ERR_NOMEM, "k-means: out of memory for %zu rows", n);
 		goto done;
 	}
+	if (xnorm)
+		row_norms(x, n, dim, xnorm);
 
 	for (int it = 0; it < opts->max_iterations; it++)
 	{
@@ -754,7 +894,7 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 			int32_t    *t = assign;
 
 			st = pass_neighbours(nb, x, n, dim, centroids, k, opts, assign,
-								 next, dist, &moved, err);
+								 next, dist, xnorm, &moved, err);
 			assign = next;
 			next = t;
 		}
@@ -763,7 +903,7 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 			int32_t    *t = assign;
 
 			st = pass_full(x, n, dim, centroids, k, opts, it == 0, assign,
-						   next, dist, &moved, err);
+						   next, dist, xnorm, &moved, err);
 			assign = next;
 			next = t;
 		}
@@ -795,6 +935,7 @@ done:
 	core_free(assign);
 	core_free(next);
 	core_free(dist);
+	core_free(xnorm);
 	core_free(sums);
 	core_free(counts);
 	core_free(old);

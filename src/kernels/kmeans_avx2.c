@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * kmeans_avx2.c
- *	  Nearest-centroid search over an sgemm row with AVX2 (see kmeans_impl.h).
+ *	  Nearest-centroid search over an sgemm row, and the centroid update's
+ *	  sums, with AVX2 (see kmeans_impl.h).
  *
  * Each lane keeps its own minimum and where it was seen, updated only on a
  * strictly smaller value, so a lane remembers its first minimum; the lanes
@@ -62,6 +63,26 @@ kmeans_argmin_avx2(const float *g, const float *cnorm, size_t k, float *best)
 		}
 	*best = b;
 	return bi;
+}
+
+void
+kmeans_sum_rows_avx2(const float *x, size_t n, size_t dim,
+					 const int32_t *assign, double *sums, size_t d0, size_t d1)
+{
+	size_t		full = d0 + (d1 - d0) / 4 * 4;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		double	   *s = sums + (size_t) assign[i] * dim;
+		const float *xi = x + i * dim;
+		size_t		d = d0;
+
+		for (; d < full; d += 4)
+			_mm256_storeu_pd(s + d, _mm256_add_pd(_mm256_loadu_pd(s + d),
+												  _mm256_cvtps_pd(_mm_loadu_ps(xi + d))));
+		for (; d < d1; d++)
+			s[d] += xi[d];
+	}
 }
 
 #endif

@@ -2,8 +2,10 @@
  *
  * kmeans_avx512.c
  *	  k-means's nearest-centroid searches with AVX-512 (see kmeans_impl.h):
- *	  the argmin over an sgemm row (kmeans_avx2.c's, widened to 16 lanes)
- *	  and the nearest-two search over transposed centroids.
+ *	  the argmin over an sgemm row (kmeans_avx2.c's, widened to 16 lanes),
+ *	  the nearest-two and nearest-only searches over transposed centroids
+ *	  (two rows at a time; a lone row takes both places), the centroid
+ *	  update's sums, and each row's distance to its own centroid.
  *
  *-------------------------------------------------------------------------
  */
@@ -65,73 +67,264 @@ update_two(__m512 v, __m512 *b1, __m512 *b2, __m512i *i1, __m512i *cur)
 	*cur = _mm512_add_epi32(*cur, _mm512_set1_epi32(LANES));
 }
 
+/*
+ * A row's answer from its lanes: the smallest minimum and, among equal
+ * ones, the first index; as second, any lane's second or another lane's
+ * minimum.
+ */
+static inline size_t
+finish_two(__m512 b1, __m512 b2, __m512i i1, float *best, float *second)
+{
+	float		b = _mm512_reduce_min_ps(b1);
+	__mmask16	eq = _mm512_cmp_ps_mask(b1, _mm512_set1_ps(b), _CMP_EQ_OQ);
+	size_t		bi = (size_t) _mm512_mask_reduce_min_epi32(eq, i1);
+	float		s = _mm512_reduce_min_ps(b2);
+	__mmask16	others = _mm512_cmp_epi32_mask(i1, _mm512_set1_epi32((int) bi), _MM_CMPINT_NE);
+	float		o = _mm512_mask_reduce_min_ps(others, b1);
+
+	*best = b;
+	*second = o < s ? o : s;
+	return bi;
+}
+
 size_t
 kmeans_nearest2_avx512(const float *x, const float *ct, const float *cnorm,
 					   size_t kpad, size_t dim, float *best, float *second)
 {
-	__m512		b1 = _mm512_set1_ps(INFINITY);
-	__m512		b2 = _mm512_set1_ps(INFINITY);
-	__m512i		i1 = _mm512_setzero_si512();
-	__m512i		cur = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-	float		b;
-	float		s;
-	__mmask16	eq;
-	size_t		bi;
-	size_t		j = 0;
-	__m512		xb[KMEANS_NEAREST2_MAX_DIM];
+	size_t		n1;
+	float		b1;
+	float		s1;
 
-	/* -2 x[d] in every lane, once for all the centroids */
+	/* a row alone (the odd one of a run) rides in both places of a pair */
+	return kmeans_nearest2_pair_avx512(x, x, ct, cnorm, kpad, dim, best, second,
+									   &n1, &b1, &s1);
+}
+
+size_t
+kmeans_nearest2_pair_avx512(const float *x0, const float *x1, const float *ct,
+							const float *cnorm, size_t kpad, size_t dim,
+							float *best0, float *second0, size_t *nearest1,
+							float *best1, float *second1)
+{
+	__m512		b10 = _mm512_set1_ps(INFINITY);
+	__m512		b20 = _mm512_set1_ps(INFINITY);
+	__m512		b11 = _mm512_set1_ps(INFINITY);
+	__m512		b21 = _mm512_set1_ps(INFINITY);
+	__m512i		i10 = _mm512_setzero_si512();
+	__m512i		i11 = _mm512_setzero_si512();
+	__m512i		cur0 = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	__m512i		cur1 = cur0;
+	size_t		j = 0;
+	__m512		xb0[KMEANS_NEAREST2_MAX_DIM];
+	__m512		xb1[KMEANS_NEAREST2_MAX_DIM];
+
 	for (size_t d = 0; d < dim; d++)
-		xb[d] = _mm512_set1_ps(-2.0f * x[d]);
+	{
+		xb0[d] = _mm512_set1_ps(-2.0f * x0[d]);
+		xb1[d] = _mm512_set1_ps(-2.0f * x1[d]);
+	}
 	/*
-	 * Four blocks of centroids at a time: their chains of dim dependent
-	 * multiply-adds interleave, where one chain alone would wait on each
-	 * add's latency.  The blocks still update the minima in order.
+	 * Four blocks of centroids at a time for each of the two rows: eight
+	 * chains of dim dependent multiply-adds interleave, where one chain
+	 * alone would wait on each add's latency, and each load of a block
+	 * feeds both rows.  Each row's sums still run dimension by dimension
+	 * (kmeans_impl.h) and its blocks update its minima in order.
 	 */
 	for (; j + 4 * LANES <= kpad; j += 4 * LANES)
 	{
-		__m512		a0 = _mm512_loadu_ps(cnorm + j);
-		__m512		a1 = _mm512_loadu_ps(cnorm + j + LANES);
-		__m512		a2 = _mm512_loadu_ps(cnorm + j + 2 * LANES);
-		__m512		a3 = _mm512_loadu_ps(cnorm + j + 3 * LANES);
+		__m512		a[4];
+		__m512		c[4];
 
+#pragma GCC unroll 4
+		for (size_t b = 0; b < 4; b++)
+			a[b] = c[b] = _mm512_loadu_ps(cnorm + j + b * LANES);
 		for (size_t d = 0; d < dim; d++)
 		{
-			const float *c = ct + d * kpad + j;
+			const float *cd = ct + d * kpad + j;
 
-			a0 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c), a0);
-			a1 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + LANES), a1);
-			a2 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + 2 * LANES), a2);
-			a3 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(c + 3 * LANES), a3);
+#pragma GCC unroll 4
+			for (size_t b = 0; b < 4; b++)
+			{
+				__m512		w = _mm512_loadu_ps(cd + b * LANES);
+
+				a[b] = _mm512_fmadd_ps(xb0[d], w, a[b]);
+				c[b] = _mm512_fmadd_ps(xb1[d], w, c[b]);
+			}
 		}
-		update_two(a0, &b1, &b2, &i1, &cur);
-		update_two(a1, &b1, &b2, &i1, &cur);
-		update_two(a2, &b1, &b2, &i1, &cur);
-		update_two(a3, &b1, &b2, &i1, &cur);
+#pragma GCC unroll 4
+		for (size_t b = 0; b < 4; b++)
+		{
+			update_two(a[b], &b10, &b20, &i10, &cur0);
+			update_two(c[b], &b11, &b21, &i11, &cur1);
+		}
 	}
 	for (; j < kpad; j += LANES)
 	{
 		__m512		a0 = _mm512_loadu_ps(cnorm + j);
+		__m512		c0 = a0;
 
 		for (size_t d = 0; d < dim; d++)
-			a0 = _mm512_fmadd_ps(xb[d], _mm512_loadu_ps(ct + d * kpad + j), a0);
-		update_two(a0, &b1, &b2, &i1, &cur);
-	}
-	b = _mm512_reduce_min_ps(b1);
-	eq = _mm512_cmp_ps_mask(b1, _mm512_set1_ps(b), _CMP_EQ_OQ);
-	bi = (size_t) _mm512_mask_reduce_min_epi32(eq, i1);
-	/* second: any lane's second, or another lane's minimum */
-	s = _mm512_reduce_min_ps(b2);
-	{
-		__mmask16	others = _mm512_cmp_epi32_mask(i1, _mm512_set1_epi32((int) bi), _MM_CMPINT_NE);
-		float		o = _mm512_mask_reduce_min_ps(others, b1);
+		{
+			__m512		w = _mm512_loadu_ps(ct + d * kpad + j);
 
-		if (o < s)
-			s = o;
+			a0 = _mm512_fmadd_ps(xb0[d], w, a0);
+			c0 = _mm512_fmadd_ps(xb1[d], w, c0);
+		}
+		update_two(a0, &b10, &b20, &i10, &cur0);
+		update_two(c0, &b11, &b21, &i11, &cur1);
 	}
-	*best = b;
-	*second = s;
-	return bi;
+	*nearest1 = finish_two(b11, b21, i11, best1, second1);
+	return finish_two(b10, b20, i10, best0, second0);
+}
+
+/* update_two without the second smallest: the minimum and where. */
+static inline void
+update_one(__m512 v, __m512 *b1, __m512i *i1, __m512i *cur)
+{
+	__mmask16	lt = _mm512_cmp_ps_mask(v, *b1, _CMP_LT_OQ);
+
+	*b1 = _mm512_mask_mov_ps(*b1, lt, v);
+	*i1 = _mm512_mask_mov_epi32(*i1, lt, *cur);
+	*cur = _mm512_add_epi32(*cur, _mm512_set1_epi32(LANES));
+}
+
+/* The nearest of one row's minima (update_one's), the first on ties. */
+static inline size_t
+nearest_of(__m512 b1, __m512i i1)
+{
+	__mmask16	eq = _mm512_cmp_ps_mask(b1, _mm512_set1_ps(_mm512_reduce_min_ps(b1)),
+									_CMP_EQ_OQ);
+
+	return (size_t) _mm512_mask_reduce_min_epi32(eq, i1);
+}
+
+void
+kmeans_nearest_pair_avx512(const float *x0, const float *x1, const float *ct,
+						   const float *cnorm, size_t kpad, size_t dim,
+						   size_t *nearest0, size_t *nearest1)
+{
+	__m512		b0 = _mm512_set1_ps(INFINITY);
+	__m512		b1 = _mm512_set1_ps(INFINITY);
+	__m512i		i0 = _mm512_setzero_si512();
+	__m512i		i1 = _mm512_setzero_si512();
+	__m512i		cur0 = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	__m512i		cur1 = cur0;
+	size_t		j = 0;
+	__m512		xb0[KMEANS_NEAREST2_MAX_DIM];
+	__m512		xb1[KMEANS_NEAREST2_MAX_DIM];
+
+	for (size_t d = 0; d < dim; d++)
+	{
+		xb0[d] = _mm512_set1_ps(-2.0f * x0[d]);
+		xb1[d] = _mm512_set1_ps(-2.0f * x1[d]);
+	}
+	/* as in kmeans_nearest2_pair_avx512, less the second smallest */
+	for (; j + 4 * LANES <= kpad; j += 4 * LANES)
+	{
+		__m512		a[4];
+		__m512		c[4];
+
+#pragma GCC unroll 4
+		for (size_t b = 0; b < 4; b++)
+			a[b] = c[b] = _mm512_loadu_ps(cnorm + j + b * LANES);
+		for (size_t d = 0; d < dim; d++)
+		{
+			const float *cd = ct + d * kpad + j;
+
+#pragma GCC unroll 4
+			for (size_t b = 0; b < 4; b++)
+			{
+				__m512		w = _mm512_loadu_ps(cd + b * LANES);
+
+				a[b] = _mm512_fmadd_ps(xb0[d], w, a[b]);
+				c[b] = _mm512_fmadd_ps(xb1[d], w, c[b]);
+			}
+		}
+#pragma GCC unroll 4
+		for (size_t b = 0; b < 4; b++)
+		{
+			update_one(a[b], &b0, &i0, &cur0);
+			update_one(c[b], &b1, &i1, &cur1);
+		}
+	}
+	for (; j < kpad; j += LANES)
+	{
+		__m512		a0 = _mm512_loadu_ps(cnorm + j);
+		__m512		c0 = a0;
+
+		for (size_t d = 0; d < dim; d++)
+		{
+			__m512		w = _mm512_loadu_ps(ct + d * kpad + j);
+
+			a0 = _mm512_fmadd_ps(xb0[d], w, a0);
+			c0 = _mm512_fmadd_ps(xb1[d], w, c0);
+		}
+		update_one(a0, &b0, &i0, &cur0);
+		update_one(c0, &b1, &i1, &cur1);
+	}
+	*nearest0 = nearest_of(b0, i0);
+	*nearest1 = nearest_of(b1, i1);
+}
+
+size_t
+kmeans_nearest_avx512(const float *x, const float *ct, const float *cnorm,
+					  size_t kpad, size_t dim)
+{
+	size_t		n0;
+	size_t		n1;
+
+	/* a row alone (the odd one of a batch) rides in both places of a pair */
+	kmeans_nearest_pair_avx512(x, x, ct, cnorm, kpad, dim, &n0, &n1);
+	return n0;
+}
+
+void
+kmeans_sum_rows_avx512(const float *x, size_t n, size_t dim,
+					   const int32_t *assign, double *sums, size_t d0,
+					   size_t d1)
+{
+	size_t		len = d1 - d0;
+	size_t		full = len / 8 * 8;
+	__mmask8	tail = (__mmask8) ((1u << (len - full)) - 1);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		double	   *s = sums + (size_t) assign[i] * dim + d0;
+		const float *xi = x + i * dim + d0;
+		size_t		d = 0;
+
+		for (; d < full; d += 8)
+			_mm512_storeu_pd(s + d,
+							 _mm512_add_pd(_mm512_loadu_pd(s + d),
+										   _mm512_cvtps_pd(_mm256_loadu_ps(xi + d))));
+		if (tail)
+			_mm512_mask_storeu_pd(s + d, tail,
+								  _mm512_add_pd(_mm512_maskz_loadu_pd(tail, s + d),
+												_mm512_cvtps_pd(_mm256_maskz_loadu_ps(tail, xi + d))));
+	}
+}
+
+/*
+ * The distance kernel (distance_avx512.c) sums dim <= 16 squared
+ * differences in one masked vector, the other accumulators staying zero,
+ * and reduces it with _mm512_reduce_add_ps; adding those zeros changes no
+ * bit of a sum of squares, so the same vector and reduction here give the
+ * kernel's result without its call.
+ */
+void
+kmeans_own_dist_avx512(const float *x, size_t n, size_t dim,
+					   const float *centroids, const int32_t *assign,
+					   float *dist)
+{
+	__mmask16	m = (__mmask16) ((1u << dim) - 1);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		__m512		d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i * dim),
+									  _mm512_maskz_loadu_ps(m, centroids + (size_t) assign[i] * dim));
+
+		dist[i] = _mm512_reduce_add_ps(_mm512_fmadd_ps(d, d, _mm512_setzero_ps()));
+	}
 }
 
 #endif

@@ -22,6 +22,7 @@
 #include "core/alloc.h"
 #include "kernels/distance.h"
 #include "kernels/kmeans_bounds.h"
+#include "kernels/kmeans_impl.h"
 
 /* A row settles only when its distance is below its bound by this much. */
 #define KMEANS_BOUNDS_MARGIN	(1.0f - 1.0f / 4096.0f)
@@ -78,17 +79,15 @@ kmeans_bounds_settle(KmeansBounds *b, const float *x, size_t n,
 					 const float *centroids, const int32_t *assign,
 					 float *dist, uint32_t *pending)
 {
-	const DistanceKernels *dk = distance_kernels();
 	size_t		npending = 0;
 
+	kmeans_select_own_dist(b->dim) (x, n, b->dim, centroids, assign, dist);
 	for (size_t i = 0; i < n; i++)
 	{
-		float		d2 = dk->l2sq(x + i * b->dim,
-								  centroids + (size_t) assign[i] * b->dim, b->dim);
+		float		d2 = dist[i];
 		float		bound = b->lower[i] > b->half_gap[assign[i]] ?
 			b->lower[i] : b->half_gap[assign[i]];
 
-		dist[i] = d2;
 		if (!(sqrtf(d2) < bound * KMEANS_BOUNDS_MARGIN))
 			pending[npending++] = (uint32_t) i;
 	}

@@ -37,6 +37,7 @@ struct KmeansNeighbours
 	const float *centroids;
 	int32_t    *next;
 	float	   *dist;
+	const float *xnorm;			/* the rows' squared norms */
 };
 
 KmeansNeighbours *
@@ -214,7 +215,7 @@ groups_task(void *arg, size_t task, CoreError *err)
 				size_t		i = nb->order[s + r];
 				float		best;
 				size_t		c = argmin(g + r * count, cnorm, count, &best);
-				float		d = dk->dot(rows + r * dim, rows + r * dim, dim) + best;
+				float		d = nb->xnorm[i] + best;
 
 				nb->next[i] = (int32_t) list[c];
 				/* cancellation can leave a tiny negative: clamp */
@@ -233,7 +234,7 @@ CoreStatus
 kmeans_neighbours_pass(KmeansNeighbours *nb, const float *x, size_t n,
 					   size_t dim, const float *centroids, size_t k,
 					   int threads, const int32_t *assign, int32_t *next,
-					   float *dist, CoreError *err)
+					   float *dist, const float *xnorm, CoreError *err)
 {
 	CoreStatus	st = find_neighbours(nb, centroids, k, dim, err);
 
@@ -260,6 +261,7 @@ kmeans_neighbours_pass(KmeansNeighbours *nb, const float *x, size_t n,
 	nb->centroids = centroids;
 	nb->next = next;
 	nb->dist = dist;
+	nb->xnorm = xnorm;
 	return core_parallel_run(threads,
 							 (k + NEIGHBOURS_TASK_GROUPS - 1) / NEIGHBOURS_TASK_GROUPS,
 							 groups_task, nb, err);

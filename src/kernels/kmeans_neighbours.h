@@ -57,13 +57,14 @@ extern void kmeans_neighbours_free(KmeansNeighbours *nb);
 /*
  * One assignment pass: row i, now with centroid assign[i], goes to the
  * nearest of that centroid's neighbours in next[i], at squared distance
- * dist[i].  Runs on up to `threads` threads, which never call back.
+ * dist[i] (from xnorm[i], the row's squared norm).  Runs on up to
+ * `threads` threads, which never call back.
  */
 extern CoreStatus kmeans_neighbours_pass(KmeansNeighbours *nb, const float *x,
 										 size_t n, size_t dim,
 										 const float *centroids, size_t k,
 										 int threads, const int32_t *assign,
 										 int32_t *next, float *dist,
-										 CoreError *err);
+										 const float *xnorm, CoreError *err);
 
 #endif							/* LANCEDB_KERNELS_KMEANS_NEIGHBOURS_H */

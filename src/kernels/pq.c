@@ -6,7 +6,7 @@
  * Training goes through k-means, one subspace at a time on a contiguous
  * copy of its sub-vectors (its passes keep bounds and search the rows they
  * cannot settle one by one, kmeans_bounds.h).  Batch encoding searches each
- * row's sub-vectors with the SIMD nearest-two kernel over codebooks laid
+ * row's sub-vectors with the SIMD nearest-centroid kernel over codebooks laid
  * out for it on each call (sgemm's inner products of a few floats waste
  * most of its work, and its distance blocks, allocated per call, made
  * threads wait on the kernel's page faults).  Laying them out copies each
@@ -157,14 +157,14 @@ pq_train(const float *x, size_t n, size_t dim, size_t m, KmeansOptions *opts,
 }
 
 /*
- * The codebooks laid out for the nearest-two search: subspace j's PQ_KSUB
+ * The codebooks laid out for the nearest-centroid search: subspace j's PQ_KSUB
  * codewords transposed, dimension by dimension, at ct + j * dsub * PQ_KSUB,
  * their squared norms at cnorm + j * PQ_KSUB.  ct is NULL where the search
  * has no SIMD version for dsub: then encoding goes through sgemm.
  */
 typedef struct PqSearch
 {
-	KmeansNearest2Fn nearest2;
+	KmeansNearestFn nearest;
 	size_t		dsub;
 	float	   *ct;
 	float	   *cnorm;
@@ -180,10 +180,10 @@ search_init(PqSearch *s, const float *codebook, size_t dim, size_t m,
 	const DistanceKernels *dk = distance_kernels();
 
 	s->dsub = dim / m;
-	s->nearest2 = kmeans_select_nearest2(s->dsub);
+	s->nearest = kmeans_select_nearest(s->dsub);
 	s->ct = NULL;
 	s->cnorm = NULL;
-	if (s->nearest2 == kmeans_nearest2_scalar)
+	if (s->nearest == kmeans_nearest_scalar)
 		return CORE_OK;
 	s->ct = core_mallocarray(dim, PQ_KSUB * sizeof(float));
 	s->cnorm = core_mallocarray(m, PQ_KSUB * sizeof(float));
@@ -216,23 +216,37 @@ search_free(PqSearch *s)
 	core_free(s->cnorm);
 }
 
-/* Encode n rows by the nearest-two search (s->ct set). */
+/* Encode n rows by the nearest-centroid search (s->ct set). */
 static void
 encode_search(const PqSearch *s, size_t m, const float *x, size_t n,
 			  uint8_t *codes)
 {
 	size_t		dim = s->dsub * m;
+	size_t		i = 0;
 
-	for (size_t i = 0; i < n; i++)
+#if defined(__x86_64__) || defined(__i386__)
+	/* two rows at a time where the search has a version for two */
+	if (s->nearest == kmeans_nearest_avx512)
+		for (; i + 1 < n; i += 2)
+			for (size_t j = 0; j < m; j++)
+			{
+				size_t		c0;
+				size_t		c1;
+
+				kmeans_nearest_pair_avx512(x + i * dim + j * s->dsub,
+										   x + (i + 1) * dim + j * s->dsub,
+										   s->ct + j * s->dsub * PQ_KSUB,
+										   s->cnorm + j * PQ_KSUB, PQ_KSUB,
+										   s->dsub, &c0, &c1);
+				codes[i * m + j] = (uint8_t) c0;
+				codes[(i + 1) * m + j] = (uint8_t) c1;
+			}
+#endif
+	for (; i < n; i++)
 		for (size_t j = 0; j < m; j++)
-		{
-			float		best;
-			float		second;
-
 			codes[i * m + j] = (uint8_t)
-				s->nearest2(x + i * dim + j * s->dsub, s->ct + j * s->dsub * PQ_KSUB,
-							s->cnorm + j * PQ_KSUB, PQ_KSUB, s->dsub, &best, &second);
-		}
+				s->nearest(x + i * dim + j * s->dsub, s->ct + j * s->dsub * PQ_KSUB,
+						   s->cnorm + j * PQ_KSUB, PQ_KSUB, s->dsub);
 }
 
 /* Encode n rows through sgemm (or, for a few rows, the distance kernels). */
@@ -303,7 +317,7 @@ encode_task(void *arg, size_t task, CoreError *err)
 }
 
 /*
- * Batches of PQ_BLAS_MIN_ROWS or more go through the nearest-two search or
+ * Batches of PQ_BLAS_MIN_ROWS or more go through the nearest-centroid search or
  * sgemm, which minimise |c|^2 - 2 x.c; fewer rows (an insert's one) go
  * through the distance kernels' |x - c|^2.  The two agree up to rounding
  * only: where two codewords are nearly equally near, they may pick

@@ -218,6 +218,80 @@ UNIT_TEST(kmeans_simd_argmin_equals_scalar_including_ties)
 	}
 }
 
+UNIT_TEST(kmeans_simd_centroid_sums_equal_scalar_to_the_bit)
+{
+	/* runs of dimensions around the lane widths, at any offset; values of
+	 * mixed magnitude so that the order of additions shows in the bits */
+	size_t		n = 300;
+	size_t		dim = 40;
+	size_t		k = 7;
+	float	   *x = malloc(n * dim * sizeof(float));
+	int32_t    *assign = malloc(n * sizeof(int32_t));
+	double	   *want = malloc(k * dim * sizeof(double));
+	double	   *got = malloc(k * dim * sizeof(double));
+	uint64_t	state = 99;
+
+	for (size_t i = 0; i < n * dim; i++)
+		x[i] = uniform(&state) * (float) (1 << (kmeans_random(&state) % 24));
+	for (size_t i = 0; i < n; i++)
+		assign[i] = (int32_t) (kmeans_random(&state) % k);
+	for (size_t d0 = 0; d0 < 12; d0++)
+		for (size_t d1 = d0; d1 <= dim; d1++)
+			for (int isa = KERNEL_ISA_AVX2; isa <= KERNEL_ISA_AVX512; isa++)
+			{
+				if (!distance_isa_supported((KernelIsa) isa))
+					continue;
+				for (size_t j = 0; j < k * dim; j++)
+					want[j] = got[j] = (double) j / 3.0;
+				kmeans_sum_rows_scalar(x, n, dim, assign, want, d0, d1);
+				if (isa == KERNEL_ISA_AVX2)
+					kmeans_sum_rows_avx2(x, n, dim, assign, got, d0, d1);
+				else
+					kmeans_sum_rows_avx512(x, n, dim, assign, got, d0, d1);
+				CHECK_MSG(memcmp(want, got, k * dim * sizeof(double)) == 0,
+						  "isa %d, dimensions [%zu, %zu): sums differ", isa, d0, d1);
+			}
+	free(x);
+	free(assign);
+	free(want);
+	free(got);
+}
+
+UNIT_TEST(kmeans_own_centroid_distances_equal_the_distance_kernel_to_the_bit)
+{
+	/* every dimension the batched version takes, and past it */
+	size_t		n = 200;
+	size_t		k = 9;
+	float	   *x = malloc(n * 24 * sizeof(float));
+	float	   *c = malloc(k * 24 * sizeof(float));
+	int32_t    *assign = malloc(n * sizeof(int32_t));
+	float	   *got = malloc(n * sizeof(float));
+	const DistanceKernels *dk = distance_kernels();
+	uint64_t	state = 5;
+
+	for (size_t i = 0; i < n * 24; i++)
+		x[i] = uniform(&state) * (float) (1 << (kmeans_random(&state) % 16));
+	for (size_t i = 0; i < k * 24; i++)
+		c[i] = uniform(&state) * 100.0f;
+	for (size_t i = 0; i < n; i++)
+		assign[i] = (int32_t) (kmeans_random(&state) % k);
+	for (size_t dim = 1; dim <= 24; dim++)
+	{
+		kmeans_select_own_dist(dim) (x, n, dim, c, assign, got);
+		for (size_t i = 0; i < n; i++)
+		{
+			float		want = dk->l2sq(x + i * dim, c + (size_t) assign[i] * dim, dim);
+
+			CHECK_MSG(memcmp(&want, &got[i], sizeof(float)) == 0,
+					  "dim %zu row %zu: %.9g, want %.9g", dim, i, got[i], want);
+		}
+	}
+	free(x);
+	free(c);
+	free(assign);
+	free(got);
+}
+
 UNIT_TEST(kmeans_sgemm_path_matches_scalar_path_at_pq_subspace_dimensions)
 {
 	static const size_t dims[] = {1, 4, 16, 31, 32};
@@ -376,6 +450,44 @@ UNIT_TEST(kmeans_simd_nearest_two_equals_scalar_including_ties_and_padding)
 			CHECK_MSG(got == want && b == want_b && s == want_s,
 					  "k %zu dim %zu: %zu (%g, %g), want %zu (%g, %g)",
 					  k, dim, got, b, s, want, want_b, want_s);
+			/* the nearest-only search encoding uses: the same index */
+			got = kmeans_nearest_avx512(x, ct, cn, kpad, dim);
+			CHECK_MSG(got == want, "k %zu dim %zu: nearest only %zu, want %zu",
+					  k, dim, got, want);
+			CHECK(kmeans_nearest_scalar(x, ct, cn, kpad, dim) == want);
+			/* in a pair, with the row either side */
+			{
+				float		y[KMEANS_NEAREST2_MAX_DIM];
+				size_t		gy;
+				size_t		p0;
+				size_t		p1;
+
+				for (size_t d = 0; d < dim; d++)
+					y[d] = (float) (kmeans_random(&state) % 3);
+				gy = kmeans_nearest_avx512(y, ct, cn, kpad, dim);
+				kmeans_nearest_pair_avx512(x, y, ct, cn, kpad, dim, &p0, &p1);
+				CHECK_MSG(p0 == want && p1 == gy, "k %zu dim %zu: pair %zu %zu, want %zu %zu",
+						  k, dim, p0, p1, want, gy);
+				kmeans_nearest_pair_avx512(y, x, ct, cn, kpad, dim, &p0, &p1);
+				CHECK_MSG(p0 == gy && p1 == want, "k %zu dim %zu: pair %zu %zu, want %zu %zu",
+						  k, dim, p0, p1, gy, want);
+				/* the nearest-two pair: both rows' answers and values */
+				{
+					float		yb,
+								ys,
+								pb0,
+								ps0,
+								pb1,
+								ps1;
+
+					(void) kmeans_nearest2_avx512(y, ct, cn, kpad, dim, &yb, &ys);
+					p0 = kmeans_nearest2_pair_avx512(x, y, ct, cn, kpad, dim,
+													 &pb0, &ps0, &p1, &pb1, &ps1);
+					CHECK_MSG(p0 == want && pb0 == want_b && ps0 == want_s &&
+							  p1 == gy && pb1 == yb && ps1 == ys,
+							  "k %zu dim %zu: nearest-two pair differs", k, dim);
+				}
+			}
 		}
 }
 

@@ -511,13 +511,13 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	 * Size the reservoir from the planner's estimate of the row count, and
 	 * within maintenance_work_mem once training's own memory is set aside:
 	 * centroids with their double sums and neighbour lists, the codebooks,
-	 * and per sampled row five words of k-means state (its assignment, two:
-	 * the pass's and the last, its distance, and its place when sorted by
-	 * level and by centroid; with bounds, a lower bound and a place in the
-	 * pending list instead: kmeans.c).  The rows PQ trains on, at most
+	 * and per sampled row six words of k-means state (its assignment, two:
+	 * the pass's and the last, its distance, its norm, and its place when
+	 * sorted by level and by centroid; with bounds, a lower bound and a
+	 * place in the pending list instead: kmeans.c).  The rows PQ trains on, at most
 	 * PQ_KSUB * sample_rate, take one more word (their list) and, for each
-	 * thread training a subspace, a copy of the row's sub-vector and four
-	 * words of k-means state.  The threads' distance blocks (kmeans.c) come
+	 * thread training a subspace, a copy of the row's sub-vector and five
+	 * words of k-means state (with bounds, the row's norm as well).  The threads' distance blocks (kmeans.c) come
 	 * on top, at most an eighth of maintenance_work_mem, or 1 MB with one
 	 * thread.
 	 */
@@ -527,8 +527,8 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	fixed = (Size) lists_est * bs->dim * (sizeof(float) + sizeof(double)) +
 		(Size) lists_est * KMEANS_HIER_REFINE_NEIGHBOURS * sizeof(uint32) +
 		(Size) PQ_KSUB * bs->dim * sizeof(float);
-	per_row = sizeof(float) * bs->dim + 5 * sizeof(int32);
-	pq_per_row = sizeof(int32) + (Size) bs->threads * sizeof(float) * (bs->dim / bs->m + 4);
+	per_row = sizeof(float) * bs->dim + 6 * sizeof(int32);
+	pq_per_row = sizeof(int32) + (Size) bs->threads * sizeof(float) * (bs->dim / bs->m + 5);
 	pq_rows = (int64) PQ_KSUB * sample_rate;
 	if (budget <= fixed)
 		cap_by_memory = 0;
