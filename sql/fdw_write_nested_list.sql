@@ -131,7 +131,10 @@ INSERT INTO nl_dates VALUES
 	(1, '{2024-02-29,NULL,1970-01-01}', '[["2024-02-29", null], [], null, ["1969-12-31"]]',
 		'[["2024-02-29 12:34:56.789012", null]]'),
 	(2, '{}', '[]', '[[]]');
+-- JSON dates and times are ISO 8601 whatever the DateStyle, as to_jsonb's
+SET DateStyle = 'SQL, DMY';
 SELECT * FROM nl_dates ORDER BY id;
+RESET DateStyle;
 SELECT try_nl($$INSERT INTO nl_dates (id, dd) VALUES (3, '[["infinity"]]')$$);
 SELECT try_nl($$INSERT INTO nl_dates (id, dd) VALUES (3, '[[20240229]]')$$);
 

@@ -37,6 +37,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/json.h"
@@ -954,14 +955,30 @@ write_json_scalar(StringInfo buf, const LanceType *type, const LanceArray *a, in
 			break;
 		default:
 			{
-				/* dates and times: their Postgres text form, as a string */
+				/*
+				 * Dates and times as to_jsonb writes them: ISO 8601 whatever
+				 * the session's DateStyle, so the text reads back the same
+				 * anywhere; intervals in their Postgres text form.
+				 */
 				LanceConvKind kind = scalar_kind(type);
 				Oid			typid = scalar_type_oid(type);
-				Oid			outfn;
-				bool		isvarlena;
+				Datum		d = scalar_datum(type, kind, a, row);
 
-				getTypeOutputInfo(typid, &outfn, &isvarlena);
-				escape_json(buf, OidOutputFunctionCall(outfn, scalar_datum(type, kind, a, row)));
+				if (typid == DATEOID || typid == TIMEOID || typid == TIMETZOID ||
+					typid == TIMESTAMPOID || typid == TIMESTAMPTZOID)
+				{
+					char		iso[MAXDATELEN + 1];
+
+					escape_json(buf, JsonEncodeDateTime(iso, d, typid, NULL));
+				}
+				else
+				{
+					Oid			outfn;
+					bool		isvarlena;
+
+					getTypeOutputInfo(typid, &outfn, &isvarlena);
+					escape_json(buf, OidOutputFunctionCall(outfn, d));
+				}
 				break;
 			}
 	}
