@@ -101,7 +101,14 @@ prefetch_lines(const char *pf, int lines)
 	return pf + lines * CACHE_LINE;
 }
 
-/* Reduce a and b with step over dim floats; the shared one-to-one loop. */
+/*
+ * Reduce a and b with step over dim floats; the shared one-to-one loop.
+ * kmeans_own_dist_avx512 (kmeans_avx512.c) reproduces its l2sq bits for
+ * dim <= 16 without the call, relying on this shape: such a dim takes one
+ * step from zero in a single accumulator (s0 or, masked, s1), the others
+ * stay zero, and _mm512_reduce_add_ps sums the lanes.  A change here must
+ * keep that or change it there (test_kmeans.c compares the two).
+ */
 static ALWAYS_INLINE float
 one_to_one(const float *a, const float *b, size_t dim, StepFn step)
 {

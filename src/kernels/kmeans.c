@@ -56,6 +56,62 @@ row_norms(const float *x, size_t n, size_t dim, float *norms)
 		norms[i] = dk->dot(x + i * dim, x + i * dim, dim);
 }
 
+/* Floats of rows per task of a run's row norms: a few ms between polls. */
+#define KMEANS_NORM_TASK_FLOATS (1u << 20)
+
+/* A k-means run's row norms, in chunks (core/parallel.h). */
+typedef struct NormRun
+{
+	const float *x;
+	size_t		n;
+	size_t		dim;
+	size_t		chunk;			/* rows per task */
+	float	   *norms;
+} NormRun;
+
+static CoreStatus
+norm_task(void *arg, size_t task, CoreError *err)
+{
+	NormRun    *run = (NormRun *) arg;
+	size_t		start = task * run->chunk;
+	size_t		rows = run->n - start < run->chunk ? run->n - start : run->chunk;
+
+	(void) err;
+	row_norms(run->x + start * run->dim, rows, run->dim, run->norms + start);
+	return CORE_OK;
+}
+
+/*
+ * The squared norms of a run's n rows, kept for all its passes.  On a large
+ * sample that is seconds of work: it goes on opts->threads threads, and
+ * opts->cancel is polled between chunks.  Each norm is one dot call either
+ * way, so the bits do not depend on the chunks.
+ */
+static CoreStatus
+run_row_norms(const float *x, size_t n, size_t dim, const KmeansOptions *opts,
+			  float *norms, CoreError *err)
+{
+	NormRun		run;
+	CoreCancel	cancel;
+	size_t		ntasks;
+	CoreStatus	st;
+
+	run.x = x;
+	run.n = n;
+	run.dim = dim;
+	run.chunk = KMEANS_NORM_TASK_FLOATS / dim;
+	if (run.chunk < KMEANS_TASK_MIN_ROWS)
+		run.chunk = KMEANS_TASK_MIN_ROWS;
+	run.norms = norms;
+	ntasks = (n + run.chunk - 1) / run.chunk;
+	core_cancel_init(&cancel, opts->cancel, opts->cancel_arg);
+	st = core_parallel_run_cancel(opts->threads, ntasks, norm_task, &run,
+								  &cancel, err);
+	if (st == CORE_ERR_CANCELED)
+		return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
+	return st;
+}
+
 /* One distance kernel call per row. */
 static CoreStatus
 assign_scalar(const float *x, size_t n, size_t dim, const float *c, size_t k,
@@ -218,7 +274,8 @@ assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
 {
 	size_t		block = KMEANS_BLOCK_FLOATS / k;
 	float	   *cnorm;
-	float	   *xnorm;
+	float	   *xnorm = NULL;	/* the block's norms, where computed here */
+	bool		own_norms = dist != NULL && xnorm_in == NULL;
 	float	   *g;
 
 	KmeansArgminFn argmin = kmeans_select_argmin();
@@ -228,9 +285,10 @@ assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
 	if (block > n)
 		block = n;
 	cnorm = core_mallocarray(k, sizeof(float));
-	xnorm = core_mallocarray(block, sizeof(float));
+	if (own_norms)
+		xnorm = core_mallocarray(block, sizeof(float));
 	g = core_mallocarray(block * k, sizeof(float));
-	if (cnorm == NULL || xnorm == NULL || g == NULL)
+	if (cnorm == NULL || (own_norms && xnorm == NULL) || g == NULL)
 	{
 		core_free(cnorm);
 		core_free(xnorm);
@@ -252,7 +310,7 @@ assign_blas(const float *x, size_t n, size_t dim, const float *c, size_t k,
 			core_free(g);
 			return core_error(err, CORE_ERR_CANCELED, "k-means: canceled");
 		}
-		if (dist && xnorm_in == NULL)
+		if (own_norms)
 			row_norms(xb, rows, dim, xnorm);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
 					(int) rows, (int) k, (int) dim,
@@ -746,7 +804,9 @@ pass_bounded(BoundedPass *bp, bool first, const float *x, size_t n,
 	if (first)
 	{
 		/* the rows stay put: their norms serve every pass's bounds */
-		row_norms(x, n, dim, bp->xnorm);
+		st = run_row_norms(x, n, dim, opts, bp->xnorm, err);
+		if (st != CORE_OK)
+			return st;
 		for (size_t i = 0; i < n; i++)
 			bp->pending[i] = (uint32_t) i;
 		bp->npending = n;
@@ -878,8 +938,8 @@ lloyd(const float *x, size_t n, size_t dim, size_t k, KmeansOptions *opts,
 		st = core_error(err, CORE_ERR_NOMEM, "k-means: out of memory for %zu rows", n);
 		goto done;
 	}
-	if (xnorm)
-		row_norms(x, n, dim, xnorm);
+	if (xnorm && (st = run_row_norms(x, n, dim, opts, xnorm, err)) != CORE_OK)
+		goto done;
 
 	for (int it = 0; it < opts->max_iterations; it++)
 	{

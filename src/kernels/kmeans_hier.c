@@ -170,9 +170,8 @@ train_level(float *x, uint32_t *perm, size_t n, size_t dim, size_t k,
 		return kmeans_train(x, n, dim, k, &opts, centroids, err);
 
 	top = core_mallocarray(parts * dim, sizeof(float));
-	assign = core_mallocarray(n, sizeof(int32_t));
 	run = core_calloc(1, sizeof(LevelRun));
-	if (top == NULL || assign == NULL || run == NULL ||
+	if (top == NULL || run == NULL ||
 		(run->tmp = core_mallocarray(parts * dim, sizeof(float))) == NULL)
 	{
 		st = core_error(err, CORE_ERR_NOMEM,
@@ -180,9 +179,23 @@ train_level(float *x, uint32_t *perm, size_t n, size_t dim, size_t k,
 		goto done;
 	}
 	st = kmeans_train(x, n, dim, parts, &opts, top, err);
-	if (st == CORE_OK)
-		st = kmeans_assign_threads(x, n, dim, top, parts, opts.threads,
-								   assign, NULL, err);
+	if (st != CORE_OK)
+		goto done;
+
+	/*
+	 * Only now the level's own word per row: during the run above it would
+	 * add to that run's k-means state, a word more than the build budgets
+	 * per sampled row (ivfpq_build.c).
+	 */
+	assign = core_mallocarray(n, sizeof(int32_t));
+	if (assign == NULL)
+	{
+		st = core_error(err, CORE_ERR_NOMEM,
+						"k-means: out of memory for a level of %zu rows", n);
+		goto done;
+	}
+	st = kmeans_assign_threads(x, n, dim, top, parts, opts.threads, assign,
+							   NULL, err);
 	if (st != CORE_OK)
 		goto done;
 

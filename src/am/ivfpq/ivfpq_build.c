@@ -511,15 +511,17 @@ BuildIndex(Relation heap, Relation index, IndexInfo *indexInfo,
 	 * Size the reservoir from the planner's estimate of the row count, and
 	 * within maintenance_work_mem once training's own memory is set aside:
 	 * centroids with their double sums and neighbour lists, the codebooks,
-	 * and per sampled row six words of k-means state (its assignment, two:
-	 * the pass's and the last, its distance, its norm, and its place when
-	 * sorted by level and by centroid; with bounds, a lower bound and a
-	 * place in the pending list instead: kmeans.c).  The rows PQ trains on, at most
-	 * PQ_KSUB * sample_rate, take one more word (their list) and, for each
-	 * thread training a subspace, a copy of the row's sub-vector and five
-	 * words of k-means state (with bounds, the row's norm as well).  The threads' distance blocks (kmeans.c) come
-	 * on top, at most an eighth of maintenance_work_mem, or 1 MB with one
-	 * thread.
+	 * and per sampled row six words of k-means state: its place when sorted
+	 * by level, its assignment, its distance and its norm, and either the
+	 * pass's assignment and its place when sorted by centroid, or, with
+	 * bounds, a lower bound and a place in the pending list (kmeans.c; a
+	 * level's own assignment is taken once its first k-means run is done,
+	 * kmeans_hier.c).  The rows PQ trains on, at most PQ_KSUB * sample_rate,
+	 * take one more word (their list) and, for each thread training a
+	 * subspace, a copy of the row's sub-vector and five words of k-means
+	 * state (four without bounds, as no rows are sorted by centroid there).
+	 * The threads' distance blocks (kmeans.c) come on top, at most an eighth
+	 * of maintenance_work_mem, or 1 MB with one thread.
 	 */
 	estimate_rel_size(heap, NULL, &est_pages, &est_rows, &est_visfrac);
 	lists_est = lists_opt > 0 ? lists_opt : (int64) sqrt(Max(est_rows, 1.0)) + 1;
