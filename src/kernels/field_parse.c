@@ -7,6 +7,8 @@
  */
 #include "kernels/field_parse.h"
 
+#include "kernels/float_parse.h"
+
 /* Digits an int64 holds whatever they are (10^18 - 1 < 2^63). */
 #define INT64_SAFE_DIGITS 18
 
@@ -35,6 +37,37 @@ field_parse_int64(const char *s, int64_t *out)
 		return false;
 	*out = negative ? -v : v;
 	return true;
+}
+
+/* The whitespace the vector type's input skips. */
+static const char *
+skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f')
+		p++;
+	return p;
+}
+
+bool
+field_parse_float_list(const char *s, float *out, int n)
+{
+	const char *p = skip_space(s);
+
+	if (*p != '[' || n < 1)
+		return false;
+	p++;
+	for (int i = 0; i < n; i++)
+	{
+		const char *end;
+
+		if (!float_parse_fast(skip_space(p), &out[i], &end))
+			return false;
+		p = skip_space(end);
+		if (*p != (i == n - 1 ? ']' : ','))
+			return false;
+		p++;
+	}
+	return *skip_space(p) == '\0';
 }
 
 /* n digits at s as a number; false if any is not a digit. */

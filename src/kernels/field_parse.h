@@ -33,6 +33,15 @@ extern bool field_parse_int64(const char *s, int64_t *out);
  */
 extern bool field_parse_timestamp(const char *s, int64_t *usecs);
 
+/*
+ * The whole string s as a vector literal "[x1,x2,...]" of exactly n
+ * elements, each on float_parse_fast's path (so each is strtof's value),
+ * with the whitespace the vector type's input allows around the brackets,
+ * commas and numbers; the floats go to out.  False otherwise, with out
+ * partly written.
+ */
+extern bool field_parse_float_list(const char *s, float *out, int n);
+
 /* Days from 1970-01-01 to the proleptic Gregorian date y-m-d. */
 extern int64_t field_days_from_civil(int y, int m, int d);
 

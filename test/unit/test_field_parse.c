@@ -184,3 +184,26 @@ UNIT_TEST(timestamps_in_other_spellings_or_out_of_range_are_declined)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK_MSG(!field_parse_timestamp(cases[i], &v), "\"%s\"", cases[i]);
 }
+
+UNIT_TEST(vector_literals_of_the_expected_length_parse_element_by_element)
+{
+	float		v[3];
+
+	CHECK(field_parse_float_list("[1,-0.5,3e2]", v, 3));
+	CHECK(v[0] == 1.0f && v[1] == -0.5f && v[2] == 300.0f);
+	CHECK(field_parse_float_list(" [ 0.017 ,\t2 , -0 ] \n", v, 3));
+	CHECK(v[0] == strtof("0.017", NULL) && v[1] == 2.0f);
+	CHECK(memcmp(&v[2], &(float) {-0.0f}, sizeof(float)) == 0);
+}
+
+UNIT_TEST(other_vector_literals_are_declined)
+{
+	static const char *const cases[] = {
+		"[1,2]", "[1,2,3,4]", "1,2,3", "[1,2,3", "[1,2,3]x", "[1,,3]", "[1;2;3]",
+		"[NaN,1,2]", "[1,inf,2]", "[1e40,1,2]", "[]", "", "[1,2,3],",
+	};
+	float		v[3];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_MSG(!field_parse_float_list(cases[i], v, 3), "\"%s\"", cases[i]);
+}
