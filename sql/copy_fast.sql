@@ -111,6 +111,32 @@ SELECT write_lines('short.tsv', ARRAY['103|1|1']), write_lines('long.tsv', ARRAY
 SELECT * FROM copy_both('short.tsv');
 SELECT * FROM copy_both('long.tsv');
 SELECT count(*) FROM fast WHERE id >= 100;
+-- an error while splitting a line (extra data, an unterminated CSV quote)
+-- comes after an earlier line's error, as rows are converted in order
+SELECT write_lines('two_errors.tsv', ARRAY[
+	'105|1|1|1|1|1|t|a|2024-01-01 00:00:00|[1,2,3]|2000-01-01',
+	'106|1|1|1|1|1|t|a|2024-01-01 00:00:00|[1,2]|2000-01-01',
+	'107|1|1|1|1|1|t|a|2024-01-01 00:00:00|[1,2,3]|2000-01-01|extra']);
+SELECT * FROM copy_both('two_errors.tsv');
+SELECT write_lines('null_then_quote.csv', ARRAY['108,a', ',b', '109,"c']);
+SELECT * FROM copy_both('null_then_quote.csv', '(FORMAT csv)', '(id, t)');
+-- a short line fails at its first missing column, after the fields before it
+SELECT write_lines('short_bad.tsv', ARRAY['110|x|1']);
+SELECT * FROM copy_both('short_bad.tsv');
+-- thousands of rows cross the batches the fast path parses on a thread:
+-- the same rows, and the first error by line across a batch boundary
+SELECT write_lines('many.tsv', array_agg(format('%s|%s|%s|%s|%s|%s|%s|row %s|2024-01-01 00:00:%s|[%s,%s,-%s]|2000-01-01',
+	1000 + g, g % 30000, g * 7, g::bigint * 1000003, g / 7.0, g / 3.0, CASE WHEN g % 2 = 0 THEN 't' ELSE 'f' END,
+	g, lpad((g % 60)::text, 2, '0'), g % 97, (g % 89) / 8.0, g / 1000.0) ORDER BY g))
+	FROM generate_series(1, 5000) g;
+SELECT * FROM copy_both('many.tsv');
+SELECT count(*) AS rows, (SELECT count(*) FROM differ) AS differing FROM fast WHERE id > 1000;
+SELECT write_lines('many_bad.tsv', array_agg(CASE
+		WHEN g = 4000 THEN format('%s|1|1|1|1|1|t|a|2024-01-01 00:00:00|[1,2,oops]|2000-01-01', g)
+		WHEN g = 4200 THEN format('%s|1|1|1|1|1|t|a|2024-01-01 00:00:00|[1,2,3]|2000-01-01|extra', g)
+		ELSE format('%s|1|1|1|1|1|t|a|2024-01-01 00:00:00|[1,2,3]|2000-01-01', g) END ORDER BY g))
+	FROM generate_series(1, 5000) g;
+SELECT * FROM copy_both('many_bad.tsv');
 
 --
 -- CSV: HEADER, quotes, quoted and unquoted empty strings, FORCE_NULL,
