@@ -10,13 +10,13 @@
  * COPY FROM whose target is one of our foreign tables and runs it here:
  * Postgres' own BeginCopyFrom and NextCopyFromRawFields split lines into
  * fields (escapes, NULL strings, HEADER, CSV quoting, encodings stay
- * exactly Postgres'), then each field is parsed straight into the value
- * the column's input function would return, for the spellings a program
- * writes (field_parse.h), and handed to the writer the INSERT path uses
- * (lance_append_values), so transactions, savepoints and files are those
- * of any other write.  Any other spelling goes to the column's input
- * function, with the error context COPY sets, so results and errors are
- * the standard path's.
+ * exactly Postgres'), then copy_rows.c parses each field, on a thread,
+ * straight into the value the column's input function would return, for
+ * the spellings a program writes, and hands the rows to the writer the
+ * INSERT path uses (lance_append_values), so transactions, savepoints and
+ * files are those of any other write.  Any other spelling goes to the
+ * column's input function, with the error context COPY sets, so results
+ * and errors are the standard path's.
  *
  * The hook runs a COPY only when it can do all the standard path would;
  * otherwise (binary format, a WHERE clause, triggers, defaults or
@@ -38,17 +38,14 @@
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
 #include "commands/defrem.h"
-#include "commands/progress.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "miscadmin.h"
 #include "parser/parse_relation.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
-#include "utils/backend_progress.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
 
@@ -228,6 +225,14 @@ lance_copy_init(void)
 							 "Runs COPY FROM into Lance foreign tables without the executor's per-row path.",
 							 "Off runs every COPY on the standard path, to compare the two.",
 							 &lance_copy_fast_path,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("lancedb.copy_parse_thread",
+							 "Parses the fields of COPY's fast path on a thread of their own.",
+							 "Off parses them on the backend, batch by batch.",
+							 &lance_copy_parse_thread,
 							 true,
 							 PGC_USERSET,
 							 0,

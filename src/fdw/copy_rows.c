@@ -60,6 +60,8 @@
 /* 2000-01-01, Postgres' timestamp epoch, in microseconds after Unix's */
 #define PG_EPOCH_UNIX_USECS (INT64CONST(10957) * USECS_PER_DAY)
 
+bool		lance_copy_parse_thread = true;
+
 /* One column of the COPY's column list. */
 typedef struct CopyColumn
 {
@@ -461,8 +463,10 @@ lance_copy_rows(CopyFromState cstate, Relation rel, LanceModifyState *ms)
 		seal_batch(cr, filling);
 		if (parsing)
 			field_batch_wait(&parsing->fb);
-		if (filling->nrows > 0)
+		if (filling->nrows > 0 && lance_copy_parse_thread)
 			field_batch_start(&filling->fb);
+		else if (filling->nrows > 0)
+			field_batch_parse(&filling->fb);
 		if (parsing)
 			append_batch(cr, parsing);
 		parsing = filling->nrows > 0 ? filling : NULL;

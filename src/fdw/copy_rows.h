@@ -15,6 +15,9 @@
 #include "fdw/lance_write.h"
 #include "utils/relcache.h"
 
+/* lancedb.copy_parse_thread: parse batches on a thread (else on the backend) */
+extern bool lance_copy_parse_thread;
+
 /*
  * Read every row of the COPY cstate began and append it to ms's writer;
  * the number of rows.
