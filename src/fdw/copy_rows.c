@@ -248,6 +248,8 @@ split_batch(CopyRows *cr, CopyBatch *b)
 		char	  **fields;
 		int			nfields;
 		int			r = b->nrows;
+		const StringInfoData *abuf = &cstate->attribute_buf;
+		Size		fields_base;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!NextCopyFromRawFields(cstate, &fields, &nfields))
@@ -256,6 +258,8 @@ split_batch(CopyRows *cr, CopyBatch *b)
 			ereport(ERROR,
 					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 					 errmsg("extra data after last expected column")));
+		/* the fields lie NUL-terminated back to back: one copy takes all */
+		fields_base = arena_add(b, abuf->data, abuf->len);
 		for (int c = 0; c < cr->ncols; c++)
 		{
 			CopyColumn *col = &cr->cols[c];
@@ -269,8 +273,12 @@ split_batch(CopyRows *cr, CopyBatch *b)
 						 strcmp(string, cstate->opts.null_print) == 0)
 					string = NULL;
 			}
-			b->field_off[r * cr->ncols + c] =
-				string ? arena_add(b, string, strlen(string)) : NO_FIELD;
+			if (string == NULL)
+				b->field_off[r * cr->ncols + c] = NO_FIELD;
+			else if (string >= abuf->data && string <= abuf->data + abuf->len)
+				b->field_off[r * cr->ncols + c] = fields_base + (string - abuf->data);
+			else				/* FORCE_NOT_NULL's NULL string */
+				b->field_off[r * cr->ncols + c] = arena_add(b, string, strlen(string));
 		}
 		b->nfields[r] = nfields;
 		b->line_off[r] = arena_add(b, cstate->line_buf.data, cstate->line_buf.len);
