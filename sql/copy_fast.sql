@@ -36,7 +36,8 @@ BEGIN
 	RETURN 'COPY ' || n;
 EXCEPTION WHEN OTHERS THEN
 	GET STACKED DIAGNOSTICS ctx = PG_EXCEPTION_CONTEXT;
-	RETURN SQLSTATE || ': ' || SQLERRM || E'\n' || split_part(ctx, E'\n', 1);
+	RETURN SQLSTATE || ': ' || SQLERRM || E'\n' ||
+		replace(split_part(ctx, E'\n', 1), current_setting('lance_test.copy_root'), '<root>');
 END
 $$;
 -- both paths side by side: the same outcome, and what it was
@@ -175,9 +176,9 @@ SELECT write_lines('two.tsv', ARRAY['31|1|1|1|1|1|t|a|2024-01-01 00:00:00|[1,2,3
 SELECT count(*) AS versions_before FROM lance_versions('fast') \gset
 BEGIN;
 SELECT copy_file('fast', 'two.tsv', true);
-SELECT count(*) FROM fast WHERE id >= 30;
+SELECT count(*) FROM fast WHERE id BETWEEN 30 AND 39;
 ROLLBACK;
-SELECT count(*) - :versions_before AS new_versions, (SELECT count(*) FROM fast WHERE id >= 30) AS rows
+SELECT count(*) - :versions_before AS new_versions, (SELECT count(*) FROM fast WHERE id BETWEEN 30 AND 39) AS rows
 	FROM lance_versions('fast');
 BEGIN;
 SELECT copy_file('fast', 'one.tsv', true);
@@ -188,14 +189,14 @@ SELECT copy_file('fast', 'two.tsv', true);
 SELECT copy_file('fast', 'one.tsv', true);
 COMMIT;
 SELECT count(*) - :versions_before AS new_versions FROM lance_versions('fast');
-SELECT id, count(*) FROM fast WHERE id >= 30 GROUP BY id ORDER BY id;
+SELECT id, count(*) FROM fast WHERE id BETWEEN 30 AND 39 GROUP BY id ORDER BY id;
 -- a failed COPY in a savepoint leaves the earlier rows
 BEGIN;
 SELECT copy_file('fast', 'one.tsv', true);
 SELECT copy_file('fast', 'bad1.tsv', true);
 COMMIT;
 SELECT count(*) - :versions_before AS new_versions FROM lance_versions('fast');
-SELECT id, count(*) FROM fast WHERE id >= 30 GROUP BY id ORDER BY id;
+SELECT id, count(*) FROM fast WHERE id BETWEEN 30 AND 39 GROUP BY id ORDER BY id;
 
 --
 -- COPY FROM STDIN, and the command tag
@@ -206,8 +207,7 @@ COPY fast (id, t) FROM STDIN;
 41	\N
 \.
 \set QUIET on
-SELECT id, t FROM fast WHERE id >= 40 ORDER BY id;
-SELECT count(*) AS differing FROM differ;
+SELECT id, t FROM fast WHERE id BETWEEN 40 AND 49 ORDER BY id;
 
 --
 -- Privileges: reading a server file needs pg_read_server_files; writing
