@@ -20,12 +20,13 @@
  *   standard path.  Rows are appended in order, and a row's fields are all
  *   converted before it is appended, as NextCopyFrom does before the
  *   executor inserts.
- * - An error while splitting (a bad escape or encoding, an unterminated
- *   CSV quote, extra data on a line) belongs to a later line than the rows
- *   still waiting in the batches.  It is caught and kept, those rows are
- *   appended first (one of them may fail, and its error is then the one
- *   raised, as on the standard path), and then it is raised again, with
- *   the context it was raised with.  A line with too few fields is kept
+ * - A data error while splitting (a bad escape or encoding, an
+ *   unterminated CSV quote, extra data on a line) belongs to a later line
+ *   than the rows still waiting in the batches.  It is caught and kept,
+ *   those rows are appended first (one of them may fail, and its error is
+ *   then the one raised, as on the standard path), and then it is raised
+ *   again, with the context it was raised with.  Any other error (a
+ *   cancel, a lost client) is raised at once.  A line with too few fields is kept
  *   and fails when its row is appended, at the first missing column, as
  *   NextCopyFrom fails after converting the fields before it.
  * - The thread never calls Postgres and raises nothing.  A memory context
@@ -50,9 +51,20 @@
 #include "kernels/field_batch.h"
 #include "types/vector.h"
 
-/* Rows per batch, and the arena size that also closes one (long lines) */
+/*
+ * At most BATCH_ROWS rows a batch, and fewer for wide rows: a batch holds
+ * per field an offset, a string pointer, a value and a flag, and per
+ * vector(n) column n floats a row, which BATCH_BYTES bounds (a vector
+ * (16000) column is 64 kB a row).  The per-row arrays start at FIRST_ROWS
+ * and double as rows arrive, so a short COPY takes little memory; the
+ * arena, which also closes a batch at BATCH_BYTES (long lines), starts at
+ * FIRST_ARENA.
+ */
 #define BATCH_ROWS 2048
+#define MIN_BATCH_ROWS 16
+#define FIRST_ROWS 64
 #define BATCH_BYTES (8 * 1024 * 1024)
+#define FIRST_ARENA (64 * 1024)
 
 /* A field offset that stands for an SQL null */
 #define NO_FIELD (~(Size) 0)
@@ -86,7 +98,8 @@ typedef struct CopyBatch
 	char	   *arena;			/* fields and lines, NUL-terminated */
 	Size		arena_len;
 	Size		arena_cap;
-	Size	   *field_off;		/* BATCH_ROWS * ncols; NO_FIELD = null */
+	int			cap;			/* rows the arrays below have room for */
+	Size	   *field_off;		/* cap * ncols; NO_FIELD = null */
 	int		   *nfields;		/* per row: fields the line had */
 	Size	   *line_off;		/* per row: its line in the arena */
 	int		   *line_len;
@@ -103,6 +116,7 @@ typedef struct CopyRows
 	CopyColumn *cols;
 	FieldKind  *kinds;
 	int		   *dims;
+	int			batch_rows;		/* the most rows a batch takes */
 	CopyBatch	batch[2];
 	Datum	   *values;			/* per attribute of the relation */
 	bool	   *nulls;
@@ -182,29 +196,60 @@ setup_columns(CopyRows *cr, Relation rel)
 	}
 }
 
+/*
+ * The most rows a batch takes: BATCH_ROWS, or fewer where the room each
+ * row needs in the batch's arrays would make a batch take more than
+ * BATCH_BYTES.
+ */
+static int
+batch_rows(CopyRows *cr)
+{
+	Size		row_bytes = 0;
+
+	for (int c = 0; c < cr->ncols; c++)
+		row_bytes += sizeof(Size) + sizeof(char *) + sizeof(FieldValue) + sizeof(bool) +
+			sizeof(float) * cr->dims[c];
+	return (int) Max(MIN_BATCH_ROWS, Min(BATCH_ROWS, BATCH_BYTES / row_bytes));
+}
+
+/* A new allocation of size bytes, or ptr grown to size bytes. */
+static void *
+grow(void *ptr, Size size)
+{
+	return ptr ? repalloc(ptr, size) : palloc(size);
+}
+
+/* Give the batch's per-row arrays room for cap rows. */
+static void
+grow_batch(CopyRows *cr, CopyBatch *b, int cap)
+{
+	Size		n = (Size) cap * cr->ncols;
+
+	b->cap = cap;
+	b->field_off = grow(b->field_off, sizeof(Size) * n);
+	b->nfields = grow(b->nfields, sizeof(int) * cap);
+	b->line_off = grow(b->line_off, sizeof(Size) * cap);
+	b->line_len = grow(b->line_len, sizeof(int) * cap);
+	b->lineno = grow(b->lineno, sizeof(uint64) * cap);
+	b->strings = grow(b->strings, sizeof(char *) * n);
+	b->fb.strings = b->strings;
+	b->fb.values = grow(b->fb.values, sizeof(FieldValue) * n);
+	b->fb.parsed = grow(b->fb.parsed, sizeof(bool) * n);
+	for (int c = 0; c < cr->ncols; c++)
+		if (cr->kinds[c] == FIELD_FLOAT_LIST)
+			b->fb.lists[c] = grow(b->fb.lists[c], sizeof(float) * (Size) cap * cr->dims[c]);
+}
+
 static void
 setup_batch(CopyRows *cr, CopyBatch *b)
 {
-	int			n = BATCH_ROWS * cr->ncols;
-
-	b->arena_cap = 1024 * 1024;
+	b->arena_cap = FIRST_ARENA;
 	b->arena = palloc(b->arena_cap);
-	b->field_off = palloc(sizeof(Size) * n);
-	b->nfields = palloc(sizeof(int) * BATCH_ROWS);
-	b->line_off = palloc(sizeof(Size) * BATCH_ROWS);
-	b->line_len = palloc(sizeof(int) * BATCH_ROWS);
-	b->lineno = palloc(sizeof(uint64) * BATCH_ROWS);
-	b->strings = palloc(sizeof(char *) * n);
 	b->fb.ncols = cr->ncols;
 	b->fb.kinds = cr->kinds;
 	b->fb.dims = cr->dims;
-	b->fb.strings = b->strings;
-	b->fb.values = palloc(sizeof(FieldValue) * n);
-	b->fb.parsed = palloc(sizeof(bool) * n);
 	b->fb.lists = palloc0(sizeof(float *) * cr->ncols);
-	for (int c = 0; c < cr->ncols; c++)
-		if (cr->kinds[c] == FIELD_FLOAT_LIST)
-			b->fb.lists[c] = palloc(sizeof(float) * (Size) BATCH_ROWS * cr->dims[c]);
+	grow_batch(cr, b, Min(FIRST_ROWS, cr->batch_rows));
 }
 
 /* Wait for both batches' threads: the batches' memory is about to go. */
@@ -243,7 +288,7 @@ split_batch(CopyRows *cr, CopyBatch *b)
 {
 	CopyFromState cstate = cr->cstate;
 
-	while (b->nrows < BATCH_ROWS && b->arena_len < BATCH_BYTES)
+	while (b->nrows < cr->batch_rows && b->arena_len < BATCH_BYTES)
 	{
 		char	  **fields;
 		int			nfields;
@@ -258,6 +303,8 @@ split_batch(CopyRows *cr, CopyBatch *b)
 			ereport(ERROR,
 					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 					 errmsg("extra data after last expected column")));
+		if (r == b->cap)
+			grow_batch(cr, b, Min(2 * b->cap, cr->batch_rows));
 		/* the fields lie NUL-terminated back to back: one copy takes all */
 		fields_base = arena_add(b, abuf->data, abuf->len);
 		for (int c = 0; c < cr->ncols; c++)
@@ -407,8 +454,12 @@ append_batch(CopyRows *cr, CopyBatch *b)
 }
 
 /*
- * split_batch, keeping an error instead of raising it (in *error, made in
- * cxt), to raise it once the rows before its line are appended.
+ * split_batch, keeping a data error instead of raising it (in *error, made
+ * in cxt), to raise it once the rows before its line are appended.  Any
+ * other error (a cancel, a timeout, a lost client, no memory) ends the
+ * COPY at once, as it does on the standard path: the rows waiting in the
+ * batches are not appended, and the memory context callback joins their
+ * threads as the statement's memory goes.
  */
 static bool
 split_batch_keeping_error(CopyRows *cr, CopyBatch *b, MemoryContext cxt, ErrorData **error)
@@ -421,6 +472,8 @@ split_batch_keeping_error(CopyRows *cr, CopyBatch *b, MemoryContext cxt, ErrorDa
 	}
 	PG_CATCH();
 	{
+		if (ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
 		MemoryContextSwitchTo(cxt);
 		*error = CopyErrorData();
 		FlushErrorState();
@@ -448,6 +501,7 @@ lance_copy_rows(CopyFromState cstate, Relation rel, LanceModifyState *ms)
 	cr->cstate = cstate;
 	cr->ms = ms;
 	setup_columns(cr, rel);
+	cr->batch_rows = batch_rows(cr);
 	setup_batch(cr, &cr->batch[0]);
 	setup_batch(cr, &cr->batch[1]);
 	cr->values = palloc0(sizeof(Datum) * natts);
