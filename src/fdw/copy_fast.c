@@ -24,7 +24,8 @@
  * security, a table pinned to a version, an option it does not know, a
  * read-only transaction, a missing privilege) it hands the statement on
  * unchanged, and the standard path does the work or raises its own error.
- * lancedb.copy_fast_path = off hands every COPY on.
+ * lancedb.copy_fast_path = off hands every COPY on, and so does another
+ * extension's ProcessUtility hook installed before ours.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,8 +41,10 @@
 #include "commands/defrem.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "parser/parse_relation.h"
+#include "rewrite/rewriteHandler.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
@@ -54,7 +57,6 @@
 #include "fdw/lance_write.h"
 
 static bool lance_copy_fast_path = true;
-static ProcessUtility_hook_type prev_utility_hook = NULL;
 
 /* The options whose meaning the fast path keeps by using COPY's parser. */
 static const char *const fast_options[] = {
@@ -100,8 +102,10 @@ may_read_source(const CopyStmt *stmt)
 /*
  * Whether the standard path would do no more per row than parse the
  * listed columns and insert: no triggers, no partition constraint, no
- * generated column, and no omitted column it would fill with a default
- * (a column's own, or its domain's).
+ * generated column, and no omitted column it would fill with a default.
+ * The default test is BeginCopyFrom's own, so that it sees every default
+ * BeginCopyFrom sees: a column's, an identity column's sequence, a base
+ * type's or a domain's.
  */
 static bool
 rows_need_only_input(Relation rel, List *attnums)
@@ -115,9 +119,10 @@ rows_need_only_input(Relation rel, List *attnums)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
 
-		if (att->attisdropped || list_member_int(attnums, att->attnum))
+		if (att->attisdropped || att->attgenerated ||
+			list_member_int(attnums, att->attnum))
 			continue;
-		if (att->atthasdef || get_typtype(att->atttypid) == TYPTYPE_DOMAIN)
+		if (build_column_default(rel, att->attnum) != NULL)
 			return false;
 	}
 	return true;
@@ -143,6 +148,33 @@ may_insert(ParseState *pstate, Relation rel, List *attnums)
 }
 
 /*
+ * Whether relid is a foreign table of ours that no "version" option pins,
+ * found without raising anything: a wrapper without a handler or a bad
+ * option is the standard path's to report, after its privilege check.
+ */
+static bool
+is_lance_table(Oid relid)
+{
+	ForeignTable *table;
+	ForeignDataWrapper *fdw;
+	ListCell   *lc;
+
+	if (get_rel_relkind(relid) != RELKIND_FOREIGN_TABLE)
+		return false;
+	table = GetForeignTable(relid);
+	fdw = GetForeignDataWrapper(GetForeignServer(table->serverid)->fdwid);
+	if (!OidIsValid(fdw->fdwhandler) ||
+		GetFdwRoutine(fdw->fdwhandler)->ExecForeignInsert != lanceExecForeignInsert)
+		return false;
+	foreach(lc, table->options)
+	{
+		if (strcmp(lfirst_node(DefElem, lc)->defname, "version") == 0)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Run stmt on the fast path if it is a COPY FROM it can run; false,
  * having done nothing the standard path would not do first (it looks the
  * relation up with the lock COPY FROM takes), when it is not.
@@ -152,7 +184,6 @@ copy_fast(CopyStmt *stmt, const char *queryString, QueryEnvironment *queryEnv,
 		  QueryCompletion *qc)
 {
 	Oid			relid;
-	FdwRoutine *routine;
 	Relation	rel;
 	ParseState *pstate;
 	List	   *attnums;
@@ -165,11 +196,7 @@ copy_fast(CopyStmt *stmt, const char *queryString, QueryEnvironment *queryEnv,
 		XactReadOnly || IsInParallelMode() || !may_read_source(stmt))
 		return false;
 	relid = RangeVarGetRelid(stmt->relation, RowExclusiveLock, true);
-	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_FOREIGN_TABLE)
-		return false;
-	routine = GetFdwRoutineByRelId(relid);
-	if (routine->ExecForeignInsert != lanceExecForeignInsert ||
-		lance_get_table_options(relid)->version != 0)
+	if (!OidIsValid(relid) || !is_lance_table(relid))
 		return false;
 
 	rel = table_open(relid, NoLock);
@@ -177,9 +204,14 @@ copy_fast(CopyStmt *stmt, const char *queryString, QueryEnvironment *queryEnv,
 	pstate->p_sourcetext = queryString;
 	pstate->p_queryEnv = queryEnv;
 	attnums = CopyGetAttnums(RelationGetDescr(rel), rel, stmt->attlist);
+
+	/*
+	 * The privilege check comes last, so that only a missing privilege makes
+	 * the standard path check privileges a second time (and raise).
+	 */
 	if (attnums == NIL || !rows_need_only_input(rel, attnums) ||
-		!may_insert(pstate, rel, attnums) ||
-		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED ||
+		!may_insert(pstate, rel, attnums))
 	{
 		free_parsestate(pstate);
 		table_close(rel, NoLock);
@@ -188,6 +220,7 @@ copy_fast(CopyStmt *stmt, const char *queryString, QueryEnvironment *queryEnv,
 
 	cstate = BeginCopyFrom(pstate, rel, NULL, stmt->filename, stmt->is_program, NULL,
 						   stmt->attlist, stmt->options);
+	/* rows_need_only_input made BeginCopyFrom's own test */
 	if (cstate->num_defaults != 0)
 		elog(ERROR, "lancedb_fdw: COPY fast path met a column default");
 	ms = lance_begin_append(rel);
@@ -211,11 +244,8 @@ lance_copy_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 	if (lance_copy_fast_path && IsA(pstmt->utilityStmt, CopyStmt) &&
 		copy_fast((CopyStmt *) pstmt->utilityStmt, queryString, queryEnv, qc))
 		return;
-	if (prev_utility_hook)
-		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv,
-								dest, qc);
+	standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+							dest, qc);
 }
 
 void
@@ -237,6 +267,14 @@ lance_copy_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
-	prev_utility_hook = ProcessUtility_hook;
-	ProcessUtility_hook = lance_copy_utility;
+
+	/*
+	 * A statement the fast path runs reaches no hook installed before ours,
+	 * so an auditing or counting extension loaded earlier (pgaudit,
+	 * pg_stat_statements) would miss it: with such a hook in place, COPY
+	 * keeps the standard path.  Loaded first, ours is the innermost hook and
+	 * theirs wrap it, seeing every COPY before it runs.
+	 */
+	if (ProcessUtility_hook == NULL)
+		ProcessUtility_hook = lance_copy_utility;
 }
