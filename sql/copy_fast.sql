@@ -22,9 +22,10 @@ BEGIN
 END
 $$;
 -- COPY a file into a table with the fast path on or off; the row count
--- COPY reports, or the error with its SQLSTATE and COPY's context
+-- COPY reports, or the error with its SQLSTATE and COPY's context.  DEBUG1
+-- shows each COPY the fast path runs, so every case says which path ran.
 CREATE FUNCTION copy_file(tbl text, name text, fast boolean, opts text DEFAULT '')
-RETURNS text LANGUAGE plpgsql AS $$
+RETURNS text LANGUAGE plpgsql SET client_min_messages = debug1 AS $$
 DECLARE
 	n bigint;
 	ctx text;
@@ -79,9 +80,7 @@ SELECT write_lines('tricky.tsv', ARRAY[
 	'8|1|1|1|16777217|9007199254740993|on|ünïcödé|2024-01-01 00:00:00 BC|[16777217,1.5e-45,1e-40]|2000-01-01',
 	'9|1|1|1|3.4028235e38|1e23|off|x|2024-01-01 00:00:00+05|[1,2,3]|2000-01-01'
 ]);
-SET client_min_messages = debug1;
 SELECT * FROM copy_both('tricky.tsv');
-RESET client_min_messages;
 SELECT count(*) AS rows, (SELECT count(*) FROM differ) AS differing FROM fast;
 SELECT * FROM fast ORDER BY id;
 
@@ -223,10 +222,15 @@ SELECT copy_file('fast', 'one.tsv', true);
 SELECT copy_file('fast', 'one.tsv', false);
 RESET ROLE;
 GRANT pg_read_server_files TO copy_user;
+-- a table whose options the writer would refuse: the privilege is checked first
+CREATE SERVER nowhere FOREIGN DATA WRAPPER lancedb_fdw;
+CREATE FOREIGN TABLE nowhere (id bigint) SERVER nowhere;
 SET ROLE copy_user;
 SELECT copy_file('fast', 'one.tsv', true);
 SELECT copy_file('fast (id)', 'one.tsv', true);
+SELECT copy_file('nowhere', 'one.tsv', true);
 RESET ROLE;
+SELECT copy_file('nowhere', 'one.tsv', true);
 GRANT INSERT (id, t) ON fast TO copy_user;
 SET ROLE copy_user;
 SELECT copy_file('fast', 'one.tsv', true);
@@ -240,9 +244,7 @@ RESET ROLE;
 CREATE FOREIGN TABLE fallback (id bigint NOT NULL, t text DEFAULT 'filled in', v vector(3)) SERVER cs;
 SELECT lance_create_table('fallback');
 SELECT write_lines('three.tsv', ARRAY['50|a|[1,2,3]', '51|b|[4,5,6]', '52|c|[7,8,9]']);
-SET client_min_messages = debug1;
 SELECT copy_file('fallback', 'three.tsv', true, 'WHERE false');
-RESET client_min_messages;
 SELECT copy_file('fallback', 'three.tsv', true, 'WHERE id <> 51');
 SELECT write_lines('ids.tsv', ARRAY['53|[0,0,0]']);
 SELECT copy_file('fallback (id, v)', 'ids.tsv', true);
@@ -273,8 +275,73 @@ SELECT id, t FROM fast WHERE id = 56;
 CREATE FOREIGN TABLE pinned (id bigint NOT NULL, t text, v vector(3))
 	SERVER cs OPTIONS (table 'fallback', version '1');
 SELECT copy_file('pinned', 'three.tsv', true);
+-- an identity column left out of the column list: its sequence fills it
+CREATE FOREIGN TABLE ident (id bigint GENERATED ALWAYS AS IDENTITY, v vector(3)) SERVER cs;
+SELECT lance_create_table('ident');
+SELECT write_lines('vectors.tsv', ARRAY['[1,2,3]', '[4,5,6]']);
+SELECT copy_file('ident (v)', 'vectors.tsv', true);
+SELECT * FROM ident ORDER BY id;
+-- a view, and a foreign table of another wrapper: the standard path's errors
+CREATE VIEW fast_view AS SELECT * FROM fast;
+SELECT copy_file('fast_view', 'one.tsv', true);
+CREATE FOREIGN DATA WRAPPER no_handler;
+CREATE SERVER other FOREIGN DATA WRAPPER no_handler;
+CREATE FOREIGN TABLE not_lance (id bigint) SERVER other;
+SELECT copy_file('not_lance', 'ids.tsv', true);
 
-DROP FOREIGN TABLE slow, fast, fallback, pinned CASCADE;
+--
+-- A cancel while rows wait in the batches ends the COPY with the cancel:
+-- line 1's bad value, split before the timeout, is never converted
+--
+SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
+	'Threads:\s+(\d+)'))[1] AS threads_before \gset
+SET statement_timeout = '200ms';
+SET client_min_messages = debug1;
+\set VERBOSITY terse
+COPY fast (id, i4) FROM PROGRAM 'printf "70\tbad\n"; sleep 2; printf "71\t1\n"';
+\set VERBOSITY default
+RESET client_min_messages;
+RESET statement_timeout;
+-- failing COPYs in a row, with the parse thread under way, leave no thread
+-- running and none of their memory
+SELECT outcome, count(*) FROM generate_series(1, 10) g,
+	LATERAL split_part(copy_file('fast', 'many_bad.tsv', g > 0), E'\n', 1) outcome
+	GROUP BY outcome;
+SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
+	'Threads:\s+(\d+)'))[1] = :'threads_before' AS same_threads,
+	(SELECT count(*) FROM pg_backend_memory_contexts WHERE name LIKE 'lancedb_fdw COPY%')
+	AS copy_contexts_left;
+
+--
+-- A COPY into a wide vector column takes memory for the rows it has, not
+-- for two full batches of 2048 rows of 64 kB; and batches of fewer rows
+-- take the rows in order.  (A new session, the library loaded, so that
+-- VmPeak grows only with the COPY.)
+--
+CREATE FOREIGN TABLE wide (id bigint, v vector(16000)) SERVER cs;
+SELECT lance_create_table('wide');
+\c
+SELECT count(*) FROM wide;
+SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
+	'VmPeak:\s+(\d+)'))[1]::bigint AS peak_before \gset
+-- (before the commit, where the writer takes memory for the data file)
+BEGIN;
+SET LOCAL client_min_messages = debug1;
+-- (no parse thread: a thread's first malloc may map a 128 MB arena)
+SET LOCAL lancedb.copy_parse_thread = off;
+COPY wide FROM PROGRAM 'printf "1\t[%s]\n" "$(seq -s, 16000)"';
+RESET client_min_messages;
+SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
+	'VmPeak:\s+(\d+)'))[1]::bigint - :peak_before < 64 * 1024 AS under_64mb;
+COMMIT;
+COPY wide FROM PROGRAM 'v=$(seq -s, 16000); seq 2 300 | sed "s/\$/\t[$v]/"';
+SELECT count(*), sum(id), count(DISTINCT v), min(v::text) = max(v::text) AS same_v FROM wide;
+
+DROP VIEW fast_view;
+DROP FOREIGN TABLE slow, fast, fallback, pinned, ident, not_lance, wide CASCADE;
+DROP FOREIGN TABLE nowhere;
+DROP SERVER other, nowhere;
+DROP FOREIGN DATA WRAPPER no_handler;
 DROP TABLE bad_cases;
 DROP SERVER cs;
 DROP OWNED BY copy_user;
