@@ -103,7 +103,7 @@ may_read_source(const CopyStmt *stmt)
  * Whether the standard path would do no more per row than parse the
  * listed columns and insert: no triggers, no partition constraint, no
  * generated column, and no omitted column it would fill with a default.
- * The default test is BeginCopyFrom's own, so that it sees every default
+ * The default test is BeginCopyFrom's own (build_column_default), so that it sees every default
  * BeginCopyFrom sees: a column's, an identity column's sequence, a base
  * type's or a domain's.
  */
@@ -119,8 +119,7 @@ rows_need_only_input(Relation rel, List *attnums)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
 
-		if (att->attisdropped || att->attgenerated ||
-			list_member_int(attnums, att->attnum))
+		if (att->attisdropped || list_member_int(attnums, att->attnum))
 			continue;
 		if (build_column_default(rel, att->attnum) != NULL)
 			return false;

@@ -212,11 +212,14 @@ batch_rows(CopyRows *cr)
 	return (int) Max(MIN_BATCH_ROWS, Min(BATCH_ROWS, BATCH_BYTES / row_bytes));
 }
 
-/* A new allocation of size bytes, or ptr grown to size bytes. */
+/*
+ * A new allocation of size bytes, or ptr grown to size bytes; huge, since
+ * MIN_BATCH_ROWS rows of many wide vector columns may pass 1 GB.
+ */
 static void *
 grow(void *ptr, Size size)
 {
-	return ptr ? repalloc(ptr, size) : palloc(size);
+	return ptr ? repalloc_huge(ptr, size) : MemoryContextAllocHuge(CurrentMemoryContext, size);
 }
 
 /* Give the batch's per-row arrays room for cap rows. */
