@@ -295,10 +295,10 @@ SELECT copy_file('not_lance', 'ids.tsv', true);
 --
 SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
 	'Threads:\s+(\d+)'))[1] AS threads_before \gset
-SET statement_timeout = '200ms';
+SET statement_timeout = '1s';
 SET client_min_messages = debug1;
 \set VERBOSITY terse
-COPY fast (id, i4) FROM PROGRAM 'printf "70\tbad\n"; sleep 2; printf "71\t1\n"';
+COPY fast (id, i4) FROM PROGRAM 'printf "70\tbad\n"; sleep 5; printf "71\t1\n"';
 \set VERBOSITY default
 RESET client_min_messages;
 RESET statement_timeout;
