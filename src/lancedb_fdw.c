@@ -20,6 +20,7 @@
 #include "am/bm25/bm25.h"
 #include "am/hnsw/hnsw.h"
 #include "am/ivfpq/ivfpq.h"
+#include "fdw/copy_fast.h"
 #include "fdw/fdw_search.h"
 #include "fdw/search_index.h"
 #include "fmgr.h"
@@ -120,6 +121,7 @@ _PG_init(void)
 	Bm25Init();
 	lance_search_init_gucs();
 	lance_search_index_init_gucs();
+	lance_copy_init();
 
 	/*
 	 * Last: this drops any placeholder under lancedb. not defined above, so

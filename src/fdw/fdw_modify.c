@@ -76,7 +76,7 @@ static XactWriter *xact_writers = NULL;
 static bool callbacks_registered = false;
 
 /* Execution state of one ModifyTable (or COPY) on a Lance table. */
-typedef struct LanceModifyState
+struct LanceModifyState
 {
 	XactWriter *xw;
 	char	   *location;
@@ -86,7 +86,7 @@ typedef struct LanceModifyState
 	AttrNumber	ctid_attno;		/* junk ctid in the plan's output */
 	bool		v20;			/* 2.0 files: no null structs */
 	MemoryContext temp_cxt;		/* per-row garbage of conversions */
-} LanceModifyState;
+};
 
 /* ---------------------------------------------------------------------
  * Transaction-wide writers
@@ -528,16 +528,29 @@ check_no_null_struct(LanceModifyState *ms, const LanceField *field, const LanceA
 				 errhint("Write a struct whose members are null instead.")));
 }
 
-/* Append the row in slot to the writer's buffer. */
-static void
-append_row(LanceModifyState *ms, TupleTableSlot *slot)
+/*
+ * lance_begin_append
+ *		Set up appending rows to a relation, for COPY's fast path.
+ */
+LanceModifyState *
+lance_begin_append(Relation rel)
+{
+	return begin_modify(rel, true);
+}
+
+/*
+ * lance_append_values
+ *		Append a row, given as one value per attribute of the relation, to
+ *		the writer's buffer.
+ */
+void
+lance_append_values(LanceModifyState *ms, const Datum *values, const bool *isnull)
 {
 	MemoryContext old = MemoryContextSwitchTo(ms->temp_cxt);
 	CoreError	err;
 
 	/* before the first value: an error halfway leaves a partial row */
 	note_change(ms->xw);
-	slot_getallattrs(slot);
 	for (int f = 0; f < ms->nfields; f++)
 	{
 		int			a = ms->attr_of_field[f];
@@ -549,7 +562,7 @@ append_row(LanceModifyState *ms, TupleTableSlot *slot)
 				lance_report_core_error(&err);
 		}
 		else
-			lance_push_datum(ms->convs[f], arr, slot->tts_values[a], slot->tts_isnull[a], &err);
+			lance_push_datum(ms->convs[f], arr, values[a], isnull[a], &err);
 		if (ms->v20 && (arr->type->id == LANCE_TYPE_STRUCT || arr->type->id == LANCE_TYPE_LIST))
 			check_no_null_struct(ms, lance_schema_top(lance_writer_schema(ms->xw->writer), f),
 								 arr);
@@ -558,6 +571,14 @@ append_row(LanceModifyState *ms, TupleTableSlot *slot)
 		lance_report_core_error(&err);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(ms->temp_cxt);
+}
+
+/* Append the row in slot to the writer's buffer. */
+static void
+append_row(LanceModifyState *ms, TupleTableSlot *slot)
+{
+	slot_getallattrs(slot);
+	lance_append_values(ms, slot->tts_values, slot->tts_isnull);
 }
 
 /* The row address of the row an UPDATE or DELETE targets. */

@@ -62,6 +62,10 @@ extern void lance_push_jsonb_lists(const LanceConverter *conv, LanceArray *a, Da
 								   CoreError *err);
 
 /* fdw_modify.c */
+typedef struct LanceModifyState LanceModifyState;
+
+extern LanceModifyState *lance_begin_append(Relation rel);
+extern void lance_append_values(LanceModifyState *ms, const Datum *values, const bool *isnull);
 extern void lance_check_local_write(const char *location);
 extern bool lance_xact_staged_dataset(const char *location, Storage *st, LanceDataset **ds);
 extern int	lanceIsForeignRelUpdatable(Relation rel);

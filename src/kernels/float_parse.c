@@ -40,39 +40,52 @@ float_midpoint(double d)
 	return (bits & UINT64_C(0x1FFFFFFF)) == UINT64_C(0x10000000);
 }
 
-bool
-float_parse_fast(const char *p, float *out, const char **end)
+/* A decimal literal read into an integer significand and a power of ten. */
+typedef struct DecimalScan
+{
+	bool		negative;
+	uint64_t	m;				/* significant digits */
+	int			scale;			/* power of ten m is to be multiplied by */
+	const char *end;			/* past the number */
+} DecimalScan;
+
+/*
+ * Read [+-]digits[.digits][(e|E)[+-]digits] at p into *ds; false when it
+ * is not such a number, has more significant digits than a uint64 holds,
+ * or is followed by what strtof and strtod would read on.
+ */
+static bool
+scan_decimal(const char *p, DecimalScan *ds)
 {
 	const char *s = p;
-	bool		negative = false;
-	uint64_t	m = 0;
 	int			digits = 0;		/* significant digits in m */
-	int			scale = 0;		/* power of ten m is to be multiplied by */
 	bool		any = false;
-	double		d;
 
+	ds->negative = false;
+	ds->m = 0;
+	ds->scale = 0;
 	if (*s == '+' || *s == '-')
-		negative = *s++ == '-';
+		ds->negative = *s++ == '-';
 	for (; is_digit(*s); s++)
 	{
 		any = true;
-		if (m == 0 && *s == '0')
+		if (ds->m == 0 && *s == '0')
 			continue;			/* leading zeros are not significant */
 		if (++digits > MAX_DIGITS)
 			return false;
-		m = m * 10 + (uint64_t) (*s - '0');
+		ds->m = ds->m * 10 + (uint64_t) (*s - '0');
 	}
 	if (*s == '.')
 	{
 		for (s++; is_digit(*s); s++)
 		{
 			any = true;
-			scale--;
-			if (m == 0 && *s == '0')
+			ds->scale--;
+			if (ds->m == 0 && *s == '0')
 				continue;
 			if (++digits > MAX_DIGITS)
 				return false;
-			m = m * 10 + (uint64_t) (*s - '0');
+			ds->m = ds->m * 10 + (uint64_t) (*s - '0');
 		}
 	}
 	if (!any)
@@ -92,22 +105,61 @@ float_parse_fast(const char *p, float *out, const char **end)
 				return false;
 			e = e * 10 + (*s - '0');
 		}
-		scale += eneg ? -e : e;
+		ds->scale += eneg ? -e : e;
 	}
 	/* what strtof would read on (hex digits, inf, nan, another point) */
 	if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '.' || *s == '_')
 		return false;
-	if (m == 0)
+	ds->end = s;
+	return true;
+}
+
+/*
+ * The scanned number as the correctly rounded double, when one IEEE
+ * operation on exact operands gives it: m and 10^|scale| both exact.
+ */
+static bool
+exact_double(const DecimalScan *ds, double *out)
+{
+	double		d;
+
+	if (ds->m == 0)
 		d = 0.0;
 	else
 	{
-		if (m > (UINT64_C(1) << 53) || scale < -MAX_EXACT_POW10 || scale > MAX_EXACT_POW10)
+		if (ds->m > (UINT64_C(1) << 53) || ds->scale < -MAX_EXACT_POW10 ||
+			ds->scale > MAX_EXACT_POW10)
 			return false;
-		d = scale < 0 ? (double) m / exact_pow10[-scale] : (double) m * exact_pow10[scale];
-		if (float_midpoint(d))
-			return false;
+		d = ds->scale < 0 ? (double) ds->m / exact_pow10[-ds->scale]
+			: (double) ds->m * exact_pow10[ds->scale];
 	}
-	*out = (float) (negative ? -d : d);
-	*end = s;
+	*out = ds->negative ? -d : d;
+	return true;
+}
+
+bool
+float_parse_fast(const char *p, float *out, const char **end)
+{
+	DecimalScan ds;
+	double		d;
+
+	if (!scan_decimal(p, &ds) || !exact_double(&ds, &d))
+		return false;
+	/* a double halfway between two floats would round twice */
+	if (ds.m != 0 && float_midpoint(d))
+		return false;
+	*out = (float) d;
+	*end = ds.end;
+	return true;
+}
+
+bool
+double_parse_fast(const char *p, double *out, const char **end)
+{
+	DecimalScan ds;
+
+	if (!scan_decimal(p, &ds) || !exact_double(&ds, out))
+		return false;
+	*end = ds.end;
 	return true;
 }

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * float_parse.h
- *	  Decimal text to float32, fast for the plain numbers vectors are
- *	  written in.
+ *	  Decimal text to float32 and float64, fast for the plain numbers
+ *	  vectors and COPY files are written in.
  *
  * Parsing 128 floats a row with strtof dominates a text COPY of vectors.
  * Most literals ("0.017", "-1.25e-3") have few digits and a small
@@ -27,5 +27,12 @@
  * the fast path does not apply and nothing was consumed.
  */
 extern bool float_parse_fast(const char *p, float *out, const char **end);
+
+/*
+ * The same for a double: on success *out is what strtod would return (the
+ * digits and the power of ten are exact, so one operation rounds
+ * correctly, and no double rounding can occur).
+ */
+extern bool double_parse_fast(const char *p, double *out, const char **end);
 
 #endif							/* LANCEDB_KERNELS_FLOAT_PARSE_H */

@@ -806,15 +806,31 @@ async function compactIndexed() {
 async function copyAndRestore(t) {
   const before = (await client.query(
     `SELECT max(version)::int AS v FROM lance_versions('${t.name}')`)).rows[0].v;
-  const awk = "awk 'BEGIN{for(i=0;i<100000;i++){printf \"%d\\tcopied\\t[\", 9000000+i; " +
-    "for(j=0;j<128;j++) printf \"%s%d\", (j?\",\":\"\"), (i+j)%97; print \"]\"}}'";
+  // 100k rows of vector(128) text in plain decimals ("-0.501505"), once on
+  // COPY's fast path and once on the standard path (ids 1e6 higher)
+  const awk = (label, base) => "awk 'BEGIN{for(i=0;i<100000;i++){printf \"%d\\t" + label +
+    "\\t[\", " + base + "+i; for(j=0;j<128;j++) printf \"%s%.6g\", (j?\",\":\"\"), " +
+    "((i*131+j*17)%2001-1000)/997; print \"]\"}}'";
+  const element = (i, j) => Math.fround(Number((((i * 131 + j * 17) % 2001 - 1000) / 997).toPrecision(6)));
   if (!store && await attempt('COPY of 100k rows with a vector(128) column', async () => {
-    await client.query(`COPY ${t.name} (id, label, vec) FROM PROGRAM $$${awk}$$`);
+    // the fast path is a hook of the library: load it for this session
+    await client.query("LOAD 'lancedb_fdw'");
+    await client.query(`COPY ${t.name} (id, label, vec) FROM PROGRAM $$${awk('copied', 9000000)}$$`);
+    await client.query('SET lancedb.copy_fast_path = off');
+    await client.query(`COPY ${t.name} (id, label, vec) FROM PROGRAM $$${awk('copied_std', 10000000)}$$`);
+    await client.query('RESET lancedb.copy_fast_path');
   })) {
     const rows = dump(t.name, undefined, ['id', 'label', 'vec']);
     const copied = rows.filter((r) => r.label === 'copied');
-    check('COPY of 100k rows with a vector(128) column: LanceDB reads them all',
-      copied.length === 100000 && copied.every((r) => r.vec.length === 128 && r.vec[0] === (r.id - 9000000) % 97));
+    const std = new Map(rows.filter((r) => r.label === 'copied_std').map((r) => [r.id - 1000000, r.vec]));
+    check('COPY of 100k rows with a vector(128) column: LanceDB reads them all, each float as Postgres parses it',
+      copied.length === 100000 && copied.every((r) => r.vec.length === 128 &&
+        r.vec.every((x, j) => x === element(r.id - 9000000, j))));
+    check('COPY of 100k rows with a vector(128) column: the fast path wrote what the standard path wrote',
+      std.size === 100000 && copied.every((r) => {
+        const other = std.get(r.id);
+        return other && other.every((x, j) => Object.is(x, r.vec[j]));
+      }));
   }
   if (await attempt('lance_restore', async () => {
     await client.query(`SELECT lance_restore('${t.name}', ${before})`);

@@ -17,6 +17,8 @@ use lance_write;
 my $node = PostgreSQL::Test::Cluster->new('write_crash');
 $node->init;
 $node->append_conf('postgresql.conf', 'restart_after_crash = on');
+# COPY's fast path is a hook of the library: load it in every session
+$node->append_conf('postgresql.conf', "session_preload_libraries = 'lancedb_fdw'");
 $node->start;
 
 my $root = PostgreSQL::Test::Utils::tempdir;

@@ -20,6 +20,8 @@ sub start_node_with_vector_table
 	my $root = PostgreSQL::Test::Utils::tempdir;
 
 	$node->init;
+	# COPY's fast path is a hook of the library: load it in every session
+	$node->append_conf('postgresql.conf', "session_preload_libraries = 'lancedb_fdw'");
 	$node->start;
 	$node->safe_psql('postgres', qq{
 		CREATE EXTENSION lancedb_fdw;
