@@ -25,7 +25,8 @@
  * read-only transaction, a missing privilege) it hands the statement on
  * unchanged, and the standard path does the work or raises its own error.
  * lancedb.copy_fast_path = off hands every COPY on, and so does another
- * extension's ProcessUtility hook installed before ours.
+ * extension's ProcessUtility hook installed before ours (then
+ * lancedb.copy_fast_path_available is off).
  *
  *-------------------------------------------------------------------------
  */
@@ -35,6 +36,8 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
@@ -47,16 +50,28 @@
 #include "rewrite/rewriteHandler.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
+#include "utils/syscache.h"
 
 #include "fdw/copy_fast.h"
 #include "fdw/copy_rows.h"
 #include "fdw/lance_write.h"
+#include "kernels/field_batch.h"
+
+/* the wrapper's handler (fdw.c), which is_lance_table looks for */
+extern Datum lancedb_fdw_handler(PG_FUNCTION_ARGS);
 
 static bool lance_copy_fast_path = true;
+
+/* lancedb.copy_fast_path_available: whether our hook was installed */
+static bool lance_copy_fast_path_available;
+
+/* lancedb.copy_parse_threads_unjoined's value: its show hook has the count */
+static int	lance_copy_unjoined_dummy;
 
 /* The options whose meaning the fast path keeps by using COPY's parser. */
 static const char *const fast_options[] = {
@@ -147,6 +162,36 @@ may_insert(ParseState *pstate, Relation rel, List *attnums)
 }
 
 /*
+ * Whether handler is our wrapper's handler function, found without
+ * calling it: another wrapper's handler runs only once the standard path
+ * has checked privileges.  Only a C function whose symbol has our
+ * handler's name is looked up (fmgr_info loads its library), and it is
+ * ours if it resolves to our own function's address.
+ */
+static bool
+is_our_handler(Oid handler)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(handler));
+	bool		named = false;
+	FmgrInfo	finfo;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	if (((Form_pg_proc) GETSTRUCT(tup))->prolang == ClanguageId)
+	{
+		bool		isnull;
+		Datum		src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
+
+		named = !isnull && strcmp(TextDatumGetCString(src), "lancedb_fdw_handler") == 0;
+	}
+	ReleaseSysCache(tup);
+	if (!named)
+		return false;
+	fmgr_info(handler, &finfo);
+	return finfo.fn_addr == lancedb_fdw_handler;
+}
+
+/*
  * Whether relid is a foreign table of ours that no "version" option pins,
  * found without raising anything: a wrapper without a handler or a bad
  * option is the standard path's to report, after its privilege check.
@@ -162,8 +207,7 @@ is_lance_table(Oid relid)
 		return false;
 	table = GetForeignTable(relid);
 	fdw = GetForeignDataWrapper(GetForeignServer(table->serverid)->fdwid);
-	if (!OidIsValid(fdw->fdwhandler) ||
-		GetFdwRoutine(fdw->fdwhandler)->ExecForeignInsert != lanceExecForeignInsert)
+	if (!OidIsValid(fdw->fdwhandler) || !is_our_handler(fdw->fdwhandler))
 		return false;
 	foreach(lc, table->options)
 	{
@@ -247,6 +291,15 @@ lance_copy_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 							dest, qc);
 }
 
+static const char *
+show_unjoined(void)
+{
+	static char buf[16];
+
+	snprintf(buf, sizeof(buf), "%d", field_batch_unjoined());
+	return buf;
+}
+
 void
 lance_copy_init(void)
 {
@@ -267,13 +320,35 @@ lance_copy_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	/* for tests: a parse thread nothing joined would show here */
+	DefineCustomIntVariable("lancedb.copy_parse_threads_unjoined",
+							"Parse threads of COPY's fast path started and not yet joined.",
+							NULL,
+							&lance_copy_unjoined_dummy,
+							0, 0, INT_MAX,
+							PGC_INTERNAL,
+							GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							NULL, NULL, show_unjoined);
+
 	/*
 	 * A statement the fast path runs reaches no hook installed before ours,
 	 * so an auditing or counting extension loaded earlier (pgaudit,
 	 * pg_stat_statements) would miss it: with such a hook in place, COPY
 	 * keeps the standard path.  Loaded first, ours is the innermost hook and
-	 * theirs wrap it, seeing every COPY before it runs.
+	 * theirs wrap it, seeing every COPY before it runs.  A read-only setting
+	 * says which happened, since lancedb.copy_fast_path stays on either way.
 	 */
-	if (ProcessUtility_hook == NULL)
+	lance_copy_fast_path_available = ProcessUtility_hook == NULL;
+	DefineCustomBoolVariable("lancedb.copy_fast_path_available",
+							 "Whether COPY FROM into Lance foreign tables can take the fast path.",
+							 "Off when another extension's ProcessUtility hook was installed "
+							 "before lancedb_fdw loaded: load lancedb_fdw first in "
+							 "shared_preload_libraries.",
+							 &lance_copy_fast_path_available,
+							 lance_copy_fast_path_available,
+							 PGC_INTERNAL,
+							 GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							 NULL, NULL, NULL);
+	if (lance_copy_fast_path_available)
 		ProcessUtility_hook = lance_copy_utility;
 }

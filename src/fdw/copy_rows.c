@@ -21,14 +21,16 @@
  *   converted before it is appended, as NextCopyFrom does before the
  *   executor inserts.
  * - A data error while splitting (a bad escape or encoding, an
- *   unterminated CSV quote, extra data on a line) belongs to a later line
+ *   unterminated CSV quote, extra data on a line), or a line too long
+ *   for a string (class 54, as deterministic), belongs to a later line
  *   than the rows still waiting in the batches.  It is caught and kept,
  *   those rows are appended first (one of them may fail, and its error is
  *   then the one raised, as on the standard path), and then it is raised
  *   again, with the context it was raised with.  Any other error (a
- *   cancel, a lost client) is raised at once.  A line with too few fields is kept
- *   and fails when its row is appended, at the first missing column, as
- *   NextCopyFrom fails after converting the fields before it.
+ *   cancel, a lost client, a read error) is raised at once.  A line with
+ *   too few fields is kept and fails when its row is appended, at the
+ *   first missing column, as NextCopyFrom fails after converting the
+ *   fields before it.
  * - The thread never calls Postgres and raises nothing.  A memory context
  *   callback on the batches' context waits for it, so an error or a cancel
  *   anywhere (the context goes with the statement's) never frees memory a
@@ -55,13 +57,13 @@
  * At most BATCH_ROWS rows a batch, and fewer for wide rows: a batch holds
  * per field an offset, a string pointer, a value and a flag, and per
  * vector(n) column n floats a row, which BATCH_BYTES bounds (a vector
- * (16000) column is 64 kB a row).  The per-row arrays start at FIRST_ROWS
- * and double as rows arrive, so a short COPY takes little memory; the
- * arena, which also closes a batch at BATCH_BYTES (long lines), starts at
- * FIRST_ARENA.
+ * (16000) column is 64 kB a row), down to one row a batch.  The per-row
+ * arrays start at FIRST_ROWS, or at as many rows as FIRST_ARENA holds
+ * (at least one), and double as rows arrive, so a short COPY takes memory
+ * for the rows it has, not for rows that never come; the arena, which
+ * also closes a batch at BATCH_BYTES (long lines), starts at FIRST_ARENA.
  */
 #define BATCH_ROWS 2048
-#define MIN_BATCH_ROWS 16
 #define FIRST_ROWS 64
 #define BATCH_BYTES (8 * 1024 * 1024)
 #define FIRST_ARENA (64 * 1024)
@@ -116,6 +118,7 @@ typedef struct CopyRows
 	CopyColumn *cols;
 	FieldKind  *kinds;
 	int		   *dims;
+	Size		row_bytes;		/* room a row takes in a batch's arrays */
 	int			batch_rows;		/* the most rows a batch takes */
 	CopyBatch	batch[2];
 	Datum	   *values;			/* per attribute of the relation */
@@ -197,29 +200,29 @@ setup_columns(CopyRows *cr, Relation rel)
 }
 
 /*
- * The most rows a batch takes: BATCH_ROWS, or fewer where the room each
- * row needs in the batch's arrays would make a batch take more than
- * BATCH_BYTES.
+ * The room a row takes in a batch's arrays, and the most rows a batch
+ * takes: BATCH_ROWS, or fewer where more would take over BATCH_BYTES, but
+ * at least one.
  */
-static int
-batch_rows(CopyRows *cr)
+static void
+size_batches(CopyRows *cr)
 {
-	Size		row_bytes = 0;
-
+	cr->row_bytes = 0;
 	for (int c = 0; c < cr->ncols; c++)
-		row_bytes += sizeof(Size) + sizeof(char *) + sizeof(FieldValue) + sizeof(bool) +
+		cr->row_bytes += sizeof(Size) + sizeof(char *) + sizeof(FieldValue) + sizeof(bool) +
 			sizeof(float) * cr->dims[c];
-	return (int) Max(MIN_BATCH_ROWS, Min(BATCH_ROWS, BATCH_BYTES / row_bytes));
+	cr->batch_rows = (int) Max(1, Min(BATCH_ROWS, BATCH_BYTES / cr->row_bytes));
 }
 
 /*
- * A new allocation of size bytes, or ptr grown to size bytes; huge, since
- * MIN_BATCH_ROWS rows of many wide vector columns may pass 1 GB.
+ * A new allocation of size bytes, or ptr grown to size bytes: an array
+ * of a batch under BATCH_BYTES, or one of a single row's (a vector
+ * column's floats), well under palloc's 1 GB either way.
  */
 static void *
 grow(void *ptr, Size size)
 {
-	return ptr ? repalloc_huge(ptr, size) : MemoryContextAllocHuge(CurrentMemoryContext, size);
+	return ptr ? repalloc(ptr, size) : palloc(size);
 }
 
 /* Give the batch's per-row arrays room for cap rows. */
@@ -252,7 +255,8 @@ setup_batch(CopyRows *cr, CopyBatch *b)
 	b->fb.kinds = cr->kinds;
 	b->fb.dims = cr->dims;
 	b->fb.lists = palloc0(sizeof(float *) * cr->ncols);
-	grow_batch(cr, b, Min(FIRST_ROWS, cr->batch_rows));
+	grow_batch(cr, b, (int) Max(1, Min(Min(FIRST_ROWS, cr->batch_rows),
+									   FIRST_ARENA / cr->row_bytes)));
 }
 
 /* Wait for both batches' threads: the batches' memory is about to go. */
@@ -457,9 +461,10 @@ append_batch(CopyRows *cr, CopyBatch *b)
 }
 
 /*
- * split_batch, keeping a data error instead of raising it (in *error, made
- * in cxt), to raise it once the rows before its line are appended.  Any
- * other error (a cancel, a timeout, a lost client, no memory) ends the
+ * split_batch, keeping a data error or a line too long (classes 22 and
+ * 54) instead of raising it (in *error, made in cxt), to raise it once the
+ * rows before its line are appended.  Any other error (a cancel, a
+ * timeout, a lost client, a read error, no memory) ends the
  * COPY at once, as it does on the standard path: the rows waiting in the
  * batches are not appended, and the memory context callback joins their
  * threads as the statement's memory goes.
@@ -475,7 +480,10 @@ split_batch_keeping_error(CopyRows *cr, CopyBatch *b, MemoryContext cxt, ErrorDa
 	}
 	PG_CATCH();
 	{
-		if (ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_DATA_EXCEPTION)
+		int			category = ERRCODE_TO_CATEGORY(geterrcode());
+
+		if (category != ERRCODE_DATA_EXCEPTION &&
+			category != ERRCODE_PROGRAM_LIMIT_EXCEEDED)
 			PG_RE_THROW();
 		MemoryContextSwitchTo(cxt);
 		*error = CopyErrorData();
@@ -504,7 +512,7 @@ lance_copy_rows(CopyFromState cstate, Relation rel, LanceModifyState *ms)
 	cr->cstate = cstate;
 	cr->ms = ms;
 	setup_columns(cr, rel);
-	cr->batch_rows = batch_rows(cr);
+	size_batches(cr);
 	setup_batch(cr, &cr->batch[0]);
 	setup_batch(cr, &cr->batch[1]);
 	cr->values = palloc0(sizeof(Datum) * natts);

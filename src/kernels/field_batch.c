@@ -13,6 +13,9 @@
 #include "kernels/field_parse.h"
 #include "kernels/float_parse.h"
 
+/* field_batch_unjoined's count */
+static int	unjoined;
+
 /* One field in kind's canonical spelling into *v (or list); false if not. */
 static bool
 parse_one(FieldKind kind, const char *s, FieldValue *v, float *list, int dim)
@@ -80,7 +83,9 @@ field_batch_start(FieldBatch *b)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	b->threaded = pthread_create(&b->thread, NULL, parse_main, b) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!b->threaded)
+	if (b->threaded)
+		unjoined++;
+	else
 		field_batch_parse(b);
 }
 
@@ -88,6 +93,15 @@ void
 field_batch_wait(FieldBatch *b)
 {
 	if (b->threaded)
+	{
 		pthread_join(b->thread, NULL);
+		unjoined--;
+	}
 	b->threaded = false;
+}
+
+int
+field_batch_unjoined(void)
+{
+	return unjoined;
 }

@@ -81,4 +81,12 @@ extern void field_batch_start(FieldBatch *b);
 /* Wait for field_batch_start's work to end; harmless when none is under way. */
 extern void field_batch_wait(FieldBatch *b);
 
+/*
+ * Threads field_batch_start started that no field_batch_wait has joined
+ * yet: a thread that has finished but was never joined still holds its
+ * stack, and leaves no other trace, so tests check this count.  Start and
+ * wait are called from one thread, the loader's.
+ */
+extern int	field_batch_unjoined(void);
+
 #endif							/* LANCEDB_KERNELS_FIELD_BATCH_H */

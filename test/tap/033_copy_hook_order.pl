@@ -1,8 +1,9 @@
 # COPY's fast path and other extensions' ProcessUtility hooks: with
 # pg_stat_statements' hook installed before ours, COPY keeps the standard
-# path and pg_stat_statements counts it; with lancedb_fdw loaded first, its
-# hook is the innermost one, COPY takes the fast path, and
-# pg_stat_statements, whose hook wraps ours, still counts it.
+# path (lancedb.copy_fast_path_available says so) and pg_stat_statements
+# counts it; with lancedb_fdw loaded first, its hook is the innermost one,
+# COPY takes the fast path, and pg_stat_statements, whose hook wraps ours,
+# still counts it.
 use strict;
 use warnings;
 
@@ -46,6 +47,8 @@ COPY t FROM PROGRAM 'printf "1\\t[1,2]\\n2\\t[3,4]\\n3\\t[5,6]\\n"' /* $tag */;
 my ($stderr, $counted) = copy_rows('outer_hook');
 unlike($stderr, qr/runs on the Lance fast path/,
 	'with a hook installed before ours, COPY takes the standard path');
+is($node->safe_psql('postgres', 'SHOW lancedb.copy_fast_path_available'), 'off',
+	'lancedb.copy_fast_path_available says the fast path is off');
 is($counted, '1|3', 'pg_stat_statements counted the standard-path COPY');
 
 # lancedb_fdw first: pg_stat_statements' hook wraps ours
@@ -57,6 +60,8 @@ $node->restart;
 ($stderr, $counted) = copy_rows('inner_hook');
 like($stderr, qr/runs on the Lance fast path/,
 	'loaded before pg_stat_statements, COPY takes the fast path');
+is($node->safe_psql('postgres', 'SHOW lancedb.copy_fast_path_available'), 'on',
+	'lancedb.copy_fast_path_available says the fast path is on');
 is($counted, '1|3', 'pg_stat_statements counted the fast-path COPY');
 is($node->safe_psql('postgres', 'SELECT count(*), sum(id) FROM t'), '6|12',
 	'both COPYs wrote their rows');

@@ -48,8 +48,10 @@ UNIT_TEST(a_batch_parsed_on_a_thread_flags_what_the_parsers_decline)
 	b.parsed = parsed;
 	b.lists = lists;
 	field_batch_start(&b);
+	CHECK(field_batch_unjoined() == (b.threaded ? 1 : 0));
 	field_batch_wait(&b);
 	field_batch_wait(&b);		/* a second wait does nothing */
+	CHECK(field_batch_unjoined() == 0);
 
 	for (int r = 0; r < ROWS; r++)
 	{
