@@ -11,6 +11,7 @@
 
 #include "kernels/field_parse.h"
 #include "kernels/float_parse.h"
+#include "random_decimal.h"
 #include "unit.h"
 
 /* Whether the fast path, when it applies, gives strtod's value and end. */
@@ -68,21 +69,7 @@ UNIT_TEST(random_decimals_parse_as_strtod_does)
 	srand(11);
 	for (int i = 0; i < 200000; i++)
 	{
-		int			digits = 1 + rand() % 18;
-		int			point = rand() % (digits + 1);
-		int			pos = 0;
-
-		if (rand() % 2)
-			buf[pos++] = '-';
-		for (int k = 0; k < digits; k++)
-		{
-			if (k == point)
-				buf[pos++] = '.';
-			buf[pos++] = (char) ('0' + rand() % 10);
-		}
-		if (rand() % 3 == 0)
-			pos += snprintf(buf + pos, sizeof(buf) - pos, "e%d", rand() % 51 - 25);
-		buf[pos] = '\0';
+		random_decimal(buf, sizeof(buf), 18, 3, 25);
 		CHECK_MSG(double_agrees(buf, &applied), "\"%s\"", buf);
 		used += applied;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kernels/float_parse.h"
+#include "random_decimal.h"
 #include "unit.h"
 
 /* Whether the fast path, when it applies, gives strtof's value and end. */
@@ -65,21 +66,7 @@ UNIT_TEST(random_decimals_parse_as_strtof_does)
 	srand(7);
 	for (int i = 0; i < 200000; i++)
 	{
-		int			digits = 1 + rand() % 17;
-		int			point = rand() % (digits + 1);
-		int			pos = 0;
-
-		if (rand() % 2)
-			buf[pos++] = '-';
-		for (int k = 0; k < digits; k++)
-		{
-			if (k == point)
-				buf[pos++] = '.';
-			buf[pos++] = (char) ('0' + rand() % 10);
-		}
-		if (rand() % 4 == 0)
-			pos += snprintf(buf + pos, sizeof(buf) - pos, "e%d", rand() % 41 - 20);
-		buf[pos] = '\0';
+		random_decimal(buf, sizeof(buf), 17, 4, 20);
 		CHECK_MSG(agrees(buf, &applied), "\"%s\"", buf);
 		used += applied;
 	}
