@@ -2,14 +2,11 @@
 // gen_nested_rows.awk prints), built as Arrow in memory first; only
 // table.add() is timed.
 //   node lancedb_add_nested.mjs LANCEDB_REF_DIR DB_DIR ROWS
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { lancedbModules, timeAdd } from './lancedb_timed_add.mjs';
 
 const [refDir, dbDir, rowsArg] = process.argv.slice(2);
 const n = Number(rowsArg);
-const require = createRequire(path.join(refDir, 'package.json'));
-const lancedb = require('@lancedb/lancedb');
-const arrow = require('apache-arrow');
+const { lancedb, arrow } = lancedbModules(refDir);
 
 const F = (name, type) => new arrow.Field(name, type, true);
 const llType = new arrow.List(F('item', new arrow.List(F('item', new arrow.Int64()))));
@@ -29,9 +26,4 @@ const table = new arrow.Table({
   boxes: arrow.vectorFromArray(boxes, boxType),
 });
 
-const db = await lancedb.connect(dbDir);
-const tbl = await db.createEmptyTable('bench', table.schema, { mode: 'overwrite' });
-const t0 = process.hrtime.bigint();
-await tbl.add(table);
-const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-console.log(JSON.stringify({ rows: await tbl.countRows(), seconds: secs }));
+await timeAdd(lancedb, dbDir, table);

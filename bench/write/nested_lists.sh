@@ -12,27 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS=${1:-200000}
-REF=${LANCEDB_REF:-$PWD/test/interop/.lancedb}
-. scripts/cluster.sh
-WORK=$(mktemp -d /tmp/lancedb_bench_nested.XXXXXX)
-chmod 777 "$WORK"
-trap 'cluster_stop; rm -rf "$WORK"' EXIT
-cluster_start
-
-load=$(cut -d' ' -f1-3 /proc/loadavg)
+. bench/write/common.sh
+bench_start nested
 awk -v n="$ROWS" -f bench/write/gen_nested_rows.awk >"$WORK/rows.tsv"
 chmod 644 "$WORK/rows.tsv"
-mkdir -m 777 "$WORK/lance" "$WORK/lancedb"
 
-# seconds a statement takes, commit included, after a sync (see run.sh)
-timed() {
-	local t0 t1
-	sync
-	t0=$(date +%s.%N)
-	psql -XAtq -c "$1" >/dev/null
-	t1=$(date +%s.%N)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
-}
 # lance_create_table makes list<list<int64>> from bigint[][] and
 # list<fixed_size_list<float, 4>> from vector(4)[]; the tables written
 # then declare both jsonb
@@ -53,9 +37,7 @@ l20_s=$(timed "COPY v2_0 FROM '$WORK/rows.tsv'")
 l22_s=$(timed "COPY v2_2 FROM '$WORK/rows.tsv'")
 heap_s=$(timed "COPY heap FROM '$WORK/rows.tsv'")
 check=$(psql -XAtq -c "SELECT count(*) FROM (SELECT * FROM v2_2 EXCEPT SELECT * FROM heap) d")
-sync
-ldb=$(node bench/write/lancedb_add_nested.mjs "$REF" "$WORK/lancedb" "$ROWS" 2>/dev/null | tail -1)
-ldb_s=$(node -e "console.log(JSON.parse(process.argv[1]).seconds)" "$ldb")
+ldb_s=$(lancedb_add_seconds lancedb_add_nested.mjs "$ROWS")
 
 awk -v n="$ROWS" -v load="$load" -v a="$l20_s" -v b="$l22_s" -v h="$heap_s" -v d="$ldb_s" \
 	-v c="$check" 'BEGIN {

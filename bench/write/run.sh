@@ -11,36 +11,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS=${1:-1000000}
-REF=${LANCEDB_REF:-$PWD/test/interop/.lancedb}
-. scripts/cluster.sh
-WORK=$(mktemp -d /tmp/lancedb_bench_write.XXXXXX)
-chmod 777 "$WORK"
-trap 'cluster_stop; rm -rf "$WORK"' EXIT
-cluster_start
-
-load=$(cut -d' ' -f1-3 /proc/loadavg)
+. bench/write/common.sh
+bench_start write
 awk -v n="$ROWS" -f bench/write/gen_rows.awk >"$WORK/rows.tsv"
 chmod 644 "$WORK/rows.tsv"
-mkdir -m 777 "$WORK/lance" "$WORK/lancedb"
 
 COLS="id bigint NOT NULL, a integer, b bigint, c double precision, d real, e boolean, f text, g text, ts timestamp, vec vector(128)"
-# Every timed step starts with no dirty pages left by the steps before:
-# the kernel slows a writer down while earlier writes are still being
-# flushed, which made LanceDB's add(), run last after 2 GB of COPYs, pay
-# for them (README.md).
-settle() {
-	sync
-}
-# seconds a statement takes, commit included (a Lance COPY commits its
-# version at the end of the transaction)
-timed() {
-	local t0 t1
-	settle
-	t0=$(date +%s.%N)
-	psql -XAtq -c "$1" >/dev/null
-	t1=$(date +%s.%N)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
-}
 # COPY's fast path is a ProcessUtility hook, so it applies to a session's
 # first statement only when the library is preloaded (docs/writer.md)
 psql -XAtq >/dev/null <<SQL
@@ -73,9 +49,7 @@ SELECT lance_create_table('bench_bin', '2.2');
 SQL
 lance_bin_s=$(timed "COPY bench_bin FROM '$WORK/rows.bin' (FORMAT binary)")
 heap_bin_s=$(timed "COPY heap FROM '$WORK/rows.bin' (FORMAT binary)")
-settle
-ldb=$(node bench/write/lancedb_add.mjs "$REF" "$WORK/lancedb" "$ROWS" 2>/dev/null | tail -1)
-ldb_s=$(node -e "console.log(JSON.parse(process.argv[1]).seconds)" "$ldb")
+ldb_s=$(lancedb_add_seconds lancedb_add.mjs "$ROWS")
 
 awk -v n="$ROWS" -v load="$load" -v l="$lance_s" -v h="$heap_s" -v d="$ldb_s" -v c="$check" \
 	-v lb="$lance_bin_s" -v hb="$heap_bin_s" -v ls="$lance_std_s" 'BEGIN {
