@@ -346,12 +346,16 @@ SELECT outcome, count(*) FROM generate_series(1, 10) g,
 -- take the rows in order.  (A new session, the library loaded, so that
 -- VmPeak grows only with the COPY.)
 --
+-- the backend's peak virtual memory, in kB
+CREATE FUNCTION vm_peak_kb() RETURNS bigint LANGUAGE sql AS $$
+	SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
+		'VmPeak:\s+(\d+)'))[1]::bigint
+$$;
 CREATE FOREIGN TABLE wide (id bigint, v vector(16000)) SERVER cs;
 SELECT lance_create_table('wide');
 \c
 SELECT count(*) FROM wide;
-SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
-	'VmPeak:\s+(\d+)'))[1]::bigint AS peak_before \gset
+SELECT vm_peak_kb() AS peak_before \gset
 -- (before the commit, where the writer takes memory for the data file)
 BEGIN;
 SET LOCAL client_min_messages = debug1;
@@ -359,8 +363,7 @@ SET LOCAL client_min_messages = debug1;
 SET LOCAL lancedb.copy_parse_thread = off;
 COPY wide FROM PROGRAM 'printf "1\t[%s]\n" "$(seq -s, 16000)"';
 RESET client_min_messages;
-SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
-	'VmPeak:\s+(\d+)'))[1]::bigint - :peak_before < 64 * 1024 AS under_64mb;
+SELECT vm_peak_kb() - :peak_before < 64 * 1024 AS under_64mb;
 COMMIT;
 -- each row's first element is its id, so rows mixed up between batches show
 COPY wide FROM PROGRAM 'v=$(seq -s, 2 16000); seq 2 300 | sed "s/.*/&\t[&,$v]/"';
@@ -375,19 +378,18 @@ END $$;
 SELECT lance_create_table('wider');
 \c
 SELECT count(*) FROM wider;
-SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
-	'VmPeak:\s+(\d+)'))[1]::bigint AS peak_before \gset
+SELECT vm_peak_kb() AS peak_before \gset
 BEGIN;
 SET LOCAL client_min_messages = debug1;
 SET LOCAL lancedb.copy_parse_thread = off;
 COPY wider FROM PROGRAM '{ printf "1\t[%s]\t" "$(seq -s, 16000)"; yes "\\N" | head -99 | paste -s; }';
 RESET client_min_messages;
-SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
-	'VmPeak:\s+(\d+)'))[1]::bigint - :peak_before < 64 * 1024 AS under_64mb;
+SELECT vm_peak_kb() - :peak_before < 64 * 1024 AS under_64mb;
 COMMIT;
 SELECT id, (v1::real[])[16000], v100 IS NULL AS v100_null FROM wider;
 
 DROP VIEW fast_view;
+DROP FUNCTION vm_peak_kb();
 DROP FOREIGN TABLE slow, fast, fallback, pinned, ident, not_lance, wide, wider CASCADE;
 DROP FOREIGN TABLE nowhere;
 DROP SERVER other, nowhere;
