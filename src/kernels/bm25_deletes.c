@@ -89,11 +89,12 @@ bm25_deletes_decode(const uint8_t *p, size_t len, uint64_t ndocs, Bm25Deletes **
 	for (uint64_t i = 0; i < ndead; i++, p += 8)
 	{
 		d->ids[i] = bm25_get_u64(p);
-		if (i > 0 && d->ids[i] <= d->ids[i - 1])
+		if ((i > 0 && d->ids[i] <= d->ids[i - 1]) || d->ids[i] >= ndocs)
 		{
 			bm25_deletes_free(d);
-			return core_error(err, CORE_ERR_CORRUPT, "bm25 deletions: doc id %llu out of order",
-							  (unsigned long long) i);
+			return core_error(err, CORE_ERR_CORRUPT,
+							  "bm25 deletions: ordinal %llu out of order or past the segment's %llu documents",
+							  (unsigned long long) i, (unsigned long long) ndocs);
 		}
 	}
 	for (uint32_t i = 0; i < nterms; i++, p += TERM_ENTRY_SIZE)
@@ -216,11 +217,11 @@ bm25_deletes_add(Bm25SegReader *r, const uint64_t *ids, const uint32_t *dls, siz
 
 	*out = NULL;
 	/* ids come from the doc table; a corrupt one must not become a record */
-	for (size_t i = 1; i < n; i++)
-		if (ids[i] <= ids[i - 1])
+	for (size_t i = 0; i < n; i++)
+		if ((i > 0 && ids[i] <= ids[i - 1]) || ids[i] >= bm25_segr_info(r)->ndocs)
 			return core_error(err, CORE_ERR_CORRUPT,
-							  "bm25 deletions: dead doc id %llu at %zu does not follow %llu",
-							  (unsigned long long) ids[i], i, (unsigned long long) ids[i - 1]);
+							  "bm25 deletions: dead ordinal %llu at %zu is out of order or past the doc table",
+							  (unsigned long long) ids[i], i);
 	if ((st = bm25_segr_load_terms(r, err)) != CORE_OK)
 		return st;
 	/* terms come in byte order, regions in the same order: offsets increase */

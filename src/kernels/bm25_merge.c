@@ -197,6 +197,7 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 	size_t		ndocs = 0,
 				doccap = 0;
 	uint32_t   *next = NULL;	/* per source: next term index */
+	uint64_t  **srcdocs = NULL;	/* per segment source: doc id of each ordinal */
 	Bm25MemTerm **memterms = NULL;
 	size_t		nmemterms = 0;
 	bool		positions = src->mem ? bm25_mem_positions(src->mem) : false;
@@ -205,6 +206,13 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 
 	for (size_t s = 0; s < src->nsegs; s++)
 		positions = positions || bm25_segr_info(src->segs[s])->positions;
+
+	srcdocs = core_calloc(src->nsegs ? src->nsegs : 1, sizeof(uint64_t *));
+	if (srcdocs == NULL)
+	{
+		st = core_error(err, CORE_ERR_NOMEM, "bm25 merge: out of memory");
+		goto done;
+	}
 
 	/* documents: keep or drop each once */
 	for (size_t s = 0; s < nsrc && st == CORE_OK; s++)
@@ -219,6 +227,8 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 		{
 			if ((st = bm25_segr_doctable(src->segs[s], &sd, &sl, err)) != CORE_OK)
 				break;
+			/* kept to name the postings, which are in ordinals */
+			srcdocs[s] = sd;
 			cd = sd;
 			cl = sl;
 			n = bm25_segr_info(src->segs[s])->ndocs;
@@ -233,7 +243,7 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 			 * Deleted before: gone, and not "dead" either, since a live row
 			 * may have its heap TID in another source now.
 			 */
-			if (s < src->nsegs && bm25_deletes_has(bm25_segr_deletes(src->segs[s]), cd[i]))
+			if (s < src->nsegs && bm25_deletes_has(bm25_segr_deletes(src->segs[s]), i))
 				continue;
 			if (src->keep == NULL || src->keep(src->keep_arg, cd[i]))
 			{
@@ -257,7 +267,6 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 				dead[ndead++] = cd[i];
 			}
 		}
-		core_free(sd);
 		core_free(sl);
 	}
 	if (st != CORE_OK)
@@ -294,13 +303,8 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 		core_free(dls);
 		dls = nl;
 	}
-	{
-		uint64_t	total = 0;
-
-		for (size_t i = 0; i < ndocs; i++)
-			total += dls[i];
-		bm25_segw_set_avgdl(w, ndocs > 0 ? (double) total / (double) ndocs : 0.0);
-	}
+	if ((st = bm25_segw_set_docs(w, ndocs, docs, dls, err)) != CORE_OK)
+		goto done;
 
 	for (size_t s = 0; s < src->nsegs && st == CORE_OK; s++)
 		st = bm25_segr_load_terms(src->segs[s], err);
@@ -388,12 +392,13 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 				for (; c.doc != BM25_DOC_END; bm25_cursor_next(&c))
 				{
 					const uint32_t *pos = NULL;
+					uint64_t	docid = srcdocs[s][c.doc];
 
-					if (IsDead(&deadset, c.doc))
+					if (IsDead(&deadset, docid))
 						continue;
 					if (positions && (pos = bm25_cursor_positions(&c)) == NULL)
 						break;
-					if (!PushPosting(&ps, c.doc, bm25_cursor_tf(&c), bm25_cursor_dl(&c), pos))
+					if (!PushPosting(&ps, docid, bm25_cursor_tf(&c), bm25_cursor_dl(&c), pos))
 					{
 						st = core_error(err, CORE_ERR_NOMEM, "bm25 merge: out of memory");
 						break;
@@ -446,7 +451,7 @@ bm25_merge(const Bm25MergeSources *src, Bm25SegWriter *w, Bm25SegInfo *info,
 			break;
 	}
 	if (st == CORE_OK)
-		st = bm25_segw_finish(w, ndocs, docs, dls, info, err);
+		st = bm25_segw_finish(w, info, err);
 	if (ndead_out)
 		*ndead_out = ndead;
 done:
@@ -455,6 +460,9 @@ done:
 	core_free(ps.dls);
 	core_free(ps.pos);
 	core_free(next);
+	for (size_t s = 0; srcdocs && s < src->nsegs; s++)
+		core_free(srcdocs[s]);
+	core_free(srcdocs);
 	core_free(dead);
 	core_free(deadset.slots);
 	core_free(docs);

@@ -87,7 +87,7 @@ typedef struct Bm25DocSet
 
 extern void bm25_docset_free(Bm25DocSet *s);
 
-/* The documents of one segment that match (sorted by doc id). */
+/* The documents of one segment that match (their ordinals, sorted). */
 extern CoreStatus bm25_query_match_segment(const Bm25QNode *n, const Bm25SegReader *r,
 										   Bm25DocSet *out, CoreError *err);
 

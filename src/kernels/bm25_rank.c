@@ -109,6 +109,25 @@ bm25_topk_push(Bm25TopK *t, uint64_t docid, double score)
 	SiftDown(t->hits, t->n, 0);
 }
 
+/*
+ * Offer a segment's document, named by its ordinal, to the top k: only one
+ * that can enter is looked up in the doc table, since the heap orders
+ * equal scores by the caller's doc id.
+ */
+static CoreStatus
+PushOrdinal(Bm25TopK *t, const Bm25SegReader *r, uint64_t ord, double score, CoreError *err)
+{
+	uint64_t	docid;
+
+	if (t->k == 0 || (t->n == t->k && score < t->hits[0].score))
+		return CORE_OK;
+	if (!bm25_segr_doc_id(r, ord, &docid))
+		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read doc table entry %llu",
+						  (unsigned long long) ord);
+	bm25_topk_push(t, docid, score);
+	return CORE_OK;
+}
+
 static int
 CompareBest(const void *a, const void *b)
 {
@@ -515,7 +534,7 @@ Seed(Bm25TopK *t, const Bm25Params *p, TermState *s, size_t nterms, uint64_t **s
 				s[i].idf * bm25_tf_part(p, bm25_cursor_tf(&cs[i]), bm25_cursor_dl(&cs[i])) : 0.0;
 		}
 		part[lead->orig] = lead_part[j];
-		bm25_topk_push(t, d, SumParts(part, nterms));
+		st = PushOrdinal(t, lead->c->r, d, SumParts(part, nterms), err);
 	}
 	*nseeds = n;
 	/* the main pass starts its block bounds over from the first block */
@@ -759,7 +778,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			}
 		}
 		if (score >= theta * (1.0 - 1e-12))
-			bm25_topk_push(t, d, SumParts(part, nterms));
+			st = PushOrdinal(t, s[0].c->r, d, SumParts(part, nterms), err);
 	}
 	for (size_t i = 0; i < nterms && st == CORE_OK; i++)
 		if (bm25_cursor_status(s[i].c) != CORE_OK)
@@ -788,7 +807,8 @@ bm25_rank_docs(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t nte
 			if (c->doc == docs[j])
 				score += terms[i].idf * bm25_tf_part(p, bm25_cursor_tf(c), bm25_cursor_dl(c));
 		}
-		bm25_topk_push(t, docs[j], score);
+		if (nterms > 0 && PushOrdinal(t, terms[0].cursor->r, docs[j], score, err) != CORE_OK)
+			return CORE_ERR_CORRUPT;
 	}
 	for (size_t i = 0; i < nterms; i++)
 		if (bm25_cursor_status(terms[i].cursor) != CORE_OK)

@@ -110,16 +110,20 @@ typedef struct Bm25RankTerm
 } Bm25RankTerm;
 
 /*
- * Add the segment's best documents to t.  Cursors must be fresh; the
- * function moves them.  cancel (may be NULL) is polled every few thousand
- * documents; nonzero stops with CORE_ERR_CANCELED.
+ * Add the segment's best documents to t, under the doc ids its doc table
+ * gives their ordinals (so t can gather several segments).  Cursors must
+ * be fresh; the function moves them.  cancel (may be NULL) is polled every
+ * few thousand documents; nonzero stops with CORE_ERR_CANCELED.
  */
 extern CoreStatus bm25_rank_segment(Bm25TopK *t, const Bm25Params *p,
 									Bm25RankTerm *terms, size_t nterms,
 									int (*cancel) (void *), void *cancel_arg,
 									CoreError *err);
 
-/* Score exactly the documents of a sorted list (a boolean filter's result). */
+/*
+ * Score exactly the documents of a sorted list of the cursors' segment's
+ * ordinals (a boolean filter's result), adding them to t by doc id.
+ */
 extern CoreStatus bm25_rank_docs(Bm25TopK *t, const Bm25Params *p,
 								 Bm25RankTerm *terms, size_t nterms,
 								 const uint64_t *docs, size_t ndocs, CoreError *err);

@@ -40,6 +40,13 @@ struct Bm25SegWriter
 	double		k1;				/* 0: no largest tf parts */
 	double		b;
 	double		avgdl;
+	/* the doc table, from bm25_segw_set_docs */
+	size_t		ndocs;
+	const uint64_t *docids;
+	const uint32_t *dls;
+	bool		have_docs;
+	uint64_t   *ords;			/* scratch: one term's ordinals */
+	size_t		ords_cap;
 };
 
 Bm25SegWriter *
@@ -67,10 +74,72 @@ bm25_segw_set_params(Bm25SegWriter *w, double k1, double b)
 	w->b = b;
 }
 
-void
-bm25_segw_set_avgdl(Bm25SegWriter *w, double avgdl)
+CoreStatus
+bm25_segw_set_docs(Bm25SegWriter *w, size_t ndocs, const uint64_t *docids,
+				   const uint32_t *dls, CoreError *err)
 {
-	w->avgdl = avgdl;
+	uint64_t	total = 0;
+
+	for (size_t i = 0; i < ndocs; i++)
+	{
+		if (i > 0 && docids[i] <= docids[i - 1])
+			return core_error(err, CORE_ERR_INVALID, "bm25 segment: doc table out of order at %zu", i);
+		total += dls[i];
+	}
+	w->ndocs = ndocs;
+	w->docids = docids;
+	w->dls = dls;
+	w->have_docs = true;
+	w->avgdl = ndocs > 0 ? (double) total / (double) ndocs : 0.0;
+	return CORE_OK;
+}
+
+/*
+ * The doc table ordinals of a term's doc ids, which increase, so each is
+ * found by galloping on from the last; false when one is not in the table.
+ */
+static bool
+MapOrdinals(Bm25SegWriter *w, const uint64_t *docids, size_t n)
+{
+	size_t		at = 0;
+
+	if (n > w->ords_cap)
+	{
+		uint64_t   *o = core_realloc(w->ords, n * sizeof(uint64_t));
+
+		if (o == NULL)
+			return false;
+		w->ords = o;
+		w->ords_cap = n;
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t		step = 1,
+					lo = at,
+					hi;
+
+		/* gallop to a bound past docids[i], then bisect */
+		while (at + step < w->ndocs && w->docids[at + step] < docids[i])
+		{
+			lo = at + step;
+			step *= 2;
+		}
+		hi = at + step < w->ndocs ? at + step + 1 : w->ndocs;
+		while (lo < hi)
+		{
+			size_t		mid = lo + (hi - lo) / 2;
+
+			if (w->docids[mid] < docids[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo >= w->ndocs || w->docids[lo] != docids[i])
+			return false;
+		w->ords[i] = lo;
+		at = lo;
+	}
+	return true;
 }
 
 /*
@@ -118,6 +187,7 @@ bm25_segw_free(Bm25SegWriter *w)
 	bm25_buf_free(&w->dindex);
 	bm25_buf_free(&w->region);
 	bm25_buf_free(&w->skip);
+	core_free(w->ords);
 	core_free(w);
 }
 
@@ -322,6 +392,13 @@ bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len, size_t n,
 							  "bm25 segment: term \"%.*s\": posting %zu has tf 0 or a doc id out of order",
 							  (int) len, term, i);
 	}
+	if (!w->have_docs)
+		return core_error(err, CORE_ERR_INVALID, "bm25 segment: a term before the doc table");
+	if (!MapOrdinals(w, docids, n))
+		return core_error(err, w->ords_cap < n ? CORE_ERR_NOMEM : CORE_ERR_INVALID,
+						  "bm25 segment: term \"%.*s\" has a document that is not in the doc table",
+						  (int) len, term);
+	docids = w->ords;
 
 	w->region.len = 0;
 	w->skip.len = 0;
@@ -388,22 +465,19 @@ bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len, size_t n,
 }
 
 CoreStatus
-bm25_segw_finish(Bm25SegWriter *w, size_t ndocs, const uint64_t *docids,
-				 const uint32_t *dls, Bm25SegInfo *info, CoreError *err)
+bm25_segw_finish(Bm25SegWriter *w, Bm25SegInfo *info, CoreError *err)
 {
 	uint64_t	total = 0;
 	CoreStatus	st;
 
 	memset(info, 0, sizeof(*info));
 	info->doctab_off = Offset(w);
-	bm25_buf_put_u64(&w->out, ndocs);
-	for (size_t i = 0; i < ndocs; i++)
+	bm25_buf_put_u64(&w->out, w->ndocs);
+	for (size_t i = 0; i < w->ndocs; i++)
 	{
-		if (i > 0 && docids[i] <= docids[i - 1])
-			return core_error(err, CORE_ERR_INVALID, "bm25 segment: doc table out of order at %zu", i);
-		bm25_buf_put_u64(&w->out, docids[i]);
-		bm25_buf_put_u32(&w->out, dls[i]);
-		total += dls[i];
+		bm25_buf_put_u64(&w->out, w->docids[i]);
+		bm25_buf_put_u32(&w->out, w->dls[i]);
+		total += w->dls[i];
 		if ((st = Flush(w, false, err)) != CORE_OK)
 			return st;
 	}
@@ -418,7 +492,7 @@ bm25_segw_finish(Bm25SegWriter *w, size_t ndocs, const uint64_t *docids,
 	if ((st = Flush(w, true, err)) != CORE_OK)
 		return st;
 	info->nbytes = w->sunk;
-	info->ndocs = ndocs;
+	info->ndocs = w->ndocs;
 	info->total_dl = total;
 	info->nterms = w->nterms;
 	info->positions = w->positions;
@@ -746,6 +820,52 @@ bm25_segr_doctable(const Bm25SegReader *r, uint64_t **docids, uint32_t **dls, Co
 	return CORE_OK;
 }
 
+bool
+bm25_segr_doc_id(const Bm25SegReader *r, uint64_t ord, uint64_t *docid)
+{
+	uint8_t		raw[8];
+
+	if (ord >= r->info.ndocs || r->read(r->ctx, r->info.doctab_off + 8 + ord * 12, 8, raw) != 0)
+		return false;
+	*docid = bm25_get_u64(raw);
+	return true;
+}
+
+CoreStatus
+bm25_segr_doc_ids(const Bm25SegReader *r, uint64_t *ids, size_t n, CoreError *err)
+{
+	uint64_t   *docids;
+	uint32_t   *dls;
+	CoreStatus	st;
+
+	/* a few entries are read one by one; many, with the whole table */
+	if (n < r->info.ndocs / 64)
+	{
+		for (size_t i = 0; i < n; i++)
+			if (!bm25_segr_doc_id(r, ids[i], &ids[i]))
+				return core_error(err, CORE_ERR_CORRUPT,
+								  "bm25 segment: cannot read doc table entry %llu",
+								  (unsigned long long) ids[i]);
+		return CORE_OK;
+	}
+	if ((st = bm25_segr_doctable(r, &docids, &dls, err)) != CORE_OK)
+		return st;
+	for (size_t i = 0; i < n; i++)
+	{
+		if (ids[i] >= r->info.ndocs)
+		{
+			core_free(docids);
+			core_free(dls);
+			return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: ordinal %llu past the doc table",
+							  (unsigned long long) ids[i]);
+		}
+		ids[i] = docids[ids[i]];
+	}
+	core_free(docids);
+	core_free(dls);
+	return CORE_OK;
+}
+
 /* --- cursors --- */
 
 static void
@@ -800,9 +920,11 @@ LoadBlock(Bm25Cursor *c, uint32_t b)
 	for (uint32_t i = 1; i < n; i++)
 	{
 		if (v[i - 1] == 0 || c->docids[i - 1] > UINT64_MAX - 1 - v[i - 1])
-			return CursorFail(c, "doc ids out of order");
+			return CursorFail(c, "ordinals out of order");
 		c->docids[i] = c->docids[i - 1] + v[i - 1];
 	}
+	if (c->docids[n - 1] >= c->r->info.ndocs)
+		return CursorFail(c, "ordinal past the doc table");
 	c->tf_packed = p;
 	c->tf_width = wt;
 	c->dl_width = wl;

@@ -9,7 +9,7 @@
  *		term regions | doc table | dictionary | dictionary index
  *
  * A term region is a skip table (one entry per posting block, none when
- * the term has a single block, as most do: last doc id,
+ * the term has a single block, as most do: last ordinal,
  * block offset and length, and up to BM25_IMPACTS (tf, dl) "impacts")
  * followed by the blocks.  The skip entries let a query skip blocks without
  * decoding them and bound a block's best BM25 score: a score grows with tf
@@ -28,7 +28,7 @@
  * every tf part is at most that value times max(1, L / A) (the length term
  * shrinks by at most A / L), so it bounds the block exactly when the
  * statistics are the writer's and safely when they have moved.  A block holds up to
- * BM25_BLOCK_SIZE postings: doc-id gaps, tf - 1 and the exact document
+ * BM25_BLOCK_SIZE postings: ordinal gaps, tf - 1 and the exact document
  * length, each bit-packed, then (with positions) every posting's positions
  * as delta varints.  Carrying dl in the posting makes scoring self-contained.
  *
@@ -38,7 +38,13 @@
  * count and the term's overall max tf / min dl; the dictionary index holds
  * every 32nd term with its offset in the dictionary.
  *
- * Doc ids are opaque 64-bit integers, increasing within a posting list.
+ * Postings name documents by their ordinal in the doc table, not by the
+ * caller's doc id: the doc table maps ordinal to doc id (bm25_segr_doc_id),
+ * ordinals give small gaps, and they let a query address "the documents
+ * 16i to 16i + 15" of a segment.  The writer is given the doc table first and
+ * maps the caller's doc ids (opaque 64-bit integers, increasing within a
+ * posting list) as terms come; cursors, deletion records and query results
+ * of one segment are in ordinals.
  *
  *-------------------------------------------------------------------------
  */
@@ -109,27 +115,31 @@ typedef struct Bm25SegWriter Bm25SegWriter;
 extern Bm25SegWriter *bm25_segw_create(bool positions, Bm25SinkFn sink, void *ctx);
 
 /*
- * Give the writer the k1 and b of the index and, before the first term,
- * the segment's average document length, so that each block records its
+ * Give the writer the k1 and b of the index, so that each block records its
  * largest tf part; without them blocks are bounded by their impacts only.
  */
 extern void bm25_segw_set_params(Bm25SegWriter *w, double k1, double b);
-extern void bm25_segw_set_avgdl(Bm25SegWriter *w, double avgdl);
+
+/*
+ * The segment's documents, doc ids strictly increasing, before the first
+ * term; the arrays must live until bm25_segw_finish.
+ */
+extern CoreStatus bm25_segw_set_docs(Bm25SegWriter *w, size_t ndocs, const uint64_t *docids,
+									 const uint32_t *dls, CoreError *err);
 
 /*
  * Add one term's postings; terms must come in strictly increasing byte
- * order and doc ids strictly increasing.  positions holds sum(tfs) entries,
- * each document's in increasing order (NULL without positions).
+ * order and doc ids strictly increasing, each one of the doc table's.
+ * positions holds sum(tfs) entries, each document's in increasing order
+ * (NULL without positions).
  */
 extern CoreStatus bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len,
 									 size_t n, const uint64_t *docids,
 									 const uint32_t *tfs, const uint32_t *dls,
 									 const uint32_t *positions, CoreError *err);
 
-/* Write the doc table (doc ids increasing) and the dictionary. */
-extern CoreStatus bm25_segw_finish(Bm25SegWriter *w, size_t ndocs,
-								   const uint64_t *docids, const uint32_t *dls,
-								   Bm25SegInfo *info, CoreError *err);
+/* Write the doc table and the dictionary. */
+extern CoreStatus bm25_segw_finish(Bm25SegWriter *w, Bm25SegInfo *info, CoreError *err);
 extern void bm25_segw_free(Bm25SegWriter *w);
 
 /* --- reading --- */
@@ -161,9 +171,16 @@ extern CoreStatus bm25_segr_load_terms(Bm25SegReader *r, CoreError *err);
 /* The i-th term in byte order (after bm25_segr_load_terms). */
 extern const char *bm25_segr_term(const Bm25SegReader *r, uint32_t i, size_t *len,
 								  Bm25TermInfo *ti);
-/* Read the doc table into new arrays (core_free them). */
+/* Read the doc table into new arrays, by ordinal (core_free them). */
 extern CoreStatus bm25_segr_doctable(const Bm25SegReader *r, uint64_t **docids,
 									 uint32_t **dls, CoreError *err);
+
+/* The doc id of ordinal ord; false when it cannot be read. */
+extern bool bm25_segr_doc_id(const Bm25SegReader *r, uint64_t ord, uint64_t *docid);
+
+/* Replace n ordinals by their doc ids, in place. */
+extern CoreStatus bm25_segr_doc_ids(const Bm25SegReader *r, uint64_t *ids, size_t n,
+									CoreError *err);
 
 /*
  * A cursor over one term's postings, but for the reader's deleted
@@ -179,11 +196,11 @@ typedef struct Bm25Cursor
 	int32_t		block;			/* decoded block, -1 before the first */
 	uint32_t	n;				/* postings in the decoded block */
 	uint32_t	idx;			/* current posting in it */
-	uint64_t	doc;			/* current doc id or BM25_DOC_END */
-	uint64_t	docids[BM25_BLOCK_SIZE];
+	uint64_t	doc;			/* current ordinal or BM25_DOC_END */
+	uint64_t	docids[BM25_BLOCK_SIZE];	/* the block's ordinals */
 	uint32_t	tfs[BM25_BLOCK_SIZE];
 	uint32_t	dls[BM25_BLOCK_SIZE];
-	/* tf and dl are decoded on first use: seeks often need only doc ids */
+	/* tf and dl are decoded on first use: seeks often need only ordinals */
 	bool		tfdl_ready;
 	const uint8_t *tf_packed;
 	int			tf_width;
@@ -209,7 +226,7 @@ extern void bm25_cursor_next(Bm25Cursor *c);
  * passed over as by bm25_cursor_next.
  */
 extern void bm25_cursor_next_from(Bm25Cursor *c, uint32_t idx);
-/* Move to the first posting with doc id >= target. */
+/* Move to the first posting with ordinal >= target. */
 extern void bm25_cursor_seek(Bm25Cursor *c, uint64_t target);
 
 /* The impacts of block b: n (tf, dl) pairs; returns n. */
@@ -227,7 +244,7 @@ bm25_cursor_block_tfmax(const Bm25Cursor *c, uint32_t b)
 	return (double) f;
 }
 
-/* The last doc id of block b. */
+/* The last ordinal of block b. */
 static inline uint64_t
 bm25_cursor_block_last(const Bm25Cursor *c, uint32_t b)
 {

@@ -102,6 +102,20 @@ BuildSegment(MemStream *s, const char **docs, const uint64_t *ids, size_t n)
 	return r;
 }
 
+/*
+ * The caller's doc id of a cursor's posting (postings hold ordinals), or 0,
+ * which no test uses, when the doc table cannot say.
+ */
+static uint64_t
+DocOf(const Bm25Cursor *c)
+{
+	uint64_t	id = BM25_DOC_END;
+
+	if (c->doc != BM25_DOC_END && !bm25_segr_doc_id(c->r, c->doc, &id))
+		return 0;
+	return id;
+}
+
 typedef struct Collected
 {
 	char		toks[16][32];
@@ -195,11 +209,11 @@ UNIT_TEST(segment_round_trips_postings_and_positions)
 	CHECK(!bm25_segr_lookup(r, "zz", 2, &ti));
 	CHECK(bm25_segr_lookup(r, "a", 1, &ti));
 	CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
-	CHECK(c.doc == 10 && bm25_cursor_tf(&c) == 2 && bm25_cursor_dl(&c) == 4);
+	CHECK(c.doc == 0 && DocOf(&c) == 10 && bm25_cursor_tf(&c) == 2 && bm25_cursor_dl(&c) == 4);
 	pos = bm25_cursor_positions(&c);
 	CHECK(pos && pos[0] == 0 && pos[1] == 2);
 	bm25_cursor_next(&c);
-	CHECK(c.doc == 30 && bm25_cursor_tf(&c) == 1 && bm25_cursor_dl(&c) == 2);
+	CHECK(c.doc == 2 && DocOf(&c) == 30 && bm25_cursor_tf(&c) == 1 && bm25_cursor_dl(&c) == 2);
 	pos = bm25_cursor_positions(&c);
 	CHECK(pos && pos[0] == 1);
 	bm25_cursor_next(&c);
@@ -619,9 +633,9 @@ UNIT_TEST(merge_drops_dead_documents_and_recounts_statistics)
 	CHECK(bm25_segr_lookup(r, "y", 1, &ti) && ti.df == 1);
 	CHECK(bm25_segr_lookup(r, "z", 1, &ti) && ti.df == 2);
 	CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
-	CHECK(c.doc == 3 && bm25_cursor_positions(&c)[0] == 1);
+	CHECK(DocOf(&c) == 3 && bm25_cursor_positions(&c)[0] == 1);
 	bm25_cursor_next(&c);
-	CHECK(c.doc == 5 && bm25_cursor_tf(&c) == 2);
+	CHECK(DocOf(&c) == 5 && bm25_cursor_tf(&c) == 2);
 	bm25_cursor_close(&c);
 	bm25_segr_free(r);
 	bm25_segr_free(ra);
@@ -649,7 +663,7 @@ RecordDead(Bm25SegReader *r, bool (*dead) (size_t))
 	for (size_t i = 0; i < n; i++)
 		if (dead(i))
 		{
-			ids[m] = docids[i];
+			ids[m] = i;
 			lens[m++] = dls[i];
 		}
 	CHECK(bm25_deletes_add(r, ids, lens, m, NULL, NULL, &d, NULL) == CORE_OK);
@@ -739,7 +753,7 @@ UNIT_TEST(recorded_deletions_equal_a_fresh_build_of_the_live_documents)
 			continue;
 		CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
 		CHECK(bm25_cursor_open(&fc, fresh, &fti, NULL) == CORE_OK);
-		while (fc.doc != BM25_DOC_END && c.doc == fc.doc &&
+		while (fc.doc != BM25_DOC_END && DocOf(&c) == DocOf(&fc) &&
 			   bm25_cursor_tf(&c) == bm25_cursor_tf(&fc))
 		{
 			bm25_cursor_next(&c);
@@ -851,13 +865,13 @@ UNIT_TEST(cursor_next_from_lands_on_the_next_live_posting_even_past_its_block)
 	CHECK(bm25_segr_lookup(r, "x", 1, &ti) && ti.nblocks == 3);
 	CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
 	bm25_cursor_next_from(&c, 5);
-	CHECK(c.block == 0 && c.idx == 5 && c.doc == ids[5]);
+	CHECK(c.block == 0 && c.idx == 5 && DocOf(&c) == ids[5]);
 	bm25_cursor_next_from(&c, 6);
-	CHECK(c.block == 0 && c.idx == 7 && c.doc == ids[7]);
+	CHECK(c.block == 0 && c.idx == 7 && DocOf(&c) == ids[7]);
 	bm25_cursor_next_from(&c, 127);
-	CHECK(c.block == 1 && c.doc == ids[129]);
+	CHECK(c.block == 1 && DocOf(&c) == ids[129]);
 	bm25_cursor_next_from(&c, c.n);
-	CHECK(c.block == 2 && c.doc == ids[256] && bm25_cursor_status(&c) == CORE_OK);
+	CHECK(c.block == 2 && DocOf(&c) == ids[256] && bm25_cursor_status(&c) == CORE_OK);
 	bm25_cursor_next_from(&c, c.n);
 	CHECK(c.doc == BM25_DOC_END && bm25_cursor_status(&c) == CORE_OK);
 	bm25_cursor_close(&c);
@@ -896,7 +910,7 @@ MarkAroundBlockEnds(Bm25SegReader *r, const char *term)
 	CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
 	for (uint32_t j = 0; c.doc != BM25_DOC_END; j++, bm25_cursor_next(&c))
 		if (j % BM25_BLOCK_SIZE >= BM25_BLOCK_SIZE - 2 || (j > 0 && j % BM25_BLOCK_SIZE == 0))
-			two_seg_dead[(c.doc - 1) / 5] = true;
+			two_seg_dead[c.doc] = true;
 	bm25_cursor_close(&c);
 }
 
@@ -1076,7 +1090,8 @@ UNIT_TEST(deletions_from_a_corrupt_segment_are_an_error)
 {
 	const char *docs[] = {"a b", "a", "b"};
 	uint64_t	ids[] = {1, 2, 3};
-	uint64_t	backwards[] = {3, 1};
+	uint64_t	backwards[] = {2, 0};
+	uint64_t	past[] = {3};
 	uint32_t	dls[] = {1, 2};
 	MemStream	s;
 	Bm25SegReader *r = BuildSegment(&s, docs, ids, 3);
@@ -1088,7 +1103,10 @@ UNIT_TEST(deletions_from_a_corrupt_segment_are_an_error)
 	uint8_t    *e1 = e0 + 2 + 1 + 24;
 
 	CHECK(bm25_deletes_add(r, backwards, dls, 2, NULL, NULL, &d, &err) == CORE_ERR_CORRUPT);
-	CHECK(d == NULL && strstr(err.msg, "dead doc id 1 at 1 does not follow 3"));
+	CHECK(d == NULL && strstr(err.msg, "dead ordinal 0 at 1 is out of order"));
+	memset(&err, 0, sizeof(err));
+	CHECK(bm25_deletes_add(r, past, dls, 1, NULL, NULL, &d, &err) == CORE_ERR_CORRUPT);
+	CHECK(d == NULL && strstr(err.msg, "dead ordinal 3 at 0"));
 	/* swap the region offsets of "a" and "b" (u16 length, term, df u32, offset u64) */
 	memcpy(off0, e0 + 2 + 1 + 4, 8);
 	memcpy(e0 + 2 + 1 + 4, e1 + 2 + 1 + 4, 8);
@@ -1096,6 +1114,61 @@ UNIT_TEST(deletions_from_a_corrupt_segment_are_an_error)
 	memset(&err, 0, sizeof(err));
 	CHECK(bm25_deletes_add(r, ids, dls, 1, NULL, NULL, &d, &err) == CORE_ERR_CORRUPT);
 	CHECK(d == NULL && strstr(err.msg, "term 1's region"));
+	bm25_segr_free(r);
+	bm25_buf_free(&s.buf);
+}
+
+UNIT_TEST(segment_writer_names_postings_by_doc_table_ordinal)
+{
+	uint64_t	docs[] = {7, 9, 40};
+	uint32_t	dls[] = {1, 2, 3};
+	uint64_t	stray[] = {9, 10};
+	uint64_t	both[] = {7, 40};
+	uint32_t	tfs[] = {1, 1};
+	uint32_t	pos[] = {0, 0};
+	MemStream	s;
+	Bm25SegWriter *w;
+	Bm25SegInfo info;
+	Bm25SegReader *r = NULL;
+	Bm25TermInfo ti;
+	Bm25Cursor	c;
+	CoreError	err = {0};
+	uint64_t	ids[] = {2, 0};
+
+	bm25_buf_init(&s.buf);
+	w = bm25_segw_create(true, MemSink, &s);
+	CHECK(bm25_segw_add_term(w, "a", 1, 2, both, tfs, dls, pos, &err) == CORE_ERR_INVALID);
+	CHECK(strstr(err.msg, "before the doc table"));
+	CHECK(bm25_segw_set_docs(w, 3, docs, dls, NULL) == CORE_OK);
+	memset(&err, 0, sizeof(err));
+	CHECK(bm25_segw_add_term(w, "a", 1, 2, stray, tfs, dls, pos, &err) == CORE_ERR_INVALID);
+	CHECK(strstr(err.msg, "term \"a\" has a document that is not in the doc table"));
+	CHECK(bm25_segw_add_term(w, "b", 1, 2, both, tfs, dls, pos, NULL) == CORE_OK);
+	CHECK(bm25_segw_finish(w, &info, NULL) == CORE_OK);
+	bm25_segw_free(w);
+	CHECK(bm25_segr_open(&info, MemRead, &s, &r, NULL) == CORE_OK);
+	CHECK(bm25_segr_lookup(r, "b", 1, &ti));
+	CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
+	CHECK(c.doc == 0 && DocOf(&c) == 7);
+	bm25_cursor_next(&c);
+	CHECK(c.doc == 2 && DocOf(&c) == 40);
+	bm25_cursor_close(&c);
+	CHECK(bm25_segr_doc_ids(r, ids, 2, NULL) == CORE_OK && ids[0] == 40 && ids[1] == 7);
+	ids[0] = 3;
+	CHECK(bm25_segr_doc_ids(r, ids, 1, &err) == CORE_ERR_CORRUPT);
+	/* a deletion record naming an ordinal past the doc table is corrupt */
+	{
+		Bm25Deletes one = {1, 1, (uint64_t[]) {3}, 0, NULL, NULL};
+		Bm25Deletes *back = NULL;
+		Bm25Buf		buf;
+
+		bm25_buf_init(&buf);
+		bm25_deletes_encode(&one, &buf);
+		CHECK(bm25_deletes_decode(buf.data, buf.len, 3, &back, &err) == CORE_ERR_CORRUPT && back == NULL);
+		CHECK(bm25_deletes_decode(buf.data, buf.len, 4, &back, NULL) == CORE_OK && back->ids[0] == 3);
+		bm25_deletes_free(back);
+		bm25_buf_free(&buf);
+	}
 	bm25_segr_free(r);
 	bm25_buf_free(&s.buf);
 }

@@ -26,7 +26,9 @@
  * so pages are freed only when nobody can be reading them.  A heavyweight
  * lock (not an LWLock) is used so that long merges stay cancelable.
  *
- * Doc ids are heap TIDs: block << BM25_OFFSET_BITS | offset.
+ * Doc ids are heap TIDs: block << BM25_OFFSET_BITS | offset.  Inside a
+ * segment, postings and deletion records hold doc table ordinals instead
+ * (kernels/bm25_segment.h); ranking and matching give back doc ids.
  *
  *-------------------------------------------------------------------------
  */
@@ -51,7 +53,7 @@
 
 #define BM25_META_BLKNO		0
 #define BM25_MAGIC			0x424D3235
-#define BM25_VERSION		6
+#define BM25_VERSION		7
 #define BM25_MAX_SEGMENTS	16
 
 /*

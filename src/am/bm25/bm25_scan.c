@@ -434,6 +434,8 @@ Compute(IndexScanDesc scan)
 
 			if (set == NULL)
 				continue;
+			if (bm25_segr_doc_ids(readers[i], set->ids, set->n, &err) != CORE_OK)
+				Bm25ReportCore(&err, "matching", index);
 			if (so->n + set->n > cap)
 			{
 				while (so->n + set->n > cap)

@@ -37,7 +37,7 @@ FreeDocs(void *p)
 /* A segment's documents that this VACUUM found dead. */
 typedef struct SegDead
 {
-	uint64	   *ids;			/* increasing, as in the doc table */
+	uint64	   *ids;			/* doc table ordinals, increasing */
 	uint32	   *dls;
 	size_t		n;
 	size_t		cap;			/* allocated; none until one is found */
@@ -101,11 +101,11 @@ FindDead(Relation index, const Bm25MetaPageData *meta, IndexBulkDeleteCallback c
 		{
 			if ((d & 1023) == 0)
 				CHECK_FOR_INTERRUPTS();
-			if (bm25_deletes_has(before, docids[d]))
+			if (bm25_deletes_has(before, d))
 				continue;
 			Bm25DocTid(docids[d], &tid);
 			if (callback(&tid, state))
-				AddDead(&dead[i], old, docids[d], dls[d]);
+				AddDead(&dead[i], old, d, dls[d]);
 		}
 		/* runs the tracked frees */
 		MemoryContextReset(cxt);
