@@ -109,13 +109,9 @@ bm25_topk_push(Bm25TopK *t, uint64_t docid, double score)
 	SiftDown(t->hits, t->n, 0);
 }
 
-/*
- * Offer a segment's document, named by its ordinal, to the top k: only one
- * that can enter is looked up in the doc table, since the heap orders
- * equal scores by the caller's doc id.
- */
-static CoreStatus
-PushOrdinal(Bm25TopK *t, const Bm25SegReader *r, uint64_t ord, double score, CoreError *err)
+CoreStatus
+bm25_topk_push_ordinal(Bm25TopK *t, const Bm25SegReader *r, uint64_t ord, double score,
+					   CoreError *err)
 {
 	uint64_t	docid;
 
@@ -365,20 +361,6 @@ PassOver(const Bm25Params *p, TermState *s, size_t e, TermState *one, double loc
 }
 
 /*
- * How a segment's recorded largest tf parts translate to this query: they
- * hold for the writer's k1 and b, and grow by at most avgdl / ref_avgdl when
- * the average length has grown since; +inf (unusable) otherwise.
- */
-static double
-TfScale(const Bm25Params *p, const Bm25SegInfo *info)
-{
-	if (info->ref_k1 <= 0.0 || info->ref_k1 != p->k1 || info->ref_b != p->b ||
-		info->ref_avgdl <= 0.0)
-		return INFINITY;
-	return p->avgdl > info->ref_avgdl ? p->avgdl / info->ref_avgdl : 1.0;
-}
-
-/*
  * The bound of every document in [d, *upto] (*upto on entry: the first end
  * of an essential term's block at or after d, which the function may lower):
  * each non-essential term contributes the bound of its block that would
@@ -534,7 +516,7 @@ Seed(Bm25TopK *t, const Bm25Params *p, TermState *s, size_t nterms, uint64_t **s
 				s[i].idf * bm25_tf_part(p, bm25_cursor_tf(&cs[i]), bm25_cursor_dl(&cs[i])) : 0.0;
 		}
 		part[lead->orig] = lead_part[j];
-		st = PushOrdinal(t, lead->c->r, d, SumParts(part, nterms), err);
+		st = bm25_topk_push_ordinal(t, lead->c->r, d, SumParts(part, nterms), err);
 	}
 	*nseeds = n;
 	/* the main pass starts its block bounds over from the first block */
@@ -559,6 +541,15 @@ Seed(Bm25TopK *t, const Bm25Params *p, TermState *s, size_t nterms, uint64_t **s
 CoreStatus
 bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t nterms,
 				  int (*cancel) (void *), void *cancel_arg, CoreError *err)
+{
+	if (bm25_rank_ranges_usable(p, terms, nterms))
+		return bm25_rank_ranges(t, p, terms, nterms, cancel, cancel_arg, err);
+	return bm25_rank_maxscore(t, p, terms, nterms, cancel, cancel_arg, err);
+}
+
+CoreStatus
+bm25_rank_maxscore(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t nterms,
+				   int (*cancel) (void *), void *cancel_arg, CoreError *err)
 {
 	TermState  *s;
 	double	   *prefix;
@@ -598,7 +589,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 		s[i].idf = terms[i].idf;
 		s[i].ub = terms[i].idf *
 			bm25_tf_part(p, s[i].c->ti.max_tf, s[i].c->ti.min_dl) * BOUND_SLACK;
-		s[i].tfscale = TfScale(p, bm25_segr_info(s[i].c->r));
+		s[i].tfscale = bm25_tf_scale(p, bm25_segr_info(s[i].c->r));
 		if (s[i].tfscale < INFINITY && s[i].c->ti.nblocks > 1)
 		{
 			double		best = 0.0;
@@ -778,7 +769,7 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 			}
 		}
 		if (score >= theta * (1.0 - 1e-12))
-			st = PushOrdinal(t, s[0].c->r, d, SumParts(part, nterms), err);
+			st = bm25_topk_push_ordinal(t, s[0].c->r, d, SumParts(part, nterms), err);
 	}
 	for (size_t i = 0; i < nterms && st == CORE_OK; i++)
 		if (bm25_cursor_status(s[i].c) != CORE_OK)
@@ -807,7 +798,7 @@ bm25_rank_docs(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t nte
 			if (c->doc == docs[j])
 				score += terms[i].idf * bm25_tf_part(p, bm25_cursor_tf(c), bm25_cursor_dl(c));
 		}
-		if (nterms > 0 && PushOrdinal(t, terms[0].cursor->r, docs[j], score, err) != CORE_OK)
+		if (nterms > 0 && bm25_topk_push_ordinal(t, terms[0].cursor->r, docs[j], score, err) != CORE_OK)
 			return CORE_ERR_CORRUPT;
 	}
 	for (size_t i = 0; i < nterms; i++)

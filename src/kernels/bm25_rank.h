@@ -9,7 +9,9 @@
  *		score    = sum over distinct query terms t in d of
  *				   idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
  *
- * Top-k is MaxScore (Turtle & Flood 1995) with block-max bounds (Ding &
+ * Top-k goes by range bounds (bm25_rank_ranges.c) when a segment has them
+ * for a query's frequent terms; otherwise, and for segments without them,
+ * by MaxScore (Turtle & Flood 1995) with block-max bounds (Ding &
  * Suel 2011): terms are ordered by their largest possible contribution; the
  * terms whose bounds together cannot reach the current k-th score are
  * "non-essential" and only looked up for documents that an essential term
@@ -74,6 +76,21 @@ bm25_tf_part(const Bm25Params *p, uint32_t tf, uint32_t dl)
 	return (double) tf * (p->k1 + 1.0) / ((double) tf + p->c0 + p->c1 * (double) dl);
 }
 
+/*
+ * How a segment's recorded largest tf parts (block and range bounds)
+ * translate to this query: they hold for the writer's k1 and b, and grow
+ * by at most avgdl / ref_avgdl when the average length has grown since;
+ * +inf (unusable) otherwise.
+ */
+static inline double
+bm25_tf_scale(const Bm25Params *p, const Bm25SegInfo *info)
+{
+	if (info->ref_k1 <= 0.0 || info->ref_k1 != p->k1 || info->ref_b != p->b ||
+		info->ref_avgdl <= 0.0)
+		return INFINITY;
+	return p->avgdl > info->ref_avgdl ? p->avgdl / info->ref_avgdl : 1.0;
+}
+
 typedef struct Bm25Hit
 {
 	uint64_t	docid;
@@ -91,6 +108,14 @@ typedef struct Bm25TopK
 extern bool bm25_topk_init(Bm25TopK *t, size_t k);
 extern void bm25_topk_free(Bm25TopK *t);
 extern void bm25_topk_push(Bm25TopK *t, uint64_t docid, double score);
+
+/*
+ * Offer a segment's document, named by its ordinal, under its doc id: only
+ * one that can enter is looked up in the doc table, since the heap orders
+ * equal scores by doc id.
+ */
+extern CoreStatus bm25_topk_push_ordinal(Bm25TopK *t, const Bm25SegReader *r, uint64_t ord,
+										 double score, CoreError *err);
 
 /* The k-th score once k hits are in, else -infinity. */
 static inline double
@@ -119,6 +144,22 @@ extern CoreStatus bm25_rank_segment(Bm25TopK *t, const Bm25Params *p,
 									Bm25RankTerm *terms, size_t nterms,
 									int (*cancel) (void *), void *cancel_arg,
 									CoreError *err);
+
+/*
+ * The two ways bm25_rank_segment ranks: by range bounds (bm25_ranges.h)
+ * whenever bm25_rank_ranges_usable (the segment has them for the query's
+ * k1 and b and one of the terms is frequent enough to carry them), else by
+ * MaxScore over the posting blocks.  Both give exactly the same top k.
+ */
+extern bool bm25_rank_ranges_usable(const Bm25Params *p, Bm25RankTerm *terms, size_t nterms);
+extern CoreStatus bm25_rank_ranges(Bm25TopK *t, const Bm25Params *p,
+								   Bm25RankTerm *terms, size_t nterms,
+								   int (*cancel) (void *), void *cancel_arg,
+								   CoreError *err);
+extern CoreStatus bm25_rank_maxscore(Bm25TopK *t, const Bm25Params *p,
+									 Bm25RankTerm *terms, size_t nterms,
+									 int (*cancel) (void *), void *cancel_arg,
+									 CoreError *err);
 
 /*
  * Score exactly the documents of a sorted list of the cursors' segment's

@@ -13,6 +13,7 @@
 
 #include "core/alloc.h"
 #include "kernels/bm25_deletes.h"
+#include "kernels/bm25_ranges.h"
 
 /* fixed part of a dictionary entry after the term bytes */
 #define DICT_FIXED 24
@@ -437,6 +438,8 @@ bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len, size_t n,
 		if (bmin < dmin)
 			dmin = bmin;
 	}
+	if (w->k1 > 0.0 && w->avgdl > 0.0 && n >= bm25_range_min_df(w->ndocs))
+		bm25_ranges_put(&w->region, docids, tfs, dls, n, w->ndocs, w->k1, w->b, w->avgdl);
 	if (!w->region.ok || !w->skip.ok)
 		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory");
 	if (w->region.len + w->skip.len > UINT32_MAX)
@@ -481,6 +484,13 @@ bm25_segw_finish(Bm25SegWriter *w, Bm25SegInfo *info, CoreError *err)
 		if ((st = Flush(w, false, err)) != CORE_OK)
 			return st;
 	}
+	/* with range bounds: the lengths again, two bytes each, for ranking */
+	for (size_t i = 0; w->k1 > 0.0 && w->avgdl > 0.0 && i < w->ndocs; i++)
+	{
+		bm25_buf_put_u16(&w->out, w->dls[i] < 0xFFFF ? (uint16_t) w->dls[i] : 0xFFFF);
+		if ((st = Flush(w, false, err)) != CORE_OK)
+			return st;
+	}
 	info->dict_off = Offset(w);
 	info->dict_len = w->dict.len;
 	if (!w->dict.ok || !w->dindex.ok)
@@ -501,6 +511,7 @@ bm25_segw_finish(Bm25SegWriter *w, Bm25SegInfo *info, CoreError *err)
 		info->ref_k1 = w->k1;
 		info->ref_b = w->b;
 		info->ref_avgdl = w->avgdl;
+		info->range_min_df = bm25_range_min_df(w->ndocs);
 	}
 	return CORE_OK;
 }
@@ -526,6 +537,8 @@ struct Bm25SegReader
 	uint8_t    *dict;			/* whole dictionary, once loaded */
 	uint32_t   *entry;			/* offset of each term's entry in dict */
 	Bm25Deletes *deletes;		/* or NULL */
+	Bm25ViewFn	view;			/* or NULL */
+	void	   *view_ctx;
 };
 
 static int
@@ -581,7 +594,9 @@ bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
 		info->dict_len < (uint64_t) info->nterms * (DICT_FIXED + 3) ||
 		info->dindex_off != info->dict_off + info->dict_len ||
 		info->dindex_len > info->nbytes - info->dindex_off ||
-		info->dindex_len < (uint64_t) nidx * 11)
+		info->dindex_len < (uint64_t) nidx * 11 ||
+		(info->range_min_df > 0 &&
+		 bm25_range_lengths_off(info) + 2 * info->ndocs > info->dict_off))
 		return core_error(err, CORE_ERR_CORRUPT,
 						  "bm25 segment: dictionary at %llu (%llu bytes, %u terms) does not fit %llu bytes",
 						  (unsigned long long) info->dict_off, (unsigned long long) info->dict_len,
@@ -677,6 +692,39 @@ bm25_segr_set_source(Bm25SegReader *r, Bm25ReadFn read, void *ctx)
 {
 	r->read = read;
 	r->ctx = ctx;
+	r->view = NULL;
+	r->view_ctx = NULL;
+}
+
+void
+bm25_segr_set_view(Bm25SegReader *r, Bm25ViewFn view, void *ctx)
+{
+	r->view = view;
+	r->view_ctx = ctx;
+}
+
+bool
+bm25_segr_read(const Bm25SegReader *r, uint64_t off, size_t len, uint8_t *dst)
+{
+	return off <= r->info.nbytes && len <= r->info.nbytes - off &&
+		r->read(r->ctx, off, len, dst) == 0;
+}
+
+const uint8_t *
+bm25_segr_bytes(const Bm25SegReader *r, uint64_t off, size_t len, uint8_t *scratch)
+{
+	if (r->view)
+	{
+		size_t		got = len;
+		const uint8_t *p;
+
+		if (off > r->info.nbytes || len > r->info.nbytes - off)
+			return NULL;
+		p = r->view(r->view_ctx, off, &got);
+		if (p && got >= len)
+			return p;
+	}
+	return bm25_segr_read(r, off, len, scratch) ? scratch : NULL;
 }
 
 void
@@ -824,10 +872,12 @@ bool
 bm25_segr_doc_id(const Bm25SegReader *r, uint64_t ord, uint64_t *docid)
 {
 	uint8_t		raw[8];
+	const uint8_t *p;
 
-	if (ord >= r->info.ndocs || r->read(r->ctx, r->info.doctab_off + 8 + ord * 12, 8, raw) != 0)
+	if (ord >= r->info.ndocs ||
+		(p = bm25_segr_bytes(r, r->info.doctab_off + 8 + ord * 12, 8, raw)) == NULL)
 		return false;
-	*docid = bm25_get_u64(raw);
+	*docid = bm25_get_u64(p);
 	return true;
 }
 

@@ -93,6 +93,8 @@ typedef struct Bm25SegInfo
 	double		ref_k1;
 	double		ref_b;
 	double		ref_avgdl;
+	/* terms with this many postings carry range bounds (bm25_ranges.h); 0: none */
+	uint32_t	range_min_df;
 } Bm25SegInfo;
 
 /* One term of a segment's dictionary. */
@@ -147,6 +149,13 @@ extern void bm25_segw_free(Bm25SegWriter *w);
 /* Copy len bytes at off into dst; nonzero when they are not there. */
 typedef int (*Bm25ReadFn) (void *ctx, uint64_t off, size_t len, uint8_t *dst);
 
+/*
+ * The bytes at off in place, valid until the source is unbound: *len in,
+ * how many are wanted; out, how many follow off contiguously (at least
+ * one).  NULL when off is not in the segment.
+ */
+typedef const uint8_t *(*Bm25ViewFn) (void *ctx, uint64_t off, size_t *len);
+
 typedef struct Bm25SegReader Bm25SegReader;
 typedef struct Bm25Deletes Bm25Deletes;	/* kernels/bm25_deletes.h */
 
@@ -154,6 +163,22 @@ typedef struct Bm25Deletes Bm25Deletes;	/* kernels/bm25_deletes.h */
 extern CoreStatus bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
 								 Bm25SegReader **out, CoreError *err);
 extern void bm25_segr_set_source(Bm25SegReader *r, Bm25ReadFn read, void *ctx);
+
+/*
+ * Let ranking read the segment in place; bm25_segr_set_source drops the
+ * view, so it lasts at most until the source is bound again.
+ */
+extern void bm25_segr_set_view(Bm25SegReader *r, Bm25ViewFn view, void *ctx);
+
+/* Copy len bytes at off into dst; false when they are not there. */
+extern bool bm25_segr_read(const Bm25SegReader *r, uint64_t off, size_t len, uint8_t *dst);
+
+/*
+ * The len bytes at off: in place when the view holds them in one piece,
+ * else copied into scratch (len bytes); NULL when they are not there.
+ */
+extern const uint8_t *bm25_segr_bytes(const Bm25SegReader *r, uint64_t off, size_t len,
+									  uint8_t *scratch);
 extern void bm25_segr_free(Bm25SegReader *r);
 extern const Bm25SegInfo *bm25_segr_info(const Bm25SegReader *r);
 extern bool bm25_segr_lookup(const Bm25SegReader *r, const char *term, size_t len,

@@ -19,6 +19,7 @@
 #include "kernels/bm25_merge.h"
 #include "kernels/bm25_query.h"
 #include "kernels/bm25_rank.h"
+#include "kernels/bm25_ranges.h"
 #include "kernels/bm25_segment.h"
 #include "kernels/bm25_tokenize.h"
 #include "unit.h"
@@ -939,6 +940,7 @@ UNIT_TEST(maxscore_over_two_segments_with_deletions_equals_exhaustive_ranking)
 	ScoredDoc  *all = malloc((TWO_SEG_A + TWO_SEG_B) * sizeof(ScoredDoc));
 	uint64_t	ndocs = 0,
 				total_dl = 0;
+	int			ranked_by_ranges = 0;
 
 	for (size_t i = 0; i < TWO_SEG_A; i++)
 	{
@@ -1002,10 +1004,12 @@ UNIT_TEST(maxscore_over_two_segments_with_deletions_equals_exhaustive_ranking)
 		}
 		qsort(all, matches, sizeof(ScoredDoc), CompareScoredDocs);
 
-		for (int kk = 0; kk < 6; kk++)
+		/* MaxScore, then range bounds wherever a term carries them */
+		for (int kk = 0; kk < 12; kk++)
 		{
 			size_t		k = kk % 3 == 0 ? 1 : (kk % 3 == 1 ? 10 : matches + 5);
-			bool		reversed = kk >= 3;
+			bool		reversed = kk % 6 >= 3;
+			bool		ranges = kk >= 6;
 			Bm25TopK	top;
 
 			CHECK(bm25_topk_init(&top, k));
@@ -1026,22 +1030,30 @@ UNIT_TEST(maxscore_over_two_segments_with_deletions_equals_exhaustive_ranking)
 					rt[nr].idf = idf[t];
 					nr++;
 				}
-				CHECK(bm25_rank_segment(&top, &p, rt, nr, NULL, NULL, NULL) == CORE_OK);
+				if (ranges && bm25_rank_ranges_usable(&p, rt, nr))
+				{
+					CHECK(bm25_rank_ranges(&top, &p, rt, nr, NULL, NULL, NULL) == CORE_OK);
+					ranked_by_ranges++;
+				}
+				else
+					CHECK(bm25_rank_maxscore(&top, &p, rt, nr, NULL, NULL, NULL) == CORE_OK);
 				for (size_t t = 0; t < nr; t++)
 					bm25_cursor_close(&cur[t]);
 			}
 			bm25_topk_sort(&top);
-			CHECK_MSG(top.n == (k < matches ? k : matches), "query %zu k %zu%s: %zu hits of %zu",
-					  q, k, reversed ? " reversed" : "", top.n, matches);
+			CHECK_MSG(top.n == (k < matches ? k : matches), "query %zu k %zu%s%s: %zu hits of %zu",
+					  q, k, reversed ? " reversed" : "", ranges ? " ranges" : "", top.n, matches);
 			for (size_t h = 0; h < top.n; h++)
 				CHECK_MSG(top.hits[h].docid == all[h].id && top.hits[h].score == all[h].score,
-						  "query %zu k %zu%s hit %zu: doc %llu, exhaustive doc %llu", q, k,
-						  reversed ? " reversed" : "", h,
+						  "query %zu k %zu%s%s hit %zu: doc %llu, exhaustive doc %llu", q, k,
+						  reversed ? " reversed" : "", ranges ? " ranges" : "", h,
 						  (unsigned long long) top.hits[h].docid,
 						  (unsigned long long) all[h].id);
 			bm25_topk_free(&top);
 		}
 	}
+	/* the frequent terms carry ranges in both segments: each query used them */
+	CHECK_MSG(ranked_by_ranges == 4 * 6 * 2, "ranked by ranges %d times", ranked_by_ranges);
 	for (size_t i = 0; i < TWO_SEG_DISTINCT; i++)
 		free(base[i]);
 	free(base);
@@ -1171,4 +1183,146 @@ UNIT_TEST(segment_writer_names_postings_by_doc_table_ordinal)
 	}
 	bm25_segr_free(r);
 	bm25_buf_free(&s.buf);
+}
+
+/* Rank one query over one segment by ranges or by MaxScore. */
+static CoreStatus
+RankOne(Bm25SegReader *r, const char **terms, size_t nterms, size_t k, bool ranges,
+		Bm25TopK *top, CoreError *err)
+{
+	const Bm25SegInfo *info = bm25_segr_info(r);
+	Bm25Params	p = {1.2, 0.75, (double) info->total_dl / (double) info->ndocs, 0, 0};
+	Bm25Cursor	cur[4];
+	Bm25RankTerm rt[4];
+	size_t		nr = 0;
+	CoreStatus	st;
+
+	bm25_params_prepare(&p);
+	if (!bm25_topk_init(top, k))
+		return CORE_ERR_NOMEM;
+	for (size_t t = 0; t < nterms; t++)
+	{
+		Bm25TermInfo ti;
+
+		if (!bm25_segr_lookup(r, terms[t], strlen(terms[t]), &ti))
+			continue;
+		if (bm25_cursor_open(&cur[nr], r, &ti, err) != CORE_OK)
+			return err->status;
+		rt[nr].cursor = &cur[nr];
+		rt[nr].idf = bm25_idf(info->ndocs, ti.df);
+		nr++;
+	}
+	if (ranges && !bm25_rank_ranges_usable(&p, rt, nr))
+		st = core_error(err, CORE_ERR_INVALID, "no ranges");
+	else if (ranges)
+		st = bm25_rank_ranges(top, &p, rt, nr, NULL, NULL, err);
+	else
+		st = bm25_rank_maxscore(top, &p, rt, nr, NULL, NULL, err);
+	for (size_t t = 0; t < nr; t++)
+		bm25_cursor_close(&cur[t]);
+	bm25_topk_sort(top);
+	return st;
+}
+
+/*
+ * Range bounds rank exactly as MaxScore where a document is longer than
+ * their two-byte lengths hold and a tf is past one byte, and a corrupt
+ * range area is an error, not a wrong answer.
+ */
+UNIT_TEST(range_ranking_handles_long_documents_large_tfs_and_corruption)
+{
+	size_t		n = 1500;
+	char	  **base = RandomDocs(500);
+	const char **docs = malloc(n * sizeof(char *));
+	uint64_t   *ids = malloc(n * sizeof(uint64_t));
+	char	   *longdoc = malloc(3 * 70002 + 1);
+	char	   *manytf = malloc(3 * 301 + 1);
+	const char *queries[][2] = {{"zq", "w0"}, {"w1", "w0"}, {"w0", NULL}};
+	MemStream	s;
+	Bm25SegReader *r;
+	CoreError	err = {0};
+
+	strcpy(longdoc, "w0");
+	for (int i = 0; i < 70000; i++)
+		memcpy(longdoc + 2 + 3 * i, " zq", 4);
+	strcpy(manytf, "w0");
+	for (int i = 0; i < 300; i++)
+		memcpy(manytf + 2 + 3 * i, " w1", 4);
+	for (size_t i = 0; i < n; i++)
+	{
+		docs[i] = base[i % 500];
+		ids[i] = (uint64_t) i * 3 + 7;
+	}
+	docs[100] = longdoc;
+	docs[200] = manytf;
+	r = BuildSegment(&s, docs, ids, n);
+	CHECK(r != NULL && bm25_segr_info(r)->range_min_df > 0);
+
+	for (size_t q = 0; q < 3; q++)
+	{
+		size_t		nt = queries[q][1] ? 2 : 1;
+
+		for (size_t k = 1; k <= 100; k *= 10)
+		{
+			Bm25TopK	a,
+						b;
+			bool		has_long = false;
+
+			CHECK(RankOne(r, queries[q], nt, k, false, &a, NULL) == CORE_OK);
+			CHECK(RankOne(r, queries[q], nt, k, true, &b, NULL) == CORE_OK);
+			CHECK_MSG(a.n == b.n && a.n > 0, "query %zu k %zu: %zu and %zu hits", q, k, a.n, b.n);
+			for (size_t h = 0; h < a.n; h++)
+			{
+				CHECK_MSG(a.hits[h].docid == b.hits[h].docid && a.hits[h].score == b.hits[h].score,
+						  "query %zu k %zu hit %zu: %llu %.17g, by ranges %llu %.17g", q, k, h,
+						  (unsigned long long) a.hits[h].docid, a.hits[h].score,
+						  (unsigned long long) b.hits[h].docid, b.hits[h].score);
+				has_long |= a.hits[h].docid == ids[100];
+			}
+			/* "zq w0": the long document is first, scored with its full length */
+			CHECK(q != 0 || has_long);
+			bm25_topk_free(&a);
+			bm25_topk_free(&b);
+		}
+	}
+
+	/* a range area with a bad tf width, then a chunk that ends before it starts */
+	{
+		Bm25TermInfo ti;
+		Bm25Cursor	c;
+		Bm25TermRanges tr;
+		bool		has = false;
+		const char *w1[] = {"w1"};
+		Bm25TopK	top;
+		uint8_t		saved[4];
+
+		/* w1 has a tf of 300: two bytes a tf */
+		CHECK(bm25_segr_lookup(r, "w1", 2, &ti));
+		CHECK(bm25_cursor_open(&c, r, &ti, NULL) == CORE_OK);
+		CHECK(bm25_term_ranges(&c, &tr, &has, NULL) == CORE_OK && has && tr.tf_width == 2);
+		bm25_cursor_close(&c);
+		s.buf.data[tr.best_off - BM25_RANGE_HEADER + 4] = 3;
+		CHECK(RankOne(r, w1, 1, 10, true, &top, &err) == CORE_ERR_CORRUPT);
+		CHECK(strstr(err.msg, "range bounds of the term"));
+		bm25_topk_free(&top);
+		s.buf.data[tr.best_off - BM25_RANGE_HEADER + 4] = 2;
+		memcpy(saved, s.buf.data + tr.chunk_off_off + 4, 4);
+		memset(s.buf.data + tr.chunk_off_off + 4, 0, 4);
+		memset(&err, 0, sizeof(err));
+		CHECK(RankOne(r, w1, 1, 10, true, &top, &err) == CORE_ERR_CORRUPT);
+		CHECK(strstr(err.msg, "range chunk 0"));
+		bm25_topk_free(&top);
+		memcpy(s.buf.data + tr.chunk_off_off + 4, saved, 4);
+		CHECK(RankOne(r, w1, 1, 10, true, &top, NULL) == CORE_OK && top.n == 10);
+		bm25_topk_free(&top);
+	}
+	bm25_segr_free(r);
+	bm25_buf_free(&s.buf);
+	for (size_t i = 0; i < 500; i++)
+		free(base[i]);
+	free(base);
+	free(docs);
+	free(ids);
+	free(longdoc);
+	free(manytf);
 }

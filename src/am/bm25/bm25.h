@@ -114,6 +114,7 @@ typedef struct Bm25SegMeta
 	uint64		ndocs;
 	uint64		total_dl;
 	uint32		nterms;
+	uint32		range_min_df;	/* Bm25SegInfo's */
 	double		ref_k1;			/* Bm25SegInfo's ref_* */
 	double		ref_b;
 	double		ref_avgdl;
@@ -220,6 +221,8 @@ extern void Bm25FreeSegmentPages(Relation index, const Bm25SegMeta *seg);
 extern void Bm25FreeDeletePages(Relation index, const Bm25SegMeta *seg);
 extern void Bm25FreeBufferPages(Relation index, BlockNumber head);
 extern Bm25SegReader *Bm25OpenSegment(Relation index, const Bm25SegMeta *seg, bool positions);
+extern void Bm25ViewSegment(Bm25SegReader *r);
+extern void Bm25UnviewSegment(Bm25SegReader *r);
 extern void Bm25SegInfoFromMeta(const Bm25SegMeta *seg, bool positions, Bm25SegInfo *info);
 extern char *Bm25ReadBuffer(Relation index, const Bm25MetaPageData *meta, uint64 *len);
 

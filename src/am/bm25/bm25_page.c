@@ -263,6 +263,7 @@ Bm25StreamFinish(Bm25StreamWriter *w, const Bm25SegInfo *info, Bm25SegMeta *seg)
 	seg->ref_k1 = info->ref_k1;
 	seg->ref_b = info->ref_b;
 	seg->ref_avgdl = info->ref_avgdl;
+	seg->range_min_df = info->range_min_df;
 	pfree(w->blocks);
 	w->blocks = NULL;
 }
@@ -297,6 +298,7 @@ Bm25SegInfoFromMeta(const Bm25SegMeta *seg, bool positions, Bm25SegInfo *info)
 	info->ref_k1 = seg->ref_k1;
 	info->ref_b = seg->ref_b;
 	info->ref_avgdl = seg->ref_avgdl;
+	info->range_min_df = seg->range_min_df;
 }
 
 /* --- freeing pages --- */
@@ -450,6 +452,25 @@ typedef struct SegSource
 	uint32		npages;
 } SegSource;
 
+/*
+ * The pages of a segment that one ranking reads in place (kernels'
+ * Bm25ViewFn): pinned on first use and kept pinned until the ranking ends,
+ * up to a budget, past which reads are copies again.  Segment pages never
+ * change, so a pin is all a reader needs once the page is in.  The arrays
+ * stay with the cache entry from one ranking to the next; an error during
+ * a ranking leaves "active" set, and the pins it lists were dropped by the
+ * resource owner, so the next use clears them.
+ */
+typedef struct SegView
+{
+	SegSource  *src;
+	Buffer	   *pins;			/* per page; InvalidBuffer until pinned */
+	uint32	   *pinned;			/* the pages pinned, to release */
+	uint32		npinned;
+	uint32		budget;
+	bool		active;
+} SegView;
+
 typedef struct SegCacheEntry
 {
 	Oid			db;
@@ -458,6 +479,7 @@ typedef struct SegCacheEntry
 	uint64		last_used;
 	Bm25SegReader *reader;
 	SegSource	src;
+	SegView		view;
 } SegCacheEntry;
 
 #define SEG_CACHE_SIZE 32
@@ -490,9 +512,95 @@ SegRead(void *ctx, uint64_t off, size_t len, uint8_t *dst)
 	return 0;
 }
 
+static const uint8_t *
+SegViewBytes(void *ctx, uint64_t off, size_t *len)
+{
+	SegView    *v = ctx;
+	uint64		pageno = off / BM25_PAGE_CAPACITY;
+	uint32		in = off % BM25_PAGE_CAPACITY;
+
+	if (pageno >= v->src->npages)
+		return NULL;
+	if (v->pins[pageno] == InvalidBuffer)
+	{
+		Buffer		buf;
+
+		if (v->npinned >= v->budget)
+			return NULL;		/* the caller copies instead */
+		buf = ReadBuffer(v->src->index, v->src->blocks[pageno]);
+		/* the lock orders our reads after the page's writer's */
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		v->pins[pageno] = buf;
+		v->pinned[v->npinned++] = (uint32) pageno;
+	}
+	*len = Min(*len, BM25_PAGE_CAPACITY - in);
+	return (const uint8_t *) BufferGetPage(v->pins[pageno]) + BM25_PAGE_CONTENT_OFF + in;
+}
+
+static SegCacheEntry *
+EntryOf(Bm25SegReader *r)
+{
+	for (int i = 0; i < SEG_CACHE_SIZE; i++)
+		if (seg_cache[i].reader == r)
+			return &seg_cache[i];
+	elog(ERROR, "lance_bm25: segment reader not in the cache");
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * Let the reader, just opened, read its pages in place until
+ * Bm25UnviewSegment.  An error in between needs no cleanup: the resource
+ * owner drops the pins, the next Bm25OpenSegment unbinds the view and the
+ * next Bm25ViewSegment forgets the pins.
+ */
+void
+Bm25ViewSegment(Bm25SegReader *r)
+{
+	SegCacheEntry *e = EntryOf(r);
+	SegView    *v = &e->view;
+	size_t		npages = Max(e->src.npages, 1);
+
+	if (v->pins == NULL)
+	{
+		v->budget = Max(16, NBuffers / 16);
+		v->pins = MemoryContextAllocHuge(TopMemoryContext, npages * sizeof(Buffer));
+		v->pinned = MemoryContextAlloc(TopMemoryContext, v->budget * sizeof(uint32));
+		v->active = true;		/* clear the new array below */
+	}
+	if (v->active)
+	{
+		memset(v->pins, 0, npages * sizeof(Buffer));
+		v->npinned = 0;
+	}
+	v->src = &e->src;
+	v->active = true;
+	bm25_segr_set_view(r, SegViewBytes, v);
+}
+
+void
+Bm25UnviewSegment(Bm25SegReader *r)
+{
+	SegCacheEntry *e = EntryOf(r);
+	SegView    *v = &e->view;
+
+	bm25_segr_set_view(r, NULL, NULL);
+	for (uint32 i = 0; i < v->npinned; i++)
+	{
+		ReleaseBuffer(v->pins[v->pinned[i]]);
+		v->pins[v->pinned[i]] = InvalidBuffer;
+	}
+	v->npinned = 0;
+	v->active = false;
+}
+
 static void
 EvictEntry(SegCacheEntry *e)
 {
+	if (e->view.pins)
+		pfree(e->view.pins);
+	if (e->view.pinned)
+		pfree(e->view.pinned);
 	bm25_segr_free(e->reader);
 	if (e->src.blocks)
 		pfree(e->src.blocks);

@@ -380,7 +380,12 @@ Compute(IndexScanDesc scan)
 			if (filter)
 				st = bm25_rank_docs(top, &params, rt, nrt, filter->ids, filter->n, &err);
 			else
+			{
+				/* ranking by ranges reads the same pages many times: in place */
+				Bm25ViewSegment(r);
 				st = bm25_rank_segment(top, &params, rt, nrt, Bm25CancelRequested, NULL, &err);
+				Bm25UnviewSegment(r);
+			}
 			if (st == CORE_ERR_CANCELED)
 				CHECK_FOR_INTERRUPTS();
 			if (st != CORE_OK)
