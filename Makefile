@@ -76,6 +76,8 @@ $(BACKEND_OBJS): | $(PROTO_H)
 
 # One file per instruction set, each built for that set alone.
 %_avx2.o: CFLAGS += -mavx2 -mfma
+# BM25 scores must come out bit-equal whichever path ranks them: no FMA fusing
+src/kernels/bm25_%.o: CFLAGS += -ffp-contract=off
 %_avx512.o: CFLAGS += -mavx512f -mavx512vl -mavx512bw -mavx512dq -mfma
 
 $(EXT_SCRIPT): $(EXT_PARTS)

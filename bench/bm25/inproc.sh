@@ -9,6 +9,7 @@
 #                                       ($OUT/corpus.csv, SCALE as it was)
 #   LANCE_MODULES=/path/to/node_modules adds LanceDB; REPS=3 by default
 #   TEXT_CONFIG=english                 the index's text_config (simple)
+#   SAVE=FILE.json                      keep lance_bm25's time per query
 #
 # Prints p50, p95, p99, max and the sum over the 200 queries per engine.
 set -euo pipefail
@@ -56,6 +57,7 @@ END
 \$\$;
 \copy (SELECT json_build_object('ms', json_object_agg(qid, ms)) FROM pg_temp.fastest($REPS)) TO '$OUT/ours.json'
 SQL
+[ -z "${SAVE:-}" ] || cp "$OUT/ours.json" "$SAVE"
 if [ -n "${LANCE_MODULES:-}" ]; then
 	NODE_PATH=$LANCE_MODULES node bench/bm25/lance_inproc.cjs "$CORPUS" "$QUERIES" "$OUT/lance" "$REPS" \
 		2>/dev/null >"$OUT/lance.json"

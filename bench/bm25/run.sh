@@ -32,19 +32,7 @@ psql -X -q -c "ALTER SYSTEM SET shared_buffers = '512MB'" -c "ALTER SYSTEM SET m
 _cluster_as_owner "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -w restart >/dev/null
 
 # the corpus, SCALE times with ids shifted by 1,000,000 per copy
-python3 - "$DATA/gcide.csv.gz" "$OUT/corpus.csv" "$SCALE" <<'PY'
-import csv, gzip, sys
-src, dst, scale = sys.argv[1], sys.argv[2], int(sys.argv[3])
-csv.field_size_limit(1 << 30)
-with gzip.open(src, 'rt', newline='') as f:
-    rows = list(csv.reader(f))
-with open(dst, 'w', newline='') as f:
-    w = csv.writer(f)
-    w.writerow(rows[0])
-    for k in range(scale):
-        for r in rows[1:]:
-            w.writerow([int(r[0]) + k * 1000000] + r[1:])
-PY
+python3 bench/bm25/corpus.py "$DATA/gcide.csv.gz" "$OUT/corpus.csv" "$SCALE"
 python3 "$BENCH/run_bench.py" --db bench load --csv "$OUT/corpus.csv"
 
 run() {

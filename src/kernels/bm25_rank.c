@@ -789,6 +789,7 @@ bm25_rank_docs(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t nte
 	for (size_t j = 0; j < ndocs; j++)
 	{
 		double		score = 0.0;
+		CoreStatus	st;
 
 		for (size_t i = 0; i < nterms; i++)
 		{
@@ -798,8 +799,9 @@ bm25_rank_docs(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t nte
 			if (c->doc == docs[j])
 				score += terms[i].idf * bm25_tf_part(p, bm25_cursor_tf(c), bm25_cursor_dl(c));
 		}
-		if (nterms > 0 && bm25_topk_push_ordinal(t, terms[0].cursor->r, docs[j], score, err) != CORE_OK)
-			return CORE_ERR_CORRUPT;
+		if (nterms > 0 &&
+			(st = bm25_topk_push_ordinal(t, terms[0].cursor->r, docs[j], score, err)) != CORE_OK)
+			return st;
 	}
 	for (size_t i = 0; i < nterms; i++)
 		if (bm25_cursor_status(terms[i].cursor) != CORE_OK)

@@ -13,15 +13,19 @@
  * ranges keep their best bound, so that a sweep passes over a group with
  * one test and the best range is found through a heap of groups.
  *
- * Bounds are summed in single precision, each term's rounded up; a range
- * is passed over only when its bound, with a relative slack far above that
- * rounding, is below the threshold.  Scores are exact, summed in the
- * caller's term order as the other paths sum them.
+ * Bounds are summed in single precision, each term's rounded up; a term
+ * adds at most two roundings (its product and its sum) of a relative 2^-24
+ * each, all of them positive, so a range is passed over only when its bound
+ * times 1 + (2 n + 4) 2^-23 for n terms is below the threshold.  Scores are
+ * exact, summed in the caller's term order as the other paths sum them
+ * (the kernels are built without FMA contraction, which would round
+ * differently).
  *
  *-------------------------------------------------------------------------
  */
 #include "kernels/bm25_rank.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -33,9 +37,7 @@
 #define GROUP BM25_RANGE_GROUP
 /* ranges taken best bound first before sweeping in document order */
 #define BEST_FIRST 128
-/* on a bound summed in floats, against their rounding */
-#define RANGE_SLACK (1.0 + 1e-5)
-/* pieces of the best arrays read at a time */
+/* bytes of the best arrays copied at a time where they cannot be viewed */
 #define PIECE 4096
 
 typedef struct RangeTerm
@@ -67,6 +69,7 @@ typedef struct RangeRank
 	RangeTerm  *terms;
 	size_t		nterms;
 	uint64_t	nranges;
+	double		slack;			/* on a summed bound, against its rounding */
 	float	   *bound;			/* per range; 0 once scored */
 	float	   *group;			/* best bound left in each group */
 	uint32_t   *heap;			/* groups, best first */
@@ -74,16 +77,16 @@ typedef struct RangeRank
 } RangeRank;
 
 static inline bool
-Beaten(double bound, double theta)
+Beaten(const RangeRank *rr, double bound, double theta)
 {
-	return bound * RANGE_SLACK < theta;
+	return bound * rr->slack < theta;
 }
 
 /*
- * Arrays kept from one ranking to the next (per thread): a backend ranks
- * query after query, and arrays of a large segment's size freshly
- * allocated come back from the C library as untouched pages, which cost
- * far more to fault in than to clear.
+ * Arrays kept from one ranking to the next (per thread, up to WORK_KEEP):
+ * a backend ranks query after query, and arrays of a large segment's size
+ * freshly allocated come back from the C library as untouched pages, which
+ * cost far more to fault in than to clear.
  */
 typedef struct RangeWork
 {
@@ -98,6 +101,26 @@ typedef struct RangeWork
 } RangeWork;
 
 static _Thread_local RangeWork work;
+
+/* a workspace larger than this goes back after the ranking */
+#define WORK_KEEP ((size_t) 8 << 20)
+
+static void
+TrimWork(void)
+{
+	size_t		bytes = work.nbound * sizeof(float) +
+		work.ngroup * (sizeof(float) + sizeof(uint32_t)) +
+		work.npost * (sizeof(uint64_t) + sizeof(double));
+
+	if (bytes <= WORK_KEEP)
+		return;
+	core_free(work.bound);
+	core_free(work.group);
+	core_free(work.heap);
+	core_free(work.ords);
+	core_free(work.parts);
+	memset(&work, 0, sizeof(work));
+}
 
 /* Grow an array of the workspace to hold n items. */
 static bool
@@ -165,20 +188,21 @@ FloatUp(double w)
 	return f;
 }
 
-/* Add a frequent term's stored bounds to every range. */
+/* Add a frequent term's stored bounds to every range, page by page. */
 static CoreStatus
 AddStoredBounds(RangeRank *rr, RangeTerm *rt, double tfscale, CoreError *err)
 {
 	float		w = FloatUp(rt->idf * (double) rt->tr.scale * tfscale / 255.0);
 	uint8_t		scratch[PIECE];
+	size_t		len;
 
-	for (uint64_t at = 0; at < rr->nranges; at += PIECE)
+	for (uint64_t at = 0; at < rr->nranges; at += len)
 	{
-		size_t		len = rr->nranges - at < PIECE ? (size_t) (rr->nranges - at) : PIECE;
-		const uint8_t *q = bm25_segr_bytes(rr->r, rt->tr.best_off + at, len, scratch);
+		const uint8_t *q;
 		float	   *u = rr->bound + at;
 
-		if (q == NULL)
+		len = (size_t) (rr->nranges - at);
+		if ((q = bm25_segr_span(rr->r, rt->tr.best_off + at, &len, scratch, PIECE)) == NULL)
 			return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read range bounds at %llu",
 							  (unsigned long long) rt->tr.best_off);
 #if defined(__x86_64__) || defined(__i386__)
@@ -462,7 +486,7 @@ BestFirst(RangeRank *rr, bool *done, CoreError *err)
 		int			best = 0;
 		CoreStatus	st;
 
-		if (rr->nheap == 0 || Beaten(rr->group[rr->heap[0]], bm25_topk_threshold(rr->t)))
+		if (rr->nheap == 0 || Beaten(rr, rr->group[rr->heap[0]], bm25_topk_threshold(rr->t)))
 		{
 			*done = true;
 			return CORE_OK;
@@ -495,13 +519,13 @@ Sweep(RangeRank *rr, int (*cancel) (void *), void *cancel_arg, CoreError *err)
 		const float *u = rr->bound + (size_t) g * GROUP;
 		double		theta = bm25_topk_threshold(rr->t);
 
-		if (rr->group[g] <= 0.0f || Beaten(rr->group[g], theta))
+		if (rr->group[g] <= 0.0f || Beaten(rr, rr->group[g], theta))
 			continue;
 		for (int k = 0; k < GROUP; k++)
 		{
 			CoreStatus	st;
 
-			if (u[k] <= 0.0f || Beaten(u[k], theta))
+			if (u[k] <= 0.0f || Beaten(rr, u[k], theta))
 				continue;
 			if (cancel && (++tick & 255) == 0 && cancel(cancel_arg))
 				return core_error(err, CORE_ERR_CANCELED, "bm25: canceled");
@@ -547,6 +571,7 @@ bm25_rank_ranges(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t n
 	rr.r = r;
 	rr.deletes = bm25_segr_deletes(r);
 	rr.nterms = nterms;
+	rr.slack = 1.0 + (2.0 * (double) nterms + 4.0) * FLT_EPSILON;
 	rr.nranges = bm25_nranges(info->ndocs);
 	ngroups = (rr.nranges + GROUP - 1) / GROUP;
 	rr.terms = core_calloc(nterms, sizeof(RangeTerm));
@@ -593,5 +618,6 @@ bm25_rank_ranges(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t n
 	for (size_t i = 0; rr.terms && i < nterms; i++)
 		core_free(rr.terms[i].scratch);
 	core_free(rr.terms);
+	TrimWork();
 	return st;
 }

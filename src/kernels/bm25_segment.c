@@ -97,10 +97,11 @@ bm25_segw_set_docs(Bm25SegWriter *w, size_t ndocs, const uint64_t *docids,
 
 /*
  * The doc table ordinals of a term's doc ids, which increase, so each is
- * found by galloping on from the last; false when one is not in the table.
+ * found by galloping on from the last; false when one is not in the table
+ * or has another length there (ranking takes lengths from either).
  */
 static bool
-MapOrdinals(Bm25SegWriter *w, const uint64_t *docids, size_t n)
+MapOrdinals(Bm25SegWriter *w, const uint64_t *docids, const uint32_t *dls, size_t n)
 {
 	size_t		at = 0;
 
@@ -135,7 +136,7 @@ MapOrdinals(Bm25SegWriter *w, const uint64_t *docids, size_t n)
 			else
 				hi = mid;
 		}
-		if (lo >= w->ndocs || w->docids[lo] != docids[i])
+		if (lo >= w->ndocs || w->docids[lo] != docids[i] || w->dls[lo] != dls[i])
 			return false;
 		w->ords[i] = lo;
 		at = lo;
@@ -395,9 +396,9 @@ bm25_segw_add_term(Bm25SegWriter *w, const char *term, size_t len, size_t n,
 	}
 	if (!w->have_docs)
 		return core_error(err, CORE_ERR_INVALID, "bm25 segment: a term before the doc table");
-	if (!MapOrdinals(w, docids, n))
+	if (!MapOrdinals(w, docids, dls, n))
 		return core_error(err, w->ords_cap < n ? CORE_ERR_NOMEM : CORE_ERR_INVALID,
-						  "bm25 segment: term \"%.*s\" has a document that is not in the doc table",
+						  "bm25 segment: term \"%.*s\" has a document that is not in the doc table, or not with that length",
 						  (int) len, term);
 	docids = w->ords;
 
@@ -596,7 +597,7 @@ bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
 		info->dindex_len > info->nbytes - info->dindex_off ||
 		info->dindex_len < (uint64_t) nidx * 11 ||
 		(info->range_min_df > 0 &&
-		 bm25_range_lengths_off(info) + 2 * info->ndocs > info->dict_off))
+		 info->ndocs > (info->dict_off - info->doctab_off - 8) / 14))
 		return core_error(err, CORE_ERR_CORRUPT,
 						  "bm25 segment: dictionary at %llu (%llu bytes, %u terms) does not fit %llu bytes",
 						  (unsigned long long) info->dict_off, (unsigned long long) info->dict_len,
@@ -725,6 +726,27 @@ bm25_segr_bytes(const Bm25SegReader *r, uint64_t off, size_t len, uint8_t *scrat
 			return p;
 	}
 	return bm25_segr_read(r, off, len, scratch) ? scratch : NULL;
+}
+
+const uint8_t *
+bm25_segr_span(const Bm25SegReader *r, uint64_t off, size_t *len, uint8_t *scratch, size_t cap)
+{
+	if (off > r->info.nbytes || *len > r->info.nbytes - off)
+		return NULL;
+	if (r->view)
+	{
+		size_t		got = *len;
+		const uint8_t *p = r->view(r->view_ctx, off, &got);
+
+		if (p)
+		{
+			*len = got;
+			return p;
+		}
+	}
+	if (*len > cap)
+		*len = cap;
+	return bm25_segr_read(r, off, *len, scratch) ? scratch : NULL;
 }
 
 void

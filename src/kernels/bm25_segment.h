@@ -179,6 +179,14 @@ extern bool bm25_segr_read(const Bm25SegReader *r, uint64_t off, size_t len, uin
  */
 extern const uint8_t *bm25_segr_bytes(const Bm25SegReader *r, uint64_t off, size_t len,
 									  uint8_t *scratch);
+
+/*
+ * The first *len bytes at off that can be had in one piece, for reading a
+ * long stretch piece by piece: in place as far as the view holds them,
+ * else up to cap of them copied into scratch; *len says how many.
+ */
+extern const uint8_t *bm25_segr_span(const Bm25SegReader *r, uint64_t off, size_t *len,
+									 uint8_t *scratch, size_t cap);
 extern void bm25_segr_free(Bm25SegReader *r);
 extern const Bm25SegInfo *bm25_segr_info(const Bm25SegReader *r);
 extern bool bm25_segr_lookup(const Bm25SegReader *r, const char *term, size_t len,

@@ -1136,6 +1136,8 @@ UNIT_TEST(segment_writer_names_postings_by_doc_table_ordinal)
 	uint32_t	dls[] = {1, 2, 3};
 	uint64_t	stray[] = {9, 10};
 	uint64_t	both[] = {7, 40};
+	uint32_t	both_dls[] = {1, 3};
+	uint32_t	wrong_dls[] = {1, 2};
 	uint32_t	tfs[] = {1, 1};
 	uint32_t	pos[] = {0, 0};
 	MemStream	s;
@@ -1149,13 +1151,15 @@ UNIT_TEST(segment_writer_names_postings_by_doc_table_ordinal)
 
 	bm25_buf_init(&s.buf);
 	w = bm25_segw_create(true, MemSink, &s);
-	CHECK(bm25_segw_add_term(w, "a", 1, 2, both, tfs, dls, pos, &err) == CORE_ERR_INVALID);
+	CHECK(bm25_segw_add_term(w, "a", 1, 2, both, tfs, both_dls, pos, &err) == CORE_ERR_INVALID);
 	CHECK(strstr(err.msg, "before the doc table"));
 	CHECK(bm25_segw_set_docs(w, 3, docs, dls, NULL) == CORE_OK);
 	memset(&err, 0, sizeof(err));
 	CHECK(bm25_segw_add_term(w, "a", 1, 2, stray, tfs, dls, pos, &err) == CORE_ERR_INVALID);
 	CHECK(strstr(err.msg, "term \"a\" has a document that is not in the doc table"));
-	CHECK(bm25_segw_add_term(w, "b", 1, 2, both, tfs, dls, pos, NULL) == CORE_OK);
+	/* a posting's length must be its document's */
+	CHECK(bm25_segw_add_term(w, "a", 1, 2, both, tfs, wrong_dls, pos, NULL) == CORE_ERR_INVALID);
+	CHECK(bm25_segw_add_term(w, "b", 1, 2, both, tfs, both_dls, pos, NULL) == CORE_OK);
 	CHECK(bm25_segw_finish(w, &info, NULL) == CORE_OK);
 	bm25_segw_free(w);
 	CHECK(bm25_segr_open(&info, MemRead, &s, &r, NULL) == CORE_OK);
@@ -1185,10 +1189,13 @@ UNIT_TEST(segment_writer_names_postings_by_doc_table_ordinal)
 	bm25_buf_free(&s.buf);
 }
 
-/* Rank one query over one segment by ranges or by MaxScore. */
+/*
+ * Rank one query over one segment by ranges or by MaxScore, with the
+ * average length the segment's own times avgdl_factor.
+ */
 static CoreStatus
 RankOne(Bm25SegReader *r, const char **terms, size_t nterms, size_t k, bool ranges,
-		Bm25TopK *top, CoreError *err)
+		double avgdl_factor, Bm25TopK *top, CoreError *err)
 {
 	const Bm25SegInfo *info = bm25_segr_info(r);
 	Bm25Params	p = {1.2, 0.75, (double) info->total_dl / (double) info->ndocs, 0, 0};
@@ -1196,7 +1203,11 @@ RankOne(Bm25SegReader *r, const char **terms, size_t nterms, size_t k, bool rang
 	Bm25RankTerm rt[4];
 	size_t		nr = 0;
 	CoreStatus	st;
+	CoreError	local = {0};
 
+	if (err == NULL)
+		err = &local;
+	p.avgdl *= avgdl_factor;
 	bm25_params_prepare(&p);
 	if (!bm25_topk_init(top, k))
 		return CORE_ERR_NOMEM;
@@ -1268,8 +1279,8 @@ UNIT_TEST(range_ranking_handles_long_documents_large_tfs_and_corruption)
 						b;
 			bool		has_long = false;
 
-			CHECK(RankOne(r, queries[q], nt, k, false, &a, NULL) == CORE_OK);
-			CHECK(RankOne(r, queries[q], nt, k, true, &b, NULL) == CORE_OK);
+			CHECK(RankOne(r, queries[q], nt, k, false, 1.0, &a, NULL) == CORE_OK);
+			CHECK(RankOne(r, queries[q], nt, k, true, 1.0, &b, NULL) == CORE_OK);
 			CHECK_MSG(a.n == b.n && a.n > 0, "query %zu k %zu: %zu and %zu hits", q, k, a.n, b.n);
 			for (size_t h = 0; h < a.n; h++)
 			{
@@ -1302,18 +1313,18 @@ UNIT_TEST(range_ranking_handles_long_documents_large_tfs_and_corruption)
 		CHECK(bm25_term_ranges(&c, &tr, &has, NULL) == CORE_OK && has && tr.tf_width == 2);
 		bm25_cursor_close(&c);
 		s.buf.data[tr.best_off - BM25_RANGE_HEADER + 4] = 3;
-		CHECK(RankOne(r, w1, 1, 10, true, &top, &err) == CORE_ERR_CORRUPT);
+		CHECK(RankOne(r, w1, 1, 10, true, 1.0, &top, &err) == CORE_ERR_CORRUPT);
 		CHECK(strstr(err.msg, "range bounds of the term"));
 		bm25_topk_free(&top);
 		s.buf.data[tr.best_off - BM25_RANGE_HEADER + 4] = 2;
 		memcpy(saved, s.buf.data + tr.chunk_off_off + 4, 4);
 		memset(s.buf.data + tr.chunk_off_off + 4, 0, 4);
 		memset(&err, 0, sizeof(err));
-		CHECK(RankOne(r, w1, 1, 10, true, &top, &err) == CORE_ERR_CORRUPT);
+		CHECK(RankOne(r, w1, 1, 10, true, 1.0, &top, &err) == CORE_ERR_CORRUPT);
 		CHECK(strstr(err.msg, "range chunk 0"));
 		bm25_topk_free(&top);
 		memcpy(s.buf.data + tr.chunk_off_off + 4, saved, 4);
-		CHECK(RankOne(r, w1, 1, 10, true, &top, NULL) == CORE_OK && top.n == 10);
+		CHECK(RankOne(r, w1, 1, 10, true, 1.0, &top, NULL) == CORE_OK && top.n == 10);
 		bm25_topk_free(&top);
 	}
 	bm25_segr_free(r);
@@ -1325,4 +1336,83 @@ UNIT_TEST(range_ranking_handles_long_documents_large_tfs_and_corruption)
 	free(ids);
 	free(longdoc);
 	free(manytf);
+}
+
+/*
+ * On a segment of 20,000 documents (1,250 ranges, more than ranking takes
+ * best bound first, so the sweep in document order runs), ranking by
+ * ranges equals exhaustive scoring with the average length as the segment
+ * was written, lower (the stored bounds as they are) and higher (scaled
+ * up), for k of 10 and past the matches (the sweep then scores them all).
+ */
+UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
+{
+	size_t		n = 20000;
+	char	  **base = RandomDocs(2000);
+	const char **docs = malloc(n * sizeof(char *));
+	uint64_t   *ids = malloc(n * sizeof(uint64_t));
+	ScoredDoc  *all = malloc(n * sizeof(ScoredDoc));
+	const char *queries[][3] = {{"w0", "w1", "w2"}, {"w3", "w150", NULL}, {"w7", NULL, NULL}};
+	const double factors[] = {0.7, 1.0, 1.4};
+	Bm25Bag    *bag = bm25_bag_create();
+	MemStream	s;
+	Bm25SegReader *r;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		docs[i] = base[i % 2000];
+		ids[i] = (uint64_t) i * 2 + 1;
+	}
+	r = BuildSegment(&s, docs, ids, n);
+	CHECK(r != NULL && bm25_nranges(bm25_segr_info(r)->ndocs) > 1000);
+	for (size_t f = 0; f < 3; f++)
+		for (size_t q = 0; q < 3; q++)
+		{
+			const Bm25SegInfo *info = bm25_segr_info(r);
+			/* as RankOne computes it, to the last bit */
+			Bm25Params	p = {1.2, 0.75, (double) info->total_dl / (double) info->ndocs * factors[f], 0, 0};
+			size_t		nt = 0,
+						matches = 0;
+			double		idf[3];
+
+			bm25_params_prepare(&p);
+			for (; nt < 3 && queries[q][nt]; nt++)
+			{
+				Bm25TermInfo ti;
+
+				CHECK(bm25_segr_lookup(r, queries[q][nt], strlen(queries[q][nt]), &ti));
+				idf[nt] = bm25_idf(info->ndocs, ti.df);
+			}
+			for (size_t i = 0; i < n; i++)
+			{
+				all[matches].id = ids[i];
+				all[matches].score = ExhaustiveScore(bag, docs[i], queries[q], idf, nt, &p);
+				matches += all[matches].score > 0;
+			}
+			qsort(all, matches, sizeof(ScoredDoc), CompareScoredDocs);
+			for (size_t kk = 0; kk < 2; kk++)
+			{
+				size_t		k = kk == 0 ? 10 : matches + 5;
+				Bm25TopK	top;
+
+				CHECK(RankOne(r, queries[q], nt, k, true, factors[f], &top, NULL) == CORE_OK);
+				CHECK_MSG(top.n == (k < matches ? k : matches), "factor %g query %zu k %zu: %zu hits",
+						  factors[f], q, k, top.n);
+				for (size_t h = 0; h < top.n; h++)
+					CHECK_MSG(top.hits[h].docid == all[h].id && top.hits[h].score == all[h].score,
+							  "factor %g query %zu k %zu hit %zu: %llu %.17g, exhaustive %llu %.17g",
+							  factors[f], q, k, h, (unsigned long long) top.hits[h].docid,
+							  top.hits[h].score, (unsigned long long) all[h].id, all[h].score);
+				bm25_topk_free(&top);
+			}
+		}
+	bm25_segr_free(r);
+	bm25_buf_free(&s.buf);
+	bm25_bag_free(bag);
+	for (size_t i = 0; i < 2000; i++)
+		free(base[i]);
+	free(base);
+	free(docs);
+	free(ids);
+	free(all);
 }

@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "utils/memutils.h"
 
 StaticAssertDecl(sizeof(Bm25MetaPageData) <= BM25_PAGE_CAPACITY,
@@ -563,7 +564,8 @@ Bm25ViewSegment(Bm25SegReader *r)
 
 	if (v->pins == NULL)
 	{
-		v->budget = Max(16, NBuffers / 16);
+		/* a backend's fair share of the pool, as PostgreSQL's own reads take */
+		v->budget = Max(16, NBuffers / (MaxBackends + NUM_AUXILIARY_PROCS));
 		v->pins = MemoryContextAllocHuge(TopMemoryContext, npages * sizeof(Buffer));
 		v->pinned = MemoryContextAlloc(TopMemoryContext, v->budget * sizeof(uint32));
 		v->active = true;		/* clear the new array below */
