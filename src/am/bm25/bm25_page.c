@@ -466,6 +466,7 @@ typedef struct SegView
 {
 	SegSource  *src;
 	Buffer	   *pins;			/* per page; InvalidBuffer until pinned */
+	Buffer	   *recent;			/* per page: its buffer when last pinned */
 	uint32	   *pinned;			/* the pages pinned, to release */
 	uint32		npinned;
 	uint32		budget;
@@ -528,7 +529,11 @@ SegViewBytes(void *ctx, uint64_t off, size_t *len)
 
 		if (v->npinned >= v->budget)
 			return NULL;		/* the caller copies instead */
-		buf = ReadBuffer(v->src->index, v->src->blocks[pageno]);
+		/* most pages are where the last ranking found them: no lookup then */
+		buf = v->recent[pageno];
+		if (buf == InvalidBuffer ||
+			!ReadRecentBuffer(v->src->index->rd_node, MAIN_FORKNUM, v->src->blocks[pageno], buf))
+			buf = v->recent[pageno] = ReadBuffer(v->src->index, v->src->blocks[pageno]);
 		/* the lock orders our reads after the page's writer's */
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
@@ -567,6 +572,8 @@ Bm25ViewSegment(Bm25SegReader *r)
 		/* a backend's fair share of the pool, as PostgreSQL's own reads take */
 		v->budget = Max(16, NBuffers / (MaxBackends + NUM_AUXILIARY_PROCS));
 		v->pins = MemoryContextAllocHuge(TopMemoryContext, npages * sizeof(Buffer));
+		v->recent = MemoryContextAllocHuge(TopMemoryContext, npages * sizeof(Buffer));
+		memset(v->recent, 0, npages * sizeof(Buffer));
 		v->pinned = MemoryContextAlloc(TopMemoryContext, v->budget * sizeof(uint32));
 		v->active = true;		/* clear the new array below */
 	}
@@ -601,6 +608,8 @@ EvictEntry(SegCacheEntry *e)
 {
 	if (e->view.pins)
 		pfree(e->view.pins);
+	if (e->view.recent)
+		pfree(e->view.recent);
 	if (e->view.pinned)
 		pfree(e->view.pinned);
 	bm25_segr_free(e->reader);
