@@ -112,7 +112,7 @@ CoreStatus
 bm25_term_ranges(const Bm25Cursor *c, Bm25TermRanges *tr, bool *has, CoreError *err)
 {
 	const Bm25SegInfo *info = bm25_segr_info(c->r);
-	const uint8_t *last;
+	uint8_t		last[16];
 	uint64_t	base,
 				nchunks;
 	uint8_t		hdr[BM25_RANGE_HEADER];
@@ -122,8 +122,10 @@ bm25_term_ranges(const Bm25Cursor *c, Bm25TermRanges *tr, bool *has, CoreError *
 	*has = false;
 	if (info->range_min_df == 0 || c->ti.df < info->range_min_df || c->ti.nblocks < 2)
 		return CORE_OK;
-	/* the range data follows the last block */
-	last = c->skip + (size_t) (c->ti.nblocks - 1) * BM25_SKIP_ENTRY_SIZE;
+	/* the range data follows the last block, which its skip entry places */
+	if (!bm25_segr_read(c->r, c->ti.off + (uint64_t) (c->ti.nblocks - 1) * BM25_SKIP_ENTRY_SIZE,
+						sizeof(last), last))
+		goto corrupt;
 	base = c->ti.off + (uint64_t) bm25_get_u32(last + 8) + bm25_get_u32(last + 12);
 	tr->nranges = bm25_nranges(info->ndocs);
 	nchunks = (tr->nranges + BM25_RANGE_CHUNK - 1) / BM25_RANGE_CHUNK;

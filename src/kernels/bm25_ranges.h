@@ -80,9 +80,13 @@ bm25_range_min_df(uint64_t ndocs)
 /* ranges per group in ranking: the best bound of each group is kept */
 #define BM25_RANGE_GROUP 64
 
-/* u[i] += w * q[i] and the largest of BM25_RANGE_GROUP bounds, with AVX2 */
+/*
+ * With AVX2: u[i] += w * q[i]; the largest of BM25_RANGE_GROUP bounds; and
+ * which of them are positive and at least t, bit k for u[k].
+ */
 extern void bm25_add_scaled_avx2(float *u, const uint8_t *q, size_t n, float w);
 extern float bm25_group_best_avx2(const float *u);
+extern uint64_t bm25_group_reaching_avx2(const float *u, float t);
 
 /*
  * Append a term's range data to out: n postings by ordinal (increasing)
@@ -93,7 +97,7 @@ extern void bm25_ranges_put(Bm25Buf *out, const uint64_t *ords, const uint32_t *
 							const uint32_t *dls, size_t n, uint64_t ndocs,
 							double k1, double b, double avgdl);
 
-/* Where a term's range data is, read from its cursor's skip table. */
+/* Where a term's range data is, from the skip entry of its last block. */
 typedef struct Bm25TermRanges
 {
 	uint64_t	best_off;		/* the best array, nranges bytes */
@@ -106,8 +110,9 @@ typedef struct Bm25TermRanges
 } Bm25TermRanges;
 
 /*
- * The range data of the cursor's term in *tr and *has, or *has false when
- * it has none; CORE_ERR_CORRUPT when it should have and it does not fit.
+ * The range data of the cursor's term (opened or only named, see
+ * bm25_cursor_init) in *tr and *has, or *has false when it has none;
+ * CORE_ERR_CORRUPT when it should have and it does not fit.
  */
 extern CoreStatus bm25_term_ranges(const Bm25Cursor *c, Bm25TermRanges *tr, bool *has,
 								   CoreError *err);

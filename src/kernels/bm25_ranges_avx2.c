@@ -46,4 +46,22 @@ bm25_group_best_avx2(const float *u)
 	return _mm_cvtss_f32(h);
 }
 
+uint64_t
+bm25_group_reaching_avx2(const float *u, float t)
+{
+	const __m256 vt = _mm256_set1_ps(t);
+	const __m256 zero = _mm256_setzero_ps();
+	uint64_t	mask = 0;
+
+	for (int k = 0; k < BM25_RANGE_GROUP; k += 8)
+	{
+		__m256		v = _mm256_loadu_ps(u + k);
+		__m256		hit = _mm256_and_ps(_mm256_cmp_ps(v, vt, _CMP_GE_OQ),
+										_mm256_cmp_ps(v, zero, _CMP_GT_OQ));
+
+		mask |= (uint64_t) (uint32_t) _mm256_movemask_ps(hit) << k;
+	}
+	return mask;
+}
+
 #endif

@@ -547,6 +547,17 @@ bm25_rank_segment(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t 
 	return bm25_rank_maxscore(t, p, terms, nterms, cancel, cancel_arg, err);
 }
 
+/* Open the cursors that are only named (bm25_cursor_init). */
+static CoreStatus
+EnsureCursors(Bm25RankTerm *terms, size_t nterms, CoreError *err)
+{
+	CoreStatus	st = CORE_OK;
+
+	for (size_t i = 0; i < nterms && st == CORE_OK; i++)
+		st = bm25_cursor_ensure(terms[i].cursor, err);
+	return st;
+}
+
 CoreStatus
 bm25_rank_maxscore(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t nterms,
 				   int (*cancel) (void *), void *cancel_arg, CoreError *err)
@@ -567,6 +578,8 @@ bm25_rank_maxscore(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t
 
 	if (nterms == 0)
 		return CORE_OK;
+	if ((st = EnsureCursors(terms, nterms, err)) != CORE_OK)
+		return st;
 	s = core_mallocarray(nterms, sizeof(TermState));
 	prefix = core_mallocarray(nterms, sizeof(double));
 	part = core_calloc(nterms, sizeof(double));
@@ -786,6 +799,10 @@ CoreStatus
 bm25_rank_docs(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t nterms,
 			   const uint64_t *docs, size_t ndocs, CoreError *err)
 {
+	CoreStatus	opened = EnsureCursors(terms, nterms, err);
+
+	if (opened != CORE_OK)
+		return opened;
 	for (size_t j = 0; j < ndocs; j++)
 	{
 		double		score = 0.0;

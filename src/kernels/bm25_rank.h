@@ -127,7 +127,10 @@ bm25_topk_threshold(const Bm25TopK *t)
 /* Sort the hits best first (score descending, doc id ascending). */
 extern void bm25_topk_sort(Bm25TopK *t);
 
-/* One query term in one segment. */
+/*
+ * One query term in one segment; its cursor fresh, opened or only named
+ * (bm25_cursor_init): ranking opens what it reads.
+ */
 typedef struct Bm25RankTerm
 {
 	Bm25Cursor *cursor;

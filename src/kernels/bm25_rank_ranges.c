@@ -437,6 +437,38 @@ GroupBest(const RangeRank *rr, uint32_t g)
 	return best;
 }
 
+/* The group's ranges whose bound is positive and at least t, bit k for k. */
+static uint64_t
+GroupReaching(const RangeRank *rr, uint32_t g, float t)
+{
+	const float *u = rr->bound + (size_t) g * GROUP;
+	uint64_t	mask = 0;
+
+#if defined(__x86_64__) || defined(__i386__)
+	if (UseAvx2())
+		return bm25_group_reaching_avx2(u, t);
+#endif
+	for (int k = 0; k < GROUP; k++)
+		if (u[k] > 0.0f && u[k] >= t)
+			mask |= (uint64_t) 1 << k;
+	return mask;
+}
+
+/*
+ * A float at most theta / slack: every bound that is not Beaten reaches
+ * it, so a mask of the bounds reaching it holds all those to score.
+ */
+static float
+FloorOf(const RangeRank *rr, double theta)
+{
+	double		t = theta / rr->slack;
+	float		f = (float) t;
+
+	if ((double) f > t)
+		f = nextafterf(f, -INFINITY);
+	return f;
+}
+
 static void
 SiftDown(RangeRank *rr, size_t i)
 {
@@ -483,7 +515,7 @@ BestFirst(RangeRank *rr, bool *done, CoreError *err)
 	{
 		uint32_t	g;
 		float	   *u;
-		int			best = 0;
+		int			best;
 		CoreStatus	st;
 
 		if (rr->nheap == 0 || Beaten(rr, rr->group[rr->heap[0]], bm25_topk_threshold(rr->t)))
@@ -493,9 +525,8 @@ BestFirst(RangeRank *rr, bool *done, CoreError *err)
 		}
 		g = rr->heap[0];
 		u = rr->bound + (size_t) g * GROUP;
-		for (int k = 1; k < GROUP; k++)
-			if (u[k] > u[best])
-				best = k;
+		/* the group's best bound is known: where it is comes from a mask */
+		best = __builtin_ctzll(GroupReaching(rr, g, rr->group[g]));
 		if ((st = ScoreRange(rr, (uint64_t) g * GROUP + best, err)) != CORE_OK)
 			return st;
 		u[best] = 0.0f;
@@ -518,14 +549,17 @@ Sweep(RangeRank *rr, int (*cancel) (void *), void *cancel_arg, CoreError *err)
 	{
 		const float *u = rr->bound + (size_t) g * GROUP;
 		double		theta = bm25_topk_threshold(rr->t);
+		uint64_t	left;
 
 		if (rr->group[g] <= 0.0f || Beaten(rr, rr->group[g], theta))
 			continue;
-		for (int k = 0; k < GROUP; k++)
+		/* the threshold only rises: each candidate is tested again below */
+		for (left = GroupReaching(rr, g, FloorOf(rr, theta)); left; left &= left - 1)
 		{
+			int			k = __builtin_ctzll(left);
 			CoreStatus	st;
 
-			if (u[k] <= 0.0f || Beaten(rr, u[k], theta))
+			if (Beaten(rr, u[k], theta))
 				continue;
 			if (cancel && (++tick & 255) == 0 && cancel(cancel_arg))
 				return core_error(err, CORE_ERR_CANCELED, "bm25: canceled");
@@ -602,7 +636,7 @@ bm25_rank_ranges(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t n
 			break;
 		if (rt->dense)
 			st = AddStoredBounds(&rr, rt, tfscale, err);
-		else
+		else if ((st = bm25_cursor_ensure(terms[i].cursor, err)) == CORE_OK)
 			st = AddPostingBounds(&rr, rt, terms[i].cursor, &used, err);
 	}
 	for (size_t i = 0; st == CORE_OK && i < nterms; i++)

@@ -1096,13 +1096,8 @@ bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, 
 {
 	size_t		sz = (size_t) ti->nblocks * BM25_SKIP_ENTRY_SIZE;
 
-	memset(c, 0, sizeof(*c));
-	c->r = r;
-	c->ti = *ti;
-	c->block = -1;
-	c->pos_valid = -1;
-	c->doc = BM25_DOC_END;
-	bm25_buf_init(&c->blockbuf);
+	bm25_cursor_init(c, r, ti);
+	c->opened = true;
 	c->skip = core_malloc(sz ? sz : 1);
 	if (c->skip == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory");
@@ -1133,6 +1128,28 @@ bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, 
 	}
 	SkipDeleted(c);
 	return CORE_OK;
+}
+
+void
+bm25_cursor_init(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti)
+{
+	memset(c, 0, sizeof(*c));
+	c->r = r;
+	c->ti = *ti;
+	c->block = -1;
+	c->pos_valid = -1;
+	c->doc = BM25_DOC_END;
+	bm25_buf_init(&c->blockbuf);
+}
+
+CoreStatus
+bm25_cursor_ensure(Bm25Cursor *c, CoreError *err)
+{
+	Bm25TermInfo ti = c->ti;
+
+	if (c->opened)
+		return CORE_OK;
+	return bm25_cursor_open(c, c->r, &ti, err);
 }
 
 void

@@ -246,11 +246,21 @@ typedef struct Bm25Cursor
 	uint32_t   *pos;			/* decoded positions of the current posting */
 	uint32_t	pos_cap;
 	size_t		del_at;			/* first deleted id that may lie ahead */
+	bool		opened;			/* false after bm25_cursor_init alone */
 	CoreError	err;
 } Bm25Cursor;
 
 extern CoreStatus bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r,
 								   const Bm25TermInfo *ti, CoreError *err);
+
+/*
+ * Name a cursor's term without reading anything: ranking by range bounds
+ * never reads a frequent term's skip table, which is as long as the term
+ * is frequent.  bm25_cursor_ensure opens such a cursor (and leaves an open
+ * one be); bm25_cursor_close closes either.
+ */
+extern void bm25_cursor_init(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti);
+extern CoreStatus bm25_cursor_ensure(Bm25Cursor *c, CoreError *err);
 extern void bm25_cursor_close(Bm25Cursor *c);
 extern void bm25_cursor_next(Bm25Cursor *c);
 /*

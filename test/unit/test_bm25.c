@@ -1217,8 +1217,8 @@ RankOne(Bm25SegReader *r, const char **terms, size_t nterms, size_t k, bool rang
 
 		if (!bm25_segr_lookup(r, terms[t], strlen(terms[t]), &ti))
 			continue;
-		if (bm25_cursor_open(&cur[nr], r, &ti, err) != CORE_OK)
-			return err->status;
+		/* named only, as the scan does: ranking opens what it reads */
+		bm25_cursor_init(&cur[nr], r, &ti);
 		rt[nr].cursor = &cur[nr];
 		rt[nr].idf = bm25_idf(info->ndocs, ti.df);
 		nr++;

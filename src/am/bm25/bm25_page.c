@@ -534,9 +534,13 @@ SegViewBytes(void *ctx, uint64_t off, size_t *len)
 		if (buf == InvalidBuffer ||
 			!ReadRecentBuffer(v->src->index->rd_node, MAIN_FORKNUM, v->src->blocks[pageno], buf))
 			buf = v->recent[pageno] = ReadBuffer(v->src->index, v->src->blocks[pageno]);
-		/* the lock orders our reads after the page's writer's */
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+
+		/*
+		 * No content lock: the page was written before the metapage named
+		 * its segment, and our read of the metapage under its buffer lock
+		 * orders these reads after that write; nothing changes it while our
+		 * heavyweight lock keeps merges and VACUUM from freeing it.
+		 */
 		v->pins[pageno] = buf;
 		v->pinned[v->npinned++] = (uint32) pageno;
 	}

@@ -371,8 +371,8 @@ Compute(IndexScanDesc scan)
 					continue;
 				c = MemoryContextAllocZero(so->cxt, sizeof(Bm25Cursor));
 				Bm25Track(so->cxt, CloseCursor, c);
-				if (bm25_cursor_open(c, r, &ti, &err) != CORE_OK)
-					Bm25ReportCore(&err, "ranking", index);
+				/* ranking opens the cursors it reads */
+				bm25_cursor_init(c, r, &ti);
 				rt[nrt].cursor = c;
 				rt[nrt].idf = idfs[t];
 				nrt++;
