@@ -20,6 +20,7 @@
 #include "kernels/bm25_query.h"
 #include "kernels/bm25_rank.h"
 #include "kernels/bm25_ranges.h"
+#include "kernels/distance.h"
 #include "kernels/bm25_segment.h"
 #include "kernels/bm25_tokenize.h"
 #include "unit.h"
@@ -1415,4 +1416,53 @@ UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 	free(docs);
 	free(ids);
 	free(all);
+}
+
+/*
+ * The AVX2 loops of range ranking give what the scalar loops give: the
+ * same sums up to one rounding, the same best bound, the same mask (ties
+ * and zeros included, and a group whose bounds are all zero).
+ */
+UNIT_TEST(range_ranking_avx2_loops_match_scalar)
+{
+	float		u[BM25_RANGE_GROUP + 5],
+				v[BM25_RANGE_GROUP + 5];
+	uint8_t		q[BM25_RANGE_GROUP + 5];
+
+	if (!distance_isa_supported(KERNEL_ISA_AVX2))
+	{
+		printf("# skip: no AVX2 here\n");
+		return;
+	}
+	for (int trial = 0; trial < 200; trial++)
+	{
+		float		w = (float) (Rand(1000) + 1) / 997.0f;
+		float		best = 0.0f,
+					t;
+		uint64_t	want = 0;
+		size_t		n = BM25_RANGE_GROUP + (size_t) (trial % 6);
+
+		for (size_t k = 0; k < n; k++)
+		{
+			/* many zeros and repeated values when the trial says so */
+			u[k] = v[k] = trial % 3 == 0 ? 0.0f : (float) Rand(trial % 2 ? 4 : 1000) / 7.0f;
+			q[k] = (uint8_t) Rand(256);
+		}
+		bm25_add_scaled_avx2(u, q, n, w);
+		for (size_t k = 0; k < n; k++)
+		{
+			float		s = v[k] + w * (float) q[k];
+
+			CHECK_MSG(fabsf(u[k] - s) <= 1e-6f * fabsf(s), "trial %d k %zu: %g against %g", trial, k,
+					  (double) u[k], (double) s);
+		}
+		for (int k = 0; k < BM25_RANGE_GROUP; k++)
+			best = u[k] > best ? u[k] : best;
+		CHECK(bm25_group_best_avx2(u) == best);
+		t = trial % 4 == 0 ? best : (float) Rand(1000) / 7.0f;
+		for (int k = 0; k < BM25_RANGE_GROUP; k++)
+			if (u[k] > 0.0f && u[k] >= t)
+				want |= (uint64_t) 1 << k;
+		CHECK_MSG(bm25_group_reaching_avx2(u, t) == want, "trial %d", trial);
+	}
 }
