@@ -419,6 +419,26 @@ CompareScoredDocs(const void *a, const void *b)
 }
 
 /*
+ * Append to all[matches..] the documents (not dead[i], when dead is given)
+ * that score above zero, exhaustively; returns the new count.
+ */
+static size_t
+ScoreMatches(ScoredDoc *all, size_t matches, Bm25Bag *bag, const char **docs,
+			 const uint64_t *ids, size_t n, const bool *dead, const char **terms,
+			 const double *idf, size_t nterms, const Bm25Params *p)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		if (dead && dead[i])
+			continue;
+		all[matches].id = ids[i];
+		all[matches].score = ExhaustiveScore(bag, docs[i], terms, idf, nterms, p);
+		matches += all[matches].score > 0;
+	}
+	return matches;
+}
+
+/*
  * Every document four times over (the benchmark's corpus loaded 4x): many
  * documents tie exactly with the 10th score, and the top 10 is exactly the
  * first 10 of the exhaustive ranking by score, then doc id, whatever the
@@ -990,19 +1010,10 @@ UNIT_TEST(maxscore_over_two_segments_with_deletions_equals_exhaustive_ranking)
 			CHECK(df > 0);
 			idf[nt] = bm25_idf(ndocs, df);
 		}
-		for (size_t i = 0; i < TWO_SEG_A; i++)
-			if (!two_seg_dead[i])
-			{
-				all[matches].id = ids_a[i];
-				all[matches].score = ExhaustiveScore(bag, docs[i], queries[q], idf, nt, &p);
-				matches += all[matches].score > 0;
-			}
-		for (size_t i = 0; i < TWO_SEG_B; i++)
-		{
-			all[matches].id = ids_b[i];
-			all[matches].score = ExhaustiveScore(bag, docs[i], queries[q], idf, nt, &p);
-			matches += all[matches].score > 0;
-		}
+		matches = ScoreMatches(all, 0, bag, docs, ids_a, TWO_SEG_A, two_seg_dead,
+							   queries[q], idf, nt, &p);
+		matches = ScoreMatches(all, matches, bag, docs, ids_b, TWO_SEG_B, NULL,
+							   queries[q], idf, nt, &p);
 		qsort(all, matches, sizeof(ScoredDoc), CompareScoredDocs);
 
 		/* MaxScore, then range bounds wherever a term carries them */
@@ -1384,12 +1395,7 @@ UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 				CHECK(bm25_segr_lookup(r, queries[q][nt], strlen(queries[q][nt]), &ti));
 				idf[nt] = bm25_idf(info->ndocs, ti.df);
 			}
-			for (size_t i = 0; i < n; i++)
-			{
-				all[matches].id = ids[i];
-				all[matches].score = ExhaustiveScore(bag, docs[i], queries[q], idf, nt, &p);
-				matches += all[matches].score > 0;
-			}
+			matches = ScoreMatches(all, 0, bag, docs, ids, n, NULL, queries[q], idf, nt, &p);
 			qsort(all, matches, sizeof(ScoredDoc), CompareScoredDocs);
 			for (size_t kk = 0; kk < 2; kk++)
 			{
