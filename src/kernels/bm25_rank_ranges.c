@@ -516,6 +516,7 @@ BestFirst(RangeRank *rr, bool *done, CoreError *err)
 		uint32_t	g;
 		float	   *u;
 		int			best;
+		uint64_t	mask;
 		CoreStatus	st;
 
 		if (rr->nheap == 0 || Beaten(rr, rr->group[rr->heap[0]], bm25_topk_threshold(rr->t)))
@@ -526,7 +527,10 @@ BestFirst(RangeRank *rr, bool *done, CoreError *err)
 		g = rr->heap[0];
 		u = rr->bound + (size_t) g * GROUP;
 		/* the group's best bound is known: where it is comes from a mask */
-		best = __builtin_ctzll(GroupReaching(rr, g, rr->group[g]));
+		mask = GroupReaching(rr, g, rr->group[g]);
+		if (mask == 0)
+			return core_error(err, CORE_ERR_INVALID, "bm25: range group %u lost its best bound", g);
+		best = __builtin_ctzll(mask);
 		if ((st = ScoreRange(rr, (uint64_t) g * GROUP + best, err)) != CORE_OK)
 			return st;
 		u[best] = 0.0f;

@@ -1097,7 +1097,6 @@ bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, 
 	size_t		sz = (size_t) ti->nblocks * BM25_SKIP_ENTRY_SIZE;
 
 	bm25_cursor_init(c, r, ti);
-	c->opened = true;
 	c->skip = core_malloc(sz ? sz : 1);
 	if (c->skip == NULL)
 		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory");
@@ -1127,6 +1126,7 @@ bm25_cursor_open(Bm25Cursor *c, const Bm25SegReader *r, const Bm25TermInfo *ti, 
 			c->skip[i] = (uint8_t) (last >> (8 * i));
 	}
 	SkipDeleted(c);
+	c->opened = true;
 	return CORE_OK;
 }
 

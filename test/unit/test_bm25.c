@@ -1465,7 +1465,9 @@ UNIT_TEST(range_ranking_avx2_loops_match_scalar)
 		for (int k = 0; k < BM25_RANGE_GROUP; k++)
 			best = u[k] > best ? u[k] : best;
 		CHECK(bm25_group_best_avx2(u) == best);
-		t = trial % 4 == 0 ? best : (float) Rand(1000) / 7.0f;
+		/* the group's best, before any threshold, zero, or anything */
+		t = trial % 5 == 0 ? best : trial % 5 == 1 ? -INFINITY : trial % 5 == 2 ? 0.0f :
+			(float) Rand(1000) / 7.0f;
 		for (int k = 0; k < BM25_RANGE_GROUP; k++)
 			if (u[k] > 0.0f && u[k] >= t)
 				want |= (uint64_t) 1 << k;

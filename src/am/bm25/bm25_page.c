@@ -14,6 +14,7 @@
 
 #include "am/bm25/bm25.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
@@ -531,15 +532,24 @@ SegViewBytes(void *ctx, uint64_t off, size_t *len)
 			return NULL;		/* the caller copies instead */
 		/* most pages are where the last ranking found them: no lookup then */
 		buf = v->recent[pageno];
-		if (buf == InvalidBuffer ||
-			!ReadRecentBuffer(v->src->index->rd_node, MAIN_FORKNUM, v->src->blocks[pageno], buf))
+		if (buf != InvalidBuffer &&
+			ReadRecentBuffer(v->src->index->rd_node, MAIN_FORKNUM, v->src->blocks[pageno], buf))
+		{
+			/* counted as ReadBuffer counts a hit */
+			pgstat_count_buffer_read(v->src->index);
+			pgstat_count_buffer_hit(v->src->index);
+		}
+		else
 			buf = v->recent[pageno] = ReadBuffer(v->src->index, v->src->blocks[pageno]);
 
 		/*
 		 * No content lock: the page was written before the metapage named
 		 * its segment, and our read of the metapage under its buffer lock
-		 * orders these reads after that write; nothing changes it while our
-		 * heavyweight lock keeps merges and VACUUM from freeing it.
+		 * orders these reads after that write; on a primary nothing changes
+		 * it while our heavyweight lock keeps merges and VACUUM from freeing
+		 * it.  On a hot standby, replay takes no such lock and may reuse
+		 * the page meanwhile, as it may under any read (docs/bm25.md,
+		 * Limits).
 		 */
 		v->pins[pageno] = buf;
 		v->pinned[v->npinned++] = (uint32) pageno;
