@@ -12,6 +12,7 @@
 #ifndef LANCEDB_KERNELS_BM25_CODEC_H
 #define LANCEDB_KERNELS_BM25_CODEC_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +63,20 @@ bm25_get_u64(const uint8_t *p)
  * than ten bytes.
  */
 extern bool bm25_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
+
+/* v rounded up to a float, for bounds that must stay upper bounds. */
+static inline float
+bm25_float_up(double v)
+{
+	float		f = (float) v;
+
+	if ((double) f < v)
+		f = nextafterf(f, INFINITY);
+	return f;
+}
+
+/* First index i in [from, n) of increasing vals with vals[i] >= x, or n. */
+extern size_t bm25_lower_bound(const uint64_t *vals, size_t from, size_t n, uint64_t x);
 
 /* Bits needed for v (0 for 0). */
 extern int	bm25_bit_width(uint64_t v);

@@ -111,29 +111,10 @@ bm25_deletes_decode(const uint8_t *p, size_t len, uint64_t ndocs, Bm25Deletes **
 	return CORE_OK;
 }
 
-/* First index i in [from, n) of increasing vals with vals[i] >= x, or n. */
-static size_t
-LowerBound(const uint64_t *vals, size_t from, size_t n, uint64_t x)
-{
-	size_t		lo = from,
-				hi = n;
-
-	while (lo < hi)
-	{
-		size_t		mid = lo + (hi - lo) / 2;
-
-		if (vals[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 size_t
 bm25_deletes_lower_bound(const Bm25Deletes *d, size_t from, uint64_t id)
 {
-	return LowerBound(d->ids, from, d->ndead, id);
+	return bm25_lower_bound(d->ids, from, d->ndead, id);
 }
 
 bool
@@ -154,7 +135,7 @@ bm25_deletes_term_dead(const Bm25Deletes *d, uint64_t off)
 
 	if (d == NULL)
 		return 0;
-	i = LowerBound(d->term_off, 0, d->nterms, off);
+	i = bm25_lower_bound(d->term_off, 0, d->nterms, off);
 	return i < d->nterms && d->term_off[i] == off ? d->term_dead[i] : 0;
 }
 
@@ -181,7 +162,7 @@ CountTerm(Bm25SegReader *r, const Bm25TermInfo *ti, const uint64_t *ids, size_t 
 	{
 		if (ids[j] < c.doc)
 		{
-			j = LowerBound(ids, j, n, c.doc);
+			j = bm25_lower_bound(ids, j, n, c.doc);
 			continue;
 		}
 		if (ids[j] == c.doc)

@@ -10,12 +10,6 @@
 #include <math.h>
 #include <string.h>
 
-static inline double
-TfPart(uint32_t tf, uint32_t dl, double k1, double b, double avgdl)
-{
-	return (double) tf * (k1 + 1.0) / ((double) tf + k1 * (1.0 - b + b * (double) dl / avgdl));
-}
-
 void
 bm25_ranges_put(Bm25Buf *out, const uint64_t *ords, const uint32_t *tfs,
 				const uint32_t *dls, size_t n, uint64_t ndocs,
@@ -33,16 +27,14 @@ bm25_ranges_put(Bm25Buf *out, const uint64_t *ords, const uint32_t *tfs,
 
 	for (i = 0; i < n; i++)
 	{
-		double		g = TfPart(tfs[i], dls[i], k1, b, avgdl);
+		double		g = bm25_ref_tf_part(tfs[i], dls[i], k1, b, avgdl);
 
 		if (g > best)
 			best = g;
 		if (tfs[i] > maxtf)
 			maxtf = tfs[i];
 	}
-	scale = (float) best;
-	if ((double) scale < best)
-		scale = nextafterf(scale, INFINITY);
+	scale = bm25_float_up(best);
 	width = maxtf <= 0xFF ? 1 : (maxtf <= 0xFFFF ? 2 : 4);
 	{
 		uint32_t	bits;
@@ -61,7 +53,7 @@ bm25_ranges_put(Bm25Buf *out, const uint64_t *ords, const uint32_t *tfs,
 	memset(q, 0, nranges);
 	for (i = 0; i < n; i++)
 	{
-		double		level = ceil(255.0 * TfPart(tfs[i], dls[i], k1, b, avgdl) / (double) scale);
+		double		level = ceil(255.0 * bm25_ref_tf_part(tfs[i], dls[i], k1, b, avgdl) / (double) scale);
 		uint8_t		v = level < 1.0 ? 1 : (level > 255.0 ? 255 : (uint8_t) level);
 		uint64_t	r = ords[i] / BM25_RANGE_DOCS;
 

@@ -91,13 +91,15 @@ Beaten(const RangeRank *rr, double bound, double theta)
 typedef struct RangeWork
 {
 	float	   *bound;
-	size_t		nbound;
+	size_t		bound_cap;
 	float	   *group;
+	size_t		group_cap;
 	uint32_t   *heap;
-	size_t		ngroup;
+	size_t		heap_cap;
 	uint64_t   *ords;			/* the rare terms' postings, one after another */
+	size_t		ords_cap;
 	double	   *parts;
-	size_t		npost;
+	size_t		parts_cap;
 } RangeWork;
 
 static _Thread_local RangeWork work;
@@ -108,9 +110,9 @@ static _Thread_local RangeWork work;
 static void
 TrimWork(void)
 {
-	size_t		bytes = work.nbound * sizeof(float) +
-		work.ngroup * (sizeof(float) + sizeof(uint32_t)) +
-		work.npost * (sizeof(uint64_t) + sizeof(double));
+	size_t		bytes = work.bound_cap * sizeof(float) + work.group_cap * sizeof(float) +
+		work.heap_cap * sizeof(uint32_t) + work.ords_cap * sizeof(uint64_t) +
+		work.parts_cap * sizeof(double);
 
 	if (bytes <= WORK_KEEP)
 		return;
@@ -120,23 +122,6 @@ TrimWork(void)
 	core_free(work.ords);
 	core_free(work.parts);
 	memset(&work, 0, sizeof(work));
-}
-
-/* Grow an array of the workspace to hold n items. */
-static bool
-Reserve(void **p, size_t *cap, size_t n, size_t size)
-{
-	void	   *q;
-
-	if (n <= *cap)
-		return true;
-	n = n < 2 * *cap ? 2 * *cap : n;
-	q = core_realloc(*p, n * size);
-	if (q == NULL)
-		return false;
-	*p = q;
-	*cap = n;
-	return true;
 }
 
 /* 0: not yet asked; 1: scalar; 2: AVX2 */
@@ -177,22 +162,11 @@ CountPostings(const uint8_t *masks, uint32_t from, uint32_t to)
 	return n;
 }
 
-/* w rounded up to a float */
-static float
-FloatUp(double w)
-{
-	float		f = (float) w;
-
-	if ((double) f < w)
-		f = nextafterf(f, INFINITY);
-	return f;
-}
-
 /* Add a frequent term's stored bounds to every range, page by page. */
 static CoreStatus
 AddStoredBounds(RangeRank *rr, RangeTerm *rt, double tfscale, CoreError *err)
 {
-	float		w = FloatUp(rt->idf * (double) rt->tr.scale * tfscale / 255.0);
+	float		w = bm25_float_up(rt->idf * (double) rt->tr.scale * tfscale / 255.0);
 	uint8_t		scratch[PIECE];
 	size_t		len;
 
@@ -228,10 +202,9 @@ AddPostingBounds(RangeRank *rr, RangeTerm *rt, Bm25Cursor *c, size_t *used, Core
 {
 	uint64_t	last = UINT64_MAX;
 	double		best = 0.0;
-	size_t		cap = work.npost;
 
-	if (!Reserve((void **) &work.ords, &cap, *used + c->ti.df, sizeof(uint64_t)) ||
-		!Reserve((void **) &work.parts, &work.npost, *used + c->ti.df, sizeof(double)))
+	if (!core_grow((void **) &work.ords, &work.ords_cap, *used + c->ti.df, sizeof(uint64_t)) ||
+		!core_grow((void **) &work.parts, &work.parts_cap, *used + c->ti.df, sizeof(double)))
 		return core_error(err, CORE_ERR_NOMEM, "bm25: out of memory ranking");
 	rt->first = *used;
 	for (; c->doc != BM25_DOC_END && rt->n < c->ti.df; bm25_cursor_next(c))
@@ -242,7 +215,7 @@ AddPostingBounds(RangeRank *rr, RangeTerm *rt, Bm25Cursor *c, size_t *used, Core
 		if (range != last)
 		{
 			if (last != UINT64_MAX)
-				rr->bound[last] += FloatUp(best);
+				rr->bound[last] += bm25_float_up(best);
 			last = range;
 			best = 0.0;
 		}
@@ -254,7 +227,7 @@ AddPostingBounds(RangeRank *rr, RangeTerm *rt, Bm25Cursor *c, size_t *used, Core
 	}
 	*used += rt->n;
 	if (last != UINT64_MAX)
-		rr->bound[last] += FloatUp(best);
+		rr->bound[last] += bm25_float_up(best);
 	if (bm25_cursor_status(c) != CORE_OK)
 		return core_error(err, bm25_cursor_status(c), "%s", c->err.msg);
 	return CORE_OK;
@@ -277,15 +250,8 @@ LoadChunk(RangeRank *rr, RangeTerm *rt, uint64_t chunk, CoreError *err)
 		(to - from - 2 * BM25_RANGE_CHUNK) % rt->tr.tf_width != 0 ||
 		rt->tr.chunks_off + to > rt->tr.end)
 		goto corrupt;
-	if (to - from > rt->scratch_cap)
-	{
-		uint8_t    *s = core_realloc(rt->scratch, to - from);
-
-		if (s == NULL)
-			return core_error(err, CORE_ERR_NOMEM, "bm25: out of memory ranking");
-		rt->scratch = s;
-		rt->scratch_cap = to - from;
-	}
+	if (!core_grow((void **) &rt->scratch, &rt->scratch_cap, to - from, 1))
+		return core_error(err, CORE_ERR_NOMEM, "bm25: out of memory ranking");
 	rt->chunkp = bm25_segr_bytes(rr->r, rt->tr.chunks_off + from, to - from, rt->scratch);
 	if (rt->chunkp == NULL)
 		goto corrupt;
@@ -309,19 +275,6 @@ GetTf(const uint8_t *p, int width, uint32_t i)
 	if (width == 2)
 		return bm25_get_u16(p + 2 * i);
 	return bm25_get_u32(p + 4 * i);
-}
-
-/* The length of a document too long for the two-byte lengths. */
-static CoreStatus
-LongLength(RangeRank *rr, uint64_t ord, uint32_t *dl, CoreError *err)
-{
-	uint8_t		raw[4];
-
-	if (!bm25_segr_read(rr->r, bm25_segr_info(rr->r)->doctab_off + 8 + 12 * ord + 8, 4, raw))
-		return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read doc table entry %llu",
-						  (unsigned long long) ord);
-	*dl = bm25_get_u32(raw);
-	return CORE_OK;
 }
 
 /* Score the documents of range r exactly and offer them to the top k. */
@@ -381,25 +334,17 @@ ScoreRange(RangeRank *rr, uint64_t r, CoreError *err)
 				uint32_t	dl = bm25_get_u16(lens + 2 * b);
 
 				mask &= mask - 1;
-				if (dl == 0xFFFF && (st = LongLength(rr, first + b, &dl, err)) != CORE_OK)
-					return st;
+				/* longer than two bytes hold: see the doc table */
+				if (dl == 0xFFFF && !bm25_segr_doc_length(rr->r, first + b, &dl))
+					return core_error(err, CORE_ERR_CORRUPT, "bm25 segment: cannot read doc table entry %llu",
+									  (unsigned long long) (first + b));
 				score[b] += rt->idf * bm25_tf_part(rr->p, GetTf(tfs, rt->tr.tf_width, at++), dl);
 			}
 		}
 		else
 		{
-			size_t		lo = 0,
-						hi = rt->n;
+			size_t		lo = bm25_lower_bound(rt->ords, 0, rt->n, first);
 
-			while (lo < hi)
-			{
-				size_t		mid = lo + (hi - lo) / 2;
-
-				if (rt->ords[mid] < first)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
 			for (; lo < rt->n && rt->ords[lo] < first + BM25_RANGE_DOCS; lo++)
 			{
 				uint32_t	b = (uint32_t) (rt->ords[lo] - first);
@@ -613,15 +558,11 @@ bm25_rank_ranges(Bm25TopK *t, const Bm25Params *p, Bm25RankTerm *terms, size_t n
 	rr.nranges = bm25_nranges(info->ndocs);
 	ngroups = (rr.nranges + GROUP - 1) / GROUP;
 	rr.terms = core_calloc(nterms, sizeof(RangeTerm));
-	{
-		size_t		gcap = work.ngroup;
-
-		if (!rr.terms ||
-			!Reserve((void **) &work.bound, &work.nbound, ngroups * GROUP + 1, sizeof(float)) ||
-			!Reserve((void **) &work.group, &gcap, ngroups + 1, sizeof(float)) ||
-			!Reserve((void **) &work.heap, &work.ngroup, ngroups + 1, sizeof(uint32_t)))
-			st = core_error(err, CORE_ERR_NOMEM, "bm25: out of memory ranking");
-	}
+	if (!rr.terms ||
+		!core_grow((void **) &work.bound, &work.bound_cap, ngroups * GROUP + 1, sizeof(float)) ||
+		!core_grow((void **) &work.group, &work.group_cap, ngroups + 1, sizeof(float)) ||
+		!core_grow((void **) &work.heap, &work.heap_cap, ngroups + 1, sizeof(uint32_t)))
+		st = core_error(err, CORE_ERR_NOMEM, "bm25: out of memory ranking");
 	if (st == CORE_OK)
 	{
 		rr.bound = work.bound;

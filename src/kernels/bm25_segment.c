@@ -105,15 +105,8 @@ MapOrdinals(Bm25SegWriter *w, const uint64_t *docids, const uint32_t *dls, size_
 {
 	size_t		at = 0;
 
-	if (n > w->ords_cap)
-	{
-		uint64_t   *o = core_realloc(w->ords, n * sizeof(uint64_t));
-
-		if (o == NULL)
-			return false;
-		w->ords = o;
-		w->ords_cap = n;
-	}
+	if (!core_grow((void **) &w->ords, &w->ords_cap, n, sizeof(uint64_t)))
+		return false;
 	for (size_t i = 0; i < n; i++)
 	{
 		size_t		step = 1,
@@ -152,22 +145,17 @@ static float
 BlockTfMax(const Bm25SegWriter *w, const uint32_t *tfs, const uint32_t *dls, size_t n)
 {
 	double		best = 0.0;
-	float		f;
 
 	if (w->k1 <= 0.0 || w->avgdl <= 0.0)
 		return INFINITY;
 	for (size_t i = 0; i < n; i++)
 	{
-		double		g = (double) tfs[i] * (w->k1 + 1.0) /
-			((double) tfs[i] + w->k1 * (1.0 - w->b + w->b * (double) dls[i] / w->avgdl));
+		double		g = bm25_ref_tf_part(tfs[i], dls[i], w->k1, w->b, w->avgdl);
 
 		if (g > best)
 			best = g;
 	}
-	f = (float) best;
-	if ((double) f < best)
-		f = nextafterf(f, INFINITY);
-	return f;
+	return bm25_float_up(best);
 }
 
 static void
@@ -890,16 +878,36 @@ bm25_segr_doctable(const Bm25SegReader *r, uint64_t **docids, uint32_t **dls, Co
 	return CORE_OK;
 }
 
+/* The doc table entry of ordinal ord: doc id (8 bytes), length (4), or NULL. */
+static const uint8_t *
+DocEntry(const Bm25SegReader *r, uint64_t ord, uint8_t *scratch)
+{
+	if (ord >= r->info.ndocs)
+		return NULL;
+	return bm25_segr_bytes(r, r->info.doctab_off + 8 + ord * 12, 12, scratch);
+}
+
 bool
 bm25_segr_doc_id(const Bm25SegReader *r, uint64_t ord, uint64_t *docid)
 {
-	uint8_t		raw[8];
-	const uint8_t *p;
+	uint8_t		raw[12];
+	const uint8_t *p = DocEntry(r, ord, raw);
 
-	if (ord >= r->info.ndocs ||
-		(p = bm25_segr_bytes(r, r->info.doctab_off + 8 + ord * 12, 8, raw)) == NULL)
+	if (p == NULL)
 		return false;
 	*docid = bm25_get_u64(p);
+	return true;
+}
+
+bool
+bm25_segr_doc_length(const Bm25SegReader *r, uint64_t ord, uint32_t *dl)
+{
+	uint8_t		raw[12];
+	const uint8_t *p = DocEntry(r, ord, raw);
+
+	if (p == NULL)
+		return false;
+	*dl = bm25_get_u32(p + 8);
 	return true;
 }
 

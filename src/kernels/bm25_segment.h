@@ -69,6 +69,16 @@
 #define BM25_IMPACT_TF_INF 0xFFFF
 #define BM25_MAX_TERM_LEN 2047
 
+/*
+ * The tf part, times (k1 + 1), under a writer's k1, b and average length:
+ * what the stored bounds (blocks' largest tf parts, range bounds) bound.
+ */
+static inline double
+bm25_ref_tf_part(uint32_t tf, uint32_t dl, double k1, double b, double avgdl)
+{
+	return (double) tf * (k1 + 1.0) / ((double) tf + k1 * (1.0 - b + b * (double) dl / avgdl));
+}
+
 /* Bytes of a term's skip table: none for a single block. */
 static inline uint64_t
 bm25_skip_table_size(uint32_t nblocks)
@@ -208,8 +218,9 @@ extern const char *bm25_segr_term(const Bm25SegReader *r, uint32_t i, size_t *le
 extern CoreStatus bm25_segr_doctable(const Bm25SegReader *r, uint64_t **docids,
 									 uint32_t **dls, CoreError *err);
 
-/* The doc id of ordinal ord; false when it cannot be read. */
+/* The doc id and the length of ordinal ord; false when they cannot be read. */
 extern bool bm25_segr_doc_id(const Bm25SegReader *r, uint64_t ord, uint64_t *docid);
+extern bool bm25_segr_doc_length(const Bm25SegReader *r, uint64_t ord, uint32_t *dl);
 
 /* Replace n ordinals by their doc ids, in place. */
 extern CoreStatus bm25_segr_doc_ids(const Bm25SegReader *r, uint64_t *ids, size_t n,
