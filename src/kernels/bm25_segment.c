@@ -514,6 +514,22 @@ bm25_segw_finish(Bm25SegWriter *w, Bm25SegInfo *info, CoreError *err)
  * its vocabulary.  Merges, which walk every term, load the whole dictionary
  * (bm25_segr_load_terms).
  */
+/*
+ * The stretches of the segment the view has handed out lately, by where
+ * they start (VIEW_MEMO_SPAN bytes to a slot): ranking asks for a few
+ * bytes at a time, mostly on pages it has just read, and finding those in
+ * the memo costs far less than asking the view again.
+ */
+#define VIEW_MEMO 64
+#define VIEW_MEMO_SPAN 4096
+
+typedef struct ViewExtent
+{
+	uint64_t	lo;				/* [lo, hi) of the segment at p */
+	uint64_t	hi;
+	const uint8_t *p;
+} ViewExtent;
+
 struct Bm25SegReader
 {
 	Bm25SegInfo info;
@@ -528,6 +544,7 @@ struct Bm25SegReader
 	Bm25Deletes *deletes;		/* or NULL */
 	Bm25ViewFn	view;			/* or NULL */
 	void	   *view_ctx;
+	ViewExtent *memo;			/* VIEW_MEMO of them, while the view lasts */
 };
 
 static int
@@ -600,7 +617,8 @@ bm25_segr_open(const Bm25SegInfo *info, Bm25ReadFn read, void *ctx,
 	r->dindex = core_malloc(info->dindex_len ? info->dindex_len : 1);
 	r->idx = core_mallocarray(nidx ? nidx : 1, sizeof(uint32_t));
 	r->idx_doff = core_mallocarray(nidx ? nidx : 1, sizeof(uint64_t));
-	if (!r->dindex || !r->idx || !r->idx_doff)
+	r->memo = core_calloc(VIEW_MEMO, sizeof(ViewExtent));
+	if (!r->dindex || !r->idx || !r->idx_doff || !r->memo)
 	{
 		bm25_segr_free(r);
 		return core_error(err, CORE_ERR_NOMEM, "bm25 segment: out of memory for %u terms", info->nterms);
@@ -681,8 +699,7 @@ bm25_segr_set_source(Bm25SegReader *r, Bm25ReadFn read, void *ctx)
 {
 	r->read = read;
 	r->ctx = ctx;
-	r->view = NULL;
-	r->view_ctx = NULL;
+	bm25_segr_set_view(r, NULL, NULL);
 }
 
 void
@@ -690,6 +707,33 @@ bm25_segr_set_view(Bm25SegReader *r, Bm25ViewFn view, void *ctx)
 {
 	r->view = view;
 	r->view_ctx = ctx;
+	memset(r->memo, 0, VIEW_MEMO * sizeof(ViewExtent));
+}
+
+/*
+ * The bytes at off (within the segment) in place, and in *len how many
+ * follow in one piece, from the memo or else from the view; NULL when the
+ * view does not hold them.
+ */
+static inline const uint8_t *
+ViewAt(const Bm25SegReader *r, uint64_t off, size_t *len)
+{
+	ViewExtent *e = &r->memo[(off / VIEW_MEMO_SPAN) % VIEW_MEMO];
+	const uint8_t *p;
+
+	if (off < e->lo || off >= e->hi)
+	{
+		/* as much as the view holds in one piece, for the memo */
+		size_t		got = r->info.nbytes - off;
+
+		if ((p = r->view(r->view_ctx, off, &got)) == NULL)
+			return NULL;
+		e->lo = off;
+		e->hi = off + got;
+		e->p = p;
+	}
+	*len = e->hi - off;
+	return e->p + (off - e->lo);
 }
 
 bool
@@ -702,18 +746,41 @@ bm25_segr_read(const Bm25SegReader *r, uint64_t off, size_t len, uint8_t *dst)
 const uint8_t *
 bm25_segr_bytes(const Bm25SegReader *r, uint64_t off, size_t len, uint8_t *scratch)
 {
-	if (r->view)
+	if (r->view && off < r->info.nbytes && len <= r->info.nbytes - off)
 	{
-		size_t		got = len;
-		const uint8_t *p;
+		size_t		got;
+		const uint8_t *p = ViewAt(r, off, &got);
 
-		if (off > r->info.nbytes || len > r->info.nbytes - off)
-			return NULL;
-		p = r->view(r->view_ctx, off, &got);
 		if (p && got >= len)
 			return p;
+
+		/*
+		 * Bytes across a page boundary: copy them piece by piece from the
+		 * view, which holds the pages already or pins them, rather than
+		 * reading each page again through the source.
+		 */
+		for (size_t done = 0; p != NULL; p = ViewAt(r, off + done, &got))
+		{
+			got = got < len - done ? got : len - done;
+			memcpy(scratch + done, p, got);
+			done += got;
+			if (done == len)
+				return scratch;
+		}
 	}
 	return bm25_segr_read(r, off, len, scratch) ? scratch : NULL;
+}
+
+void
+bm25_segr_prefetch(const Bm25SegReader *r, uint64_t off)
+{
+	size_t		got;
+	const uint8_t *p;
+
+	if (r->view == NULL || off >= r->info.nbytes)
+		return;
+	if ((p = ViewAt(r, off, &got)) != NULL)
+		__builtin_prefetch(p);
 }
 
 const uint8_t *
@@ -721,14 +788,14 @@ bm25_segr_span(const Bm25SegReader *r, uint64_t off, size_t *len, uint8_t *scrat
 {
 	if (off > r->info.nbytes || *len > r->info.nbytes - off)
 		return NULL;
-	if (r->view)
+	if (r->view && off < r->info.nbytes)
 	{
-		size_t		got = *len;
-		const uint8_t *p = r->view(r->view_ctx, off, &got);
+		size_t		got;
+		const uint8_t *p = ViewAt(r, off, &got);
 
 		if (p)
 		{
-			*len = got;
+			*len = got < *len ? got : *len;
 			return p;
 		}
 	}
@@ -747,6 +814,7 @@ bm25_segr_free(Bm25SegReader *r)
 	core_free(r->idx_doff);
 	core_free(r->dict);
 	core_free(r->entry);
+	core_free(r->memo);
 	bm25_deletes_free(r->deletes);
 	core_free(r);
 }

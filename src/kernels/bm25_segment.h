@@ -191,6 +191,12 @@ extern const uint8_t *bm25_segr_bytes(const Bm25SegReader *r, uint64_t off, size
 									  uint8_t *scratch);
 
 /*
+ * Ask for the bytes at off to be brought into cache, when the view holds
+ * them (a hint: nothing happens otherwise).
+ */
+extern void bm25_segr_prefetch(const Bm25SegReader *r, uint64_t off);
+
+/*
  * The first *len bytes at off that can be had in one piece, for reading a
  * long stretch piece by piece: in place as far as the view holds them,
  * else up to cap of them copied into scratch; *len says how many.
