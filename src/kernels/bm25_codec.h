@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define BM25_BLOCK_SIZE 128
 
@@ -69,9 +70,16 @@ static inline float
 bm25_float_up(double v)
 {
 	float		f = (float) v;
+	uint32_t	bits;
 
-	if ((double) f < v)
-		f = nextafterf(f, INFINITY);
+	if ((double) f >= v)
+		return f;
+	/* a float from +0 to below FLT_MAX: the next one up is the next pattern */
+	memcpy(&bits, &f, sizeof(bits));
+	if (bits >= 0x7F7FFFFFu)
+		return nextafterf(f, INFINITY);
+	bits++;
+	memcpy(&f, &bits, sizeof(bits));
 	return f;
 }
 

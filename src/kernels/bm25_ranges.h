@@ -81,12 +81,16 @@ bm25_range_min_df(uint64_t ndocs)
 #define BM25_RANGE_GROUP 64
 
 /*
- * With AVX2: u[i] += w * q[i]; the largest of BM25_RANGE_GROUP bounds; and
- * which of them are positive and at least t, bit k for u[k].
+ * With AVX2: a group's bounds, u[k] = sum over the terms of w[t] * q[t][k],
+ * returning the largest; the largest of a group's bounds; which of them
+ * are positive and at least t, bit k for u[k]; and (with POPCNT, which
+ * every AVX2 processor has) the bits set in a chunk's masks [from, to).
  */
-extern void bm25_add_scaled_avx2(float *u, const uint8_t *q, size_t n, float w);
+extern float bm25_group_sum_avx2(float *u, const uint8_t *const *q, const float *w,
+								 size_t nterms);
 extern float bm25_group_best_avx2(const float *u);
 extern uint64_t bm25_group_reaching_avx2(const float *u, float t);
+extern uint32_t bm25_count_postings_avx2(const uint8_t *masks, uint32_t from, uint32_t to);
 
 /*
  * Append a term's range data to out: n postings by ordinal (increasing)

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * bm25_ranges_avx2.c
- *	  The two loops of range ranking that run over every range of a
- *	  segment, with AVX2 (see bm25_ranges.h).
+ *	  The loops of range ranking that run over every range of a segment
+ *	  or every mask of a chunk, with AVX2 (see bm25_ranges.h).
  *
  * They decide nothing exactly: a bound summed with FMA differs from the
  * scalar sum by far less than the ranking's slack, in either direction.
@@ -14,22 +14,59 @@
 #if defined(__x86_64__) || defined(__i386__)
 
 #include <immintrin.h>
+#include <string.h>
 
-void
-bm25_add_scaled_avx2(float *u, const uint8_t *q, size_t n, float w)
+/* Eight bytes of q from i on, as floats. */
+static inline __m256
+Widen(const uint8_t *q, int i)
 {
-	const __m256 vw = _mm256_set1_ps(w);
-	size_t		i = 0;
+	return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *) (q + i))));
+}
 
-	for (; i + 8 <= n; i += 8)
+float
+bm25_group_sum_avx2(float *u, const uint8_t *const *q, const float *w, size_t nterms)
+{
+	/* a group's 64 sums stay in eight registers while the terms add in */
+	__m256		a0 = _mm256_setzero_ps(),
+				a1 = a0,
+				a2 = a0,
+				a3 = a0,
+				a4 = a0,
+				a5 = a0,
+				a6 = a0,
+				a7 = a0;
+	__m256		m;
+	__m128		h;
+
+	_Static_assert(BM25_RANGE_GROUP == 64, "a group is eight registers of bounds");
+	for (size_t t = 0; t < nterms; t++)
 	{
-		__m128i		bytes = _mm_loadl_epi64((const __m128i *) (q + i));
-		__m256		v = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+		const __m256 vw = _mm256_set1_ps(w[t]);
+		const uint8_t *b = q[t];
 
-		_mm256_storeu_ps(u + i, _mm256_fmadd_ps(v, vw, _mm256_loadu_ps(u + i)));
+		a0 = _mm256_fmadd_ps(Widen(b, 0), vw, a0);
+		a1 = _mm256_fmadd_ps(Widen(b, 8), vw, a1);
+		a2 = _mm256_fmadd_ps(Widen(b, 16), vw, a2);
+		a3 = _mm256_fmadd_ps(Widen(b, 24), vw, a3);
+		a4 = _mm256_fmadd_ps(Widen(b, 32), vw, a4);
+		a5 = _mm256_fmadd_ps(Widen(b, 40), vw, a5);
+		a6 = _mm256_fmadd_ps(Widen(b, 48), vw, a6);
+		a7 = _mm256_fmadd_ps(Widen(b, 56), vw, a7);
 	}
-	for (; i < n; i++)
-		u[i] += w * (float) q[i];
+	_mm256_storeu_ps(u, a0);
+	_mm256_storeu_ps(u + 8, a1);
+	_mm256_storeu_ps(u + 16, a2);
+	_mm256_storeu_ps(u + 24, a3);
+	_mm256_storeu_ps(u + 32, a4);
+	_mm256_storeu_ps(u + 40, a5);
+	_mm256_storeu_ps(u + 48, a6);
+	_mm256_storeu_ps(u + 56, a7);
+	m = _mm256_max_ps(_mm256_max_ps(_mm256_max_ps(a0, a1), _mm256_max_ps(a2, a3)),
+					  _mm256_max_ps(_mm256_max_ps(a4, a5), _mm256_max_ps(a6, a7)));
+	h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+	h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+	h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+	return _mm_cvtss_f32(h);
 }
 
 float
@@ -62,6 +99,26 @@ bm25_group_reaching_avx2(const float *u, float t)
 		mask |= (uint64_t) (uint32_t) _mm256_movemask_ps(hit) << k;
 	}
 	return mask;
+}
+
+/* Every AVX2 processor has POPCNT; the build's baseline need not. */
+__attribute__((target("popcnt")))
+uint32_t
+bm25_count_postings_avx2(const uint8_t *masks, uint32_t from, uint32_t to)
+{
+	uint32_t	n = 0;
+
+	for (; from + 4 <= to; from += 4)
+	{
+		uint64_t	w;
+
+		memcpy(&w, masks + 2 * from, 8);
+		n += (uint32_t) __builtin_popcountll(w);
+	}
+	for (; from < to; from++)
+		n += (uint32_t) __builtin_popcount((uint32_t) masks[2 * from] |
+										   (uint32_t) masks[2 * from + 1] << 8);
+	return n;
 }
 
 #endif

@@ -151,8 +151,9 @@ extern CoreStatus bm25_rank_segment(Bm25TopK *t, const Bm25Params *p,
 /*
  * The two ways bm25_rank_segment ranks: by range bounds (bm25_ranges.h)
  * whenever bm25_rank_ranges_usable (the segment has them for the query's
- * k1 and b and one of the terms is frequent enough to carry them), else by
- * MaxScore over the posting blocks.  Both give exactly the same top k.
+ * k1 and b, and one of the terms is frequent enough to carry them or the
+ * terms together have as many postings), else by MaxScore over the
+ * posting blocks.  Both give exactly the same top k.
  */
 extern bool bm25_rank_ranges_usable(const Bm25Params *p, Bm25RankTerm *terms, size_t nterms);
 extern CoreStatus bm25_rank_ranges(Bm25TopK *t, const Bm25Params *p,

@@ -1351,11 +1351,64 @@ UNIT_TEST(range_ranking_handles_long_documents_large_tfs_and_corruption)
 }
 
 /*
+ * A view of a segment held in memory, in pages of page bytes, that runs
+ * out after budget pages as the AM's runs out of its share of the pool.
+ */
+typedef struct TestView
+{
+	const MemStream *s;
+	size_t		page;
+	size_t		budget;
+	size_t		used;
+	bool	   *seen;
+} TestView;
+
+static const uint8_t *
+TestViewBytes(void *ctx, uint64_t off, size_t *len)
+{
+	TestView   *v = ctx;
+	size_t		pg = off / v->page;
+	size_t		left = v->page - off % v->page;
+
+	if (off >= v->s->buf.len)
+		return NULL;
+	if (!v->seen[pg])
+	{
+		if (v->used == v->budget)
+			return NULL;
+		v->seen[pg] = true;
+		v->used++;
+	}
+	if (left > v->s->buf.len - off)
+		left = v->s->buf.len - off;
+	*len = *len < left ? *len : left;
+	return v->s->buf.data + off;
+}
+
+/* RankOne with the segment read through a TestView. */
+static CoreStatus
+RankViewed(Bm25SegReader *r, const MemStream *s, size_t page, size_t budget, const char **terms,
+		   size_t nterms, size_t k, bool ranges, double avgdl_factor, Bm25TopK *top)
+{
+	TestView	v = {s, page, budget, 0, calloc(s->buf.len / page + 1, sizeof(bool))};
+	CoreStatus	st;
+
+	bm25_segr_set_view(r, TestViewBytes, &v);
+	st = RankOne(r, terms, nterms, k, ranges, avgdl_factor, top, NULL);
+	bm25_segr_set_view(r, NULL, NULL);
+	free(v.seen);
+	return st;
+}
+
+/*
  * On a segment of 20,000 documents (1,250 ranges, more than ranking takes
  * best bound first, so the sweep in document order runs), ranking by
  * ranges equals exhaustive scoring with the average length as the segment
  * was written, lower (the stored bounds as they are) and higher (scaled
- * up), for k of 10 and past the matches (the sweep then scores them all).
+ * up), for k of 10 and past the matches (the sweep then scores them all);
+ * for frequent terms, a frequent and a rare one, and rare terms that
+ * together have as many postings as a frequent one; and read in place, in
+ * small pages, with pages enough or running out of them.
  */
 UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 {
@@ -1364,7 +1417,9 @@ UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 	const char **docs = malloc(n * sizeof(char *));
 	uint64_t   *ids = malloc(n * sizeof(uint64_t));
 	ScoredDoc  *all = malloc(n * sizeof(ScoredDoc));
-	const char *queries[][3] = {{"w0", "w1", "w2"}, {"w3", "w150", NULL}, {"w7", NULL, NULL}};
+	const char *queries[][3] = {{"w0", "w1", "w2"}, {"w3", "w150", NULL}, {"w7", NULL, NULL},
+	{"w195", "w197", "w199"}};
+	const size_t nqueries = sizeof(queries) / sizeof(queries[0]);
 	const double factors[] = {0.7, 1.0, 1.4};
 	Bm25Bag    *bag = bm25_bag_create();
 	MemStream	s;
@@ -1377,8 +1432,23 @@ UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 	}
 	r = BuildSegment(&s, docs, ids, n);
 	CHECK(r != NULL && bm25_nranges(bm25_segr_info(r)->ndocs) > 1000);
+	{
+		/* the last query's terms are rare, and enough postings together */
+		uint64_t	sum = 0;
+		uint32_t	min_df = bm25_segr_info(r)->range_min_df;
+
+		for (size_t t = 0; t < 3; t++)
+		{
+			Bm25TermInfo ti;
+
+			CHECK(bm25_segr_lookup(r, queries[nqueries - 1][t], strlen(queries[nqueries - 1][t]), &ti));
+			CHECK_MSG(ti.df < min_df, "%s: df %u", queries[nqueries - 1][t], ti.df);
+			sum += ti.df;
+		}
+		CHECK_MSG(sum >= min_df, "%llu postings, %u needed", (unsigned long long) sum, min_df);
+	}
 	for (size_t f = 0; f < 3; f++)
-		for (size_t q = 0; q < 3; q++)
+		for (size_t q = 0; q < nqueries; q++)
 		{
 			const Bm25SegInfo *info = bm25_segr_info(r);
 			/* as RankOne computes it, to the last bit */
@@ -1412,6 +1482,22 @@ UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 							  top.hits[h].score, (unsigned long long) all[h].id, all[h].score);
 				bm25_topk_free(&top);
 			}
+			for (size_t v = 0; v < 4; v++)
+			{
+				/* pages of 97 or 4,000 bytes, enough of them or too few */
+				size_t		page = v % 2 ? 4000 : 97;
+				size_t		budget = v < 2 ? SIZE_MAX : (v % 2 ? 3 : 60);
+				Bm25TopK	top;
+
+				CHECK(RankViewed(r, &s, page, budget, queries[q], nt, 10, true, factors[f], &top) == CORE_OK);
+				CHECK_MSG(top.n == (10 < matches ? 10 : matches), "viewed %zu: %zu hits", v, top.n);
+				for (size_t h = 0; h < top.n; h++)
+					CHECK_MSG(top.hits[h].docid == all[h].id && top.hits[h].score == all[h].score,
+							  "factor %g query %zu view %zu hit %zu: %llu %.17g, exhaustive %llu %.17g",
+							  factors[f], q, v, h, (unsigned long long) top.hits[h].docid,
+							  top.hits[h].score, (unsigned long long) all[h].id, all[h].score);
+				bm25_topk_free(&top);
+			}
 		}
 	bm25_segr_free(r);
 	bm25_buf_free(&s.buf);
@@ -1424,16 +1510,46 @@ UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 	free(all);
 }
 
+/* bm25_float_up is the least float at or above its argument. */
+UNIT_TEST(float_up_is_the_least_float_not_below)
+{
+	const double edges[] = {0.0, 1e-46, 1e-40, 0.1, 1.0, 1.0 + 1e-12, 3.4e38, 3.4028235e38,
+	3.5e38, -0.1, -1e-46};
+
+	uint64_t	x = 88172645463325252ULL;	/* its own generator: Rand's
+											 * sequence feeds later tests */
+
+	for (int i = 0; i < 100000 + (int) (sizeof(edges) / sizeof(edges[0])); i++)
+	{
+		double		v;
+		float		f,
+					below;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		v = i < 100000 ? (double) (x >> 34) / (double) (1 + (x & 0xFFFFF)) * (i % 7 == 0 ? 1e-30 : 1.0) :
+			edges[i - 100000];
+		f = bm25_float_up(v);
+		below = nextafterf(f, -INFINITY);
+
+		CHECK_MSG((double) f >= v && (double) below < v, "%.17g: %.9g", v, (double) f);
+	}
+}
+
 /*
  * The AVX2 loops of range ranking give what the scalar loops give: the
- * same sums up to one rounding, the same best bound, the same mask (ties
- * and zeros included, and a group whose bounds are all zero).
+ * same sums up to a rounding a term, the same best bound, the same mask
+ * (ties and zeros included, and a group whose bounds are all zero), the
+ * same count of postings.
  */
 UNIT_TEST(range_ranking_avx2_loops_match_scalar)
 {
-	float		u[BM25_RANGE_GROUP + 5],
-				v[BM25_RANGE_GROUP + 5];
-	uint8_t		q[BM25_RANGE_GROUP + 5];
+	float		u[BM25_RANGE_GROUP];
+	uint8_t		bytes[4][BM25_RANGE_GROUP];
+	const uint8_t *q[4] = {bytes[0], bytes[1], bytes[2], bytes[3]};
+	float		w[4];
+	uint8_t		masks[2 * BM25_RANGE_CHUNK];
 
 	if (!distance_isa_supported(KERNEL_ISA_AVX2))
 	{
@@ -1442,28 +1558,31 @@ UNIT_TEST(range_ranking_avx2_loops_match_scalar)
 	}
 	for (int trial = 0; trial < 200; trial++)
 	{
-		float		w = (float) (Rand(1000) + 1) / 997.0f;
+		size_t		nterms = (size_t) (trial % 5);
 		float		best = 0.0f,
+					sum_best,
 					t;
 		uint64_t	want = 0;
-		size_t		n = BM25_RANGE_GROUP + (size_t) (trial % 6);
 
-		for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; i < nterms; i++)
 		{
-			/* many zeros and repeated values when the trial says so */
-			u[k] = v[k] = trial % 3 == 0 ? 0.0f : (float) Rand(trial % 2 ? 4 : 1000) / 7.0f;
-			q[k] = (uint8_t) Rand(256);
+			w[i] = (float) (Rand(1000) + 1) / 997.0f;
+			for (int k = 0; k < BM25_RANGE_GROUP; k++)
+				/* many zeros and repeated values when the trial says so */
+				bytes[i][k] = (uint8_t) (trial % 3 == 0 ? 0 : Rand(trial % 2 ? 4 : 256));
 		}
-		bm25_add_scaled_avx2(u, q, n, w);
-		for (size_t k = 0; k < n; k++)
-		{
-			float		s = v[k] + w * (float) q[k];
-
-			CHECK_MSG(fabsf(u[k] - s) <= 1e-6f * fabsf(s), "trial %d k %zu: %g against %g", trial, k,
-					  (double) u[k], (double) s);
-		}
+		sum_best = bm25_group_sum_avx2(u, q, w, nterms);
 		for (int k = 0; k < BM25_RANGE_GROUP; k++)
+		{
+			float		s = 0.0f;
+
+			for (size_t i = 0; i < nterms; i++)
+				s += w[i] * (float) bytes[i][k];
+			CHECK_MSG(fabsf(u[k] - s) <= 1e-6f * fabsf(s), "trial %d k %d: %g against %g", trial, k,
+					  (double) u[k], (double) s);
 			best = u[k] > best ? u[k] : best;
+		}
+		CHECK(sum_best == best);
 		CHECK(bm25_group_best_avx2(u) == best);
 		/* the group's best, before any threshold, zero, or anything */
 		t = trial % 5 == 0 ? best : trial % 5 == 1 ? -INFINITY : trial % 5 == 2 ? 0.0f :
@@ -1472,5 +1591,17 @@ UNIT_TEST(range_ranking_avx2_loops_match_scalar)
 			if (u[k] > 0.0f && u[k] >= t)
 				want |= (uint64_t) 1 << k;
 		CHECK_MSG(bm25_group_reaching_avx2(u, t) == want, "trial %d", trial);
+
+		for (size_t b = 0; b < sizeof(masks); b++)
+			masks[b] = (uint8_t) (trial % 4 == 0 ? 0xFF : Rand(256));
+		for (uint32_t from = 0; from <= BM25_RANGE_CHUNK; from += 1 + (uint32_t) Rand(9))
+		{
+			uint32_t	to = from + (uint32_t) Rand(BM25_RANGE_CHUNK - from + 1);
+			uint32_t	bits = 0;
+
+			for (uint32_t m = from; m < to; m++)
+				bits += (uint32_t) __builtin_popcount((uint32_t) masks[2 * m] | (uint32_t) masks[2 * m + 1] << 8);
+			CHECK_MSG(bm25_count_postings_avx2(masks, from, to) == bits, "trial %d [%u, %u)", trial, from, to);
+		}
 	}
 }
