@@ -35,6 +35,8 @@
 #include "kernels/distance.h"
 
 #define GROUP BM25_RANGE_GROUP
+/* a group's best bytes fit a term's best_scratch */
+_Static_assert(BM25_RANGE_GROUP <= BM25_RANGE_CHUNK, "a group is at most a chunk of ranges");
 /* ranges taken best bound first before sweeping in document order */
 #define BEST_FIRST 128
 /* bytes of the best arrays copied at a time where they cannot be viewed */
@@ -84,6 +86,7 @@ typedef struct RangeRank
 	const Bm25Deletes *deletes;
 	RangeTerm  *terms;
 	size_t		nterms;
+	size_t		ndense;			/* terms with range data */
 	uint64_t	nranges;
 	double		slack;			/* on a summed bound, against its rounding */
 	float	   *bound;			/* per range; 0 once taken to be scored */
@@ -149,7 +152,7 @@ TrimWork(void)
 	memset(&work, 0, sizeof(work));
 }
 
-/* 0: not yet asked; 1: scalar; 2: AVX2 */
+/* 0: not yet asked; 1: scalar; 2: AVX2 (and POPCNT, which comes with it) */
 static int	use_avx2 = 0;
 
 static inline bool
@@ -157,7 +160,7 @@ UseAvx2(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
 	if (use_avx2 == 0)
-		use_avx2 = distance_isa_supported(KERNEL_ISA_AVX2) ? 2 : 1;
+		use_avx2 = distance_isa_supported(KERNEL_ISA_AVX2) && __builtin_cpu_supports("popcnt") ? 2 : 1;
 	return use_avx2 == 2;
 #else
 	return false;
@@ -282,6 +285,7 @@ SumStoredBounds(RangeRank *rr, double tfscale, CoreError *err)
 			rr->group[g] = b > rr->group[g] ? b : rr->group[g];
 		}
 	}
+	rr->ndense = nq;
 	core_free(q);
 	core_free(w);
 	return st;
@@ -357,6 +361,20 @@ AddPostingBounds(RangeRank *rr, RangeTerm *rt, Bm25Cursor *c, size_t *used, Core
 	return CORE_OK;
 }
 
+/*
+ * Where a chunk lies (from its start and end offsets at o, relative to the
+ * first chunk): false when it does not fit the term's range data.
+ */
+static bool
+ChunkAt(const Bm25TermRanges *tr, const uint8_t *o, uint32_t *from, uint32_t *to)
+{
+	*from = bm25_get_u32(o);
+	*to = bm25_get_u32(o + 4);
+	return *to >= *from && *to - *from >= 2 * BM25_RANGE_CHUNK &&
+		(*to - *from - 2 * BM25_RANGE_CHUNK) % tr->tf_width == 0 &&
+		tr->chunks_off + *to <= tr->end;
+}
+
 /* Make the chunk of range r the term's chunk at hand. */
 static CoreStatus
 LoadChunk(RangeRank *rr, RangeTerm *rt, uint64_t chunk, CoreError *err)
@@ -366,13 +384,7 @@ LoadChunk(RangeRank *rr, RangeTerm *rt, uint64_t chunk, CoreError *err)
 	uint32_t	from,
 				to;
 
-	if (o == NULL)
-		goto corrupt;
-	from = bm25_get_u32(o);
-	to = bm25_get_u32(o + 4);
-	if (to < from || to - from < 2 * BM25_RANGE_CHUNK ||
-		(to - from - 2 * BM25_RANGE_CHUNK) % rt->tr.tf_width != 0 ||
-		rt->tr.chunks_off + to > rt->tr.end)
+	if (o == NULL || !ChunkAt(&rt->tr, o, &from, &to))
 		goto corrupt;
 	if (!core_grow((void **) &rt->scratch, &rt->scratch_cap, to - from, 1))
 		return core_error(err, CORE_ERR_NOMEM, "bm25: out of memory ranking");
@@ -660,7 +672,9 @@ PrefetchFar(const RangeRank *rr, uint64_t r)
 	for (size_t i = 0; i < rr->nterms; i++)
 		if (rr->terms[i].dense)
 			bm25_segr_prefetch(rr->r, rr->terms[i].tr.chunk_off_off + 4 * (r / BM25_RANGE_CHUNK));
-	bm25_segr_prefetch(rr->r, bm25_range_lengths_off(bm25_segr_info(rr->r)) + 2 * BM25_RANGE_DOCS * r);
+	/* only frequent terms' postings are scored with the lengths */
+	if (rr->ndense > 0)
+		bm25_segr_prefetch(rr->r, bm25_range_lengths_off(bm25_segr_info(rr->r)) + 2 * BM25_RANGE_DOCS * r);
 }
 
 static void
@@ -671,18 +685,14 @@ PrefetchNear(const RangeRank *rr, uint64_t r)
 	for (size_t i = 0; i < rr->nterms; i++)
 	{
 		const Bm25TermRanges *tr = &rr->terms[i].tr;
-		uint8_t		offs[8];
 		const uint8_t *o;
 		uint32_t	from,
 					to;
 
-		if (!rr->terms[i].dense ||
-			(o = bm25_segr_bytes(rr->r, tr->chunk_off_off + 4 * (r / BM25_RANGE_CHUNK), 8, offs)) == NULL)
-			continue;
-		from = bm25_get_u32(o);
-		to = bm25_get_u32(o + 4);
 		/* a chunk that does not fit is LoadChunk's to report */
-		if (to < from + 2 * BM25_RANGE_CHUNK || tr->chunks_off + to > tr->end)
+		if (!rr->terms[i].dense ||
+			(o = bm25_segr_peek(rr->r, tr->chunk_off_off + 4 * (r / BM25_RANGE_CHUNK), 8)) == NULL ||
+			!ChunkAt(tr, o, &from, &to))
 			continue;
 		bm25_segr_prefetch(rr->r, tr->chunks_off + from + 2 * j);
 		bm25_segr_prefetch(rr->r, tr->chunks_off + from + 2 * BM25_RANGE_CHUNK +
@@ -700,27 +710,28 @@ typedef struct Taken
 
 /*
  * Take the range of best bound left into *tk, setting its bound to 0;
- * false when no range has a bound left.
+ * *taken false when no range has a bound left.
  */
-static bool
-TakeBest(RangeRank *rr, Taken *tk)
+static CoreStatus
+TakeBest(RangeRank *rr, Taken *tk, bool *taken, CoreError *err)
 {
 	uint32_t	g = rr->tree[1];
 	float	   *u = rr->bound + (size_t) g * GROUP;
 	uint64_t	mask;
 	int			k;
 
-	if (rr->group[g] <= 0.0f)
-		return false;
+	if (!(*taken = rr->group[g] > 0.0f))
+		return CORE_OK;
 	/* the group's best bound is known: where it is comes from a mask */
-	mask = GroupReaching(rr, g, rr->group[g]);
-	k = mask ? __builtin_ctzll(mask) : 0;
+	if ((mask = GroupReaching(rr, g, rr->group[g])) == 0)
+		return core_error(err, CORE_ERR_INVALID, "bm25: range group %u lost its best bound", g);
+	k = __builtin_ctzll(mask);
 	tk->range[tk->n] = (uint64_t) g * GROUP + k;
 	tk->bound[tk->n++] = u[k];
 	u[k] = 0.0f;
 	rr->group[g] = GroupBest(rr, g);
 	TreeUpdate(rr, g);
-	return true;
+	return CORE_OK;
 }
 
 /*
@@ -744,7 +755,9 @@ BestFirst(RangeRank *rr, bool *done, CoreError *err)
 
 		while (more && tk.n < BEST_FIRST && tk.n <= i + FAR)
 		{
-			if ((more = TakeBest(rr, &tk)))
+			if ((st = TakeBest(rr, &tk, &more, err)) != CORE_OK)
+				return st;
+			if (more)
 			{
 				PrefetchFar(rr, tk.range[tk.n - 1]);
 				if (tk.n - 1 >= FAR - NEAR)

@@ -726,7 +726,7 @@ ViewAt(const Bm25SegReader *r, uint64_t off, size_t *len)
 		/* as much as the view holds in one piece, for the memo */
 		size_t		got = r->info.nbytes - off;
 
-		if ((p = r->view(r->view_ctx, off, &got)) == NULL)
+		if ((p = r->view(r->view_ctx, off, &got)) == NULL || got == 0)
 			return NULL;
 		e->lo = off;
 		e->hi = off + got;
@@ -771,15 +771,24 @@ bm25_segr_bytes(const Bm25SegReader *r, uint64_t off, size_t len, uint8_t *scrat
 	return bm25_segr_read(r, off, len, scratch) ? scratch : NULL;
 }
 
-void
-bm25_segr_prefetch(const Bm25SegReader *r, uint64_t off)
+const uint8_t *
+bm25_segr_peek(const Bm25SegReader *r, uint64_t off, size_t len)
 {
 	size_t		got;
 	const uint8_t *p;
 
-	if (r->view == NULL || off >= r->info.nbytes)
-		return;
-	if ((p = ViewAt(r, off, &got)) != NULL)
+	if (r->view == NULL || off >= r->info.nbytes || len > r->info.nbytes - off ||
+		(p = ViewAt(r, off, &got)) == NULL || got < len)
+		return NULL;
+	return p;
+}
+
+void
+bm25_segr_prefetch(const Bm25SegReader *r, uint64_t off)
+{
+	const uint8_t *p = bm25_segr_peek(r, off, 1);
+
+	if (p)
 		__builtin_prefetch(p);
 }
 

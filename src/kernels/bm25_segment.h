@@ -162,7 +162,8 @@ typedef int (*Bm25ReadFn) (void *ctx, uint64_t off, size_t len, uint8_t *dst);
 /*
  * The bytes at off in place, valid until the source is unbound: *len in,
  * how many are wanted; out, how many follow off contiguously (at least
- * one).  NULL when off is not in the segment.
+ * one).  NULL when off is not in the segment, or when the view can hold
+ * no more pages: the reader then reads through the source.
  */
 typedef const uint8_t *(*Bm25ViewFn) (void *ctx, uint64_t off, size_t *len);
 
@@ -191,9 +192,13 @@ extern const uint8_t *bm25_segr_bytes(const Bm25SegReader *r, uint64_t off, size
 									  uint8_t *scratch);
 
 /*
- * Ask for the bytes at off to be brought into cache, when the view holds
- * them (a hint: nothing happens otherwise).
+ * The len bytes at off in place when the view holds them in one piece,
+ * else NULL: never a read through the source, for looking ahead.  Like
+ * any read through the view, it may pin the page.
  */
+extern const uint8_t *bm25_segr_peek(const Bm25SegReader *r, uint64_t off, size_t len);
+
+/* Ask for the bytes at off to be brought into cache, as bm25_segr_peek. */
 extern void bm25_segr_prefetch(const Bm25SegReader *r, uint64_t off);
 
 /*

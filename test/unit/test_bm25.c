@@ -1393,10 +1393,15 @@ RankViewed(Bm25SegReader *r, const MemStream *s, size_t page, size_t budget, con
 	TestView	v = {s, page, budget, 0, calloc(s->buf.len / page + 1, sizeof(bool))};
 	CoreStatus	st;
 
+	if (v.seen == NULL)
+		return CORE_ERR_NOMEM;
 	bm25_segr_set_view(r, TestViewBytes, &v);
 	st = RankOne(r, terms, nterms, k, ranges, avgdl_factor, top, NULL);
 	bm25_segr_set_view(r, NULL, NULL);
 	free(v.seen);
+	/* the view was read, within its budget */
+	if (st == CORE_OK && (v.used == 0 || v.used > budget))
+		st = CORE_ERR_INVALID;
 	return st;
 }
 
@@ -1499,6 +1504,33 @@ UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 				bm25_topk_free(&top);
 			}
 		}
+	{
+		/*
+		 * Nothing the reader remembers of one view outlives it: rank
+		 * through a copy, spoil the copy, then rank through another.
+		 */
+		MemStream	a = s,
+					b = s;
+		Bm25TopK	plain,
+					viewed;
+
+		a.buf.data = malloc(s.buf.len);
+		b.buf.data = malloc(s.buf.len);
+		memcpy(a.buf.data, s.buf.data, s.buf.len);
+		memcpy(b.buf.data, s.buf.data, s.buf.len);
+		CHECK(RankOne(r, queries[0], 3, 10, true, 1.0, &plain, NULL) == CORE_OK);
+		CHECK(RankViewed(r, &a, 4000, SIZE_MAX, queries[0], 3, 10, true, 1.0, &viewed) == CORE_OK);
+		bm25_topk_free(&viewed);
+		memset(a.buf.data, 0xAB, s.buf.len);
+		CHECK(RankViewed(r, &b, 4000, SIZE_MAX, queries[0], 3, 10, true, 1.0, &viewed) == CORE_OK);
+		CHECK(viewed.n == plain.n);
+		for (size_t h = 0; h < plain.n; h++)
+			CHECK(viewed.hits[h].docid == plain.hits[h].docid && viewed.hits[h].score == plain.hits[h].score);
+		bm25_topk_free(&plain);
+		bm25_topk_free(&viewed);
+		free(a.buf.data);
+		free(b.buf.data);
+	}
 	bm25_segr_free(r);
 	bm25_buf_free(&s.buf);
 	bm25_bag_free(bag);
