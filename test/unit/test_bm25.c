@@ -1406,6 +1406,23 @@ RankViewed(Bm25SegReader *r, const MemStream *s, size_t page, size_t budget, con
 }
 
 /*
+ * top holds the first n documents of all (exhaustive, best first), ids and
+ * scores equal; run names the ranking (k, or 100 + the view) in a failure.
+ */
+static void
+CheckExhaustive(const Bm25TopK *top, const ScoredDoc *all, size_t n, double factor, size_t q,
+				size_t run)
+{
+	CHECK_MSG(top->n == n, "factor %g query %zu run %zu: %zu hits, %zu expected", factor, q, run,
+			  top->n, n);
+	for (size_t h = 0; h < top->n; h++)
+		CHECK_MSG(top->hits[h].docid == all[h].id && top->hits[h].score == all[h].score,
+				  "factor %g query %zu run %zu hit %zu: %llu %.17g, exhaustive %llu %.17g",
+				  factor, q, run, h, (unsigned long long) top->hits[h].docid,
+				  top->hits[h].score, (unsigned long long) all[h].id, all[h].score);
+}
+
+/*
  * On a segment of 20,000 documents (1,250 ranges, more than ranking takes
  * best bound first, so the sweep in document order runs), ranking by
  * ranges equals exhaustive scoring with the average length as the segment
@@ -1478,13 +1495,7 @@ UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 				Bm25TopK	top;
 
 				CHECK(RankOne(r, queries[q], nt, k, true, factors[f], &top, NULL) == CORE_OK);
-				CHECK_MSG(top.n == (k < matches ? k : matches), "factor %g query %zu k %zu: %zu hits",
-						  factors[f], q, k, top.n);
-				for (size_t h = 0; h < top.n; h++)
-					CHECK_MSG(top.hits[h].docid == all[h].id && top.hits[h].score == all[h].score,
-							  "factor %g query %zu k %zu hit %zu: %llu %.17g, exhaustive %llu %.17g",
-							  factors[f], q, k, h, (unsigned long long) top.hits[h].docid,
-							  top.hits[h].score, (unsigned long long) all[h].id, all[h].score);
+				CheckExhaustive(&top, all, k < matches ? k : matches, factors[f], q, k);
 				bm25_topk_free(&top);
 			}
 			for (size_t v = 0; v < 4; v++)
@@ -1495,12 +1506,7 @@ UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 				Bm25TopK	top;
 
 				CHECK(RankViewed(r, &s, page, budget, queries[q], nt, 10, true, factors[f], &top) == CORE_OK);
-				CHECK_MSG(top.n == (10 < matches ? 10 : matches), "viewed %zu: %zu hits", v, top.n);
-				for (size_t h = 0; h < top.n; h++)
-					CHECK_MSG(top.hits[h].docid == all[h].id && top.hits[h].score == all[h].score,
-							  "factor %g query %zu view %zu hit %zu: %llu %.17g, exhaustive %llu %.17g",
-							  factors[f], q, v, h, (unsigned long long) top.hits[h].docid,
-							  top.hits[h].score, (unsigned long long) all[h].id, all[h].score);
+				CheckExhaustive(&top, all, 10 < matches ? 10 : matches, factors[f], q, 100 + v);
 				bm25_topk_free(&top);
 			}
 		}
