@@ -396,7 +396,8 @@ LoadChunk(RangeRank *rr, RangeTerm *rt, uint64_t chunk, CoreError *err)
 	if (rt->chunkp == NULL || rt->bestp == NULL)
 		goto corrupt;
 	rt->chunk = (int64_t) chunk;
-	rt->chunk_npost = (to - from - 2 * BM25_RANGE_CHUNK) / rt->tr.tf_width;
+	/* a width of 1, 2 or 4: a shift, not a division */
+	rt->chunk_npost = (to - from - 2 * BM25_RANGE_CHUNK) >> (rt->tr.tf_width / 2);
 	rt->seen_range = 0;
 	rt->seen_at = 0;
 	return CORE_OK;
@@ -500,7 +501,7 @@ ScoreRange(RangeRank *rr, uint64_t r, CoreError *err)
 	uint8_t		scratch[2 * BM25_RANGE_DOCS];
 	const uint8_t *lens = NULL;
 	float		bound[BM25_RANGE_DOCS] = {0};
-	double		score[BM25_RANGE_DOCS] = {0};
+	double		score[BM25_RANGE_DOCS];
 	double		theta = Theta(rr);
 	uint32_t	present = 0,
 				want = 0;
@@ -517,6 +518,9 @@ ScoreRange(RangeRank *rr, uint64_t r, CoreError *err)
 	}
 	if (want == 0)
 		return CORE_OK;
+	/* only these are summed: most ranges get no further than the masks */
+	for (uint32_t m = want; m; m &= m - 1)
+		score[__builtin_ctz(m)] = 0.0;
 
 	for (size_t i = 0; i < rr->nterms; i++)
 	{
