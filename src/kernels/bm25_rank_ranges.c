@@ -68,7 +68,7 @@ typedef struct RangeTerm
 	size_t		n;
 	/* in the range being scored: the documents with the term, and where */
 	uint32_t	mask;
-	size_t		at;				/* its first posting (tfs or ords) */
+	size_t		at;				/* a rare term: its first posting in ords */
 } RangeTerm;
 
 typedef struct RangeRank
@@ -439,7 +439,6 @@ FindPostings(RangeRank *rr, uint64_t r, float *bound, uint32_t ndocs, uint32_t *
 		{
 			uint64_t	chunk = r / BM25_RANGE_CHUNK;
 			uint32_t	j = (uint32_t) (r % BM25_RANGE_CHUNK);
-			uint32_t	at = 0;
 			uint32_t	mask;
 			float		v;
 			CoreStatus	st;
@@ -450,19 +449,10 @@ FindPostings(RangeRank *rr, uint64_t r, float *bound, uint32_t ndocs, uint32_t *
 			rt->mask = mask;
 			if (mask == 0)
 				continue;
-			/* the sweep goes forward: count on from the last range seen */
-			if (j >= rt->seen_range)
-				at = rt->seen_at;
-			else
-				rt->seen_range = 0;
-			at += CountPostings(rt->chunkp, rt->seen_range, j);
-			rt->seen_range = j;
-			rt->seen_at = at;
-			if (at + Pop64(mask) > rt->chunk_npost || (mask >> ndocs) != 0)
+			if ((mask >> ndocs) != 0)
 				return core_error(err, CORE_ERR_CORRUPT,
-								  "bm25 segment: range %llu of the term at %llu lists more postings than it holds",
+								  "bm25 segment: range %llu of the term at %llu lists documents past the last",
 								  (unsigned long long) r, (unsigned long long) rt->tr.best_off);
-			rt->at = at;
 			v = rt->w * (float) rt->bestp[j];
 			*present |= mask;
 			for (; mask; mask &= mask - 1)
@@ -484,6 +474,32 @@ FindPostings(RangeRank *rr, uint64_t r, float *bound, uint32_t ndocs, uint32_t *
 			*present |= rt->mask;
 		}
 	}
+	return CORE_OK;
+}
+
+/*
+ * Where the postings of range r start among the tfs of its chunk, the
+ * term's chunk at hand: counted on from the last range counted while the
+ * sweep goes forward, else from the chunk's start.  Only ranges with a
+ * document to score need it.
+ */
+static CoreStatus
+PostingsBefore(RangeTerm *rt, uint64_t r, uint32_t *at, CoreError *err)
+{
+	uint32_t	j = (uint32_t) (r % BM25_RANGE_CHUNK);
+	uint32_t	n;
+
+	if (j >= rt->seen_range)
+		n = rt->seen_at + CountPostings(rt->chunkp, rt->seen_range, j);
+	else
+		n = CountPostings(rt->chunkp, 0, j);
+	rt->seen_range = j;
+	rt->seen_at = n;
+	if (n + Pop64(rt->mask) > rt->chunk_npost)
+		return core_error(err, CORE_ERR_CORRUPT,
+						  "bm25 segment: range %llu of the term at %llu lists more postings than it holds",
+						  (unsigned long long) r, (unsigned long long) rt->tr.best_off);
+	*at = n;
 	return CORE_OK;
 }
 
@@ -532,7 +548,11 @@ ScoreRange(RangeRank *rr, uint64_t r, CoreError *err)
 		if (rt->dense)
 		{
 			const uint8_t *tfs = rt->chunkp + 2 * BM25_RANGE_CHUNK;
+			uint32_t	before = 0;
 
+			if ((st = PostingsBefore(rt, r, &before, err)) != CORE_OK)
+				return st;
+			at = before;
 			if (lens == NULL &&
 				(lens = bm25_segr_bytes(rr->r, bm25_range_lengths_off(info) + 2 * first, 2 * ndocs,
 										scratch)) == NULL)

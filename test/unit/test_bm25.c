@@ -1338,6 +1338,20 @@ UNIT_TEST(range_ranking_handles_long_documents_large_tfs_and_corruption)
 		memcpy(s.buf.data + tr.chunk_off_off + 4, saved, 4);
 		CHECK(RankOne(r, w1, 1, 10, true, 1.0, &top, NULL) == CORE_OK && top.n == 10);
 		bm25_topk_free(&top);
+
+		/* masks that claim every document of chunk 0: more than its tfs */
+		{
+			uint64_t	chunk0 = tr.chunks_off + bm25_get_u32(s.buf.data + tr.chunk_off_off);
+			uint8_t		masks[2 * BM25_RANGE_CHUNK];
+
+			memcpy(masks, s.buf.data + chunk0, sizeof(masks));
+			memset(s.buf.data + chunk0, 0xFF, sizeof(masks));
+			memset(&err, 0, sizeof(err));
+			CHECK(RankOne(r, w1, 1, 10, true, 1.0, &top, &err) == CORE_ERR_CORRUPT);
+			CHECK_MSG(strstr(err.msg, "lists more postings than it holds"), "%s", err.msg);
+			bm25_topk_free(&top);
+			memcpy(s.buf.data + chunk0, masks, sizeof(masks));
+		}
 	}
 	bm25_segr_free(r);
 	bm25_buf_free(&s.buf);
