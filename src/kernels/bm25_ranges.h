@@ -93,6 +93,14 @@ extern uint64_t bm25_group_reaching_avx2(const float *u, float t);
 extern uint32_t bm25_count_postings_avx2(const uint8_t *masks, uint32_t from, uint32_t to);
 
 /*
+ * With AVX2, over the BM25_RANGE_DOCS bounds of a range's documents: add v
+ * to those that mask holds; and which of them, times slack in double
+ * precision, are not below theta, bit b for bound[b].
+ */
+extern void bm25_mask_add_avx2(float *bound, uint32_t mask, float v);
+extern uint32_t bm25_not_beaten_avx2(const float *bound, double slack, double theta);
+
+/*
  * Append a term's range data to out: n postings by ordinal (increasing)
  * with their tf and dl, in a segment of ndocs documents; the tf parts use
  * k1, b and avgdl.

@@ -101,6 +101,48 @@ bm25_group_reaching_avx2(const float *u, float t)
 	return mask;
 }
 
+/*
+ * v added to the bounds of a range's documents that mask holds: the same
+ * sums as adding them one by one (the others add +0, which changes no
+ * bound: none is negative), without a loop over bits that mispredicts.
+ */
+_Static_assert(BM25_RANGE_DOCS == 16, "a range's bounds are two registers");
+
+void
+bm25_mask_add_avx2(float *bound, uint32_t mask, float v)
+{
+	const __m256i bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+	const __m256i lo = _mm256_set1_epi32((int) (mask & 0xFF));
+	const __m256i hi = _mm256_set1_epi32((int) ((mask >> 8) & 0xFF));
+	const __m256 vv = _mm256_set1_ps(v);
+	__m256		in_lo = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(lo, bits), bits));
+	__m256		in_hi = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(hi, bits), bits));
+
+	_mm256_storeu_ps(bound, _mm256_add_ps(_mm256_loadu_ps(bound), _mm256_and_ps(vv, in_lo)));
+	_mm256_storeu_ps(bound + 8, _mm256_add_ps(_mm256_loadu_ps(bound + 8), _mm256_and_ps(vv, in_hi)));
+}
+
+/*
+ * Which of a range's 16 bounds are not beaten: bound * slack, in double
+ * precision as Beaten computes it, not below theta (NaN counts as not
+ * below, as there).
+ */
+uint32_t
+bm25_not_beaten_avx2(const float *bound, double slack, double theta)
+{
+	const __m256d vs = _mm256_set1_pd(slack);
+	const __m256d vt = _mm256_set1_pd(theta);
+	uint32_t	mask = 0;
+
+	for (int k = 0; k < 16; k += 4)
+	{
+		__m256d		b = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(bound + k)), vs);
+
+		mask |= (uint32_t) _mm256_movemask_pd(_mm256_cmp_pd(b, vt, _CMP_NLT_UQ)) << k;
+	}
+	return mask;
+}
+
 /* Every AVX2 processor has POPCNT; the build's baseline need not. */
 __attribute__((target("popcnt")))
 uint32_t

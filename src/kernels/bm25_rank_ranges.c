@@ -455,6 +455,13 @@ FindPostings(RangeRank *rr, uint64_t r, float *bound, uint32_t ndocs, uint32_t *
 								  (unsigned long long) r, (unsigned long long) rt->tr.best_off);
 			v = rt->w * (float) rt->bestp[j];
 			*present |= mask;
+#if defined(__x86_64__) || defined(__i386__)
+			if (UseAvx2())
+			{
+				bm25_mask_add_avx2(bound, mask, v);
+				continue;
+			}
+#endif
 			for (; mask; mask &= mask - 1)
 				bound[__builtin_ctz(mask)] += v;
 		}
@@ -525,13 +532,18 @@ ScoreRange(RangeRank *rr, uint64_t r, CoreError *err)
 
 	if ((st = FindPostings(rr, r, bound, ndocs, &present, err)) != CORE_OK)
 		return st;
-	for (uint32_t m = present; m; m &= m - 1)
-	{
-		int			b = __builtin_ctz(m);
+#if defined(__x86_64__) || defined(__i386__)
+	if (UseAvx2())
+		want = present & bm25_not_beaten_avx2(bound, rr->slack, theta);
+	else
+#endif
+		for (uint32_t m = present; m; m &= m - 1)
+		{
+			int			b = __builtin_ctz(m);
 
-		if (!Beaten(rr, bound[b], theta))
-			want |= 1u << b;
-	}
+			if (!Beaten(rr, bound[b], theta))
+				want |= 1u << b;
+		}
 	if (want == 0)
 		return CORE_OK;
 	/* only these are summed: most ranges get no further than the masks */

@@ -6,6 +6,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1643,6 +1644,34 @@ UNIT_TEST(range_ranking_avx2_loops_match_scalar)
 			if (u[k] > 0.0f && u[k] >= t)
 				want |= (uint64_t) 1 << k;
 		CHECK_MSG(bm25_group_reaching_avx2(u, t) == want, "trial %d", trial);
+
+		{
+			/* a range's document bounds: masked adds, and which are not beaten */
+			float		a[BM25_RANGE_DOCS] = {0},
+						s[BM25_RANGE_DOCS] = {0};
+			double		slack = 1.0 + 10.0 * FLT_EPSILON;
+			double		theta = trial % 4 == 0 ? -INFINITY : (double) Rand(2000) / 7.0;
+			uint32_t	not_beaten = 0;
+
+			for (int t = 0; t < 4; t++)
+			{
+				uint32_t	m = (uint32_t) Rand(1u << 16);
+				float		v = (float) Rand(1000) / 7.0f;
+
+				bm25_mask_add_avx2(a, m, v);
+				for (int b = 0; b < BM25_RANGE_DOCS; b++)
+					if (m & (1u << b))
+						s[b] += v;
+			}
+			for (int b = 0; b < BM25_RANGE_DOCS; b++)
+			{
+				CHECK_MSG(memcmp(&a[b], &s[b], sizeof(float)) == 0, "trial %d doc %d: %g against %g", trial, b,
+						  (double) a[b], (double) s[b]);
+				if (!((double) s[b] * slack < theta))
+					not_beaten |= 1u << b;
+			}
+			CHECK_MSG(bm25_not_beaten_avx2(a, slack, theta) == not_beaten, "trial %d", trial);
+		}
 
 		for (size_t b = 0; b < sizeof(masks); b++)
 			masks[b] = (uint8_t) (trial % 4 == 0 ? 0xFF : Rand(256));
