@@ -103,8 +103,9 @@ bm25_group_reaching_avx2(const float *u, float t)
 
 /*
  * v added to the bounds of a range's documents that mask holds: the same
- * sums as adding them one by one (the others add +0, which changes no
- * bound: none is negative), without a loop over bits that mispredicts.
+ * sums as adding them one by one, without a loop over bits that
+ * mispredicts.  The others add +0, and x + (+0) is x for every x but -0,
+ * which a bound summed up from +0 never is.
  */
 _Static_assert(BM25_RANGE_DOCS == 16, "a range's bounds are two registers");
 

@@ -156,6 +156,9 @@ extern CoreStatus bm25_rank_segment(Bm25TopK *t, const Bm25Params *p,
  * posting blocks.  Both give exactly the same top k.
  */
 extern bool bm25_rank_ranges_usable(const Bm25Params *p, Bm25RankTerm *terms, size_t nterms);
+
+/* For tests: rank by ranges without AVX2 (true) or as the CPU allows. */
+extern void bm25_rank_ranges_scalar_only(bool scalar);
 extern CoreStatus bm25_rank_ranges(Bm25TopK *t, const Bm25Params *p,
 								   Bm25RankTerm *terms, size_t nterms,
 								   int (*cancel) (void *), void *cancel_arg,

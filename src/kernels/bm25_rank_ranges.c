@@ -167,6 +167,12 @@ UseAvx2(void)
 #endif
 }
 
+void
+bm25_rank_ranges_scalar_only(bool scalar)
+{
+	use_avx2 = scalar ? 1 : 0;
+}
+
 /* Bits set in a word, without a call where the build has no popcnt. */
 static inline uint32_t
 Pop64(uint64_t x)
@@ -371,7 +377,7 @@ ChunkAt(const Bm25TermRanges *tr, const uint8_t *o, uint32_t *from, uint32_t *to
 	*from = bm25_get_u32(o);
 	*to = bm25_get_u32(o + 4);
 	return *to >= *from && *to - *from >= 2 * BM25_RANGE_CHUNK &&
-		(*to - *from - 2 * BM25_RANGE_CHUNK) % tr->tf_width == 0 &&
+		((*to - *from - 2 * BM25_RANGE_CHUNK) & (tr->tf_width - 1)) == 0 &&
 		tr->chunks_off + *to <= tr->end;
 }
 
@@ -396,7 +402,7 @@ LoadChunk(RangeRank *rr, RangeTerm *rt, uint64_t chunk, CoreError *err)
 	if (rt->chunkp == NULL || rt->bestp == NULL)
 		goto corrupt;
 	rt->chunk = (int64_t) chunk;
-	/* a width of 1, 2 or 4: a shift, not a division */
+	/* a width of 1, 2 or 4 (bm25_term_ranges checks): a shift, not a division */
 	rt->chunk_npost = (to - from - 2 * BM25_RANGE_CHUNK) >> (rt->tr.tf_width / 2);
 	rt->seen_range = 0;
 	rt->seen_at = 0;
@@ -419,7 +425,8 @@ GetTf(const uint8_t *p, int width, uint32_t i)
 }
 
 /*
- * Find which documents of range r have each term (rt->mask, rt->at) and
+ * Find which documents of range r have each term (rt->mask; for a rare
+ * term, rt->at: where they are among its postings) and
  * bound each document by the sum of its terms' bounds in the range, as
  * the range's bound sums them all: most documents of a range that can
  * reach the threshold have only some of the terms, and need neither their
@@ -488,7 +495,9 @@ FindPostings(RangeRank *rr, uint64_t r, float *bound, uint32_t ndocs, uint32_t *
  * Where the postings of range r start among the tfs of its chunk, the
  * term's chunk at hand: counted on from the last range counted while the
  * sweep goes forward, else from the chunk's start.  Only ranges with a
- * document to score need it.
+ * document to score need it, so masks that claim more postings than the
+ * chunk holds are found when a range at or after the first bad one is
+ * scored, if any is: a range passed over reads no tfs.
  */
 static CoreStatus
 PostingsBefore(RangeTerm *rt, uint64_t r, uint32_t *at, CoreError *err)

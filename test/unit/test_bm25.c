@@ -1484,17 +1484,19 @@ UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 		}
 		CHECK_MSG(sum >= min_df, "%llu postings, %u needed", (unsigned long long) sum, min_df);
 	}
-	for (size_t f = 0; f < 3; f++)
+	/* with AVX2 where the machine has it, then the scalar loops */
+	for (size_t f = 0; f < 6; f++)
 		for (size_t q = 0; q < nqueries; q++)
 		{
 			const Bm25SegInfo *info = bm25_segr_info(r);
 			/* as RankOne computes it, to the last bit */
-			Bm25Params	p = {1.2, 0.75, (double) info->total_dl / (double) info->ndocs * factors[f], 0, 0};
+			Bm25Params	p = {1.2, 0.75, (double) info->total_dl / (double) info->ndocs * factors[f % 3], 0, 0};
 			size_t		nt = 0,
 						matches = 0;
 			double		idf[3];
 
 			bm25_params_prepare(&p);
+			bm25_rank_ranges_scalar_only(f >= 3);
 			for (; nt < 3 && queries[q][nt]; nt++)
 			{
 				Bm25TermInfo ti;
@@ -1509,8 +1511,8 @@ UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 				size_t		k = kk == 0 ? 10 : matches + 5;
 				Bm25TopK	top;
 
-				CHECK(RankOne(r, queries[q], nt, k, true, factors[f], &top, NULL) == CORE_OK);
-				CheckExhaustive(&top, all, k < matches ? k : matches, factors[f], q, k);
+				CHECK(RankOne(r, queries[q], nt, k, true, factors[f % 3], &top, NULL) == CORE_OK);
+				CheckExhaustive(&top, all, k < matches ? k : matches, factors[f % 3], q, k);
 				bm25_topk_free(&top);
 			}
 			for (size_t v = 0; v < 4; v++)
@@ -1520,11 +1522,12 @@ UNIT_TEST(range_ranking_sweeps_a_large_segment_exactly_as_statistics_move)
 				size_t		budget = v < 2 ? SIZE_MAX : (v % 2 ? 3 : 60);
 				Bm25TopK	top;
 
-				CHECK(RankViewed(r, &s, page, budget, queries[q], nt, 10, true, factors[f], &top) == CORE_OK);
-				CheckExhaustive(&top, all, 10 < matches ? 10 : matches, factors[f], q, 100 + v);
+				CHECK(RankViewed(r, &s, page, budget, queries[q], nt, 10, true, factors[f % 3], &top) == CORE_OK);
+				CheckExhaustive(&top, all, 10 < matches ? 10 : matches, factors[f % 3], q, 100 + v);
 				bm25_topk_free(&top);
 			}
 		}
+	bm25_rank_ranges_scalar_only(false);
 	{
 		/*
 		 * Nothing the reader remembers of one view outlives it: rank
@@ -1671,6 +1674,24 @@ UNIT_TEST(range_ranking_avx2_loops_match_scalar)
 					not_beaten |= 1u << b;
 			}
 			CHECK_MSG(bm25_not_beaten_avx2(a, slack, theta) == not_beaten, "trial %d", trial);
+		}
+		if (trial == 0)
+		{
+			/* equality, zeros, infinities and NaN, on either side */
+			float		e[BM25_RANGE_DOCS] = {0.0f, 1.5f, INFINITY, NAN, 2.0f, 0.0f, 1.5f, 3.0f,
+			1.0f, 1.5f, 2.5f, INFINITY, NAN, 0.5f, 1.5f, 0.0f};
+			double		slack = 1.0 + 10.0 * FLT_EPSILON;
+			double		thetas[] = {(double) 1.5f * slack, 0.0, -INFINITY, INFINITY, NAN};
+
+			for (size_t t = 0; t < sizeof(thetas) / sizeof(thetas[0]); t++)
+			{
+				uint32_t	want = 0;
+
+				for (int b = 0; b < BM25_RANGE_DOCS; b++)
+					if (!((double) e[b] * slack < thetas[t]))
+						want |= 1u << b;
+				CHECK_MSG(bm25_not_beaten_avx2(e, slack, thetas[t]) == want, "theta %g", thetas[t]);
+			}
 		}
 
 		for (size_t b = 0; b < sizeof(masks); b++)
