@@ -221,21 +221,3 @@ bm25_unpack(const uint8_t *src, uint64_t *vals, size_t n, int width)
 		bit += width;
 	}
 }
-
-size_t
-bm25_lower_bound(const uint64_t *vals, size_t from, size_t n, uint64_t x)
-{
-	size_t		lo = from,
-				hi = n;
-
-	while (lo < hi)
-	{
-		size_t		mid = lo + (hi - lo) / 2;
-
-		if (vals[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}

@@ -83,9 +83,6 @@ bm25_float_up(double v)
 	return f;
 }
 
-/* First index i in [from, n) of increasing vals with vals[i] >= x, or n. */
-extern size_t bm25_lower_bound(const uint64_t *vals, size_t from, size_t n, uint64_t x);
-
 /* Bits needed for v (0 for 0). */
 extern int	bm25_bit_width(uint64_t v);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/sorted.h"
 
 #define HEADER_SIZE 20
 #define TERM_ENTRY_SIZE 12
@@ -114,7 +115,7 @@ bm25_deletes_decode(const uint8_t *p, size_t len, uint64_t ndocs, Bm25Deletes **
 size_t
 bm25_deletes_lower_bound(const Bm25Deletes *d, size_t from, uint64_t id)
 {
-	return bm25_lower_bound(d->ids, from, d->ndead, id);
+	return core_lower_bound_u64(d->ids, from, d->ndead, id);
 }
 
 bool
@@ -135,7 +136,7 @@ bm25_deletes_term_dead(const Bm25Deletes *d, uint64_t off)
 
 	if (d == NULL)
 		return 0;
-	i = bm25_lower_bound(d->term_off, 0, d->nterms, off);
+	i = core_lower_bound_u64(d->term_off, 0, d->nterms, off);
 	return i < d->nterms && d->term_off[i] == off ? d->term_dead[i] : 0;
 }
 
@@ -162,7 +163,7 @@ CountTerm(Bm25SegReader *r, const Bm25TermInfo *ti, const uint64_t *ids, size_t 
 	{
 		if (ids[j] < c.doc)
 		{
-			j = bm25_lower_bound(ids, j, n, c.doc);
+			j = core_lower_bound_u64(ids, j, n, c.doc);
 			continue;
 		}
 		if (ids[j] == c.doc)

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/sorted.h"
 #include "kernels/bm25_deletes.h"
 #include "kernels/bm25_ranges.h"
 #include "kernels/distance.h"
@@ -474,7 +475,7 @@ FindPostings(RangeRank *rr, uint64_t r, float *bound, uint32_t ndocs, uint32_t *
 		}
 		else
 		{
-			size_t		lo = bm25_lower_bound(rt->ords, 0, rt->n, first);
+			size_t		lo = core_lower_bound_u64(rt->ords, 0, rt->n, first);
 
 			rt->at = lo;
 			rt->mask = 0;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/sorted.h"
 #include "kernels/bm25_deletes.h"
 #include "kernels/bm25_ranges.h"
 
@@ -120,15 +121,7 @@ MapOrdinals(Bm25SegWriter *w, const uint64_t *docids, const uint32_t *dls, size_
 			step *= 2;
 		}
 		hi = at + step < w->ndocs ? at + step + 1 : w->ndocs;
-		while (lo < hi)
-		{
-			size_t		mid = lo + (hi - lo) / 2;
-
-			if (w->docids[mid] < docids[i])
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		lo = core_lower_bound_u64(w->docids, lo, hi, docids[i]);
 		if (lo >= w->ndocs || w->docids[lo] != docids[i] || w->dls[lo] != dls[i])
 			return false;
 		w->ords[i] = lo;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/sorted.h"
 #include "lance/dataset.h"
 #include "lance/fragment.h"
 
@@ -506,25 +507,6 @@ compare_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Index of addr in the sorted unique array (it is there). */
-static int64_t
-find_addr(const uint64_t *sorted, int64_t n, uint64_t addr)
-{
-	int64_t		lo = 0;
-	int64_t		hi = n - 1;
-
-	while (lo < hi)
-	{
-		int64_t		mid = lo + (hi - lo) / 2;
-
-		if (sorted[mid] < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 CoreStatus
 lance_dataset_take(LanceDataset *ds, const uint64_t *row_addrs, int64_t count,
 				   const char *const *columns, int num_columns, LanceBatch **out,
@@ -639,7 +621,8 @@ lance_dataset_take(LanceDataset *ds, const uint64_t *row_addrs, int64_t count,
 		if (rows == NULL)
 			status = core_error(err, CORE_ERR_NOMEM, "out of memory");
 		for (int64_t i = 0; i < count && status == CORE_OK; i++)
-			rows[i] = find_addr(uniq, nuniq, row_addrs[i]);
+			/* each address is among the unique ones */
+			rows[i] = (int64_t) core_lower_bound_u64(uniq, 0, (size_t) nuniq, row_addrs[i]);
 		for (int c = 0; c < nfields && status == CORE_OK; c++)
 		{
 			status = lance_array_new_like(acc[c], &b->columns[c], err);
