@@ -549,6 +549,12 @@ SortPostings(Bm25MemTerm *t, bool positions)
 Bm25MemTerm **
 bm25_mem_terms(Bm25MemIndex *m, size_t *nterms)
 {
+	/* no terms at all (no rows, or none with text): empty, not "no memory" */
+	static Bm25MemTerm *none[1];
+
+	*nterms = m->nterms;
+	if (m->nterms == 0)
+		return none;
 	qsort(m->terms, m->nterms, sizeof(Bm25MemTerm *), CompareMemTerms);
 	/* the hash maps to the old order; this index takes no more documents */
 	if (m->hash)
@@ -556,7 +562,6 @@ bm25_mem_terms(Bm25MemIndex *m, size_t *nterms)
 	for (size_t i = 0; i < m->nterms; i++)
 		if (!m->terms[i]->sorted && !SortPostings(m->terms[i], m->positions))
 			return NULL;
-	*nterms = m->nterms;
 	return m->terms;
 }
 

@@ -1248,6 +1248,22 @@ RankOne(Bm25SegReader *r, const char **terms, size_t nterms, size_t k, bool rang
 	return st;
 }
 
+/* A build of no documents (an empty table) writes an empty segment. */
+UNIT_TEST(segment_of_no_documents_builds_and_ranks_nothing)
+{
+	MemStream	s;
+	Bm25SegReader *r = BuildSegment(&s, NULL, NULL, 0);
+	const char *q[] = {"w0"};
+	Bm25TopK	top;
+
+	CHECK(r != NULL);
+	CHECK(bm25_segr_info(r)->ndocs == 0 && bm25_segr_info(r)->nterms == 0);
+	CHECK(RankOne(r, q, 1, 10, false, 1.0, &top, NULL) == CORE_OK && top.n == 0);
+	bm25_topk_free(&top);
+	bm25_segr_free(r);
+	bm25_buf_free(&s.buf);
+}
+
 /*
  * Range bounds rank exactly as MaxScore where a document is longer than
  * their two-byte lengths hold and a tf is past one byte, and a corrupt
