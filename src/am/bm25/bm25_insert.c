@@ -273,6 +273,13 @@ Bm25SetSegments(Relation index, const uint64 *drop, int ndrop, const Bm25SegMeta
 		meta->buf_nbytes = 0;
 		meta->buf_ndocs = 0;
 		meta->buf_total_dl = 0;
+
+		/*
+		 * The next buffer never shares a serial with this one, even when no
+		 * segment took its rows (all dead): scans know a parsed buffer by
+		 * serial, head and length (bm25_scan.c ParsedBuffer).
+		 */
+		meta->next_serial++;
 	}
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(metabuf);

@@ -211,6 +211,55 @@ CompareSegDocs(const void *a, const void *b)
 	return x < y ? 1 : (x > y ? -1 : 0);
 }
 
+/*
+ * The insert buffer as this backend last parsed it, and what names it: the
+ * index's relfilenode, its next segment serial, the buffer's head and
+ * length.  The buffer only grows between serials (an insert appends; a
+ * flush clears it and advances the serial), so the same four always name
+ * the same records, and queries between inserts need not read and parse
+ * it again: with 2,000 rows inserted, that was a sixth of a query.
+ */
+typedef struct BufferCache
+{
+	RelFileNode node;
+	uint64		serial;
+	BlockNumber head;
+	uint64		nbytes;
+	MemoryContext cxt;			/* the copy and the parsed documents */
+	Bm25BufDoc *docs;			/* NULL when nothing is cached */
+} BufferCache;
+
+static BufferCache buffer_cache;
+
+static Bm25BufDoc *
+ParsedBuffer(Relation index, const Bm25MetaPageData *meta)
+{
+	BufferCache *c = &buffer_cache;
+	MemoryContext old;
+	char	   *raw;
+	uint64		len;
+
+	if (c->docs != NULL && RelFileNodeEquals(c->node, index->rd_node) &&
+		c->serial == meta->next_serial && c->head == meta->buf_head &&
+		c->nbytes == meta->buf_nbytes)
+		return c->docs;
+	if (c->cxt == NULL)
+		c->cxt = AllocSetContextCreate(TopMemoryContext, "lance_bm25 insert buffer",
+									   ALLOCSET_DEFAULT_SIZES);
+	/* forgotten first: an error while reading leaves nothing half made */
+	c->docs = NULL;
+	MemoryContextReset(c->cxt);
+	old = MemoryContextSwitchTo(c->cxt);
+	raw = Bm25ReadBuffer(index, meta, &len);
+	c->docs = Bm25ParseBuffer(raw, len, meta->buf_ndocs, meta->positions, index);
+	MemoryContextSwitchTo(old);
+	c->node = index->rd_node;
+	c->serial = meta->next_serial;
+	c->head = meta->buf_head;
+	c->nbytes = meta->buf_nbytes;
+	return c->docs;
+}
+
 /* Compute the answer: everything happens here (see the file header). */
 static void
 Compute(IndexScanDesc scan)
@@ -296,12 +345,7 @@ Compute(IndexScanDesc scan)
 		order[i] = &meta.segs[i];
 	}
 	if (meta.buf_ndocs > 0)
-	{
-		uint64		len;
-		char	   *raw = Bm25ReadBuffer(index, &meta, &len);
-
-		bufdocs = Bm25ParseBuffer(raw, len, meta.buf_ndocs, meta.positions, index);
-	}
+		bufdocs = ParsedBuffer(index, &meta);
 	params.k1 = Bm25GetK1(index);
 	params.b = Bm25GetB(index);
 	params.avgdl = ndocs > 0 ? (double) total / (double) ndocs : 0.0;
